@@ -1,0 +1,23 @@
+{
+  "targets": [
+    {
+      "target_name": "flowseek",
+      "sources": [
+        "native/addon.c", "native/batch.c", "native/source.c", "native/meter.c", "native/flow_expire.c",
+        "native/flow_table.c", "native/flow_key.c", "native/features.c",
+        "native/decode.c", "native/decode_ethernet.c", "native/decode_vlan.c", "native/decode_mpls.c",
+        "native/decode_pppoe.c", "native/decode_sll.c", "native/decode_null.c", "native/decode_ppp.c",
+        "native/decode_radiotap.c", "native/decode_ipv4.c", "native/decode_ipv6.c",
+        "native/decode_transport.c", "native/decode_tunnel.c"
+      ],
+      "cflags_c": ["-std=c11", "-D_GNU_SOURCE", "-O2", "-Wall", "-Wextra", "-Wshadow", "-Wno-unused-parameter"],
+      "libraries": ["-lpcap", "-lm"],
+      "conditions": [
+        ["'<!(echo $FLOWSEEK_SANITIZE)'=='1'", {
+          "cflags_c": ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-O1", "-g"],
+          "ldflags": ["-fsanitize=address,undefined"]
+        }]
+      ]
+    }
+  ]
+}

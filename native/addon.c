@@ -1,0 +1,292 @@
+/* The Node-API surface: open a meter over capture files, pull batches of finished flows
+ * asynchronously (the meter runs on a pool thread), read counters, close. JS validates options
+ * first; this file still checks every argument it reads. */
+#include <stdlib.h>
+#include <string.h>
+#include <node_api.h>
+#include "batch.h"
+#include "source.h"
+
+#define NAPI_OK(env, call) do { if ((call) != napi_ok) { throw_last(env); return NULL; } } while (0)
+
+static const char *const ignore_names[FS_IGN__COUNT] = {
+  "ok", "short_frame", "unsupported_linktype", "link_header", "not_ip", "ipv4_header", "ipv6_header",
+  "ipv6_extension", "fragment", "tunnel_header", "too_deep", "wifi_not_data", "other_partition",
+};
+
+struct fs_handle {
+  struct fs_meter meter;
+  struct fs_source source;
+  char **files;
+  uint32_t n_files;
+  bool busy, closed;
+  /* the pending next() */
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref self;
+  size_t want;
+};
+
+static void throw_last(napi_env env) {
+  const napi_extended_error_info *info = NULL;
+  napi_get_last_error_info(env, &info);
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) napi_throw_error(env, "FS_NAPI", info && info->error_message ? info->error_message : "Node-API call failed");
+}
+
+static bool get_prop(napi_env env, napi_value obj, const char *name, napi_valuetype want, napi_value *out) {
+  bool has = false;
+  if (napi_has_named_property(env, obj, name, &has) != napi_ok || !has) return false;
+  if (napi_get_named_property(env, obj, name, out) != napi_ok) return false;
+  napi_valuetype t;
+  return napi_typeof(env, *out, &t) == napi_ok && t == want;
+}
+
+static double num_opt(napi_env env, napi_value obj, const char *name, double dflt) {
+  napi_value v;
+  double d;
+  if (!get_prop(env, obj, name, napi_number, &v) || napi_get_value_double(env, v, &d) != napi_ok) return dflt;
+  return d;
+}
+
+static bool bool_opt(napi_env env, napi_value obj, const char *name, bool dflt) {
+  napi_value v;
+  bool b;
+  if (!get_prop(env, obj, name, napi_boolean, &v) || napi_get_value_bool(env, v, &b) != napi_ok) return dflt;
+  return b;
+}
+
+static char *str_opt(napi_env env, napi_value obj, const char *name) {
+  napi_value v;
+  size_t len;
+  if (!get_prop(env, obj, name, napi_string, &v) || napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok)
+    return NULL;
+  char *s = malloc(len + 1);
+  if (s && napi_get_value_string_utf8(env, v, s, len + 1, &len) != napi_ok) { free(s); return NULL; }
+  return s;
+}
+
+static void handle_free(struct fs_handle *h) {
+  if (!h->closed) {
+    fs_source_close(&h->source);
+    fs_meter_free(&h->meter);
+    h->closed = true;
+  }
+  for (uint32_t i = 0; i < h->n_files; i++) free(h->files[i]);
+  free(h->files);
+  h->files = NULL;
+  h->n_files = 0;
+}
+
+static void finalize(napi_env env, void *data, void *hint) {
+  (void)env; (void)hint;
+  struct fs_handle *h = data;
+  if (h->busy) return; /* unreachable: a pending next() holds a reference to the object */
+  handle_free(h);
+  free(h);
+}
+
+static struct fs_handle *unwrap(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
+  napi_value self;
+  void *data = NULL;
+  if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok || napi_unwrap(env, self, &data) != napi_ok) {
+    napi_throw_type_error(env, "FS_ARG", "not a flowseek meter");
+    return NULL;
+  }
+  return data;
+}
+
+static void next_execute(napi_env env, void *data) {
+  (void)env;
+  struct fs_handle *h = data;
+  fs_source_run(&h->source, &h->meter, h->want);
+}
+
+static void next_complete(napi_env env, napi_status status, void *data) {
+  struct fs_handle *h = data;
+  napi_value result = NULL;
+  size_t n = h->meter.out_len < h->want ? h->meter.out_len : h->want;
+  if (status == napi_ok) {
+    if (n == 0 && h->source.done) napi_get_null(env, &result);
+    else if (fs_batch_build(env, &h->meter, n, &result) == napi_ok) fs_meter_consume(&h->meter, n);
+    else result = NULL;
+  }
+  h->busy = false;
+  if (result) {
+    napi_resolve_deferred(env, h->deferred, result);
+  } else {
+    napi_value msg, err;
+    napi_create_string_utf8(env, "flowseek meter: batch failed", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &err);
+    napi_reject_deferred(env, h->deferred, err);
+  }
+  napi_delete_async_work(env, h->work);
+  napi_delete_reference(env, h->self);
+}
+
+/* meter.next(maxFlows): Promise<batch | null> */
+static napi_value js_next(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], self, promise, name;
+  struct fs_handle *h = unwrap(env, info, &argc, argv);
+  if (!h) return NULL;
+  if (h->busy) { napi_throw_error(env, "FS_BUSY", "next() called while a batch is pending"); return NULL; }
+  if (h->closed) { napi_throw_error(env, "FS_CLOSED", "the meter is closed"); return NULL; }
+  double want = 4096;
+  if (argc >= 1) {
+    napi_valuetype t;
+    if (napi_typeof(env, argv[0], &t) == napi_ok && t == napi_number) napi_get_value_double(env, argv[0], &want);
+  }
+  h->want = want >= 1 && want <= 1 << 20 ? (size_t)want : 4096;
+  NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, &self, NULL));
+  NAPI_OK(env, napi_create_reference(env, self, 1, &h->self));
+  NAPI_OK(env, napi_create_promise(env, &h->deferred, &promise));
+  NAPI_OK(env, napi_create_string_utf8(env, "flowseek.next", NAPI_AUTO_LENGTH, &name));
+  NAPI_OK(env, napi_create_async_work(env, NULL, name, next_execute, next_complete, h, &h->work));
+  NAPI_OK(env, napi_queue_async_work(env, h->work));
+  h->busy = true;
+  return promise;
+}
+
+static napi_status set_num(napi_env env, napi_value obj, const char *name, double v) {
+  napi_value x;
+  napi_status st = napi_create_double(env, v, &x);
+  return st == napi_ok ? napi_set_named_property(env, obj, name, x) : st;
+}
+
+/* meter.stats(): counters so far */
+static napi_value js_stats(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  struct fs_handle *h = unwrap(env, info, &argc, NULL);
+  if (!h) return NULL;
+  if (h->busy) { napi_throw_error(env, "FS_BUSY", "stats() called while a batch is pending"); return NULL; }
+  const struct fs_meter_counters *c = &h->meter.n;
+  napi_value o, ign, w;
+  NAPI_OK(env, napi_create_object(env, &o));
+  NAPI_OK(env, set_num(env, o, "packets", (double)c->packets));
+  NAPI_OK(env, set_num(env, o, "processed", (double)c->processed));
+  NAPI_OK(env, set_num(env, o, "flowsCreated", (double)c->flows_created));
+  NAPI_OK(env, set_num(env, o, "flowsExported", (double)c->flows_exported));
+  NAPI_OK(env, set_num(env, o, "flowsIdle", (double)c->flows_idle));
+  NAPI_OK(env, set_num(env, o, "flowsActive", (double)c->flows_active));
+  NAPI_OK(env, set_num(env, o, "flowsFlushed", (double)c->flows_flushed));
+  NAPI_OK(env, set_num(env, o, "allocFailures", (double)c->alloc_failures));
+  NAPI_OK(env, set_num(env, o, "activeFlows", h->closed ? 0 : (double)h->meter.table.count));
+  NAPI_OK(env, set_num(env, o, "tableBytes", h->closed ? 0 : (double)fs_table_memory(&h->meter.table)));
+  NAPI_OK(env, set_num(env, o, "bytesRead", (double)h->source.bytes_read));
+  NAPI_OK(env, napi_create_object(env, &ign));
+  uint64_t total = 0;
+  for (int i = 1; i < FS_IGN__COUNT; i++) {
+    total += c->ignored[i];
+    NAPI_OK(env, set_num(env, ign, ignore_names[i], (double)c->ignored[i]));
+  }
+  NAPI_OK(env, set_num(env, o, "ignored", (double)total));
+  NAPI_OK(env, napi_set_named_property(env, o, "ignoredBy", ign));
+  NAPI_OK(env, napi_create_string_utf8(env, h->source.warnings, NAPI_AUTO_LENGTH, &w));
+  NAPI_OK(env, napi_set_named_property(env, o, "warnings", w));
+  return o;
+}
+
+static napi_value js_close(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  struct fs_handle *h = unwrap(env, info, &argc, NULL);
+  if (!h) return NULL;
+  if (h->busy) { napi_throw_error(env, "FS_BUSY", "close() called while a batch is pending"); return NULL; }
+  handle_free(h);
+  return NULL;
+}
+
+/* open({ files, idleTimeoutMs, activeTimeoutMs, maxFlows, decodeTunnels, accounting, stats, splt,
+ *        snaplen, bpf, partitions, partition }) */
+static napi_value js_open(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], files_v, obj;
+  NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  bool is_arr = false;
+  if (argc < 1 || !get_prop(env, argv[0], "files", napi_object, &files_v) ||
+      napi_is_array(env, files_v, &is_arr) != napi_ok || !is_arr) {
+    napi_throw_type_error(env, "FS_ARG", "open() needs { files: string[] }");
+    return NULL;
+  }
+  uint32_t n_files = 0;
+  NAPI_OK(env, napi_get_array_length(env, files_v, &n_files));
+  if (n_files == 0) { napi_throw_type_error(env, "FS_ARG", "open() needs at least one file"); return NULL; }
+  struct fs_handle *h = calloc(1, sizeof(*h));
+  if (!h) { napi_throw_error(env, "FS_NOMEM", "out of memory"); return NULL; }
+  h->closed = true;
+  h->files = calloc(n_files, sizeof(char *));
+  h->n_files = n_files;
+  for (uint32_t i = 0; h->files && i < n_files; i++) {
+    napi_value f;
+    size_t len;
+    if (napi_get_element(env, files_v, i, &f) != napi_ok || napi_get_value_string_utf8(env, f, NULL, 0, &len) != napi_ok) {
+      handle_free(h); free(h);
+      napi_throw_type_error(env, "FS_ARG", "files must be strings");
+      return NULL;
+    }
+    h->files[i] = malloc(len + 1);
+    if (h->files[i]) napi_get_value_string_utf8(env, f, h->files[i], len + 1, &len);
+  }
+  napi_value o = argv[0];
+  struct fs_meter_config cfg = {0};
+  cfg.idle_timeout_ms = (uint64_t)num_opt(env, o, "idleTimeoutMs", 120000);
+  cfg.active_timeout_ms = (uint64_t)num_opt(env, o, "activeTimeoutMs", 1800000);
+  cfg.max_flows = (uint64_t)num_opt(env, o, "maxFlows", 0);
+  cfg.decode_tunnels = bool_opt(env, o, "decodeTunnels", true);
+  cfg.features.accounting = (uint8_t)num_opt(env, o, "accounting", 0);
+  cfg.features.stats = bool_opt(env, o, "stats", false);
+  double splt = num_opt(env, o, "splt", 0);
+  cfg.features.splt = splt >= 0 && splt <= 255 ? (uint16_t)splt : 0;
+  double parts = num_opt(env, o, "partitions", 1), part = num_opt(env, o, "partition", 0);
+  cfg.n_partitions = parts >= 1 ? (uint32_t)parts : 1;
+  cfg.partition = part >= 0 && part < cfg.n_partitions ? (uint32_t)part : 0;
+  if (cfg.features.accounting > 3) cfg.features.accounting = 0;
+  uint32_t snaplen = (uint32_t)num_opt(env, o, "snaplen", 0);
+  char *bpf = str_opt(env, o, "bpf");
+  char err[FS_ERRLEN] = "";
+  if (fs_meter_init(&h->meter, &cfg) != 0) {
+    free(bpf); handle_free(h); free(h);
+    napi_throw_error(env, "FS_NOMEM", "out of memory");
+    return NULL;
+  }
+  if (fs_source_open(&h->source, h->files, n_files, snaplen, bpf, err) != 0) {
+    free(bpf);
+    fs_meter_free(&h->meter);
+    handle_free(h); free(h);
+    napi_throw_error(env, "FS_OPEN", err);
+    return NULL;
+  }
+  free(bpf);
+  h->closed = false;
+  NAPI_OK(env, napi_create_object(env, &obj));
+  napi_property_descriptor methods[] = {
+    { "next", NULL, js_next, NULL, NULL, NULL, napi_default, NULL },
+    { "stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL },
+    { "close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL },
+  };
+  NAPI_OK(env, napi_define_properties(env, obj, 3, methods));
+  NAPI_OK(env, napi_wrap(env, obj, h, finalize, NULL, NULL));
+  return obj;
+}
+
+static napi_value js_columns(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  NAPI_OK(env, fs_batch_column_names(env, &out));
+  return out;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor fns[] = {
+    { "open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL },
+    { "columns", NULL, js_columns, NULL, NULL, NULL, napi_default, NULL },
+  };
+  napi_define_properties(env, exports, 2, fns);
+  napi_value v;
+  napi_create_string_utf8(env, pcap_lib_version(), NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, exports, "libpcapVersion", v);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

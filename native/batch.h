@@ -1,0 +1,15 @@
+/* Finished flows to JavaScript: one columnar batch per call. Numeric columns are float64
+ * (every value here is an integer below 2^53, or a mean/stddev); addresses are strings. */
+#ifndef FS_BATCH_H
+#define FS_BATCH_H
+
+#include <node_api.h>
+#include "meter.h"
+
+/* Builds the JS batch from m->out[0..n) ({ length, base, baseNames, stats?, statsNames?,
+ * strings: {...}, splt? }). */
+napi_status fs_batch_build(napi_env env, const struct fs_meter *m, size_t n, napi_value *out);
+/* The names of the numeric columns, in column order (for the schema test). */
+napi_status fs_batch_column_names(napi_env env, napi_value *out);
+
+#endif

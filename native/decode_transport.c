@@ -1,0 +1,51 @@
+/* TCP, UDP, ICMP, ICMPv6, anything else: ports, flags and the per-mode sizes. l4_len comes from
+ * the IP header; header fields are read only where they were captured. */
+#include "decode.h"
+
+#define P_ICMP 1
+#define P_TCP 6
+#define P_UDP 17
+#define P_GRE 47
+#define P_ICMPV6 58
+
+int fs_decode_transport(struct fs_decode_ctx *c, uint8_t proto, uint32_t off, uint32_t l4_len) {
+  struct fs_packet *p = c->pkt;
+  p->src_port = p->dst_port = 0;
+  p->tcp_flags = 0;
+  p->payload_size = 0;
+  p->transport_size = l4_len;
+  const uint8_t *l4 = c->data + off;
+  switch (proto) {
+  case P_TCP:
+    if (l4_len >= 20 && fs_has(c, off, 14)) {
+      uint32_t doff = (uint32_t)(l4[12] >> 4) * 4;
+      p->src_port = fs_rd16(l4);
+      p->dst_port = fs_rd16(l4 + 2);
+      p->tcp_flags = l4[13];
+      p->payload_size = l4_len > doff ? l4_len - doff : 0;
+    }
+    return FS_OK;
+  case P_UDP:
+    if (l4_len >= 8 && fs_has(c, off, 4)) {
+      p->src_port = fs_rd16(l4);
+      p->dst_port = fs_rd16(l4 + 2);
+      p->payload_size = l4_len - 8;
+      if (c->decode_tunnels && fs_has(c, off, 8)) {
+        int rc = fs_decode_udp_tunnel(c, p->src_port, p->dst_port, off + 8);
+        if (rc != 1) return rc;
+      }
+    }
+    return FS_OK;
+  case P_ICMP: case P_ICMPV6:
+    p->payload_size = l4_len > 8 ? l4_len - 8 : 0;
+    return FS_OK;
+  case P_GRE:
+    if (c->decode_tunnels) {
+      int rc = fs_decode_gre(c, off, l4_len);
+      if (rc != 1) return rc;
+    }
+    return FS_OK;
+  default:
+    return FS_OK;
+  }
+}

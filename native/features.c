@@ -1,0 +1,118 @@
+#include <stdlib.h>
+#include <string.h>
+#include "features.h"
+
+uint32_t fs_packet_size(const struct fs_packet *p, uint8_t accounting) {
+  switch (accounting) {
+  case FS_ACCT_IP: return p->ip_size;
+  case FS_ACCT_TRANSPORT: return p->transport_size;
+  case FS_ACCT_PAYLOAD: return p->payload_size;
+  default: return p->raw_size;
+  }
+}
+
+/* NFStream counts flags in the order syn, cwr, ece, urg, ack, psh, rst, fin. */
+static void count_flags(struct fs_scope *s, uint8_t fl) {
+  s->flags[FS_F_SYN] += (fl >> 1) & 1;
+  s->flags[FS_F_CWR] += (fl >> 7) & 1;
+  s->flags[FS_F_ECE] += (fl >> 6) & 1;
+  s->flags[FS_F_URG] += (fl >> 5) & 1;
+  s->flags[FS_F_ACK] += (fl >> 4) & 1;
+  s->flags[FS_F_PSH] += (fl >> 3) & 1;
+  s->flags[FS_F_RST] += (fl >> 2) & 1;
+  s->flags[FS_F_FIN] += fl & 1;
+}
+
+static void scope_first(struct fs_scope *s, uint64_t t, uint32_t size, uint8_t fl, bool stats) {
+  s->first_ms = s->last_ms = t;
+  s->packets = 1;
+  s->bytes = size;
+  if (!stats) return;
+  s->ps_min = s->ps_max = size;
+  s->ps_mean = size;
+  count_flags(s, fl);
+}
+
+/* s->packets already counts this packet. Welford: the same arithmetic, in the same order, as
+ * NFStream, so means and variances agree to the last bit. */
+static void scope_next(struct fs_scope *s, uint64_t t, uint32_t size, uint8_t fl, bool stats) {
+  uint64_t piat = t - s->last_ms;
+  s->last_ms = t;
+  s->bytes += size;
+  if (!stats) return;
+  count_flags(s, fl);
+  if (size > s->ps_max) s->ps_max = size;
+  if (size < s->ps_min) s->ps_min = size;
+  double old = s->ps_mean;
+  s->ps_mean += (size - old) / (double)s->packets;
+  s->ps_m2 += (size - old) * (size - s->ps_mean);
+  if (s->packets == 2) {
+    s->piat_min_ms = s->piat_max_ms = piat;
+    s->piat_mean_ms = (double)piat;
+    return;
+  }
+  if (piat > s->piat_max_ms) s->piat_max_ms = piat;
+  if (piat < s->piat_min_ms) s->piat_min_ms = piat;
+  double pold = s->piat_mean_ms;
+  s->piat_mean_ms += ((double)piat - pold) / (double)(s->packets - 1);
+  s->piat_m2 += ((double)piat - pold) * ((double)piat - s->piat_mean_ms);
+}
+
+int fs_features_init(struct fs_flow *f, const struct fs_packet *p, const struct fs_feature_config *cfg) {
+  uint32_t size = fs_packet_size(p, cfg->accounting);
+  memcpy(f->src_ip, p->src_ip, 16);
+  memcpy(f->dst_ip, p->dst_ip, 16);
+  memcpy(f->src_mac, p->src_mac, 6);
+  memcpy(f->dst_mac, p->dst_mac, 6);
+  f->src_port = p->src_port;
+  f->dst_port = p->dst_port;
+  f->vlan_id = p->vlan_id;
+  f->protocol = p->protocol;
+  f->ip_version = p->ip_version;
+  f->tunnel_id = p->tunnel_id;
+  scope_first(&f->s[FS_BI], p->time_ms, size, p->tcp_flags, cfg->stats);
+  scope_first(&f->s[FS_S2D], p->time_ms, size, p->tcp_flags, cfg->stats);
+  if (cfg->splt) {
+    size_t n = cfg->splt;
+    uint8_t *mem = malloc(n * (sizeof(int64_t) + sizeof(int32_t) + sizeof(int8_t)));
+    if (!mem) return -1;
+    f->splt_piat_ms = (int64_t *)mem;
+    f->splt_ps = (int32_t *)(mem + n * sizeof(int64_t));
+    f->splt_dir = (int8_t *)(mem + n * (sizeof(int64_t) + sizeof(int32_t)));
+    for (size_t i = 0; i < n; i++) { f->splt_piat_ms[i] = -1; f->splt_ps[i] = -1; f->splt_dir[i] = -1; }
+    f->splt_dir[0] = 0;
+    f->splt_ps[0] = (int32_t)size;
+    f->splt_piat_ms[0] = 0;
+  }
+  return 0;
+}
+
+int fs_packet_direction(const struct fs_flow *f, const struct fs_packet *p) {
+  if (f->src_port != p->src_port || f->dst_port != p->dst_port) return 1;
+  if (memcmp(f->src_ip, p->src_ip, 16) != 0 || memcmp(f->dst_ip, p->dst_ip, 16) != 0) return 1;
+  return 0;
+}
+
+void fs_features_update(struct fs_flow *f, const struct fs_packet *p, int direction,
+                        const struct fs_feature_config *cfg) {
+  uint32_t size = fs_packet_size(p, cfg->accounting);
+  uint64_t t = p->time_ms;
+  struct fs_scope *bi = &f->s[FS_BI];
+  uint64_t n = ++bi->packets;
+  if (f->splt_dir && n <= cfg->splt) {
+    f->splt_dir[n - 1] = (int8_t)direction;
+    f->splt_ps[n - 1] = (int32_t)size;
+    f->splt_piat_ms[n - 1] = (int64_t)(t - bi->last_ms);
+  }
+  scope_next(bi, t, size, p->tcp_flags, cfg->stats);
+  struct fs_scope *s = &f->s[direction ? FS_D2S : FS_S2D];
+  if (++s->packets == 1) scope_first(s, t, size, p->tcp_flags, cfg->stats);
+  else scope_next(s, t, size, p->tcp_flags, cfg->stats);
+}
+
+void fs_features_release(struct fs_flow *f) {
+  free(f->splt_piat_ms); /* the allocation's start */
+  f->splt_piat_ms = NULL;
+  f->splt_ps = NULL;
+  f->splt_dir = NULL;
+}

@@ -1,0 +1,57 @@
+/* A bidirectional flow and its direction-agnostic key. Per-scope arrays are indexed by
+ * FS_BI / FS_S2D / FS_D2S (softflowd style): one direction bit, never a second lookup. */
+#ifndef FS_FLOW_H
+#define FS_FLOW_H
+
+#include <stdint.h>
+#include "fs_packet.h"
+
+enum { FS_BI = 0, FS_S2D = 1, FS_D2S = 2, FS_SCOPES = 3 };
+/* TCP flag counters in NFStream's output order. */
+enum { FS_F_SYN, FS_F_CWR, FS_F_ECE, FS_F_URG, FS_F_ACK, FS_F_PSH, FS_F_RST, FS_F_FIN, FS_FLAGS };
+
+enum fs_expiration { FS_EXP_CUSTOM = -1, FS_EXP_IDLE = 0, FS_EXP_ACTIVE = 1 };
+
+#define FS_NIL UINT32_MAX
+
+/* Normalised key: the lower (ip, port) endpoint first. Zeroed before filling so padding hashes
+ * the same. Fields hashed: all of it. */
+struct fs_flow_key {
+  uint8_t ip_lo[16], ip_hi[16];
+  uint16_t port_lo, port_hi;
+  uint16_t vlan_id;
+  uint8_t protocol, tunnel_id, ip_version;
+  uint8_t pad[7];
+};
+
+struct fs_scope {
+  uint64_t first_ms, last_ms, packets, bytes;
+  uint32_t ps_min, ps_max;
+  double ps_mean, ps_m2;             /* Welford running mean and sum of squares */
+  uint64_t piat_min_ms, piat_max_ms;
+  double piat_mean_ms, piat_m2;
+  uint32_t flags[FS_FLAGS];
+};
+
+struct fs_flow {
+  struct fs_flow_key key;
+  uint64_t hash;
+  uint32_t prev, next;               /* creation order, pool indices */
+  uint64_t id;
+  uint8_t src_ip[16], dst_ip[16];    /* as the first packet had them */
+  uint8_t src_mac[6], dst_mac[6];
+  uint16_t src_port, dst_port, vlan_id;
+  uint8_t protocol, ip_version, tunnel_id;
+  int8_t expiration_id;
+  struct fs_scope s[FS_SCOPES];
+  int8_t *splt_dir;                  /* one allocation for the three SPLT arrays, or NULL */
+  int32_t *splt_ps;
+  int64_t *splt_piat_ms;
+};
+
+/* Builds the normalised key of a packet: both directions of a flow give the same key. */
+void fs_flow_key_make(const struct fs_packet *p, struct fs_flow_key *k);
+uint64_t fs_flow_key_hash(const struct fs_flow_key *k, uint64_t seed);
+int fs_flow_key_equal(const struct fs_flow_key *a, const struct fs_flow_key *b);
+
+#endif

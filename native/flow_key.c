@@ -1,0 +1,39 @@
+/* Direction-agnostic flow key and its seeded hash. */
+#include <string.h>
+#include "flow.h"
+
+void fs_flow_key_make(const struct fs_packet *p, struct fs_flow_key *k) {
+  memset(k, 0, sizeof(*k));
+  int c = memcmp(p->src_ip, p->dst_ip, 16);
+  int src_low = c < 0 || (c == 0 && p->src_port <= p->dst_port);
+  memcpy(k->ip_lo, src_low ? p->src_ip : p->dst_ip, 16);
+  memcpy(k->ip_hi, src_low ? p->dst_ip : p->src_ip, 16);
+  k->port_lo = src_low ? p->src_port : p->dst_port;
+  k->port_hi = src_low ? p->dst_port : p->src_port;
+  k->vlan_id = p->vlan_id;
+  k->protocol = p->protocol;
+  k->tunnel_id = p->tunnel_id;
+  k->ip_version = p->ip_version;
+}
+
+static inline uint64_t mix64(uint64_t x) {
+  x ^= x >> 33; x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+/* Hashes all 48 bytes of the key (both addresses, both ports, vlan, protocol, tunnel, version). */
+uint64_t fs_flow_key_hash(const struct fs_flow_key *k, uint64_t seed) {
+  uint64_t w[sizeof(*k) / 8];
+  memcpy(w, k, sizeof(w));
+  uint64_t h = seed ^ 0x9e3779b97f4a7c15ULL;
+  for (size_t i = 0; i < sizeof(w) / 8; i++) h = mix64(h ^ w[i]) + 0x9e3779b97f4a7c15ULL * (i + 1);
+  return mix64(h);
+}
+
+int fs_flow_key_equal(const struct fs_flow_key *a, const struct fs_flow_key *b) {
+  return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+_Static_assert(sizeof(struct fs_flow_key) == 48, "key is hashed as 6 words");

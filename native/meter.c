@@ -1,0 +1,82 @@
+#include <stdlib.h>
+#include <string.h>
+#include "decode.h"
+#include "meter.h"
+
+int fs_meter_init(struct fs_meter *m, const struct fs_meter_config *cfg) {
+  memset(m, 0, sizeof(*m));
+  m->cfg = *cfg;
+  if (m->cfg.n_partitions == 0) m->cfg.n_partitions = 1;
+  /* every meter of a run must partition alike, so the hash seed is fixed */
+  return fs_table_init(&m->table, 0x666c6f777365656bULL);
+}
+
+void fs_meter_free(struct fs_meter *m) {
+  while (m->table.head != FS_NIL) {
+    fs_features_release(fs_table_flow(&m->table, m->table.head));
+    fs_table_remove(&m->table, m->table.head);
+  }
+  fs_meter_consume(m, m->out_len);
+  free(m->out);
+  fs_table_free(&m->table);
+}
+
+void fs_meter_consume(struct fs_meter *m, size_t n) {
+  if (n > m->out_len) n = m->out_len;
+  for (size_t i = 0; i < n; i++) fs_features_release(&m->out[i]);
+  memmove(m->out, m->out + n, (m->out_len - n) * sizeof(*m->out));
+  m->out_len -= n;
+}
+
+static void create_flow(struct fs_meter *m, const struct fs_packet *p, const struct fs_flow_key *k, uint64_t hash) {
+  uint32_t idx = fs_table_insert(&m->table, k, hash);
+  if (idx == FS_NIL) { m->n.alloc_failures++; return; }
+  if (fs_features_init(fs_table_flow(&m->table, idx), p, &m->cfg.features) != 0) {
+    m->n.alloc_failures++;
+    fs_table_remove(&m->table, idx);
+    return;
+  }
+  m->n.flows_created++;
+}
+
+/* NFStream's consume(): expiry of the packet's own flow is checked before the packet counts. */
+static void consume(struct fs_meter *m, const struct fs_packet *p, const struct fs_flow_key *k, uint64_t hash) {
+  uint32_t idx = fs_table_find(&m->table, k, hash);
+  if (idx == FS_NIL) { create_flow(m, p, k, hash); return; }
+  struct fs_flow *f = fs_table_flow(&m->table, idx);
+  uint64_t t = p->time_ms;
+  if (t - f->s[FS_BI].last_ms >= m->cfg.idle_timeout_ms) {
+    fs_expire_flow(m, idx, FS_EXP_IDLE);
+  } else if (t - f->s[FS_BI].first_ms >= m->cfg.active_timeout_ms) {
+    fs_expire_flow(m, idx, FS_EXP_ACTIVE);
+  } else {
+    fs_features_update(f, p, fs_packet_direction(f, p), &m->cfg.features);
+    return;
+  }
+  if (!m->stopped) create_flow(m, p, k, hash);
+}
+
+void fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, const uint8_t *data, uint32_t caplen,
+                    uint32_t wirelen) {
+  if (m->stopped) return;
+  m->n.packets++;
+  struct fs_packet p;
+  int rc = fs_decode(linktype, data, caplen, wirelen, m->cfg.decode_tunnels, &p);
+  if (rc != FS_OK) { m->n.ignored[rc]++; return; }
+  /* packet time is forced monotonic: an older packet takes the newest time seen */
+  if (time_ms > m->tick_ms) m->tick_ms = time_ms;
+  p.time_ms = m->tick_ms;
+  struct fs_flow_key k;
+  fs_flow_key_make(&p, &k);
+  uint64_t hash = fs_flow_key_hash(&k, m->table.seed);
+  bool go_scan = m->tick_ms - m->scan_tick_ms >= FS_IDLE_SCAN_INTERVAL_MS;
+  if (go_scan) m->scan_tick_ms = m->tick_ms;
+  if (m->cfg.n_partitions > 1 && (hash % m->cfg.n_partitions) != m->cfg.partition) {
+    /* another meter's packet: it only advances this meter's clock and scans */
+    m->n.ignored[FS_IGN_FILTERED]++;
+  } else {
+    m->n.processed++;
+    consume(m, &p, &k, hash);
+  }
+  if (go_scan && !m->stopped) fs_expire_idle_scan(m);
+}

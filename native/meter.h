@@ -1,0 +1,58 @@
+/* The meter: decoded packets in, finished flows out (into an output queue the batch drains).
+ * Clock, expiry and export order follow NFStream exactly (see ../docs in the README). */
+#ifndef FS_METER_H
+#define FS_METER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "features.h"
+#include "flow_table.h"
+
+#define FS_IDLE_SCAN_INTERVAL_MS 10
+#define FS_IDLE_SCAN_BUDGET 1000
+
+struct fs_meter_config {
+  uint64_t idle_timeout_ms;
+  uint64_t active_timeout_ms;
+  uint64_t max_flows;            /* 0: unlimited */
+  bool decode_tunnels;
+  struct fs_feature_config features;
+  uint32_t n_partitions;         /* workers: this meter keeps hash % n == partition */
+  uint32_t partition;
+};
+
+struct fs_meter_counters {
+  uint64_t packets;              /* every frame handed to the meter */
+  uint64_t processed;            /* metered into a flow */
+  uint64_t ignored[FS_IGN__COUNT];
+  uint64_t flows_created;
+  uint64_t flows_exported;
+  uint64_t flows_idle, flows_active, flows_flushed;
+  uint64_t alloc_failures;
+};
+
+struct fs_meter {
+  struct fs_meter_config cfg;
+  struct fs_flow_table table;
+  uint64_t tick_ms, scan_tick_ms;
+  bool stopped;                  /* max_flows reached */
+  struct fs_meter_counters n;
+  struct fs_flow *out;           /* finished flows, in export order */
+  size_t out_len, out_cap;
+};
+
+int fs_meter_init(struct fs_meter *m, const struct fs_meter_config *cfg);
+void fs_meter_free(struct fs_meter *m);
+/* One captured frame. */
+void fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, const uint8_t *data, uint32_t caplen,
+                    uint32_t wirelen);
+/* End of input: every open flow ends, in creation order. */
+void fs_meter_flush(struct fs_meter *m);
+/* Drop the first n finished flows from the output queue (the batch has copied them). */
+void fs_meter_consume(struct fs_meter *m, size_t n);
+
+/* flow_expire.c */
+void fs_expire_flow(struct fs_meter *m, uint32_t idx, int8_t reason);
+void fs_expire_idle_scan(struct fs_meter *m);
+
+#endif

@@ -1,0 +1,103 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "decode.h"
+#include "source.h"
+
+static void warn(struct fs_source *s, const char *fmt, const char *a, const char *b) {
+  size_t used = strlen(s->warnings);
+  if (used + 2 >= sizeof(s->warnings)) return;
+  snprintf(s->warnings + used, sizeof(s->warnings) - used, fmt, a, b);
+}
+
+static pcap_t *open_one(const char *file, const char *bpf, char *err) {
+  char perr[PCAP_ERRBUF_SIZE] = "";
+  /* microsecond timestamps whatever the file's precision: NFStream's ms are usec / 1000 */
+  pcap_t *pc = pcap_open_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_MICRO, perr);
+  if (!pc) {
+    snprintf(err, FS_ERRLEN, "%s: cannot read as a capture file (%s)", file, perr);
+    return NULL;
+  }
+  if (bpf && *bpf) {
+    struct bpf_program prog;
+    if (pcap_compile(pc, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+      snprintf(err, FS_ERRLEN, "bad BPF filter \"%s\": %s", bpf, pcap_geterr(pc));
+      pcap_close(pc);
+      return NULL;
+    }
+    int rc = pcap_setfilter(pc, &prog);
+    pcap_freecode(&prog);
+    if (rc != 0) {
+      snprintf(err, FS_ERRLEN, "cannot apply BPF filter: %s", pcap_geterr(pc));
+      pcap_close(pc);
+      return NULL;
+    }
+  }
+  return pc;
+}
+
+int fs_source_open(struct fs_source *s, char **files, uint32_t n_files, uint32_t snaplen, const char *bpf,
+                   char *err) {
+  memset(s, 0, sizeof(*s));
+  s->files = files;
+  s->n_files = n_files;
+  s->snaplen = snaplen;
+  s->bpf = bpf && *bpf ? strdup(bpf) : NULL;
+  for (uint32_t i = 0; i < n_files; i++) {
+    pcap_t *pc = open_one(files[i], s->bpf, err);
+    if (!pc) { free(s->bpf); s->bpf = NULL; return -1; }
+    pcap_close(pc);
+  }
+  s->cur = 0;
+  return 0;
+}
+
+static bool next_file(struct fs_source *s) {
+  char err[FS_ERRLEN];
+  while (s->cur < s->n_files) {
+    s->pc = open_one(s->files[s->cur], s->bpf, err);
+    s->cur++;
+    if (!s->pc) { warn(s, "%s%s\n", err, ""); continue; }
+    s->linktype = pcap_datalink(s->pc);
+    if (!fs_decode_linktype_supported(s->linktype)) {
+      const char *name = pcap_datalink_val_to_name(s->linktype);
+      warn(s, "%s: link type %s is not decoded; its packets are counted as ignored\n", s->files[s->cur - 1],
+           name ? name : "unknown");
+      s->unsupported_linktype_files++;
+    }
+    return true;
+  }
+  return false;
+}
+
+void fs_source_run(struct fs_source *s, struct fs_meter *m, size_t want) {
+  while (!s->done && m->out_len < want) {
+    if (m->stopped) { s->done = true; break; }
+    if (!s->pc && !next_file(s)) {
+      fs_meter_flush(m);
+      s->done = true;
+      break;
+    }
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    int rc = pcap_next_ex(s->pc, &h, &data);
+    if (rc == 1) {
+      uint32_t caplen = h->caplen;
+      if (s->snaplen && caplen > s->snaplen) caplen = s->snaplen;
+      s->bytes_read += h->caplen + 16;
+      uint64_t t = (uint64_t)h->ts.tv_sec * 1000 + (uint64_t)h->ts.tv_usec / 1000;
+      fs_meter_frame(m, s->linktype, t, data, caplen, h->len);
+      continue;
+    }
+    if (rc == PCAP_ERROR) warn(s, "%s: %s; flows up to this point are kept\n", s->files[s->cur - 1], pcap_geterr(s->pc));
+    pcap_close(s->pc); /* end of this file (or it is cut short): go on with the next */
+    s->pc = NULL;
+  }
+}
+
+void fs_source_close(struct fs_source *s) {
+  if (s->pc) pcap_close(s->pc);
+  s->pc = NULL;
+  free(s->bpf);
+  s->bpf = NULL;
+}

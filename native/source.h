@@ -1,0 +1,33 @@
+/* Where frames come from: capture files read in sequence through libpcap (pcap and pcapng),
+ * one clock and one flow table across all of them. */
+#ifndef FS_SOURCE_H
+#define FS_SOURCE_H
+
+#include <pcap/pcap.h>
+#include "meter.h"
+
+#define FS_ERRLEN 1024
+
+struct fs_source {
+  char **files;
+  uint32_t n_files, cur;
+  pcap_t *pc;
+  int linktype;
+  uint32_t snaplen;                 /* 0: keep what the file captured */
+  char *bpf;                        /* NULL: none */
+  bool done;
+  uint64_t bytes_read;              /* captured bytes, for progress */
+  char warnings[4 * FS_ERRLEN];     /* what went wrong in a file that was otherwise read */
+  uint32_t unsupported_linktype_files;
+};
+
+/* Checks every file opens as a capture and that the BPF filter compiles for it; on failure
+ * returns -1 with a one-line message in err. */
+int fs_source_open(struct fs_source *s, char **files, uint32_t n_files, uint32_t snaplen, const char *bpf,
+                   char *err);
+/* Feeds frames to the meter until it holds at least want finished flows, or the input ends
+ * (then every open flow is flushed and s->done is set). */
+void fs_source_run(struct fs_source *s, struct fs_meter *m, size_t want);
+void fs_source_close(struct fs_source *s);
+
+#endif
