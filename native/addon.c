@@ -175,6 +175,8 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
   NAPI_OK(env, set_num(env, o, "activeFlows", h->closed ? 0 : (double)h->meter.table.count));
   NAPI_OK(env, set_num(env, o, "tableBytes", h->closed ? 0 : (double)fs_table_memory(&h->meter.table)));
   NAPI_OK(env, set_num(env, o, "bytesRead", (double)h->source.bytes_read));
+  NAPI_OK(env, set_num(env, o, "oversizeRecords", (double)c->oversize_records));
+  NAPI_OK(env, set_num(env, o, "readErrors", (double)h->source.read_errors));
   NAPI_OK(env, napi_create_object(env, &ign));
   uint64_t total = 0;
   for (int i = 1; i < FS_IGN__COUNT; i++) {
@@ -186,6 +188,15 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
   NAPI_OK(env, napi_create_string_utf8(env, h->source.warnings, NAPI_AUTO_LENGTH, &w));
   NAPI_OK(env, napi_set_named_property(env, o, "warnings", w));
   return o;
+}
+
+/* meter.stop(): safe while a batch is pending; the run flushes every open flow and ends */
+static napi_value js_stop(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  struct fs_handle *h = unwrap(env, info, &argc, NULL);
+  if (!h) return NULL;
+  if (!h->closed) atomic_store(&h->source.stop_requested, true);
+  return NULL;
 }
 
 static napi_value js_close(napi_env env, napi_callback_info info) {
@@ -263,9 +274,10 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   napi_property_descriptor methods[] = {
     { "next", NULL, js_next, NULL, NULL, NULL, napi_default, NULL },
     { "stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL },
+    { "stop", NULL, js_stop, NULL, NULL, NULL, napi_default, NULL },
     { "close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL },
   };
-  NAPI_OK(env, napi_define_properties(env, obj, 3, methods));
+  NAPI_OK(env, napi_define_properties(env, obj, 4, methods));
   NAPI_OK(env, napi_wrap(env, obj, h, finalize, NULL, NULL));
   return obj;
 }

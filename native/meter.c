@@ -60,6 +60,7 @@ void fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, const ui
                     uint32_t wirelen) {
   if (m->stopped) return;
   m->n.packets++;
+  if (wirelen > 0xffff) m->n.oversize_records++;
   struct fs_packet p;
   int rc = fs_decode(linktype, data, caplen, wirelen, m->cfg.decode_tunnels, &p);
   if (rc != FS_OK) { m->n.ignored[rc]++; return; }

@@ -29,6 +29,7 @@ struct fs_meter_counters {
   uint64_t flows_exported;
   uint64_t flows_idle, flows_active, flows_flushed;
   uint64_t alloc_failures;
+  uint64_t oversize_records;     /* wire length above 65535: sizes wrap to 16 bits, as NFStream's */
 };
 
 struct fs_meter {

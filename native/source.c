@@ -39,6 +39,7 @@ static pcap_t *open_one(const char *file, const char *bpf, char *err) {
 int fs_source_open(struct fs_source *s, char **files, uint32_t n_files, uint32_t snaplen, const char *bpf,
                    char *err) {
   memset(s, 0, sizeof(*s));
+  atomic_init(&s->stop_requested, false);
   s->files = files;
   s->n_files = n_files;
   s->snaplen = snaplen;
@@ -57,7 +58,7 @@ static bool next_file(struct fs_source *s) {
   while (s->cur < s->n_files) {
     s->pc = open_one(s->files[s->cur], s->bpf, err);
     s->cur++;
-    if (!s->pc) { warn(s, "%s%s\n", err, ""); continue; }
+    if (!s->pc) { warn(s, "%s%s\n", err, ""); s->read_errors++; continue; }
     s->linktype = pcap_datalink(s->pc);
     if (!fs_decode_linktype_supported(s->linktype)) {
       const char *name = pcap_datalink_val_to_name(s->linktype);
@@ -73,7 +74,7 @@ static bool next_file(struct fs_source *s) {
 void fs_source_run(struct fs_source *s, struct fs_meter *m, size_t want) {
   while (!s->done && m->out_len < want) {
     if (m->stopped) { s->done = true; break; }
-    if (!s->pc && !next_file(s)) {
+    if (atomic_load(&s->stop_requested) || (!s->pc && !next_file(s))) {
       fs_meter_flush(m);
       s->done = true;
       break;
@@ -89,7 +90,10 @@ void fs_source_run(struct fs_source *s, struct fs_meter *m, size_t want) {
       fs_meter_frame(m, s->linktype, t, data, caplen, h->len);
       continue;
     }
-    if (rc == PCAP_ERROR) warn(s, "%s: %s; flows up to this point are kept\n", s->files[s->cur - 1], pcap_geterr(s->pc));
+    if (rc == PCAP_ERROR) {
+      warn(s, "%s: %s; flows up to this point are kept\n", s->files[s->cur - 1], pcap_geterr(s->pc));
+      s->read_errors++;
+    }
     pcap_close(s->pc); /* end of this file (or it is cut short): go on with the next */
     s->pc = NULL;
   }

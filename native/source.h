@@ -4,6 +4,7 @@
 #define FS_SOURCE_H
 
 #include <pcap/pcap.h>
+#include <stdatomic.h>
 #include "meter.h"
 
 #define FS_ERRLEN 1024
@@ -16,6 +17,8 @@ struct fs_source {
   uint32_t snaplen;                 /* 0: keep what the file captured */
   char *bpf;                        /* NULL: none */
   bool done;
+  atomic_bool stop_requested;       /* set from the JS thread (SIGINT); the run flushes and ends */
+  uint32_t read_errors;             /* files cut short or unreadable mid-run */
   uint64_t bytes_read;              /* captured bytes, for progress */
   char warnings[4 * FS_ERRLEN];     /* what went wrong in a file that was otherwise read */
   uint32_t unsupported_linktype_files;

@@ -1,0 +1,9 @@
+/** The programmatic API: `for await (const flow of new FlowStreamer({...}))`. */
+export { FlowStreamer, FlowBatch } from './streamer';
+export type { StreamerOptions, Column } from './streamer';
+export { FIELDS, fieldsFor } from './schema';
+export type { Field, FieldType, FieldGroup } from './schema';
+export { parseMeterOptions, parseReadOptions } from './options';
+export type { MeterOptions, ReadOptions, AccountingMode, OutputFormat } from './options';
+export { FlowseekError, UsageError, InputError, OutputError } from './errors';
+export { WRITERS, Sink } from './writers';

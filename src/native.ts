@@ -1,0 +1,78 @@
+/** Finds and loads the compiled meter: FLOWSEEK_ADDON, then build/Release, then build/Debug. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { FlowseekError } from './errors';
+
+export interface NativeBatch {
+  length: number;
+  base: Float64Array;
+  stats?: Float64Array;
+  strings: Record<'src_ip' | 'dst_ip' | 'src_mac' | 'dst_mac' | 'src_oui' | 'dst_oui', string[]>;
+  splt?: { n: number; direction: Int8Array; ps: Int32Array; piat_ms: Float64Array };
+}
+
+export interface NativeStats {
+  packets: number;
+  processed: number;
+  ignored: number;
+  ignoredBy: Record<string, number>;
+  flowsCreated: number;
+  flowsExported: number;
+  flowsIdle: number;
+  flowsActive: number;
+  flowsFlushed: number;
+  allocFailures: number;
+  activeFlows: number;
+  tableBytes: number;
+  bytesRead: number;
+  oversizeRecords: number;
+  readErrors: number;
+  warnings: string;
+}
+
+export interface NativeOpenOptions {
+  files: string[];
+  idleTimeoutMs: number;
+  activeTimeoutMs: number;
+  maxFlows: number;
+  decodeTunnels: boolean;
+  accounting: number;
+  stats: boolean;
+  splt: number;
+  snaplen: number;
+  bpf?: string;
+  partitions?: number;
+  partition?: number;
+}
+
+export interface NativeMeter {
+  next(maxFlows: number): Promise<NativeBatch | null>;
+  stats(): NativeStats;
+  stop(): void;
+  close(): void;
+}
+
+export interface NativeAddon {
+  open(options: NativeOpenOptions): NativeMeter;
+  columns(): { base: string[]; stats: string[] };
+  libpcapVersion: string;
+}
+
+let cached: NativeAddon | undefined;
+
+export function loadNative(): NativeAddon {
+  if (cached) return cached;
+  const root = path.resolve(__dirname, '..', '..');
+  const candidates = [
+    process.env.FLOWSEEK_ADDON,
+    path.join(root, 'build', 'Release', 'flowseek.node'),
+    path.join(root, 'build', 'Debug', 'flowseek.node'),
+  ].filter((p): p is string => Boolean(p));
+  for (const file of candidates) {
+    if (fs.existsSync(file)) {
+      cached = require(file) as NativeAddon;
+      return cached;
+    }
+  }
+  throw new FlowseekError('the native meter is not built: run "npm run build"', 'FS_NO_ADDON');
+}

@@ -1,0 +1,90 @@
+/**
+ * The output columns: one list, in NFStream's order, that drives every writer, the field
+ * reference and the man page. Names are NFStream's.
+ */
+export type FieldType = 'uint64' | 'int64' | 'uint32' | 'uint16' | 'uint8' | 'int8' | 'float64' | 'string' | 'list<int64>';
+export type FieldGroup = 'base' | 'tunnel' | 'stats' | 'splt';
+/** Where a column's values come from in a native batch. */
+export type FieldSource = 'base' | 'stats' | 'string' | 'splt';
+
+export interface Field {
+  name: string;
+  type: FieldType;
+  group: FieldGroup;
+  source: FieldSource;
+  unit?: string;
+  doc: string;
+}
+
+const f = (name: string, type: FieldType, group: FieldGroup, source: FieldSource, doc: string, unit?: string): Field =>
+  ({ name, type, group, source, doc, unit });
+
+const SCOPES = [
+  ['bidirectional', 'both directions'],
+  ['src2dst', 'the src to dst direction'],
+  ['dst2src', 'the dst to src direction'],
+] as const;
+
+function timing(): Field[] {
+  return SCOPES.flatMap(([s, what]) => [
+    f(`${s}_first_seen_ms`, 'uint64', 'base', 'base', `time of the first packet in ${what} (0 if none)`, 'ms since epoch'),
+    f(`${s}_last_seen_ms`, 'uint64', 'base', 'base', `time of the last packet in ${what} (0 if none)`, 'ms since epoch'),
+    f(`${s}_duration_ms`, 'uint64', 'base', 'base', `last minus first seen in ${what}`, 'ms'),
+    f(`${s}_packets`, 'uint64', 'base', 'base', `packets in ${what}`, 'packets'),
+    f(`${s}_bytes`, 'uint64', 'base', 'base', `bytes in ${what}, by accounting mode`, 'bytes'),
+  ]);
+}
+
+function statistics(): Field[] {
+  const ps = SCOPES.flatMap(([s, what]) => [
+    f(`${s}_min_ps`, 'uint32', 'stats', 'stats', `smallest packet in ${what}`, 'bytes'),
+    f(`${s}_mean_ps`, 'float64', 'stats', 'stats', `mean packet size in ${what}`, 'bytes'),
+    f(`${s}_stddev_ps`, 'float64', 'stats', 'stats', `sample standard deviation of packet size in ${what}`, 'bytes'),
+    f(`${s}_max_ps`, 'uint32', 'stats', 'stats', `largest packet in ${what}`, 'bytes'),
+  ]);
+  const piat = SCOPES.flatMap(([s, what]) => [
+    f(`${s}_min_piat_ms`, 'uint64', 'stats', 'stats', `smallest packet inter-arrival time in ${what}`, 'ms'),
+    f(`${s}_mean_piat_ms`, 'float64', 'stats', 'stats', `mean packet inter-arrival time in ${what}`, 'ms'),
+    f(`${s}_stddev_piat_ms`, 'float64', 'stats', 'stats', `sample standard deviation of inter-arrival time in ${what}`, 'ms'),
+    f(`${s}_max_piat_ms`, 'uint64', 'stats', 'stats', `largest packet inter-arrival time in ${what}`, 'ms'),
+  ]);
+  const flags = SCOPES.flatMap(([s, what]) =>
+    ['syn', 'cwr', 'ece', 'urg', 'ack', 'psh', 'rst', 'fin'].map((fl) =>
+      f(`${s}_${fl}_packets`, 'uint64', 'stats', 'stats', `TCP packets with ${fl.toUpperCase()} set in ${what}`, 'packets')));
+  return [...ps, ...piat, ...flags];
+}
+
+export const FIELDS: readonly Field[] = [
+  f('id', 'uint64', 'base', 'base', 'flow number, from 0, in export order'),
+  f('expiration_id', 'int8', 'base', 'base', 'why the flow ended: 0 idle timeout or end of input, 1 active timeout, -1 custom'),
+  f('src_ip', 'string', 'base', 'string', 'source address: the sender of the first packet'),
+  f('src_mac', 'string', 'base', 'string', 'source MAC of the first packet (00:00:00:00:00:00 when the link has none)'),
+  f('src_oui', 'string', 'base', 'string', 'first three bytes of src_mac'),
+  f('src_port', 'uint16', 'base', 'base', 'source port (0 when not TCP or UDP)'),
+  f('dst_ip', 'string', 'base', 'string', 'destination address'),
+  f('dst_mac', 'string', 'base', 'string', 'destination MAC of the first packet'),
+  f('dst_oui', 'string', 'base', 'string', 'first three bytes of dst_mac'),
+  f('dst_port', 'uint16', 'base', 'base', 'destination port (0 when not TCP or UDP)'),
+  f('protocol', 'uint8', 'base', 'base', 'IP protocol number'),
+  f('ip_version', 'uint8', 'base', 'base', 'IP version, 4 or 6'),
+  f('vlan_id', 'uint16', 'base', 'base', 'innermost VLAN id (0 when untagged)'),
+  f('tunnel_id', 'uint8', 'tunnel', 'base', 'tunnel decoded: 0 none, 1 GTP-U, 2 CAPWAP, 3 TZSP, 4 VXLAN, 5 GRE'),
+  ...timing(),
+  ...statistics(),
+  f('splt_direction', 'list<int64>', 'splt', 'splt', 'direction of each of the first N packets: 0 src2dst, 1 dst2src, -1 none'),
+  f('splt_ps', 'list<int64>', 'splt', 'splt', 'size of each of the first N packets, by accounting mode (-1 none)', 'bytes'),
+  f('splt_piat_ms', 'list<int64>', 'splt', 'splt', 'inter-arrival time of each of the first N packets (0 for the first, -1 none)', 'ms'),
+];
+
+export interface SchemaOptions {
+  decodeTunnels: boolean;
+  stats: boolean;
+  splt: number;
+}
+
+/** The columns present for these options, in output order. */
+export function fieldsFor(o: SchemaOptions): Field[] {
+  return FIELDS.filter((x) =>
+    x.group === 'base' || (x.group === 'tunnel' && o.decodeTunnels) || (x.group === 'stats' && o.stats) ||
+    (x.group === 'splt' && o.splt > 0));
+}
