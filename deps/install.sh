@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs the system libraries flowseek builds against, from Debian's packages, when missing:
+# libpcap-dev (capture), libndpi-dev (application detection), and a C toolchain.
+# The test suite also uses tshark and iproute2; pass --test to install those too.
+set -euo pipefail
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+missing=()
+[ -f /usr/include/pcap/pcap.h ] || missing+=(libpcap-dev)
+[ -f /usr/include/ndpi/ndpi_api.h ] || missing+=(libndpi-dev)
+command -v make >/dev/null 2>&1 || missing+=(make)
+command -v cc >/dev/null 2>&1 || missing+=(gcc)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+if [ "$want_test" = 1 ]; then
+  command -v tshark >/dev/null 2>&1 || missing+=(tshark)
+  command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "deps: everything flowseek needs is installed"
+  exit 0
+fi
+
+echo "deps: installing ${missing[*]}"
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "deps: this is not a Debian-like system; install the development packages for libpcap and nDPI (4.2+)" >&2
+  echo "deps: and a C compiler with make, then run: npm ci && npm run build" >&2
+  exit 1
+fi
+sudo=""
+if [ "$(id -u)" != 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+    echo "deps: not root and no sudo; as root run: apt-get update && apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# tshark asks whether non-root users may capture; answer no without a prompt
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $sudo debconf-set-selections 2>/dev/null || true
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

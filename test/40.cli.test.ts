@@ -1,0 +1,84 @@
+/** The command line: output formats, files, and each kind of bad input. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import t from 'tap';
+import { FIELDS } from '../src/schema';
+import { DLT, ipv4, pcap, tcp, tmpdir, udp, writePcap } from './helpers/packets';
+import { cli } from './helpers/run';
+
+const recs = Array.from({ length: 6 }, (_, i) => ({ t: 1 + i * 0.01, frame: ipv4('10.0.0.1', '10.0.0.2', 17, udp(4000 + (i % 3), 53, Buffer.from('q'))) }));
+const sample = writePcap('cli.pcap', DLT.RAW, recs);
+
+t.test('CSV on stdout: header of NFStream names, one row per flow, summary on stderr', async (t) => {
+  const r = cli(['read', sample, '--csv']);
+  t.equal(r.status, 0);
+  const lines = r.stdout.trim().split('\n');
+  t.equal(lines[0], FIELDS.filter((f) => f.group === 'base' || f.group === 'tunnel').map((f) => f.name).join(','));
+  t.equal(lines.length, 4);
+  t.match(r.stderr, /3 flows from 6 packets/);
+});
+
+t.test('JSONL to a file picked by extension; CSV lists as JSON cells', async (t) => {
+  const out = path.join(tmpdir(), 'out.jsonl');
+  const r = cli(['read', sample, '-o', out, '--splt', '3', '--stats']);
+  t.equal(r.status, 0, r.stderr);
+  t.equal(r.stdout, '', 'nothing on stdout');
+  const rows = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  t.equal(rows.length, 3);
+  t.same(rows[0].splt_direction, [0, 0, -1]);
+  t.equal(Object.keys(rows[0]).length, 29 + 48 + 3);
+  const csv = cli(['read', sample, '--csv', '--splt', '2']).stdout.split('\n')[1];
+  t.match(csv, /,"\[0,0\]","\[29,29\]","\[0,30\]"$/, "two packets 30 ms apart, 29 bytes each");
+  t.same(fs.readdirSync(tmpdir()).filter((f) => f.includes('.tmp')), [], 'no temporary file left');
+});
+
+t.test('bad input: one line naming the problem, non-zero exit, no stack', async (t) => {
+  const notCapture = path.join(tmpdir(), 'notes.txt');
+  fs.writeFileSync(notCapture, 'hello, not a capture\n');
+  const cases: [string, string[], number, RegExp][] = [
+    ['missing file', ['read', '/nonexistent/x.pcap'], 1, /x\.pcap: no such file/],
+    ['not a capture', ['read', notCapture], 1, /cannot read as a capture file/],
+    ['unknown flag', ['read', sample, '--frobnicate'], 2, /unknown option '--frobnicate'/],
+    ['negative timeout', ['read', sample, '--idle-timeout', '-3'], 2, /"--idle-timeout" must be a non-negative number \(seconds\), got "-3"/],
+    ['bad accounting mode', ['read', sample, '--accounting-mode', 'wire'], 2, /"--accounting-mode" must be one of/],
+    ['bad splt', ['read', sample, '--splt', '256'], 2, /"--splt" must be a whole number of packets from 1 to 255/],
+    ['unwritable output', ['read', sample, '-o', '/nonexistent/dir/out.csv'], 1, /cannot write .*the folder does not exist/],
+    ['output is a directory', ['read', sample, '--csv', '-o', tmpdir()], 1, /is a directory/],
+    ['unknown output format', ['read', sample, '-o', path.join(tmpdir(), 'x.xlsx')], 2, /name it \.csv or \.jsonl/],
+    ['bad BPF filter', ['read', sample, '--bpf', 'tcp port banana'], 1, /bad BPF filter/],
+    ['no file', ['read'], 2, /missing required argument/],
+  ];
+  for (const [name, args, code, msg] of cases) {
+    const r = cli(args);
+    t.equal(r.status, code, `${name}: exit ${code}`);
+    t.match(r.stderr, msg, `${name}: says what is wrong`);
+    t.notMatch(r.stderr, /\n\s+at /, `${name}: no stack trace`);
+    t.equal(r.stderr.trim().split('\n').length, 1, `${name}: one line`);
+  }
+});
+
+t.test('truncated capture: flows up to the cut are written, then a warning and exit 1', async (t) => {
+  const many = Array.from({ length: 20 }, (_, i) => ({ t: 1 + i, frame: ipv4('10.0.0.1', '10.0.0.2', 6, tcp(5000 + i, 80)) }));
+  const whole = pcap(DLT.RAW, many);
+  const cut = path.join(tmpdir(), 'cut.pcap');
+  fs.writeFileSync(cut, whole.subarray(0, whole.length - 30));
+  const r = cli(['read', cut, '--csv']);
+  t.equal(r.status, 1);
+  t.equal(r.stdout.trim().split('\n').length - 1, 19, 'the 19 whole records make 19 flows');
+  t.match(r.stderr, /truncated/);
+});
+
+t.test('a closed stdout ends quietly', async (t) => {
+  const many = Array.from({ length: 20000 }, (_, i) => ({ t: 1 + i / 1000, frame: ipv4('10.0.0.1', '10.0.0.2', 17, udp(i % 60000, 53)) }));
+  const big = writePcap('big.pcap', DLT.RAW, many);
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${path.resolve(__dirname, '../../bin/flowseek')}" read "${big}" --csv | head -1`], { encoding: 'utf8' });
+  t.equal(r.status, 0, 'exit 0');
+  t.notMatch(r.stderr, /EPIPE|error/i);
+});
+
+t.test('--help and --version', async (t) => {
+  t.match(cli(['read', '--help']).stdout, /--idle-timeout <seconds>/);
+  t.match(cli(['--version']).stdout, /^\d+\.\d+\.\d+/);
+  t.equal(cli(['--version']).status, 0);
+});
