@@ -23,6 +23,7 @@ void fs_meter_free(struct fs_meter *m) {
 
 void fs_meter_consume(struct fs_meter *m, size_t n) {
   if (n > m->out_len) n = m->out_len;
+  if (n == 0) return;
   for (size_t i = 0; i < n; i++) fs_features_release(&m->out[i]);
   memmove(m->out, m->out + n, (m->out_len - n) * sizeof(*m->out));
   m->out_len -= n;

@@ -1,0 +1,54 @@
+/** The ASan + UBSan build of the meter (npm run build:asan) over every oracle capture and a set of
+ * malformed frames, with statistics and SPLT on: no sanitizer report, same flows as the normal build. */
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import t from 'tap';
+import { DLT, ether, ipv4, ipv6, tcp, udp, u8, vlanTag, writePcap } from './helpers/packets';
+import { ORACLE, ROOT } from './helpers/run';
+
+const addon = path.join(ROOT, 'build-asan', 'flowseek.node');
+
+function hostileFiles(): string[] {
+  const rnd = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (seed * 7919 + i * 104729) & 0xff));
+  const frames: Buffer[] = [];
+  for (let s = 0; s < 200; s++) frames.push(rnd(14 + (s % 90), s));                       // noise
+  for (let cut = 20; cut < 80; cut++) frames.push(ether(0x0800, ipv4('10.0.0.1', '10.0.0.2', 17, udp(2152, 2152, Buffer.alloc(60, 0x30)))).subarray(0, cut));
+  frames.push(ether(0x0800, ipv4('10.0.0.1', '10.0.0.2', 6, tcp(1, 2), { ihl: 15 })));     // IHL past the end
+  frames.push(ether(0x0800, ipv4('10.0.0.1', '10.0.0.2', 6, tcp(1, 2), { totalLength: 65535 })));
+  frames.push(ether(0x86dd, ipv6('::1', '::2', 0, Buffer.from([0, 255, 0, 0, 0, 0, 0, 0]))));
+  frames.push(ether(0x8100, u8(...Array.from({ length: 30 }, () => vlanTag(1, 0x8100)))));
+  frames.push(ether(0x8847, Buffer.alloc(64, 0)));                                          // MPLS without bottom
+  return [
+    writePcap('asan-eth.pcap', DLT.EN10MB, frames.map((frame, i) => ({ t: 1 + i / 100, frame }))),
+    ...[DLT.RADIOTAP, DLT.LINUX_SLL2, DLT.PPP, DLT.NULL, DLT.RAW].map((lt) =>
+      writePcap(`asan-${lt}.pcap`, lt, frames.map((frame, i) => ({ t: 1 + i / 100, frame })))),
+  ];
+}
+
+if (!fs.existsSync(addon)) {
+  t.test('sanitized meter', { skip: 'sanitizer build not present: run "npm run build:asan" (CI always does)' }, async () => {});
+} else {
+  t.test('sanitized meter: every oracle capture and hostile frames, no report', async (t) => {
+    const asan = execFileSync('gcc', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).trim();
+    const files = [...fs.readdirSync(path.join(ORACLE, 'pcaps')).map((f) => path.join(ORACLE, 'pcaps', f)), ...hostileFiles()];
+    const script = `
+      const { FlowStreamer, parseMeterOptions } = require(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'index.js'))});
+      (async () => {
+        let flows = 0;
+        for (const file of JSON.parse(process.argv[1])) {
+          const s = new FlowStreamer({ ...parseMeterOptions({ stats: true, splt: '20' }), files: [file] });
+          for await (const b of s.batches()) flows += b.length;
+        }
+        console.log(flows);
+      })().catch((e) => { console.error(e.message); process.exit(1); });`;
+    const r = spawnSync(process.execPath, ['-e', script, JSON.stringify(files)], {
+      encoding: 'utf8', maxBuffer: 1 << 26,
+      env: { ...process.env, FLOWSEEK_ADDON: addon, LD_PRELOAD: asan, ASAN_OPTIONS: 'detect_leaks=0:abort_on_error=1',
+        UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1' },
+    });
+    t.equal(r.status, 0, `exit 0 (${r.stderr.slice(0, 2000)})`);
+    t.notMatch(r.stderr, /AddressSanitizer|runtime error|UndefinedBehavior/, 'no sanitizer report');
+    t.ok(Number(r.stdout) > 2362, `flows came out (${r.stdout.trim()})`);
+  });
+}
