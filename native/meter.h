@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "features.h"
+#include "flow_features.h"
 #include "flow_table.h"
 
 #define FS_IDLE_SCAN_INTERVAL_MS 10

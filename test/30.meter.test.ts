@@ -96,3 +96,15 @@ t.test('several files: one table, one clock, in order', async (t) => {
   t.equal(got.length, 1, 'the same flow across files with different link types');
   t.equal(got[0].bidirectional_packets, 2);
 });
+
+t.test('--bpf keeps matching packets; --snaplen cuts what is looked at, not what is counted', async (t) => {
+  const file = writePcap('bpf.pcap', DLT.RAW, [
+    { t: 1, frame: ab() }, { t: 1.1, frame: ipv4(A, B, 17, udp(5000, 53)) }, { t: 1.2, frame: ba() },
+  ]);
+  const udpOnly = await flows([file], { bpf: 'udp' });
+  t.same(udpOnly.map((f) => f.protocol), [17]);
+  const tcpOnly = await flows([file], { bpf: 'tcp and port 80' });
+  t.same(tcpOnly.map((f) => [f.protocol, f.bidirectional_packets]), [[6, 2]]);
+  const [cut] = await flows([writePcap('snap.pcap', DLT.RAW, [{ t: 1, frame: ab() }])], { snaplen: '30' }); // 28 is the minimum frame
+  t.match(cut, { protocol: 6, src_port: 0, dst_port: 0, bidirectional_bytes: 40 }, 'ports not captured: 0; bytes from the wire length');
+});

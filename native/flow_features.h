@@ -1,7 +1,7 @@
 /* Per-packet flow features: counters, timing, Welford statistics, TCP flags, SPLT.
  * No allocation on the per-packet path (SPLT is allocated once, when the flow is created). */
-#ifndef FS_FEATURES_H
-#define FS_FEATURES_H
+#ifndef FS_FLOW_FEATURES_H
+#define FS_FLOW_FEATURES_H
 
 #include <stdbool.h>
 #include "flow.h"

@@ -1,6 +1,6 @@
 #include <stdlib.h>
 #include <string.h>
-#include "features.h"
+#include "flow_features.h"
 
 uint32_t fs_packet_size(const struct fs_packet *p, uint8_t accounting) {
   switch (accounting) {
