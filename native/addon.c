@@ -247,6 +247,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   cfg.decode_tunnels = bool_opt(env, o, "decodeTunnels", true);
   cfg.features.accounting = (uint8_t)num_opt(env, o, "accounting", 0);
   cfg.features.stats = bool_opt(env, o, "stats", false);
+  double dissections = num_opt(env, o, "dissections", 0);
+  cfg.features.dissections = dissections >= 0 && dissections <= 255 ? (uint8_t)dissections : 0;
   double splt = num_opt(env, o, "splt", 0);
   cfg.features.splt = splt >= 0 && splt <= 255 ? (uint16_t)splt : 0;
   double parts = num_opt(env, o, "partitions", 1), part = num_opt(env, o, "partition", 0);
@@ -298,6 +300,10 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_value v;
   napi_create_string_utf8(env, pcap_lib_version(), NAPI_AUTO_LENGTH, &v);
   napi_set_named_property(env, exports, "libpcapVersion", v);
+  napi_create_uint32(env, fs_dpi_state_size(), &v);
+  napi_set_named_property(env, exports, "ndpiFlowStateBytes", v);
+  napi_create_uint32(env, (uint32_t)sizeof(struct fs_flow), &v);
+  napi_set_named_property(env, exports, "flowRecordBytes", v);
   return exports;
 }
 

@@ -12,6 +12,7 @@ static double sd(double m2, uint64_t n, uint64_t k) { return n > k ? sqrt(m2 / (
 #define BASE_COLUMNS(X) \
   X(id, f->id) X(expiration_id, f->expiration_id) X(src_port, f->src_port) X(dst_port, f->dst_port) \
   X(protocol, f->protocol) X(ip_version, f->ip_version) X(vlan_id, f->vlan_id) X(tunnel_id, f->tunnel_id) \
+  X(application_is_guessed, f->dpi ? f->dpi->guessed : 0) X(application_confidence, f->dpi ? f->dpi->confidence : 0) \
   SCOPE_BASE(X, bidirectional, FS_BI) SCOPE_BASE(X, src2dst, FS_S2D) SCOPE_BASE(X, dst2src, FS_D2S)
 #define SCOPE_BASE(X, n, i) \
   X(n##_first_seen_ms, f->s[i].first_ms) X(n##_last_seen_ms, f->s[i].last_ms) \
@@ -127,6 +128,20 @@ napi_status fs_batch_build(napi_env env, const struct fs_meter *m, size_t n, nap
   NAPI(string_column(env, strings, "dst_mac", m, n, 3));
   NAPI(string_column(env, strings, "src_oui", m, n, 4));
   NAPI(string_column(env, strings, "dst_oui", m, n, 5));
+  if (m->dpi) {
+    static const char *const dpi_names[FS_DPI_TEXTS] = { "application_name", "application_category_name",
+      "requested_server_name", "client_fingerprint", "server_fingerprint", "user_agent", "content_type" };
+    for (int i = 0; i < FS_DPI_TEXTS; i++) {
+      napi_value arr;
+      NAPI(napi_create_array_with_length(env, n, &arr));
+      for (size_t r = 0; r < n; r++) {
+        napi_value s;
+        NAPI(napi_create_string_utf8(env, fs_dpi_text(m->out[r].dpi, (enum fs_dpi_text)i), NAPI_AUTO_LENGTH, &s));
+        NAPI(napi_set_element(env, arr, (uint32_t)r, s));
+      }
+      NAPI(napi_set_named_property(env, strings, dpi_names[i], arr));
+    }
+  }
   NAPI(napi_set_named_property(env, *out, "strings", strings));
 
   uint32_t k = m->cfg.features.splt;

@@ -4,6 +4,7 @@
 #define FS_FLOW_H
 
 #include <stdint.h>
+#include "dpi.h"
 #include "fs_packet.h"
 
 enum { FS_BI = 0, FS_S2D = 1, FS_D2S = 2, FS_SCOPES = 3 };
@@ -47,6 +48,7 @@ struct fs_flow {
   int8_t *splt_dir;                  /* one allocation for the three SPLT arrays, or NULL */
   int32_t *splt_ps;
   int64_t *splt_piat_ms;
+  struct fs_dpi_flow *dpi;           /* detection state, then its result; NULL with detection off */
 };
 
 /* Builds the normalised key of a packet: both directions of a flow give the same key. */

@@ -19,6 +19,7 @@ void fs_expire_flow(struct fs_meter *m, uint32_t idx, int8_t reason) {
     if (!m->stopped) m->n.alloc_failures++;
     fs_features_release(f);
   } else {
+    if (f->dpi) f->dpi = fs_dpi_flow_end(m->dpi, f->dpi);
     f->expiration_id = reason;
     f->id = m->n.flows_exported++;
     m->out[m->out_len++] = *f;  /* the copy owns the SPLT arrays now */

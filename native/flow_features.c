@@ -111,6 +111,8 @@ void fs_features_update(struct fs_flow *f, const struct fs_packet *p, int direct
 }
 
 void fs_features_release(struct fs_flow *f) {
+  fs_dpi_flow_free(f->dpi);
+  f->dpi = NULL;
   free(f->splt_piat_ms); /* the allocation's start */
   f->splt_piat_ms = NULL;
   f->splt_ps = NULL;

@@ -12,6 +12,7 @@ struct fs_feature_config {
   uint8_t accounting;
   bool stats;
   uint16_t splt;          /* 0: off */
+  uint8_t dissections;    /* 0: no application detection */
 };
 
 uint32_t fs_packet_size(const struct fs_packet *p, uint8_t accounting);

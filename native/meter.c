@@ -7,8 +7,10 @@ int fs_meter_init(struct fs_meter *m, const struct fs_meter_config *cfg) {
   memset(m, 0, sizeof(*m));
   m->cfg = *cfg;
   if (m->cfg.n_partitions == 0) m->cfg.n_partitions = 1;
+  if (cfg->features.dissections && !(m->dpi = fs_dpi_module_new(cfg->features.dissections))) return -1;
   /* every meter of a run must partition alike, so the hash seed is fixed */
-  return fs_table_init(&m->table, 0x666c6f777365656bULL);
+  if (fs_table_init(&m->table, 0x666c6f777365656bULL) != 0) { fs_dpi_module_free(m->dpi); m->dpi = NULL; return -1; }
+  return 0;
 }
 
 void fs_meter_free(struct fs_meter *m) {
@@ -19,6 +21,8 @@ void fs_meter_free(struct fs_meter *m) {
   fs_meter_consume(m, m->out_len);
   free(m->out);
   fs_table_free(&m->table);
+  fs_dpi_module_free(m->dpi);
+  m->dpi = NULL;
 }
 
 void fs_meter_consume(struct fs_meter *m, size_t n) {
@@ -32,8 +36,10 @@ void fs_meter_consume(struct fs_meter *m, size_t n) {
 static void create_flow(struct fs_meter *m, const struct fs_packet *p, const struct fs_flow_key *k, uint64_t hash) {
   uint32_t idx = fs_table_insert(&m->table, k, hash);
   if (idx == FS_NIL) { m->n.alloc_failures++; return; }
-  if (fs_features_init(fs_table_flow(&m->table, idx), p, &m->cfg.features) != 0) {
+  struct fs_flow *f = fs_table_flow(&m->table, idx);
+  if (fs_features_init(f, p, &m->cfg.features) != 0 || (m->dpi && !(f->dpi = fs_dpi_flow_start(m->dpi, p)))) {
     m->n.alloc_failures++;
+    fs_features_release(f);
     fs_table_remove(&m->table, idx);
     return;
   }
@@ -52,6 +58,7 @@ static void consume(struct fs_meter *m, const struct fs_packet *p, const struct 
     fs_expire_flow(m, idx, FS_EXP_ACTIVE);
   } else {
     fs_features_update(f, p, fs_packet_direction(f, p), &m->cfg.features);
+    if (f->dpi) f->dpi = fs_dpi_flow_update(m->dpi, f->dpi, p, f->s[FS_BI].packets);
     return;
   }
   if (!m->stopped) create_flow(m, p, k, hash);

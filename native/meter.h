@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include "flow_features.h"
 #include "flow_table.h"
+#include "dpi.h"
 
 #define FS_IDLE_SCAN_INTERVAL_MS 10
 #define FS_IDLE_SCAN_BUDGET 1000
@@ -35,6 +36,7 @@ struct fs_meter_counters {
 struct fs_meter {
   struct fs_meter_config cfg;
   struct fs_flow_table table;
+  struct fs_dpi_module *dpi;     /* NULL with detection off */
   uint64_t tick_ms, scan_tick_ms;
   bool stopped;                  /* max_flows reached */
   struct fs_meter_counters n;

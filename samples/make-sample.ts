@@ -20,16 +20,21 @@ function dnsQuery(id: number, name: string, response: boolean): Buffer {
   return u8(header, qname, [0, 1, 0, 1], answer);
 }
 
+/** A TCP connection with consistent sequence numbers: handshake, one request, one response, close. */
 function tcpExchange(src: string, dst: string, sport: number, dport: number, request: Buffer, response: Buffer) {
-  at(0.010, ipv4(src, dst, 6, tcp(sport, dport, TCP_SYN)));
-  at(0.021, ipv4(dst, src, 6, tcp(dport, sport, TCP_SYN | TCP_ACK)));
-  at(0.000, ipv4(src, dst, 6, tcp(sport, dport, TCP_ACK)));
-  at(0.001, ipv4(src, dst, 6, tcp(sport, dport, TCP_PSH | TCP_ACK, request)));
-  at(0.034, ipv4(dst, src, 6, tcp(dport, sport, TCP_PSH | TCP_ACK, response)));
-  at(0.000, ipv4(src, dst, 6, tcp(sport, dport, TCP_ACK)));
-  at(0.120, ipv4(src, dst, 6, tcp(sport, dport, TCP_FIN | TCP_ACK)));
-  at(0.020, ipv4(dst, src, 6, tcp(dport, sport, TCP_FIN | TCP_ACK)));
-  at(0.000, ipv4(src, dst, 6, tcp(sport, dport, TCP_ACK)));
+  let c = 1000, s = 5000; // next sequence number of client and server
+  const empty = Buffer.alloc(0);
+  at(0.010, ipv4(src, dst, 6, tcp(sport, dport, TCP_SYN, empty, c++, 0)));
+  at(0.021, ipv4(dst, src, 6, tcp(dport, sport, TCP_SYN | TCP_ACK, empty, s++, c)));
+  at(0.000, ipv4(src, dst, 6, tcp(sport, dport, TCP_ACK, empty, c, s)));
+  at(0.001, ipv4(src, dst, 6, tcp(sport, dport, TCP_PSH | TCP_ACK, request, c, s)));
+  c += request.length;
+  at(0.034, ipv4(dst, src, 6, tcp(dport, sport, TCP_PSH | TCP_ACK, response, s, c)));
+  s += response.length;
+  at(0.000, ipv4(src, dst, 6, tcp(sport, dport, TCP_ACK, empty, c, s)));
+  at(0.120, ipv4(src, dst, 6, tcp(sport, dport, TCP_FIN | TCP_ACK, empty, c++, s)));
+  at(0.020, ipv4(dst, src, 6, tcp(dport, sport, TCP_FIN | TCP_ACK, empty, s++, c)));
+  at(0.000, ipv4(src, dst, 6, tcp(sport, dport, TCP_ACK, empty, c, s)));
 }
 
 function clientHello(sni: string): Buffer {

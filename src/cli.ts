@@ -94,6 +94,7 @@ export function buildProgram(run: (code: number) => void): Command {
     .option('--bpf <filter>', 'BPF filter applied to every packet (tcpdump syntax)')
     .option('--snaplen <bytes>', 'look at no more than this many bytes of each packet (0: all)')
     .option('--max-flows <n>', 'stop after exporting this many flows')
+    .option('--dissections <n>', 'packets per flow given to nDPI for application detection (0: off)', String(DEFAULTS.dissections))
     .option('--stats', 'add the 48 statistical features (packet sizes, inter-arrival times, TCP flags)')
     .option('--splt <n>', 'add direction, size and inter-arrival time of the first n packets (1-255)')
     .addOption(new Option('--batch-size <flows>', 'flows per native batch').hideHelp())

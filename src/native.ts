@@ -7,7 +7,7 @@ export interface NativeBatch {
   length: number;
   base: Float64Array;
   stats?: Float64Array;
-  strings: Record<'src_ip' | 'dst_ip' | 'src_mac' | 'dst_mac' | 'src_oui' | 'dst_oui', string[]>;
+  strings: Record<string, string[]>;
   splt?: { n: number; direction: Int8Array; ps: Int32Array; piat_ms: Float64Array };
 }
 
@@ -39,6 +39,7 @@ export interface NativeOpenOptions {
   accounting: number;
   stats: boolean;
   splt: number;
+  dissections: number;
   snaplen: number;
   bpf?: string;
   partitions?: number;
@@ -56,6 +57,8 @@ export interface NativeAddon {
   open(options: NativeOpenOptions): NativeMeter;
   columns(): { base: string[]; stats: string[] };
   libpcapVersion: string;
+  ndpiFlowStateBytes: number;
+  flowRecordBytes: number;
 }
 
 let cached: NativeAddon | undefined;

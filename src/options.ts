@@ -15,6 +15,7 @@ export interface MeterOptions {
   maxFlows: number;
   stats: boolean;
   splt: number;
+  dissections: number;
 }
 
 export interface ReadOptions extends MeterOptions {
@@ -27,6 +28,7 @@ export interface ReadOptions extends MeterOptions {
 export const DEFAULTS = {
   idleTimeout: 120,
   activeTimeout: 1800,
+  dissections: 20,
   accountingMode: 'raw',
   batchSize: 4096,
 } as const;
@@ -42,6 +44,7 @@ export interface RawReadOptions {
   maxFlows?: string;
   stats?: boolean;
   splt?: string;
+  dissections?: string;
   output?: string;
   csv?: boolean;
   jsonl?: boolean;
@@ -85,6 +88,7 @@ export function parseMeterOptions(raw: RawReadOptions): MeterOptions {
     maxFlows: number('--max-flows', raw.maxFlows, 0, 'a positive whole number of flows', 1, Number.MAX_SAFE_INTEGER, true),
     stats: raw.stats === true,
     splt: number('--splt', raw.splt, 0, 'a whole number of packets from 1 to 255', 1, 255, true),
+    dissections: number('--dissections', raw.dissections, DEFAULTS.dissections, 'a whole number of packets from 0 (off) to 255', 0, 255, true),
   };
 }
 

@@ -3,7 +3,7 @@
  * reference and the man page. Names are NFStream's.
  */
 export type FieldType = 'uint64' | 'int64' | 'uint32' | 'uint16' | 'uint8' | 'int8' | 'float64' | 'string' | 'list<int64>';
-export type FieldGroup = 'base' | 'tunnel' | 'stats' | 'splt';
+export type FieldGroup = 'base' | 'tunnel' | 'stats' | 'splt' | 'dpi';
 /** Where a column's values come from in a native batch. */
 export type FieldSource = 'base' | 'stats' | 'string' | 'splt';
 
@@ -74,17 +74,27 @@ export const FIELDS: readonly Field[] = [
   f('splt_direction', 'list<int64>', 'splt', 'splt', 'direction of each of the first N packets: 0 src2dst, 1 dst2src, -1 none'),
   f('splt_ps', 'list<int64>', 'splt', 'splt', 'size of each of the first N packets, by accounting mode (-1 none)', 'bytes'),
   f('splt_piat_ms', 'list<int64>', 'splt', 'splt', 'inter-arrival time of each of the first N packets (0 for the first, -1 none)', 'ms'),
+  f('application_name', 'string', 'dpi', 'string', 'nDPI application, "master.app" (e.g. TLS.Facebook); Unknown if none'),
+  f('application_category_name', 'string', 'dpi', 'string', 'nDPI category of the application'),
+  f('application_is_guessed', 'uint8', 'dpi', 'base', '1 when nDPI guessed the application (detection gave up)'),
+  f('application_confidence', 'uint8', 'dpi', 'base', "nDPI's confidence: 0 unknown, 1 port, 2 IP, 3 DPI cache, 4 DPI (nDPI 4.2's enumeration)"),
+  f('requested_server_name', 'string', 'dpi', 'string', 'server name requested: TLS/QUIC SNI, HTTP Host, DNS query'),
+  f('client_fingerprint', 'string', 'dpi', 'string', 'JA3 (TLS, QUIC), HASSH client (SSH) or DHCP fingerprint'),
+  f('server_fingerprint', 'string', 'dpi', 'string', 'JA3S (TLS) or HASSH server (SSH)'),
+  f('user_agent', 'string', 'dpi', 'string', 'HTTP (or QUIC) user agent'),
+  f('content_type', 'string', 'dpi', 'string', 'HTTP content type'),
 ];
 
 export interface SchemaOptions {
   decodeTunnels: boolean;
   stats: boolean;
   splt: number;
+  dissections: number;
 }
 
 /** The columns present for these options, in output order. */
 export function fieldsFor(o: SchemaOptions): Field[] {
   return FIELDS.filter((x) =>
     x.group === 'base' || (x.group === 'tunnel' && o.decodeTunnels) || (x.group === 'stats' && o.stats) ||
-    (x.group === 'splt' && o.splt > 0));
+    (x.group === 'splt' && o.splt > 0) || (x.group === 'dpi' && o.dissections > 0));
 }

@@ -61,7 +61,7 @@ export class FlowStreamer {
     try {
       this.meter = loadNative().open({
         files: o.files, idleTimeoutMs: o.idleTimeoutMs, activeTimeoutMs: o.activeTimeoutMs, maxFlows: o.maxFlows,
-        decodeTunnels: o.decodeTunnels, accounting: o.accountingMode, stats: o.stats, splt: o.splt,
+        decodeTunnels: o.decodeTunnels, accounting: o.accountingMode, stats: o.stats, splt: o.splt, dissections: o.dissections,
         snaplen: o.snaplen, bpf: o.bpf,
       });
     } catch (e) {
@@ -132,7 +132,7 @@ function toBatch(fields: readonly Field[], index: number[], nb: NativeBatch): Fl
     switch (f.source) {
       case 'base': return nb.base.subarray(index[i] * n, (index[i] + 1) * n);
       case 'stats': return (nb.stats as Float64Array).subarray(index[i] * n, (index[i] + 1) * n);
-      case 'string': return nb.strings[f.name as keyof NativeBatch['strings']];
+      case 'string': return nb.strings[f.name];
       case 'splt': {
         const s = nb.splt as NonNullable<NativeBatch['splt']>;
         const values = f.name === 'splt_direction' ? s.direction : f.name === 'splt_ps' ? s.ps : s.piat_ms;

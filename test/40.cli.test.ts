@@ -13,7 +13,7 @@ t.test('CSV on stdout: header of NFStream names, one row per flow, summary on st
   const r = cli(['read', sample, '--csv']);
   t.equal(r.status, 0);
   const lines = r.stdout.trim().split('\n');
-  t.equal(lines[0], FIELDS.filter((f) => f.group === 'base' || f.group === 'tunnel').map((f) => f.name).join(','));
+  t.equal(lines[0], FIELDS.filter((f) => ['base', 'tunnel', 'dpi'].includes(f.group)).map((f) => f.name).join(','));
   t.equal(lines.length, 4);
   t.match(r.stderr, /3 flows from 6 packets/);
 });
@@ -26,9 +26,9 @@ t.test('JSONL to a file picked by extension; CSV lists as JSON cells', async (t)
   const rows = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   t.equal(rows.length, 3);
   t.same(rows[0].splt_direction, [0, 0, -1]);
-  t.equal(Object.keys(rows[0]).length, 29 + 48 + 3);
+  t.equal(Object.keys(rows[0]).length, 29 + 48 + 3 + 9);
   const csv = cli(['read', sample, '--csv', '--splt', '2']).stdout.split('\n')[1];
-  t.match(csv, /,"\[0,0\]","\[29,29\]","\[0,30\]"$/, "two packets 30 ms apart, 29 bytes each");
+  t.match(csv, /,"\[0,0\]","\[29,29\]","\[0,30\]",/, "two packets 30 ms apart, 29 bytes each");
   t.same(fs.readdirSync(tmpdir()).filter((f) => f.includes('.tmp')), [], 'no temporary file left');
 });
 

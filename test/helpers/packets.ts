@@ -21,8 +21,8 @@ export function ip6(addr: string): number[] {
 
 export const TCP_FIN = 0x01, TCP_SYN = 0x02, TCP_RST = 0x04, TCP_PSH = 0x08, TCP_ACK = 0x10;
 
-export function tcp(sport: number, dport: number, flags = TCP_ACK, payload: Buffer = Buffer.alloc(0)): Buffer {
-  return u8([...be16(sport), ...be16(dport), ...be32(1), ...be32(0), 0x50, flags, ...be16(65535), 0, 0, 0, 0], payload);
+export function tcp(sport: number, dport: number, flags = TCP_ACK, payload: Buffer = Buffer.alloc(0), seq = 1, ack = 0): Buffer {
+  return u8([...be16(sport), ...be16(dport), ...be32(seq), ...be32(ack), 0x50, flags, ...be16(65535), 0, 0, 0, 0], payload);
 }
 
 export function udp(sport: number, dport: number, payload: Buffer = Buffer.alloc(0)): Buffer {

@@ -1,0 +1,160 @@
+/* The only file that includes nDPI. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ndpi/ndpi_api.h>
+#include "dpi.h"
+
+struct fs_dpi_module {
+  struct ndpi_detection_module_struct *ndpi;
+  uint8_t n_dissections;
+};
+
+uint32_t fs_dpi_state_size(void) { return ndpi_detection_get_sizeof_ndpi_flow_struct(); }
+
+struct fs_dpi_module *fs_dpi_module_new(uint8_t n_dissections) {
+  struct fs_dpi_module *d = calloc(1, sizeof(*d));
+  if (!d) return NULL;
+  d->ndpi = ndpi_init_detection_module(ndpi_no_prefs);
+  if (!d->ndpi) { free(d); return NULL; }
+  NDPI_PROTOCOL_BITMASK all;
+  NDPI_BITMASK_SET_ALL(all);
+  ndpi_set_protocol_detection_bitmask2(d->ndpi, &all);
+  ndpi_finalize_initialization(d->ndpi);
+  d->n_dissections = n_dissections;
+  return d;
+}
+
+void fs_dpi_module_free(struct fs_dpi_module *d) {
+  if (!d) return;
+  ndpi_exit_detection_module(d->ndpi);
+  free(d);
+}
+
+static ndpi_protocol proto_of(const struct fs_dpi_flow *f) {
+  ndpi_protocol p = NDPI_PROTOCOL_NULL;
+  p.master_protocol = f->master;
+  p.app_protocol = f->app;
+  p.category = (ndpi_protocol_category_t)f->category;
+  return p;
+}
+
+static void set_proto(struct fs_dpi_flow *f, ndpi_protocol p) {
+  f->master = p.master_protocol;
+  f->app = p.app_protocol;
+  f->category = (uint16_t)p.category;
+}
+
+static void process(struct fs_dpi_module *d, struct fs_dpi_flow *f, const struct fs_packet *p) {
+  uint16_t len = p->ip_caplen > 0xffff ? 0xffff : (uint16_t)p->ip_caplen;
+  set_proto(f, ndpi_detection_process_packet(d->ndpi, f->state, p->ip, len, p->time_ms));
+}
+
+static void give_up(struct fs_dpi_module *d, struct fs_dpi_flow *f) {
+  uint8_t guessed = 0;
+  set_proto(f, ndpi_detection_giveup(d->ndpi, f->state, 1, &guessed));
+  f->guessed = guessed;
+}
+
+static int is_proto(const struct fs_dpi_flow *f, uint16_t id) { return f->master == id || f->app == id; }
+
+/* Copies the strings out of nDPI's state (NFStream's choice of fields per protocol), frees the
+ * state, and returns the flow shrunk to its result. */
+static struct fs_dpi_flow *finish(struct fs_dpi_module *d, struct fs_dpi_flow *f) {
+  struct ndpi_flow_struct *nf = f->state;
+  const char *t[FS_DPI_TEXTS] = { "", "", "", "", "", "", "" };
+  char name[64];
+  ndpi_protocol2name(d->ndpi, proto_of(f), name, sizeof(name));
+  t[FS_DPI_APP_NAME] = name;
+  t[FS_DPI_CATEGORY] = ndpi_category_get_name(d->ndpi, (ndpi_protocol_category_t)f->category);
+  if (nf) {
+    f->confidence = (uint8_t)nf->confidence;
+    t[FS_DPI_SERVER_NAME] = nf->host_server_name;
+    if (is_proto(f, NDPI_PROTOCOL_DHCP)) {
+      t[FS_DPI_CLIENT_FP] = nf->protos.dhcp.fingerprint;
+    } else if (is_proto(f, NDPI_PROTOCOL_HTTP)) {
+      t[FS_DPI_CONTENT_TYPE] = nf->http.content_type ? nf->http.content_type : "";
+      t[FS_DPI_USER_AGENT] = nf->http.user_agent ? nf->http.user_agent : "";
+    } else if (is_proto(f, NDPI_PROTOCOL_SSH)) {
+      t[FS_DPI_CLIENT_FP] = nf->protos.ssh.hassh_client;
+      t[FS_DPI_SERVER_FP] = nf->protos.ssh.hassh_server;
+    } else if (is_proto(f, NDPI_PROTOCOL_TLS) || nf->protos.tls_quic.ja3_client[0] != '\0' || is_proto(f, NDPI_PROTOCOL_QUIC)) {
+      t[FS_DPI_USER_AGENT] = nf->http.user_agent ? nf->http.user_agent : "";
+      t[FS_DPI_CLIENT_FP] = nf->protos.tls_quic.ja3_client;
+      t[FS_DPI_SERVER_FP] = nf->protos.tls_quic.ja3_server;
+    }
+  }
+  static const size_t cap[FS_DPI_TEXTS] = { 40, 25, 80, 48, 48, 256, 64 }; /* NFStream's field sizes */
+  size_t len[FS_DPI_TEXTS], total = 0;
+  for (int i = 0; i < FS_DPI_TEXTS; i++) {
+    len[i] = strnlen(t[i] ? t[i] : "", cap[i] - 1);
+    total += len[i] + 1;
+  }
+  struct fs_dpi_flow *r = malloc(sizeof(*r) + total);
+  if (r) {
+    *r = *f;
+    r->state = NULL;
+    size_t off = 0;
+    for (int i = 0; i < FS_DPI_TEXTS; i++) {
+      r->text_off[i] = (uint16_t)off;
+      memcpy(r->text + off, t[i] ? t[i] : "", len[i]);
+      r->text[off + len[i]] = '\0';
+      off += len[i] + 1;
+    }
+  }
+  if (nf) ndpi_flow_free(nf);
+  f->state = NULL;
+  if (!r) { /* keep the ids, lose the strings */
+    for (int i = 0; i < FS_DPI_TEXTS; i++) f->text_off[i] = 0;
+    f->completed = 1;
+    return f;
+  }
+  free(f);
+  r->completed = 1;
+  return r;
+}
+
+struct fs_dpi_flow *fs_dpi_flow_start(struct fs_dpi_module *d, const struct fs_packet *p) {
+  struct fs_dpi_flow *f = calloc(1, sizeof(*f) + 1);
+  if (!f) return NULL;
+  f->state = ndpi_flow_malloc(ndpi_detection_get_sizeof_ndpi_flow_struct());
+  if (!f->state) { free(f); return NULL; }
+  memset(f->state, 0, ndpi_detection_get_sizeof_ndpi_flow_struct());
+  process(d, f, p);
+  if (f->app == NDPI_PROTOCOL_UNKNOWN && d->n_dissections == 1) {
+    give_up(d, f);
+    return finish(d, f);
+  }
+  return f;
+}
+
+struct fs_dpi_flow *fs_dpi_flow_update(struct fs_dpi_module *d, struct fs_dpi_flow *f, const struct fs_packet *p,
+                                       uint64_t packets) {
+  if (f->completed) return f;
+  if (f->app == NDPI_PROTOCOL_UNKNOWN || ndpi_extra_dissection_possible(d->ndpi, f->state)) {
+    process(d, f, p);
+  } else {
+    return finish(d, f); /* known, and nothing more to extract */
+  }
+  if (packets == d->n_dissections) {
+    if (f->app == NDPI_PROTOCOL_UNKNOWN) give_up(d, f);
+    return finish(d, f);
+  }
+  return f;
+}
+
+struct fs_dpi_flow *fs_dpi_flow_end(struct fs_dpi_module *d, struct fs_dpi_flow *f) {
+  if (f->completed) return f;
+  if (f->app == NDPI_PROTOCOL_UNKNOWN) give_up(d, f);
+  return finish(d, f);
+}
+
+void fs_dpi_flow_free(struct fs_dpi_flow *f) {
+  if (!f) return;
+  if (f->state) ndpi_flow_free(f->state);
+  free(f);
+}
+
+const char *fs_dpi_text(const struct fs_dpi_flow *f, enum fs_dpi_text which) {
+  return f && f->completed ? f->text + f->text_off[which] : "";
+}
