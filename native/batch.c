@@ -130,7 +130,7 @@ napi_status fs_batch_build(napi_env env, const struct fs_meter *m, size_t n, nap
   NAPI(string_column(env, strings, "dst_oui", m, n, 5));
   if (m->dpi) {
     static const char *const dpi_names[FS_DPI_TEXTS] = { "application_name", "application_category_name",
-      "requested_server_name", "client_fingerprint", "server_fingerprint", "user_agent", "content_type" };
+      "requested_server_name", "client_fingerprint", "server_fingerprint", "user_agent", "content_type", "client_ja4" };
     for (int i = 0; i < FS_DPI_TEXTS; i++) {
       napi_value arr;
       NAPI(napi_create_array_with_length(env, n, &arr));

@@ -1,5 +1,6 @@
 /* TCP, UDP, ICMP, ICMPv6, anything else: ports, flags and the per-mode sizes. l4_len comes from
  * the IP header; header fields are read only where they were captured. */
+#include <stddef.h>
 #include "decode.h"
 
 #define P_ICMP 1
@@ -14,6 +15,8 @@ int fs_decode_transport(struct fs_decode_ctx *c, uint8_t proto, uint32_t off, ui
   p->tcp_flags = 0;
   p->payload_size = 0;
   p->transport_size = l4_len;
+  p->tcp_payload = NULL;
+  p->tcp_payload_caplen = 0;
   const uint8_t *l4 = c->data + off;
   switch (proto) {
   case P_TCP:
@@ -23,6 +26,10 @@ int fs_decode_transport(struct fs_decode_ctx *c, uint8_t proto, uint32_t off, ui
       p->dst_port = fs_rd16(l4 + 2);
       p->tcp_flags = l4[13];
       p->payload_size = l4_len > doff ? l4_len - doff : 0;
+      if (doff >= 20 && fs_has(c, off, doff + 1)) {
+        p->tcp_payload = l4 + doff;
+        p->tcp_payload_caplen = c->caplen - off - doff;
+      }
     }
     return FS_OK;
   case P_UDP:

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <ndpi/ndpi_api.h>
 #include "dpi.h"
+#include "ja4.h"
 
 struct fs_dpi_module {
   struct ndpi_detection_module_struct *ndpi;
@@ -45,7 +46,15 @@ static void set_proto(struct fs_dpi_flow *f, ndpi_protocol p) {
   f->category = (uint16_t)p.category;
 }
 
+/* A ClientHello starts a TLS payload with record type 22 and handshake type 1. */
+static void try_ja4(struct fs_dpi_flow *f, const struct fs_packet *p) {
+  if (f->ja4[0] || !p->tcp_payload || p->tcp_payload_caplen < 6) return;
+  if (p->tcp_payload[0] != 0x16 || p->tcp_payload[5] != 0x01) return;
+  fs_ja4_from_tls(p->tcp_payload, p->tcp_payload_caplen, f->ja4);
+}
+
 static void process(struct fs_dpi_module *d, struct fs_dpi_flow *f, const struct fs_packet *p) {
+  try_ja4(f, p);
   uint16_t len = p->ip_caplen > 0xffff ? 0xffff : (uint16_t)p->ip_caplen;
   set_proto(f, ndpi_detection_process_packet(d->ndpi, f->state, p->ip, len, p->time_ms));
 }
@@ -62,7 +71,7 @@ static int is_proto(const struct fs_dpi_flow *f, uint16_t id) { return f->master
  * state, and returns the flow shrunk to its result. */
 static struct fs_dpi_flow *finish(struct fs_dpi_module *d, struct fs_dpi_flow *f) {
   struct ndpi_flow_struct *nf = f->state;
-  const char *t[FS_DPI_TEXTS] = { "", "", "", "", "", "", "" };
+  const char *t[FS_DPI_TEXTS] = { "", "", "", "", "", "", "", f->ja4 };
   char name[64];
   ndpi_protocol2name(d->ndpi, proto_of(f), name, sizeof(name));
   t[FS_DPI_APP_NAME] = name;
@@ -84,7 +93,7 @@ static struct fs_dpi_flow *finish(struct fs_dpi_module *d, struct fs_dpi_flow *f
       t[FS_DPI_SERVER_FP] = nf->protos.tls_quic.ja3_server;
     }
   }
-  static const size_t cap[FS_DPI_TEXTS] = { 40, 25, 80, 48, 48, 256, 64 }; /* NFStream's field sizes */
+  static const size_t cap[FS_DPI_TEXTS] = { 40, 25, 80, 48, 48, 256, 64, 37 }; /* NFStream's field sizes */
   size_t len[FS_DPI_TEXTS], total = 0;
   for (int i = 0; i < FS_DPI_TEXTS; i++) {
     len[i] = strnlen(t[i] ? t[i] : "", cap[i] - 1);

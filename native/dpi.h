@@ -10,7 +10,7 @@
 
 enum fs_dpi_text {
   FS_DPI_APP_NAME, FS_DPI_CATEGORY, FS_DPI_SERVER_NAME, FS_DPI_CLIENT_FP, FS_DPI_SERVER_FP, FS_DPI_USER_AGENT,
-  FS_DPI_CONTENT_TYPE, FS_DPI_TEXTS
+  FS_DPI_CONTENT_TYPE, FS_DPI_JA4, FS_DPI_TEXTS
 };
 
 struct fs_dpi_module;
@@ -20,6 +20,7 @@ struct fs_dpi_flow {
   void *state;                       /* nDPI's flow (NULL once detection ended) */
   uint16_t master, app, category;
   uint8_t guessed, confidence, completed;
+  char ja4[37];                      /* JA4 of the first ClientHello seen, while detecting */
   uint16_t text_off[FS_DPI_TEXTS];   /* into text, once completed */
   char text[];                       /* the strings, NUL-terminated, back to back */
 };

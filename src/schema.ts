@@ -83,6 +83,7 @@ export const FIELDS: readonly Field[] = [
   f('server_fingerprint', 'string', 'dpi', 'string', 'JA3S (TLS) or HASSH server (SSH)'),
   f('user_agent', 'string', 'dpi', 'string', 'HTTP (or QUIC) user agent'),
   f('content_type', 'string', 'dpi', 'string', 'HTTP content type'),
+  f('client_ja4', 'string', 'dpi', 'string', 'JA4 fingerprint of the TLS ClientHello (TCP, whole hello in one segment; flowseek addition)'),
 ];
 
 export interface SchemaOptions {

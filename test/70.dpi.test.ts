@@ -62,3 +62,54 @@ t.test('agreement with Debian nDPI 4.2 reader labels on the oracle captures', as
   t.ok(matched > 2000, `flows matched by endpoints (${matched})`);
   t.ok(same / matched >= 0.99, 'at least 99% agree');
 });
+
+/** TLS ClientHello bytes: version, cipher suites, extensions [type, body]. */
+function clientHello(version: number, ciphers: number[], exts: [number, Buffer][]): Buffer {
+  const b16 = (n: number) => Buffer.from([(n >> 8) & 0xff, n & 0xff]);
+  const extBytes = Buffer.concat(exts.map(([type, body]) => Buffer.concat([b16(type), b16(body.length), body])));
+  const body = Buffer.concat([b16(version), Buffer.alloc(32, 7), Buffer.from([0]), b16(ciphers.length * 2),
+    ...ciphers.map(b16), Buffer.from([1, 0]), b16(extBytes.length), extBytes]);
+  const hs = Buffer.concat([Buffer.from([1, 0]), b16(body.length), body]);
+  return Buffer.concat([Buffer.from([0x16, 3, 1]), b16(hs.length), hs]);
+}
+const list16 = (type: number, values: number[], lenBytes = 2) => {
+  const data = Buffer.concat(values.map((v) => Buffer.from([(v >> 8) & 0xff, v & 0xff])));
+  return [type, Buffer.concat([lenBytes === 2 ? Buffer.from([0, data.length]) : Buffer.from([data.length]), data])] as [number, Buffer];
+};
+const sha12 = (s: string) => require('node:crypto').createHash('sha256').update(s).digest('hex').slice(0, 12);
+
+async function ja4Of(name: string, hello: Buffer): Promise<string> {
+  const { tcp, TCP_ACK, TCP_PSH } = await import('./helpers/packets');
+  const frame = ipv4('10.9.0.1', '10.9.0.2', 6, tcp(50000, 443, TCP_PSH | TCP_ACK, hello));
+  const [f] = await flows([writePcap(name, DLT.RAW, [{ t: 1, frame }])]);
+  return f.client_ja4 as string;
+}
+
+t.test('JA4 of ClientHellos built here, checked against the specification by hand', async (t) => {
+  const sni = Buffer.concat([Buffer.from([0, 14, 0, 0, 11]), Buffer.from('example.com')]);
+  const alpn = Buffer.from([0, 12, 2, ...Buffer.from('h2'), 8, ...Buffer.from('http/1.1')]);
+  const hello = clientHello(0x0303, [0x0a0a, 0x1301, 0x1302, 0xc02b, 0x002f], [
+    [0x1a1a, Buffer.alloc(0)], [0x0000, sni], [0x0010, alpn], list16(0x000a, [0x001d, 0x0017]),
+    list16(0x000d, [0x0403, 0x0804, 0x0401]), list16(0x002b, [0x2a2a, 0x0304, 0x0303], 1), [0x000b, Buffer.from([1, 0])],
+  ]);
+  // t: TCP; 13: highest supported_versions entry (GREASE 2a2a skipped); d: SNI present;
+  // 04 ciphers (GREASE 0a0a skipped); 06 extensions (GREASE 1a1a skipped; SNI and ALPN counted);
+  // h2: first and last character of the first ALPN value.
+  // b: the ciphers sorted; c: the extensions sorted without SNI and ALPN, then the signature
+  // algorithms in the order sent.
+  t.equal(await ja4Of('ja4-a.pcap', hello),
+    `t13d0406h2_${sha12('002f,1301,1302,c02b')}_${sha12('000a,000b,000d,002b_0403,0804,0401')}`);
+
+  const plain = clientHello(0x0303, [0xc02f, 0x009c], [[0x000b, Buffer.from([1, 0])]]);
+  // no supported_versions: the hello's own version (12); no SNI: i; no ALPN: 00; no signature
+  // algorithms: the extension list alone is hashed.
+  t.equal(await ja4Of('ja4-b.pcap', plain), `t12i020100_${sha12('009c,c02f')}_${sha12('000b')}`);
+
+  const odd = clientHello(0x0303, [0x1301], [[0x0010, Buffer.from([0, 3, 2, 0xab, 0xcd])]]);
+  // ALPN value not alphanumeric: first hex digit of its first byte, last of its last byte ("ad");
+  // only SNI/ALPN extensions: the extension hash is twelve zeros.
+  t.equal(await ja4Of('ja4-c.pcap', odd), `t12i0101ad_${sha12('1301')}_000000000000`);
+
+  const cut = hello.subarray(0, hello.length - 10);
+  t.equal(await ja4Of('ja4-d.pcap', cut), '', 'a ClientHello cut short gives no JA4');
+});

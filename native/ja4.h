@@ -1,0 +1,12 @@
+/* JA4 client fingerprint of a TLS ClientHello (FoxIO's public JA4 specification), for TLS over
+ * TCP when the whole ClientHello is in one segment. */
+#ifndef FS_JA4_H
+#define FS_JA4_H
+#include <stdint.h>
+
+#define FS_JA4_LEN 36   /* t13d1516h2_8daaf6152771_b186095e22b6 */
+
+/* payload: the TCP payload. Returns 1 and fills out (FS_JA4_LEN + 1 bytes) when it starts with a
+ * complete TLS handshake record holding a ClientHello, else 0. */
+int fs_ja4_from_tls(const uint8_t *payload, uint32_t len, char out[FS_JA4_LEN + 1]);
+#endif
