@@ -20,9 +20,9 @@ interface GlobalOptions {
 function summary(s: NativeStats, files: number, seconds: number): string {
   const reasons = Object.entries(s.ignoredBy).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
   const ignored = s.ignored ? ` (${s.ignored} ignored: ${reasons})` : '';
-  const rate = seconds > 0 ? ` , ${Math.round(s.packets / seconds).toLocaleString('en')} packets/s` : '';
+  const rate = seconds > 0 ? `, ${Math.round(s.packets / seconds).toLocaleString('en')} packets/s` : '';
   return `${s.flowsExported} flows from ${s.packets} packets${ignored} in ${files} file${files === 1 ? '' : 's'}, ` +
-    `${seconds.toFixed(2)} s${rate.replace(' ,', ',')}`;
+    `${seconds.toFixed(2)} s${rate}`;
 }
 
 async function runRead(files: string[], raw: RawReadOptions, g: GlobalOptions): Promise<number> {
