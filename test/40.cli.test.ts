@@ -82,3 +82,24 @@ t.test('--help and --version', async (t) => {
   t.match(cli(['--version']).stdout, /^\d+\.\d+\.\d+/);
   t.equal(cli(['--version']).status, 0);
 });
+
+t.test('SIGINT in the middle of a read: flows seen so far are written whole, exit 130', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const { ORACLE } = await import('./helpers/run');
+  const pcaps = fs.readdirSync(path.join(ORACLE, 'pcaps')).map((f) => path.join(ORACLE, 'pcaps', f));
+  const many = Array.from({ length: 80 }, () => pcaps).flat(); // ~6.7 M packets: several seconds of work
+  const out = path.join(tmpdir(), 'interrupted.csv');
+  const child = spawn(process.execPath, [path.resolve(__dirname, '../../bin/flowseek'), 'read', ...many, '-o', out, '--dissections', '0'],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  await new Promise((r) => setTimeout(r, 1000));
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  t.equal(code, 130, 'exit 130');
+  t.match(stderr, /SIGINT: stopping/);
+  const lines = fs.readFileSync(out, 'utf8').trim().split('\n');
+  t.ok(lines.length > 1, `flows were written (${lines.length - 1})`);
+  const columns = lines[0].split(',').length;
+  t.ok(lines.every((l) => l.split(',').length === columns), 'every row complete');
+});
