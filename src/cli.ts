@@ -3,7 +3,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, FlowseekError, UsageError } from './errors';
 import { createLogger, LOG_LEVELS, LogFormat, LogLevel } from './log';
 import { loadNative, NativeStats } from './native';
-import { ACCOUNTING_NAMES, DEFAULTS, parseReadOptions, RawReadOptions } from './options';
+import { ACCOUNTING_NAMES, DEFAULTS, parseMeterOptions, parseReadOptions, RawReadOptions } from './options';
+import { fieldsFor } from './schema';
 import { FlowStreamer } from './streamer';
 import { Sink, WRITERS } from './writers';
 
@@ -100,6 +101,25 @@ export function buildProgram(run: (code: number) => void): Command {
     .addOption(new Option('--batch-size <flows>', 'flows per native batch').hideHelp())
     .action(async (files: string[], raw: RawReadOptions) => {
       run(await runRead(files, raw, program.opts<GlobalOptions>()));
+    });
+  program
+    .command('fields')
+    .description('list the output columns for the given options, with type, unit and meaning')
+    .option('--stats', 'include the statistical features')
+    .option('--splt <n>', 'include the SPLT lists')
+    .option('--dissections <n>', 'application columns unless 0', String(DEFAULTS.dissections))
+    .option('--no-decode-tunnels', 'without tunnel_id')
+    .option('--json', 'one JSON array instead of a table')
+    .action((raw: RawReadOptions & { json?: boolean }) => {
+      const fields = fieldsFor(parseMeterOptions(raw));
+      const w = Math.max(...fields.map((f) => f.name.length));
+      const text = raw.json
+        ? `${JSON.stringify(fields.map(({ name, type, unit, doc }) => ({ name, type, unit: unit ?? null, doc })), null, 2)}\n`
+        : fields.map((f) => `${f.name.padEnd(w)}  ${f.type.padEnd(11)}  ${(f.unit ?? '').padEnd(14)}  ${f.doc}\n`).join('');
+      // a reader that went away (| head) is not an error
+      process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE') throw e; });
+      process.stdout.write(text);
+      run(EXIT_OK);
     });
   return program;
 }

@@ -103,3 +103,22 @@ t.test('SIGINT in the middle of a read: flows seen so far are written whole, exi
   const columns = lines[0].split(',').length;
   t.ok(lines.every((l) => l.split(',').length === columns), 'every row complete');
 });
+
+t.test('fields: the columns for the options, from the schema that drives the writers', async (t) => {
+  const plain = cli(['fields', '--json']);
+  t.equal(plain.status, 0);
+  const names = (JSON.parse(plain.stdout) as { name: string }[]).map((f) => f.name);
+  t.same(names, FIELDS.filter((f) => ['base', 'tunnel', 'dpi'].includes(f.group)).map((f) => f.name));
+  const header = cli(['read', sample, '--csv', '--stats', '--splt', '4', '-q']).stdout.split('\n')[0].split(',');
+  const listed = (JSON.parse(cli(['fields', '--json', '--stats', '--splt', '4']).stdout) as { name: string }[]).map((f) => f.name);
+  t.same(listed, header, 'what fields lists is what read writes');
+  t.match(cli(['fields']).stdout, /^id\s+uint64/m);
+  t.notMatch(cli(['fields', '--dissections', '0']).stdout, /application_name/);
+});
+
+t.test('fields into a closed pipe ends quietly', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${path.resolve(__dirname, '../../bin/flowseek')}" fields --stats --splt 9 | head -1`], { encoding: 'utf8' });
+  t.equal(r.status, 0);
+  t.equal(r.stderr, '');
+});
