@@ -15,8 +15,8 @@ int fs_decode_transport(struct fs_decode_ctx *c, uint8_t proto, uint32_t off, ui
   p->tcp_flags = 0;
   p->payload_size = 0;
   p->transport_size = l4_len;
-  p->tcp_payload = NULL;
-  p->tcp_payload_caplen = 0;
+  p->l4_payload = NULL;
+  p->l4_payload_caplen = 0;
   const uint8_t *l4 = c->data + off;
   switch (proto) {
   case P_TCP:
@@ -27,8 +27,8 @@ int fs_decode_transport(struct fs_decode_ctx *c, uint8_t proto, uint32_t off, ui
       p->tcp_flags = l4[13];
       p->payload_size = l4_len > doff ? l4_len - doff : 0;
       if (doff >= 20 && fs_has(c, off, doff + 1)) {
-        p->tcp_payload = l4 + doff;
-        p->tcp_payload_caplen = c->caplen - off - doff;
+        p->l4_payload = l4 + doff;
+        p->l4_payload_caplen = c->caplen - off - doff;
       }
     }
     return FS_OK;
@@ -37,6 +37,10 @@ int fs_decode_transport(struct fs_decode_ctx *c, uint8_t proto, uint32_t off, ui
       p->src_port = fs_rd16(l4);
       p->dst_port = fs_rd16(l4 + 2);
       p->payload_size = l4_len - 8;
+      if (fs_has(c, off, 9)) {
+        p->l4_payload = l4 + 8;
+        p->l4_payload_caplen = c->caplen - off - 8;
+      }
       if (c->decode_tunnels && fs_has(c, off, 8)) {
         int rc = fs_decode_udp_tunnel(c, p->src_port, p->dst_port, off + 8);
         if (rc != 1) return rc;

@@ -5,6 +5,7 @@
 #include <ndpi/ndpi_api.h>
 #include "dpi.h"
 #include "ja4.h"
+#include "quic_initial.h"
 
 struct fs_dpi_module {
   struct ndpi_detection_module_struct *ndpi;
@@ -46,11 +47,13 @@ static void set_proto(struct fs_dpi_flow *f, ndpi_protocol p) {
   f->category = (uint16_t)p.category;
 }
 
-/* A ClientHello starts a TLS payload with record type 22 and handshake type 1. */
+/* A ClientHello starts a TLS payload with record type 22 and handshake type 1; over UDP, a QUIC
+ * long header with the Initial type. */
 static void try_ja4(struct fs_dpi_flow *f, const struct fs_packet *p) {
-  if (f->ja4[0] || !p->tcp_payload || p->tcp_payload_caplen < 6) return;
-  if (p->tcp_payload[0] != 0x16 || p->tcp_payload[5] != 0x01) return;
-  fs_ja4_from_tls(p->tcp_payload, p->tcp_payload_caplen, f->ja4);
+  if (f->ja4[0] || !p->l4_payload || p->l4_payload_caplen < 6) return;
+  const uint8_t *pl = p->l4_payload;
+  if (p->protocol == 6 && pl[0] == 0x16 && pl[5] == 0x01) fs_ja4_from_tls(pl, p->l4_payload_caplen, f->ja4);
+  else if (p->protocol == 17 && (pl[0] & 0xf0) == 0xc0) fs_quic_initial_ja4(pl, p->l4_payload_caplen, f->ja4);
 }
 
 static void process(struct fs_dpi_module *d, struct fs_dpi_flow *f, const struct fs_packet *p) {

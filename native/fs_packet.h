@@ -49,8 +49,8 @@ struct fs_packet {
   uint32_t payload_size;            /* L4 payload */
   const uint8_t *ip;                /* start of the (innermost) IP header, for DPI */
   uint32_t ip_caplen;               /* bytes captured from ip */
-  const uint8_t *tcp_payload;       /* TCP payload where captured, else NULL (for JA4) */
-  uint32_t tcp_payload_caplen;
+  const uint8_t *l4_payload;        /* TCP or UDP payload where captured, else NULL (for JA4) */
+  uint32_t l4_payload_caplen;
 };
 
 #endif

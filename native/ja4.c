@@ -52,7 +52,11 @@ int fs_ja4_from_tls(const uint8_t *payload, uint32_t len, char out[FS_JA4_LEN + 
   rd(&r, 2);
   uint32_t rec_len = rd(&r, 2);
   if (r.bad || rec_len > len - r.off) return 0;            /* the record must be whole */
-  r.len = r.off + rec_len;
+  return fs_ja4_from_handshake(payload + r.off, rec_len, 't', out);
+}
+
+int fs_ja4_from_handshake(const uint8_t *payload, uint32_t len, char proto, char out[FS_JA4_LEN + 1]) {
+  struct reader r = { payload, len, 0, 0 };
   if (rd(&r, 1) != 0x01) return 0;                        /* ClientHello */
   uint32_t hs_len = rd(&r, 3);
   if (r.bad || hs_len > r.len - r.off) return 0;
@@ -129,7 +133,7 @@ int fs_ja4_from_tls(const uint8_t *payload, uint32_t len, char out[FS_JA4_LEN + 
   size_t tl = hex_list(exts, ne, text);
   if (ne && ns) { text[tl++] = '_'; tl += hex_list(sigalgs, ns, text + tl); }
   hash12(text, ne ? tl : 0, c);
-  snprintf(out, FS_JA4_LEN + 1, "t%s%c%02zu%02zu%c%c_%s_%s", version_code(best_version ? best_version : version),
+  snprintf(out, FS_JA4_LEN + 1, "%c%s%c%02zu%02zu%c%c_%s_%s", proto, version_code(best_version ? best_version : version),
            sni ? 'd' : 'i', nc > 99 ? 99 : nc, ext_count > 99 ? 99 : ext_count, alpn[0], alpn[1], b, c);
   return 1;
 }

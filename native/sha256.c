@@ -46,3 +46,30 @@ void fs_sha256(const void *data, size_t len, uint8_t out[32]) {
   if (tl == 128) block(h, tail + 64);
   for (int i = 0; i < 8; i++) { out[4 * i] = (uint8_t)(h[i] >> 24); out[4 * i + 1] = (uint8_t)(h[i] >> 16); out[4 * i + 2] = (uint8_t)(h[i] >> 8); out[4 * i + 3] = (uint8_t)h[i]; }
 }
+
+void fs_hmac_sha256(const uint8_t *key, size_t klen, const uint8_t *msg, size_t mlen, uint8_t out[32]) {
+  uint8_t k[64] = {0}, buf[64 + 256 + 32], inner[32];
+  if (klen > 64) { fs_sha256(key, klen, k); } else { memcpy(k, key, klen); }
+  if (mlen > 256) mlen = 256;
+  for (int i = 0; i < 64; i++) buf[i] = k[i] ^ 0x36;
+  memcpy(buf + 64, msg, mlen);
+  fs_sha256(buf, 64 + mlen, inner);
+  for (int i = 0; i < 64; i++) buf[i] = k[i] ^ 0x5c;
+  memcpy(buf + 64, inner, 32);
+  fs_sha256(buf, 64 + 32, out);
+}
+
+void fs_hkdf_expand_label(const uint8_t secret[32], const char *label, uint8_t *out, size_t out_len) {
+  uint8_t info[2 + 1 + 6 + 64 + 1 + 1], t[32];
+  size_t ll = strlen(label), n = 0;
+  if (ll > 64) ll = 64;
+  info[n++] = (uint8_t)(out_len >> 8);
+  info[n++] = (uint8_t)out_len;
+  info[n++] = (uint8_t)(6 + ll);
+  memcpy(info + n, "tls13 ", 6); n += 6;
+  memcpy(info + n, label, ll); n += ll;
+  info[n++] = 0;     /* empty context */
+  info[n++] = 1;     /* T(1): one block is enough for <= 32 bytes */
+  fs_hmac_sha256(secret, 32, info, n, t);
+  memcpy(out, t, out_len > 32 ? 32 : out_len);
+}

@@ -19,6 +19,13 @@ function hostileFiles(): string[] {
   frames.push(ether(0x86dd, ipv6('::1', '::2', 0, Buffer.from([0, 255, 0, 0, 0, 0, 0, 0]))));
   frames.push(ether(0x8100, u8(...Array.from({ length: 30 }, () => vlanTag(1, 0x8100)))));
   frames.push(ether(0x8847, Buffer.alloc(64, 0)));                                          // MPLS without bottom
+  for (let s = 0; s < 60; s++) {                                                            // QUIC Initials and ClientHellos of noise
+    const noise = rnd(30 + s * 23, s + 1000);
+    const quic = Buffer.concat([Buffer.from([0xc0 | (s & 3), 0, 0, 0, 1, s % 24]), noise]);
+    frames.push(ether(0x0800, ipv4('10.0.0.1', '10.0.0.2', 17, udp(50000 + s, 443, quic))));
+    const hello = Buffer.concat([Buffer.from([0x16, 3, 1, (noise.length >> 8) & 0xff, noise.length & 0xff, 1]), noise]);
+    frames.push(ether(0x0800, ipv4('10.0.0.1', '10.0.0.2', 6, tcp(40000 + s, 443, 0x18, hello))));
+  }
   return [
     writePcap('asan-eth.pcap', DLT.EN10MB, frames.map((frame, i) => ({ t: 1 + i / 100, frame }))),
     ...[DLT.RADIOTAP, DLT.LINUX_SLL2, DLT.PPP, DLT.NULL, DLT.RAW].map((lt) =>

@@ -113,3 +113,45 @@ t.test('JA4 of ClientHellos built here, checked against the specification by han
   const cut = hello.subarray(0, hello.length - 10);
   t.equal(await ja4Of('ja4-d.pcap', cut), '', 'a ClientHello cut short gives no JA4');
 });
+
+/** A client's QUIC v1 Initial carrying `handshake` in one CRYPTO frame, protected as RFC 9001 says. */
+function quicInitial(handshake: Buffer, dcid: Buffer): Buffer {
+  const crypto = require('node:crypto') as typeof import('node:crypto');
+  const hmac = (k: Buffer, m: Buffer) => crypto.createHmac('sha256', k).update(m).digest();
+  const expand = (secret: Buffer, label: string, len: number) => {
+    const l = Buffer.from(`tls13 ${label}`);
+    return hmac(secret, Buffer.concat([Buffer.from([0, len, l.length]), l, Buffer.from([0, 1])])).subarray(0, len);
+  };
+  const initial = hmac(Buffer.from('38762cf7f55934b34d179ae6a4c80cadccbb7f0a', 'hex'), dcid);
+  const client = expand(initial, 'client in', 32);
+  const key = expand(client, 'quic key', 16), iv = expand(client, 'quic iv', 12), hp = expand(client, 'quic hp', 16);
+  const frame = Buffer.concat([Buffer.from([0x06, 0x00, 0x40 | (handshake.length >> 8), handshake.length & 0xff]), handshake]);
+  const plain = Buffer.concat([frame, Buffer.alloc(Math.max(0, 1162 - frame.length))]); // PADDING to 1200 bytes
+  const length = 1 + plain.length + 16;
+  const header = Buffer.concat([Buffer.from([0xc0, 0, 0, 0, 1, dcid.length]), dcid, Buffer.from([0, 0, 0x40 | (length >> 8), length & 0xff, 0])]);
+  const gcm = crypto.createCipheriv('aes-128-gcm', key, iv); // packet number 0: the nonce is the iv
+  gcm.setAAD(header);
+  const sealed = Buffer.concat([gcm.update(plain), gcm.final(), gcm.getAuthTag()]);
+  const mask = crypto.createCipheriv('aes-128-ecb', hp, null).update(sealed.subarray(3, 19));
+  header[0] ^= mask[0] & 0x0f;
+  header[header.length - 1] ^= mask[1];
+  return Buffer.concat([header, sealed]);
+}
+
+t.test('JA4 of a QUIC Initial: decrypted in the meter', async (t) => {
+  const sni = Buffer.concat([Buffer.from([0, 14, 0, 0, 11]), Buffer.from('example.com')]);
+  const alpn = Buffer.from([0, 3, 2, ...Buffer.from('h3')]);
+  const record = clientHello(0x0303, [0x1301, 0x1302], [[0x0000, sni], [0x0010, alpn], list16(0x000d, [0x0804, 0x0403]),
+    list16(0x002b, [0x0304], 1), list16(0x000a, [0x001d])]);
+  const packet = quicInitial(record.subarray(5), Buffer.from('8394c8f03e515708', 'hex'));
+  const frame = ipv4('10.9.0.1', '10.9.0.2', 17, udp(51000, 443, packet));
+  const [f] = await flows([writePcap('quic-initial.pcap', DLT.RAW, [{ t: 1, frame }])]);
+  // q: QUIC; 13 from supported_versions; d: SNI; 02 ciphers; 05 extensions; h3.
+  t.equal(f.client_ja4, `q13d0205h3_${sha12('1301,1302')}_${sha12('000a,000d,002b_0804,0403')}`);
+
+  // An oracle capture (QUIC v1): the lists below are what tshark's own decryption of that ClientHello shows
+  // (ciphers 1301,1302,1303; extensions 51,16,43,13,10,57,45; signature algorithms 0804,0403,0401,0201;
+  // supported_versions 0304,7f1c,7f1b,7f1a, so the highest value is a draft code: version "00").
+  const [q] = await flows([path.join(ORACLE, 'pcaps', 'quic-33.pcapng')]);
+  t.equal(q.client_ja4, `q00i0307h3_${sha12('1301,1302,1303')}_${sha12('000a,000d,002b,002d,0033,0039_0804,0403,0401,0201')}`);
+});
