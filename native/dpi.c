@@ -129,9 +129,9 @@ static struct fs_dpi_flow *finish(struct fs_dpi_module *d, struct fs_dpi_flow *f
 struct fs_dpi_flow *fs_dpi_flow_start(struct fs_dpi_module *d, const struct fs_packet *p) {
   struct fs_dpi_flow *f = calloc(1, sizeof(*f) + 1);
   if (!f) return NULL;
-  f->state = ndpi_flow_malloc(ndpi_detection_get_sizeof_ndpi_flow_struct());
+  f->state = ndpi_flow_malloc(fs_dpi_state_size());
   if (!f->state) { free(f); return NULL; }
-  memset(f->state, 0, ndpi_detection_get_sizeof_ndpi_flow_struct());
+  memset(f->state, 0, fs_dpi_state_size());
   process(d, f, p);
   if (f->app == NDPI_PROTOCOL_UNKNOWN && d->n_dissections == 1) {
     give_up(d, f);

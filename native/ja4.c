@@ -81,8 +81,7 @@ int fs_ja4_from_handshake(const uint8_t *payload, uint32_t len, char proto, char
   int have_alpn = 0;
   uint16_t best_version = 0;
   if (r.off + 2 <= r.len) {
-    uint32_t ext_end = r.off + 2 + ((uint32_t)payload[r.off] << 8 | payload[r.off + 1]);
-    r.off += 2;
+    uint32_t ext_len = rd(&r, 2), ext_end = r.off + ext_len;
     if (ext_end > r.len) return 0;
     while (r.off + 4 <= ext_end) {
       uint16_t type = (uint16_t)rd(&r, 2);

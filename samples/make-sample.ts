@@ -5,10 +5,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ether, icmpEcho, ipv4, ipv6, pcap, Record, tcp, TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN, u8, udp, vlanTag } from '../test/helpers/packets';
+import { be16, ether, icmpEcho, ipv4, ipv6, pcap, Record, tcp, TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN, u8, udp, vlanTag } from '../test/helpers/packets';
 
 const CLIENT = '192.168.50.10', RESOLVER = '192.168.50.1', WEB = '198.51.100.80', TLS = '203.0.113.44';
-const be16 = (n: number) => [(n >> 8) & 0xff, n & 0xff];
 const out: Record[] = [];
 let t = 1795996800; // 2026-11-24 00:00:00 UTC
 const at = (dt: number, frame: Buffer) => { t += dt; out.push({ t: Number(t.toFixed(6)), frame: ether(0x0800, frame) }); };

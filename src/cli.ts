@@ -1,8 +1,8 @@
 /** The flowseek command line: parse once, run, map every failure to one line and an exit code. */
 import { Command, CommanderError, Option } from 'commander';
-import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, FlowseekError, UsageError } from './errors';
+import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, FlowseekError } from './errors';
 import { createLogger, LOG_LEVELS, LogFormat, LogLevel } from './log';
-import { loadNative, NativeStats } from './native';
+import { NativeStats } from './native';
 import { ACCOUNTING_NAMES, DEFAULTS, parseMeterOptions, parseReadOptions, RawReadOptions } from './options';
 import { fieldsFor } from './schema';
 import { FlowStreamer } from './streamer';
@@ -147,4 +147,3 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-export { loadNative, UsageError };

@@ -2,12 +2,11 @@
 import t from 'tap';
 import { FlowStreamer, parseMeterOptions } from '../src/index';
 import {
-  DLT, ether, ext6, frag6, icmpEcho, ipv4, ipv6, MAC_A, MAC_B, tcp, TCP_SYN, u8, udp, vlanTag, writePcap,
+  be16, DLT, ether, ext6, frag6, icmpEcho, ipv4, ipv6, MAC_A, MAC_B, tcp, TCP_SYN, u8, udp, vlanTag, writePcap,
 } from './helpers/packets';
 import { flows } from './helpers/run';
 
 const TCP4 = ipv4('10.0.0.1', '10.0.0.2', 6, tcp(1234, 80, TCP_SYN));
-const be16 = (n: number) => [(n >> 8) & 0xff, n & 0xff];
 
 async function one(name: string, linktype: number, frame: Buffer, raw = {}) {
   return flows([writePcap(name, linktype, [{ t: 1, frame }])], raw);

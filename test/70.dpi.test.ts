@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
-import { DLT, ipv4, udp, writePcap } from './helpers/packets';
+import { be16, DLT, ipv4, udp, writePcap } from './helpers/packets';
 import { flows, ORACLE, ROOT } from './helpers/run';
 
 const sample = path.join(ROOT, 'samples', 'sample.pcap');
@@ -65,7 +65,7 @@ t.test('agreement with Debian nDPI 4.2 reader labels on the oracle captures', as
 
 /** TLS ClientHello bytes: version, cipher suites, extensions [type, body]. */
 function clientHello(version: number, ciphers: number[], exts: [number, Buffer][]): Buffer {
-  const b16 = (n: number) => Buffer.from([(n >> 8) & 0xff, n & 0xff]);
+  const b16 = (n: number) => Buffer.from(be16(n));
   const extBytes = Buffer.concat(exts.map(([type, body]) => Buffer.concat([b16(type), b16(body.length), body])));
   const body = Buffer.concat([b16(version), Buffer.alloc(32, 7), Buffer.from([0]), b16(ciphers.length * 2),
     ...ciphers.map(b16), Buffer.from([1, 0]), b16(extBytes.length), extBytes]);
@@ -73,7 +73,7 @@ function clientHello(version: number, ciphers: number[], exts: [number, Buffer][
   return Buffer.concat([Buffer.from([0x16, 3, 1]), b16(hs.length), hs]);
 }
 const list16 = (type: number, values: number[], lenBytes = 2) => {
-  const data = Buffer.concat(values.map((v) => Buffer.from([(v >> 8) & 0xff, v & 0xff])));
+  const data = Buffer.concat(values.map((v) => Buffer.from(be16(v))));
   return [type, Buffer.concat([lenBytes === 2 ? Buffer.from([0, data.length]) : Buffer.from([data.length]), data])] as [number, Buffer];
 };
 const sha12 = (s: string) => require('node:crypto').createHash('sha256').update(s).digest('hex').slice(0, 12);

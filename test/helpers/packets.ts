@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 export const u8 = (...parts: (Buffer | number[] | Uint8Array)[]): Buffer => Buffer.concat(parts.map((p) => Buffer.from(p as Uint8Array)));
-const be16 = (n: number) => [(n >> 8) & 0xff, n & 0xff];
+export const be16 = (n: number) => [(n >> 8) & 0xff, n & 0xff];
 const be32 = (n: number) => [(n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
 
 export function ip4(addr: string): number[] {
