@@ -8,10 +8,11 @@
         "native/decode.c", "native/decode_ethernet.c", "native/decode_vlan.c", "native/decode_mpls.c",
         "native/decode_pppoe.c", "native/decode_sll.c", "native/decode_null.c", "native/decode_ppp.c",
         "native/decode_radiotap.c", "native/decode_ipv4.c", "native/decode_ipv6.c",
-        "native/decode_transport.c", "native/decode_tunnel.c", "native/dpi.c", "native/ja4.c", "native/sha256.c", "native/aes128.c", "native/quic_initial.c"
+        "native/decode_transport.c", "native/decode_tunnel.c", "native/dpi.c", "native/ja4.c", "native/sha256.c", "native/aes128.c", "native/quic_initial.c",
+        "native/compress.c"
       ],
       "cflags_c": ["-std=c11", "-D_GNU_SOURCE", "-O2", "-Wall", "-Wextra", "-Wshadow", "-Wno-unused-parameter"],
-      "libraries": ["-lpcap", "-lndpi", "-lm"],
+      "libraries": ["-lpcap", "-lndpi", "-lzstd", "-lsnappy", "-lm"],
       "conditions": [
         ["'<!(echo $FLOWSEEK_SANITIZE)'=='1'", {
           "cflags_c": ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-O1", "-g"],

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system libraries flowseek builds against, from Debian's packages, when missing:
-# libpcap-dev (capture), libndpi-dev (application detection), and a C toolchain.
+# libpcap-dev (capture), libndpi-dev (application detection), libzstd-dev and libsnappy-dev
+# (Parquet page compression), and a C toolchain.
 # The test suite also uses tshark and iproute2; pass --test to install those too.
 set -euo pipefail
 
@@ -10,6 +11,8 @@ want_test=0
 missing=()
 [ -f /usr/include/pcap/pcap.h ] || missing+=(libpcap-dev)
 [ -f /usr/include/ndpi/ndpi_api.h ] || missing+=(libndpi-dev)
+[ -f /usr/include/zstd.h ] || missing+=(libzstd-dev)
+[ -f /usr/include/snappy-c.h ] || missing+=(libsnappy-dev)
 command -v make >/dev/null 2>&1 || missing+=(make)
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <node_api.h>
 #include "batch.h"
+#include "compress.h"
 #include "source.h"
 
 #define NAPI_OK(env, call) do { if ((call) != napi_ok) { throw_last(env); return NULL; } } while (0)
@@ -295,8 +296,9 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor fns[] = {
     { "open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL },
     { "columns", NULL, js_columns, NULL, NULL, NULL, napi_default, NULL },
+    { "compress", NULL, fs_js_compress, NULL, NULL, NULL, napi_default, NULL },
   };
-  napi_define_properties(env, exports, 2, fns);
+  napi_define_properties(env, exports, 3, fns);
   napi_value v;
   napi_create_string_utf8(env, pcap_lib_version(), NAPI_AUTO_LENGTH, &v);
   napi_set_named_property(env, exports, "libpcapVersion", v);

@@ -3,10 +3,11 @@ import { Command, CommanderError, Option } from 'commander';
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, FlowseekError } from './errors';
 import { createLogger, LOG_LEVELS, LogFormat, LogLevel } from './log';
 import { NativeStats } from './native';
-import { ACCOUNTING_NAMES, DEFAULTS, parseMeterOptions, parseReadOptions, RawReadOptions } from './options';
+import { ACCOUNTING_NAMES, COMPRESSIONS, DEFAULTS, parseMeterOptions, parseReadOptions, RawReadOptions } from './options';
 import { fieldsFor } from './schema';
 import { FlowStreamer } from './streamer';
-import { Sink, WRITERS } from './writers';
+import { Anonymizer } from './anonymize';
+import { FlowOutput } from './writers/output';
 
 const VERSION: string = require('../../package.json').version;
 const EXIT_INTERRUPTED = 130;
@@ -18,11 +19,14 @@ interface GlobalOptions {
   verbose?: boolean;
 }
 
-function summary(s: NativeStats, files: number, seconds: number): string {
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function summary(s: NativeStats, inputs: number, outputs: number | undefined, seconds: number): string {
   const reasons = Object.entries(s.ignoredBy).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
   const ignored = s.ignored ? ` (${s.ignored} ignored: ${reasons})` : '';
   const rate = seconds > 0 ? `, ${Math.round(s.packets / seconds).toLocaleString('en')} packets/s` : '';
-  return `${s.flowsExported} flows from ${s.packets} packets${ignored} in ${files} file${files === 1 ? '' : 's'}, ` +
+  const written = outputs === undefined ? '' : `, ${plural(outputs, 'output file')} written`;
+  return `${s.flowsExported} flows from ${s.packets} packets${ignored} in ${plural(inputs, 'file')}${written}, ` +
     `${seconds.toFixed(2)} s${rate}`;
 }
 
@@ -32,8 +36,8 @@ async function runRead(files: string[], raw: RawReadOptions, g: GlobalOptions): 
   const started = process.hrtime.bigint();
   const streamer = new FlowStreamer(opts);
   streamer.open();
-  const sink = opts.output ? Sink.file(opts.output) : Sink.stdout();
-  const writer = WRITERS[opts.format](streamer.fields, sink);
+  const output = new FlowOutput(streamer.fields, opts, opts.splt);
+  const anonymizer = opts.anonymize.length ? new Anonymizer(opts.anonymize, opts.anonymizeKey) : undefined;
   let interrupted = false;
   const onSignal = (sig: NodeJS.Signals) => {
     if (interrupted) process.exit(EXIT_INTERRUPTED);
@@ -44,12 +48,12 @@ async function runRead(files: string[], raw: RawReadOptions, g: GlobalOptions): 
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   try {
     for await (const batch of streamer.batches()) {
-      await writer.write(batch);
-      if (sink.readerGone) streamer.stop();
+      await output.write(anonymizer ? anonymizer.apply(batch) : batch);
+      if (output.readerGone) streamer.stop();
     }
-    await writer.close();
+    await output.close();
   } catch (e) {
-    sink.discard();
+    output.discard();
     throw e;
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
@@ -61,8 +65,9 @@ async function runRead(files: string[], raw: RawReadOptions, g: GlobalOptions): 
   }
   if (stats.allocFailures) log.error(`${stats.allocFailures} flows could not be allocated (out of memory) and are missing`);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  log.info(summary(stats, files.length, seconds));
-  if (sink.readerGone) return EXIT_OK;
+  for (const file of output.written) log.debug(`wrote ${file}`);
+  log.info(summary(stats, files.length, opts.output === undefined ? undefined : output.written.length, seconds));
+  if (output.readerGone) return EXIT_OK;
   if (interrupted) return EXIT_INTERRUPTED;
   return stats.readErrors || stats.allocFailures ? EXIT_RUNTIME : EXIT_OK;
 }
@@ -85,9 +90,17 @@ export function buildProgram(run: (code: number) => void): Command {
     .command('read')
     .description('read capture files (pcap, pcapng) into flow records')
     .argument('<files...>', 'capture files, read in order into one flow table')
-    .option('-o, --output <path>', 'write to this file (format from .csv / .jsonl); default standard output')
+    .option('-o, --output <path>', 'write to this file (format from .csv / .jsonl / .parquet), or dataset folder; default standard output')
     .option('--csv', 'CSV output (the default on standard output)')
     .option('--jsonl', 'JSON Lines output')
+    .option('--parquet', 'Parquet output (needs -o)')
+    .addOption(new Option('--format <format>', 'output format').choices(['csv', 'jsonl', 'parquet']))
+    .addOption(new Option('--compression <codec>', 'Parquet page compression (default: zstd)').choices([...COMPRESSIONS]))
+    .option('--flows-per-file <n>', 'start a new output file after n flows (flows.0.csv, flows.1.csv, ...)')
+    .option('--rotate <seconds>', 'start a new output file after this much flow time')
+    .addOption(new Option('--partition <by>', 'write a Hive-style dataset under -o DIR: dt=YYYY-MM-DD[/hour=HH]/part-N').choices(['hour', 'day']))
+    .option('--anonymize <columns>', 'replace these text columns (e.g. src_ip,dst_ip,src_mac,dst_mac) with a keyed hash')
+    .option('--anonymize-key <key>', 'the key for --anonymize, to keep the mapping stable across runs (default: random per run)')
     .option('--idle-timeout <seconds>', 'end a flow idle this long', String(DEFAULTS.idleTimeout))
     .option('--active-timeout <seconds>', 'end a flow this old', String(DEFAULTS.activeTimeout))
     .option('--accounting-mode <mode>', `bytes counted per packet: ${ACCOUNTING_NAMES.join(', ')} (or 0-3)`, DEFAULTS.accountingMode)

@@ -56,6 +56,8 @@ export interface NativeMeter {
 export interface NativeAddon {
   open(options: NativeOpenOptions): NativeMeter;
   columns(): { base: string[]; stats: string[] };
+  /** zstd or snappy compression of one buffer (Parquet pages) */
+  compress(codec: 'zstd' | 'snappy', data: Uint8Array, level?: number): Buffer;
   libpcapVersion: string;
   ndpiFlowStateBytes: number;
   flowRecordBytes: number;

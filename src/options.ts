@@ -1,7 +1,8 @@
 /** Command-line values to one typed, validated configuration. Nothing is opened here. */
 import { UsageError } from './errors';
+import { fieldsFor } from './schema';
 
-export type OutputFormat = 'csv' | 'jsonl';
+export type OutputFormat = 'csv' | 'jsonl' | 'parquet';
 export type AccountingMode = 0 | 1 | 2 | 3;
 export const ACCOUNTING_NAMES = ['raw', 'ip', 'transport', 'payload'] as const;
 
@@ -18,10 +19,28 @@ export interface MeterOptions {
   dissections: number;
 }
 
-export interface ReadOptions extends MeterOptions {
-  files: string[];
+export const COMPRESSIONS = ['zstd', 'snappy', 'gzip', 'none'] as const;
+export type Compression = (typeof COMPRESSIONS)[number];
+export type Partition = 'hour' | 'day';
+
+/** Where and how flows are written: one file or stdout, rotated files, or a Hive-style dataset. */
+export interface OutputOptions {
   output?: string;
   format: OutputFormat;
+  compression: Compression;
+  /** a new file after this many flows (0: no limit) */
+  flowsPerFile: number;
+  /** a new file after this much flow time (ms; 0: never) */
+  rotateMs: number;
+  /** `output` is a dataset folder: dt=YYYY-MM-DD[/hour=HH]/part-<n>.<ext> by flow start (UTC) */
+  partition?: Partition;
+  /** string columns replaced by a keyed hash */
+  anonymize: string[];
+  anonymizeKey?: string;
+}
+
+export interface ReadOptions extends MeterOptions, OutputOptions {
+  files: string[];
   batchSize: number;
 }
 
@@ -48,6 +67,14 @@ export interface RawReadOptions {
   output?: string;
   csv?: boolean;
   jsonl?: boolean;
+  parquet?: boolean;
+  format?: string;
+  compression?: string;
+  flowsPerFile?: string;
+  rotate?: string;
+  partition?: string;
+  anonymize?: string;
+  anonymizeKey?: string;
   batchSize?: string;
 }
 
@@ -72,6 +99,7 @@ export function formatFromPath(path: string): OutputFormat | undefined {
   const lower = path.toLowerCase();
   if (lower.endsWith('.csv')) return 'csv';
   if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson') || lower.endsWith('.json')) return 'jsonl';
+  if (lower.endsWith('.parquet') || lower.endsWith('.pq')) return 'parquet';
   return undefined;
 }
 
@@ -92,26 +120,78 @@ export function parseMeterOptions(raw: RawReadOptions): MeterOptions {
   };
 }
 
-export function parseReadOptions(files: string[], raw: RawReadOptions): ReadOptions {
-  if (files.length === 0) throw new UsageError('read needs at least one capture file');
-  if (raw.csv && raw.jsonl) throw new UsageError('"--csv" and "--jsonl" cannot be used together');
-  let format: OutputFormat | undefined = raw.csv ? 'csv' : raw.jsonl ? 'jsonl' : undefined;
+/** The format flags (--csv, --jsonl, --parquet, --format) agree on at most one format. */
+function formatFlag(raw: RawReadOptions): OutputFormat | undefined {
+  const named = [raw.csv && 'csv', raw.jsonl && 'jsonl', raw.parquet && 'parquet', raw.format?.toLowerCase()]
+    .filter((x): x is string => Boolean(x));
+  for (const n of named) {
+    if (n !== 'csv' && n !== 'jsonl' && n !== 'parquet') throw new UsageError(`"--format" must be csv, jsonl or parquet, got "${n}"`);
+  }
+  if (new Set(named).size > 1) throw new UsageError(`choose one output format, not ${[...new Set(named)].join(' and ')}`);
+  return named[0] as OutputFormat | undefined;
+}
+
+export function parseOutputOptions(raw: RawReadOptions, meter: MeterOptions): OutputOptions {
+  let format = formatFlag(raw);
+  const partition = raw.partition?.toLowerCase();
+  if (partition !== undefined && partition !== 'hour' && partition !== 'day') {
+    throw new UsageError(`"--partition" must be hour or day, got "${raw.partition}"`);
+  }
   if (raw.output !== undefined) {
     if (raw.output === '') throw new UsageError('"--output" needs a path');
+    if (partition) format = format ?? 'parquet';
     const fromPath = formatFromPath(raw.output);
     if (!format && !fromPath) {
-      if (raw.output.toLowerCase().endsWith('.parquet')) {
-        throw new UsageError('Parquet output is not available in this version: use .csv or .jsonl');
-      }
-      throw new UsageError(`cannot tell the format of "${raw.output}": name it .csv or .jsonl, or add --csv or --jsonl`);
+      throw new UsageError(`cannot tell the format of "${raw.output}": name it .csv, .jsonl or .parquet, or add --format`);
     }
     format = format ?? fromPath;
+  } else if (partition) {
+    throw new UsageError('"--partition" writes a dataset folder: give it with -o DIR');
   }
+  format = format ?? 'csv';
+  if (format === 'parquet' && raw.output === undefined) {
+    throw new UsageError('Parquet is written to a file: give one with -o PATH.parquet (a FIFO or /dev/stdout works too)');
+  }
+  const compression = (raw.compression ?? 'zstd').toLowerCase();
+  if (!(COMPRESSIONS as readonly string[]).includes(compression)) {
+    throw new UsageError(`"--compression" must be one of ${COMPRESSIONS.join(', ')}, got "${raw.compression}"`);
+  }
+  if (raw.compression !== undefined && format !== 'parquet') throw new UsageError('"--compression" applies to Parquet output only');
+  const flowsPerFile = number('--flows-per-file', raw.flowsPerFile, 0, 'a positive whole number of flows', 1, Number.MAX_SAFE_INTEGER, true);
+  const rotate = number('--rotate', raw.rotate, 0, 'a positive number of seconds', 0.001, 1e9, false);
+  if ((flowsPerFile || rotate) && raw.output === undefined) {
+    throw new UsageError('"--flows-per-file" and "--rotate" write several files: give a path with -o');
+  }
+  const anonymize = parseAnonymize(raw.anonymize, meter);
+  if (raw.anonymizeKey !== undefined && anonymize.length === 0) throw new UsageError('"--anonymize-key" needs "--anonymize COLUMNS"');
+  if (raw.anonymizeKey === '') throw new UsageError('"--anonymize-key" must not be empty');
   return {
-    ...parseMeterOptions(raw),
+    output: raw.output, format, compression: compression as Compression, flowsPerFile, rotateMs: Math.round(rotate * 1000),
+    partition: partition as Partition | undefined, anonymize, anonymizeKey: raw.anonymizeKey,
+  };
+}
+
+/** Only text columns can be anonymised (addresses, MACs, names, fingerprints): a hash is text. */
+function parseAnonymize(value: string | undefined, meter: MeterOptions): string[] {
+  if (value === undefined) return [];
+  const names = value.split(',').map((x) => x.trim()).filter(Boolean);
+  if (names.length === 0) throw new UsageError('"--anonymize" needs column names, e.g. src_ip,dst_ip');
+  const fields = fieldsFor(meter);
+  for (const n of names) {
+    const field = fields.find((x) => x.name === n);
+    if (!field) throw new UsageError(`"--anonymize": no column "${n}" with these options (see: flowseek fields)`);
+    if (field.type !== 'string') throw new UsageError(`"--anonymize": "${n}" is a number; only text columns can be anonymised`);
+  }
+  return [...new Set(names)];
+}
+
+export function parseReadOptions(files: string[], raw: RawReadOptions): ReadOptions {
+  if (files.length === 0) throw new UsageError('read needs at least one capture file');
+  const meter = parseMeterOptions(raw);
+  return {
+    ...meter,
+    ...parseOutputOptions(raw, meter),
     files,
-    output: raw.output,
-    format: format ?? 'csv',
     batchSize: number('--batch-size', raw.batchSize, DEFAULTS.batchSize, 'a whole number of flows from 1 to 1048576', 1, 1 << 20, true),
   };
 }

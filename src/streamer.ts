@@ -24,6 +24,34 @@ export class FlowBatch {
     return out;
   }
 
+  /** Rows [from, to) as a batch sharing this one's memory. */
+  slice(from: number, to: number): FlowBatch {
+    if (from === 0 && to === this.length) return this;
+    const columns = this.columns.map((c): Column => {
+      if (Array.isArray(c)) return c.slice(from, to);
+      if (c instanceof Float64Array) return c.subarray(from, to);
+      return { n: c.n, values: Array.prototype.slice.call(c.values, from * c.n, to * c.n) as number[] };
+    });
+    return new FlowBatch(this.fields, columns, to - from);
+  }
+
+  /** The given rows, in the given order, as a new batch. */
+  pick(rows: readonly number[]): FlowBatch {
+    const columns = this.columns.map((c): Column => {
+      if (Array.isArray(c)) return rows.map((r) => c[r]);
+      if (c instanceof Float64Array) return Float64Array.from(rows, (r) => c[r]);
+      const values = new Float64Array(rows.length * c.n);
+      rows.forEach((r, k) => { for (let j = 0; j < c.n; j++) values[k * c.n + j] = c.values[r * c.n + j]; });
+      return { n: c.n, values };
+    });
+    return new FlowBatch(this.fields, columns, rows.length);
+  }
+
+  /** A copy with some columns replaced (same length). */
+  withColumns(replace: ReadonlyMap<number, Column>): FlowBatch {
+    return new FlowBatch(this.fields, this.columns.map((c, i) => replace.get(i) ?? c), this.length);
+  }
+
   /** Row r as a plain object keyed by field name. */
   row(r: number): Record<string, number | string | number[]> {
     const o: Record<string, number | string | number[]> = {};

@@ -2,12 +2,14 @@
 import { OutputFormat } from '../options';
 import { csvWriter } from './csv';
 import { jsonlWriter } from './jsonl';
+import { parquetWriter } from './parquet/writer';
 import { WriterFactory } from './writer';
 
 export const WRITERS: Record<OutputFormat, WriterFactory> = {
   csv: csvWriter,
   jsonl: jsonlWriter,
+  parquet: parquetWriter,
 };
 
 export { Sink } from './sink';
-export type { FlowWriter } from './writer';
+export type { FlowWriter, WriterOptions } from './writer';

@@ -14,7 +14,8 @@ export class Sink {
   private failure?: Error;
   private readonly tempPath?: string;
 
-  private constructor(readonly target: string | undefined, stream: NodeJS.WritableStream, tempPath?: string) {
+  private constructor(public target: string | undefined, stream: NodeJS.WritableStream, tempPath?: string,
+                      private readonly nextName?: () => string) {
     this.stream = stream;
     this.tempPath = tempPath;
     stream.on('error', (e: NodeJS.ErrnoException) => {
@@ -27,8 +28,11 @@ export class Sink {
     return new Sink(undefined, process.stdout);
   }
 
-  /** Opens the output now, so an unwritable path fails before any input is read. */
-  static file(target: string): Sink {
+  /**
+   * Opens the output now, so an unwritable path fails before any input is read. With `nextName`
+   * an existing file is never replaced: the file is published under the next free name instead.
+   */
+  static file(target: string, nextName?: () => string): Sink {
     let direct = false;
     try {
       const st = fs.statSync(target);
@@ -44,10 +48,10 @@ export class Sink {
     } catch (e) {
       throw new OutputError(`cannot write ${target}: ${describe(e)}`, { cause: e });
     }
-    return new Sink(target, fs.createWriteStream('', { fd, highWaterMark: 1 << 20 }), temp);
+    return new Sink(target, fs.createWriteStream('', { fd, highWaterMark: 1 << 20 }), temp, nextName);
   }
 
-  async write(chunk: string): Promise<void> {
+  async write(chunk: string | Uint8Array): Promise<void> {
     if (this.failure) throw this.error(this.failure);
     if (this.readerGone) return;
     if (!this.stream.write(chunk)) {
@@ -75,10 +79,28 @@ export class Sink {
     }
     if (this.tempPath) {
       try {
-        fs.renameSync(this.tempPath, this.target);
+        this.publish(this.tempPath);
       } catch (e) {
         this.discard();
         throw new OutputError(`cannot write ${this.target}: ${describe(e)}`, { cause: e });
+      }
+    }
+  }
+
+  private publish(temp: string): void {
+    if (!this.nextName) {
+      fs.renameSync(temp, this.target as string);
+      return;
+    }
+    // link() fails on an existing name where rename() would replace it
+    for (;;) {
+      try {
+        fs.linkSync(temp, this.target as string);
+        fs.unlinkSync(temp);
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        this.target = this.nextName();
       }
     }
   }

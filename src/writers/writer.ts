@@ -2,10 +2,21 @@
 import { Field } from '../schema';
 import { FlowBatch } from '../streamer';
 import { Sink } from './sink';
+import type { CodecName } from './parquet/format';
 
 export interface FlowWriter {
   write(batch: FlowBatch): Promise<void>;
+  /** Writes what is held (a Parquet footer) and closes the sink. */
   close(): Promise<void>;
 }
 
-export type WriterFactory = (fields: readonly Field[], sink: Sink) => FlowWriter;
+export interface WriterOptions {
+  /** Parquet page compression (default zstd) */
+  compression?: CodecName;
+  /** Parquet rows per row group (default: sized to about 32 MB of values) */
+  rowGroupRows?: number;
+  /** length of the list columns (SPLT's N), to size Parquet pages */
+  listLength?: number;
+}
+
+export type WriterFactory = (fields: readonly Field[], sink: Sink, options?: WriterOptions) => FlowWriter;

@@ -1,0 +1,84 @@
+/** A growable little-endian byte buffer: the one place Parquet bytes are assembled. */
+export class ByteBuilder {
+  private buf: Buffer;
+  length = 0;
+
+  constructor(capacity = 1024) {
+    this.buf = Buffer.allocUnsafe(capacity);
+  }
+
+  private reserve(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.length + n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.length);
+    this.buf = next;
+  }
+
+  byte(b: number): void {
+    this.reserve(1);
+    this.buf[this.length++] = b & 0xff;
+  }
+
+  bytes(src: Uint8Array): void {
+    this.reserve(src.length);
+    this.buf.set(src, this.length);
+    this.length += src.length;
+  }
+
+  /** Unsigned LEB128 varint of a non-negative integer below 2^53. */
+  varint(n: number): void {
+    this.reserve(8);
+    while (n >= 0x80) {
+      this.buf[this.length++] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
+    }
+    this.buf[this.length++] = n;
+  }
+
+  int32(v: number): void {
+    this.reserve(4);
+    this.buf.writeInt32LE(v | 0, this.length);
+    this.length += 4;
+  }
+
+  uint32(v: number): void {
+    this.reserve(4);
+    this.buf.writeUInt32LE(v >>> 0, this.length);
+    this.length += 4;
+  }
+
+  /** A whole number in the safe range as a two's-complement 64-bit integer. */
+  int64(v: number): void {
+    this.reserve(8);
+    const hi = Math.floor(v / 0x100000000);
+    this.buf.writeUInt32LE(v - hi * 0x100000000, this.length);
+    this.buf.writeInt32LE(hi, this.length + 4);
+    this.length += 8;
+  }
+
+  float64(v: number): void {
+    this.reserve(8);
+    this.buf.writeDoubleLE(v, this.length);
+    this.length += 8;
+  }
+
+  /** Length-prefixed UTF-8 (Parquet's PLAIN BYTE_ARRAY). */
+  string32(s: string): void {
+    const n = Buffer.byteLength(s);
+    this.reserve(4 + n);
+    this.buf.writeUInt32LE(n, this.length);
+    this.buf.write(s, this.length + 4, 'utf8');
+    this.length += 4 + n;
+  }
+
+  /** The bytes so far (a view: copy it before the builder is used again). */
+  view(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
+
+  reset(): void {
+    this.length = 0;
+  }
+}

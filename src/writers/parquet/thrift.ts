@@ -1,0 +1,95 @@
+/**
+ * Thrift's compact protocol, only the writing half and only what Parquet's footer and page
+ * headers use: structs, i32, i64, strings, booleans and lists.
+ */
+import { ByteBuilder } from './bytes';
+
+export const T = { TRUE: 1, FALSE: 2, I32: 5, I64: 6, BINARY: 8, LIST: 9, STRUCT: 12 } as const;
+
+const zigzag = (n: number): number => (n >= 0 ? n * 2 : -n * 2 - 1);
+
+export class CompactWriter {
+  readonly out = new ByteBuilder(256);
+  private lastIds: number[] = [];
+  private lastId = 0;
+
+  private header(id: number, type: number): void {
+    const delta = id - this.lastId;
+    if (delta > 0 && delta <= 15) this.out.byte((delta << 4) | type);
+    else {
+      this.out.byte(type);
+      this.out.varint(zigzag(id));
+    }
+    this.lastId = id;
+  }
+
+  /** A struct as a list element or the top level (no field header). */
+  begin(): this {
+    this.lastIds.push(this.lastId);
+    this.lastId = 0;
+    return this;
+  }
+
+  end(): this {
+    this.out.byte(0);
+    this.lastId = this.lastIds.pop() ?? 0;
+    return this;
+  }
+
+  struct(id: number): this {
+    this.header(id, T.STRUCT);
+    return this.begin();
+  }
+
+  i32(id: number, v: number): this {
+    this.header(id, T.I32);
+    this.out.varint(zigzag(v));
+    return this;
+  }
+
+  i64(id: number, v: number): this {
+    this.header(id, T.I64);
+    this.out.varint(zigzag(v));
+    return this;
+  }
+
+  bool(id: number, v: boolean): this {
+    this.header(id, v ? T.TRUE : T.FALSE);
+    return this;
+  }
+
+  string(id: number, s: string): this {
+    this.header(id, T.BINARY);
+    this.rawString(s);
+    return this;
+  }
+
+  /** A list field's header; the caller then writes `size` elements of `elemType`. */
+  list(id: number, elemType: number, size: number): this {
+    this.header(id, T.LIST);
+    if (size < 15) this.out.byte((size << 4) | elemType);
+    else {
+      this.out.byte(0xf0 | elemType);
+      this.out.varint(size);
+    }
+    return this;
+  }
+
+  i32List(id: number, values: readonly number[]): this {
+    this.list(id, T.I32, values.length);
+    for (const v of values) this.out.varint(zigzag(v));
+    return this;
+  }
+
+  stringList(id: number, values: readonly string[]): this {
+    this.list(id, T.BINARY, values.length);
+    for (const v of values) this.rawString(v);
+    return this;
+  }
+
+  private rawString(s: string): void {
+    const b = Buffer.from(s, 'utf8');
+    this.out.varint(b.length);
+    this.out.bytes(b);
+  }
+}
