@@ -26,8 +26,9 @@ function summary(s: NativeStats, inputs: number, outputs: number | undefined, se
   const ignored = s.ignored ? ` (${s.ignored} ignored: ${reasons})` : '';
   const rate = seconds > 0 ? `, ${Math.round(s.packets / seconds).toLocaleString('en')} packets/s` : '';
   const written = outputs === undefined ? '' : `, ${plural(outputs, 'output file')} written`;
+  const peakMb = Math.round(process.resourceUsage().maxRSS / 1024);
   return `${s.flowsExported} flows from ${s.packets} packets${ignored} in ${plural(inputs, 'file')}${written}, ` +
-    `${seconds.toFixed(2)} s${rate}`;
+    `${seconds.toFixed(2)} s${rate}, peak memory ${peakMb} MB`;
 }
 
 async function runRead(files: string[], raw: RawReadOptions, g: GlobalOptions): Promise<number> {
@@ -112,6 +113,7 @@ export function buildProgram(run: (code: number) => void): Command {
     .option('--stats', 'add the 48 statistical features (packet sizes, inter-arrival times, TCP flags)')
     .option('--splt <n>', 'add direction, size and inter-arrival time of the first n packets (1-255)')
     .addOption(new Option('--batch-size <flows>', 'flows per native batch').hideHelp())
+    .addOption(new Option('--row-group-rows <n>', 'Parquet rows per row group').hideHelp())
     .action(async (files: string[], raw: RawReadOptions) => {
       run(await runRead(files, raw, program.opts<GlobalOptions>()));
     });

@@ -37,6 +37,8 @@ export interface OutputOptions {
   /** string columns replaced by a keyed hash */
   anonymize: string[];
   anonymizeKey?: string;
+  /** Parquet rows per row group (0: sized by the writer) */
+  rowGroupRows: number;
 }
 
 export interface ReadOptions extends MeterOptions, OutputOptions {
@@ -75,6 +77,7 @@ export interface RawReadOptions {
   partition?: string;
   anonymize?: string;
   anonymizeKey?: string;
+  rowGroupRows?: string;
   batchSize?: string;
 }
 
@@ -168,6 +171,7 @@ export function parseOutputOptions(raw: RawReadOptions, meter: MeterOptions): Ou
   return {
     output: raw.output, format, compression: compression as Compression, flowsPerFile, rotateMs: Math.round(rotate * 1000),
     partition: partition as Partition | undefined, anonymize, anonymizeKey: raw.anonymizeKey,
+    rowGroupRows: number('--row-group-rows', raw.rowGroupRows, 0, 'a positive whole number of rows', 1, 1 << 24, true),
   };
 }
 

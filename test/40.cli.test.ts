@@ -44,7 +44,7 @@ t.test('bad input: one line naming the problem, non-zero exit, no stack', async 
     ['bad splt', ['read', sample, '--splt', '256'], 2, /"--splt" must be a whole number of packets from 1 to 255/],
     ['unwritable output', ['read', sample, '-o', '/nonexistent/dir/out.csv'], 1, /cannot write .*the folder does not exist/],
     ['output is a directory', ['read', sample, '--csv', '-o', tmpdir()], 1, /is a directory/],
-    ['unknown output format', ['read', sample, '-o', path.join(tmpdir(), 'x.xlsx')], 2, /name it \.csv or \.jsonl/],
+    ['unknown output format', ['read', sample, '-o', path.join(tmpdir(), 'x.xlsx')], 2, /name it \.csv, \.jsonl or \.parquet/],
     ['bad BPF filter', ['read', sample, '--bpf', 'tcp port banana'], 1, /bad BPF filter/],
     ['no file', ['read'], 2, /missing required argument/],
   ];

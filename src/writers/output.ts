@@ -47,7 +47,7 @@ export class FlowOutput implements FlowWriter {
   private stdoutSink?: Sink;
 
   constructor(private readonly fields: readonly Field[], private readonly o: OutputOptions, listLength: number) {
-    this.writerOptions = { compression: o.compression, listLength };
+    this.writerOptions = { compression: o.compression, listLength, rowGroupRows: o.rowGroupRows || undefined };
     this.rotating = o.flowsPerFile > 0 || o.rotateMs > 0;
     this.firstSeen = fields.findIndex((f) => f.name === 'bidirectional_first_seen_ms');
     this.lastSeen = fields.findIndex((f) => f.name === 'bidirectional_last_seen_ms');
@@ -188,10 +188,17 @@ export class FlowOutput implements FlowWriter {
   }
 }
 
+/** Hive's name for a partition whose value is missing: here a time outside what a date can hold. */
+const NO_TIME = '__HIVE_DEFAULT_PARTITION__';
+
 function partitionKey(ms: number, by: 'hour' | 'day'): string {
-  const iso = new Date(ms).toISOString(); // 2026-11-24T13:05:00.000Z
-  const day = `dt=${iso.slice(0, 10)}`;
-  return by === 'day' ? day : `${day}/hour=${iso.slice(11, 13)}`;
+  const date = new Date(ms);
+  const year = date.getUTCFullYear();
+  // Hive's default partition for a time no date can hold (a garbage timestamp in a capture)
+  if (!(year >= 0 && year <= 9999)) return by === 'day' ? `dt=${NO_TIME}` : `dt=${NO_TIME}/hour=${NO_TIME}`;
+  const two = (n: number) => String(n).padStart(2, '0');
+  const day = `dt=${String(year).padStart(4, '0')}-${two(date.getUTCMonth() + 1)}-${two(date.getUTCDate())}`;
+  return by === 'day' ? day : `${day}/hour=${two(date.getUTCHours())}`;
 }
 
 /** One more than the largest part-<n> already in the folder (published or being written). */

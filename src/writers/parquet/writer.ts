@@ -87,10 +87,14 @@ export function parquetWriter(fields: readonly Field[], sink: Sink, options: Wri
 
   return {
     async write(batch: FlowBatch) {
-      if (batch.length === 0) return;
-      pending.push(batch);
-      pendingRows += batch.length;
-      if (pendingRows >= groupRows) await flush();
+      // row groups of exactly groupRows flows (the last one fewer)
+      for (let from = 0; from < batch.length;) {
+        const to = Math.min(batch.length, from + groupRows - pendingRows);
+        pending.push(batch.slice(from, to));
+        pendingRows += to - from;
+        from = to;
+        if (pendingRows >= groupRows) await flush();
+      }
     },
     async close() {
       await flush();
