@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "decode.h"
 #include "source.h"
 
@@ -45,6 +46,9 @@ int fs_source_open(struct fs_source *s, char **files, uint32_t n_files, uint32_t
   s->snaplen = snaplen;
   s->bpf = bpf && *bpf ? strdup(bpf) : NULL;
   for (uint32_t i = 0; i < n_files; i++) {
+    /* a FIFO or /dev/stdin can be opened once only: it is checked when its turn comes */
+    struct stat st;
+    if (stat(files[i], &st) == 0 && !S_ISREG(st.st_mode)) continue;
     pcap_t *pc = open_one(files[i], s->bpf, err);
     if (!pc) { free(s->bpf); s->bpf = NULL; return -1; }
     pcap_close(pc);
