@@ -178,6 +178,8 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
   NAPI_OK(env, set_num(env, o, "bytesRead", (double)h->source.bytes_read));
   NAPI_OK(env, set_num(env, o, "oversizeRecords", (double)c->oversize_records));
   NAPI_OK(env, set_num(env, o, "readErrors", (double)h->source.read_errors));
+  NAPI_OK(env, set_num(env, o, "kernelReceived", (double)h->source.kernel_received));
+  NAPI_OK(env, set_num(env, o, "kernelDropped", (double)h->source.kernel_dropped));
   NAPI_OK(env, napi_create_object(env, &ign));
   uint64_t total = 0;
   for (int i = 1; i < FS_IGN__COUNT; i++) {
@@ -216,18 +218,21 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   napi_value argv[1], files_v, obj;
   NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   bool is_arr = false;
-  if (argc < 1 || !get_prop(env, argv[0], "files", napi_object, &files_v) ||
-      napi_is_array(env, files_v, &is_arr) != napi_ok || !is_arr) {
-    napi_throw_type_error(env, "FS_ARG", "open() needs { files: string[] }");
+  char *iface = argc >= 1 ? str_opt(env, argv[0], "interface") : NULL;
+  if (!iface && (argc < 1 || !get_prop(env, argv[0], "files", napi_object, &files_v) ||
+      napi_is_array(env, files_v, &is_arr) != napi_ok || !is_arr)) {
+    napi_throw_type_error(env, "FS_ARG", "open() needs { files: string[] } or { interface: string }");
     return NULL;
   }
   uint32_t n_files = 0;
-  NAPI_OK(env, napi_get_array_length(env, files_v, &n_files));
-  if (n_files == 0) { napi_throw_type_error(env, "FS_ARG", "open() needs at least one file"); return NULL; }
+  if (!iface) {
+    NAPI_OK(env, napi_get_array_length(env, files_v, &n_files));
+    if (n_files == 0) { napi_throw_type_error(env, "FS_ARG", "open() needs at least one file"); return NULL; }
+  }
   struct fs_handle *h = calloc(1, sizeof(*h));
-  if (!h) { napi_throw_error(env, "FS_NOMEM", "out of memory"); return NULL; }
+  if (!h) { free(iface); napi_throw_error(env, "FS_NOMEM", "out of memory"); return NULL; }
   h->closed = true;
-  h->files = calloc(n_files, sizeof(char *));
+  h->files = calloc(n_files ? n_files : 1, sizeof(char *));
   h->n_files = n_files;
   for (uint32_t i = 0; h->files && i < n_files; i++) {
     napi_value f;
@@ -264,7 +269,20 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "FS_NOMEM", "out of memory");
     return NULL;
   }
-  if (fs_source_open(&h->source, h->files, n_files, snaplen, bpf, err) != 0) {
+  int opened;
+  if (iface) {
+    double fanout = num_opt(env, o, "fanoutGroup", 0), buffer = num_opt(env, o, "bufferBytes", 0);
+    struct fs_live_config live = {
+      .iface = iface, .snaplen = snaplen ? snaplen : 1536, .promisc = bool_opt(env, o, "promisc", true),
+      .buffer_bytes = buffer > 0 && buffer < 4294967295.0 ? (uint32_t)buffer : 0, .bpf = bpf,
+      .fanout_group = fanout > 0 && fanout <= 65535 ? (uint16_t)fanout : 0,
+    };
+    opened = fs_source_open_live(&h->source, &live, err);
+    free(iface);
+  } else {
+    opened = fs_source_open(&h->source, h->files, n_files, snaplen, bpf, err);
+  }
+  if (opened != 0) {
     free(bpf);
     fs_meter_free(&h->meter);
     handle_free(h); free(h);
@@ -292,13 +310,45 @@ static napi_value js_columns(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* interfaces(): [{ name, description, up, running, loopback }] from pcap_findalldevs */
+static napi_value js_interfaces(napi_env env, napi_callback_info info) {
+  (void)info;
+  char perr[PCAP_ERRBUF_SIZE] = "";
+  pcap_if_t *all = NULL;
+  if (pcap_findalldevs(&all, perr) != 0) {
+    napi_throw_error(env, "FS_OPEN", perr);
+    return NULL;
+  }
+  napi_value arr, v;
+  uint32_t i = 0;
+  napi_create_array(env, &arr);
+  for (pcap_if_t *d = all; d; d = d->next, i++) {
+    napi_value o;
+    napi_create_object(env, &o);
+    napi_create_string_utf8(env, d->name, NAPI_AUTO_LENGTH, &v);
+    napi_set_named_property(env, o, "name", v);
+    napi_create_string_utf8(env, d->description ? d->description : "", NAPI_AUTO_LENGTH, &v);
+    napi_set_named_property(env, o, "description", v);
+    napi_get_boolean(env, (d->flags & PCAP_IF_UP) != 0, &v);
+    napi_set_named_property(env, o, "up", v);
+    napi_get_boolean(env, (d->flags & PCAP_IF_RUNNING) != 0, &v);
+    napi_set_named_property(env, o, "running", v);
+    napi_get_boolean(env, (d->flags & PCAP_IF_LOOPBACK) != 0, &v);
+    napi_set_named_property(env, o, "loopback", v);
+    napi_set_element(env, arr, i, o);
+  }
+  pcap_freealldevs(all);
+  return arr;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor fns[] = {
     { "open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL },
     { "columns", NULL, js_columns, NULL, NULL, NULL, napi_default, NULL },
     { "compress", NULL, fs_js_compress, NULL, NULL, NULL, napi_default, NULL },
+    { "interfaces", NULL, js_interfaces, NULL, NULL, NULL, napi_default, NULL },
   };
-  napi_define_properties(env, exports, 3, fns);
+  napi_define_properties(env, exports, 4, fns);
   napi_value v;
   napi_create_string_utf8(env, pcap_lib_version(), NAPI_AUTO_LENGTH, &v);
   napi_set_named_property(env, exports, "libpcapVersion", v);

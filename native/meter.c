@@ -89,3 +89,11 @@ void fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, const ui
   }
   if (go_scan && !m->stopped) fs_expire_idle_scan(m);
 }
+
+void fs_meter_clock(struct fs_meter *m, uint64_t now_ms) {
+  if (m->stopped) return;
+  if (now_ms > m->tick_ms) m->tick_ms = now_ms;
+  if (m->tick_ms - m->scan_tick_ms < FS_IDLE_SCAN_INTERVAL_MS) return;
+  m->scan_tick_ms = m->tick_ms;
+  fs_expire_idle_scan(m);
+}

@@ -49,6 +49,8 @@ void fs_meter_free(struct fs_meter *m);
 /* One captured frame. */
 void fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, const uint8_t *data, uint32_t caplen,
                     uint32_t wirelen);
+/* Live capture with no packet: the clock moves on and idle flows end. */
+void fs_meter_clock(struct fs_meter *m, uint64_t now_ms);
 /* End of input: every open flow ends, in creation order. */
 void fs_meter_flush(struct fs_meter *m);
 /* Drop the first n finished flows from the output queue (the batch has copied them). */

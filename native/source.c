@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include "decode.h"
 #include "source.h"
 
@@ -75,8 +76,18 @@ static bool next_file(struct fs_source *s) {
   return false;
 }
 
+static uint64_t wall_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+#define LIVE_BATCH_MS 1000
+
 void fs_source_run(struct fs_source *s, struct fs_meter *m, size_t want) {
+  uint64_t started = s->live ? wall_ms() : 0;
   while (!s->done && m->out_len < want) {
+    if (s->live && wall_ms() - started >= LIVE_BATCH_MS) break;
     if (m->stopped) { s->done = true; break; }
     if (atomic_load(&s->stop_requested) || (!s->pc && !next_file(s))) {
       fs_meter_flush(m);
@@ -94,13 +105,20 @@ void fs_source_run(struct fs_source *s, struct fs_meter *m, size_t want) {
       fs_meter_frame(m, s->linktype, t, data, caplen, h->len);
       continue;
     }
+    if (rc == 0) { /* live: no packet within the timeout; the wall clock still ends idle flows */
+      fs_meter_clock(m, wall_ms());
+      fs_source_wait(s);
+      continue;
+    }
     if (rc == PCAP_ERROR) {
-      warn(s, "%s: %s; flows up to this point are kept\n", s->files[s->cur - 1], pcap_geterr(s->pc));
+      warn(s, "%s: %s; flows up to this point are kept\n", s->live ? "capture" : s->files[s->cur - 1], pcap_geterr(s->pc));
       s->read_errors++;
     }
+    fs_source_kernel_stats(s);
     pcap_close(s->pc); /* end of this file (or it is cut short): go on with the next */
     s->pc = NULL;
   }
+  fs_source_kernel_stats(s);
 }
 
 void fs_source_close(struct fs_source *s) {

@@ -22,6 +22,18 @@ struct fs_source {
   uint64_t bytes_read;              /* captured bytes, for progress */
   char warnings[4 * FS_ERRLEN];     /* what went wrong in a file that was otherwise read */
   uint32_t unsupported_linktype_files;
+  bool live;                        /* an interface, not files: wall clock drives expiry */
+  int fd;                           /* live: the capture socket, to wait on */
+  uint64_t kernel_received, kernel_dropped;  /* live: pcap_stats, as of the last batch */
+};
+
+struct fs_live_config {
+  const char *iface;
+  uint32_t snaplen;
+  bool promisc;
+  uint32_t buffer_bytes;            /* 0: libpcap's default */
+  const char *bpf;
+  uint16_t fanout_group;            /* 0: no fanout */
 };
 
 /* Checks every file opens as a capture and that the BPF filter compiles for it; on failure
@@ -29,8 +41,17 @@ struct fs_source {
 int fs_source_open(struct fs_source *s, char **files, uint32_t n_files, uint32_t snaplen, const char *bpf,
                    char *err);
 /* Feeds frames to the meter until it holds at least want finished flows, or the input ends
- * (then every open flow is flushed and s->done is set). */
+ * (then every open flow is flushed and s->done is set). Live, it also returns every second or so
+ * with what it has, so flows and counters reach JavaScript on a quiet link. */
 void fs_source_run(struct fs_source *s, struct fs_meter *m, size_t want);
 void fs_source_close(struct fs_source *s);
+
+/* source_live.c: opens and activates a capture on an interface; -1 with a message a person can act
+ * on (no such interface, permission, interface down, bad filter). */
+int fs_source_open_live(struct fs_source *s, const struct fs_live_config *c, char *err);
+/* Live: waits up to 100 ms for packets. */
+void fs_source_wait(struct fs_source *s);
+/* Refreshes kernel_received / kernel_dropped. */
+void fs_source_kernel_stats(struct fs_source *s);
 
 #endif
