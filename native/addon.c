@@ -98,6 +98,54 @@ static struct fs_handle *unwrap(napi_env env, napi_callback_info info, size_t *a
   return data;
 }
 
+static napi_status set_num(napi_env env, napi_value obj, const char *name, double v) {
+  napi_value x;
+  napi_status st = napi_create_double(env, v, &x);
+  return st == napi_ok ? napi_set_named_property(env, obj, name, x) : st;
+}
+
+/* The counters so far, as an object (also attached to each batch as batch.counters). */
+static napi_value make_stats(napi_env env, struct fs_handle *h) {
+  const struct fs_meter_counters *c = &h->meter.n;
+  napi_value o, ign, w;
+  NAPI_OK(env, napi_create_object(env, &o));
+  NAPI_OK(env, set_num(env, o, "packets", (double)c->packets));
+  NAPI_OK(env, set_num(env, o, "processed", (double)c->processed));
+  NAPI_OK(env, set_num(env, o, "flowsCreated", (double)c->flows_created));
+  NAPI_OK(env, set_num(env, o, "flowsExported", (double)c->flows_exported));
+  NAPI_OK(env, set_num(env, o, "flowsIdle", (double)c->flows_idle));
+  NAPI_OK(env, set_num(env, o, "flowsActive", (double)c->flows_active));
+  NAPI_OK(env, set_num(env, o, "flowsFlushed", (double)c->flows_flushed));
+  NAPI_OK(env, set_num(env, o, "allocFailures", (double)c->alloc_failures));
+  NAPI_OK(env, set_num(env, o, "activeFlows", h->closed ? 0 : (double)h->meter.table.count));
+  NAPI_OK(env, set_num(env, o, "tableBytes", h->closed ? 0 : (double)fs_table_memory(&h->meter.table)));
+  NAPI_OK(env, set_num(env, o, "bytesRead", (double)h->source.bytes_read));
+  NAPI_OK(env, set_num(env, o, "oversizeRecords", (double)c->oversize_records));
+  NAPI_OK(env, set_num(env, o, "readErrors", (double)h->source.read_errors));
+  NAPI_OK(env, set_num(env, o, "kernelReceived", (double)h->source.kernel_received));
+  NAPI_OK(env, set_num(env, o, "kernelDropped", (double)h->source.kernel_dropped));
+  NAPI_OK(env, napi_create_object(env, &ign));
+  uint64_t total = 0;
+  for (int i = 1; i < FS_IGN__COUNT; i++) {
+    total += c->ignored[i];
+    NAPI_OK(env, set_num(env, ign, ignore_names[i], (double)c->ignored[i]));
+  }
+  NAPI_OK(env, set_num(env, o, "ignored", (double)total));
+  NAPI_OK(env, napi_set_named_property(env, o, "ignoredBy", ign));
+  NAPI_OK(env, napi_create_string_utf8(env, h->source.warnings, NAPI_AUTO_LENGTH, &w));
+  NAPI_OK(env, napi_set_named_property(env, o, "warnings", w));
+  return o;
+}
+
+/* meter.stats(): counters so far */
+static napi_value js_stats(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  struct fs_handle *h = unwrap(env, info, &argc, NULL);
+  if (!h) return NULL;
+  if (h->busy) { napi_throw_error(env, "FS_BUSY", "stats() called while a batch is pending"); return NULL; }
+  return make_stats(env, h);
+}
+
 static void next_execute(napi_env env, void *data) {
   (void)env;
   struct fs_handle *h = data;
@@ -110,8 +158,11 @@ static void next_complete(napi_env env, napi_status status, void *data) {
   size_t n = h->meter.out_len < h->want ? h->meter.out_len : h->want;
   if (status == napi_ok) {
     if (n == 0 && h->source.done) napi_get_null(env, &result);
-    else if (fs_batch_build(env, &h->meter, n, &result) == napi_ok) fs_meter_consume(&h->meter, n);
-    else result = NULL;
+    else if (fs_batch_build(env, &h->meter, n, &result) == napi_ok) {
+      fs_meter_consume(&h->meter, n);
+      napi_value stats = make_stats(env, h);
+      if (stats) napi_set_named_property(env, result, "counters", stats);
+    } else result = NULL;
   }
   h->busy = false;
   if (result) {
@@ -150,48 +201,6 @@ static napi_value js_next(napi_env env, napi_callback_info info) {
   return promise;
 }
 
-static napi_status set_num(napi_env env, napi_value obj, const char *name, double v) {
-  napi_value x;
-  napi_status st = napi_create_double(env, v, &x);
-  return st == napi_ok ? napi_set_named_property(env, obj, name, x) : st;
-}
-
-/* meter.stats(): counters so far */
-static napi_value js_stats(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
-  struct fs_handle *h = unwrap(env, info, &argc, NULL);
-  if (!h) return NULL;
-  if (h->busy) { napi_throw_error(env, "FS_BUSY", "stats() called while a batch is pending"); return NULL; }
-  const struct fs_meter_counters *c = &h->meter.n;
-  napi_value o, ign, w;
-  NAPI_OK(env, napi_create_object(env, &o));
-  NAPI_OK(env, set_num(env, o, "packets", (double)c->packets));
-  NAPI_OK(env, set_num(env, o, "processed", (double)c->processed));
-  NAPI_OK(env, set_num(env, o, "flowsCreated", (double)c->flows_created));
-  NAPI_OK(env, set_num(env, o, "flowsExported", (double)c->flows_exported));
-  NAPI_OK(env, set_num(env, o, "flowsIdle", (double)c->flows_idle));
-  NAPI_OK(env, set_num(env, o, "flowsActive", (double)c->flows_active));
-  NAPI_OK(env, set_num(env, o, "flowsFlushed", (double)c->flows_flushed));
-  NAPI_OK(env, set_num(env, o, "allocFailures", (double)c->alloc_failures));
-  NAPI_OK(env, set_num(env, o, "activeFlows", h->closed ? 0 : (double)h->meter.table.count));
-  NAPI_OK(env, set_num(env, o, "tableBytes", h->closed ? 0 : (double)fs_table_memory(&h->meter.table)));
-  NAPI_OK(env, set_num(env, o, "bytesRead", (double)h->source.bytes_read));
-  NAPI_OK(env, set_num(env, o, "oversizeRecords", (double)c->oversize_records));
-  NAPI_OK(env, set_num(env, o, "readErrors", (double)h->source.read_errors));
-  NAPI_OK(env, set_num(env, o, "kernelReceived", (double)h->source.kernel_received));
-  NAPI_OK(env, set_num(env, o, "kernelDropped", (double)h->source.kernel_dropped));
-  NAPI_OK(env, napi_create_object(env, &ign));
-  uint64_t total = 0;
-  for (int i = 1; i < FS_IGN__COUNT; i++) {
-    total += c->ignored[i];
-    NAPI_OK(env, set_num(env, ign, ignore_names[i], (double)c->ignored[i]));
-  }
-  NAPI_OK(env, set_num(env, o, "ignored", (double)total));
-  NAPI_OK(env, napi_set_named_property(env, o, "ignoredBy", ign));
-  NAPI_OK(env, napi_create_string_utf8(env, h->source.warnings, NAPI_AUTO_LENGTH, &w));
-  NAPI_OK(env, napi_set_named_property(env, o, "warnings", w));
-  return o;
-}
 
 /* meter.stop(): safe while a batch is pending; the run flushes every open flow and ends */
 static napi_value js_stop(napi_env env, napi_callback_info info) {

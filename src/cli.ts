@@ -2,15 +2,15 @@
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, FlowseekError } from './errors';
 import { createLogger, LOG_LEVELS, LogFormat, LogLevel } from './log';
-import { NativeStats } from './native';
-import { ACCOUNTING_NAMES, COMPRESSIONS, DEFAULTS, parseMeterOptions, parseReadOptions, RawReadOptions } from './options';
+import { ACCOUNTING_NAMES, COMPRESSIONS, DEFAULTS, parseCaptureOptions, parseMeterOptions, parseReadOptions, RawCaptureOptions, RawReadOptions } from './options';
 import { fieldsFor } from './schema';
 import { FlowStreamer } from './streamer';
-import { Anonymizer } from './anonymize';
-import { FlowOutput } from './writers/output';
+import * as os from 'node:os';
+import { loadNative } from './native';
+import { FlowSource, runFlows } from './run';
+import { WorkerPool } from './workers/pool';
 
 const VERSION: string = require('../../package.json').version;
-const EXIT_INTERRUPTED = 130;
 
 interface GlobalOptions {
   logLevel: LogLevel;
@@ -19,78 +19,49 @@ interface GlobalOptions {
   verbose?: boolean;
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-
-function summary(s: NativeStats, inputs: number, outputs: number | undefined, seconds: number): string {
-  const reasons = Object.entries(s.ignoredBy).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
-  const ignored = s.ignored ? ` (${s.ignored} ignored: ${reasons})` : '';
-  const rate = seconds > 0 ? `, ${Math.round(s.packets / seconds).toLocaleString('en')} packets/s` : '';
-  const written = outputs === undefined ? '' : `, ${plural(outputs, 'output file')} written`;
-  const peakMb = Math.round(process.resourceUsage().maxRSS / 1024);
-  return `${s.flowsExported} flows from ${s.packets} packets${ignored} in ${plural(inputs, 'file')}${written}, ` +
-    `${seconds.toFixed(2)} s${rate}, peak memory ${peakMb} MB`;
-}
-
 async function runRead(files: string[], raw: RawReadOptions, g: GlobalOptions): Promise<number> {
   const log = createLogger(g.quiet ? 'warn' : g.logLevel, g.logFormat);
   const opts = parseReadOptions(files, raw);
-  const started = process.hrtime.bigint();
-  const streamer = new FlowStreamer(opts);
-  streamer.open();
-  const output = new FlowOutput(streamer.fields, opts, opts.splt);
-  const anonymizer = opts.anonymize.length ? new Anonymizer(opts.anonymize, opts.anonymizeKey) : undefined;
-  let interrupted = false;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (interrupted) process.exit(EXIT_INTERRUPTED);
-    interrupted = true;
-    log.warn(`${sig}: stopping; flows seen so far are being written (again to quit at once)`);
-    streamer.stop();
-  };
-  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-  try {
-    for await (const batch of streamer.batches()) {
-      await output.write(anonymizer ? anonymizer.apply(batch) : batch);
-      if (output.readerGone) streamer.stop();
-    }
-    await output.close();
-  } catch (e) {
-    output.discard();
-    throw e;
-  } finally {
-    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  let source: FlowSource;
+  if (opts.workers > 1) {
+    new FlowStreamer(opts).open(); // checks the files here, with the usual messages
+    const pool = new WorkerPool(opts, opts.workers);
+    pool.start();
+    source = pool;
+  } else {
+    const streamer = new FlowStreamer(opts);
+    streamer.open();
+    source = streamer;
   }
-  const stats = streamer.stats() as NativeStats;
-  for (const w of stats.warnings.split('\n').filter(Boolean)) log.warn(w);
-  if (stats.oversizeRecords) {
-    log.warn(`${stats.oversizeRecords} records longer than 65535 bytes on the wire: their sizes wrap to 16 bits, as NFStream's do`);
-  }
-  if (stats.allocFailures) log.error(`${stats.allocFailures} flows could not be allocated (out of memory) and are missing`);
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  for (const file of output.written) log.debug(`wrote ${file}`);
-  log.info(summary(stats, files.length, opts.output === undefined ? undefined : output.written.length, seconds));
-  if (output.readerGone) return EXIT_OK;
-  if (interrupted) return EXIT_INTERRUPTED;
-  return stats.readErrors || stats.allocFailures ? EXIT_RUNTIME : EXIT_OK;
+  const inputLabel = `in ${files.length} file${files.length === 1 ? '' : 's'}`;
+  return runFlows(source, { ...opts, inputLabel, live: false }, log);
 }
 
-export function buildProgram(run: (code: number) => void): Command {
-  const program = new Command();
-  program
-    .name('flowseek')
-    .description('Bidirectional network flows from captures, NFStream-compatible, fast.')
-    .version(VERSION, '-V, --version')
-    .addOption(new Option('--log-level <level>', 'log level on stderr').choices([...LOG_LEVELS]).default('info'))
-    .addOption(new Option('--log-format <format>', 'log line format on stderr').choices(['pretty', 'json']).default('pretty'))
-    .option('-q, --quiet', 'only warnings and errors on stderr')
-    .option('--verbose', 'show the cause of an error')
-    .showSuggestionAfterError(true)
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `flowseek: ${s}` : s) });
+async function runCapture(raw: RawCaptureOptions, g: GlobalOptions): Promise<number> {
+  const log = createLogger(g.quiet ? 'warn' : g.logLevel, g.logFormat);
+  const opts = parseCaptureOptions(raw, os.availableParallelism());
+  // open once here so a missing interface, a permission or a bad filter fails before any worker starts
+  const probe = new FlowStreamer({ ...opts, maxFlows: 0 });
+  probe.open();
+  probe.close();
+  const pool = new WorkerPool(opts, opts.workers);
+  pool.start();
+  log.info(`capturing on ${opts.interface} with ${opts.workers} worker${opts.workers === 1 ? '' : 's'}; Ctrl-C to stop`);
+  return runFlows(pool, { ...opts, inputLabel: `on ${opts.interface}`, live: true }, log);
+}
 
-  program
-    .command('read')
-    .description('read capture files (pcap, pcapng) into flow records')
-    .argument('<files...>', 'capture files, read in order into one flow table')
+function listInterfaces(json: boolean): string {
+  const all = loadNative().interfaces();
+  if (json) return `${JSON.stringify(all, null, 2)}\n`;
+  return all.map((d, i) => {
+    const flags = [d.up ? 'Up' : 'Down', d.running ? 'Running' : '', d.loopback ? 'Loopback' : ''].filter(Boolean).join(', ');
+    return `${i + 1}. ${d.name}${d.description ? ` (${d.description})` : ''} [${flags}]\n`;
+  }).join('');
+}
+
+/** Options shared by read and capture: the meter, and where flows go. */
+function meterAndOutputOptions(cmd: Command): Command {
+  return cmd
     .option('-o, --output <path>', 'write to this file (format from .csv / .jsonl / .parquet), or dataset folder; default standard output')
     .option('--csv', 'CSV output (the default on standard output)')
     .option('--jsonl', 'JSON Lines output')
@@ -107,15 +78,58 @@ export function buildProgram(run: (code: number) => void): Command {
     .option('--accounting-mode <mode>', `bytes counted per packet: ${ACCOUNTING_NAMES.join(', ')} (or 0-3)`, DEFAULTS.accountingMode)
     .option('--no-decode-tunnels', 'do not decode GTP-U, CAPWAP, TZSP, VXLAN, GRE (drops tunnel_id)')
     .option('--bpf <filter>', 'BPF filter applied to every packet (tcpdump syntax)')
-    .option('--snaplen <bytes>', 'look at no more than this many bytes of each packet (0: all)')
     .option('--max-flows <n>', 'stop after exporting this many flows')
     .option('--dissections <n>', 'packets per flow given to nDPI for application detection (0: off)', String(DEFAULTS.dissections))
     .option('--stats', 'add the 48 statistical features (packet sizes, inter-arrival times, TCP flags)')
     .option('--splt <n>', 'add direction, size and inter-arrival time of the first n packets (1-255)')
     .addOption(new Option('--batch-size <flows>', 'flows per native batch').hideHelp())
-    .addOption(new Option('--row-group-rows <n>', 'Parquet rows per row group').hideHelp())
+    .addOption(new Option('--row-group-rows <n>', 'Parquet rows per row group').hideHelp());
+}
+
+export function buildProgram(run: (code: number) => void): Command {
+  const program = new Command();
+  program
+    .name('flowseek')
+    .description('Bidirectional network flows from captures, NFStream-compatible, fast.')
+    .version(VERSION, '-V, --version')
+    .addOption(new Option('--log-level <level>', 'log level on stderr').choices([...LOG_LEVELS]).default('info'))
+    .addOption(new Option('--log-format <format>', 'log line format on stderr').choices(['pretty', 'json']).default('pretty'))
+    .option('-q, --quiet', 'only warnings and errors on stderr')
+    .option('--verbose', 'show the cause of an error')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `flowseek: ${s}` : s) });
+
+  meterAndOutputOptions(program
+    .command('read')
+    .description('read capture files (pcap, pcapng) into flow records')
+    .argument('<files...>', 'capture files, read in order into one flow table'))
+    .option('--snaplen <bytes>', 'look at no more than this many bytes of each packet (0: all)')
+    .option('--workers <n>', 'meter processes, each keeping one hash partition of the flows', '1')
     .action(async (files: string[], raw: RawReadOptions) => {
       run(await runRead(files, raw, program.opts<GlobalOptions>()));
+    });
+  meterAndOutputOptions(program
+    .command('capture')
+    .description('capture flows live from a network interface (needs root, or CAP_NET_RAW and CAP_NET_ADMIN)')
+    .requiredOption('-i, --interface <name>', 'the interface to capture on (see: flowseek interfaces)'))
+    .option('--snaplen <bytes>', 'bytes kept of each packet', '1536')
+    .option('--no-promisc', 'do not put the interface in promiscuous mode')
+    .option('--buffer-size <bytes>', 'kernel capture buffer per worker (default: libpcap\'s)')
+    .option('--workers <n>', 'meter processes sharing the interface through PACKET_FANOUT (default: cores - 1)')
+    .option('--duration <seconds>', 'stop after this long')
+    .option('--report <seconds>', 'every this many seconds, a line of counters on stderr')
+    .action(async (raw: RawCaptureOptions) => {
+      run(await runCapture(raw, program.opts<GlobalOptions>()));
+    });
+  program
+    .command('interfaces')
+    .description('list the interfaces that can be captured on, like tcpdump -D')
+    .option('--json', 'as a JSON array')
+    .action((raw: { json?: boolean }) => {
+      process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE') throw e; });
+      process.stdout.write(listInterfaces(raw.json === true));
+      run(EXIT_OK);
     });
   program
     .command('fields')

@@ -9,6 +9,8 @@ export interface NativeBatch {
   stats?: Float64Array;
   strings: Record<string, string[]>;
   splt?: { n: number; direction: Int8Array; ps: Int32Array; piat_ms: Float64Array };
+  /** the meter's counters when this batch was made */
+  counters: NativeStats;
 }
 
 export interface NativeStats {
@@ -27,7 +29,17 @@ export interface NativeStats {
   bytesRead: number;
   oversizeRecords: number;
   readErrors: number;
+  kernelReceived: number;
+  kernelDropped: number;
   warnings: string;
+}
+
+export interface NativeInterface {
+  name: string;
+  description: string;
+  up: boolean;
+  running: boolean;
+  loopback: boolean;
 }
 
 export interface NativeOpenOptions {
@@ -44,6 +56,10 @@ export interface NativeOpenOptions {
   bpf?: string;
   partitions?: number;
   partition?: number;
+  interface?: string;
+  promisc?: boolean;
+  bufferBytes?: number;
+  fanoutGroup?: number;
 }
 
 export interface NativeMeter {
@@ -56,6 +72,7 @@ export interface NativeMeter {
 export interface NativeAddon {
   open(options: NativeOpenOptions): NativeMeter;
   columns(): { base: string[]; stats: string[] };
+  interfaces(): NativeInterface[];
   /** zstd or snappy compression of one buffer (Parquet pages) */
   compress(codec: 'zstd' | 'snappy', data: Uint8Array, level?: number): Buffer;
   libpcapVersion: string;

@@ -44,6 +44,26 @@ export interface OutputOptions {
 export interface ReadOptions extends MeterOptions, OutputOptions {
   files: string[];
   batchSize: number;
+  workers: number;
+}
+
+export interface CaptureOptions extends MeterOptions, OutputOptions {
+  interface: string;
+  promisc: boolean;
+  bufferBytes: number;
+  workers: number;
+  durationMs: number;
+  reportMs: number;
+  batchSize: number;
+}
+
+/** What commander hands over for `capture`, beyond what `read` takes. */
+export interface RawCaptureOptions extends RawReadOptions {
+  interface?: string;
+  promisc?: boolean;
+  bufferSize?: string;
+  duration?: string;
+  report?: string;
 }
 
 export const DEFAULTS = {
@@ -79,6 +99,7 @@ export interface RawReadOptions {
   anonymizeKey?: string;
   rowGroupRows?: string;
   batchSize?: string;
+  workers?: string;
 }
 
 function number(flag: string, value: string | undefined, fallback: number, what: string, min: number, max: number,
@@ -196,6 +217,28 @@ export function parseReadOptions(files: string[], raw: RawReadOptions): ReadOpti
     ...meter,
     ...parseOutputOptions(raw, meter),
     files,
-    batchSize: number('--batch-size', raw.batchSize, DEFAULTS.batchSize, 'a whole number of flows from 1 to 1048576', 1, 1 << 20, true),
+    batchSize: batchSize(raw),
+    workers: number('--workers', raw.workers, 1, 'a whole number of processes from 1 to 64', 1, 64, true),
+  };
+}
+
+const batchSize = (raw: RawReadOptions) =>
+  number('--batch-size', raw.batchSize, DEFAULTS.batchSize, 'a whole number of flows from 1 to 1048576', 1, 1 << 20, true);
+
+/** Live capture defaults to all cores but one for the workers (the parent writes). */
+export function parseCaptureOptions(raw: RawCaptureOptions, cores: number): CaptureOptions {
+  if (!raw.interface) throw new UsageError('capture needs an interface: -i IFACE (see: flowseek interfaces)');
+  const meter = parseMeterOptions({ ...raw, snaplen: raw.snaplen ?? '1536' });
+  if (meter.snaplen === 0) throw new UsageError('"--snaplen" must be at least 1 byte for a live capture');
+  return {
+    ...meter,
+    ...parseOutputOptions(raw, meter),
+    interface: raw.interface,
+    promisc: raw.promisc !== false,
+    bufferBytes: number('--buffer-size', raw.bufferSize, 0, 'a whole number of bytes', 0, 2 ** 31 - 1, true),
+    workers: number('--workers', raw.workers, Math.max(1, cores - 1), 'a whole number of processes from 1 to 64', 1, 64, true),
+    durationMs: Math.round(number('--duration', raw.duration, 0, 'a positive number of seconds', 0.001, 1e9, false) * 1000),
+    reportMs: Math.round(number('--report', raw.report, 0, 'a positive number of seconds', 0.1, 1e9, false) * 1000),
+    batchSize: batchSize(raw),
   };
 }

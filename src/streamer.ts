@@ -61,7 +61,17 @@ export class FlowBatch {
 }
 
 export interface StreamerOptions extends MeterOptions {
-  files: string[];
+  /** capture files, read in order; or */
+  files?: string[];
+  /** a live interface */
+  interface?: string;
+  promisc?: boolean;
+  bufferBytes?: number;
+  /** live: this meter's PACKET_FANOUT group (0: none) */
+  fanoutGroup?: number;
+  /** files: this meter keeps the flows whose hash % partitions == partition */
+  hashPartitions?: number;
+  hashPartition?: number;
   batchSize?: number;
 }
 
@@ -69,14 +79,16 @@ export class FlowStreamer {
   readonly fields: Field[];
   private meter?: NativeMeter;
   private finalStats?: NativeStats;
+  private latest?: NativeStats;
 
   constructor(private readonly options: StreamerOptions) {
     this.fields = fieldsFor(options);
   }
 
-  /** Opens the captures (checks each one) and starts the meter. */
+  /** Opens the captures (checks each one) or the interface, and starts the meter. */
   open(): void {
-    for (const file of this.options.files) {
+    const o = this.options;
+    for (const file of o.files ?? []) {
       let st: fs.Stats;
       try {
         st = fs.statSync(file);
@@ -85,10 +97,11 @@ export class FlowStreamer {
       }
       if (st.isDirectory()) throw new InputError(`${file}: is a directory, not a capture file`);
     }
-    const o = this.options;
     try {
       this.meter = loadNative().open({
-        files: o.files, idleTimeoutMs: o.idleTimeoutMs, activeTimeoutMs: o.activeTimeoutMs, maxFlows: o.maxFlows,
+        files: o.files ?? [], interface: o.interface, promisc: o.promisc, bufferBytes: o.bufferBytes, fanoutGroup: o.fanoutGroup,
+        partitions: o.hashPartitions, partition: o.hashPartition,
+        idleTimeoutMs: o.idleTimeoutMs, activeTimeoutMs: o.activeTimeoutMs, maxFlows: o.maxFlows,
         decodeTunnels: o.decodeTunnels, accounting: o.accountingMode, stats: o.stats, splt: o.splt, dissections: o.dissections,
         snaplen: o.snaplen, bpf: o.bpf,
       });
@@ -104,8 +117,19 @@ export class FlowStreamer {
     this.meter?.stop();
   }
 
+  /** The counters at the end of the run (or now, between runs of next()). */
   stats(): NativeStats | undefined {
     return this.finalStats ?? (this.meter ? this.meter.stats() : undefined);
+  }
+
+  /** For reports: the counters as of the last batch. */
+  counters(): { total?: NativeStats } {
+    return { total: this.progress() };
+  }
+
+  /** The counters as of the last batch: safe while the next batch is being made. */
+  progress(): NativeStats | undefined {
+    return this.finalStats ?? this.latest;
   }
 
   async *batches(): AsyncGenerator<FlowBatch> {
@@ -120,6 +144,7 @@ export class FlowStreamer {
         pending = undefined;
         if (!nb) break;
         pending = meter.next(size);
+        this.latest = nb.counters;
         yield toBatch(this.fields, columnIndex, nb);
       }
     } finally {

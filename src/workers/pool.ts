@@ -1,0 +1,124 @@
+/**
+ * Several meters in worker processes, merged: each worker's batches are yielded as they come,
+ * with `id` renumbered in arrival order. On an interface the workers form one PACKET_FANOUT
+ * group; on files each keeps one hash partition of the flows (every worker still reads every
+ * packet, so its clock, and so expiry, is a single meter's).
+ */
+import { ChildProcess, fork } from 'node:child_process';
+import * as path from 'node:path';
+import { FlowseekError } from '../errors';
+import { NativeStats } from '../native';
+import { Field, fieldsFor } from '../schema';
+import { FlowBatch, StreamerOptions } from '../streamer';
+import { FromWorker, ToWorker } from './messages';
+
+const WORKER = path.join(__dirname, 'worker.js');
+
+export class WorkerPool {
+  readonly fields: Field[];
+  /** the latest counters of each worker */
+  readonly workerStats: (NativeStats | undefined)[];
+  private readonly children: ChildProcess[] = [];
+  private queue: FromWorker[] = [];
+  private wake?: () => void;
+  private running = 0;
+  private nextId = 0;
+  private failure?: FlowseekError;
+  private killed = false;
+
+  constructor(private readonly options: StreamerOptions, readonly size: number) {
+    this.fields = fieldsFor(options);
+    this.workerStats = new Array(size).fill(undefined);
+  }
+
+  start(): void {
+    const live = Boolean(this.options.interface);
+    // one fanout group per run: the pid keeps concurrent runs apart
+    const group = (process.pid % 0xfffe) + 1;
+    for (let i = 0; i < this.size; i++) {
+      const child = fork(WORKER, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+      const options: StreamerOptions = live
+        ? { ...this.options, fanoutGroup: this.size > 1 ? group : 0 }
+        : { ...this.options, hashPartitions: this.size, hashPartition: i };
+      child.on('message', (m: FromWorker) => this.receive(i, m));
+      child.on('exit', (code, signal) => {
+        this.running--;
+        if (code !== 0 && !this.failure && !this.killed) {
+          this.failure = new FlowseekError(`worker ${i} ended unexpectedly (${signal ?? `exit ${code}`})`, 'FS_WORKER');
+        }
+        this.wake?.();
+      });
+      child.send({ t: 'start', options } satisfies ToWorker);
+      this.children.push(child);
+      this.running++;
+    }
+  }
+
+  private receive(i: number, m: FromWorker): void {
+    if (m.t === 'batch' || m.t === 'done') this.workerStats[i] = m.stats;
+    if (m.t === 'error' && !this.failure) {
+      this.failure = new FlowseekError(m.message, m.code, m.exitCode);
+      this.stop();
+    }
+    this.queue.push(m);
+    this.wake?.();
+  }
+
+  async *batches(): AsyncGenerator<FlowBatch> {
+    const idColumn = this.fields.findIndex((f) => f.name === 'id');
+    for (;;) {
+      const m = this.queue.shift();
+      if (m) {
+        if (m.t !== 'batch' || m.length === 0) continue;
+        const ids = m.columns[idColumn] as Float64Array;
+        for (let r = 0; r < m.length; r++) ids[r] = this.nextId++;
+        yield new FlowBatch(this.fields, m.columns, m.length);
+        continue;
+      }
+      if (this.failure) throw this.failure;
+      if (this.running === 0) return;
+      await new Promise<void>((resolve) => { this.wake = resolve; });
+      this.wake = undefined;
+    }
+  }
+
+  /** Every worker flushes its open flows and ends. */
+  stop(): void {
+    for (const c of this.children) if (c.connected) c.send({ t: 'stop' } satisfies ToWorker);
+  }
+
+  /** Ends the workers at once (a second interrupt); flows they held are lost. */
+  kill(): void {
+    this.killed = true;
+    for (const c of this.children) c.kill('SIGKILL');
+    this.queue = this.queue.filter((m) => m.t === 'batch');
+  }
+
+  counters(): { total?: NativeStats; perWorker?: (NativeStats | undefined)[] } {
+    return { total: this.stats(), perWorker: this.workerStats };
+  }
+
+  /** The workers' counters as one meter's: on files every worker saw every packet. */
+  stats(): NativeStats {
+    const all = this.workerStats.filter((s): s is NativeStats => Boolean(s));
+    const sum = (k: keyof NativeStats) => all.reduce((n, s) => n + (s[k] as number), 0);
+    const max = (k: keyof NativeStats) => all.reduce((n, s) => Math.max(n, s[k] as number), 0);
+    const live = Boolean(this.options.interface);
+    const ignoredBy: Record<string, number> = {};
+    for (const s of all) {
+      for (const [k, n] of Object.entries(s.ignoredBy)) {
+        if (k === 'other_partition') continue;
+        ignoredBy[k] = live ? (ignoredBy[k] ?? 0) + n : Math.max(ignoredBy[k] ?? 0, n);
+      }
+    }
+    return {
+      packets: live ? sum('packets') : max('packets'), processed: sum('processed'),
+      ignored: Object.values(ignoredBy).reduce((a, b) => a + b, 0), ignoredBy,
+      flowsCreated: sum('flowsCreated'), flowsExported: this.nextId, flowsIdle: sum('flowsIdle'), flowsActive: sum('flowsActive'),
+      flowsFlushed: sum('flowsFlushed'), allocFailures: sum('allocFailures'), activeFlows: sum('activeFlows'),
+      tableBytes: sum('tableBytes'), bytesRead: max('bytesRead'), oversizeRecords: max('oversizeRecords'),
+      readErrors: max('readErrors'), kernelReceived: sum('kernelReceived'), kernelDropped: sum('kernelDropped'),
+      warnings: [...new Set(all.flatMap((s) => s.warnings.split('\n')).filter(Boolean))].join('\n'),
+    };
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * A worker process: one meter (a fanout member on an interface, or a hash partition of files)
+ * whose finished flows go to the parent in batches. Signals are the parent's business: the
+ * worker stops when told, or when the parent goes away.
+ */
+import { FlowseekError } from '../errors';
+import { NativeStats } from '../native';
+import { FlowStreamer } from '../streamer';
+import { FromWorker, ToWorker } from './messages';
+
+function send(m: FromWorker): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!process.send) return reject(new Error('not a worker process'));
+    process.send(m, undefined, {}, (e) => (e ? reject(e) : resolve()));
+  });
+}
+
+async function run(options: ToWorker & { t: 'start' }): Promise<void> {
+  const streamer = new FlowStreamer(options.options);
+  process.on('message', (m: ToWorker) => { if (m.t === 'stop') streamer.stop(); });
+  process.on('disconnect', () => streamer.stop());
+  try {
+    streamer.open();
+    for await (const b of streamer.batches()) {
+      await send({ t: 'batch', length: b.length, columns: [...b.columns], stats: streamer.progress() as NativeStats });
+    }
+    await send({ t: 'done', stats: streamer.stats() as NativeStats });
+  } catch (e) {
+    const err = e as FlowseekError;
+    await send({ t: 'error', message: err.message, code: err.code ?? 'FS_INTERNAL', exitCode: err.exitCode ?? 1 }).catch(() => undefined);
+  }
+  process.disconnect?.();
+}
+
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => { /* the parent decides */ });
+process.once('message', (m: ToWorker) => {
+  if (m.t === 'start') void run(m);
+});
