@@ -19,6 +19,7 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)
 if [ "$want_test" = 1 ]; then
   command -v tshark >/dev/null 2>&1 || missing+=(tshark)
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+  command -v ping >/dev/null 2>&1 || missing+=(iputils-ping)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

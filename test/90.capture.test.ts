@@ -1,0 +1,122 @@
+/**
+ * Live capture on a network the test builds: two namespaces joined by a veth pair, traffic the
+ * test generates between them (UDP with known packet counts each way, ICMP echo, TCP), flowseek
+ * capturing on one end with two fanout workers, stopped by SIGINT. No other interface is touched.
+ */
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import t from 'tap';
+import { tmpdir } from './helpers/packets';
+import { BIN, cli } from './helpers/run';
+
+const tag = String(process.pid % 100000);
+const NS_A = `fsA${tag}`, NS_B = `fsB${tag}`, VA = `fsa${tag}`, VB = `fsb${tag}`;
+const IP_A = '10.77.0.1', IP_B = '10.77.0.2';
+const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
+
+function canBuildNetwork(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (CAP_NET_ADMIN) to make network namespaces';
+  const r = spawnSync('ip', ['netns', 'add', NS_A], { encoding: 'utf8' });
+  if (r.status !== 0) return `cannot make a network namespace here: ${r.stderr.trim() || r.error?.message}`;
+  return undefined;
+}
+
+function inNs(ns: string, args: string[], stdio: 'pipe' | 'ignore' = 'pipe'): ChildProcess {
+  return spawn('ip', ['netns', 'exec', ns, ...args], { stdio: ['ignore', stdio, 'pipe'] });
+}
+
+const exited = (c: ChildProcess) => new Promise<number | null>((r) => (c.exitCode !== null ? r(c.exitCode) : c.on('exit', (code) => r(code))));
+
+/** UDP echo and TCP sink in A; in B, UDP flow i sends i+2 datagrams (each echoed), one TCP connection. */
+const SERVER = `
+const dgram = require('dgram'), net = require('net');
+const u = dgram.createSocket('udp4'); u.on('message', (m, r) => u.send(m, r.port, r.address)); u.bind(9000, '${IP_A}');
+net.createServer((s) => { s.on('data', () => {}); s.on('end', () => s.end()); }).listen(9100, '${IP_A}');
+setTimeout(() => process.exit(0), 60000);
+`;
+const CLIENT = `
+const dgram = require('dgram'), net = require('net');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+(async () => {
+  for (let i = 0; i < 8; i++) {
+    const s = dgram.createSocket('udp4');
+    await new Promise((r) => s.bind(41000 + i, '${IP_B}', r));
+    let got = 0;
+    s.on('message', () => got++);
+    for (let k = 0; k < i + 2; k++) { s.send('flowseek-' + i, 9000, '${IP_A}'); await sleep(10); }
+    while (got < i + 2) await sleep(10);
+    s.close();
+  }
+  await new Promise((r) => { const c = net.connect(9100, '${IP_A}', () => { c.write('hello'); c.end(); }); c.on('close', r); c.resume(); });
+})();
+`;
+
+function runTests(): void {
+  t.test('capture --workers 2 on a veth: every flow once, exact packets each way, stopped by SIGINT', async (t) => {
+    const out = path.join(tmpdir(), 'live.jsonl');
+    const server = inNs(NS_A, [process.execPath, '-e', SERVER], 'ignore');
+    const capture = inNs(NS_A, [process.execPath, BIN, 'capture', '-i', VA, '--workers', '2', '--dissections', '0', '-o', out, '--report', '1']);
+    let stderr = '';
+    capture.stderr?.on('data', (d) => { stderr += d; });
+    for (let i = 0; i < 100 && !/capturing on/.test(stderr); i++) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 1500)); // the workers join the fanout group
+    const client = inNs(NS_B, [process.execPath, '-e', CLIENT], 'ignore');
+    t.equal(await exited(client), 0, 'UDP and TCP traffic sent');
+    const ping = spawnSync('ip', ['netns', 'exec', NS_B, 'ping', '-c', '3', '-i', '0.2', IP_A], { encoding: 'utf8' });
+    t.equal(ping.status, 0, 'three echo requests answered');
+    await new Promise((r) => setTimeout(r, 1500));
+    capture.kill('SIGINT');
+    t.equal(await exited(capture), 0, 'a signal ends a capture normally: exit 0');
+    server.kill();
+    t.match(stderr, /SIGINT: stopping/);
+    t.match(stderr, /packets per worker \d+\/\d+/, 'the report shows the per-worker balance');
+    const flows = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const between = flows.filter((f) => [f.src_ip, f.dst_ip].sort().join() === [IP_A, IP_B].sort().join());
+    for (let i = 0; i < 8; i++) {
+      const mine = between.filter((f) => f.protocol === 17 && f.src_port === 41000 + i && f.dst_port === 9000);
+      t.equal(mine.length, 1, `UDP flow ${i}: reported once`);
+      t.same([mine[0]?.src2dst_packets, mine[0]?.dst2src_packets], [i + 2, i + 2], `UDP flow ${i}: ${i + 2} packets each way`);
+      t.equal(mine[0]?.src_ip, IP_B, `UDP flow ${i}: src is the sender of the first packet`);
+    }
+    const icmp = between.filter((f) => f.protocol === 1);
+    t.equal(icmp.length, 1, 'ICMP echo: one flow');
+    t.same([icmp[0]?.src2dst_packets, icmp[0]?.dst2src_packets], [3, 3], 'ICMP: 3 requests, 3 replies');
+    const tcp = between.filter((f) => f.protocol === 6 && f.dst_port === 9100);
+    t.equal(tcp.length, 1, 'TCP: one flow, not split between workers');
+    t.ok(tcp[0]?.src2dst_packets >= 4 && tcp[0]?.dst2src_packets >= 3, `TCP: handshake, data and close both ways (${tcp[0]?.src2dst_packets}/${tcp[0]?.dst2src_packets})`);
+    t.equal(new Set(flows.map((f) => f.id)).size, flows.length, 'ids unique');
+  });
+
+  t.test('capture errors: no such interface, bad filter; --duration ends a quiet capture with exit 0', async (t) => {
+    const none = cli(['capture', '-i', `nosuch${tag}`, '--csv']);
+    t.equal(none.status, 1);
+    t.match(none.stderr, /no such interface/);
+    const bad = spawnSync('ip', ['netns', 'exec', NS_A, process.execPath, BIN, 'capture', '-i', VA, '--bpf', 'tcp port banana'], { encoding: 'utf8' });
+    t.equal(bad.status, 1);
+    t.match(bad.stderr, /bad BPF filter/);
+    const quiet = spawnSync('ip', ['netns', 'exec', NS_A, process.execPath, BIN, 'capture', '-i', 'lo', '--duration', '1.5', '--workers', '2', '--csv'], { encoding: 'utf8', timeout: 20000 });
+    t.equal(quiet.status, 0, quiet.stderr);
+    t.match(quiet.stderr, /duration reached/);
+    t.match(quiet.stdout, /^id,expiration_id/, 'the CSV header is written even with no flow');
+  });
+}
+
+const missing = canBuildNetwork();
+if (missing) {
+  t.test('live capture', { skip: `live capture tests skipped: ${missing}` }, async () => undefined);
+} else {
+  t.teardown(() => {
+    spawnSync('ip', ['netns', 'del', NS_A]);
+    spawnSync('ip', ['netns', 'del', NS_B]);
+  });
+  ip('netns', 'add', NS_B);
+  ip('link', 'add', VA, 'netns', NS_A, 'type', 'veth', 'peer', 'name', VB, 'netns', NS_B);
+  for (const [ns, dev, addr] of [[NS_A, VA, IP_A], [NS_B, VB, IP_B]]) {
+    ip('-n', ns, 'addr', 'add', `${addr}/24`, 'dev', dev);
+    ip('-n', ns, 'link', 'set', dev, 'up');
+    ip('-n', ns, 'link', 'set', 'lo', 'up');
+  }
+  runTests();
+}
+
