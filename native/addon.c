@@ -290,6 +290,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     free(iface);
   } else {
     opened = fs_source_open(&h->source, h->files, n_files, snaplen, bpf, err);
+    double yield = num_opt(env, o, "yieldMs", 0);
+    if (opened == 0 && yield > 0 && yield < 3600000) h->source.yield_ms = (uint32_t)yield;
   }
   if (opened != 0) {
     free(bpf);

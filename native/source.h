@@ -24,6 +24,7 @@ struct fs_source {
   uint32_t unsupported_linktype_files;
   bool live;                        /* an interface, not files: wall clock drives expiry */
   int fd;                           /* live: the capture socket, to wait on */
+  uint32_t yield_ms;                /* files: return a batch at least this often (progress); 0: never */
   uint64_t kernel_received, kernel_dropped;  /* live: pcap_stats, as of the last batch */
 };
 

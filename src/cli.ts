@@ -5,7 +5,9 @@ import { createLogger, LOG_LEVELS, LogFormat, LogLevel } from './log';
 import { ACCOUNTING_NAMES, COMPRESSIONS, DEFAULTS, parseCaptureOptions, parseMeterOptions, parseReadOptions, RawCaptureOptions, RawReadOptions } from './options';
 import { fieldsFor } from './schema';
 import { FlowStreamer } from './streamer';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { ProgressBar } from './progress';
 import { loadNative } from './native';
 import { FlowSource, runFlows } from './run';
 import { WorkerPool } from './workers/pool';
@@ -19,9 +21,15 @@ interface GlobalOptions {
   verbose?: boolean;
 }
 
+function fileSize(file: string): number {
+  try { return fs.statSync(file).size; } catch { return 0; }
+}
+
 async function runRead(files: string[], raw: RawReadOptions, g: GlobalOptions): Promise<number> {
   const log = createLogger(g.quiet ? 'warn' : g.logLevel, g.logFormat);
   const opts = parseReadOptions(files, raw);
+  // a progress line on a terminal only: never in a pipe, a log file or cron mail
+  const showProgress = process.stderr.isTTY === true && !g.quiet && opts.workers === 1 && !['warn', 'error', 'fatal', 'silent'].includes(g.logLevel);
   let source: FlowSource;
   if (opts.workers > 1) {
     new FlowStreamer(opts).open(); // checks the files here, with the usual messages
@@ -29,12 +37,13 @@ async function runRead(files: string[], raw: RawReadOptions, g: GlobalOptions): 
     pool.start();
     source = pool;
   } else {
-    const streamer = new FlowStreamer(opts);
+    const streamer = new FlowStreamer({ ...opts, yieldMs: showProgress ? 200 : 0 });
     streamer.open();
     source = streamer;
   }
   const inputLabel = `in ${files.length} file${files.length === 1 ? '' : 's'}`;
-  return runFlows(source, { ...opts, inputLabel, live: false }, log);
+  const progress = showProgress ? new ProgressBar(files.reduce((n, f) => n + fileSize(f), 0)) : undefined;
+  return runFlows(source, { ...opts, inputLabel, live: false, progress }, log);
 }
 
 async function runCapture(raw: RawCaptureOptions, g: GlobalOptions): Promise<number> {

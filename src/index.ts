@@ -7,3 +7,7 @@ export { parseMeterOptions, parseReadOptions } from './options';
 export type { MeterOptions, ReadOptions, AccountingMode, OutputFormat } from './options';
 export { FlowseekError, UsageError, InputError, OutputError } from './errors';
 export { WRITERS, Sink } from './writers';
+export { exportFlows, toCsv, toJsonl, toParquet } from './api';
+export type { ExportOptions } from './api';
+export { WorkerPool } from './workers/pool';
+export type { CaptureOptions, OutputOptions, Compression } from './options';

@@ -60,6 +60,8 @@ export interface NativeOpenOptions {
   promisc?: boolean;
   bufferBytes?: number;
   fanoutGroup?: number;
+  /** files: hand over a batch at least this often, full or not (progress display) */
+  yieldMs?: number;
 }
 
 export interface NativeMeter {

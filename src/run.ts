@@ -11,6 +11,7 @@ import { OutputOptions } from './options';
 import { Field } from './schema';
 import { FlowBatch } from './streamer';
 import { FlowOutput } from './writers/output';
+import { ProgressBar } from './progress';
 
 export const EXIT_INTERRUPTED = 130;
 
@@ -35,6 +36,8 @@ export interface RunOptions extends OutputOptions {
   live: boolean;
   durationMs?: number;
   reportMs?: number;
+  /** a terminal's progress line (read) */
+  progress?: ProgressBar;
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -89,6 +92,8 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
       if (o.maxFlows && exported + batch.length > o.maxFlows) batch = batch.slice(0, o.maxFlows - exported);
       exported += batch.length;
       await output.write(anonymizer ? anonymizer.apply(batch) : batch);
+      const now = o.progress && source.counters().total;
+      if (now) o.progress?.update(now.bytesRead, now.packets, exported);
       if (output.readerGone) stop('reader gone');
       if (o.maxFlows && exported >= o.maxFlows) stop('max flows');
     }
@@ -97,6 +102,7 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
     output.discard();
     throw e;
   } finally {
+    o.progress?.clear();
     for (const s of signals) process.off(s, onSignal);
     for (const t of timers) if (t) clearTimeout(t);
   }

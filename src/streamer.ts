@@ -72,6 +72,8 @@ export interface StreamerOptions extends MeterOptions {
   /** files: this meter keeps the flows whose hash % partitions == partition */
   hashPartitions?: number;
   hashPartition?: number;
+  /** files: a batch, full or not, at least this often (for a progress display) */
+  yieldMs?: number;
   batchSize?: number;
 }
 
@@ -100,7 +102,7 @@ export class FlowStreamer {
     try {
       this.meter = loadNative().open({
         files: o.files ?? [], interface: o.interface, promisc: o.promisc, bufferBytes: o.bufferBytes, fanoutGroup: o.fanoutGroup,
-        partitions: o.hashPartitions, partition: o.hashPartition,
+        partitions: o.hashPartitions, partition: o.hashPartition, yieldMs: o.yieldMs,
         idleTimeoutMs: o.idleTimeoutMs, activeTimeoutMs: o.activeTimeoutMs, maxFlows: o.maxFlows,
         decodeTunnels: o.decodeTunnels, accounting: o.accountingMode, stats: o.stats, splt: o.splt, dissections: o.dissections,
         snaplen: o.snaplen, bpf: o.bpf,
@@ -160,6 +162,11 @@ export class FlowStreamer {
   /** Flow objects, one at a time (the programmatic API). */
   async *[Symbol.asyncIterator](): AsyncGenerator<Record<string, number | string | number[]>> {
     for await (const b of this.batches()) for (let r = 0; r < b.length; r++) yield b.row(r);
+  }
+
+  /** False before open() and once the run ended or the consumer left: the native meter is freed. */
+  get isOpen(): boolean {
+    return this.meter !== undefined;
   }
 
   close(): void {

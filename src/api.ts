@@ -1,0 +1,41 @@
+/**
+ * Whole-run helpers for programs (NFStream's to_csv / to_pandas): flows from a FlowStreamer
+ * written to one file in a format, with the same writers, atomic files and anonymisation as the CLI.
+ */
+import { Anonymizer } from './anonymize';
+import { Compression, formatFromPath, OutputFormat } from './options';
+import { FlowStreamer } from './streamer';
+import { FlowOutput } from './writers/output';
+
+export interface ExportOptions {
+  compression?: Compression;
+  /** text columns to replace with a keyed hash */
+  anonymize?: string[];
+  anonymizeKey?: string;
+}
+
+/** Writes every flow of the streamer to `path`; resolves with the number of flows written. */
+export async function exportFlows(streamer: FlowStreamer, path: string, format?: OutputFormat, o: ExportOptions = {}): Promise<number> {
+  const fmt = format ?? formatFromPath(path) ?? 'csv';
+  const output = new FlowOutput(streamer.fields, {
+    output: path, format: fmt, compression: o.compression ?? 'zstd', flowsPerFile: 0, rotateMs: 0,
+    anonymize: o.anonymize ?? [], anonymizeKey: o.anonymizeKey, rowGroupRows: 0,
+  }, 0);
+  const anonymizer = o.anonymize?.length ? new Anonymizer(o.anonymize, o.anonymizeKey) : undefined;
+  let n = 0;
+  try {
+    for await (const b of streamer.batches()) {
+      await output.write(anonymizer ? anonymizer.apply(b) : b);
+      n += b.length;
+    }
+    await output.close();
+  } catch (e) {
+    output.discard();
+    throw e;
+  }
+  return n;
+}
+
+export const toCsv = (s: FlowStreamer, path: string, o?: ExportOptions) => exportFlows(s, path, 'csv', o);
+export const toJsonl = (s: FlowStreamer, path: string, o?: ExportOptions) => exportFlows(s, path, 'jsonl', o);
+export const toParquet = (s: FlowStreamer, path: string, o?: ExportOptions) => exportFlows(s, path, 'parquet', o);

@@ -1,0 +1,63 @@
+/** The progress line on a terminal (and nowhere else), and the programmatic API. */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import t from 'tap';
+import { FlowStreamer, parseMeterOptions, toCsv, toParquet } from '../src/index';
+import { lit, query } from './helpers/duckdb';
+import { tmpdir } from './helpers/packets';
+import { replicate } from './helpers/replicate';
+import { BIN, ORACLE } from './helpers/run';
+
+const PCAPS = path.join(ORACLE, 'pcaps');
+const dir = tmpdir();
+
+t.test('progress: drawn on a terminal, never on a pipe, silenced by --quiet', async (t) => {
+  const big = path.join(dir, 'big.pcap');
+  await replicate(path.join(PCAPS, 'dnscrypt-v1-and-resolver-pings.pcap'), 400, fs.createWriteStream(big));
+  const cmd = `"${process.execPath}" "${BIN}" read "${big}" --csv -o /dev/null`;
+  // script(1) gives the command a pseudo-terminal, as a person's shell would
+  const tty = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8' });
+  t.equal(tty.status, 0);
+  t.match(tty.stdout, /\[[#.]{24}\]\s+\d+%\s+[\d,]+ packets\/s\s+[\d,]+ flows\s+ETA \d\d:\d\d/, 'the progress line on a terminal');
+  t.match(tty.stdout, /100400 flows from/, 'then the summary');
+  const quiet = spawnSync('script', ['-qec', `${cmd} -q`, '/dev/null'], { encoding: 'utf8' });
+  t.notMatch(quiet.stdout, /ETA/, '--quiet: no progress');
+  const piped = spawnSync(process.execPath, [BIN, 'read', big, '--csv', '-o', '/dev/null'], { encoding: 'utf8' });
+  t.notMatch(piped.stderr, /ETA|\r/, 'stderr a pipe: no progress, no carriage returns');
+  t.match(piped.stderr, /100400 flows from/);
+});
+
+t.test('API: an async iterable of flows; leaving early frees the meter', async (t) => {
+  const opts = { ...parseMeterOptions({}), files: [path.join(PCAPS, 'facebook.pcap')] };
+  const s = new FlowStreamer(opts);
+  const flows = [];
+  for await (const f of s) flows.push(f);
+  t.equal(flows.length, 2);
+  t.equal(flows[0].requested_server_name, 'facebook.com');
+  t.notOk(s.isOpen, 'closed at the end');
+  const rssBefore = process.memoryUsage().rss;
+  for (let i = 0; i < 300; i++) {
+    const early = new FlowStreamer({ ...parseMeterOptions({}), files: [path.join(PCAPS, 'skype.pcap')], batchSize: 1 });
+    let seen = 0;
+    for await (const f of early) { seen += f.id === 0 ? 1 : 0; break; }
+    if (seen !== 1 || early.isOpen) t.fail(`early exit ${i}: saw the first flow ${seen} times, meter open: ${early.isOpen}`);
+  }
+  const grown = (process.memoryUsage().rss - rssBefore) / 1e6;
+  t.ok(grown < 64, `300 early exits, memory grew ${grown.toFixed(1)} MB`);
+});
+
+t.test('API: toParquet and toCsv write what the CLI writes', async (t) => {
+  const file = path.join(PCAPS, 'instagram.pcap');
+  const pq = path.join(dir, 'api.parquet');
+  const csv = path.join(dir, 'api.csv');
+  const n = await toParquet(new FlowStreamer({ ...parseMeterOptions({ splt: '4' }), files: [file] }), pq);
+  const m = await toCsv(new FlowStreamer({ ...parseMeterOptions({ splt: '4' }), files: [file] }), csv, { anonymize: ['src_ip'] });
+  t.equal(n, m);
+  const cli = spawnSync(process.execPath, [BIN, 'read', file, '--splt', '4', '--csv', '-q'], { encoding: 'utf8' }).stdout.trim().split('\n');
+  const r = await query(`select count(*), sum(bidirectional_bytes) from read_parquet(${lit(pq)})`);
+  t.equal(r.rows[0][0], cli.length - 1, 'same flow count as the CLI');
+  const lines = fs.readFileSync(csv, 'utf8').trim().split('\n');
+  t.equal(lines[0], cli[0], 'same CSV header');
+  t.notMatch(lines[1].split(',')[2], /\./, 'src_ip anonymised');
+});
