@@ -2,7 +2,7 @@
 # Installs the system libraries flowseek builds against, from Debian's packages, when missing:
 # libpcap-dev (capture), libndpi-dev (application detection), libzstd-dev and libsnappy-dev
 # (Parquet page compression), and a C toolchain.
-# The test suite also uses tshark and iproute2; pass --test to install those too.
+# The test suite also uses tshark, iproute2, ping, groff and script; pass --test to install those too.
 set -euo pipefail
 
 want_test=0
@@ -20,6 +20,8 @@ if [ "$want_test" = 1 ]; then
   command -v tshark >/dev/null 2>&1 || missing+=(tshark)
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)
   command -v ping >/dev/null 2>&1 || missing+=(iputils-ping)
+  command -v groff >/dev/null 2>&1 || missing+=(groff-base)
+  command -v script >/dev/null 2>&1 || missing+=(bsdutils)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
