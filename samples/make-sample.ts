@@ -9,7 +9,7 @@ import { be16, ether, icmpEcho, ipv4, ipv6, pcap, Record, tcp, TCP_ACK, TCP_FIN,
 
 const CLIENT = '192.168.50.10', RESOLVER = '192.168.50.1', WEB = '198.51.100.80', TLS = '203.0.113.44';
 const out: Record[] = [];
-let t = 1795996800; // 2026-11-24 00:00:00 UTC
+let t = 1795996800; // 2026-11-30 00:00:00 UTC
 const at = (dt: number, frame: Buffer) => { t += dt; out.push({ t: Number(t.toFixed(6)), frame: ether(0x0800, frame) }); };
 
 function dnsQuery(id: number, name: string, response: boolean): Buffer {
