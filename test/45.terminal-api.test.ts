@@ -61,3 +61,18 @@ t.test('API: toParquet and toCsv write what the CLI writes', async (t) => {
   t.equal(lines[0], cli[0], 'same CSV header');
   t.notMatch(lines[1].split(',')[2], /\./, 'src_ip anonymised');
 });
+
+t.test('logging: JSON lines for pipelines, one plain line per error, the cause with --verbose', async (t) => {
+  const sample = path.join(__dirname, '..', '..', 'samples', 'sample.pcap');
+  const json = spawnSync(process.execPath, [BIN, '--log-format', 'json', 'read', sample, '--csv', '-o', '/dev/null'], { encoding: 'utf8' });
+  const line = JSON.parse(json.stderr.trim().split('\n').pop() as string);
+  t.equal(line.level, 30);
+  t.match(line.msg, /6 flows from 30 packets/);
+  t.ok(!Number.isNaN(Date.parse(line.time)), 'ISO time');
+  const plain = spawnSync(process.execPath, [BIN, 'read', sample, '-o', '/nonexistent/x.csv'], { encoding: 'utf8' });
+  t.equal(plain.stderr, 'flowseek: error: cannot write /nonexistent/x.csv: the folder does not exist\n');
+  const verbose = spawnSync(process.execPath, [BIN, '--verbose', 'read', sample, '-o', '/nonexistent/x.csv'], { encoding: 'utf8' });
+  t.match(verbose.stderr, /\n  cause: ENOENT/);
+  const silent = spawnSync(process.execPath, [BIN, '--log-level', 'warn', 'read', sample, '--csv', '-o', '/dev/null'], { encoding: 'utf8' });
+  t.equal(silent.stderr, '', '--log-level warn: no summary');
+});
