@@ -116,6 +116,7 @@ static napi_value make_stats(napi_env env, struct fs_handle *h) {
   NAPI_OK(env, set_num(env, o, "flowsIdle", (double)c->flows_idle));
   NAPI_OK(env, set_num(env, o, "flowsActive", (double)c->flows_active));
   NAPI_OK(env, set_num(env, o, "flowsFlushed", (double)c->flows_flushed));
+  NAPI_OK(env, set_num(env, o, "flowsEvicted", (double)c->flows_evicted));
   NAPI_OK(env, set_num(env, o, "allocFailures", (double)c->alloc_failures));
   NAPI_OK(env, set_num(env, o, "activeFlows", h->closed ? 0 : (double)h->meter.table.count));
   NAPI_OK(env, set_num(env, o, "tableBytes", h->closed ? 0 : (double)fs_table_memory(&h->meter.table)));
@@ -259,6 +260,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   cfg.idle_timeout_ms = (uint64_t)num_opt(env, o, "idleTimeoutMs", 120000);
   cfg.active_timeout_ms = (uint64_t)num_opt(env, o, "activeTimeoutMs", 1800000);
   cfg.max_flows = (uint64_t)num_opt(env, o, "maxFlows", 0);
+  cfg.max_active_flows = (uint64_t)num_opt(env, o, "maxActiveFlows", 0);
   cfg.decode_tunnels = bool_opt(env, o, "decodeTunnels", true);
   cfg.features.accounting = (uint8_t)num_opt(env, o, "accounting", 0);
   cfg.features.stats = bool_opt(env, o, "stats", false);

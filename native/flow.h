@@ -11,7 +11,8 @@ enum { FS_BI = 0, FS_S2D = 1, FS_D2S = 2, FS_SCOPES = 3 };
 /* TCP flag counters in NFStream's output order. */
 enum { FS_F_SYN, FS_F_CWR, FS_F_ECE, FS_F_URG, FS_F_ACK, FS_F_PSH, FS_F_RST, FS_F_FIN, FS_FLAGS };
 
-enum fs_expiration { FS_EXP_CUSTOM = -1, FS_EXP_IDLE = 0, FS_EXP_ACTIVE = 1 };
+/* 2: flowseek's own, a flow ended early because --max-active-flows flows were open */
+enum fs_expiration { FS_EXP_CUSTOM = -1, FS_EXP_IDLE = 0, FS_EXP_ACTIVE = 1, FS_EXP_EVICTED = 2 };
 
 #define FS_NIL UINT32_MAX
 

@@ -23,7 +23,8 @@ void fs_expire_flow(struct fs_meter *m, uint32_t idx, int8_t reason) {
     f->expiration_id = reason;
     f->id = m->n.flows_exported++;
     m->out[m->out_len++] = *f;  /* the copy owns the SPLT arrays now */
-    if (reason == FS_EXP_ACTIVE) m->n.flows_active++; else m->n.flows_idle++;
+    if (reason == FS_EXP_ACTIVE) m->n.flows_active++;
+    else if (reason == FS_EXP_IDLE) m->n.flows_idle++;
     if (m->cfg.max_flows && m->n.flows_exported >= m->cfg.max_flows) m->stopped = true;
   }
   fs_table_remove(&m->table, idx);

@@ -34,6 +34,12 @@ void fs_meter_consume(struct fs_meter *m, size_t n) {
 }
 
 static void create_flow(struct fs_meter *m, const struct fs_packet *p, const struct fs_flow_key *k, uint64_t hash) {
+  /* memory stays bounded: at the limit the oldest flow ends now, in creation order */
+  if (m->cfg.max_active_flows && m->table.count >= m->cfg.max_active_flows && m->table.head != FS_NIL) {
+    fs_expire_flow(m, m->table.head, FS_EXP_EVICTED);
+    m->n.flows_evicted++;
+    if (m->stopped) return;
+  }
   uint32_t idx = fs_table_insert(&m->table, k, hash);
   if (idx == FS_NIL) { m->n.alloc_failures++; return; }
   struct fs_flow *f = fs_table_flow(&m->table, idx);

@@ -16,6 +16,7 @@ struct fs_meter_config {
   uint64_t idle_timeout_ms;
   uint64_t active_timeout_ms;
   uint64_t max_flows;            /* 0: unlimited */
+  uint64_t max_active_flows;     /* 0: unlimited; at the limit the oldest open flow ends */
   bool decode_tunnels;
   struct fs_feature_config features;
   uint32_t n_partitions;         /* workers: this meter keeps hash % n == partition */
@@ -28,7 +29,7 @@ struct fs_meter_counters {
   uint64_t ignored[FS_IGN__COUNT];
   uint64_t flows_created;
   uint64_t flows_exported;
-  uint64_t flows_idle, flows_active, flows_flushed;
+  uint64_t flows_idle, flows_active, flows_flushed, flows_evicted;
   uint64_t alloc_failures;
   uint64_t oversize_records;     /* wire length above 65535: sizes wrap to 16 bits, as NFStream's */
 };

@@ -23,6 +23,7 @@ export interface NativeStats {
   flowsIdle: number;
   flowsActive: number;
   flowsFlushed: number;
+  flowsEvicted: number;
   allocFailures: number;
   activeFlows: number;
   tableBytes: number;
@@ -47,6 +48,7 @@ export interface NativeOpenOptions {
   idleTimeoutMs: number;
   activeTimeoutMs: number;
   maxFlows: number;
+  maxActiveFlows?: number;
   decodeTunnels: boolean;
   accounting: number;
   stats: boolean;

@@ -14,6 +14,8 @@ export interface MeterOptions {
   bpf?: string;
   snaplen: number;
   maxFlows: number;
+  /** open flows at most; beyond, the oldest ends early (expiration_id 2) */
+  maxActiveFlows: number;
   stats: boolean;
   splt: number;
   dissections: number;
@@ -72,6 +74,8 @@ export const DEFAULTS = {
   dissections: 20,
   accountingMode: 'raw',
   batchSize: 4096,
+  /** about 1.1 GB of flow records with detection running on every one: generous, yet bounded */
+  maxActiveFlows: 1_000_000,
 } as const;
 
 /** What commander hands over for `read` (strings as typed, booleans for switches). */
@@ -83,6 +87,7 @@ export interface RawReadOptions {
   bpf?: string;
   snaplen?: string;
   maxFlows?: string;
+  maxActiveFlows?: string;
   stats?: boolean;
   splt?: string;
   dissections?: string;
@@ -138,6 +143,7 @@ export function parseMeterOptions(raw: RawReadOptions): MeterOptions {
     bpf: raw.bpf,
     snaplen: number('--snaplen', raw.snaplen, 0, 'a whole number of bytes from 0 (keep all) to 262144', 0, 262144, true),
     maxFlows: number('--max-flows', raw.maxFlows, 0, 'a positive whole number of flows', 1, Number.MAX_SAFE_INTEGER, true),
+    maxActiveFlows: number('--max-active-flows', raw.maxActiveFlows, DEFAULTS.maxActiveFlows, 'a positive whole number of flows (0: no limit)', 0, 1e9, true),
     stats: raw.stats === true,
     splt: number('--splt', raw.splt, 0, 'a whole number of packets from 1 to 255', 1, 255, true),
     dissections: number('--dissections', raw.dissections, DEFAULTS.dissections, 'a whole number of packets from 0 (off) to 255', 0, 255, true),

@@ -111,6 +111,9 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
   if (stats.oversizeRecords) {
     log.warn(`${stats.oversizeRecords} records longer than 65535 bytes on the wire: their sizes wrap to 16 bits, as NFStream's do`);
   }
+  if (stats.flowsEvicted) {
+    log.warn(`${stats.flowsEvicted} flows ended early (expiration_id 2): more than --max-active-flows were open at once`);
+  }
   if (stats.allocFailures) log.error(`${stats.allocFailures} flows could not be allocated (out of memory) and are missing`);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   for (const file of output.written) log.debug(`wrote ${file}`);

@@ -56,7 +56,7 @@ function statistics(): Field[] {
 
 export const FIELDS: readonly Field[] = [
   f('id', 'uint64', 'base', 'base', 'flow number, from 0, in export order'),
-  f('expiration_id', 'int8', 'base', 'base', 'why the flow ended: 0 idle timeout or end of input, 1 active timeout, -1 custom'),
+  f('expiration_id', 'int8', 'base', 'base', 'why the flow ended: 0 idle timeout or end of input, 1 active timeout, 2 ended early at --max-active-flows, -1 custom'),
   f('src_ip', 'string', 'base', 'string', 'source address: the sender of the first packet'),
   f('src_mac', 'string', 'base', 'string', 'source MAC of the first packet (00:00:00:00:00:00 when the link has none)'),
   f('src_oui', 'string', 'base', 'string', 'first three bytes of src_mac'),

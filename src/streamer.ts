@@ -103,7 +103,7 @@ export class FlowStreamer {
       this.meter = loadNative().open({
         files: o.files ?? [], interface: o.interface, promisc: o.promisc, bufferBytes: o.bufferBytes, fanoutGroup: o.fanoutGroup,
         partitions: o.hashPartitions, partition: o.hashPartition, yieldMs: o.yieldMs,
-        idleTimeoutMs: o.idleTimeoutMs, activeTimeoutMs: o.activeTimeoutMs, maxFlows: o.maxFlows,
+        idleTimeoutMs: o.idleTimeoutMs, activeTimeoutMs: o.activeTimeoutMs, maxFlows: o.maxFlows, maxActiveFlows: o.maxActiveFlows,
         decodeTunnels: o.decodeTunnels, accounting: o.accountingMode, stats: o.stats, splt: o.splt, dissections: o.dissections,
         snaplen: o.snaplen, bpf: o.bpf,
       });

@@ -41,6 +41,10 @@ export class WorkerPool {
         ? { ...this.options, fanoutGroup: this.size > 1 ? group : 0 }
         : { ...this.options, hashPartitions: this.size, hashPartition: i };
       child.on('message', (m: FromWorker) => this.receive(i, m));
+      child.on('error', (e) => {
+        if (!this.failure && !this.killed) this.failure = new FlowseekError(`worker ${i}: ${e.message}`, 'FS_WORKER');
+        this.wake?.();
+      });
       child.on('exit', (code, signal) => {
         this.running--;
         if (code !== 0 && !this.failure && !this.killed) {
@@ -84,7 +88,8 @@ export class WorkerPool {
 
   /** Every worker flushes its open flows and ends. */
   stop(): void {
-    for (const c of this.children) if (c.connected) c.send({ t: 'stop' } satisfies ToWorker);
+    // a worker that is already ending has closed its channel: nothing to tell it
+    for (const c of this.children) if (c.connected) c.send({ t: 'stop' } satisfies ToWorker, () => undefined);
   }
 
   /** Ends the workers at once (a second interrupt); flows they held are lost. */
@@ -115,7 +120,7 @@ export class WorkerPool {
       packets: live ? sum('packets') : max('packets'), processed: sum('processed'),
       ignored: Object.values(ignoredBy).reduce((a, b) => a + b, 0), ignoredBy,
       flowsCreated: sum('flowsCreated'), flowsExported: this.nextId, flowsIdle: sum('flowsIdle'), flowsActive: sum('flowsActive'),
-      flowsFlushed: sum('flowsFlushed'), allocFailures: sum('allocFailures'), activeFlows: sum('activeFlows'),
+      flowsFlushed: sum('flowsFlushed'), flowsEvicted: sum('flowsEvicted'), allocFailures: sum('allocFailures'), activeFlows: sum('activeFlows'),
       tableBytes: sum('tableBytes'), bytesRead: max('bytesRead'), oversizeRecords: max('oversizeRecords'),
       readErrors: max('readErrors'), kernelReceived: sum('kernelReceived'), kernelDropped: sum('kernelDropped'),
       warnings: [...new Set(all.flatMap((s) => s.warnings.split('\n')).filter(Boolean))].join('\n'),

@@ -1,0 +1,65 @@
+/* libFuzzer harness over the whole packet path: decode (every link type, tunnels), flow table,
+ * features (statistics, SPLT, every accounting mode), nDPI and JA4, expiry and the final flush.
+ *
+ * Input: byte 0 picks the link type, byte 1 the options (bit 0 decode tunnels, 1 statistics,
+ * 2 SPLT, 3 detection, 4-5 accounting mode, 6 oversize wire lengths); then packets, each
+ * [length lo][length hi][time step] and its bytes. Every packet is copied into a buffer of exactly
+ * its length, so a read past its end is caught by AddressSanitizer. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../decode.h"
+#include "../meter.h"
+
+static const int LINKS[] = {
+  FS_DLT_EN10MB, FS_DLT_RAW, FS_DLT_RAW_LT, FS_DLT_IPV4, FS_DLT_IPV6, FS_DLT_NULL, FS_DLT_LOOP, FS_DLT_PPP,
+  FS_DLT_PPP_SERIAL, FS_DLT_C_HDLC, FS_DLT_LINUX_SLL, FS_DLT_LINUX_SLL2, FS_DLT_RADIOTAP, 147 /* unknown */,
+};
+#define N_LINKS (sizeof(LINKS) / sizeof(LINKS[0]))
+
+/* nDPI's module is costly to create: one meter per option set, emptied after every input */
+static struct fs_meter *meters[128];
+
+static struct fs_meter *meter_for(uint8_t opts) {
+  opts &= 0x3f;
+  if (meters[opts]) return meters[opts];
+  struct fs_meter_config cfg = {0};
+  cfg.idle_timeout_ms = 1000;
+  cfg.active_timeout_ms = 5000;
+  cfg.decode_tunnels = opts & 1;
+  cfg.features.stats = (opts & 2) != 0;
+  cfg.features.splt = (opts & 4) ? 5 : 0;
+  cfg.features.dissections = (opts & 8) ? 20 : 0;
+  cfg.features.accounting = (opts >> 4) & 3;
+  struct fs_meter *m = calloc(1, sizeof(*m));
+  if (!m || fs_meter_init(m, &cfg) != 0) abort();
+  return meters[opts] = m;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (size < 2) return 0;
+  int link = LINKS[data[0] % N_LINKS];
+  struct fs_meter *m = meter_for(data[1]);
+  bool oversize = (data[1] & 0x40) != 0;
+  uint64_t t = 1000000;
+  size_t at = 2;
+  while (at + 3 <= size) {
+    size_t len = (size_t)data[at] | ((size_t)data[at + 1] << 8);
+    t += (uint64_t)data[at + 2] * 37;
+    at += 3;
+    if (len > size - at) len = size - at;
+    uint8_t *pkt = malloc(len ? len : 1);
+    if (!pkt) abort();
+    memcpy(pkt, data + at, len);
+    fs_meter_frame(m, link, t, pkt, (uint32_t)len, (uint32_t)len + (oversize ? 70000 : 0));
+    free(pkt);
+    at += len;
+  }
+  fs_meter_flush(m);
+  fs_meter_consume(m, m->out_len);
+  /* the next input starts from a clean clock and counters */
+  m->tick_ms = m->scan_tick_ms = 0;
+  m->stopped = false;
+  memset(&m->n, 0, sizeof(m->n));
+  return 0;
+}
