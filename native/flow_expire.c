@@ -1,5 +1,6 @@
 /* Ending flows: export into the output queue, the 10 ms idle scan, the end-of-input flush. */
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include "meter.h"
 
@@ -43,9 +44,15 @@ void fs_expire_idle_scan(struct fs_meter *m) {
 }
 
 void fs_meter_flush(struct fs_meter *m) {
-  while (m->table.head != FS_NIL) {
+  fs_meter_flush_some(m, SIZE_MAX);
+}
+
+size_t fs_meter_flush_some(struct fs_meter *m, size_t most) {
+  size_t n = 0;
+  for (; n < most && m->table.head != FS_NIL; n++) {
     uint64_t before = m->n.flows_exported;
     fs_expire_flow(m, m->table.head, FS_EXP_IDLE);
     if (m->n.flows_exported != before) m->n.flows_flushed++;
   }
+  return n;
 }

@@ -54,6 +54,9 @@ void fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, const ui
 void fs_meter_clock(struct fs_meter *m, uint64_t now_ms);
 /* End of input: every open flow ends, in creation order. */
 void fs_meter_flush(struct fs_meter *m);
+/* The same, for at most `most` flows (a batch at a time, so the output queue stays small);
+ * returns how many ended. */
+size_t fs_meter_flush_some(struct fs_meter *m, size_t most);
 /* Drop the first n finished flows from the output queue (the batch has copied them). */
 void fs_meter_consume(struct fs_meter *m, size_t n);
 

@@ -92,10 +92,15 @@ void fs_source_run(struct fs_source *s, struct fs_meter *m, size_t want) {
     /* the clock is read once every 1024 packets when reading files */
     if (every && (s->live || (++n & 1023) == 0) && wall_ms() - started >= every) break;
     if (m->stopped) { s->done = true; break; }
-    if (atomic_load(&s->stop_requested) || (!s->pc && !next_file(s))) {
-      fs_meter_flush(m);
-      s->done = true;
+    if (s->draining) {
+      /* end of input: open flows leave a batch at a time, not all at once */
+      fs_meter_flush_some(m, want - m->out_len);
+      if (m->table.head == FS_NIL) s->done = true;
       break;
+    }
+    if (atomic_load(&s->stop_requested) || (!s->pc && !next_file(s))) {
+      s->draining = true;
+      continue;
     }
     struct pcap_pkthdr *h;
     const u_char *data;

@@ -17,6 +17,7 @@ struct fs_source {
   uint32_t snaplen;                 /* 0: keep what the file captured */
   char *bpf;                        /* NULL: none */
   bool done;
+  bool draining;                    /* input over: open flows are being flushed */
   atomic_bool stop_requested;       /* set from the JS thread (SIGINT); the run flushes and ends */
   uint32_t read_errors;             /* files cut short or unreadable mid-run */
   uint64_t bytes_read;              /* captured bytes, for progress */
