@@ -3,6 +3,7 @@
 # from the oracle captures. Crashes are written to fuzz/crashes/. Extra arguments go to libFuzzer:
 #   npm run fuzz -- -max_total_time=60        npm run fuzz -- -runs=10000000
 #   bash scripts/fuzz.sh --build-only          bash scripts/fuzz.sh --replay FILE...  (run inputs once)
+# --build-only also builds build-fuzz/leakcheck (a whole read under LeakSanitizer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v clang >/dev/null || { echo "fuzz: needs clang and libclang-rt-14-dev (bash deps/install.sh --fuzz)" >&2; exit 1; }
@@ -12,6 +13,8 @@ flags=(-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sa
 if [ ! -x build-fuzz/fuzz_meter ] || [ -n "$(find native -name '*.[ch]' -newer build-fuzz/fuzz_meter)" ]; then
   clang "${flags[@]}" -o build-fuzz/fuzz_meter native/fuzz/fuzz_meter.c $sources -lndpi -lm
   cc -O1 -o build-fuzz/fuzz_seeds native/fuzz/seeds.c -lpcap
+  clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=address,undefined -fno-omit-frame-pointer -o build-fuzz/leakcheck \
+    native/fuzz/leakcheck.c native/source.c native/source_live.c $sources -lndpi -lpcap -lm
 fi
 [ "${1:-}" = --build-only ] && exit 0
 if [ "${1:-}" = --replay ]; then shift; exec build-fuzz/fuzz_meter -runs=1 "$@"; fi

@@ -11,7 +11,7 @@ const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 t.test('the README starts with the two commands, sample run first', async (t) => {
   const blocks = [...readme.matchAll(/```\n(.*?)\n```/gs)].map((m) => m[1]);
   t.match(blocks[0], /^bash deps\/install\.sh && npm ci && npm run build && bin\/flowseek read samples\/sample\.pcap --csv$/);
-  t.match(blocks[1], /^bash deps\/install\.sh --test && npm ci && npm run build:asan && npm run build && npm test$/);
+  t.match(blocks[1], /^bash deps\/install\.sh --test && npm ci && npm run build:asan && npm run build:fuzz && npm run build && npm test$/);
 });
 
 for (const example of ['labels', 'splt']) {
