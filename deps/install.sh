@@ -23,6 +23,7 @@ if [ "$want_test" = 1 ]; then
   command -v ping >/dev/null 2>&1 || missing+=(iputils-ping)
   command -v groff >/dev/null 2>&1 || missing+=(groff-base)
   command -v script >/dev/null 2>&1 || missing+=(bsdutils)
+  command -v pgrep >/dev/null 2>&1 || missing+=(procps)
   # the fuzz harness and the leak check: clang with libFuzzer and the sanitizer runtimes
   command -v clang >/dev/null 2>&1 || missing+=(clang)
   ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing+=(libclang-rt-14-dev)

@@ -6,6 +6,7 @@
 #include <node_api.h>
 #include "batch.h"
 #include "compress.h"
+#include "privileges.h"
 #include "source.h"
 
 #define NAPI_OK(env, call) do { if ((call) != napi_ok) { throw_last(env); return NULL; } } while (0)
@@ -360,8 +361,9 @@ static napi_value init(napi_env env, napi_value exports) {
     { "columns", NULL, js_columns, NULL, NULL, NULL, napi_default, NULL },
     { "compress", NULL, fs_js_compress, NULL, NULL, NULL, napi_default, NULL },
     { "interfaces", NULL, js_interfaces, NULL, NULL, NULL, napi_default, NULL },
+    { "dropPrivileges", NULL, fs_js_drop_privileges, NULL, NULL, NULL, napi_default, NULL },
   };
-  napi_define_properties(env, exports, 4, fns);
+  napi_define_properties(env, exports, 5, fns);
   napi_value v;
   napi_create_string_utf8(env, pcap_lib_version(), NAPI_AUTO_LENGTH, &v);
   napi_set_named_property(env, exports, "libpcapVersion", v);

@@ -77,6 +77,8 @@ export interface NativeAddon {
   open(options: NativeOpenOptions): NativeMeter;
   columns(): { base: string[]; stats: string[] };
   interfaces(): NativeInterface[];
+  /** after a capture is open: root becomes nobody, capabilities go; says what is kept */
+  dropPrivileges(): string;
   /** zstd or snappy compression of one buffer (Parquet pages) */
   compress(codec: 'zstd' | 'snappy', data: Uint8Array, level?: number): Buffer;
   libpcapVersion: string;

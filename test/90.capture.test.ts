@@ -66,6 +66,13 @@ function runTests(): void {
     const ping = spawnSync('ip', ['netns', 'exec', NS_B, 'ping', '-c', '3', '-i', '0.2', IP_A], { encoding: 'utf8' });
     t.equal(ping.status, 0, 'three echo requests answered');
     await new Promise((r) => setTimeout(r, 1500));
+    const workers = spawnSync('pgrep', ['-P', String(capture.pid)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+    t.equal(workers.length, 2, 'two worker processes');
+    for (const pid of workers) {
+      const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+      t.match(status, /^Uid:\s+65534\s+65534\s+65534\s+65534$/m, `worker ${pid} runs as nobody once its capture is open`);
+      t.match(status, /^CapEff:\s+0+$/m, `worker ${pid} has no capability left`);
+    }
     capture.kill('SIGINT');
     t.equal(await exited(capture), 0, 'a signal ends a capture normally: exit 0');
     server.kill();

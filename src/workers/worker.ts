@@ -4,7 +4,7 @@
  * worker stops when told, or when the parent goes away.
  */
 import { FlowseekError } from '../errors';
-import { NativeStats } from '../native';
+import { loadNative, NativeStats } from '../native';
 import { FlowStreamer } from '../streamer';
 import { FromWorker, ToWorker } from './messages';
 
@@ -21,6 +21,8 @@ async function run(options: ToWorker & { t: 'start' }): Promise<void> {
   process.on('disconnect', () => streamer.stop());
   try {
     streamer.open();
+    // the capture socket is open: this process needs no privilege any more
+    if (options.options.interface) loadNative().dropPrivileges();
     for await (const b of streamer.batches()) {
       await send({ t: 'batch', length: b.length, columns: [...b.columns], stats: streamer.progress() as NativeStats });
     }
