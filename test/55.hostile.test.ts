@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
-import { DLT, ether, ipv4, pcap, tcp, tmpdir, udp } from './helpers/packets';
+import { be16, DLT, ether, ipv4, pcap, tcp, tmpdir, u8, udp } from './helpers/packets';
 import { BIN } from './helpers/run';
 
 const dir = tmpdir();
@@ -118,6 +118,21 @@ t.test('broken IPv4 and TCP headers: ignored by reason or metered without readin
   // IHL below 5 is read as NFStream reads it (transport inside the 20 bytes); the TCP data offset
   // past the end leaves the payload empty: both metered, nothing read beyond the packet (ASan test)
   t.equal(r.flows.length, 7, 'the five good flows, and the two NFStream meters too');
+});
+
+t.test('tunnels inside tunnels: decoded to a depth, then ignored as too deep', async (t) => {
+  const gtpOf = (inner: Buffer) => ipv4('192.0.2.1', '192.0.2.2', 17, udp(2152, 2152, u8([0x30, 0xff, ...be16(inner.length), 0, 0, 0, 1], inner)));
+  const vxlanOf = (inner: Buffer) => ipv4('192.0.2.3', '192.0.2.4', 17, udp(40000, 4789, u8([0x08, 0, 0, 0, 0, 0, 1, 0], ether(0x0800, inner))));
+  const greOf = (inner: Buffer) => ipv4('192.0.2.5', '192.0.2.6', 47, u8([0, 0, 0x08, 0x00], inner));
+  const core = ipv4('10.5.0.1', '10.5.0.2', 6, tcp(4000, 443));
+  const two = greOf(vxlanOf(core));                   // VXLAN in GRE: decoded, the inner flow
+  let deep = core;
+  for (let i = 0; i < 12; i++) deep = [gtpOf, vxlanOf, greOf][i % 3](deep);
+  const r = read('nested-tunnels.pcap', pcap(DLT.RAW, [{ t: 1, frame: two }, { t: 2, frame: deep }]));
+  t.equal(r.status, 0);
+  t.equal(r.flows.length, 1);
+  t.equal(r.flows[0].src_ip, '10.5.0.1', 'two tunnels deep: the innermost flow');
+  t.match(r.stderr, /1 ignored: 1 too_deep/, 'twelve tunnels deep: ignored as too deep');
 });
 
 t.test('1 million distinct flows: --max-active-flows bounds memory, early ends are counted', async (t) => {
