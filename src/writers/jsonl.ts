@@ -4,22 +4,33 @@ import { FlowBatch } from '../streamer';
 import { Sink } from './sink';
 import { FlowWriter } from './writer';
 
+/** A string JSON can hold as it is (no quote, backslash or control character). */
+const PLAIN = /^[^"\\\u0000-\u001f]*$/;
+
 export function jsonlWriter(fields: readonly Field[], sink: Sink): FlowWriter {
-  const keys = fields.map((f) => JSON.stringify(f.name) + ':');
-  const kinds = fields.map((f) => (f.type === 'string' ? 's' : f.type.startsWith('list') ? 'l' : 'n'));
+  const keys = fields.map((f, i) => (i ? ',' : '{') + JSON.stringify(f.name) + ':');
   return {
     async write(batch: FlowBatch) {
-      const lines: string[] = new Array(batch.length);
+      const cols = batch.columns;
+      let text = '';
       for (let r = 0; r < batch.length; r++) {
-        let line = '{';
-        for (let i = 0; i < fields.length; i++) {
-          const v = batch.value(i, r);
-          const text = kinds[i] === 's' ? JSON.stringify(v) : kinds[i] === 'l' ? `[${(v as number[]).join(',')}]` : String(v);
-          line += (i ? ',' : '') + keys[i] + text;
+        let line = '';
+        for (let i = 0; i < cols.length; i++) {
+          const c = cols[i];
+          let v: string;
+          if (Array.isArray(c)) {
+            const s = c[r];
+            v = PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
+          } else if (c instanceof Float64Array) {
+            v = String(c[r]);
+          } else {
+            v = `[${Array.prototype.slice.call(c.values, r * c.n, (r + 1) * c.n).join(',')}]`;
+          }
+          line += keys[i] + v;
         }
-        lines[r] = line + '}\n';
+        text += line + '}\n';
       }
-      await sink.write(lines.join(''));
+      await sink.write(text);
     },
     async close() {
       await sink.close();
