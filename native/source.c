@@ -86,6 +86,15 @@ static bool next_file(struct fs_source *s) {
   return false;
 }
 
+/* libpcap reads a classic pcap's seconds as signed 32 bits: a time past 2038 comes back negative
+ * and is taken as the unsigned value the file holds. Times stay below 2^53 ms, exact in JS. */
+uint64_t fs_source_time_ms(const struct timeval *tv) {
+  uint64_t sec = tv->tv_sec < 0 ? (uint64_t)(uint32_t)tv->tv_sec : (uint64_t)tv->tv_sec;
+  uint64_t usec = tv->tv_usec < 0 ? 0 : (uint64_t)tv->tv_usec;
+  const uint64_t max_ms = (1ULL << 53) - 1;
+  return sec > max_ms / 1000 ? max_ms : sec * 1000 + usec / 1000;
+}
+
 static uint64_t wall_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -119,8 +128,7 @@ void fs_source_run(struct fs_source *s, struct fs_meter *m, size_t want) {
       uint32_t caplen = h->caplen;
       if (s->snaplen && caplen > s->snaplen) caplen = s->snaplen;
       s->bytes_read += h->caplen + 16;
-      uint64_t t = (uint64_t)h->ts.tv_sec * 1000 + (uint64_t)h->ts.tv_usec / 1000;
-      fs_meter_frame(m, s->linktype, t, data, caplen, h->len);
+      fs_meter_frame(m, s->linktype, fs_source_time_ms(&h->ts), data, caplen, h->len);
       continue;
     }
     if (rc == 0) { /* live: no packet within the timeout; the wall clock still ends idle flows */

@@ -51,6 +51,8 @@ void fs_source_close(struct fs_source *s);
 /* source_live.c: opens and activates a capture on an interface; -1 with a message a person can act
  * on (no such interface, permission, interface down, bad filter). */
 int fs_source_open_live(struct fs_source *s, const struct fs_live_config *c, char *err);
+/* A packet's time in ms since the epoch, as the meter takes it. */
+uint64_t fs_source_time_ms(const struct timeval *tv);
 /* Live: waits up to 100 ms for packets. */
 void fs_source_wait(struct fs_source *s);
 /* Refreshes kernel_received / kernel_dropped. */

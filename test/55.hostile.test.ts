@@ -108,6 +108,12 @@ t.test('timestamps going backwards: time is forced monotonic, durations never ne
   t.ok(r.flows.every((f) => f.bidirectional_duration_ms >= 0 && f.bidirectional_first_seen_ms >= 100000), 'every time at or after the newest seen');
 });
 
+t.test('a time past 2038 in a classic pcap: the unsigned seconds the file holds', async (t) => {
+  const r = read('y2038.pcap', pcap(DLT.RAW, [good(0, 3_000_000_000)]));
+  t.equal(r.status, 0);
+  t.equal(r.flows[0].bidirectional_first_seen_ms, 3_000_000_000_000, '2065-01-24, not a negative time wrapped to 2^64');
+});
+
 t.test('broken IPv4 and TCP headers: ignored by reason or metered without reading past the packet', async (t) => {
   const short = ipv4('10.3.0.1', '10.3.0.2', 6, tcp(1, 2), { ihl: 4 });
   const past = ipv4('10.3.0.1', '10.3.0.2', 6, tcp(1, 2), { ihl: 15 });

@@ -49,11 +49,12 @@ export class ByteBuilder {
     this.length += 4;
   }
 
-  /** A whole number in the safe range as a two's-complement 64-bit integer. */
+  /** A whole number as a two's-complement 64-bit integer (beyond INT64's range: clamped). */
   int64(v: number): void {
     this.reserve(8);
-    const hi = Math.floor(v / 0x100000000);
-    this.buf.writeUInt32LE(v - hi * 0x100000000, this.length);
+    const hi = Math.max(-0x80000000, Math.min(0x7fffffff, Math.floor(v / 0x100000000)));
+    const lo = v >= 2 ** 63 ? 0xffffffff : v < -(2 ** 63) ? 0 : v - hi * 0x100000000;
+    this.buf.writeUInt32LE(lo, this.length);
     this.buf.writeInt32LE(hi, this.length + 4);
     this.length += 8;
   }
