@@ -69,7 +69,7 @@ function main(): void {
   const packets = Number(process.argv[3] ?? 5_000_000);
   const file = capture(packets);
   const out = (ext: string) => path.join(CACHE, `out.${ext}`);
-  const fs1 = (label: string, args: string[]) => measure(label, repeats, [process.execPath, BIN, 'read', file, '-q', ...args], flowseekFlows);
+  const fs1 = (label: string, args: string[]) => measure(label, repeats, [process.execPath, BIN, 'read', file, ...args], flowseekFlows);
   const rows: Row[] = [
     measure('bare libpcap read loop (the ceiling)', repeats, [tool('pcap-loop'), file]),
     measure('ndpiReader -i (Debian nDPI 4.2, DPI on)', repeats, ['ndpiReader', '-i', file],

@@ -1,6 +1,8 @@
-/** JSON Lines: one object per flow, keys in schema order, lists as arrays. */
+/** JSON Lines: one object per flow, keys in schema order, lists as arrays; encoded straight into
+ * bytes like the CSV writer. */
 import { Field } from '../schema';
 import { FlowBatch } from '../streamer';
+import { ByteBuilder } from './bytes';
 import { Sink } from './sink';
 import { FlowWriter } from './writer';
 
@@ -9,28 +11,32 @@ const PLAIN = /^[^"\\\u0000-\u001f]*$/;
 
 export function jsonlWriter(fields: readonly Field[], sink: Sink): FlowWriter {
   const keys = fields.map((f, i) => (i ? ',' : '{') + JSON.stringify(f.name) + ':');
+  const out = new ByteBuilder(1 << 20);
   return {
     async write(batch: FlowBatch) {
       const cols = batch.columns;
-      let text = '';
+      out.reset();
       for (let r = 0; r < batch.length; r++) {
-        let line = '';
         for (let i = 0; i < cols.length; i++) {
+          out.text(keys[i]);
           const c = cols[i];
-          let v: string;
           if (Array.isArray(c)) {
             const s = c[r];
-            v = PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
+            if (PLAIN.test(s)) { out.byte(0x22); out.text(s); out.byte(0x22); } else out.text(JSON.stringify(s));
           } else if (c instanceof Float64Array) {
-            v = String(c[r]);
+            out.number(c[r]);
           } else {
-            v = `[${Array.prototype.slice.call(c.values, r * c.n, (r + 1) * c.n).join(',')}]`;
+            out.byte(0x5b);
+            for (let k = r * c.n; k < (r + 1) * c.n; k++) {
+              if (k > r * c.n) out.byte(0x2c);
+              out.number(c.values[k]);
+            }
+            out.byte(0x5d);
           }
-          line += keys[i] + v;
         }
-        text += line + '}\n';
+        out.text('}\n');
       }
-      await sink.write(text);
+      await sink.write(Buffer.from(out.view()));
     },
     async close() {
       await sink.close();

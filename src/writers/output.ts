@@ -144,6 +144,11 @@ export class FlowOutput implements FlowWriter {
   /** Writes a batch to a roll's files, starting a new file where the count or time limit says. */
   private async writeRoll(roll: Roll, batch: FlowBatch): Promise<void> {
     roll.lastUsed = ++this.tick;
+    if (!this.rotating && roll.file) {
+      await roll.file.writer.write(batch);
+      roll.file.flows += batch.length;
+      return;
+    }
     const last = batch.columns[this.lastSeen] as Float64Array;
     let from = 0;
     for (let r = 0; r < batch.length; r++) {

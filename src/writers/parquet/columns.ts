@@ -4,7 +4,7 @@
  */
 import { Field, FieldType } from '../../schema';
 import { Column } from '../../streamer';
-import { ByteBuilder } from './bytes';
+import { ByteBuilder } from '../bytes';
 import { ConvertedType, PhysicalType, Repetition, SchemaNode } from './format';
 
 export interface ColumnSpec {

@@ -2,7 +2,7 @@
  * Thrift's compact protocol, only the writing half and only what Parquet's footer and page
  * headers use: structs, i32, i64, strings, booleans and lists.
  */
-import { ByteBuilder } from './bytes';
+import { ByteBuilder } from '../bytes';
 
 export const T = { TRUE: 1, FALSE: 2, I32: 5, I64: 6, BINARY: 8, LIST: 9, STRUCT: 12 } as const;
 

@@ -9,7 +9,7 @@ import { Field } from '../../schema';
 import { Column, FlowBatch } from '../../streamer';
 import { Sink } from '../sink';
 import { FlowWriter, WriterOptions } from '../writer';
-import { ByteBuilder } from './bytes';
+import { ByteBuilder } from '../bytes';
 import { columnSpecs, ColumnSpec, encodePage, joinColumn } from './columns';
 import { Codec, CodecName, ColumnChunkMeta, fileMetadata, MAGIC, pageHeader, Repetition, RowGroupMeta, SchemaNode } from './format';
 

@@ -1,4 +1,5 @@
-/** A growable little-endian byte buffer: the one place Parquet bytes are assembled. */
+/** A growable little-endian byte buffer: where Parquet pages and CSV/JSONL text are assembled
+ * without building intermediate strings. */
 export class ByteBuilder {
   private buf: Buffer;
   length = 0;
@@ -63,6 +64,32 @@ export class ByteBuilder {
     this.reserve(8);
     this.buf.writeDoubleLE(v, this.length);
     this.length += 8;
+  }
+
+  /** Text, as UTF-8. */
+  text(s: string): void {
+    this.reserve(s.length * 3);
+    this.length += this.buf.write(s, this.length, 'utf8');
+  }
+
+  /** A number as JSON and CSV write it: whole numbers digit by digit, others by String(). */
+  number(v: number): void {
+    if (Number.isInteger(v) && v >= 0 && v < 2 ** 53) {
+      this.reserve(16);
+      if (v === 0) { this.buf[this.length++] = 0x30; return; }
+      let digits = 0;
+      for (let x = v; x >= 1; x = Math.floor(x / 10)) digits++;
+      let at = this.length + digits;
+      this.length = at;
+      for (let x = v; x >= 1; x = Math.floor(x / 10)) this.buf[--at] = 0x30 + (x % 10);
+      return;
+    }
+    if (Number.isInteger(v) && v < 0 && v > -(2 ** 53)) {
+      this.byte(0x2d);
+      this.number(-v);
+      return;
+    }
+    this.text(String(v));
   }
 
   /** Length-prefixed UTF-8 (Parquet's PLAIN BYTE_ARRAY). */
