@@ -6,6 +6,17 @@
 
 #define NAPI(call) do { napi_status st_ = (call); if (st_ != napi_ok) return st_; } while (0)
 
+/* "aa:bb:cc..." of the first n bytes (snprintf was a visible share of a whole read) */
+static void fmt_mac(const uint8_t *mac, int n, char *buf) {
+  static const char hex[] = "0123456789abcdef";
+  for (int i = 0; i < n; i++) {
+    buf[3 * i] = hex[mac[i] >> 4];
+    buf[3 * i + 1] = hex[mac[i] & 15];
+    buf[3 * i + 2] = ':';
+  }
+  buf[3 * n - 1] = '\0';
+}
+
 static double sd(double m2, uint64_t n, uint64_t k) { return n > k ? sqrt(m2 / (double)(n - k)) : 0.0; }
 
 /* Base columns: name and value for flow f. Order is the schema's (src/schema.ts). */
@@ -84,12 +95,8 @@ static napi_status string_column(napi_env env, napi_value strings, const char *n
     switch (kind) {
     case 0: fmt_ip(f->src_ip, f->ip_version, buf); break;
     case 1: fmt_ip(f->dst_ip, f->ip_version, buf); break;
-    case 2: case 3:
-      snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-      break;
-    default:
-      snprintf(buf, sizeof(buf), "%02x:%02x:%02x", mac[0], mac[1], mac[2]);
-      break;
+    case 2: case 3: fmt_mac(mac, 6, buf); break;
+    default: fmt_mac(mac, 3, buf); break;
     }
     napi_value s;
     NAPI(napi_create_string_latin1(env, buf, NAPI_AUTO_LENGTH, &s));
