@@ -75,6 +75,10 @@ static bool next_file(struct fs_source *s) {
     s->cur++;
     if (!s->pc) { warn(s, "%s%s\n", err, ""); s->read_errors++; continue; }
     s->linktype = pcap_datalink(s->pc);
+    if (fs_mmap_open(&s->mm, s->files[s->cur - 1]) == 1 && s->bpf) {
+      s->has_prog = pcap_compile(s->pc, &s->prog, s->bpf, 1, PCAP_NETMASK_UNKNOWN) == 0;
+      if (!s->has_prog) fs_mmap_close(&s->mm); /* cannot filter the map: libpcap reads it */
+    }
     if (!fs_decode_linktype_supported(s->linktype)) {
       const char *name = pcap_datalink_val_to_name(s->linktype);
       warn(s, "%s: link type %s is not decoded; its packets are counted as ignored\n", s->files[s->cur - 1],
@@ -84,6 +88,16 @@ static bool next_file(struct fs_source *s) {
     return true;
   }
   return false;
+}
+
+/* End of this file (or it is cut short): the next one opens on the next read. */
+static void fs_source_close_file(struct fs_source *s) {
+  fs_source_kernel_stats(s);
+  fs_mmap_close(&s->mm);
+  if (s->has_prog) pcap_freecode(&s->prog);
+  s->has_prog = false;
+  if (s->pc) pcap_close(s->pc);
+  s->pc = NULL;
 }
 
 /* libpcap reads a classic pcap's seconds as signed 32 bits: a time past 2038 comes back negative
@@ -123,7 +137,15 @@ void fs_source_run(struct fs_source *s, struct fs_meter *m, size_t want) {
     }
     struct pcap_pkthdr *h;
     const u_char *data;
-    int rc = pcap_next_ex(s->pc, &h, &data);
+    struct pcap_pkthdr mh;
+    int rc;
+    if (s->mm.base) {
+      rc = fs_mmap_next(&s->mm, &mh, &data);
+      h = &mh;
+      if (rc == 1 && s->has_prog && !pcap_offline_filter(&s->prog, h, data)) continue;
+    } else {
+      rc = pcap_next_ex(s->pc, &h, &data);
+    }
     if (rc == 1) {
       uint32_t caplen = h->caplen;
       if (s->snaplen && caplen > s->snaplen) caplen = s->snaplen;
@@ -131,25 +153,24 @@ void fs_source_run(struct fs_source *s, struct fs_meter *m, size_t want) {
       fs_meter_frame(m, s->linktype, fs_source_time_ms(&h->ts), data, caplen, h->len);
       continue;
     }
-    if (rc == 0) { /* live: no packet within the timeout; the wall clock still ends idle flows */
+    if (rc == 0 && s->live) { /* no packet within the timeout; the wall clock still ends idle flows */
       fs_meter_clock(m, wall_ms());
       fs_source_wait(s);
       continue;
     }
     if (rc == PCAP_ERROR) {
-      warn(s, "%s: %s; flows up to this point are kept\n", s->live ? "capture" : s->files[s->cur - 1], pcap_geterr(s->pc));
+      warn(s, "%s: %s; flows up to this point are kept\n", s->live ? "capture" : s->files[s->cur - 1],
+           s->mm.base ? s->mm.err : pcap_geterr(s->pc));
       s->read_errors++;
     }
-    fs_source_kernel_stats(s);
-    pcap_close(s->pc); /* end of this file (or it is cut short): go on with the next */
-    s->pc = NULL;
+    fs_source_close_file(s);
+    continue;
   }
   fs_source_kernel_stats(s);
 }
 
 void fs_source_close(struct fs_source *s) {
-  if (s->pc) pcap_close(s->pc);
-  s->pc = NULL;
+  fs_source_close_file(s);
   free(s->bpf);
   s->bpf = NULL;
 }

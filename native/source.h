@@ -6,6 +6,7 @@
 #include <pcap/pcap.h>
 #include <stdatomic.h>
 #include "meter.h"
+#include "source_mmap.h"
 
 #define FS_ERRLEN 1024
 
@@ -13,6 +14,9 @@ struct fs_source {
   char **files;
   uint32_t n_files, cur;
   pcap_t *pc;
+  struct fs_mmap_file mm;           /* a classic pcap file is read from here when mapped */
+  struct bpf_program prog;          /* the filter, for records read from the map */
+  bool has_prog;
   int linktype;
   uint32_t snaplen;                 /* 0: keep what the file captured */
   char *bpf;                        /* NULL: none */

@@ -1,0 +1,27 @@
+/* Classic pcap files read from a memory map: no stdio, no copy into a read buffer. The libpcap
+ * handle is still opened beside it (link type, BPF); records come from here. pcapng, FIFOs and
+ * anything else go through libpcap alone. */
+#ifndef FS_SOURCE_MMAP_H
+#define FS_SOURCE_MMAP_H
+
+#include <pcap/pcap.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct fs_mmap_file {
+  const uint8_t *base;
+  size_t size, off;
+  bool swapped, nsec;
+  uint32_t snaplen;
+  char err[256];
+};
+
+/* 1: mapped, a classic pcap; 0: not one (or not a regular file): use libpcap; the file's 24-byte
+ * header was already checked by libpcap. */
+int fs_mmap_open(struct fs_mmap_file *f, const char *path);
+/* 1: a record in *h / *data; 0: end of file; -1: a damaged record (message in f->err). */
+int fs_mmap_next(struct fs_mmap_file *f, struct pcap_pkthdr *h, const uint8_t **data);
+void fs_mmap_close(struct fs_mmap_file *f);
+
+#endif
