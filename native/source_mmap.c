@@ -9,6 +9,7 @@
 #include "source_mmap.h"
 
 #define MAX_CAPLEN 262144u
+#define RELEASE_STEP ((size_t)32 << 20)
 
 static uint32_t rd32(const uint8_t *p, bool swapped) {
   uint32_t v;
@@ -70,6 +71,12 @@ int fs_mmap_next(struct fs_mmap_file *f, struct pcap_pkthdr *h, const uint8_t **
   if (h->caplen > f->snaplen) h->caplen = f->snaplen;
   *data = r + 16;
   f->off += 16 + (size_t)caplen;
+  /* pages read long ago leave this process's resident set (they stay in the page cache): the
+   * memory a read shows is the meter's, not the size of the file */
+  if (f->off - f->released > 2 * RELEASE_STEP) {
+    madvise((void *)(f->base + f->released), RELEASE_STEP, MADV_DONTNEED);
+    f->released += RELEASE_STEP;
+  }
   return 1;
 }
 

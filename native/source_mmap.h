@@ -14,6 +14,7 @@ struct fs_mmap_file {
   size_t size, off;
   bool swapped, nsec;
   uint32_t snaplen;
+  size_t released;                  /* bytes from the start already given back (page-aligned) */
   char err[256];
 };
 
