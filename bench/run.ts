@@ -92,7 +92,7 @@ function main(): void {
     '',
     `Made by \`npm run bench -- ${repeats} ${packets}\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} cores (${cpu}), ` +
       `${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}; Node ${process.version}, ${native.libpcapVersion}, ` +
-      `nDPI ${version('ndpiReader', ['-h'], /nDPI Library version: ([^\s]+)/)}, tshark ${version('tshark', ['-v'], /TShark \(Wireshark\) ([^\s]+)/)}.`,
+      `nDPI ${version('ndpiReader', ['-h'], /Welcome to nDPI (\S+)/)}, tshark ${version('tshark', ['-v'], /TShark \(Wireshark\) ([^\s]+)/)}.`,
     '',
     `Input: ${packets.toLocaleString('en')} packets (${(fs.statSync(file).size / 1e9).toFixed(2)} GB), the oracle's Ethernet captures repeated with ` +
       'rewritten addresses and shifted times (bench/make-capture.c). Each row: a fresh process, whole-process wall time ' +

@@ -95,13 +95,21 @@ function runTests(): void {
     t.equal(new Set(flows.map((f) => f.id)).size, flows.length, 'ids unique');
   });
 
-  t.test('capture errors: no such interface, bad filter; --duration ends a quiet capture with exit 0', async (t) => {
+  t.test('capture errors: no such interface, bad filter, interface down, no permission; --duration ends a quiet capture with exit 0', async (t) => {
     const none = cli(['capture', '-i', `nosuch${tag}`, '--csv']);
     t.equal(none.status, 1);
     t.match(none.stderr, /no such interface/);
     const bad = spawnSync('ip', ['netns', 'exec', NS_A, process.execPath, BIN, 'capture', '-i', VA, '--bpf', 'tcp port banana'], { encoding: 'utf8' });
     t.equal(bad.status, 1);
     t.match(bad.stderr, /bad BPF filter/);
+    ip('-n', NS_A, 'link', 'add', `dn${tag}`, 'type', 'veth', 'peer', 'name', `dp${tag}`); // left down
+    const down = spawnSync('ip', ['netns', 'exec', NS_A, process.execPath, BIN, 'capture', '-i', `dn${tag}`, '--csv'], { encoding: 'utf8' });
+    t.equal(down.status, 1);
+    t.equal(down.stderr, `flowseek: error: dn${tag}: the interface is down\n`);
+    const user = spawnSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', process.execPath, BIN, 'capture', '-i', 'lo', '--csv'],
+      { encoding: 'utf8' });
+    t.equal(user.status, 1, 'an unprivileged user: exit 1');
+    t.match(user.stderr, /permission denied: capturing needs root, or the capabilities CAP_NET_RAW and CAP_NET_ADMIN/);
     const quiet = spawnSync('ip', ['netns', 'exec', NS_A, process.execPath, BIN, 'capture', '-i', 'lo', '--duration', '1.5', '--workers', '2', '--csv'], { encoding: 'utf8', timeout: 20000 });
     t.equal(quiet.status, 0, quiet.stderr);
     t.match(quiet.stderr, /duration reached/);
