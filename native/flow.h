@@ -55,6 +55,7 @@ struct fs_flow {
 /* Builds the normalised key of a packet: both directions of a flow give the same key. */
 void fs_flow_key_make(const struct fs_packet *p, struct fs_flow_key *k);
 uint64_t fs_flow_key_hash(const struct fs_flow_key *k, uint64_t seed);
+uint64_t fs_flow_key_host_hash(const struct fs_flow_key *k);
 int fs_flow_key_equal(const struct fs_flow_key *a, const struct fs_flow_key *b);
 
 #endif

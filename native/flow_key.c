@@ -38,6 +38,18 @@ uint64_t fs_flow_key_hash(const struct fs_flow_key *k, uint64_t seed) {
   return mix64(h);
 }
 
+/* Workers on files split flows by host pair, not by 5-tuple: nDPI's caches (a host seen as TINC,
+ * Ookla, STUN...) then see every flow between two hosts in one meter, and labels match a single
+ * meter's. */
+uint64_t fs_flow_key_host_hash(const struct fs_flow_key *k) {
+  uint64_t w[4];
+  memcpy(w, k->ip_lo, 16);
+  memcpy(w + 2, k->ip_hi, 16);
+  uint64_t h = 0x9e3779b97f4a7c15ULL;
+  for (int i = 0; i < 4; i++) h = (h ^ (w[i] * 0xbf58476d1ce4e5b9ULL)) * 0x94d049bb133111ebULL;
+  return mix64(h ^ k->vlan_id ^ ((uint64_t)k->tunnel_id << 16));
+}
+
 /* Six words compared without a library call (it ran once per packet at least). */
 int fs_flow_key_equal(const struct fs_flow_key *a, const struct fs_flow_key *b) {
   uint64_t x[6], y[6];

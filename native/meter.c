@@ -86,7 +86,7 @@ void fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, const ui
   uint64_t hash = fs_flow_key_hash(&k, m->table.seed);
   bool go_scan = m->tick_ms - m->scan_tick_ms >= FS_IDLE_SCAN_INTERVAL_MS;
   if (go_scan) m->scan_tick_ms = m->tick_ms;
-  if (m->cfg.n_partitions > 1 && (hash % m->cfg.n_partitions) != m->cfg.partition) {
+  if (m->cfg.n_partitions > 1 && (fs_flow_key_host_hash(&k) % m->cfg.n_partitions) != m->cfg.partition) {
     /* another meter's packet: it only advances this meter's clock and scans */
     m->n.ignored[FS_IGN_FILTERED]++;
   } else {
