@@ -203,7 +203,6 @@ static napi_value js_next(napi_env env, napi_callback_info info) {
   return promise;
 }
 
-
 /* meter.stop(): safe while a batch is pending; the run flushes every open flow and ends */
 static napi_value js_stop(napi_env env, napi_callback_info info) {
   size_t argc = 0;
@@ -222,8 +221,9 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* open({ files, idleTimeoutMs, activeTimeoutMs, maxFlows, decodeTunnels, accounting, stats, splt,
- *        snaplen, bpf, partitions, partition }) */
+/* open({ files | interface, idleTimeoutMs, activeTimeoutMs, maxFlows, maxActiveFlows, decodeTunnels,
+ *        accounting, stats, splt, dissections, snaplen, bpf, partitions, partition, yieldMs,
+ *        promisc, bufferBytes, fanoutGroup }) */
 static napi_value js_open(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], files_v, obj;
