@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import { ProgressBar } from './progress';
 import { loadNative } from './native';
 import { FlowSource, runFlows } from './run';
+import { SocketPoller, SystemVisibility } from './system/visibility';
 import { WorkerPool } from './workers/pool';
 
 const VERSION: string = require('../../package.json').version;
@@ -50,13 +51,21 @@ async function runCapture(raw: RawCaptureOptions, g: GlobalOptions): Promise<num
   const log = createLogger(g.quiet ? 'warn' : g.logLevel, g.logFormat);
   const opts = parseCaptureOptions(raw, os.availableParallelism());
   // open once here so a missing interface, a permission or a bad filter fails before any worker starts
-  const probe = new FlowStreamer({ ...opts, maxFlows: 0 });
+  const probe = new FlowStreamer({ ...opts, maxFlows: 0, systemVisibility: false });
   probe.open();
   probe.close();
-  const pool = new WorkerPool(opts, opts.workers);
+  const pool = new WorkerPool({ ...opts, systemVisibility: false }, opts.workers);
   pool.start();
   log.info(`capturing on ${opts.interface} with ${opts.workers} worker${opts.workers === 1 ? '' : 's'}; Ctrl-C to stop`);
-  return runFlows(pool, { ...opts, inputLabel: `on ${opts.interface}`, live: true }, log);
+  if (!opts.systemVisibility) return runFlows(pool, { ...opts, inputLabel: `on ${opts.interface}`, live: true }, log);
+  // sockets stay known for a while after they close: until their flow can have ended idle
+  const poller = new SocketPoller(opts.systemVisibilityPollMs, opts.idleTimeoutMs + 60_000);
+  const visible = new SystemVisibility(pool, opts, poller);
+  const code = await runFlows(visible, { ...opts, inputLabel: `on ${opts.interface}`, live: true }, log);
+  const share = poller.polls ? (100 * poller.cpuMicros) / (poller.polls * opts.systemVisibilityPollMs * 1000) : 0;
+  log.info(`system visibility: ${visible.matched} of ${visible.withLocalEnd} TCP/UDP flows matched a local process; ` +
+    `${poller.polls} polls, ${(poller.cpuMicros / 1000).toFixed(0)} ms of CPU (${share.toFixed(1)} % of a core at ${opts.systemVisibilityPollMs} ms)`);
+  return code;
 }
 
 function listInterfaces(json: boolean): string {
@@ -116,6 +125,7 @@ export function buildProgram(run: (code: number) => void): Command {
     .argument('<files...>', 'capture files, read in order into one flow table'))
     .option('--snaplen <bytes>', 'look at no more than this many bytes of each packet (0: all)')
     .option('--workers <n>', 'meter processes, each keeping one hash partition of the flows', '1')
+    .addOption(new Option('--system-visibility', 'capture only: refused here with a message').hideHelp())
     .action(async (files: string[], raw: RawReadOptions) => {
       run(await runRead(files, raw, program.opts<GlobalOptions>()));
     });
@@ -129,6 +139,8 @@ export function buildProgram(run: (code: number) => void): Command {
     .option('--workers <n>', 'meter processes sharing the interface through PACKET_FANOUT (default: cores - 1)')
     .option('--duration <seconds>', 'stop after this long')
     .option('--report <seconds>', 'every this many seconds, a line of counters on stderr')
+    .option('--system-visibility', 'add the pid, name and command line of the local process behind each flow')
+    .option('--system-visibility-poll-ms <ms>', 'how often the socket tables are read for --system-visibility', '100')
     .action(async (raw: RawCaptureOptions) => {
       run(await runCapture(raw, program.opts<GlobalOptions>()));
     });

@@ -13,6 +13,7 @@ const GROUP_TITLE: Record<FieldGroup, string> = {
   stats: 'With \\fB\\-\\-stats\\fP',
   splt: 'With \\fB\\-\\-splt\\fP \\fIn\\fP',
   dpi: 'Unless \\fB\\-\\-dissections 0\\fP',
+  system: 'With \\fBcapture \\-\\-system\\-visibility\\fP',
 };
 
 const roff = (s: string) => s.replace(/\\/g, '\\\\').replace(/-/g, '\\-').replace(/^\./, '\\&.');

@@ -57,6 +57,9 @@ export interface CaptureOptions extends MeterOptions, OutputOptions {
   durationMs: number;
   reportMs: number;
   batchSize: number;
+  /** the process behind each flow, from the host's socket tables */
+  systemVisibility: boolean;
+  systemVisibilityPollMs: number;
 }
 
 /** What commander hands over for `capture`, beyond what `read` takes. */
@@ -66,6 +69,8 @@ export interface RawCaptureOptions extends RawReadOptions {
   bufferSize?: string;
   duration?: string;
   report?: string;
+  systemVisibility?: boolean;
+  systemVisibilityPollMs?: string;
 }
 
 export const DEFAULTS = {
@@ -216,8 +221,11 @@ function parseAnonymize(value: string | undefined, meter: MeterOptions): string[
   return [...new Set(names)];
 }
 
-export function parseReadOptions(files: string[], raw: RawReadOptions): ReadOptions {
+export function parseReadOptions(files: string[], raw: RawReadOptions & { systemVisibility?: boolean }): ReadOptions {
   if (files.length === 0) throw new UsageError('read needs at least one capture file');
+  if (raw.systemVisibility) {
+    throw new UsageError('"--system-visibility" needs live traffic of this host: use it with "flowseek capture", not with a capture file');
+  }
   const meter = parseMeterOptions(raw);
   return {
     ...meter,
@@ -246,5 +254,7 @@ export function parseCaptureOptions(raw: RawCaptureOptions, cores: number): Capt
     durationMs: Math.round(number('--duration', raw.duration, 0, 'a positive number of seconds', 0.001, 1e9, false) * 1000),
     reportMs: Math.round(number('--report', raw.report, 0, 'a positive number of seconds', 0.1, 1e9, false) * 1000),
     batchSize: batchSize(raw),
+    systemVisibility: raw.systemVisibility === true,
+    systemVisibilityPollMs: number('--system-visibility-poll-ms', raw.systemVisibilityPollMs, 100, 'a whole number of milliseconds from 10 to 60000', 10, 60000, true),
   };
 }

@@ -3,9 +3,9 @@
  * reference and the man page. Names are NFStream's.
  */
 export type FieldType = 'uint64' | 'int64' | 'uint32' | 'uint16' | 'uint8' | 'int8' | 'float64' | 'string' | 'list<int64>';
-export type FieldGroup = 'base' | 'tunnel' | 'stats' | 'splt' | 'dpi';
+export type FieldGroup = 'base' | 'tunnel' | 'stats' | 'splt' | 'dpi' | 'system';
 /** Where a column's values come from in a native batch. */
-export type FieldSource = 'base' | 'stats' | 'string' | 'splt';
+export type FieldSource = 'base' | 'stats' | 'string' | 'splt' | 'system';
 
 export interface Field {
   name: string;
@@ -84,6 +84,9 @@ export const FIELDS: readonly Field[] = [
   f('user_agent', 'string', 'dpi', 'string', 'HTTP (or QUIC) user agent'),
   f('content_type', 'string', 'dpi', 'string', 'HTTP content type'),
   f('client_ja4', 'string', 'dpi', 'string', 'JA4 fingerprint of the TLS ClientHello (TCP, whole hello in one segment; flowseek addition)'),
+  f('system_process_pid', 'uint32', 'system', 'system', 'pid of the local process that owned the flow\'s socket (0 if none found; capture --system-visibility)'),
+  f('system_process_name', 'string', 'system', 'system', 'that process\'s name (/proc/<pid>/comm)'),
+  f('system_process_cmdline', 'string', 'system', 'system', 'that process\'s command line'),
 ];
 
 export interface SchemaOptions {
@@ -91,11 +94,13 @@ export interface SchemaOptions {
   stats: boolean;
   splt: number;
   dissections: number;
+  systemVisibility?: boolean;
 }
 
 /** The columns present for these options, in output order. */
 export function fieldsFor(o: SchemaOptions): Field[] {
   return FIELDS.filter((x) =>
     x.group === 'base' || (x.group === 'tunnel' && o.decodeTunnels) || (x.group === 'stats' && o.stats) ||
-    (x.group === 'splt' && o.splt > 0) || (x.group === 'dpi' && o.dissections > 0));
+    (x.group === 'splt' && o.splt > 0) || (x.group === 'dpi' && o.dissections > 0) ||
+    (x.group === 'system' && o.systemVisibility === true));
 }

@@ -72,6 +72,8 @@ export interface StreamerOptions extends MeterOptions {
   /** files: this meter keeps the flows whose hash % partitions == partition */
   hashPartitions?: number;
   hashPartition?: number;
+  /** never set for a meter: the parent adds those columns (SystemVisibility) */
+  systemVisibility?: false;
   /** files: a batch, full or not, at least this often (for a progress display) */
   yieldMs?: number;
   batchSize?: number;
@@ -198,6 +200,7 @@ function toBatch(fields: readonly Field[], index: number[], nb: NativeBatch): Fl
         const values = f.name === 'splt_direction' ? s.direction : f.name === 'splt_ps' ? s.ps : s.piat_ms;
         return { n: s.n, values };
       }
+      case 'system': throw new Error('system columns are added by SystemVisibility, not the meter');
     }
   });
   return new FlowBatch(fields, columns, n);

@@ -1,0 +1,116 @@
+/**
+ * System visibility in a network namespace that stands for "this host": two client processes with
+ * known names (links to node named fsvis-alpha and fsvis-beta) open TCP and UDP connections over
+ * the veth; flowseek capture --system-visibility on that host gives each flow its process.
+ */
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import t from 'tap';
+import { tmpdir } from './helpers/packets';
+import { BIN } from './helpers/run';
+
+const tag = String(process.pid % 100000);
+const HOST = `fsvA${tag}`, PEER = `fsvB${tag}`, VH = `fsvh${tag}`, VP = `fsvp${tag}`;
+const IP_H = '10.78.0.1', IP_P = '10.78.0.2';
+const env = { ...process.env, NODE_OPTIONS: '' };
+const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
+const exited = (c: ChildProcess) => new Promise<number | null>((r) => (c.exitCode !== null ? r(c.exitCode) : c.on('exit', (code) => r(code))));
+
+// the server is up before the clients start: they wait for the capture to begin
+const PEER_SERVER = `
+const net = require('net'), dgram = require('dgram');
+net.createServer((s) => { s.on('data', (d) => s.write(d)); s.on('end', () => s.end()); }).listen(9200, '${IP_P}');
+const u = dgram.createSocket('udp4'); u.on('message', (m, r) => u.send(m, r.port, r.address)); u.bind(9201, '${IP_P}');
+setTimeout(() => process.exit(0), 60000);
+`;
+/** TCP from local port base, UDP from base+1; with `short`, also a connection from base+2 that closes at once. */
+const client = (base: number, short: boolean) => `
+const net = require('net'), dgram = require('dgram');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+(async () => {
+  const c = net.connect({ port: 9200, host: '${IP_P}', localAddress: '${IP_H}', localPort: ${base} });
+  await new Promise((r) => c.once('connect', r));
+  c.write('hello'); await new Promise((r) => c.once('data', r));
+  const u = dgram.createSocket('udp4');
+  await new Promise((r) => u.bind(${base + 1}, '${IP_H}', r));
+  let got = 0; u.on('message', () => got++);
+  for (let i = 0; i < 3; i++) { u.send('ping', 9201, '${IP_P}'); await sleep(20); }
+  while (got < 3) await sleep(10);
+  if (${short}) {
+    const s = net.connect({ port: 9200, host: '${IP_P}', localAddress: '${IP_H}', localPort: ${base + 2} }, () => s.end('x'));
+    s.resume();
+    await new Promise((r) => s.on('close', r));
+  }
+  await sleep(800);
+  c.resume();
+  c.end(); u.close();
+  await new Promise((r) => c.on('close', r));
+})();
+`;
+
+function setUp(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (CAP_NET_ADMIN) to make network namespaces';
+  const r = spawnSync('ip', ['netns', 'add', HOST], { encoding: 'utf8' });
+  if (r.status !== 0) return `cannot make a network namespace here: ${r.stderr.trim()}`;
+  ip('netns', 'add', PEER);
+  ip('link', 'add', VH, 'netns', HOST, 'type', 'veth', 'peer', 'name', VP, 'netns', PEER);
+  for (const [ns, dev, addr] of [[HOST, VH, IP_H], [PEER, VP, IP_P]]) {
+    ip('-n', ns, 'addr', 'add', `${addr}/24`, 'dev', dev);
+    ip('-n', ns, 'link', 'set', dev, 'up');
+    ip('-n', ns, 'link', 'set', 'lo', 'up');
+  }
+  return undefined;
+}
+
+const missing = setUp();
+if (missing) {
+  t.test('system visibility', { skip: `skipped: ${missing}` }, async () => undefined);
+} else {
+  t.teardown(() => { spawnSync('ip', ['netns', 'del', HOST]); spawnSync('ip', ['netns', 'del', PEER]); });
+
+  t.test('capture --system-visibility: each flow carries the pid and name of its local process', async (t) => {
+    const dir = tmpdir();
+    const out = path.join(dir, 'visible.jsonl');
+    const names = ['fsvis-alpha', 'fsvis-beta'];
+    for (const n of names) fs.symlinkSync(process.execPath, path.join(dir, n));
+    const server = spawn('ip', ['netns', 'exec', PEER, process.execPath, '-e', PEER_SERVER], { stdio: 'ignore', env });
+    const capture = spawn('ip', ['netns', 'exec', HOST, process.execPath, BIN, 'capture', '-i', VH, '--workers', '1', '--dissections', '0',
+      '--system-visibility', '--system-visibility-poll-ms', '100', '-o', out], { stdio: ['ignore', 'ignore', 'pipe'], env });
+    let stderr = '';
+    capture.stderr.on('data', (d) => { stderr += d; });
+    for (let i = 0; i < 100 && !/capturing on/.test(stderr); i++) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 1000));
+    const alpha = spawn('ip', ['netns', 'exec', HOST, path.join(dir, names[0]), '-e', client(43001, true)], { stdio: 'ignore', env });
+    const beta = spawn('ip', ['netns', 'exec', HOST, path.join(dir, names[1]), '-e', client(44001, false)], { stdio: 'ignore', env });
+    const pids = { [names[0]]: alpha.pid, [names[1]]: beta.pid };
+    t.same([await exited(alpha), await exited(beta)], [0, 0], 'both clients ran');
+    await new Promise((r) => setTimeout(r, 500));
+    capture.kill('SIGINT');
+    t.equal(await exited(capture), 0);
+    server.kill();
+    const flows = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const local = flows.filter((f) => (f.src_ip === IP_H || f.dst_ip === IP_H) && (f.protocol === 6 || f.protocol === 17));
+    const port = (f: Record<string, number>) => (f.src_ip as unknown as string) === IP_H ? f.src_port : f.dst_port;
+    const expect: [number, string, string][] = [[43001, 'TCP', names[0]], [43002, 'UDP', names[0]], [44001, 'TCP', names[1]], [44002, 'UDP', names[1]]];
+    for (const [p, what, name] of expect) {
+      const f = local.find((x) => port(x) === p);
+      t.ok(f, `${name}'s ${what} flow captured`);
+      t.same([f?.system_process_name, f?.system_process_pid], [name, pids[name]], `${name}'s ${what} flow: pid ${pids[name]}, name ${name}`);
+    }
+    const short = local.find((x) => port(x) === 43003);
+    t.ok(short, 'the short-lived connection was captured');
+    t.comment(`short-lived connection (closed within one poll interval): ${short?.system_process_name ? `attributed to ${short.system_process_name}` : 'not attributed'}`);
+    const matched = local.filter((f) => f.system_process_pid > 0).length;
+    t.comment(`match rate: ${matched} of ${local.length} flows with a local endpoint`);
+    t.ok(matched >= 4, 'every long-lived flow attributed');
+    t.ok(flows.every((f) => 'system_process_cmdline' in f), 'the command line column is present');
+    t.match(stderr, /system visibility: \d+ of \d+ TCP\/UDP flows matched a local process; \d+ polls/, 'cost and match rate in the summary');
+  });
+
+  t.test('read refuses --system-visibility with a reason', async (t) => {
+    const r = spawnSync(process.execPath, [BIN, 'read', path.join(__dirname, '..', '..', 'samples', 'sample.pcap'), '--system-visibility'], { encoding: 'utf8' });
+    t.equal(r.status, 2);
+    t.match(r.stderr, /needs live traffic of this host: use it with "flowseek capture"/);
+  });
+}
