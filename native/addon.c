@@ -7,6 +7,7 @@
 #include "batch.h"
 #include "compress.h"
 #include "privileges.h"
+#include "sockdiag.h"
 #include "source.h"
 
 #define NAPI_OK(env, call) do { if ((call) != napi_ok) { throw_last(env); return NULL; } } while (0)
@@ -362,8 +363,9 @@ static napi_value init(napi_env env, napi_value exports) {
     { "compress", NULL, fs_js_compress, NULL, NULL, NULL, napi_default, NULL },
     { "interfaces", NULL, js_interfaces, NULL, NULL, NULL, napi_default, NULL },
     { "dropPrivileges", NULL, fs_js_drop_privileges, NULL, NULL, NULL, napi_default, NULL },
+    { "socketTable", NULL, fs_js_socket_table, NULL, NULL, NULL, napi_default, NULL },
   };
-  napi_define_properties(env, exports, 5, fns);
+  napi_define_properties(env, exports, 6, fns);
   napi_value v;
   napi_create_string_utf8(env, pcap_lib_version(), NAPI_AUTO_LENGTH, &v);
   napi_set_named_property(env, exports, "libpcapVersion", v);

@@ -79,6 +79,8 @@ export interface NativeAddon {
   interfaces(): NativeInterface[];
   /** after a capture is open: root becomes nobody, capabilities go; says what is kept */
   dropPrivileges(): string;
+  /** the host's TCP/UDP sockets through netlink sock_diag, keyed as /proc/net writes them; null if unavailable */
+  socketTable(): { keys: string[]; inodes: Float64Array } | null;
   /** zstd or snappy compression of one buffer (Parquet pages) */
   compress(codec: 'zstd' | 'snappy', data: Uint8Array, level?: number): Buffer;
   libpcapVersion: string;

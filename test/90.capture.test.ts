@@ -3,27 +3,21 @@
  * test generates between them (UDP with known packet counts each way, ICMP echo, TCP), flowseek
  * capturing on one end with two fanout workers, stopped by SIGINT. No other interface is touched.
  */
-import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
 import { tmpdir } from './helpers/packets';
+import { deleteNamespaces, ip, vethPair } from './helpers/netns';
 import { BIN, cli } from './helpers/run';
 
 const tag = String(process.pid % 100000);
 const NS_A = `fsA${tag}`, NS_B = `fsB${tag}`, VA = `fsa${tag}`, VB = `fsb${tag}`;
 const IP_A = '10.77.0.1', IP_B = '10.77.0.2';
-const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
 // the runner's loaders (NODE_OPTIONS) stay out of flowseek: its workers drop privileges and could
 // not write the runner's process records
 const env = { ...process.env, NODE_OPTIONS: '' };
 
-function canBuildNetwork(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root (CAP_NET_ADMIN) to make network namespaces';
-  const r = spawnSync('ip', ['netns', 'add', NS_A], { encoding: 'utf8' });
-  if (r.status !== 0) return `cannot make a network namespace here: ${r.stderr.trim() || r.error?.message}`;
-  return undefined;
-}
 
 function inNs(ns: string, args: string[], stdio: 'pipe' | 'ignore' = 'pipe'): ChildProcess {
   return spawn('ip', ['netns', 'exec', ns, ...args], { stdio: ['ignore', stdio, 'pipe'], env });
@@ -122,21 +116,11 @@ function runTests(): void {
   });
 }
 
-const missing = canBuildNetwork();
+const missing = vethPair({ ns: NS_A, dev: VA, addr: IP_A }, { ns: NS_B, dev: VB, addr: IP_B });
 if (missing) {
   t.test('live capture', { skip: `live capture tests skipped: ${missing}` }, async () => undefined);
 } else {
-  t.teardown(() => {
-    spawnSync('ip', ['netns', 'del', NS_A]);
-    spawnSync('ip', ['netns', 'del', NS_B]);
-  });
-  ip('netns', 'add', NS_B);
-  ip('link', 'add', VA, 'netns', NS_A, 'type', 'veth', 'peer', 'name', VB, 'netns', NS_B);
-  for (const [ns, dev, addr] of [[NS_A, VA, IP_A], [NS_B, VB, IP_B]]) {
-    ip('-n', ns, 'addr', 'add', `${addr}/24`, 'dev', dev);
-    ip('-n', ns, 'link', 'set', dev, 'up');
-    ip('-n', ns, 'link', 'set', 'lo', 'up');
-  }
+  t.teardown(() => deleteNamespaces(NS_A, NS_B));
   runTests();
 }
 

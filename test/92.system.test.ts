@@ -3,18 +3,18 @@
  * known names (links to node named fsvis-alpha and fsvis-beta) open TCP and UDP connections over
  * the veth; flowseek capture --system-visibility on that host gives each flow its process.
  */
-import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
 import { tmpdir } from './helpers/packets';
+import { deleteNamespaces, vethPair } from './helpers/netns';
 import { BIN } from './helpers/run';
 
 const tag = String(process.pid % 100000);
 const HOST = `fsvA${tag}`, PEER = `fsvB${tag}`, VH = `fsvh${tag}`, VP = `fsvp${tag}`;
 const IP_H = '10.78.0.1', IP_P = '10.78.0.2';
 const env = { ...process.env, NODE_OPTIONS: '' };
-const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
 const exited = (c: ChildProcess) => new Promise<number | null>((r) => (c.exitCode !== null ? r(c.exitCode) : c.on('exit', (code) => r(code))));
 
 // the server is up before the clients start: they wait for the capture to begin
@@ -49,25 +49,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 })();
 `;
 
-function setUp(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root (CAP_NET_ADMIN) to make network namespaces';
-  const r = spawnSync('ip', ['netns', 'add', HOST], { encoding: 'utf8' });
-  if (r.status !== 0) return `cannot make a network namespace here: ${r.stderr.trim()}`;
-  ip('netns', 'add', PEER);
-  ip('link', 'add', VH, 'netns', HOST, 'type', 'veth', 'peer', 'name', VP, 'netns', PEER);
-  for (const [ns, dev, addr] of [[HOST, VH, IP_H], [PEER, VP, IP_P]]) {
-    ip('-n', ns, 'addr', 'add', `${addr}/24`, 'dev', dev);
-    ip('-n', ns, 'link', 'set', dev, 'up');
-    ip('-n', ns, 'link', 'set', 'lo', 'up');
-  }
-  return undefined;
-}
 
-const missing = setUp();
+const missing = vethPair({ ns: HOST, dev: VH, addr: IP_H }, { ns: PEER, dev: VP, addr: IP_P });
 if (missing) {
   t.test('system visibility', { skip: `skipped: ${missing}` }, async () => undefined);
 } else {
-  t.teardown(() => { spawnSync('ip', ['netns', 'del', HOST]); spawnSync('ip', ['netns', 'del', PEER]); });
+  t.teardown(() => deleteNamespaces(HOST, PEER));
 
   t.test('capture --system-visibility: each flow carries the pid and name of its local process', async (t) => {
     const dir = tmpdir();

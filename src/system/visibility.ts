@@ -9,6 +9,7 @@ import { Field, fieldsFor, SchemaOptions } from '../schema';
 import { FlowBatch } from '../streamer';
 import { NativeStats } from '../native';
 import { FlowSource } from '../run';
+import { loadNative } from '../native';
 import { findOwners, parseSocketLine, ProcessInfo, procHex, readSocketLines } from './sockets';
 
 interface Seen extends ProcessInfo {
@@ -17,10 +18,12 @@ interface Seen extends ProcessInfo {
 
 export class SocketPoller {
   private readonly byKey = new Map<string, Seen>();
-  private readonly owners = new Map<number, ProcessInfo>();
+  private readonly owners = new Map<number, Seen>();
   /** lines of the last poll, parsed: an idle socket's line does not change between polls */
   private lines = new Map<string, { key: string; inode: number }>();
   private timer?: NodeJS.Timeout;
+  /** false once sock_diag failed (an old kernel, no udp_diag): /proc/net from then on */
+  useNetlink = true;
   /** poll cost so far: CPU microseconds, and polls */
   cpuMicros = 0;
   polls = 0;
@@ -41,29 +44,38 @@ export class SocketPoller {
   poll(): void {
     const before = process.cpuUsage();
     const now = Date.now();
-    const lines = new Map<string, { key: string; inode: number }>();
+    const { keys, inodes } = this.sockets();
     const unknown = new Set<number>();
-    for (const [protocol, line] of readSocketLines()) {
-      const parsed = this.lines.get(line) ?? parseSocketLine(protocol, line);
-      lines.set(line, parsed);
-      if (parsed.inode && !this.owners.has(parsed.inode)) unknown.add(parsed.inode);
-    }
-    this.lines = lines;
-    for (const [inode, info] of findOwners(unknown)) this.owners.set(inode, info);
-    const live = new Set<number>();
-    for (const { key, inode } of lines.values()) {
-      const owner = inode ? this.owners.get(inode) : undefined;
+    for (let i = 0; i < inodes.length; i++) if (inodes[i] && !this.owners.has(inodes[i])) unknown.add(inodes[i]);
+    for (const [inode, info] of findOwners(unknown)) this.owners.set(inode, { ...info, lastMs: now });
+    for (let i = 0; i < keys.length; i++) {
+      const owner = inodes[i] ? this.owners.get(inodes[i]) : undefined;
       if (!owner) continue;
-      live.add(inode);
-      const seen = this.byKey.get(key);
+      owner.lastMs = now;
+      const seen = this.byKey.get(keys[i]);
       if (seen && seen.pid === owner.pid) seen.lastMs = now;
-      else this.byKey.set(key, { ...owner, lastMs: now });
+      else this.byKey.set(keys[i], { ...owner, lastMs: now });
     }
-    for (const inode of this.owners.keys()) if (!live.has(inode)) this.owners.delete(inode);
-    for (const [k, v] of this.byKey) if (now - v.lastMs > this.graceMs) this.byKey.delete(k);
+    // forgetting is not urgent: once every 20 polls is enough
+    if (this.polls % 20 === 0) {
+      for (const [inode, o] of this.owners) if (o.lastMs !== now) this.owners.delete(inode);
+      for (const [k, v] of this.byKey) if (now - v.lastMs > this.graceMs) this.byKey.delete(k);
+    }
     const used = process.cpuUsage(before);
     this.cpuMicros += used.user + used.system;
     this.polls++;
+  }
+
+  /** Every socket's key and inode: from netlink sock_diag, or else the /proc/net text. */
+  private sockets(): { keys: string[]; inodes: ArrayLike<number> } {
+    const table = this.useNetlink ? loadNative().socketTable() : null;
+    if (table) return table;
+    this.useNetlink = false;
+    const lines = new Map<string, { key: string; inode: number }>();
+    for (const [protocol, line] of readSocketLines()) lines.set(line, this.lines.get(line) ?? parseSocketLine(protocol, line));
+    this.lines = lines;
+    const parsed = [...lines.values()];
+    return { keys: parsed.map((p) => p.key), inodes: parsed.map((p) => p.inode) };
   }
 
   match(protocol: number, srcIp: string, srcPort: number, dstIp: string, dstPort: number): Seen | undefined {

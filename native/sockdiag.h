@@ -1,0 +1,7 @@
+#ifndef FS_SOCKDIAG_H
+#define FS_SOCKDIAG_H
+#include <node_api.h>
+
+napi_value fs_js_socket_table(napi_env env, napi_callback_info info);
+
+#endif
