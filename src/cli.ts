@@ -33,7 +33,10 @@ async function runRead(files: string[], raw: RawReadOptions, g: GlobalOptions): 
   const showProgress = process.stderr.isTTY === true && !g.quiet && opts.workers === 1 && !['warn', 'error', 'fatal', 'silent'].includes(g.logLevel);
   let source: FlowSource;
   if (opts.workers > 1) {
-    new FlowStreamer(opts).open(); // checks the files here, with the usual messages
+    // check the files here, with the usual messages, before any worker starts
+    const probe = new FlowStreamer(opts);
+    probe.open();
+    probe.close();
     const pool = new WorkerPool(opts, opts.workers);
     pool.start();
     source = pool;
