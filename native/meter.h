@@ -19,7 +19,7 @@ struct fs_meter_config {
   uint64_t max_active_flows;     /* 0: unlimited; at the limit the oldest open flow ends */
   bool decode_tunnels;
   struct fs_feature_config features;
-  uint32_t n_partitions;         /* workers: this meter keeps hash % n == partition */
+  uint32_t n_partitions;         /* workers: host-pair hash % n == partition */
   uint32_t partition;
 };
 

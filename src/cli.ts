@@ -127,7 +127,7 @@ export function buildProgram(run: (code: number) => void): Command {
     .description('read capture files (pcap, pcapng) into flow records')
     .argument('<files...>', 'capture files, read in order into one flow table'))
     .option('--snaplen <bytes>', 'look at no more than this many bytes of each packet (0: all)')
-    .option('--workers <n>', 'meter processes, each keeping one hash partition of the flows', '1')
+    .option('--workers <n>', 'meter processes, each keeping the flows of one hash partition of the host pairs', '1')
     .addOption(new Option('--system-visibility', 'capture only: refused here with a message').hideHelp())
     .action(async (files: string[], raw: RawReadOptions) => {
       run(await runRead(files, raw, program.opts<GlobalOptions>()));

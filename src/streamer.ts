@@ -69,7 +69,7 @@ export interface StreamerOptions extends MeterOptions {
   bufferBytes?: number;
   /** live: this meter's PACKET_FANOUT group (0: none) */
   fanoutGroup?: number;
-  /** files: this meter keeps the flows whose hash % partitions == partition */
+  /** files: this meter keeps the flows whose host-pair hash % partitions == partition */
   hashPartitions?: number;
   hashPartition?: number;
   /** never set for a meter: the parent adds those columns (SystemVisibility) */

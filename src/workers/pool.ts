@@ -1,8 +1,8 @@
 /**
  * Several meters in worker processes, merged: each worker's batches are yielded as they come,
  * with `id` renumbered in arrival order. On an interface the workers form one PACKET_FANOUT
- * group; on files each keeps one hash partition of the flows (every worker still reads every
- * packet, so its clock, and so expiry, is a single meter's).
+ * group; on files each keeps the flows of one hash partition of the host pairs (every worker
+ * reads every packet, so its clock, and so expiry, is a single meter's).
  */
 import { ChildProcess, fork } from 'node:child_process';
 import * as path from 'node:path';
