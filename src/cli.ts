@@ -33,10 +33,7 @@ async function runRead(files: string[], raw: RawReadOptions, g: GlobalOptions): 
   const showProgress = process.stderr.isTTY === true && !g.quiet && opts.workers === 1 && !['warn', 'error', 'fatal', 'silent'].includes(g.logLevel);
   let source: FlowSource;
   if (opts.workers > 1) {
-    // check the files here, with the usual messages, before any worker starts
-    const probe = new FlowStreamer(opts);
-    probe.open();
-    probe.close();
+    FlowStreamer.check(opts);
     const pool = new WorkerPool(opts, opts.workers);
     pool.start();
     source = pool;
@@ -54,9 +51,7 @@ async function runCapture(raw: RawCaptureOptions, g: GlobalOptions): Promise<num
   const log = createLogger(g.quiet ? 'warn' : g.logLevel, g.logFormat);
   const opts = parseCaptureOptions(raw, os.availableParallelism());
   // open once here so a missing interface, a permission or a bad filter fails before any worker starts
-  const probe = new FlowStreamer({ ...opts, maxFlows: 0, systemVisibility: false });
-  probe.open();
-  probe.close();
+  FlowStreamer.check({ ...opts, systemVisibility: false });
   const pool = new WorkerPool({ ...opts, systemVisibility: false }, opts.workers);
   pool.start();
   log.info(`capturing on ${opts.interface} with ${opts.workers} worker${opts.workers === 1 ? '' : 's'}; Ctrl-C to stop`);

@@ -116,6 +116,14 @@ export class FlowStreamer {
     }
   }
 
+  /** Opens and closes a meter with these options: a missing file, an interface that cannot be
+   * captured or a bad filter fails here, with its message, before worker processes start. */
+  static check(options: StreamerOptions): void {
+    const probe = new FlowStreamer(options);
+    probe.open();
+    probe.close();
+  }
+
   /** Ask the meter to end early: open flows are still flushed and yielded. */
   stop(): void {
     this.meter?.stop();
