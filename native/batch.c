@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 #include "batch.h"
+#include "community_id.h"
+#include "flow_extra.h"
 
 #define NAPI(call) do { napi_status st_ = (call); if (st_ != napi_ok) return st_; } while (0)
 
@@ -46,11 +48,32 @@ static double sd(double m2, uint64_t n, uint64_t k) { return n > k ? sqrt(m2 / (
   X(n##_ack_packets, f->s[i].flags[FS_F_ACK]) X(n##_psh_packets, f->s[i].flags[FS_F_PSH]) \
   X(n##_rst_packets, f->s[i].flags[FS_F_RST]) X(n##_fin_packets, f->s[i].flags[FS_F_FIN])
 
+/* --activity-features: rates over the flow's duration (microsecond precision; 0 for a flow of
+ * one instant) and CICFlowMeter's active / idle periods, in milliseconds. */
+#define ACTIVITY_COLUMNS(X) \
+  X(bidirectional_bytes_per_s, rate(f, f->s[FS_BI].bytes)) X(bidirectional_packets_per_s, rate(f, f->s[FS_BI].packets)) \
+  X(src2dst_bytes_per_s, rate(f, f->s[FS_S2D].bytes)) X(src2dst_packets_per_s, rate(f, f->s[FS_S2D].packets)) \
+  X(dst2src_bytes_per_s, rate(f, f->s[FS_D2S].bytes)) X(dst2src_packets_per_s, rate(f, f->s[FS_D2S].packets)) \
+  X(active_min_ms, act.min / 1e3) X(active_mean_ms, act.mean / 1e3) X(active_max_ms, act.max / 1e3) \
+  X(active_stddev_ms, fs_extra_run_stddev(&act) / 1e3) \
+  X(idle_min_ms, x->idle.min / 1e3) X(idle_mean_ms, x->idle.mean / 1e3) X(idle_max_ms, x->idle.max / 1e3) \
+  X(idle_stddev_ms, fs_extra_run_stddev(&x->idle) / 1e3)
+
+static uint64_t scope_us(const struct fs_scope *s, bool last) {
+  return last ? s->last_ms * 1000 + s->last_ns / 1000 : s->first_ms * 1000 + s->first_ns / 1000;
+}
+
+static double rate(const struct fs_flow *f, uint64_t count) {
+  uint64_t d = scope_us(&f->s[FS_BI], true) - scope_us(&f->s[FS_BI], false);
+  return d ? (double)count * 1e6 / (double)d : 0.0;
+}
+
 #define NAME(name, expr) #name,
 #define COUNT(name, expr) +1
 static const char *const base_names[] = { BASE_COLUMNS(NAME) };
 static const char *const stats_names[] = { STATS_COLUMNS(NAME) };
-enum { N_BASE = 0 BASE_COLUMNS(COUNT), N_STATS = 0 STATS_COLUMNS(COUNT) };
+static const char *const activity_names[] = { ACTIVITY_COLUMNS(NAME) };
+enum { N_BASE = 0 BASE_COLUMNS(COUNT), N_STATS = 0 STATS_COLUMNS(COUNT), N_ACTIVITY = 0 ACTIVITY_COLUMNS(COUNT) };
 
 static napi_status names_array(napi_env env, const char *const *names, size_t n, napi_value *out) {
   NAPI(napi_create_array_with_length(env, n, out));
@@ -63,12 +86,14 @@ static napi_status names_array(napi_env env, const char *const *names, size_t n,
 }
 
 napi_status fs_batch_column_names(napi_env env, napi_value *out) {
-  napi_value b, s;
+  napi_value b, s, a;
   NAPI(napi_create_object(env, out));
   NAPI(names_array(env, base_names, N_BASE, &b));
   NAPI(names_array(env, stats_names, N_STATS, &s));
+  NAPI(names_array(env, activity_names, N_ACTIVITY, &a));
   NAPI(napi_set_named_property(env, *out, "base", b));
   NAPI(napi_set_named_property(env, *out, "stats", s));
+  NAPI(napi_set_named_property(env, *out, "activity", a));
   return napi_ok;
 }
 
@@ -105,6 +130,94 @@ static napi_status string_column(napi_env env, napi_value strings, const char *n
   return napi_set_named_property(env, strings, name, arr);
 }
 
+static napi_status activity_columns(napi_env env, const struct fs_meter *m, size_t n, napi_value out) {
+  double *col;
+  napi_value v;
+  NAPI(typed(env, napi_float64_array, sizeof(double), n * N_ACTIVITY, (void **)&col, &v));
+  static const struct fs_flow_extra none;
+  for (size_t r = 0; r < n; r++) {
+    const struct fs_flow *f = &m->out[r];
+    const struct fs_flow_extra *x = f->x ? f->x : &none;
+    struct fs_run act = fs_extra_active_final(x);
+    size_t c = 0;
+#define FILL(name, expr) col[c++ * n + r] = (double)(expr);
+    ACTIVITY_COLUMNS(FILL)
+#undef FILL
+  }
+  return napi_set_named_property(env, out, "activity", v);
+}
+
+/* first, last, duration per scope, in microseconds or nanoseconds: BigUint64Array, since
+ * nanoseconds since 1970 pass 2^53 */
+static napi_status fine_time_columns(napi_env env, const struct fs_meter *m, size_t n, napi_value out) {
+  uint64_t *col;
+  napi_value v, ab;
+  size_t len = n * 3 * FS_SCOPES;
+  NAPI(napi_create_arraybuffer(env, 8 * (len ? len : 1), (void **)&col, &ab));
+  NAPI(napi_create_typedarray(env, napi_biguint64_array, len, ab, 0, &v));
+  bool ns = m->cfg.time_precision == 2;
+  for (size_t r = 0; r < n; r++) {
+    const struct fs_flow *f = &m->out[r];
+    for (int s = 0; s < FS_SCOPES; s++) {
+      const struct fs_scope *sc = &f->s[s];
+      uint64_t first = ns ? sc->first_ms * 1000000 + sc->first_ns : scope_us(sc, false);
+      uint64_t last = ns ? sc->last_ms * 1000000 + sc->last_ns : scope_us(sc, true);
+      if (!sc->packets) first = last = 0;
+      col[(size_t)(3 * s) * n + r] = first;
+      col[(size_t)(3 * s + 1) * n + r] = last;
+      col[(size_t)(3 * s + 2) * n + r] = last - first;
+    }
+  }
+  return napi_set_named_property(env, out, "fineTime", v);
+}
+
+/* { width, bytes: Uint8Array(n * width), len: Float64Array(n) } */
+static napi_status payload_column(napi_env env, const struct fs_meter *m, size_t n, napi_value out) {
+  uint32_t w = m->cfg.features.payload_bytes;
+  uint8_t *bytes;
+  double *len;
+  napi_value o, a;
+  NAPI(napi_create_object(env, &o));
+  NAPI(typed(env, napi_uint8_array, 1, n * w, (void **)&bytes, &a));
+  NAPI(napi_set_named_property(env, o, "bytes", a));
+  NAPI(typed(env, napi_float64_array, 8, n, (void **)&len, &a));
+  NAPI(napi_set_named_property(env, o, "len", a));
+  NAPI(napi_create_uint32(env, w, &a));
+  NAPI(napi_set_named_property(env, o, "width", a));
+  memset(bytes, 0, n * w);
+  for (size_t r = 0; r < n; r++) {
+    struct fs_flow_extra *x = m->out[r].x;
+    len[r] = x ? x->payload_len : 0;
+    if (x) memcpy(bytes + r * w, fs_extra_payload(x), x->payload_len);
+  }
+  return napi_set_named_property(env, out, "payload", o);
+}
+
+/* { n: packets, width, bytes: Uint8Array(n * packets * width), count: Float64Array(n) } */
+static napi_status header_column(napi_env env, const struct fs_meter *m, size_t n, napi_value out) {
+  const struct fs_feature_config *cfg = &m->cfg.features;
+  size_t row = (size_t)cfg->header_packets * cfg->header_width;
+  uint8_t *bytes;
+  double *count;
+  napi_value o, a;
+  NAPI(napi_create_object(env, &o));
+  NAPI(typed(env, napi_uint8_array, 1, n * row, (void **)&bytes, &a));
+  NAPI(napi_set_named_property(env, o, "bytes", a));
+  NAPI(typed(env, napi_float64_array, 8, n, (void **)&count, &a));
+  NAPI(napi_set_named_property(env, o, "count", a));
+  NAPI(napi_create_uint32(env, cfg->header_packets, &a));
+  NAPI(napi_set_named_property(env, o, "n", a));
+  NAPI(napi_create_uint32(env, cfg->header_width, &a));
+  NAPI(napi_set_named_property(env, o, "width", a));
+  for (size_t r = 0; r < n; r++) {
+    struct fs_flow_extra *x = m->out[r].x;
+    count[r] = x ? x->header_count : 0;
+    if (x) memcpy(bytes + r * row, fs_extra_headers(x, cfg), row);
+    else memset(bytes + r * row, 0, row);
+  }
+  return napi_set_named_property(env, out, "header", o);
+}
+
 napi_status fs_batch_build(napi_env env, const struct fs_meter *m, size_t n, napi_value *out) {
   NAPI(napi_create_object(env, out));
   napi_value v;
@@ -126,6 +239,10 @@ napi_status fs_batch_build(napi_env env, const struct fs_meter *m, size_t n, nap
     }
 #undef FILL
   }
+  if (m->cfg.features.activity) NAPI(activity_columns(env, m, n, *out));
+  if (m->cfg.time_precision) NAPI(fine_time_columns(env, m, n, *out));
+  if (m->cfg.features.payload_bytes) NAPI(payload_column(env, m, n, *out));
+  if (m->cfg.features.header_packets) NAPI(header_column(env, m, n, *out));
 
   napi_value strings;
   NAPI(napi_create_object(env, &strings));
@@ -135,6 +252,18 @@ napi_status fs_batch_build(napi_env env, const struct fs_meter *m, size_t n, nap
   NAPI(string_column(env, strings, "dst_mac", m, n, 3));
   NAPI(string_column(env, strings, "src_oui", m, n, 4));
   NAPI(string_column(env, strings, "dst_oui", m, n, 5));
+  if (m->cfg.community_id) {
+    napi_value arr;
+    NAPI(napi_create_array_with_length(env, n, &arr));
+    for (size_t r = 0; r < n; r++) {
+      char id[FS_COMMUNITY_ID_LEN];
+      fs_community_id(&m->out[r], m->cfg.community_id_seed, id);
+      napi_value sv;
+      NAPI(napi_create_string_latin1(env, id, NAPI_AUTO_LENGTH, &sv));
+      NAPI(napi_set_element(env, arr, (uint32_t)r, sv));
+    }
+    NAPI(napi_set_named_property(env, strings, "community_id", arr));
+  }
   if (m->dpi) {
     static const char *const dpi_names[FS_DPI_TEXTS] = { "application_name", "application_category_name",
       "requested_server_name", "client_fingerprint", "server_fingerprint", "user_agent", "content_type", "client_ja4" };

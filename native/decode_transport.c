@@ -17,7 +17,11 @@ int fs_decode_transport(struct fs_decode_ctx *c, uint8_t proto, uint32_t off, ui
   p->transport_size = l4_len;
   p->l4_payload = NULL;
   p->l4_payload_caplen = 0;
+  p->icmp_type = p->icmp_code = 0;
   const uint8_t *l4 = c->data + off;
+  /* p->ip is in the same buffer, before this layer */
+  p->l4_offset = (uint32_t)(l4 - p->ip);
+  p->l4_header_len = 0;
   switch (proto) {
   case P_TCP:
     if (l4_len >= 20 && fs_has(c, off, 14)) {
@@ -26,6 +30,7 @@ int fs_decode_transport(struct fs_decode_ctx *c, uint8_t proto, uint32_t off, ui
       p->dst_port = fs_rd16(l4 + 2);
       p->tcp_flags = l4[13];
       p->payload_size = l4_len > doff ? l4_len - doff : 0;
+      p->l4_header_len = doff >= 20 ? doff : 20;
       if (doff >= 20 && fs_has(c, off, doff + 1)) {
         p->l4_payload = l4 + doff;
         p->l4_payload_caplen = c->caplen - off - doff;
@@ -37,6 +42,7 @@ int fs_decode_transport(struct fs_decode_ctx *c, uint8_t proto, uint32_t off, ui
       p->src_port = fs_rd16(l4);
       p->dst_port = fs_rd16(l4 + 2);
       p->payload_size = l4_len - 8;
+      p->l4_header_len = 8;
       if (fs_has(c, off, 9)) {
         p->l4_payload = l4 + 8;
         p->l4_payload_caplen = c->caplen - off - 8;
@@ -49,6 +55,8 @@ int fs_decode_transport(struct fs_decode_ctx *c, uint8_t proto, uint32_t off, ui
     return FS_OK;
   case P_ICMP: case P_ICMPV6:
     p->payload_size = l4_len > 8 ? l4_len - 8 : 0;
+    if (fs_has(c, off, 2)) { p->icmp_type = l4[0]; p->icmp_code = l4[1]; }
+    p->l4_header_len = l4_len < 8 ? l4_len : 8;
     return FS_OK;
   case P_GRE:
     if (c->decode_tunnels) {

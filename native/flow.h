@@ -7,6 +7,8 @@
 #include "dpi.h"
 #include "fs_packet.h"
 
+struct fs_flow_extra;
+
 enum { FS_BI = 0, FS_S2D = 1, FS_D2S = 2, FS_SCOPES = 3 };
 /* TCP flag counters in NFStream's output order. */
 enum { FS_F_SYN, FS_F_CWR, FS_F_ECE, FS_F_URG, FS_F_ACK, FS_F_PSH, FS_F_RST, FS_F_FIN, FS_FLAGS };
@@ -28,6 +30,7 @@ struct fs_flow_key {
 
 struct fs_scope {
   uint64_t first_ms, last_ms, packets, bytes;
+  uint32_t first_ns, last_ns;        /* nanoseconds within first_ms / last_ms (--time-precision) */
   uint32_t ps_min, ps_max;
   double ps_mean, ps_m2;             /* Welford running mean and sum of squares */
   uint64_t piat_min_ms, piat_max_ms;
@@ -45,11 +48,13 @@ struct fs_flow {
   uint16_t src_port, dst_port, vlan_id;
   uint8_t protocol, ip_version, tunnel_id;
   int8_t expiration_id;
+  uint8_t icmp_type, icmp_code;      /* of the first packet (Community ID) */
   struct fs_scope s[FS_SCOPES];
   int8_t *splt_dir;                  /* one allocation for the three SPLT arrays, or NULL */
   int32_t *splt_ps;
   int64_t *splt_piat_ms;
   struct fs_dpi_flow *dpi;           /* detection state, then its result; NULL with detection off */
+  struct fs_flow_extra *x;           /* flowseek's own features (flow_extra.h); NULL when none is on */
 };
 
 /* Builds the normalised key of a packet: both directions of a flow give the same key. */

@@ -1,5 +1,6 @@
 #include <stdlib.h>
 #include <string.h>
+#include "flow_extra.h"
 #include "flow_features.h"
 
 uint32_t fs_packet_size(const struct fs_packet *p, uint8_t accounting) {
@@ -23,8 +24,9 @@ static void count_flags(struct fs_scope *s, uint8_t fl) {
   s->flags[FS_F_FIN] += fl & 1;
 }
 
-static void scope_first(struct fs_scope *s, uint64_t t, uint32_t size, uint8_t fl, bool stats) {
+static void scope_first(struct fs_scope *s, uint64_t t, uint32_t ns, uint32_t size, uint8_t fl, bool stats) {
   s->first_ms = s->last_ms = t;
+  s->first_ns = s->last_ns = ns;
   s->packets = 1;
   s->bytes = size;
   if (!stats) return;
@@ -35,9 +37,10 @@ static void scope_first(struct fs_scope *s, uint64_t t, uint32_t size, uint8_t f
 
 /* s->packets already counts this packet. Welford: the same arithmetic, in the same order, as
  * NFStream, so means and variances agree to the last bit. */
-static void scope_next(struct fs_scope *s, uint64_t t, uint32_t size, uint8_t fl, bool stats) {
+static void scope_next(struct fs_scope *s, uint64_t t, uint32_t ns, uint32_t size, uint8_t fl, bool stats) {
   uint64_t piat = t - s->last_ms;
   s->last_ms = t;
+  s->last_ns = ns;
   s->bytes += size;
   if (!stats) return;
   count_flags(s, fl);
@@ -70,8 +73,11 @@ int fs_features_init(struct fs_flow *f, const struct fs_packet *p, const struct 
   f->protocol = p->protocol;
   f->ip_version = p->ip_version;
   f->tunnel_id = p->tunnel_id;
-  scope_first(&f->s[FS_BI], p->time_ms, size, p->tcp_flags, cfg->stats);
-  scope_first(&f->s[FS_S2D], p->time_ms, size, p->tcp_flags, cfg->stats);
+  f->icmp_type = p->icmp_type;
+  f->icmp_code = p->icmp_code;
+  scope_first(&f->s[FS_BI], p->time_ms, p->time_ns, size, p->tcp_flags, cfg->stats);
+  scope_first(&f->s[FS_S2D], p->time_ms, p->time_ns, size, p->tcp_flags, cfg->stats);
+  if (fs_extra_enabled(cfg) && fs_extra_packet(f, p, fs_packet_time_us(p), cfg) != 0) return -1;
   if (cfg->splt) {
     size_t n = cfg->splt;
     uint8_t *mem = malloc(n * (sizeof(int64_t) + sizeof(int32_t) + sizeof(int8_t)));
@@ -104,15 +110,18 @@ void fs_features_update(struct fs_flow *f, const struct fs_packet *p, int direct
     f->splt_ps[n - 1] = (int32_t)size;
     f->splt_piat_ms[n - 1] = (int64_t)(t - bi->last_ms);
   }
-  scope_next(bi, t, size, p->tcp_flags, cfg->stats);
+  scope_next(bi, t, p->time_ns, size, p->tcp_flags, cfg->stats);
   struct fs_scope *s = &f->s[direction ? FS_D2S : FS_S2D];
-  if (++s->packets == 1) scope_first(s, t, size, p->tcp_flags, cfg->stats);
-  else scope_next(s, t, size, p->tcp_flags, cfg->stats);
+  if (++s->packets == 1) scope_first(s, t, p->time_ns, size, p->tcp_flags, cfg->stats);
+  else scope_next(s, t, p->time_ns, size, p->tcp_flags, cfg->stats);
+  if (f->x) fs_extra_packet(f, p, fs_packet_time_us(p), cfg);
 }
 
 void fs_features_release(struct fs_flow *f) {
   fs_dpi_flow_free(f->dpi);
   f->dpi = NULL;
+  free(f->x);
+  f->x = NULL;
   free(f->splt_piat_ms); /* the allocation's start */
   f->splt_piat_ms = NULL;
   f->splt_ps = NULL;

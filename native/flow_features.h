@@ -13,8 +13,15 @@ struct fs_feature_config {
   bool stats;
   uint16_t splt;          /* 0: off */
   uint8_t dissections;    /* 0: no application detection */
+  /* flowseek's own (flow_extra.c) */
+  bool activity;          /* CICFlowMeter-style active / idle periods */
+  uint64_t activity_gap_us;
+  uint32_t payload_bytes; /* first L4 payload bytes kept (0: off) */
+  uint16_t header_packets;/* first packets whose headers are kept (0: off) */
+  uint16_t header_width;  /* bytes kept of each of those headers */
 };
 
+static inline uint64_t fs_packet_time_us(const struct fs_packet *p) { return p->time_ms * 1000 + p->time_ns / 1000; }
 uint32_t fs_packet_size(const struct fs_packet *p, uint8_t accounting);
 /* First packet of a flow. Returns -1 when the SPLT arrays cannot be allocated. */
 int fs_features_init(struct fs_flow *f, const struct fs_packet *p, const struct fs_feature_config *cfg);

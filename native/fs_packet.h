@@ -35,6 +35,7 @@ enum fs_ignore {
 
 struct fs_packet {
   uint64_t time_ms;
+  uint32_t time_ns;                 /* nanoseconds within that millisecond (the capture's precision) */
   uint8_t src_ip[16], dst_ip[16];   /* IPv4 in the first 4 bytes, rest zero */
   uint8_t src_mac[6], dst_mac[6];   /* zero where the link has none */
   uint16_t src_port, dst_port;
@@ -43,12 +44,15 @@ struct fs_packet {
   uint8_t ip_version;
   uint8_t tunnel_id;
   uint8_t tcp_flags;                /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20 ECE 0x40 CWR 0x80 */
+  uint8_t icmp_type, icmp_code;     /* ICMP / ICMPv6 where captured (Community ID), else 0 */
   uint32_t raw_size;                /* wire length from the capture header */
   uint32_t ip_size;                 /* IPv4 total length; IPv6 payload length */
   uint32_t transport_size;          /* IP length minus IP header(s) */
   uint32_t payload_size;            /* L4 payload */
   const uint8_t *ip;                /* start of the (innermost) IP header, for DPI */
   uint32_t ip_caplen;               /* bytes captured from ip */
+  uint32_t l4_offset;               /* transport header start, from ip */
+  uint32_t l4_header_len;           /* transport header length as far as captured (TCP doff, UDP/ICMP 8) */
   const uint8_t *l4_payload;        /* TCP or UDP payload where captured, else NULL (for JA4) */
   uint32_t l4_payload_caplen;
 };

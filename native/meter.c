@@ -70,8 +70,8 @@ static void consume(struct fs_meter *m, const struct fs_packet *p, const struct 
   if (!m->stopped) create_flow(m, p, k, hash);
 }
 
-void fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, const uint8_t *data, uint32_t caplen,
-                    uint32_t wirelen) {
+void fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t time_ns, const uint8_t *data,
+                    uint32_t caplen, uint32_t wirelen) {
   if (m->stopped) return;
   m->n.packets++;
   if (wirelen > 0xffff) m->n.oversize_records++;
@@ -79,8 +79,12 @@ void fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, const ui
   int rc = fs_decode(linktype, data, caplen, wirelen, m->cfg.decode_tunnels, &p);
   if (rc != FS_OK) { m->n.ignored[rc]++; return; }
   /* packet time is forced monotonic: an older packet takes the newest time seen */
-  if (time_ms > m->tick_ms) m->tick_ms = time_ms;
+  if (time_ms > m->tick_ms || (time_ms == m->tick_ms && time_ns > m->tick_ns)) {
+    m->tick_ms = time_ms;
+    m->tick_ns = time_ns;
+  }
   p.time_ms = m->tick_ms;
+  p.time_ns = m->tick_ns;
   struct fs_flow_key k;
   fs_flow_key_make(&p, &k);
   uint64_t hash = fs_flow_key_hash(&k, m->table.seed);
@@ -98,7 +102,7 @@ void fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, const ui
 
 void fs_meter_clock(struct fs_meter *m, uint64_t now_ms) {
   if (m->stopped) return;
-  if (now_ms > m->tick_ms) m->tick_ms = now_ms;
+  if (now_ms > m->tick_ms) { m->tick_ms = now_ms; m->tick_ns = 0; }
   if (m->tick_ms - m->scan_tick_ms < FS_IDLE_SCAN_INTERVAL_MS) return;
   m->scan_tick_ms = m->tick_ms;
   fs_expire_idle_scan(m);

@@ -17,6 +17,10 @@ struct fs_meter_config {
   uint64_t active_timeout_ms;
   uint64_t max_flows;            /* 0: unlimited */
   uint64_t max_active_flows;     /* 0: unlimited; at the limit the oldest open flow ends */
+  /* output only (batch.c) */
+  bool community_id;
+  uint16_t community_id_seed;
+  uint8_t time_precision;        /* 0 ms only, 1 adds microsecond, 2 nanosecond timestamps */
   bool decode_tunnels;
   struct fs_feature_config features;
   uint32_t n_partitions;         /* workers: host-pair hash % n == partition */
@@ -39,6 +43,7 @@ struct fs_meter {
   struct fs_flow_table table;
   struct fs_dpi_module *dpi;     /* NULL with detection off */
   uint64_t tick_ms, scan_tick_ms;
+  uint32_t tick_ns;              /* within tick_ms */
   bool stopped;                  /* max_flows reached */
   struct fs_meter_counters n;
   struct fs_flow *out;           /* finished flows, in export order */
@@ -48,8 +53,8 @@ struct fs_meter {
 int fs_meter_init(struct fs_meter *m, const struct fs_meter_config *cfg);
 void fs_meter_free(struct fs_meter *m);
 /* One captured frame. */
-void fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, const uint8_t *data, uint32_t caplen,
-                    uint32_t wirelen);
+void fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t time_ns, const uint8_t *data,
+                    uint32_t caplen, uint32_t wirelen);
 /* Live capture with no packet: the clock moves on and idle flows end. */
 void fs_meter_clock(struct fs_meter *m, uint64_t now_ms);
 /* End of input: every open flow ends, in creation order. */

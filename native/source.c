@@ -24,7 +24,7 @@ static pcap_t *open_one(const char *file, const char *bpf, char *err) {
     return NULL;
   }
   setvbuf(fp, NULL, _IOFBF, 1 << 20);
-  pcap_t *pc = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, perr);
+  pcap_t *pc = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, perr);
   if (!pc) {
     fclose(fp);
     snprintf(err, FS_ERRLEN, "%s: cannot read as a capture file (%s)", file, perr);
@@ -100,13 +100,17 @@ static void fs_source_close_file(struct fs_source *s) {
   s->pc = NULL;
 }
 
-/* libpcap reads a classic pcap's seconds as signed 32 bits: a time past 2038 comes back negative
- * and is taken as the unsigned value the file holds. Times stay below 2^53 ms, exact in JS. */
-uint64_t fs_source_time_ms(const struct timeval *tv) {
+/* Every source hands over nanoseconds in tv_usec (libpcap opened at nanosecond precision scales
+ * microsecond files; the memory map does the same). libpcap reads a classic pcap's seconds as
+ * signed 32 bits: a time past 2038 comes back negative and is taken as the unsigned value the file
+ * holds. Times stay below 2^53 ms, exact in JS. */
+uint64_t fs_source_time_ms(const struct timeval *tv, uint32_t *ns_in_ms) {
   uint64_t sec = tv->tv_sec < 0 ? (uint64_t)(uint32_t)tv->tv_sec : (uint64_t)tv->tv_sec;
-  uint64_t usec = tv->tv_usec < 0 ? 0 : (uint64_t)tv->tv_usec;
+  uint64_t nsec = tv->tv_usec < 0 ? 0 : (uint64_t)tv->tv_usec;
   const uint64_t max_ms = (1ULL << 53) - 1;
-  return sec > max_ms / 1000 ? max_ms : sec * 1000 + usec / 1000;
+  if (sec > max_ms / 1000) { *ns_in_ms = 0; return max_ms; }
+  *ns_in_ms = (uint32_t)(nsec % 1000000);
+  return sec * 1000 + nsec / 1000000;
 }
 
 static uint64_t wall_ms(void) {
@@ -150,7 +154,11 @@ void fs_source_run(struct fs_source *s, struct fs_meter *m, size_t want) {
       uint32_t caplen = h->caplen;
       if (s->snaplen && caplen > s->snaplen) caplen = s->snaplen;
       s->bytes_read += h->caplen + 16;
-      fs_meter_frame(m, s->linktype, fs_source_time_ms(&h->ts), data, caplen, h->len);
+      struct timeval ts = h->ts;
+      if (s->ts_micro) ts.tv_usec *= 1000;
+      uint32_t ns;
+      uint64_t ms = fs_source_time_ms(&ts, &ns);
+      fs_meter_frame(m, s->linktype, ms, ns, data, caplen, h->len);
       continue;
     }
     if (rc == 0 && s->live) { /* no packet within the timeout; the wall clock still ends idle flows */

@@ -28,6 +28,7 @@ struct fs_source {
   char warnings[4 * FS_ERRLEN];     /* what went wrong in a file that was otherwise read */
   uint32_t unsupported_linktype_files;
   bool live;                        /* an interface, not files: wall clock drives expiry */
+  bool ts_micro;                    /* live: the interface gives microseconds, not nanoseconds */
   int fd;                           /* live: the capture socket, to wait on */
   uint32_t yield_ms;                /* files: return a batch at least this often (progress); 0: never */
   uint64_t kernel_received, kernel_dropped;  /* live: pcap_stats, as of the last batch */
@@ -56,7 +57,7 @@ void fs_source_close(struct fs_source *s);
  * on (no such interface, permission, interface down, bad filter). */
 int fs_source_open_live(struct fs_source *s, const struct fs_live_config *c, char *err);
 /* A packet's time in ms since the epoch, as the meter takes it. */
-uint64_t fs_source_time_ms(const struct timeval *tv);
+uint64_t fs_source_time_ms(const struct timeval *tv, uint32_t *ns_in_ms);
 /* Live: waits up to 100 ms for packets. */
 void fs_source_wait(struct fs_source *s);
 /* Refreshes kernel_received / kernel_dropped. */

@@ -66,7 +66,9 @@ int fs_source_open_live(struct fs_source *s, const struct fs_live_config *c, cha
   pcap_set_snaplen(pc, (int)c->snaplen);
   pcap_set_promisc(pc, c->promisc ? 1 : 0);
   pcap_set_timeout(pc, LIVE_TIMEOUT_MS);
-  pcap_set_tstamp_precision(pc, PCAP_TSTAMP_PRECISION_MICRO);
+  bool micro = pcap_set_tstamp_precision(pc, PCAP_TSTAMP_PRECISION_NANO) != 0;
+  if (micro) pcap_set_tstamp_precision(pc, PCAP_TSTAMP_PRECISION_MICRO);
+  s->ts_micro = micro;
   if (c->buffer_bytes) pcap_set_buffer_size(pc, (int)c->buffer_bytes);
   int rc = pcap_activate(pc);
   if (rc < 0) {

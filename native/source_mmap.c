@@ -64,7 +64,7 @@ int fs_mmap_next(struct fs_mmap_file *f, struct pcap_pkthdr *h, const uint8_t **
   }
   /* as libpcap does: seconds are signed 32-bit (fs_source_time_ms takes them back as unsigned) */
   h->ts.tv_sec = (int32_t)sec;
-  h->ts.tv_usec = f->nsec ? frac / 1000 : frac;
+  h->ts.tv_usec = f->nsec ? (long)frac : (long)frac * 1000; /* nanoseconds, as libpcap at nano precision */
   h->caplen = caplen;
   h->len = len;
   /* libpcap hands over at most the file's snapshot length, and skips the rest of the record */

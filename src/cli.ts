@@ -99,6 +99,14 @@ function meterAndOutputOptions(cmd: Command): Command {
     .option('--dissections <n>', 'packets per flow given to nDPI for application detection (0: off)', String(DEFAULTS.dissections))
     .option('--stats', 'add the 48 statistical features (packet sizes, inter-arrival times, TCP flags)')
     .option('--splt <n>', 'add direction, size and inter-arrival time of the first n packets (1-255)')
+    .addOption(new Option('--time-precision <unit>', 'add first/last seen and duration in us or ns (at the capture\'s precision)').choices(['ms', 'us', 'ns']))
+    .option('--activity-features', 'add CICFlowMeter-style rates and active/idle period statistics')
+    .option('--activity-gap <seconds>', `a gap longer than this ends an active period (default: ${DEFAULTS.activityGap}; implies --activity-features)`)
+    .option('--payload-bytes <n>', 'add the first n bytes of L4 payload (both directions, packet order, zero-padded)')
+    .option('--header-bytes <n>', 'add the IP+transport headers of the first n packets, addresses and ports zeroed')
+    .option('--header-width <bytes>', `bytes kept of each header for --header-bytes (default: ${DEFAULTS.headerWidth})`)
+    .option('--community-id', 'add community_id (Community ID v1 flow hash)')
+    .option('--community-id-seed <n>', 'seed of the Community ID hash, 0-65535 (implies --community-id)')
     .addOption(new Option('--batch-size <flows>', 'flows per native batch').hideHelp())
     .addOption(new Option('--row-group-rows <n>', 'Parquet rows per row group').hideHelp());
 }

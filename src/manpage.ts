@@ -14,6 +14,12 @@ const GROUP_TITLE: Record<FieldGroup, string> = {
   splt: 'With \\fB\\-\\-splt\\fP \\fIn\\fP',
   dpi: 'Unless \\fB\\-\\-dissections 0\\fP',
   system: 'With \\fBcapture \\-\\-system\\-visibility\\fP',
+  time_us: 'With \\fB\\-\\-time\\-precision us\\fP',
+  time_ns: 'With \\fB\\-\\-time\\-precision ns\\fP',
+  activity: 'With \\fB\\-\\-activity\\-features\\fP',
+  payload: 'With \\fB\\-\\-payload\\-bytes\\fP \\fIn\\fP',
+  header: 'With \\fB\\-\\-header\\-bytes\\fP \\fIn\\fP',
+  community: 'With \\fB\\-\\-community\\-id\\fP',
 };
 
 const roff = (s: string) => s.replace(/\\/g, '\\\\').replace(/-/g, '\\-').replace(/^\./, '\\&.');

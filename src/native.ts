@@ -9,6 +9,11 @@ export interface NativeBatch {
   stats?: Float64Array;
   strings: Record<string, string[]>;
   splt?: { n: number; direction: Int8Array; ps: Int32Array; piat_ms: Float64Array };
+  activity?: Float64Array;
+  /** first, last, duration for each of the three scopes, column after column (us or ns) */
+  fineTime?: BigUint64Array;
+  payload?: { width: number; bytes: Uint8Array; len: Float64Array };
+  header?: { n: number; width: number; bytes: Uint8Array; count: Float64Array };
   /** the meter's counters when this batch was made */
   counters: NativeStats;
 }
@@ -54,6 +59,14 @@ export interface NativeOpenOptions {
   stats: boolean;
   splt: number;
   dissections: number;
+  timePrecision?: number;
+  activity?: boolean;
+  activityGapMs?: number;
+  payloadBytes?: number;
+  headerPackets?: number;
+  headerWidth?: number;
+  communityId?: boolean;
+  communityIdSeed?: number;
   snaplen: number;
   bpf?: string;
   partitions?: number;
@@ -75,7 +88,7 @@ export interface NativeMeter {
 
 export interface NativeAddon {
   open(options: NativeOpenOptions): NativeMeter;
-  columns(): { base: string[]; stats: string[] };
+  columns(): { base: string[]; stats: string[]; activity: string[] };
   interfaces(): NativeInterface[];
   /** after a capture is open: root becomes nobody, capabilities go; says what is kept */
   dropPrivileges(): string;

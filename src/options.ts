@@ -1,6 +1,6 @@
 /** Command-line values to one typed, validated configuration. Nothing is opened here. */
 import { UsageError } from './errors';
-import { fieldsFor } from './schema';
+import { fieldsFor, TimePrecision } from './schema';
 
 export type OutputFormat = 'csv' | 'jsonl' | 'parquet';
 export type AccountingMode = 0 | 1 | 2 | 3;
@@ -19,6 +19,15 @@ export interface MeterOptions {
   stats: boolean;
   splt: number;
   dissections: number;
+  /** beyond NFStream */
+  timePrecision: TimePrecision;
+  activityFeatures: boolean;
+  activityGapMs: number;
+  payloadBytes: number;
+  headerPackets: number;
+  headerWidth: number;
+  communityId: boolean;
+  communityIdSeed: number;
 }
 
 export const COMPRESSIONS = ['zstd', 'snappy', 'gzip', 'none'] as const;
@@ -81,6 +90,10 @@ export const DEFAULTS = {
   batchSize: 4096,
   /** about 1.1 GB of flow records with detection running on every one: generous, yet bounded */
   maxActiveFlows: 1_000_000,
+  /** CICFlowMeter's activity timeout, 5 s */
+  activityGap: 5,
+  /** IPv4 with options or IPv6, and TCP with most options */
+  headerWidth: 64,
 } as const;
 
 /** What commander hands over for `read` (strings as typed, booleans for switches). */
@@ -96,6 +109,14 @@ export interface RawReadOptions {
   stats?: boolean;
   splt?: string;
   dissections?: string;
+  timePrecision?: string;
+  activityFeatures?: boolean;
+  activityGap?: string;
+  payloadBytes?: string;
+  headerBytes?: string;
+  headerWidth?: string;
+  communityId?: boolean;
+  communityIdSeed?: string;
   output?: string;
   csv?: boolean;
   jsonl?: boolean;
@@ -152,7 +173,26 @@ export function parseMeterOptions(raw: RawReadOptions): MeterOptions {
     stats: raw.stats === true,
     splt: number('--splt', raw.splt, 0, 'a whole number of packets from 1 to 255', 1, 255, true),
     dissections: number('--dissections', raw.dissections, DEFAULTS.dissections, 'a whole number of packets from 0 (off) to 255', 0, 255, true),
+    timePrecision: parseTimePrecision(raw.timePrecision),
+    activityFeatures: raw.activityFeatures === true || raw.activityGap !== undefined,
+    activityGapMs: 1000 * number('--activity-gap', raw.activityGap, DEFAULTS.activityGap, 'a positive number of seconds', 0.000001, 1e6, false),
+    payloadBytes: number('--payload-bytes', raw.payloadBytes, 0, 'a whole number of bytes from 1 to 65535', 1, 65535, true),
+    headerPackets: number('--header-bytes', raw.headerBytes, 0, 'a whole number of packets from 1 to 255', 1, 255, true),
+    headerWidth: headerWidth(raw),
+    communityId: raw.communityId === true || raw.communityIdSeed !== undefined,
+    communityIdSeed: number('--community-id-seed', raw.communityIdSeed, 0, 'a whole number from 0 to 65535', 0, 65535, true),
   };
+}
+
+function parseTimePrecision(value: string | undefined): TimePrecision {
+  const v = (value ?? 'ms').toLowerCase();
+  if (v === 'ms' || v === 'us' || v === 'ns') return v;
+  throw new UsageError(`"--time-precision" must be ms, us or ns, got "${value}"`);
+}
+
+function headerWidth(raw: RawReadOptions): number {
+  if (raw.headerWidth !== undefined && raw.headerBytes === undefined) throw new UsageError('"--header-width" goes with --header-bytes');
+  return number('--header-width', raw.headerWidth, DEFAULTS.headerWidth, 'a whole number of bytes from 20 to 1024', 20, 1024, true);
 }
 
 /** The format flags (--csv, --jsonl, --parquet, --format) agree on at most one format. */

@@ -2,10 +2,12 @@
  * The output columns: one list, in NFStream's order, that drives every writer, the field
  * reference and the man page. Names are NFStream's.
  */
-export type FieldType = 'uint64' | 'int64' | 'uint32' | 'uint16' | 'uint8' | 'int8' | 'float64' | 'string' | 'list<int64>';
-export type FieldGroup = 'base' | 'tunnel' | 'stats' | 'splt' | 'dpi' | 'system';
+export type FieldType = 'uint64' | 'int64' | 'uint32' | 'uint16' | 'uint8' | 'int8' | 'float64' | 'string' | 'list<int64>'
+  | 'bytes' | 'list<bytes>';
+export type FieldGroup = 'base' | 'tunnel' | 'stats' | 'splt' | 'dpi' | 'system' | 'time_us' | 'time_ns' | 'activity' | 'payload'
+  | 'header' | 'community';
 /** Where a column's values come from in a native batch. */
-export type FieldSource = 'base' | 'stats' | 'string' | 'splt' | 'system';
+export type FieldSource = 'base' | 'stats' | 'string' | 'splt' | 'system' | 'fine' | 'activity' | 'payload' | 'header';
 
 export interface Field {
   name: string;
@@ -14,6 +16,9 @@ export interface Field {
   source: FieldSource;
   unit?: string;
   doc: string;
+  /** bytes and list<bytes>: bytes per item, and items per row (list<bytes>), set by fieldsFor */
+  width?: number;
+  items?: number;
 }
 
 const f = (name: string, type: FieldType, group: FieldGroup, source: FieldSource, doc: string, unit?: string): Field =>
@@ -33,6 +38,36 @@ function timing(): Field[] {
     f(`${s}_packets`, 'uint64', 'base', 'base', `packets in ${what}`, 'packets'),
     f(`${s}_bytes`, 'uint64', 'base', 'base', `bytes in ${what}, by accounting mode`, 'bytes'),
   ]);
+}
+
+/** --time-precision us|ns: the same instants as the *_ms fields, finer (the ms fields stay). */
+function fineTiming(unit: 'us' | 'ns'): Field[] {
+  const name = unit === 'us' ? 'microseconds' : 'nanoseconds';
+  return SCOPES.flatMap(([s, what]) => [
+    f(`${s}_first_seen_${unit}`, 'uint64', `time_${unit}`, 'fine', `time of the first packet in ${what}, in ${name} (0 if none)`, `${unit} since epoch`),
+    f(`${s}_last_seen_${unit}`, 'uint64', `time_${unit}`, 'fine', `time of the last packet in ${what}, in ${name} (0 if none)`, `${unit} since epoch`),
+    f(`${s}_duration_${unit}`, 'uint64', `time_${unit}`, 'fine', `last minus first seen in ${what}, in ${name}`, unit),
+  ]);
+}
+
+/** --activity-features: CICFlowMeter's rate and active / idle features. */
+function activity(): Field[] {
+  const rates = SCOPES.flatMap(([s, what]) => [
+    f(`${s}_bytes_per_s`, 'float64', 'activity', 'activity', `bytes in ${what} per second of the flow's duration (0 for a single instant)`, 'bytes/s'),
+    f(`${s}_packets_per_s`, 'float64', 'activity', 'activity', `packets in ${what} per second of the flow's duration`, 'packets/s'),
+  ]);
+  const periods = (['active', 'idle'] as const).flatMap((k) => {
+    const what = k === 'active'
+      ? 'active periods (packets no further apart than --activity-gap; the last one included)'
+      : 'idle periods (gaps longer than --activity-gap)';
+    return [
+      f(`${k}_min_ms`, 'float64', 'activity', 'activity', `shortest of the ${what} (0 if none)`, 'ms'),
+      f(`${k}_mean_ms`, 'float64', 'activity', 'activity', `mean of the ${what}`, 'ms'),
+      f(`${k}_max_ms`, 'float64', 'activity', 'activity', `longest of the ${what}`, 'ms'),
+      f(`${k}_stddev_ms`, 'float64', 'activity', 'activity', `sample standard deviation of the ${what}`, 'ms'),
+    ];
+  });
+  return [...rates, ...periods];
 }
 
 function statistics(): Field[] {
@@ -70,10 +105,17 @@ export const FIELDS: readonly Field[] = [
   f('vlan_id', 'uint16', 'base', 'base', 'innermost VLAN id (0 when untagged)'),
   f('tunnel_id', 'uint8', 'tunnel', 'base', 'tunnel decoded: 0 none, 1 GTP-U, 2 CAPWAP, 3 TZSP, 4 VXLAN, 5 GRE'),
   ...timing(),
+  ...fineTiming('us'),
+  ...fineTiming('ns'),
   ...statistics(),
+  ...activity(),
   f('splt_direction', 'list<int64>', 'splt', 'splt', 'direction of each of the first N packets: 0 src2dst, 1 dst2src, -1 none'),
   f('splt_ps', 'list<int64>', 'splt', 'splt', 'size of each of the first N packets, by accounting mode (-1 none)', 'bytes'),
   f('splt_piat_ms', 'list<int64>', 'splt', 'splt', 'inter-arrival time of each of the first N packets (0 for the first, -1 none)', 'ms'),
+  f('payload_bytes', 'bytes', 'payload', 'payload', 'the first --payload-bytes bytes of L4 payload, both directions in packet order, zero-padded (hex in CSV and JSON Lines)'),
+  f('payload_bytes_len', 'uint32', 'payload', 'payload', 'how many of payload_bytes are real payload', 'bytes'),
+  f('header_bytes', 'list<bytes>', 'header', 'header', 'IP and transport headers of the first --header-bytes packets, addresses and ports zeroed, each cut or zero-padded to --header-width bytes'),
+  f('header_bytes_packets', 'uint16', 'header', 'header', 'how many rows of header_bytes are real packets', 'packets'),
   f('application_name', 'string', 'dpi', 'string', 'nDPI application, "master.app" (e.g. TLS.Facebook); Unknown if none'),
   f('application_category_name', 'string', 'dpi', 'string', 'nDPI category of the application'),
   f('application_is_guessed', 'uint8', 'dpi', 'base', '1 when nDPI guessed the application (detection gave up)'),
@@ -84,6 +126,7 @@ export const FIELDS: readonly Field[] = [
   f('user_agent', 'string', 'dpi', 'string', 'HTTP (or QUIC) user agent'),
   f('content_type', 'string', 'dpi', 'string', 'HTTP content type'),
   f('client_ja4', 'string', 'dpi', 'string', 'JA4 fingerprint of the TLS ClientHello (TCP, whole hello in one segment; flowseek addition)'),
+  f('community_id', 'string', 'community', 'string', 'Community ID v1 of the 5-tuple (seed --community-id-seed), to join with Zeek, Suricata, Elastic'),
   f('system_process_pid', 'uint32', 'system', 'system', 'pid of the local process that owned the flow\'s socket (0 if none found; capture --system-visibility)'),
   f('system_process_name', 'string', 'system', 'system', 'that process\'s name (/proc/<pid>/comm)'),
   f('system_process_cmdline', 'string', 'system', 'system', 'that process\'s command line'),
@@ -95,12 +138,27 @@ export interface SchemaOptions {
   splt: number;
   dissections: number;
   systemVisibility?: boolean;
+  timePrecision?: TimePrecision;
+  activityFeatures?: boolean;
+  payloadBytes?: number;
+  headerPackets?: number;
+  headerWidth?: number;
+  communityId?: boolean;
 }
+
+export type TimePrecision = 'ms' | 'us' | 'ns';
 
 /** The columns present for these options, in output order. */
 export function fieldsFor(o: SchemaOptions): Field[] {
-  return FIELDS.filter((x) =>
-    x.group === 'base' || (x.group === 'tunnel' && o.decodeTunnels) || (x.group === 'stats' && o.stats) ||
-    (x.group === 'splt' && o.splt > 0) || (x.group === 'dpi' && o.dissections > 0) ||
-    (x.group === 'system' && o.systemVisibility === true));
+  const on: Record<FieldGroup, boolean> = {
+    base: true, tunnel: o.decodeTunnels, stats: o.stats, splt: o.splt > 0, dpi: o.dissections > 0,
+    system: o.systemVisibility === true, time_us: o.timePrecision === 'us', time_ns: o.timePrecision === 'ns',
+    activity: o.activityFeatures === true, payload: (o.payloadBytes ?? 0) > 0, header: (o.headerPackets ?? 0) > 0,
+    community: o.communityId === true,
+  };
+  return FIELDS.filter((x) => on[x.group]).map((x) => {
+    if (x.type === 'bytes') return { ...x, width: o.payloadBytes };
+    if (x.type === 'list<bytes>') return { ...x, width: o.headerWidth ?? 64, items: o.headerPackets };
+    return x;
+  });
 }

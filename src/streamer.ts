@@ -8,17 +8,43 @@ import { loadNative, NativeBatch, NativeMeter, NativeStats } from './native';
 import { MeterOptions } from './options';
 import { Field, fieldsFor } from './schema';
 
-export type Column = Float64Array | string[] | { n: number; values: ArrayLike<number> };
+/** A list of n numbers per row. */
+export interface NumberList { n: number; values: ArrayLike<number> }
+/** Fixed-width bytes per row: `items` arrays of `width` bytes (items undefined: one array). */
+export interface ByteColumn { width: number; items?: number; bytes: Uint8Array }
+/** Float64Array for numbers; BigUint64Array for nanosecond times, which pass 2^53. */
+export type Column = Float64Array | BigUint64Array | string[] | NumberList | ByteColumn;
+
+export function isByteColumn(c: Column): c is ByteColumn {
+  return !Array.isArray(c) && !ArrayBuffer.isView(c) && 'bytes' in c;
+}
+
+/** Bytes per row of a byte column. */
+export function rowBytes(c: ByteColumn): number {
+  return c.width * (c.items ?? 1);
+}
+
+export function hex(bytes: Uint8Array, from: number, to: number): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset + from, to - from).toString('hex');
+}
+
+export type FlowValue = number | bigint | string | number[] | string[];
 
 /** A batch of flows: one column per field, in the fields' order. */
 export class FlowBatch {
   constructor(readonly fields: readonly Field[], readonly columns: readonly Column[], readonly length: number) {}
 
-  /** The value of field i in row r: number, string, or number[] for list fields. */
-  value(i: number, r: number): number | string | number[] {
+  /** The value of field i in row r: number, string, or number[] for list fields; bigint for
+   * nanosecond times; hex strings for bytes. */
+  value(i: number, r: number): FlowValue {
     const c = this.columns[i];
     if (Array.isArray(c)) return c[r];
-    if (c instanceof Float64Array) return c[r];
+    if (c instanceof Float64Array || c instanceof BigUint64Array) return c[r];
+    if (isByteColumn(c)) {
+      const at = r * rowBytes(c);
+      if (c.items === undefined) return hex(c.bytes, at, at + c.width);
+      return Array.from({ length: c.items }, (_, k) => hex(c.bytes, at + k * c.width, at + (k + 1) * c.width));
+    }
     const out = new Array<number>(c.n);
     for (let k = 0; k < c.n; k++) out[k] = c.values[r * c.n + k];
     return out;
@@ -29,7 +55,8 @@ export class FlowBatch {
     if (from === 0 && to === this.length) return this;
     const columns = this.columns.map((c): Column => {
       if (Array.isArray(c)) return c.slice(from, to);
-      if (c instanceof Float64Array) return c.subarray(from, to);
+      if (c instanceof Float64Array || c instanceof BigUint64Array) return c.subarray(from, to);
+      if (isByteColumn(c)) return { ...c, bytes: c.bytes.subarray(from * rowBytes(c), to * rowBytes(c)) };
       return { n: c.n, values: Array.prototype.slice.call(c.values, from * c.n, to * c.n) as number[] };
     });
     return new FlowBatch(this.fields, columns, to - from);
@@ -40,6 +67,13 @@ export class FlowBatch {
     const columns = this.columns.map((c): Column => {
       if (Array.isArray(c)) return rows.map((r) => c[r]);
       if (c instanceof Float64Array) return Float64Array.from(rows, (r) => c[r]);
+      if (c instanceof BigUint64Array) return BigUint64Array.from(rows, (r) => c[r]);
+      if (isByteColumn(c)) {
+        const w = rowBytes(c);
+        const bytes = new Uint8Array(rows.length * w);
+        rows.forEach((r, k) => bytes.set(c.bytes.subarray(r * w, (r + 1) * w), k * w));
+        return { ...c, bytes };
+      }
       const values = new Float64Array(rows.length * c.n);
       rows.forEach((r, k) => { for (let j = 0; j < c.n; j++) values[k * c.n + j] = c.values[r * c.n + j]; });
       return { n: c.n, values };
@@ -53,8 +87,8 @@ export class FlowBatch {
   }
 
   /** Row r as a plain object keyed by field name. */
-  row(r: number): Record<string, number | string | number[]> {
-    const o: Record<string, number | string | number[]> = {};
+  row(r: number): Record<string, FlowValue> {
+    const o: Record<string, FlowValue> = {};
     for (let i = 0; i < this.fields.length; i++) o[this.fields[i].name] = this.value(i, r);
     return o;
   }
@@ -108,6 +142,9 @@ export class FlowStreamer {
         idleTimeoutMs: o.idleTimeoutMs, activeTimeoutMs: o.activeTimeoutMs, maxFlows: o.maxFlows, maxActiveFlows: o.maxActiveFlows,
         decodeTunnels: o.decodeTunnels, accounting: o.accountingMode, stats: o.stats, splt: o.splt, dissections: o.dissections,
         snaplen: o.snaplen, bpf: o.bpf,
+        timePrecision: ['ms', 'us', 'ns'].indexOf(o.timePrecision ?? 'ms'), activity: o.activityFeatures, activityGapMs: o.activityGapMs,
+        payloadBytes: o.payloadBytes, headerPackets: o.headerPackets, headerWidth: o.headerWidth,
+        communityId: o.communityId, communityIdSeed: o.communityIdSeed,
       });
     } catch (e) {
       const err = e as Error & { code?: string };
@@ -170,7 +207,7 @@ export class FlowStreamer {
   }
 
   /** Flow objects, one at a time (the programmatic API). */
-  async *[Symbol.asyncIterator](): AsyncGenerator<Record<string, number | string | number[]>> {
+  async *[Symbol.asyncIterator](): AsyncGenerator<Record<string, FlowValue>> {
     for await (const b of this.batches()) for (let r = 0; r < b.length; r++) yield b.row(r);
   }
 
@@ -192,9 +229,14 @@ function buildColumnIndex(fields: readonly Field[]): number[] {
   return fields.map((f) => {
     if (f.source === 'base') return names.base.indexOf(f.name);
     if (f.source === 'stats') return names.stats.indexOf(f.name);
+    if (f.source === 'activity') return names.activity.indexOf(f.name);
+    if (f.source === 'fine') return FINE_ORDER.indexOf(f.name.replace(/_(us|ns)$/, ''));
     return -1;
   });
 }
+
+/** The native fineTime block's column order. */
+const FINE_ORDER = ['bidirectional', 'src2dst', 'dst2src'].flatMap((s) => [`${s}_first_seen`, `${s}_last_seen`, `${s}_duration`]);
 
 function toBatch(fields: readonly Field[], index: number[], nb: NativeBatch): FlowBatch {
   const n = nb.length;
@@ -207,6 +249,16 @@ function toBatch(fields: readonly Field[], index: number[], nb: NativeBatch): Fl
         const s = nb.splt as NonNullable<NativeBatch['splt']>;
         const values = f.name === 'splt_direction' ? s.direction : f.name === 'splt_ps' ? s.ps : s.piat_ms;
         return { n: s.n, values };
+      }
+      case 'activity': return (nb.activity as Float64Array).subarray(index[i] * n, (index[i] + 1) * n);
+      case 'fine': return (nb.fineTime as BigUint64Array).subarray(index[i] * n, (index[i] + 1) * n);
+      case 'payload': {
+        const p = nb.payload as NonNullable<NativeBatch['payload']>;
+        return f.type === 'bytes' ? { width: p.width, bytes: p.bytes } : p.len;
+      }
+      case 'header': {
+        const h = nb.header as NonNullable<NativeBatch['header']>;
+        return f.type === 'list<bytes>' ? { width: h.width, items: h.n, bytes: h.bytes } : h.count;
       }
       case 'system': throw new Error('system columns are added by SystemVisibility, not the meter');
     }

@@ -22,7 +22,7 @@ const dir = tmpdir();
 
 const DUCKDB_TYPE: Record<FieldType, string> = {
   uint64: 'BIGINT', int64: 'BIGINT', uint32: 'UINTEGER', uint16: 'USMALLINT', uint8: 'UTINYINT', int8: 'TINYINT',
-  float64: 'DOUBLE', string: 'VARCHAR', 'list<int64>': 'BIGINT[]',
+  float64: 'DOUBLE', string: 'VARCHAR', 'list<int64>': 'BIGINT[]', bytes: 'BLOB', 'list<bytes>': 'BLOB[]',
 };
 
 function jsonl(file: string): Record<string, unknown>[] {

@@ -2,7 +2,7 @@
  * features (statistics, SPLT, every accounting mode), nDPI and JA4, expiry and the final flush.
  *
  * Input: byte 0 picks the link type, byte 1 the options (bit 0 decode tunnels, 1 statistics,
- * 2 SPLT, 3 detection, 4-5 accounting mode, 6 oversize wire lengths); then packets, each
+ * 2 SPLT, 3 detection (bit 1 also turns on activity, payload and header bytes), 4-5 accounting mode, 6 oversize wire lengths); then packets, each
  * [length lo][length hi][time step] and its bytes. Every packet is copied into a buffer of exactly
  * its length, so a read past its end is caught by AddressSanitizer. */
 #include <stdint.h>
@@ -10,6 +10,7 @@
 #include <string.h>
 #include "../decode.h"
 #include "../meter.h"
+#include "../community_id.h"
 
 static const int LINKS[] = {
   FS_DLT_EN10MB, FS_DLT_RAW, FS_DLT_RAW_LT, FS_DLT_IPV4, FS_DLT_IPV6, FS_DLT_NULL, FS_DLT_LOOP, FS_DLT_PPP,
@@ -31,6 +32,13 @@ static struct fs_meter *meter_for(uint8_t opts) {
   cfg.features.splt = (opts & 4) ? 5 : 0;
   cfg.features.dissections = (opts & 8) ? 20 : 0;
   cfg.features.accounting = (opts >> 4) & 3;
+  if (opts & 2) { /* flowseek's own features ride with the statistics */
+    cfg.features.activity = true;
+    cfg.features.activity_gap_us = 100000;
+    cfg.features.payload_bytes = 64;
+    cfg.features.header_packets = 3;
+    cfg.features.header_width = 40;
+  }
   struct fs_meter *m = calloc(1, sizeof(*m));
   if (!m || fs_meter_init(m, &cfg) != 0) abort();
   return meters[opts] = m;
@@ -51,11 +59,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t *pkt = malloc(len ? len : 1);
     if (!pkt) abort();
     memcpy(pkt, data + at, len);
-    fs_meter_frame(m, link, t, pkt, (uint32_t)len, (uint32_t)len + (oversize ? 70000 : 0));
+    fs_meter_frame(m, link, t, (uint32_t)(data[at - 1] * 3907u % 1000000u), pkt, (uint32_t)len, (uint32_t)len + (oversize ? 70000 : 0));
     free(pkt);
     at += len;
   }
   fs_meter_flush(m);
+  for (size_t i = 0; i < m->out_len; i++) {
+    char id[FS_COMMUNITY_ID_LEN];
+    fs_community_id(&m->out[i], 0, id);
+  }
   fs_meter_consume(m, m->out_len);
   /* the next input starts from a clean clock and counters */
   m->tick_ms = m->scan_tick_ms = 0;

@@ -15,6 +15,11 @@ int main(int argc, char **argv) {
   cfg.features.stats = true;
   cfg.features.splt = 20;
   cfg.features.dissections = 20;
+  cfg.features.activity = true;
+  cfg.features.activity_gap_us = 1000000;
+  cfg.features.payload_bytes = 784;
+  cfg.features.header_packets = 8;
+  cfg.features.header_width = 64;
   struct fs_meter m;
   struct fs_source s;
   char err[FS_ERRLEN];

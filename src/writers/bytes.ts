@@ -1,3 +1,5 @@
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
+
 /** A growable little-endian byte buffer: where Parquet pages and CSV/JSONL text are assembled
  * without building intermediate strings. */
 export class ByteBuilder {
@@ -58,6 +60,36 @@ export class ByteBuilder {
     this.buf.writeUInt32LE(lo, this.length);
     this.buf.writeInt32LE(hi, this.length + 4);
     this.length += 8;
+  }
+
+  /** A 64-bit integer from a bigint (nanosecond times pass 2^53). */
+  bigint64(v: bigint): void {
+    this.reserve(8);
+    this.buf.writeBigInt64LE(BigInt.asIntN(64, v), this.length);
+    this.length += 8;
+  }
+
+  /** Bytes [from, to) of src as lowercase hex digits. */
+  hex(src: Uint8Array, from: number, to: number): void {
+    this.reserve(2 * (to - from));
+    for (let i = from; i < to; i++) {
+      const b = src[i];
+      this.buf[this.length++] = HEX[b >> 4];
+      this.buf[this.length++] = HEX[b & 15];
+    }
+  }
+
+  /** `items` arrays of `width` bytes from `at`, as a JSON array of hex strings; quote is how a
+   * double quote is written ('"' in JSON, '""' inside a CSV cell). */
+  hexList(src: Uint8Array, at: number, width: number, items: number, quote: string): void {
+    this.byte(0x5b);
+    for (let k = 0; k < items; k++) {
+      if (k) this.byte(0x2c);
+      this.text(quote);
+      this.hex(src, at + k * width, at + (k + 1) * width);
+      this.text(quote);
+    }
+    this.byte(0x5d);
   }
 
   float64(v: number): void {

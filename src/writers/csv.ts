@@ -1,11 +1,11 @@
 /**
  * CSV (RFC 4180): a header of field names, then one row per flow; a list is one cell holding JSON
- * ([0,1,0]). Encoded here, straight into bytes: quoting only what needs it, numbers digit by digit.
+ * ([0,1,0]); bytes are hex (a list of them, a JSON array of hex strings). Encoded here, straight into bytes: quoting only what needs it, numbers digit by digit.
  * A general-purpose stringifier, and even row strings, made the writer the bottleneck of a whole
  * read (npm run bench:writers).
  */
 import { Field } from '../schema';
-import { FlowBatch } from '../streamer';
+import { FlowBatch, isByteColumn, rowBytes } from '../streamer';
 import { ByteBuilder } from './bytes';
 import { Sink } from './sink';
 import { FlowWriter } from './writer';
@@ -32,7 +32,12 @@ export function csvWriter(fields: readonly Field[], sink: Sink): FlowWriter {
           const c = cols[i];
           if (Array.isArray(c)) out.text(csvCell(c[r]));
           else if (c instanceof Float64Array) out.number(c[r]);
-          else {
+          else if (c instanceof BigUint64Array) out.text(c[r].toString());
+          else if (isByteColumn(c)) {
+            const at = r * rowBytes(c);
+            if (c.items === undefined) out.hex(c.bytes, at, at + c.width);
+            else { out.byte(0x22); out.hexList(c.bytes, at, c.width, c.items, '""'); out.byte(0x22); }
+          } else {
             out.text('"[');
             for (let k = r * c.n; k < (r + 1) * c.n; k++) {
               if (k > r * c.n) out.byte(0x2c);

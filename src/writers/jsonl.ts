@@ -1,7 +1,8 @@
-/** JSON Lines: one object per flow, keys in schema order, lists as arrays; encoded straight into
- * bytes like the CSV writer. */
+/** JSON Lines: one object per flow, keys in schema order, lists as arrays, bytes as hex strings;
+ * nanosecond times as whole numbers beyond 2^53 (exact for pandas, DuckDB, Spark; JavaScript's
+ * JSON.parse rounds them). Encoded straight into bytes like the CSV writer. */
 import { Field } from '../schema';
-import { FlowBatch } from '../streamer';
+import { FlowBatch, isByteColumn, rowBytes } from '../streamer';
 import { ByteBuilder } from './bytes';
 import { Sink } from './sink';
 import { FlowWriter } from './writer';
@@ -25,6 +26,11 @@ export function jsonlWriter(fields: readonly Field[], sink: Sink): FlowWriter {
             if (PLAIN.test(s)) { out.byte(0x22); out.text(s); out.byte(0x22); } else out.text(JSON.stringify(s));
           } else if (c instanceof Float64Array) {
             out.number(c[r]);
+          } else if (c instanceof BigUint64Array) {
+            out.text(c[r].toString());
+          } else if (isByteColumn(c)) {
+            const at = r * rowBytes(c);
+            if (c.items === undefined) { out.byte(0x22); out.hex(c.bytes, at, at + c.width); out.byte(0x22); } else out.hexList(c.bytes, at, c.width, c.items, '"');
           } else {
             out.byte(0x5b);
             for (let k = r * c.n; k < (r + 1) * c.n; k++) {

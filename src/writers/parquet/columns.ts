@@ -3,7 +3,7 @@
  * PLAIN encoding of a run of its rows (with repetition and definition levels for lists).
  */
 import { Field, FieldType } from '../../schema';
-import { Column } from '../../streamer';
+import { Column, isByteColumn, NumberList, rowBytes } from '../../streamer';
 import { ByteBuilder } from '../bytes';
 import { ConvertedType, PhysicalType, Repetition, SchemaNode } from './format';
 
@@ -16,7 +16,7 @@ export interface ColumnSpec {
   rowBytes: number;
 }
 
-const SCALAR: Record<Exclude<FieldType, 'list<int64>'>, { physical: number; converted?: number }> = {
+const SCALAR: Record<Exclude<FieldType, 'list<int64>' | 'list<bytes>' | 'bytes'>, { physical: number; converted?: number }> = {
   uint64: { physical: PhysicalType.INT64 },
   int64: { physical: PhysicalType.INT64 },
   uint32: { physical: PhysicalType.INT32, converted: ConvertedType.UINT_32 },
@@ -27,18 +27,29 @@ const SCALAR: Record<Exclude<FieldType, 'list<int64>'>, { physical: number; conv
   string: { physical: PhysicalType.BYTE_ARRAY, converted: ConvertedType.UTF8 },
 };
 
-/** One column per field; a list is `required group name (LIST) { repeated group list { required int64 element } }`. */
+function listSpec(field: Field, physical: number, rowBytes: number, typeLength?: number): ColumnSpec {
+  return {
+    field, physical, path: [field.name, 'list', 'element'], rowBytes,
+    nodes: [
+      { name: field.name, repetition: Repetition.REQUIRED, children: 1, converted: ConvertedType.LIST },
+      { name: 'list', repetition: Repetition.REPEATED, children: 1 },
+      { name: 'element', type: physical, typeLength, repetition: Repetition.REQUIRED },
+    ],
+  };
+}
+
+/** One column per field; a list is `required group name (LIST) { repeated group list { required <type> element } }`;
+ * bytes are FIXED_LEN_BYTE_ARRAY of the field's width. */
 export function columnSpecs(fields: readonly Field[], listLength: number): ColumnSpec[] {
   return fields.map((field) => {
-    if (field.type === 'list<int64>') {
-      return {
-        field, physical: PhysicalType.INT64, path: [field.name, 'list', 'element'], rowBytes: 8 * Math.max(1, listLength),
-        nodes: [
-          { name: field.name, repetition: Repetition.REQUIRED, children: 1, converted: ConvertedType.LIST },
-          { name: 'list', repetition: Repetition.REPEATED, children: 1 },
-          { name: 'element', type: PhysicalType.INT64, repetition: Repetition.REQUIRED },
-        ],
-      };
+    if (field.type === 'list<int64>') return listSpec(field, PhysicalType.INT64, 8 * Math.max(1, listLength));
+    const width = field.width ?? 1;
+    if (field.type === 'list<bytes>') {
+      return listSpec(field, PhysicalType.FIXED_LEN_BYTE_ARRAY, width * Math.max(1, field.items ?? 1), width);
+    }
+    if (field.type === 'bytes') {
+      const physical = PhysicalType.FIXED_LEN_BYTE_ARRAY;
+      return { field, physical, path: [field.name], rowBytes: width, nodes: [{ name: field.name, type: physical, typeLength: width, repetition: Repetition.REQUIRED }] };
     }
     const s = SCALAR[field.type];
     return {
@@ -53,13 +64,17 @@ export function joinColumn(parts: Column[]): Column {
   if (parts.length === 1) return parts[0];
   const first = parts[0];
   if (Array.isArray(first)) return ([] as string[]).concat(...(parts as string[][]));
-  if (first instanceof Float64Array) {
-    const out = new Float64Array(parts.reduce((n, p) => n + (p as Float64Array).length, 0));
+  if (first instanceof Float64Array || first instanceof BigUint64Array) {
+    const Typed = first instanceof Float64Array ? Float64Array : BigUint64Array;
+    const out = new Typed(parts.reduce((n, p) => n + (p as Float64Array).length, 0));
     let at = 0;
-    for (const p of parts as Float64Array[]) { out.set(p, at); at += p.length; }
+    for (const p of parts as Float64Array[]) { (out as Float64Array).set(p, at); at += p.length; }
     return out;
   }
-  const lists = parts as { n: number; values: ArrayLike<number> }[];
+  if (isByteColumn(first)) {
+    return { ...first, bytes: Buffer.concat(parts.map((p) => (p as typeof first).bytes)) };
+  }
+  const lists = parts as NumberList[];
   const out = new Float64Array(lists.reduce((n, p) => n + p.values.length, 0));
   let at = 0;
   for (const p of lists) { out.set(p.values, at); at += p.values.length; }
@@ -75,6 +90,20 @@ export function encodePage(spec: ColumnSpec, column: Column, from: number, to: n
   if (column instanceof Float64Array) {
     encodeNumbers(spec, column, from, to, out);
     return to - from;
+  }
+  if (column instanceof BigUint64Array) {
+    for (let r = from; r < to; r++) out.bigint64(column[r]);
+    return to - from;
+  }
+  if (isByteColumn(column)) {
+    const w = rowBytes(column);
+    const items = column.items ?? 1;
+    if (column.items !== undefined) {
+      repetitionLevels(to - from, items, out);
+      definitionLevels((to - from) * items, out);
+    }
+    out.bytes(column.bytes.subarray(from * w, to * w));
+    return (to - from) * items;
   }
   const n = column.n;
   const count = (to - from) * n;

@@ -1,12 +1,12 @@
 /**
  * Parquet's file structures (parquet.thrift), as flowseek writes them: a flat schema of
- * required columns and three-level LIST groups, PLAIN data pages (v1), no dictionary pages.
+ * required columns and three-level LIST groups (of INT64 or FIXED_LEN_BYTE_ARRAY), PLAIN data pages (v1), no dictionary pages.
  */
 import { T, CompactWriter } from './thrift';
 
 export const MAGIC = Buffer.from('PAR1', 'ascii');
 
-export const PhysicalType = { INT32: 1, INT64: 2, DOUBLE: 5, BYTE_ARRAY: 6 } as const;
+export const PhysicalType = { INT32: 1, INT64: 2, DOUBLE: 5, BYTE_ARRAY: 6, FIXED_LEN_BYTE_ARRAY: 7 } as const;
 export const Repetition = { REQUIRED: 0, OPTIONAL: 1, REPEATED: 2 } as const;
 export const ConvertedType = { UTF8: 0, LIST: 3, UINT_8: 11, UINT_16: 12, UINT_32: 13, INT_8: 15 } as const;
 export const Encoding = { PLAIN: 0, RLE: 3 } as const;
@@ -16,6 +16,8 @@ export type CodecName = keyof typeof Codec;
 export interface SchemaNode {
   name: string;
   type?: number;
+  /** FIXED_LEN_BYTE_ARRAY's length */
+  typeLength?: number;
   repetition: number;
   children?: number;
   converted?: number;
@@ -53,6 +55,7 @@ export function fileMetadata(schema: SchemaNode[], groups: RowGroupMeta[], keyVa
   for (const s of schema) {
     w.begin();
     if (s.type !== undefined) w.i32(1, s.type);
+    if (s.typeLength !== undefined) w.i32(2, s.typeLength);
     w.i32(3, s.repetition).string(4, s.name);
     if (s.children !== undefined) w.i32(5, s.children);
     if (s.converted !== undefined) w.i32(6, s.converted);
