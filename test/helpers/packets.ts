@@ -66,13 +66,15 @@ export function vlanTag(id: number, innerType: number): number[] {
   return [...be16(id & 0xfff), ...be16(innerType)];
 }
 
-export interface Record { t: number; frame: Buffer; wireLen?: number }
+/** ns: nanoseconds within second t (a nanosecond file; t is then whole seconds) */
+export interface Record { t: number; frame: Buffer; wireLen?: number; ns?: number }
 
-/** Packet time t is in seconds (fractions allowed; microsecond precision). */
-export function pcap(linktype: number, records: Record[], snaplen = 262144): Buffer {
+/** Packet time t is in seconds (fractions allowed; microsecond precision), or whole seconds plus
+ * ns in a nanosecond-resolution file (nano). */
+export function pcap(linktype: number, records: Record[], snaplen = 262144, nano = false): Buffer {
   const parts: Buffer[] = [];
   const gh = Buffer.alloc(24);
-  gh.writeUInt32LE(0xa1b2c3d4, 0);
+  gh.writeUInt32LE(nano ? 0xa1b23c4d : 0xa1b2c3d4, 0);
   gh.writeUInt16LE(2, 4);
   gh.writeUInt16LE(4, 6);
   gh.writeUInt32LE(snaplen, 16);
@@ -82,7 +84,7 @@ export function pcap(linktype: number, records: Record[], snaplen = 262144): Buf
     const h = Buffer.alloc(16);
     const sec = Math.floor(r.t);
     h.writeUInt32LE(sec, 0);
-    h.writeUInt32LE(Math.round((r.t - sec) * 1e6), 4);
+    h.writeUInt32LE(nano ? r.ns ?? 0 : Math.round((r.t - sec) * 1e6), 4);
     h.writeUInt32LE(r.frame.length, 8);
     h.writeUInt32LE(r.wireLen ?? r.frame.length, 12);
     parts.push(h, r.frame);
