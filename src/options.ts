@@ -1,5 +1,6 @@
 /** Command-line values to one typed, validated configuration. Nothing is opened here. */
 import { UsageError } from './errors';
+import { IpfixTarget } from './ipfix/exporter';
 import { fieldsFor, TimePrecision } from './schema';
 
 export type OutputFormat = 'csv' | 'jsonl' | 'parquet';
@@ -50,6 +51,8 @@ export interface OutputOptions {
   anonymizeKey?: string;
   /** Parquet rows per row group (0: sized by the writer) */
   rowGroupRows: number;
+  /** also (or only, without -o) send flows to an IPFIX collector */
+  ipfix?: IpfixTarget;
 }
 
 export interface ReadOptions extends MeterOptions, OutputOptions {
@@ -129,6 +132,9 @@ export interface RawReadOptions {
   anonymize?: string;
   anonymizeKey?: string;
   rowGroupRows?: string;
+  ipfix?: string;
+  ipfixDomain?: string;
+  ipfixTemplateRefresh?: string;
   batchSize?: string;
   workers?: string;
 }
@@ -238,12 +244,17 @@ export function parseOutputOptions(raw: RawReadOptions, meter: MeterOptions): Ou
     throw new UsageError('"--flows-per-file" and "--rotate" write several files: give a path with -o');
   }
   const anonymize = parseAnonymize(raw.anonymize, meter);
+  const ipfix = parseIpfix(raw);
+  if (ipfix && anonymize.some((c) => c === 'src_ip' || c === 'dst_ip')) {
+    throw new UsageError('IPFIX carries addresses as addresses: "--anonymize src_ip,dst_ip" cannot go with "--ipfix"');
+  }
   if (raw.anonymizeKey !== undefined && anonymize.length === 0) throw new UsageError('"--anonymize-key" needs "--anonymize COLUMNS"');
   if (raw.anonymizeKey === '') throw new UsageError('"--anonymize-key" must not be empty');
   return {
     output: raw.output, format, compression: compression as Compression, flowsPerFile, rotateMs: Math.round(rotate * 1000),
     partition: partition as Partition | undefined, anonymize, anonymizeKey: raw.anonymizeKey,
     rowGroupRows: number('--row-group-rows', raw.rowGroupRows, 0, 'a positive whole number of rows', 1, 1 << 24, true),
+    ipfix,
   };
 }
 
@@ -296,5 +307,23 @@ export function parseCaptureOptions(raw: RawCaptureOptions, cores: number): Capt
     batchSize: batchSize(raw),
     systemVisibility: raw.systemVisibility === true,
     systemVisibilityPollMs: number('--system-visibility-poll-ms', raw.systemVisibilityPollMs, 100, 'a whole number of milliseconds from 10 to 60000', 10, 60000, true),
+  };
+}
+
+/** "HOST:PORT", "udp://HOST:PORT", "tcp://HOST:PORT"; an IPv6 host in brackets. */
+export function parseIpfix(raw: RawReadOptions): IpfixTarget | undefined {
+  if (raw.ipfix === undefined) {
+    if (raw.ipfixDomain !== undefined || raw.ipfixTemplateRefresh !== undefined) throw new UsageError('"--ipfix-domain" and "--ipfix-template-refresh" go with --ipfix');
+    return undefined;
+  }
+  const m = /^(?:(udp|tcp):\/\/)?(?:\[([0-9a-fA-F:.]+)\]|([^:/[\]]+)):(\d{1,5})$/.exec(raw.ipfix.trim());
+  const port = m ? Number(m[4]) : 0;
+  if (!m || port < 1 || port > 65535) {
+    throw new UsageError(`"--ipfix" must be HOST:PORT, udp://HOST:PORT or tcp://HOST:PORT (IPv6 as [ADDR]:PORT), got "${raw.ipfix}"`);
+  }
+  return {
+    transport: (m[1] ?? 'udp') as 'udp' | 'tcp', host: m[2] ?? m[3], port,
+    domain: number('--ipfix-domain', raw.ipfixDomain, 0, 'a whole number from 0 to 4294967295', 0, 4294967295, true),
+    templateRefreshMs: 1000 * number('--ipfix-template-refresh', raw.ipfixTemplateRefresh, 60, 'a positive number of seconds', 0.001, 86400, false),
   };
 }

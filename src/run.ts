@@ -10,6 +10,7 @@ import { NativeStats } from './native';
 import { OutputOptions } from './options';
 import { Field } from './schema';
 import { FlowBatch } from './streamer';
+import { IpfixExporter } from './ipfix/exporter';
 import { FlowOutput } from './writers/output';
 import { ProgressBar } from './progress';
 
@@ -63,7 +64,9 @@ function report(source: FlowSource, exported: number): string {
 
 export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logger): Promise<number> {
   const started = process.hrtime.bigint();
-  const output = new FlowOutput(source.fields, o, o.splt);
+  // with --ipfix and no -o, the collector is the only output
+  const output = o.ipfix && o.output === undefined ? undefined : new FlowOutput(source.fields, o, o.splt);
+  const ipfix = o.ipfix ? new IpfixExporter(source.fields.map((f) => f.name), o.ipfix) : undefined;
   const anonymizer = o.anonymize.length ? new Anonymizer(o.anonymize, o.anonymizeKey) : undefined;
   let stopping: string | undefined;
   let exported = 0;
@@ -88,18 +91,23 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
     o.reportMs ? setInterval(() => log.info(report(source, exported)), o.reportMs) : undefined,
   ];
   try {
+    await ipfix?.open();
     for await (let batch of source.batches()) {
       if (o.maxFlows && exported + batch.length > o.maxFlows) batch = batch.slice(0, o.maxFlows - exported);
       exported += batch.length;
-      await output.write(anonymizer ? anonymizer.apply(batch) : batch);
+      if (anonymizer) batch = anonymizer.apply(batch);
+      await output?.write(batch);
+      await ipfix?.write(batch);
       const now = o.progress && source.counters().total;
       if (now) o.progress?.update(now.bytesRead, now.packets, exported);
-      if (output.readerGone) stop('reader gone');
+      if (output?.readerGone) stop('reader gone');
       if (o.maxFlows && exported >= o.maxFlows) stop('max flows');
     }
-    await output.close();
+    await output?.close();
+    await ipfix?.close();
   } catch (e) {
-    output.discard();
+    output?.discard();
+    ipfix?.discard();
     throw e;
   } finally {
     o.progress?.clear();
@@ -116,9 +124,10 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
   }
   if (stats.allocFailures) log.error(`${stats.allocFailures} flows could not be allocated (out of memory) and are missing`);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  for (const file of output.written) log.debug(`wrote ${file}`);
-  log.info(summary(stats, o, o.output === undefined ? undefined : output.written.length, seconds));
-  if (output.readerGone) return EXIT_OK;
+  for (const file of output?.written ?? []) log.debug(`wrote ${file}`);
+  if (ipfix) log.info(`${ipfix.records} flows sent to ${ipfix.label} in ${ipfix.messages} IPFIX messages`);
+  log.info(summary(stats, o, o.output === undefined ? undefined : output?.written.length, seconds));
+  if (output?.readerGone) return EXIT_OK;
   if (stopping?.startsWith('SIG') && !o.live) return EXIT_INTERRUPTED;
   return stats.readErrors || stats.allocFailures ? EXIT_RUNTIME : EXIT_OK;
 }

@@ -26,7 +26,8 @@ t.test('JSONL to a file picked by extension; CSV lists as JSON cells', async (t)
   const rows = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   t.equal(rows.length, 3);
   t.same(rows[0].splt_direction, [0, 0, -1]);
-  t.equal(Object.keys(rows[0]).length, FIELDS.filter((f) => f.group !== 'system').length, 'every column a read has: base, tunnel, stats, SPLT, application');
+  const nfstream = new Set(['base', 'tunnel', 'stats', 'splt', 'dpi']);
+  t.equal(Object.keys(rows[0]).length, FIELDS.filter((f) => nfstream.has(f.group)).length, 'every column of NFStream\'s: base, tunnel, stats, SPLT, application');
   const csv = cli(['read', sample, '--csv', '--splt', '2']).stdout.split('\n')[1];
   t.match(csv, /,"\[0,0\]","\[29,29\]","\[0,30\]",/, "two packets 30 ms apart, 29 bytes each");
   t.same(fs.readdirSync(tmpdir()).filter((f) => f.includes('.tmp')), [], 'no temporary file left');

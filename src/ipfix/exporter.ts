@@ -1,0 +1,159 @@
+/**
+ * Sends finished flows to an IPFIX collector over UDP (templates resent on a schedule, messages
+ * kept under a path MTU) or TCP (templates once, at the start of the stream). One message holds
+ * records of one template; a record never splits across messages.
+ */
+import * as dgram from 'node:dgram';
+import * as net from 'node:net';
+import { OutputError } from '../errors';
+import { FlowBatch } from '../streamer';
+import { dataRecord, message, set, Template, templates, templateSet } from './encode';
+
+export interface IpfixTarget {
+  transport: 'udp' | 'tcp';
+  host: string;
+  port: number;
+  /** observation domain id */
+  domain: number;
+  /** UDP: templates again after this long (ms) */
+  templateRefreshMs: number;
+}
+
+/** UDP messages stay within an Ethernet path MTU; TCP messages may be larger. */
+const UDP_MESSAGE = 1400;
+const TCP_MESSAGE = 16384;
+
+export class IpfixExporter {
+  private readonly templates: Template[];
+  private readonly ipVersion: number;
+  private readonly limit: number;
+  private udp?: dgram.Socket;
+  private tcp?: net.Socket;
+  private failure?: Error;
+  private sequence = 0;
+  private templatesSentAt = -Infinity;
+  /** records waiting, per template */
+  private readonly pending = new Map<number, Buffer[]>();
+  private readonly pendingBytes = new Map<number, number>();
+  /** messages and records sent, for the summary */
+  messages = 0;
+  records = 0;
+
+  constructor(fieldNames: readonly string[], private readonly target: IpfixTarget) {
+    this.templates = templates(fieldNames);
+    this.ipVersion = fieldNames.indexOf('ip_version');
+    this.limit = target.transport === 'udp' ? UDP_MESSAGE : TCP_MESSAGE;
+  }
+
+  get label(): string {
+    const host = this.target.host.includes(':') ? `[${this.target.host}]` : this.target.host;
+    return `${this.target.transport}://${host}:${this.target.port}`;
+  }
+
+  async open(): Promise<void> {
+    const { host, port } = this.target;
+    const fail = (e: Error) => new OutputError(`IPFIX collector ${this.label}: ${describe(e)}`, { cause: e });
+    if (this.target.transport === 'tcp') {
+      this.tcp = await new Promise<net.Socket>((resolve, reject) => {
+        const s = net.connect({ host, port });
+        s.once('connect', () => { s.off('error', reject); resolve(s); });
+        s.once('error', (e) => reject(fail(e)));
+      });
+      this.tcp.on('error', (e) => { this.failure = fail(e); });
+      return;
+    }
+    const family = net.isIPv6(host) ? 'udp6' : 'udp4';
+    const s = dgram.createSocket(family);
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', (e) => reject(fail(e)));
+      s.connect(port, host, () => resolve());
+    });
+    // a collector that is not listening shows as ICMP port unreachable on a later send
+    s.on('error', (e) => { this.failure = fail(e); });
+    this.udp = s;
+  }
+
+  async write(batch: FlowBatch): Promise<void> {
+    for (let r = 0; r < batch.length; r++) {
+      const t = this.templates[batch.value(this.ipVersion, r) === 6 ? 1 : 0];
+      const rec = dataRecord(t, batch, r);
+      const bytes = this.pendingBytes.get(t.id) ?? 0;
+      if (bytes && 16 + 4 + bytes + rec.length > this.limit) await this.flush(t.id);
+      const list = this.pending.get(t.id) ?? [];
+      list.push(rec);
+      this.pending.set(t.id, list);
+      this.pendingBytes.set(t.id, (this.pendingBytes.get(t.id) ?? 0) + rec.length);
+    }
+    for (const id of [...this.pending.keys()]) await this.flush(id);
+  }
+
+  private async flush(id: number): Promise<void> {
+    const records = this.pending.get(id);
+    if (!records?.length) return;
+    this.pending.delete(id);
+    this.pendingBytes.delete(id);
+    const now = Date.now();
+    const sets: Buffer[] = [];
+    const refresh = this.target.transport === 'udp' && now - this.templatesSentAt >= this.target.templateRefreshMs;
+    if (this.templatesSentAt === -Infinity || refresh) {
+      // one template per set: nfcapd 1.7 mixes up two templates sent in one set
+      await this.send(message(this.header(now), this.templates.map((t) => templateSet([t]))));
+      this.templatesSentAt = now;
+    }
+    sets.push(set(id, Buffer.concat(records)));
+    await this.send(message(this.header(now), sets));
+    this.sequence = (this.sequence + records.length) >>> 0;
+    this.records += records.length;
+  }
+
+  private header(now: number) {
+    return { exportTime: Math.floor(now / 1000), sequence: this.sequence, domain: this.target.domain };
+  }
+
+  private async send(msg: Buffer): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.messages++;
+    if (this.udp) {
+      const s = this.udp;
+      await new Promise<void>((resolve, reject) => s.send(msg, (e) => (e ? reject(e) : resolve())))
+        .catch((e: Error) => { throw new OutputError(`IPFIX collector ${this.label}: ${describe(e)}`, { cause: e }); });
+      // let an ICMP error from the previous datagram arrive before the next one
+      if (this.messages % 64 === 0) await new Promise((r) => setImmediate(r));
+      return;
+    }
+    const s = this.tcp as net.Socket;
+    if (!s.write(msg)) await new Promise<void>((resolve) => s.once('drain', resolve));
+  }
+
+  async close(): Promise<void> {
+    for (const id of [...this.pending.keys()]) await this.flush(id);
+    if (this.failure) throw this.failure;
+    if (this.udp) {
+      const s = this.udp;
+      // a last port-unreachable has a moment to show before the socket goes
+      await new Promise((r) => setTimeout(r, 20));
+      if (this.failure) throw this.failure;
+      s.close();
+    }
+    if (this.tcp) {
+      const s = this.tcp;
+      await new Promise<void>((resolve) => s.end(resolve));
+      if (this.failure) throw this.failure;
+    }
+  }
+
+  /** Closes without waiting (after another error). */
+  discard(): void {
+    this.udp?.close();
+    this.tcp?.destroy();
+  }
+}
+
+function describe(e: Error & { code?: string }): string {
+  switch (e.code) {
+    case 'ECONNREFUSED': return 'connection refused (is the collector running on that port?)';
+    case 'ENOTFOUND': case 'EAI_AGAIN': return 'unknown host';
+    case 'EHOSTUNREACH': case 'ENETUNREACH': return 'no route to the host';
+    default: return e.message;
+  }
+}
