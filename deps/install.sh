@@ -2,7 +2,8 @@
 # Installs the system libraries flowseek builds against, from Debian's packages, when missing:
 # libpcap-dev (capture), libndpi-dev (application detection), libzstd-dev and libsnappy-dev
 # (Parquet page compression), and a C toolchain.
-# The test suite also uses tshark, iproute2, ping, groff, script and clang (fuzzing); pass --test
+# The test suite also uses tshark (and its editcap), iproute2, ping, groff, script, nfdump (an IPFIX
+# collector) and clang (fuzzing); pass --test
 # to install those too.
 set -euo pipefail
 
@@ -24,6 +25,7 @@ if [ "$want_test" = 1 ]; then
   command -v groff >/dev/null 2>&1 || missing+=(groff-base)
   command -v script >/dev/null 2>&1 || missing+=(bsdutils)
   command -v pgrep >/dev/null 2>&1 || missing+=(procps)
+  command -v nfcapd >/dev/null 2>&1 || missing+=(nfdump)
   # the fuzz harness and the leak check: clang with libFuzzer and the sanitizer runtimes
   command -v clang >/dev/null 2>&1 || missing+=(clang)
   ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing+=(libclang-rt-14-dev)
