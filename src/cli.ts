@@ -169,6 +169,11 @@ export function buildProgram(run: (code: number) => void): Command {
     .option('--splt <n>', 'include the SPLT lists')
     .option('--dissections <n>', 'application columns unless 0', String(DEFAULTS.dissections))
     .option('--no-decode-tunnels', 'without tunnel_id')
+    .addOption(new Option('--time-precision <unit>', 'include the microsecond or nanosecond times').choices(['ms', 'us', 'ns']))
+    .option('--activity-features', 'include the rate and active/idle columns')
+    .option('--payload-bytes <n>', 'include payload_bytes')
+    .option('--header-bytes <n>', 'include header_bytes')
+    .option('--community-id', 'include community_id')
     .option('--json', 'one JSON array instead of a table')
     .action((raw: RawReadOptions & { json?: boolean }) => {
       const fields = fieldsFor(parseMeterOptions(raw));
