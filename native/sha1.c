@@ -1,4 +1,4 @@
-#include <string.h>
+#include "md_hash.h"
 #include "sha1.h"
 
 static uint32_t rol(uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
@@ -22,19 +22,5 @@ static void block(uint32_t h[5], const uint8_t *b) {
 
 void fs_sha1(const void *data, size_t len, uint8_t out[20]) {
   uint32_t h[5] = { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0 };
-  const uint8_t *p = data;
-  size_t left = len;
-  for (; left >= 64; left -= 64, p += 64) block(h, p);
-  uint8_t last[128] = {0};
-  memcpy(last, p, left);
-  last[left] = 0x80;
-  size_t n = left < 56 ? 64 : 128;
-  uint64_t bits = (uint64_t)len * 8;
-  for (int i = 0; i < 8; i++) last[n - 1 - i] = (uint8_t)(bits >> (8 * i));
-  block(h, last);
-  if (n == 128) block(h, last + 64);
-  for (int i = 0; i < 5; i++) {
-    out[4 * i] = (uint8_t)(h[i] >> 24); out[4 * i + 1] = (uint8_t)(h[i] >> 16);
-    out[4 * i + 2] = (uint8_t)(h[i] >> 8); out[4 * i + 3] = (uint8_t)h[i];
-  }
+  fs_md_hash(data, len, h, 5, block, out);
 }

@@ -1,4 +1,5 @@
 #include <string.h>
+#include "md_hash.h"
 #include "sha256.h"
 
 static const uint32_t K[64] = {
@@ -33,18 +34,7 @@ static void block(uint32_t h[8], const uint8_t *p) {
 
 void fs_sha256(const void *data, size_t len, uint8_t out[32]) {
   uint32_t h[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
-  const uint8_t *p = data;
-  size_t n = len;
-  for (; n >= 64; n -= 64, p += 64) block(h, p);
-  uint8_t tail[128] = {0};
-  memcpy(tail, p, n);
-  tail[n] = 0x80;
-  size_t tl = n < 56 ? 64 : 128;
-  uint64_t bits = (uint64_t)len * 8;
-  for (int i = 0; i < 8; i++) tail[tl - 1 - i] = (uint8_t)(bits >> (8 * i));
-  block(h, tail);
-  if (tl == 128) block(h, tail + 64);
-  for (int i = 0; i < 8; i++) { out[4 * i] = (uint8_t)(h[i] >> 24); out[4 * i + 1] = (uint8_t)(h[i] >> 16); out[4 * i + 2] = (uint8_t)(h[i] >> 8); out[4 * i + 3] = (uint8_t)h[i]; }
+  fs_md_hash(data, len, h, 8, block, out);
 }
 
 void fs_hmac_sha256(const uint8_t *key, size_t klen, const uint8_t *msg, size_t mlen, uint8_t out[32]) {
