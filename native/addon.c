@@ -160,7 +160,8 @@ static void next_complete(napi_env env, napi_status status, void *data) {
   napi_value result = NULL;
   size_t n = h->meter.out_len < h->want ? h->meter.out_len : h->want;
   if (status == napi_ok) {
-    if (n == 0 && h->source.done) napi_get_null(env, &result);
+    bool events = h->meter.events && h->meter.events->len;
+    if (n == 0 && h->source.done && !events) napi_get_null(env, &result);
     else if (fs_batch_build(env, &h->meter, n, &result) == napi_ok) {
       fs_meter_consume(&h->meter, n);
       napi_value stats = make_stats(env, h);
@@ -194,6 +195,22 @@ static napi_value js_next(napi_env env, napi_callback_info info) {
     if (napi_typeof(env, argv[0], &t) == napi_ok && t == napi_number) napi_get_value_double(env, argv[0], &want);
   }
   h->want = want >= 1 && want <= 1 << 20 ? (size_t)want : 4096;
+  /* next(n, [slot, uid, slot, uid...]): flows plugins ended, before any further packet */
+  size_t argc2 = 2;
+  napi_value argv2[2];
+  NAPI_OK(env, napi_get_cb_info(env, info, &argc2, argv2, NULL, NULL));
+  bool is_typed = false;
+  if (argc2 >= 2 && napi_is_typedarray(env, argv2[1], &is_typed) == napi_ok && is_typed) {
+    napi_typedarray_type type;
+    size_t len;
+    void *data;
+    if (napi_get_typedarray_info(env, argv2[1], &type, &len, &data, NULL, NULL) == napi_ok && type == napi_float64_array) {
+      const double *d = data;
+      for (size_t i = 0; i + 1 < len; i += 2) {
+        if (d[i] >= 0 && d[i] < 4294967295.0 && d[i + 1] >= 1) fs_meter_expire_custom(&h->meter, (uint32_t)d[i], (uint64_t)d[i + 1]);
+      }
+    }
+  }
   NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, &self, NULL));
   NAPI_OK(env, napi_create_reference(env, self, 1, &h->self));
   NAPI_OK(env, napi_create_promise(env, &h->deferred, &promise));
@@ -278,6 +295,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   double hp = num_opt(env, o, "headerPackets", 0), hw = num_opt(env, o, "headerWidth", 64);
   cfg.features.header_packets = hp >= 0 && hp <= 255 ? (uint16_t)hp : 0;
   cfg.features.header_width = hw >= 1 && hw <= 1024 ? (uint16_t)hw : 64;
+  cfg.packet_events = bool_opt(env, o, "packetEvents", false);
   cfg.community_id = bool_opt(env, o, "communityId", false);
   double seed = num_opt(env, o, "communityIdSeed", 0);
   cfg.community_id_seed = seed >= 0 && seed <= 65535 ? (uint16_t)seed : 0;

@@ -218,6 +218,52 @@ static napi_status header_column(napi_env env, const struct fs_meter *m, size_t 
   return napi_set_named_property(env, out, "header", o);
 }
 
+/* Packet events: { n, names, num: Float64Array(n * names), src, dst: Uint8Array(n * 16), ip: Uint8Array }
+ * num is column after column; ip_off / ip_len locate each packet's IP bytes in ip. */
+#define EVENT_COLUMNS(X) \
+  X(uid, v->uid) X(idx, v->idx) X(first, v->first) X(direction, v->direction) X(time, v->time_ms) \
+  X(delta_time, v->delta_ms) X(raw_size, v->raw_size) X(ip_size, v->ip_size) X(transport_size, v->transport_size) \
+  X(payload_size, v->payload_size) X(src_port, v->src_port) X(dst_port, v->dst_port) X(vlan_id, v->vlan_id) \
+  X(protocol, v->protocol) X(ip_version, v->ip_version) X(tunnel_id, v->tunnel_id) X(tcp_flags, v->tcp_flags) \
+  X(ip_off, v->ip_off) X(ip_len, v->ip_len) \
+  EVENT_SCOPE(X, bidirectional, FS_BI) EVENT_SCOPE(X, src2dst, FS_S2D) EVENT_SCOPE(X, dst2src, FS_D2S)
+#define EVENT_SCOPE(X, s, i) \
+  X(s##_packets, v->packets[i]) X(s##_bytes, v->bytes[i]) X(s##_first_seen_ms, v->first_ms[i]) \
+  X(s##_last_seen_ms, v->last_ms[i]) X(s##_duration_ms, v->last_ms[i] - v->first_ms[i])
+
+static napi_status events_object(napi_env env, const struct fs_events *e, napi_value batch) {
+  static const char *const names[] = { EVENT_COLUMNS(NAME) };
+  enum { K = 0 EVENT_COLUMNS(COUNT) };
+  size_t n = e->len;
+  napi_value o, a;
+  double *num;
+  uint8_t *src, *dst, *ip;
+  NAPI(napi_create_object(env, &o));
+  NAPI(napi_create_uint32(env, (uint32_t)n, &a));
+  NAPI(napi_set_named_property(env, o, "n", a));
+  NAPI(names_array(env, names, K, &a));
+  NAPI(napi_set_named_property(env, o, "names", a));
+  NAPI(typed(env, napi_float64_array, 8, n * K, (void **)&num, &a));
+  NAPI(napi_set_named_property(env, o, "num", a));
+  NAPI(typed(env, napi_uint8_array, 1, n * 16, (void **)&src, &a));
+  NAPI(napi_set_named_property(env, o, "src", a));
+  NAPI(typed(env, napi_uint8_array, 1, n * 16, (void **)&dst, &a));
+  NAPI(napi_set_named_property(env, o, "dst", a));
+  NAPI(typed(env, napi_uint8_array, 1, e->arena_len, (void **)&ip, &a));
+  NAPI(napi_set_named_property(env, o, "ip", a));
+  if (e->arena_len) memcpy(ip, e->arena, e->arena_len);
+  for (size_t r = 0; r < n; r++) {
+    const struct fs_event *v = &e->ev[r];
+    size_t c = 0;
+#define FILL(name, expr) num[c++ * n + r] = (double)(expr);
+    EVENT_COLUMNS(FILL)
+#undef FILL
+    memcpy(src + 16 * r, v->src_ip, 16);
+    memcpy(dst + 16 * r, v->dst_ip, 16);
+  }
+  return napi_set_named_property(env, batch, "events", o);
+}
+
 napi_status fs_batch_build(napi_env env, const struct fs_meter *m, size_t n, napi_value *out) {
   NAPI(napi_create_object(env, out));
   napi_value v;
@@ -238,6 +284,14 @@ napi_status fs_batch_build(napi_env env, const struct fs_meter *m, size_t n, nap
       STATS_COLUMNS(FILL)
     }
 #undef FILL
+  }
+  if (m->events) {
+    NAPI(events_object(env, m->events, *out));
+    fs_events_clear(m->events);
+    double *uids;
+    NAPI(typed(env, napi_float64_array, 8, n, (void **)&uids, &v));
+    for (size_t r = 0; r < n; r++) uids[r] = (double)m->out[r].uid;
+    NAPI(napi_set_named_property(env, *out, "uids", v));
   }
   if (m->cfg.features.activity) NAPI(activity_columns(env, m, n, *out));
   if (m->cfg.time_precision) NAPI(fine_time_columns(env, m, n, *out));

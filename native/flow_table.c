@@ -107,6 +107,7 @@ void fs_table_remove(struct fs_flow_table *t, uint32_t idx) {
   if (f->prev != FS_NIL) fs_table_flow(t, f->prev)->next = f->next; else t->head = f->next;
   if (f->next != FS_NIL) fs_table_flow(t, f->next)->prev = f->prev; else t->tail = f->prev;
   f->next = t->free_head;
+  f->uid = 0;
   t->free_head = idx;
   t->count--;
 }

@@ -10,6 +10,7 @@ int fs_meter_init(struct fs_meter *m, const struct fs_meter_config *cfg) {
   if (cfg->features.dissections && !(m->dpi = fs_dpi_module_new(cfg->features.dissections))) return -1;
   /* every meter of a run must partition alike, so the hash seed is fixed */
   if (fs_table_init(&m->table, 0x666c6f777365656bULL) != 0) { fs_dpi_module_free(m->dpi); m->dpi = NULL; return -1; }
+  if (cfg->packet_events && !(m->events = calloc(1, sizeof(*m->events)))) { fs_meter_free(m); return -1; }
   return 0;
 }
 
@@ -23,6 +24,9 @@ void fs_meter_free(struct fs_meter *m) {
   fs_table_free(&m->table);
   fs_dpi_module_free(m->dpi);
   m->dpi = NULL;
+  if (m->events) fs_events_free(m->events);
+  free(m->events);
+  m->events = NULL;
 }
 
 void fs_meter_consume(struct fs_meter *m, size_t n) {
@@ -49,7 +53,8 @@ static void create_flow(struct fs_meter *m, const struct fs_packet *p, const str
     fs_table_remove(&m->table, idx);
     return;
   }
-  m->n.flows_created++;
+  f->uid = ++m->n.flows_created;
+  if (m->events && fs_events_add(m->events, f, idx, p, 0, true, 0) != 0) m->events_lost++;
 }
 
 /* NFStream's consume(): expiry of the packet's own flow is checked before the packet counts. */
@@ -63,8 +68,11 @@ static void consume(struct fs_meter *m, const struct fs_packet *p, const struct 
   } else if (t - f->s[FS_BI].first_ms >= m->cfg.active_timeout_ms) {
     fs_expire_flow(m, idx, FS_EXP_ACTIVE);
   } else {
-    fs_features_update(f, p, fs_packet_direction(f, p), &m->cfg.features);
+    uint64_t prev = f->s[FS_BI].last_ms;
+    int direction = fs_packet_direction(f, p);
+    fs_features_update(f, p, direction, &m->cfg.features);
     if (f->dpi) f->dpi = fs_dpi_flow_update(m->dpi, f->dpi, p, f->s[FS_BI].packets);
+    if (m->events && fs_events_add(m->events, f, idx, p, direction, false, prev) != 0) m->events_lost++;
     return;
   }
   if (!m->stopped) create_flow(m, p, k, hash);
@@ -106,4 +114,10 @@ void fs_meter_clock(struct fs_meter *m, uint64_t now_ms) {
   if (m->tick_ms - m->scan_tick_ms < FS_IDLE_SCAN_INTERVAL_MS) return;
   m->scan_tick_ms = m->tick_ms;
   fs_expire_idle_scan(m);
+}
+
+void fs_meter_expire_custom(struct fs_meter *m, uint32_t idx, uint64_t uid) {
+  if (uid == 0 || idx >= m->table.pool_used || m->stopped) return;
+  if (fs_table_flow(&m->table, idx)->uid != uid) return; /* ended already */
+  fs_expire_flow(m, idx, FS_EXP_CUSTOM);
 }

@@ -8,6 +8,7 @@
 #include "flow_features.h"
 #include "flow_table.h"
 #include "dpi.h"
+#include "events.h"
 
 #define FS_IDLE_SCAN_INTERVAL_MS 10
 #define FS_IDLE_SCAN_BUDGET 1000
@@ -21,6 +22,7 @@ struct fs_meter_config {
   bool community_id;
   uint16_t community_id_seed;
   uint8_t time_precision;        /* 0 ms only, 1 adds microsecond, 2 nanosecond timestamps */
+  bool packet_events;            /* a JavaScript plugin is loaded: record every packet (events.h) */
   bool decode_tunnels;
   struct fs_feature_config features;
   uint32_t n_partitions;         /* workers: host-pair hash % n == partition */
@@ -46,6 +48,8 @@ struct fs_meter {
   uint32_t tick_ns;              /* within tick_ms */
   bool stopped;                  /* max_flows reached */
   struct fs_meter_counters n;
+  struct fs_events *events;      /* NULL unless cfg.packet_events */
+  uint64_t events_lost;          /* out of memory */
   struct fs_flow *out;           /* finished flows, in export order */
   size_t out_len, out_cap;
 };
@@ -64,6 +68,9 @@ void fs_meter_flush(struct fs_meter *m);
 size_t fs_meter_flush_some(struct fs_meter *m, size_t most);
 /* Drop the first n finished flows from the output queue (the batch has copied them). */
 void fs_meter_consume(struct fs_meter *m, size_t n);
+
+/* A plugin asked to end this flow (slot idx, if it still holds flow uid): expiration_id -1. */
+void fs_meter_expire_custom(struct fs_meter *m, uint32_t idx, uint64_t uid);
 
 /* flow_expire.c */
 void fs_expire_flow(struct fs_meter *m, uint32_t idx, int8_t reason);

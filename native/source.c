@@ -125,7 +125,7 @@ void fs_source_run(struct fs_source *s, struct fs_meter *m, size_t want) {
   uint32_t every = s->live ? LIVE_BATCH_MS : s->yield_ms;
   uint64_t started = every ? wall_ms() : 0;
   uint32_t n = 0;
-  while (!s->done && m->out_len < want) {
+  while (!s->done && m->out_len < want && !(m->events && m->events->len >= FS_EVENTS_BATCH)) {
     /* the clock is read once every 1024 packets when reading files */
     if (every && (s->live || (++n & 1023) == 0) && wall_ms() - started >= every) break;
     if (m->stopped) { s->done = true; break; }

@@ -110,9 +110,14 @@ function meterAndOutputOptions(cmd: Command): Command {
     .option('--header-width <bytes>', `bytes kept of each header for --header-bytes (default: ${DEFAULTS.headerWidth})`)
     .option('--community-id', 'add community_id (Community ID v1 flow hash)')
     .option('--community-id-seed <n>', 'seed of the Community ID hash, 0-65535 (implies --community-id)')
+    .option('--plugin <name|file>', 'run a plugin (shipped: dhcp, mdns; or a .js, .mjs, .ts module); repeatable', collect, [])
+    .option('--plugin-option <key=value>', 'an option for the plugins (name.key=value for one of them); repeatable', collect, [])
+    .addOption(new Option('--plugin-errors <mode>', 'a hook that throws: count it and go on, or fail the run').choices(['count', 'fail']))
     .addOption(new Option('--batch-size <flows>', 'flows per native batch').hideHelp())
     .addOption(new Option('--row-group-rows <n>', 'Parquet rows per row group').hideHelp());
 }
+
+const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function buildProgram(run: (code: number) => void): Command {
   const program = new Command();

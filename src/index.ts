@@ -11,3 +11,5 @@ export { exportFlows, toCsv, toJsonl, toParquet } from './api';
 export type { ExportOptions } from './api';
 export { WorkerPool } from './workers/pool';
 export type { CaptureOptions, OutputOptions, Compression } from './options';
+export { definePlugin } from './plugins/api';
+export type { PluginDefinition, PluginPacket, PluginFlow, ExpiredFlow, PluginContext, ColumnType } from './plugins/api';

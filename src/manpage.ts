@@ -20,6 +20,7 @@ const GROUP_TITLE: Record<FieldGroup, string> = {
   payload: 'With \\fB\\-\\-payload\\-bytes\\fP \\fIn\\fP',
   header: 'With \\fB\\-\\-header\\-bytes\\fP \\fIn\\fP',
   community: 'With \\fB\\-\\-community\\-id\\fP',
+  udps: 'Set by plugins',
 };
 
 const roff = (s: string) => s.replace(/\\/g, '\\\\').replace(/-/g, '\\-').replace(/^\./, '\\&.');

@@ -14,6 +14,10 @@ export interface NativeBatch {
   fineTime?: BigUint64Array;
   payload?: { width: number; bytes: Uint8Array; len: Float64Array };
   header?: { n: number; width: number; bytes: Uint8Array; count: Float64Array };
+  /** with plugins: each metered packet (columns in num, one after the other) and its IP bytes */
+  events?: { n: number; names: string[]; num: Float64Array; src: Uint8Array; dst: Uint8Array; ip: Uint8Array };
+  /** with plugins: each finished flow's uid, as in events */
+  uids?: Float64Array;
   /** the meter's counters when this batch was made */
   counters: NativeStats;
 }
@@ -67,6 +71,7 @@ export interface NativeOpenOptions {
   headerWidth?: number;
   communityId?: boolean;
   communityIdSeed?: number;
+  packetEvents?: boolean;
   snaplen: number;
   bpf?: string;
   partitions?: number;
@@ -80,7 +85,8 @@ export interface NativeOpenOptions {
 }
 
 export interface NativeMeter {
-  next(maxFlows: number): Promise<NativeBatch | null>;
+  /** expire: [slot, uid, ...] of flows plugins ended, applied before any further packet */
+  next(maxFlows: number, expire?: Float64Array): Promise<NativeBatch | null>;
   stats(): NativeStats;
   stop(): void;
   close(): void;

@@ -1,6 +1,7 @@
 /** Command-line values to one typed, validated configuration. Nothing is opened here. */
 import { UsageError } from './errors';
 import { IpfixTarget } from './ipfix/exporter';
+import type { PluginSpec } from './streamer';
 import { fieldsFor, TimePrecision } from './schema';
 
 export type OutputFormat = 'csv' | 'jsonl' | 'parquet';
@@ -29,6 +30,10 @@ export interface MeterOptions {
   headerWidth: number;
   communityId: boolean;
   communityIdSeed: number;
+  /** --plugin, in order (shipped names or module paths), each with every --plugin-option */
+  plugins?: PluginSpec[];
+  /** a hook that throws: counted and reported (default), or the end of the run */
+  pluginErrors?: 'count' | 'fail';
 }
 
 export const COMPRESSIONS = ['zstd', 'snappy', 'gzip', 'none'] as const;
@@ -120,6 +125,9 @@ export interface RawReadOptions {
   headerWidth?: string;
   communityId?: boolean;
   communityIdSeed?: string;
+  plugin?: string[];
+  pluginOption?: string[];
+  pluginErrors?: string;
   output?: string;
   csv?: boolean;
   jsonl?: boolean;
@@ -187,7 +195,24 @@ export function parseMeterOptions(raw: RawReadOptions): MeterOptions {
     headerWidth: headerWidth(raw),
     communityId: raw.communityId === true || raw.communityIdSeed !== undefined,
     communityIdSeed: number('--community-id-seed', raw.communityIdSeed, 0, 'a whole number from 0 to 65535', 0, 65535, true),
+    ...parsePlugins(raw),
   };
+}
+
+/** --plugin-option key=value (or plugin.key=value for one plugin): numbers and true/false typed. */
+function parsePlugins(raw: RawReadOptions): { plugins: PluginSpec[]; pluginErrors: 'count' | 'fail' } {
+  const options: Record<string, unknown> = {};
+  for (const kv of raw.pluginOption ?? []) {
+    const m = /^([A-Za-z_][\w.]*)=(.*)$/s.exec(kv);
+    if (!m) throw new UsageError(`"--plugin-option" must be key=value, got "${kv}"`);
+    const v = m[2];
+    options[m[1]] = /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v === 'true' ? true : v === 'false' ? false : v;
+  }
+  const specs = raw.plugin ?? [];
+  if (!specs.length && raw.pluginOption?.length) throw new UsageError('"--plugin-option" goes with --plugin');
+  const errors = (raw.pluginErrors ?? 'count').toLowerCase();
+  if (errors !== 'count' && errors !== 'fail') throw new UsageError(`"--plugin-errors" must be count or fail, got "${raw.pluginErrors}"`);
+  return { plugins: specs.map((spec) => ({ spec, options })), pluginErrors: errors };
 }
 
 function parseTimePrecision(value: string | undefined): TimePrecision {

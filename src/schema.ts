@@ -5,9 +5,9 @@
 export type FieldType = 'uint64' | 'int64' | 'uint32' | 'uint16' | 'uint8' | 'int8' | 'float64' | 'string' | 'list<int64>'
   | 'bytes' | 'list<bytes>';
 export type FieldGroup = 'base' | 'tunnel' | 'stats' | 'splt' | 'dpi' | 'system' | 'time_us' | 'time_ns' | 'activity' | 'payload'
-  | 'header' | 'community';
+  | 'header' | 'community' | 'udps';
 /** Where a column's values come from in a native batch. */
-export type FieldSource = 'base' | 'stats' | 'string' | 'splt' | 'system' | 'fine' | 'activity' | 'payload' | 'header';
+export type FieldSource = 'base' | 'stats' | 'string' | 'splt' | 'system' | 'fine' | 'activity' | 'payload' | 'header' | 'udps';
 
 export interface Field {
   name: string;
@@ -154,7 +154,7 @@ export function fieldsFor(o: SchemaOptions): Field[] {
     base: true, tunnel: o.decodeTunnels, stats: o.stats, splt: o.splt > 0, dpi: o.dissections > 0,
     system: o.systemVisibility === true, time_us: o.timePrecision === 'us', time_ns: o.timePrecision === 'ns',
     activity: o.activityFeatures === true, payload: (o.payloadBytes ?? 0) > 0, header: (o.headerPackets ?? 0) > 0,
-    community: o.communityId === true,
+    community: o.communityId === true, udps: false,
   };
   return FIELDS.filter((x) => on[x.group]).map((x) => {
     if (x.type === 'bytes') return { ...x, width: o.payloadBytes };

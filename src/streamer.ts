@@ -6,6 +6,8 @@ import * as fs from 'node:fs';
 import { InputError } from './errors';
 import { loadNative, NativeBatch, NativeMeter, NativeStats } from './native';
 import { MeterOptions } from './options';
+import { PluginHost } from './plugins/host';
+import { loadPlugin } from './plugins/load';
 import { Field, fieldsFor } from './schema';
 
 /** A list of n numbers per row. */
@@ -113,14 +115,37 @@ export interface StreamerOptions extends MeterOptions {
   batchSize?: number;
 }
 
+export interface PluginSpec { spec: string; options: Record<string, unknown> }
+
 export class FlowStreamer {
-  readonly fields: Field[];
+  private readonly baseFields: Field[];
+  private host?: PluginHost;
+  private readonly pluginWarnings: string[] = [];
   private meter?: NativeMeter;
   private finalStats?: NativeStats;
   private latest?: NativeStats;
 
   constructor(private readonly options: StreamerOptions) {
-    this.fields = fieldsFor(options);
+    this.baseFields = fieldsFor(options);
+  }
+
+  /** The columns: the schema's, then the plugins' udps columns known so far. */
+  get fields(): Field[] {
+    return this.host ? [...this.baseFields, ...this.host.udpsFields()] : this.baseFields;
+  }
+
+  /** With plugins the columns can grow until the first flows are out (inferred udps columns). */
+  get fieldsGrow(): boolean {
+    return Boolean(this.options.plugins?.length);
+  }
+
+  /** Loads the plugins (an .mjs plugin loads asynchronously); batches() does it when needed. */
+  async loadPlugins(): Promise<void> {
+    const specs = this.options.plugins ?? [];
+    if (this.host || !specs.length) return;
+    const defs = [];
+    for (const s of specs) defs.push({ def: await loadPlugin(s.spec), options: s.options });
+    this.host = new PluginHost(defs, { failFast: this.options.pluginErrors === 'fail', warn: (m) => this.pluginWarnings.push(m) });
   }
 
   /** Opens the captures (checks each one) or the interface, and starts the meter. */
@@ -144,7 +169,7 @@ export class FlowStreamer {
         snaplen: o.snaplen, bpf: o.bpf,
         timePrecision: ['ms', 'us', 'ns'].indexOf(o.timePrecision ?? 'ms'), activity: o.activityFeatures, activityGapMs: o.activityGapMs,
         payloadBytes: o.payloadBytes, headerPackets: o.headerPackets, headerWidth: o.headerWidth,
-        communityId: o.communityId, communityIdSeed: o.communityIdSeed,
+        communityId: o.communityId, communityIdSeed: o.communityIdSeed, packetEvents: Boolean(o.plugins?.length),
       });
     } catch (e) {
       const err = e as Error & { code?: string };
@@ -168,7 +193,16 @@ export class FlowStreamer {
 
   /** The counters at the end of the run (or now, between runs of next()). */
   stats(): NativeStats | undefined {
-    return this.finalStats ?? (this.meter ? this.meter.stats() : undefined);
+    return this.withPluginWarnings(this.finalStats ?? (this.meter ? this.meter.stats() : undefined));
+  }
+
+  /** Hook failures (a count each) and late udps columns join the meter's warnings. */
+  private withPluginWarnings(s: NativeStats | undefined): NativeStats | undefined {
+    if (!s || !this.host) return s;
+    const failures = this.host.hookFailures.map((f) =>
+      `plugin ${f.plugin}: ${f.hook} threw ${f.count} time${f.count === 1 ? '' : 's'}; the first: ${f.first}`);
+    const late = this.pluginWarnings.filter((w) => w.includes('first appeared'));
+    return { ...s, warnings: [s.warnings, ...failures, ...late].filter(Boolean).join('\n') };
   }
 
   /** For reports: the counters as of the last batch. */
@@ -178,24 +212,35 @@ export class FlowStreamer {
 
   /** The counters as of the last batch: safe while the next batch is being made. */
   progress(): NativeStats | undefined {
-    return this.finalStats ?? this.latest;
+    return this.withPluginWarnings(this.finalStats ?? this.latest);
   }
 
   async *batches(): AsyncGenerator<FlowBatch> {
+    await this.loadPlugins();
     if (!this.meter) this.open();
     const meter = this.meter as NativeMeter;
     const size = this.options.batchSize ?? 4096;
-    const columnIndex = buildColumnIndex(this.fields);
+    const columnIndex = buildColumnIndex(this.baseFields);
+    const host = this.host;
     let pending: Promise<NativeBatch | null> | undefined = meter.next(size);
     try {
       for (;;) {
         const nb: NativeBatch | null = await pending;
         pending = undefined;
         if (!nb) break;
-        pending = meter.next(size);
         this.latest = nb.counters;
-        yield toBatch(this.fields, columnIndex, nb);
+        if (!host) {
+          pending = meter.next(size);
+          yield toBatch(this.baseFields, columnIndex, nb);
+          continue;
+        }
+        // plugins: the hooks run before the meter goes on, so the flows they end end now
+        if (nb.events) host.packets(nb.events);
+        const batch = host.finish(toBatch(this.baseFields, columnIndex, nb), nb.uids as Float64Array);
+        pending = meter.next(size, host.takeExpired());
+        if (batch.length) yield batch;
       }
+      host?.cleanup();
     } finally {
       if (pending) {
         // the consumer left early: end the run, let the pending batch settle, then free the meter
@@ -261,6 +306,7 @@ function toBatch(fields: readonly Field[], index: number[], nb: NativeBatch): Fl
         return f.type === 'list<bytes>' ? { width: h.width, items: h.n, bytes: h.bytes } : h.count;
       }
       case 'system': throw new Error('system columns are added by SystemVisibility, not the meter');
+      case 'udps': throw new Error('udps columns are added by the plugin host, not the meter');
     }
   });
   return new FlowBatch(fields, columns, n);

@@ -30,6 +30,7 @@ static struct fs_meter *meter_for(uint8_t opts) {
   cfg.decode_tunnels = opts & 1;
   cfg.features.stats = (opts & 2) != 0;
   cfg.features.splt = (opts & 4) ? 5 : 0;
+  cfg.packet_events = (opts & 4) != 0; /* plugins: packet events and early ends asked back */
   cfg.features.dissections = (opts & 8) ? 20 : 0;
   cfg.features.accounting = (opts >> 4) & 3;
   if (opts & 2) { /* flowseek's own features ride with the statistics */
@@ -59,11 +60,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t *pkt = malloc(len ? len : 1);
     if (!pkt) abort();
     memcpy(pkt, data + at, len);
+    if (m->events && m->events->len && (data[at - 1] & 7) == 0) { /* a plugin ends the last packet's flow */
+      const struct fs_event *v = &m->events->ev[m->events->len - 1];
+      fs_meter_expire_custom(m, v->idx, v->uid);
+    }
     fs_meter_frame(m, link, t, (uint32_t)(data[at - 1] * 3907u % 1000000u), pkt, (uint32_t)len, (uint32_t)len + (oversize ? 70000 : 0));
     free(pkt);
     at += len;
   }
   fs_meter_flush(m);
+  if (m->events) fs_events_clear(m->events);
   for (size_t i = 0; i < m->out_len; i++) {
     char id[FS_COMMUNITY_ID_LEN];
     fs_community_id(&m->out[i], 0, id);

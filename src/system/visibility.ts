@@ -124,7 +124,8 @@ export class SystemVisibility implements FlowSource {
           name[r] = m.name;
           cmdline[r] = m.cmdline;
         }
-        yield new FlowBatch(this.fields, [...b.columns, pid, name, cmdline], b.length);
+        // the inner batch's own fields: plugins may have added udps columns
+        yield new FlowBatch([...b.fields, ...this.fields.slice(-3)], [...b.columns, pid, name, cmdline], b.length);
       }
     } finally {
       this.poller.stop();

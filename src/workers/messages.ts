@@ -1,12 +1,14 @@
 /** What a worker process and the parent say to each other over the IPC channel (advanced
  * serialization: a batch travels as its typed-array columns, one message per batch). */
 import { NativeStats } from '../native';
+import { Field } from '../schema';
 import { Column } from '../streamer';
 import { StreamerOptions } from '../streamer';
 
 export type ToWorker = { t: 'start'; options: StreamerOptions } | { t: 'stop' };
 
 export type FromWorker =
-  | { t: 'batch'; length: number; columns: Column[]; stats: NativeStats }
+  /** udps: the plugins' columns, which follow the schema's in columns */
+  | { t: 'batch'; length: number; columns: Column[]; udps: Field[]; stats: NativeStats }
   | { t: 'done'; stats: NativeStats }
   | { t: 'error'; message: string; code: string; exitCode: number };

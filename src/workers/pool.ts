@@ -25,10 +25,16 @@ export class WorkerPool {
   private nextId = 0;
   private failure?: FlowseekError;
   private killed = false;
+  /** the plugins' columns, as the first batch with flows had them */
+  private udps?: Field[];
 
   constructor(private readonly options: StreamerOptions, readonly size: number) {
     this.fields = fieldsFor(options);
     this.workerStats = new Array(size).fill(undefined);
+  }
+
+  get fieldsGrow(): boolean {
+    return Boolean(this.options.plugins?.length);
   }
 
   start(): void {
@@ -76,7 +82,7 @@ export class WorkerPool {
         if (m.t !== 'batch' || m.length === 0) continue;
         const ids = m.columns[idColumn] as Float64Array;
         for (let r = 0; r < m.length; r++) ids[r] = this.nextId++;
-        yield new FlowBatch(this.fields, m.columns, m.length);
+        yield this.withUdps(m);
         continue;
       }
       if (this.failure) throw this.failure;
@@ -84,6 +90,20 @@ export class WorkerPool {
       await new Promise<void>((resolve) => { this.wake = resolve; });
       this.wake = undefined;
     }
+  }
+
+  /** A worker's batch with the plugin columns of the first batch, found by name (each worker
+   * infers its own; a column one worker lacks is empty in its flows). */
+  private withUdps(m: FromWorker & { t: 'batch' }): FlowBatch {
+    const base = this.fields.length;
+    this.udps ??= m.udps;
+    const columns = [...m.columns.slice(0, base)];
+    for (const f of this.udps) {
+      const i = m.udps.findIndex((u) => u.name === f.name);
+      if (i >= 0) columns.push(m.columns[base + i]);
+      else columns.push(f.type === 'string' ? new Array<string>(m.length).fill('') : new Float64Array(m.length).fill(f.type === 'float64' ? NaN : 0));
+    }
+    return new FlowBatch([...this.fields, ...this.udps], columns, m.length);
   }
 
   /** Every worker flushes its open flows and ends. */

@@ -24,7 +24,8 @@ async function run(options: ToWorker & { t: 'start' }): Promise<void> {
     // the capture socket is open: this process needs no privilege any more
     if (options.options.interface) loadNative().dropPrivileges();
     for await (const b of streamer.batches()) {
-      await send({ t: 'batch', length: b.length, columns: [...b.columns], stats: streamer.progress() as NativeStats });
+      const udps = b.fields.filter((f) => f.group === 'udps');
+      await send({ t: 'batch', length: b.length, columns: [...b.columns], udps, stats: streamer.progress() as NativeStats });
     }
     await send({ t: 'done', stats: streamer.stats() as NativeStats });
   } catch (e) {

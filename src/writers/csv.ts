@@ -31,7 +31,7 @@ export function csvWriter(fields: readonly Field[], sink: Sink): FlowWriter {
           if (i) out.byte(0x2c);
           const c = cols[i];
           if (Array.isArray(c)) out.text(csvCell(c[r]));
-          else if (c instanceof Float64Array) out.number(c[r]);
+          else if (c instanceof Float64Array) { const v = c[r]; if (v === v) out.number(v); } // NaN (a plugin's missing value): empty
           else if (c instanceof BigUint64Array) out.text(c[r].toString());
           else if (isByteColumn(c)) {
             const at = r * rowBytes(c);

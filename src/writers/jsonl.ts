@@ -25,7 +25,8 @@ export function jsonlWriter(fields: readonly Field[], sink: Sink): FlowWriter {
             const s = c[r];
             if (PLAIN.test(s)) { out.byte(0x22); out.text(s); out.byte(0x22); } else out.text(JSON.stringify(s));
           } else if (c instanceof Float64Array) {
-            out.number(c[r]);
+            const v = c[r];
+            if (v === v) out.number(v); else out.text('null'); // NaN: a plugin's missing value
           } else if (c instanceof BigUint64Array) {
             out.text(c[r].toString());
           } else if (isByteColumn(c)) {

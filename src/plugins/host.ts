@@ -1,0 +1,277 @@
+/**
+ * Runs plugins over a meter's batches: the batch's packet events (in packet order) go to each
+ * plugin's onInit / onUpdate with the flow's fields as they stood at that packet, finished flows
+ * to onExpire; what the hooks put in `flow.udps` becomes udps_<name> columns. A hook that throws
+ * is counted (and the run goes on) or, with failFast, ends the run naming plugin and hook.
+ */
+import { NativeBatch } from '../native';
+import { Field } from '../schema';
+import { Column, FlowBatch } from '../streamer';
+import { ColumnType, PluginDefinition, PluginPacket, Udps } from './api';
+import { PluginError } from './load';
+
+type Events = NonNullable<NativeBatch['events']>;
+
+/** An IP address as the meter's inet_ntop writes it (glibc's rules for the IPv4 forms). */
+export function ipString(b: Uint8Array, at: number, version: number): string {
+  if (version !== 6) return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
+  const w: number[] = [];
+  for (let i = 0; i < 8; i++) w.push((b[at + 2 * i] << 8) | b[at + 2 * i + 1]);
+  let best = -1, bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (w[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  if (bestLen < 2) best = -1;
+  const v4 = `${b[at + 12]}.${b[at + 13]}.${b[at + 14]}.${b[at + 15]}`;
+  if (best === 0 && (bestLen === 6 || (bestLen === 5 && w[5] === 0xffff))) return bestLen === 6 ? `::${v4}` : `::ffff:${v4}`;
+  let s = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === best) { s += '::'; i += bestLen - 1; continue; }
+    if (s && !s.endsWith(':')) s += ':';
+    s += w[i].toString(16);
+  }
+  return s;
+}
+
+interface FlowState {
+  udps: Udps;
+  idx: number;
+  uid: number;
+  src_ip: string; dst_ip: string; src_port: number; dst_port: number;
+  protocol: number; ip_version: number; vlan_id: number; tunnel_id: number;
+  /** a plugin ended it: its later packets in the same batch reach no hook */
+  ended: boolean;
+}
+
+/** The packet a hook sees: reads the event columns at row r. */
+class EventPacket implements PluginPacket {
+  r = 0;
+  constructor(private readonly ev: Events, private readonly c: Record<string, number>, private flow: FlowState) {}
+  at(r: number, flow: FlowState): this { this.r = r; this.flow = flow; return this; }
+  private n(name: string): number { return this.ev.num[this.c[name] + this.r]; }
+  get time() { return this.n('time'); }
+  get deltaTime() { return this.n('delta_time'); }
+  get direction() { return this.n('direction') as 0 | 1; }
+  get rawSize() { return this.n('raw_size'); }
+  get ipSize() { return this.n('ip_size'); }
+  get transportSize() { return this.n('transport_size'); }
+  get payloadSize() { return this.n('payload_size'); }
+  get srcIp() { return ipString(this.ev.src, 16 * this.r, this.n('ip_version')); }
+  get dstIp() { return ipString(this.ev.dst, 16 * this.r, this.n('ip_version')); }
+  get srcPort() { return this.n('src_port'); }
+  get dstPort() { return this.n('dst_port'); }
+  get protocol() { return this.n('protocol'); }
+  get ipVersion() { return this.n('ip_version'); }
+  get vlanId() { return this.n('vlan_id'); }
+  get tunnelId() { return this.n('tunnel_id'); }
+  get tcpFlags() { return this.n('tcp_flags'); }
+  get fin() { return (this.tcpFlags & 0x01) !== 0; }
+  get syn() { return (this.tcpFlags & 0x02) !== 0; }
+  get rst() { return (this.tcpFlags & 0x04) !== 0; }
+  get psh() { return (this.tcpFlags & 0x08) !== 0; }
+  get ack() { return (this.tcpFlags & 0x10) !== 0; }
+  get urg() { return (this.tcpFlags & 0x20) !== 0; }
+  get ece() { return (this.tcpFlags & 0x40) !== 0; }
+  get cwr() { return (this.tcpFlags & 0x80) !== 0; }
+  get ipPacket() { const off = this.n('ip_off'); return this.ev.ip.subarray(off, off + this.n('ip_len')); }
+}
+
+const SNAPSHOT = ['bidirectional', 'src2dst', 'dst2src'].flatMap((s) =>
+  ['first_seen_ms', 'last_seen_ms', 'duration_ms', 'packets', 'bytes'].map((k) => `${s}_${k}`));
+const KEY = ['src_ip', 'dst_ip', 'src_port', 'dst_port', 'protocol', 'ip_version', 'vlan_id', 'tunnel_id'] as const;
+
+/** The flow a hook sees during onInit / onUpdate. */
+class EventFlow {
+  r = 0;
+  state!: FlowState;
+  constructor(readonly ev: Events, readonly c: Record<string, number>, private readonly host: PluginHost) {}
+  at(r: number, state: FlowState): this { this.r = r; this.state = state; return this; }
+  get udps() { return this.state.udps; }
+  get expiration_id() { return this.state.ended ? -1 : 0; }
+  set expiration_id(v: number) { if (v === -1) this.host.endFlow(this.state); }
+}
+for (const name of SNAPSHOT) {
+  Object.defineProperty(EventFlow.prototype, name, {
+    get(this: EventFlow) { return this.ev.num[this.c[name] + this.r]; },
+  });
+}
+for (const name of KEY) {
+  Object.defineProperty(EventFlow.prototype, name, { get(this: EventFlow) { return this.state[name]; } });
+}
+
+export interface HookFailure { plugin: string; hook: string; count: number; first: string }
+
+export interface PluginHostOptions {
+  /** end the run at the first hook that throws (--plugin-errors fail) */
+  failFast?: boolean;
+  /** said once per plugin and hook, at its first failure */
+  warn?: (message: string) => void;
+}
+
+interface Loaded { def: PluginDefinition; ctx: { name: string; options: Record<string, unknown> } }
+
+export class PluginHost {
+  private readonly plugins: Loaded[];
+  private readonly flows = new Map<number, FlowState>();
+  private readonly columns: { key: string; type: ColumnType; plugin: string }[] = [];
+  private frozen = false;
+  private expire: number[] = [];
+  private readonly failures = new Map<string, HookFailure>();
+  private readonly lateColumns = new Set<string>();
+
+  constructor(defs: { def: PluginDefinition; options: Record<string, unknown> }[], private readonly o: PluginHostOptions = {}) {
+    this.plugins = defs.map(({ def, options }) => ({ def, ctx: { name: def.name, options: optionsFor(def, options) } }));
+    for (const { def } of this.plugins) {
+      for (const [key, type] of Object.entries(def.columns ?? {})) this.addColumn(key, type, def.name);
+    }
+  }
+
+  /** udps columns known so far, as output fields. */
+  udpsFields(): Field[] {
+    return this.columns.map(({ key, type, plugin }) => ({
+      name: `udps_${key}`, type, group: 'udps', source: 'udps', doc: `set by plugin ${plugin}`,
+    }));
+  }
+
+  get hookFailures(): HookFailure[] {
+    return [...this.failures.values()];
+  }
+
+  private addColumn(key: string, type: ColumnType, plugin: string): void {
+    if (this.columns.some((c) => c.key === key)) return;
+    if (this.frozen) {
+      if (!this.lateColumns.has(key)) {
+        this.lateColumns.add(key);
+        this.o.warn?.(`plugin ${plugin}: udps.${key} first appeared after the output began; it is not written (set it in onInit, or declare it in "columns")`);
+      }
+      return;
+    }
+    this.columns.push({ key, type, plugin });
+  }
+
+  private failed(p: Loaded, hook: string, e: unknown): void {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (this.o.failFast) throw new PluginError(`plugin ${p.def.name}: ${hook} threw: ${msg}`, { cause: e });
+    const k = `${p.def.name}\0${hook}`;
+    const f = this.failures.get(k);
+    if (f) { f.count++; return; }
+    this.failures.set(k, { plugin: p.def.name, hook, count: 1, first: msg });
+    this.o.warn?.(`plugin ${p.def.name}: ${hook} threw: ${msg} (counted; the run goes on, --plugin-errors fail to stop)`);
+  }
+
+  endFlow(state: FlowState): void {
+    if (state.ended) return;
+    state.ended = true;
+    this.expire.push(state.idx, state.uid);
+  }
+
+  /** [slot, uid, ...] of the flows plugins ended, for the meter's next batch. */
+  takeExpired(): Float64Array | undefined {
+    if (!this.expire.length) return undefined;
+    const out = Float64Array.from(this.expire);
+    this.expire = [];
+    return out;
+  }
+
+  /** onInit / onUpdate for each packet event, in packet order. */
+  packets(ev: Events): void {
+    const c: Record<string, number> = {};
+    ev.names.forEach((name, i) => { c[name] = i * ev.n; });
+    const num = ev.num;
+    const packet = new EventPacket(ev, c, undefined as unknown as FlowState);
+    const flow = new EventFlow(ev, c, this);
+    for (let r = 0; r < ev.n; r++) {
+      const uid = num[c.uid + r];
+      let state = this.flows.get(uid);
+      const first = num[c.first + r] === 1;
+      if (first || !state) {
+        const v = num[c.ip_version + r];
+        state = {
+          udps: {}, idx: num[c.idx + r], uid, ended: false,
+          src_ip: ipString(ev.src, 16 * r, v), dst_ip: ipString(ev.dst, 16 * r, v),
+          src_port: num[c.src_port + r], dst_port: num[c.dst_port + r], protocol: num[c.protocol + r], ip_version: v,
+          vlan_id: num[c.vlan_id + r], tunnel_id: num[c.tunnel_id + r],
+        };
+        this.flows.set(uid, state);
+      }
+      if (state.ended) continue;
+      packet.at(r, state);
+      flow.at(r, state);
+      for (const p of this.plugins) {
+        const hook = first ? p.def.onInit : p.def.onUpdate;
+        if (!hook) continue;
+        try {
+          hook.call(p.ctx, packet, flow as unknown as Parameters<typeof hook>[1]);
+        } catch (e) {
+          this.failed(p, first ? 'onInit' : 'onUpdate', e);
+        }
+      }
+    }
+  }
+
+  /** onExpire for each finished flow; the batch with the udps columns added. */
+  finish(batch: FlowBatch, uids: Float64Array): FlowBatch {
+    const states: (FlowState | undefined)[] = [];
+    for (let r = 0; r < batch.length; r++) {
+      const state = this.flows.get(uids[r]);
+      this.flows.delete(uids[r]);
+      states.push(state);
+      if (!state) continue;
+      const hooked = this.plugins.filter((p) => p.def.onExpire);
+      if (hooked.length) {
+        const row = { ...batch.row(r), udps: state.udps };
+        for (const p of hooked) {
+          try { (p.def.onExpire as NonNullable<PluginDefinition['onExpire']>).call(p.ctx, row); } catch (e) { this.failed(p, 'onExpire', e); }
+        }
+      }
+      for (const [key, v] of Object.entries(state.udps)) {
+        if (v !== undefined && v !== null) this.addColumn(key, typeof v === 'number' || typeof v === 'boolean' ? 'float64' : 'string', this.ownerOf(key));
+      }
+    }
+    if (batch.length) this.frozen = true;
+    const columns: Column[] = this.columns.map(({ key, type }) => {
+      if (type === 'string') return states.map((s) => text(s?.udps[key]));
+      const out = new Float64Array(batch.length);
+      states.forEach((s, r) => { out[r] = number(s?.udps[key], type); });
+      return out;
+    });
+    return new FlowBatch([...batch.fields, ...this.udpsFields()], [...batch.columns, ...columns], batch.length);
+  }
+
+  private ownerOf(key: string): string {
+    const declared = this.plugins.find((p) => p.def.columns && key in p.def.columns);
+    return (declared ?? this.plugins[0]).def.name;
+  }
+
+  /** onCleanup, once, after the last batch. */
+  cleanup(): void {
+    for (const p of this.plugins) {
+      if (!p.def.onCleanup) continue;
+      try { p.def.onCleanup.call(p.ctx); } catch (e) { this.failed(p, 'onCleanup', e); }
+    }
+  }
+}
+
+/** The plugin's defaults, then every key=value, then name.key=value for this plugin only. */
+function optionsFor(def: PluginDefinition, given: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...(def.options ?? {}) };
+  for (const [k, v] of Object.entries(given)) if (!k.includes('.')) out[k] = v;
+  for (const [k, v] of Object.entries(given)) if (k.startsWith(`${def.name}.`)) out[k.slice(def.name.length + 1)] = v;
+  return out;
+}
+
+function text(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** A missing or non-numeric value: NaN for float64 (empty in CSV, null in JSON), 0 for integers. */
+function number(v: unknown, type: ColumnType): number {
+  const n = typeof v === 'number' ? v : typeof v === 'boolean' ? Number(v) : NaN;
+  if (type === 'float64') return n;
+  return Number.isFinite(n) ? Math.trunc(n) : 0;
+}

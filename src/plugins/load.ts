@@ -1,0 +1,96 @@
+/**
+ * Finds and loads plugins: a shipped one by name (dhcp, mdns), or a module file — .js/.cjs
+ * (require), .mjs (import), .ts (compiled here with TypeScript's transpiler, then required).
+ * Its default export (or module.exports) is the plugin: an object with a name and hooks.
+ */
+import * as fs from 'node:fs';
+import Module from 'node:module';
+import * as path from 'node:path';
+import { FlowseekError } from '../errors';
+import { PluginDefinition } from './api';
+
+export const BUILTIN = ['dhcp', 'mdns'] as const;
+const HOOKS = ['onInit', 'onUpdate', 'onExpire', 'onCleanup'] as const;
+
+export class PluginError extends FlowseekError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'FS_PLUGIN', 1, options);
+    this.name = 'PluginError';
+  }
+}
+
+/** `import ... from 'flowseek'` in a plugin means this flowseek, wherever the plugin file is. */
+function resolveFlowseek(): void {
+  const M = Module as unknown as { _resolveFilename(request: string, ...rest: unknown[]): string; flowseekHooked?: boolean };
+  if (M.flowseekHooked) return;
+  M.flowseekHooked = true;
+  const original = M._resolveFilename;
+  const index = path.join(__dirname, '..', 'index.js');
+  M._resolveFilename = function (request: string, ...rest: unknown[]) {
+    return request === 'flowseek' ? index : original.call(this, request, ...rest);
+  };
+}
+
+// a real import() from CommonJS output (TypeScript would turn import() into require())
+const dynamicImport = new Function('s', 'return import(s)') as (s: string) => Promise<Record<string, unknown>>;
+
+function compileTs(file: string): Record<string, unknown> {
+  let ts: typeof import('typescript');
+  try {
+    ts = require('typescript');
+  } catch {
+    throw new PluginError(`${file}: a TypeScript plugin needs the typescript package (npm install typescript), or give the compiled .js`);
+  }
+  const out = ts.transpileModule(fs.readFileSync(file, 'utf8'), {
+    fileName: file, reportDiagnostics: true,
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+  });
+  const errors = (out.diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error);
+  if (errors.length) {
+    const d = errors[0];
+    const where = d.file && d.start !== undefined ? `:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}` : '';
+    throw new PluginError(`${file}${where}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
+  }
+  const m = new Module(file, module) as Module & { _compile(code: string, file: string): void };
+  m.filename = file;
+  m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(file));
+  m._compile(out.outputText, file);
+  return m.exports as Record<string, unknown>;
+}
+
+/** The module behind a --plugin argument. */
+async function moduleOf(spec: string): Promise<{ exports: Record<string, unknown>; file: string }> {
+  resolveFlowseek();
+  if ((BUILTIN as readonly string[]).includes(spec)) {
+    const file = path.join(__dirname, 'builtin', `${spec}.js`);
+    return { exports: require(file), file: spec };
+  }
+  const file = path.resolve(spec);
+  if (!fs.existsSync(file)) {
+    throw new PluginError(`plugin ${spec}: no such file (shipped plugins: ${BUILTIN.join(', ')})`);
+  }
+  try {
+    if (file.endsWith('.ts') || file.endsWith('.mts') || file.endsWith('.cts')) return { exports: compileTs(file), file: spec };
+    if (file.endsWith('.mjs')) return { exports: await dynamicImport(`file://${file}`), file: spec };
+    return { exports: require(file), file: spec };
+  } catch (e) {
+    if (e instanceof PluginError) throw e;
+    const first = String((e as Error).message ?? e).split('\n').find((l) => l.trim()) ?? String(e);
+    throw new PluginError(`plugin ${spec} does not load: ${first}`, { cause: e });
+  }
+}
+
+/** Loads and checks one plugin. */
+export async function loadPlugin(spec: string): Promise<PluginDefinition> {
+  const { exports, file } = await moduleOf(spec);
+  const p = (exports && typeof exports === 'object' && 'default' in exports ? exports.default : exports) as PluginDefinition;
+  if (!p || typeof p !== 'object') throw new PluginError(`plugin ${file}: its default export must be an object with a name and hooks, got ${typeof p}`);
+  if (typeof p.name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(p.name)) {
+    throw new PluginError(`plugin ${file}: "name" must be a word of letters, digits and _ (it prefixes nothing, but names the plugin in messages)`);
+  }
+  for (const h of HOOKS) {
+    if (p[h] !== undefined && typeof p[h] !== 'function') throw new PluginError(`plugin ${p.name} (${file}): ${h} must be a function`);
+  }
+  if (!HOOKS.some((h) => typeof p[h] === 'function')) throw new PluginError(`plugin ${p.name} (${file}): no hook (${HOOKS.join(', ')})`);
+  return p;
+}
