@@ -164,6 +164,7 @@ static void next_complete(napi_env env, napi_status status, void *data) {
     if (n == 0 && h->source.done && !events) napi_get_null(env, &result);
     else if (fs_batch_build(env, &h->meter, n, &result) == napi_ok) {
       fs_meter_consume(&h->meter, n);
+      fs_meter_events_taken(&h->meter);
       napi_value stats = make_stats(env, h);
       if (stats) napi_set_named_property(env, result, "counters", stats);
     } else result = NULL;
@@ -296,6 +297,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   cfg.features.header_packets = hp >= 0 && hp <= 255 ? (uint16_t)hp : 0;
   cfg.features.header_width = hw >= 1 && hw <= 1024 ? (uint16_t)hw : 64;
   cfg.packet_events = bool_opt(env, o, "packetEvents", false);
+  cfg.events_one_per_flow = cfg.packet_events && bool_opt(env, o, "eventsOnePerFlow", false);
   cfg.community_id = bool_opt(env, o, "communityId", false);
   double seed = num_opt(env, o, "communityIdSeed", 0);
   cfg.community_id_seed = seed >= 0 && seed <= 65535 ? (uint16_t)seed : 0;

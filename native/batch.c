@@ -287,7 +287,6 @@ napi_status fs_batch_build(napi_env env, const struct fs_meter *m, size_t n, nap
   }
   if (m->events) {
     NAPI(events_object(env, m->events, *out));
-    fs_events_clear(m->events);
     double *uids;
     NAPI(typed(env, napi_float64_array, 8, n, (void **)&uids, &v));
     for (size_t r = 0; r < n; r++) uids[r] = (double)m->out[r].uid;

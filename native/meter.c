@@ -11,6 +11,7 @@ int fs_meter_init(struct fs_meter *m, const struct fs_meter_config *cfg) {
   /* every meter of a run must partition alike, so the hash seed is fixed */
   if (fs_table_init(&m->table, 0x666c6f777365656bULL) != 0) { fs_dpi_module_free(m->dpi); m->dpi = NULL; return -1; }
   if (cfg->packet_events && !(m->events = calloc(1, sizeof(*m->events)))) { fs_meter_free(m); return -1; }
+  m->event_batch = 1; /* never a fresh flow's 0 */
   return 0;
 }
 
@@ -54,6 +55,7 @@ static void create_flow(struct fs_meter *m, const struct fs_packet *p, const str
     return;
   }
   f->uid = ++m->n.flows_created;
+  f->event_batch = m->event_batch;
   if (m->events && fs_events_add(m->events, f, idx, p, 0, true, 0) != 0) m->events_lost++;
 }
 
@@ -72,20 +74,34 @@ static void consume(struct fs_meter *m, const struct fs_packet *p, const struct 
     int direction = fs_packet_direction(f, p);
     fs_features_update(f, p, direction, &m->cfg.features);
     if (f->dpi) f->dpi = fs_dpi_flow_update(m->dpi, f->dpi, p, f->s[FS_BI].packets);
+    f->event_batch = m->event_batch;
     if (m->events && fs_events_add(m->events, f, idx, p, direction, false, prev) != 0) m->events_lost++;
     return;
   }
   if (!m->stopped) create_flow(m, p, k, hash);
 }
 
-void fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t time_ns, const uint8_t *data,
-                    uint32_t caplen, uint32_t wirelen) {
-  if (m->stopped) return;
-  m->n.packets++;
-  if (wirelen > 0xffff) m->n.oversize_records++;
+int fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t time_ns, const uint8_t *data,
+                   uint32_t caplen, uint32_t wirelen) {
+  if (m->stopped) return 0;
   struct fs_packet p;
   int rc = fs_decode(linktype, data, caplen, wirelen, m->cfg.decode_tunnels, &p);
-  if (rc != FS_OK) { m->n.ignored[rc]++; return; }
+  struct fs_flow_key k;
+  uint64_t hash = 0;
+  bool mine = true;
+  if (rc == FS_OK) {
+    fs_flow_key_make(&p, &k);
+    hash = fs_flow_key_hash(&k, m->table.seed);
+    mine = m->cfg.n_partitions <= 1 || (fs_flow_key_host_hash(&k) % m->cfg.n_partitions) == m->cfg.partition;
+    /* a plugin may end this packet's flow on its previous packet: that packet's hooks run first */
+    if (mine && m->cfg.events_one_per_flow && m->events && m->events->len) {
+      uint32_t idx = fs_table_find(&m->table, &k, hash);
+      if (idx != FS_NIL && fs_table_flow(&m->table, idx)->event_batch == m->event_batch) return FS_FRAME_DEFER;
+    }
+  }
+  m->n.packets++;
+  if (wirelen > 0xffff) m->n.oversize_records++;
+  if (rc != FS_OK) { m->n.ignored[rc]++; return 0; }
   /* packet time is forced monotonic: an older packet takes the newest time seen */
   if (time_ms > m->tick_ms || (time_ms == m->tick_ms && time_ns > m->tick_ns)) {
     m->tick_ms = time_ms;
@@ -93,12 +109,9 @@ void fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t
   }
   p.time_ms = m->tick_ms;
   p.time_ns = m->tick_ns;
-  struct fs_flow_key k;
-  fs_flow_key_make(&p, &k);
-  uint64_t hash = fs_flow_key_hash(&k, m->table.seed);
   bool go_scan = m->tick_ms - m->scan_tick_ms >= FS_IDLE_SCAN_INTERVAL_MS;
   if (go_scan) m->scan_tick_ms = m->tick_ms;
-  if (m->cfg.n_partitions > 1 && (fs_flow_key_host_hash(&k) % m->cfg.n_partitions) != m->cfg.partition) {
+  if (!mine) {
     /* another meter's packet: it only advances this meter's clock and scans */
     m->n.ignored[FS_IGN_FILTERED]++;
   } else {
@@ -106,6 +119,13 @@ void fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t
     consume(m, &p, &k, hash);
   }
   if (go_scan && !m->stopped) fs_expire_idle_scan(m);
+  return 0;
+}
+
+void fs_meter_events_taken(struct fs_meter *m) {
+  if (!m->events) return;
+  fs_events_clear(m->events);
+  m->event_batch++;
 }
 
 void fs_meter_clock(struct fs_meter *m, uint64_t now_ms) {

@@ -23,6 +23,7 @@ struct fs_meter_config {
   uint16_t community_id_seed;
   uint8_t time_precision;        /* 0 ms only, 1 adds microsecond, 2 nanosecond timestamps */
   bool packet_events;            /* a JavaScript plugin is loaded: record every packet (events.h) */
+  bool events_one_per_flow;      /* a plugin may end flows: at most one event per flow per batch */
   bool decode_tunnels;
   struct fs_feature_config features;
   uint32_t n_partitions;         /* workers: host-pair hash % n == partition */
@@ -50,15 +51,21 @@ struct fs_meter {
   struct fs_meter_counters n;
   struct fs_events *events;      /* NULL unless cfg.packet_events */
   uint64_t events_lost;          /* out of memory */
+  uint32_t event_batch;          /* which batch of events is filling (flows carry the last they joined) */
   struct fs_flow *out;           /* finished flows, in export order */
   size_t out_len, out_cap;
 };
 
 int fs_meter_init(struct fs_meter *m, const struct fs_meter_config *cfg);
 void fs_meter_free(struct fs_meter *m);
-/* One captured frame. */
-void fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t time_ns, const uint8_t *data,
-                    uint32_t caplen, uint32_t wirelen);
+#define FS_FRAME_DEFER 1
+/* One captured frame. Returns FS_FRAME_DEFER, having counted nothing, when a plugin that may end
+ * flows must see the events so far first (events_one_per_flow): hand the same frame in again
+ * after the batch. 0 otherwise. */
+int fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t time_ns, const uint8_t *data,
+                   uint32_t caplen, uint32_t wirelen);
+/* The batch took the events: clear them, and start a new event batch. */
+void fs_meter_events_taken(struct fs_meter *m);
 /* Live capture with no packet: the clock moves on and idle flows end. */
 void fs_meter_clock(struct fs_meter *m, uint64_t now_ms);
 /* End of input: every open flow ends, in creation order. */

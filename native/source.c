@@ -121,10 +121,27 @@ static uint64_t wall_ms(void) {
 
 #define LIVE_BATCH_MS 1000
 
+/* Keeps a frame for the next run: libpcap's buffer is reused at the next read. */
+static void defer(struct fs_source *s, uint64_t ms, uint32_t ns, const uint8_t *data, uint32_t caplen, uint32_t wirelen) {
+  uint8_t *copy = malloc(caplen ? caplen : 1);
+  if (!copy) return; /* out of memory: the frame is lost, as a read error would lose it */
+  memcpy(copy, data, caplen);
+  s->deferred = (struct fs_deferred){ .data = copy, .ms = ms, .ns = ns, .caplen = caplen, .wirelen = wirelen };
+}
+
 void fs_source_run(struct fs_source *s, struct fs_meter *m, size_t want) {
   uint32_t every = s->live ? LIVE_BATCH_MS : s->yield_ms;
   uint64_t started = every ? wall_ms() : 0;
   uint32_t n = 0;
+  if (s->deferred.data) { /* the frame that waited for the last batch's hooks */
+    struct fs_deferred d = s->deferred;
+    s->deferred.data = NULL;
+    if (fs_meter_frame(m, s->linktype, d.ms, d.ns, d.data, d.caplen, d.wirelen) == FS_FRAME_DEFER) {
+      s->deferred = d; /* the events were not taken yet */
+      return;
+    }
+    free(d.data);
+  }
   while (!s->done && m->out_len < want && !(m->events && m->events->len >= FS_EVENTS_BATCH)) {
     /* the clock is read once every 1024 packets when reading files */
     if (every && (s->live || (++n & 1023) == 0) && wall_ms() - started >= every) break;
@@ -158,7 +175,10 @@ void fs_source_run(struct fs_source *s, struct fs_meter *m, size_t want) {
       if (s->ts_micro) ts.tv_usec *= 1000;
       uint32_t ns;
       uint64_t ms = fs_source_time_ms(&ts, &ns);
-      fs_meter_frame(m, s->linktype, ms, ns, data, caplen, h->len);
+      if (fs_meter_frame(m, s->linktype, ms, ns, data, caplen, h->len) == FS_FRAME_DEFER) {
+        defer(s, ms, ns, data, caplen, h->len);
+        break;
+      }
       continue;
     }
     if (rc == 0 && s->live) { /* no packet within the timeout; the wall clock still ends idle flows */
@@ -179,6 +199,8 @@ void fs_source_run(struct fs_source *s, struct fs_meter *m, size_t want) {
 
 void fs_source_close(struct fs_source *s) {
   fs_source_close_file(s);
+  free(s->deferred.data);
+  s->deferred.data = NULL;
   free(s->bpf);
   s->bpf = NULL;
 }

@@ -10,6 +10,12 @@
 
 #define FS_ERRLEN 1024
 
+struct fs_deferred {
+  uint8_t *data;
+  uint64_t ms;
+  uint32_t ns, caplen, wirelen;
+};
+
 struct fs_source {
   char **files;
   uint32_t n_files, cur;
@@ -29,6 +35,7 @@ struct fs_source {
   uint32_t unsupported_linktype_files;
   bool live;                        /* an interface, not files: wall clock drives expiry */
   bool ts_micro;                    /* live: the interface gives microseconds, not nanoseconds */
+  struct fs_deferred deferred;      /* plugins: a frame held back for the next batch */
   int fd;                           /* live: the capture socket, to wait on */
   uint32_t yield_ms;                /* files: return a batch at least this often (progress); 0: never */
   uint64_t kernel_received, kernel_dropped;  /* live: pcap_stats, as of the last batch */

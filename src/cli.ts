@@ -33,12 +33,14 @@ async function runRead(files: string[], raw: RawReadOptions, g: GlobalOptions): 
   const showProgress = process.stderr.isTTY === true && !g.quiet && opts.workers === 1 && !['warn', 'error', 'fatal', 'silent'].includes(g.logLevel);
   let source: FlowSource;
   if (opts.workers > 1) {
+    await FlowStreamer.checkPlugins(opts);
     FlowStreamer.check(opts);
     const pool = new WorkerPool(opts, opts.workers);
     pool.start();
     source = pool;
   } else {
     const streamer = new FlowStreamer({ ...opts, yieldMs: showProgress ? 200 : 0 });
+    await streamer.loadPlugins();
     streamer.open();
     source = streamer;
   }
@@ -50,7 +52,9 @@ async function runRead(files: string[], raw: RawReadOptions, g: GlobalOptions): 
 async function runCapture(raw: RawCaptureOptions, g: GlobalOptions): Promise<number> {
   const log = createLogger(g.quiet ? 'warn' : g.logLevel, g.logFormat);
   const opts = parseCaptureOptions(raw, os.availableParallelism());
-  // open once here so a missing interface, a permission or a bad filter fails before any worker starts
+  // open once here so a missing interface, a permission, a bad filter or a plugin that does not
+  // load fails before any worker starts
+  await FlowStreamer.checkPlugins({ ...opts, systemVisibility: false });
   FlowStreamer.check({ ...opts, systemVisibility: false });
   const pool = new WorkerPool({ ...opts, systemVisibility: false }, opts.workers);
   pool.start();

@@ -72,6 +72,7 @@ export interface NativeOpenOptions {
   communityId?: boolean;
   communityIdSeed?: number;
   packetEvents?: boolean;
+  eventsOnePerFlow?: boolean;
   snaplen: number;
   bpf?: string;
   partitions?: number;

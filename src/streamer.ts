@@ -170,6 +170,7 @@ export class FlowStreamer {
         timePrecision: ['ms', 'us', 'ns'].indexOf(o.timePrecision ?? 'ms'), activity: o.activityFeatures, activityGapMs: o.activityGapMs,
         payloadBytes: o.payloadBytes, headerPackets: o.headerPackets, headerWidth: o.headerWidth,
         communityId: o.communityId, communityIdSeed: o.communityIdSeed, packetEvents: Boolean(o.plugins?.length),
+        eventsOnePerFlow: this.host?.endsFlows,
       });
     } catch (e) {
       const err = e as Error & { code?: string };
@@ -184,6 +185,11 @@ export class FlowStreamer {
     const probe = new FlowStreamer(options);
     probe.open();
     probe.close();
+  }
+
+  /** Loads the plugins once to report a plugin that does not load, before workers start. */
+  static async checkPlugins(options: StreamerOptions): Promise<void> {
+    await new FlowStreamer(options).loadPlugins();
   }
 
   /** Ask the meter to end early: open flows are still flushed and yielded. */

@@ -68,6 +68,10 @@ export interface PluginDefinition<O extends Record<string, unknown> = Record<str
   /** udps columns and their types, known before the first flow (otherwise inferred from the
    * values the hooks set: numbers float64, anything else text) */
   columns?: Record<string, ColumnType>;
+  /** the hooks may end flows (flow.expiration_id = -1): the meter then hands over at most one
+   * packet per flow per batch, so a flow ends exactly at the packet whose hook ended it (the next
+   * packet starts a new flow). Without it, an end takes effect after the current batch. */
+  endsFlows?: boolean;
   onInit?(this: PluginContext<O>, packet: PluginPacket, flow: PluginFlow): void;
   onUpdate?(this: PluginContext<O>, packet: PluginPacket, flow: PluginFlow): void;
   onExpire?(this: PluginContext<O>, flow: ExpiredFlow): void;

@@ -130,6 +130,11 @@ export class PluginHost {
     }
   }
 
+  /** some plugin ends flows: the meter must hand over one packet per flow per batch */
+  get endsFlows(): boolean {
+    return this.plugins.some((p) => p.def.endsFlows === true);
+  }
+
   /** udps columns known so far, as output fields. */
   udpsFields(): Field[] {
     return this.columns.map(({ key, type, plugin }) => ({
@@ -216,11 +221,14 @@ export class PluginHost {
   /** onExpire for each finished flow; the batch with the udps columns added. */
   finish(batch: FlowBatch, uids: Float64Array): FlowBatch {
     const states: (FlowState | undefined)[] = [];
+    const expiration = batch.columns[batch.fields.findIndex((f) => f.name === 'expiration_id')] as Float64Array;
     for (let r = 0; r < batch.length; r++) {
       const state = this.flows.get(uids[r]);
       this.flows.delete(uids[r]);
       states.push(state);
       if (!state) continue;
+      // a plugin ended it, and it ended in this very batch (end of input, a timeout): its end is the plugin's
+      if (state.ended) expiration[r] = -1;
       const hooked = this.plugins.filter((p) => p.def.onExpire);
       if (hooked.length) {
         const row = { ...batch.row(r), udps: state.udps };
