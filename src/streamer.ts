@@ -207,8 +207,7 @@ export class FlowStreamer {
     if (!s || !this.host) return s;
     const failures = this.host.hookFailures.map((f) =>
       `plugin ${f.plugin}: ${f.hook} threw ${f.count} time${f.count === 1 ? '' : 's'}; the first: ${f.first}`);
-    const late = this.pluginWarnings.filter((w) => w.includes('first appeared'));
-    return { ...s, warnings: [s.warnings, ...failures, ...late].filter(Boolean).join('\n') };
+    return { ...s, warnings: [s.warnings, ...failures, ...this.pluginWarnings].filter(Boolean).join('\n') };
   }
 
   /** For reports: the counters as of the last batch. */

@@ -108,7 +108,7 @@ export interface HookFailure { plugin: string; hook: string; count: number; firs
 export interface PluginHostOptions {
   /** end the run at the first hook that throws (--plugin-errors fail) */
   failFast?: boolean;
-  /** said once per plugin and hook, at its first failure */
+  /** a udps column that appeared too late to be written */
   warn?: (message: string) => void;
 }
 
@@ -165,7 +165,6 @@ export class PluginHost {
     const f = this.failures.get(k);
     if (f) { f.count++; return; }
     this.failures.set(k, { plugin: p.def.name, hook, count: 1, first: msg });
-    this.o.warn?.(`plugin ${p.def.name}: ${hook} threw: ${msg} (counted; the run goes on, --plugin-errors fail to stop)`);
   }
 
   endFlow(state: FlowState): void {

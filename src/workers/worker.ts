@@ -20,6 +20,7 @@ async function run(options: ToWorker & { t: 'start' }): Promise<void> {
   process.on('message', (m: ToWorker) => { if (m.t === 'stop') streamer.stop(); });
   process.on('disconnect', () => streamer.stop());
   try {
+    await streamer.loadPlugins();
     streamer.open();
     // the capture socket is open: this process needs no privilege any more
     if (options.options.interface) loadNative().dropPrivileges();

@@ -18,12 +18,12 @@ export function udpPayload(ip: Uint8Array): Uint8Array | undefined {
 
 export const u16 = (b: Uint8Array, at: number) => (b[at] << 8) | b[at + 1];
 
-/** A DNS name at `at` (compression pointers followed, at most 32 hops); its end is where the
- * name's own bytes stop. */
+/** A DNS name at `at` (compression pointers followed; a name of more than 256 labels and
+ * pointers is taken as a loop); its end is where the name's own bytes stop. */
 export function dnsName(msg: Uint8Array, at: number): { name: string; end: number } | undefined {
   const labels: string[] = [];
   let end = -1;
-  for (let hops = 0; hops < 32; hops++) {
+  for (let hops = 0; hops < 256; hops++) { // labels and pointers together: a loop ends here
     if (at >= msg.length) return undefined;
     const len = msg[at];
     if (len === 0) { if (end < 0) end = at + 1; return { name: labels.join('.'), end }; }
@@ -34,7 +34,7 @@ export function dnsName(msg: Uint8Array, at: number): { name: string; end: numbe
       continue;
     }
     if (len > 63 || at + 1 + len > msg.length) return undefined;
-    labels.push(Buffer.from(msg.subarray(at + 1, at + 1 + len)).toString('latin1'));
+    labels.push(Buffer.from(msg.subarray(at + 1, at + 1 + len)).toString('utf8'));
     at += 1 + len;
   }
   return undefined;

@@ -1,0 +1,168 @@
+/** Plugins: the issue's example in .ts, .js and .mjs; hooks seeing the flow as it stands at each
+ * packet; a flow ended by a plugin; the shipped dhcp and mdns plugins against NFStream's facts and
+ * tshark; plugins in workers; plugins that do not load or throw. */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import t from 'tap';
+import { DLT, ipv4, tcp, TCP_ACK, tmpdir, udp, writePcap } from './helpers/packets';
+import { cli, Flow, flows, ORACLE } from './helpers/run';
+
+const PCAPS = path.join(ORACLE, 'pcaps');
+const dir = path.join(tmpdir(), 'plugins');
+fs.mkdirSync(dir, { recursive: true });
+const write = (name: string, text: string) => { const f = path.join(dir, name); fs.writeFileSync(f, text); return f; };
+
+const hooks = `
+  onInit(packet, flow) { flow.udps.packet_with_custom_size = packet.rawSize === this.options.size ? 1 : 0; },
+  onUpdate(packet, flow) { if (packet.rawSize === this.options.size) flow.udps.packet_with_custom_size++; },`;
+const TS = write('my-feature.ts', `import { definePlugin } from 'flowseek';
+export default definePlugin({
+  name: 'custom_size',
+  options: { size: 555 },
+  onInit(packet, flow) { flow.udps.packet_with_custom_size = packet.rawSize === this.options.size ? 1 : 0; },
+  onUpdate(packet, flow) { if (packet.rawSize === this.options.size) (flow.udps.packet_with_custom_size as number)++; },
+  onExpire(flow) { flow.udps.seen_packets = flow.bidirectional_packets; },
+});
+`);
+const JS = write('my-feature.js', `module.exports = { name: 'custom_size', options: { size: 555 },${hooks} };\n`);
+const MJS = write('my-feature.mjs', `export default { name: 'custom_size', options: { size: 555 },${hooks} };\n`);
+
+function jsonl(args: string[]): Flow[] {
+  const r = cli(['-q', 'read', ...args, '--jsonl']);
+  if (r.status !== 0) throw new Error(`flowseek ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+t.test('the issue\'s example: udps_packet_with_custom_size equals tshark\'s count of frames of that size', async (t) => {
+  const ftp = path.join(PCAPS, 'ftp.pcap');
+  const tsOut = spawnSync('tshark', ['-r', ftp, '-Y', 'frame.len == 66', '-T', 'fields', '-e', 'tcp.srcport', '-e', 'tcp.dstport'], { encoding: 'utf8' }).stdout;
+  const expected = new Map<string, number>();
+  for (const l of tsOut.trim().split('\n')) { const k = l.split('\t').map(Number).sort((a, b) => a - b).join('-'); expected.set(k, (expected.get(k) ?? 0) + 1); }
+  for (const file of [TS, JS, MJS]) {
+    const out = jsonl([ftp, '--plugin', file, '--plugin-option', 'size=66', '--dissections', '0']);
+    t.equal(out.length, 3, `${path.extname(file)}: 3 flows`);
+    for (const f of out) {
+      const k = [f.src_port, f.dst_port].map(Number).sort((a, b) => a - b).join('-');
+      t.equal(f.udps_packet_with_custom_size, expected.get(k) ?? 0, `${path.extname(file)} ${k}: ${f.udps_packet_with_custom_size} frames of 66 bytes`);
+      if (file === TS) t.equal(f.udps_seen_packets, f.bidirectional_packets, 'onExpire reads every computed field');
+    }
+  }
+  const csv = cli(['-q', 'read', ftp, '--plugin', TS, '--dissections', '0', '--csv']).stdout.split('\n')[0].split(',');
+  t.same(csv.slice(-2), ['udps_packet_with_custom_size', 'udps_seen_packets'], 'the columns in CSV too, after the schema\'s');
+  const pq = path.join(dir, 'plugin.parquet');
+  t.equal(cli(['-q', 'read', ftp, '--plugin', TS, '-o', pq]).status, 0, 'and in Parquet');
+});
+
+t.test('hooks see the flow as it stands at each packet, and the packet as NFStream\'s NFPacket', async (t) => {
+  const probe = write('probe.js', `module.exports = {
+    name: 'probe',
+    onInit(p, f) { f.udps.trace = [[f.bidirectional_packets, f.src2dst_packets, f.dst2src_packets, p.direction, p.deltaTime, p.payloadSize, p.srcPort, p.ack, p.ipPacket.length, p.srcIp]]; },
+    onUpdate(p, f) { f.udps.trace.push([f.bidirectional_packets, f.src2dst_packets, f.dst2src_packets, p.direction, p.deltaTime, p.payloadSize, p.srcPort, p.ack, p.ipPacket.length, p.srcIp]); },
+  };`);
+  const A = '10.0.0.1', B = '10.0.0.2';
+  const file = writePcap('probe.pcap', DLT.RAW, [
+    { t: 1, frame: ipv4(A, B, 6, tcp(1000, 80, TCP_ACK, Buffer.alloc(10))) },
+    { t: 1.25, frame: ipv4(B, A, 6, tcp(80, 1000, TCP_ACK, Buffer.alloc(20))) },
+    { t: 1.5, frame: ipv4(A, B, 6, tcp(1000, 80, TCP_ACK)) },
+  ]);
+  const [f] = await flows([file], { plugin: [probe] });
+  t.same(JSON.parse(f.udps_trace as string), [
+    [1, 1, 0, 0, 0, 10, 1000, true, 50, A],
+    [2, 1, 1, 1, 250, 20, 80, true, 60, B],
+    [3, 2, 1, 0, 250, 0, 1000, true, 40, A],
+  ]);
+});
+
+t.test('a plugin ends a flow (expiration_id -1); the next packet starts a new one', async (t) => {
+  const every3 = write('every3.js', `module.exports = { name: 'every3', endsFlows: true,
+    onInit(p, f) { f.udps.n = 1; },
+    onUpdate(p, f) { f.udps.n++; if (f.bidirectional_packets === 3) f.expiration_id = -1; } };`);
+  const file = writePcap('ten.pcap', DLT.RAW, Array.from({ length: 10 }, (_, i) => ({ t: 1 + i * 0.01, frame: ipv4('10.0.0.1', '10.0.0.2', 17, udp(5000, 53)) })));
+  const out = await flows([file], { plugin: [every3] });
+  t.same(out.map((f) => [f.bidirectional_packets, f.expiration_id, f.udps_n]), [[3, -1, 3], [3, -1, 3], [3, -1, 3], [1, 0, 1]]);
+  t.same(out.map((f) => f.bidirectional_first_seen_ms), [1000, 1030, 1060, 1090], 'each new flow begins at the packet after the end');
+});
+
+t.test('dhcp: NFStream\'s facts on dhcp.pcap', async (t) => {
+  const out = (await flows([path.join(PCAPS, 'dhcp.pcap')], { plugin: ['dhcp'], dissections: '0' }))
+    .sort((a, b) => String(a.src_ip).localeCompare(String(b.src_ip)));
+  t.equal(out.length, 3, '3 flows: each client message from 0.0.0.0 ends its flow');
+  t.match(out[0], { src_ip: '0.0.0.0', udps_dhcp_msg_type: 'DISCOVER', expiration_id: -1 });
+  t.match(out[1], {
+    src_ip: '0.0.0.0', udps_dhcp_msg_type: 'REQUEST', udps_dhcp_50: '192.168.0.10', udps_dhcp_55: '1,3,6,42',
+    udps_dhcp_options: '[53,61,50,54,55]', udps_dhcp_oui: '00:0b:82',
+  });
+  t.match(out[2], { src_ip: '192.168.0.1', udps_dhcp_msg_type: '', bidirectional_packets: 2 });
+});
+
+t.test('mdns: the PTR answers tshark reads, per flow, in order, each once', async (t) => {
+  const file = path.join(PCAPS, 'mdns.pcap');
+  const ts = spawnSync('tshark', ['-r', file, '-Y', 'udp.dstport == 5353', '-T', 'fields', '-E', 'separator=/t', '-e', 'ip.src', '-e', 'ipv6.src',
+    '-e', 'udp.srcport', '-e', 'dns.count.queries', '-e', 'dns.resp.type', '-e', 'dns.ptr.domain_name'], { encoding: 'utf8', maxBuffer: 1 << 26 }).stdout;
+  const want = new Map<string, string[]>();
+  for (const line of ts.split('\n').filter(Boolean)) {
+    const [s4, s6, sport, , types, names] = line.split('\t');
+    const k = `${s4 || s6} ${sport}`;
+    const list = want.get(k) ?? [];
+    want.set(k, list);
+    // dns.ptr.domain_name lists answers and additional records: keep as many as the answers' PTRs
+    const ptrs = (names ?? '').split(',').filter(Boolean);
+    const answerPtrs = (types ?? '').split(',').filter((x) => x === '12').length;
+    for (const n of ptrs.slice(0, answerPtrs)) if (!list.includes(n)) list.push(n);
+  }
+  const out = await flows([file], { plugin: ['mdns'], dissections: '0' });
+  let compared = 0, withPtr = 0;
+  for (const f of out) {
+    if (f.dst_port !== 5353) continue;
+    const mine = JSON.parse(f.udps_mdns_ptr as string) as string[];
+    const theirs = want.get(`${f.src_ip} ${f.src_port}`) ?? [];
+    t.same(mine, theirs, `${f.src_ip}: ${mine.length} PTR answers`);
+    compared++;
+    if (mine.length) withPtr++;
+  }
+  t.ok(compared > 10 && withPtr > 5, `${compared} mDNS flows, ${withPtr} with PTR answers`);
+});
+
+t.test('plugins in worker processes: the same flows as one meter', async (t) => {
+  const files = ['dhcp.pcap', 'mdns.pcap', 'ftp.pcap'].map((f) => path.join(PCAPS, f));
+  const args = [...files, '--plugin', 'dhcp', '--plugin', 'mdns', '--plugin', TS, '--dissections', '0'];
+  const strip = (f: Flow) => JSON.stringify({ ...f, id: 0 });
+  const one = jsonl(args).map(strip).sort();
+  const two = jsonl([...args, '--workers', '2']).map(strip).sort();
+  t.equal(two.length, one.length);
+  t.same(two, one, `${one.length} flows, udps columns and all`);
+});
+
+t.test('a plugin that does not load, or throws', async (t) => {
+  const ftp = path.join(PCAPS, 'ftp.pcap');
+  const bad: [string, string, RegExp][] = [
+    ['missing', path.join(dir, 'nope.js'), /plugin .*nope\.js: no such file \(shipped plugins: dhcp, mdns\)/],
+    ['syntax', write('syntax.js', 'module.exports = { name: "x", onInit( {'), /plugin .*syntax\.js does not load: /],
+    ['ts error', write('bad.ts', 'export default { name: "x", onInit(p, f) { const = 1 } };'), /bad\.ts:1: /],
+    ['not an object', write('num.js', 'module.exports = 42;'), /default export must be an object .* got number/],
+    ['no hook', write('nohook.js', 'module.exports = { name: "x" };'), /no hook/],
+    ['hook not a function', write('notfn.js', 'module.exports = { name: "x", onInit: 3 };'), /onInit must be a function/],
+  ];
+  for (const [what, file, msg] of bad) {
+    const r = cli(['read', ftp, '--plugin', file]);
+    t.equal(r.status, 1, `${what}: exit 1`);
+    t.match(r.stderr, msg, `${what}: says why`);
+    t.equal(r.stderr.trim().split('\n').length, 1, `${what}: one line`);
+  }
+  const thrower = write('thrower.js', `module.exports = { name: 'thrower',
+    onInit(p, f) { f.udps.ok = 1; },
+    onUpdate(p, f) { if (f.src_port === 50695) throw new Error('boom'); } };`);
+  const r = cli(['read', ftp, '--plugin', thrower, '--dissections', '0', '--csv']);
+  t.equal(r.status, 0, 'a hook that throws on one flow: the run goes on');
+  t.equal(r.stdout.trim().split('\n').length, 4, 'every flow written');
+  t.match(r.stderr, /warning: plugin thrower: onUpdate threw 8 times; the first: boom/, 'reported once, with a count');
+  t.equal((r.stderr.match(/boom/g) ?? []).length, 1, 'not once per packet');
+  const fail = cli(['read', ftp, '--plugin', thrower, '--plugin-errors', 'fail', '-o', path.join(dir, 'f.csv')]);
+  t.equal(fail.status, 1);
+  t.match(fail.stderr, /flowseek: error: plugin thrower: onUpdate threw: boom/);
+  t.notOk(fs.existsSync(path.join(dir, 'f.csv')), 'no half-written output');
+  const opt = cli(['read', ftp, '--plugin-option', 'size=1']);
+  t.equal(opt.status, 2);
+  t.match(opt.stderr, /"--plugin-option" goes with --plugin/);
+});
