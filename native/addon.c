@@ -298,6 +298,19 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   cfg.features.header_width = hw >= 1 && hw <= 1024 ? (uint16_t)hw : 64;
   cfg.packet_events = bool_opt(env, o, "packetEvents", false);
   cfg.events_one_per_flow = cfg.packet_events && bool_opt(env, o, "eventsOnePerFlow", false);
+  napi_value ports_v;
+  bool ports_arr = false;
+  if (cfg.events_one_per_flow && get_prop(env, o, "endPorts", napi_object, &ports_v) &&
+      napi_is_array(env, ports_v, &ports_arr) == napi_ok && ports_arr && (cfg.end_ports = calloc(8192, 1))) {
+    uint32_t n = 0;
+    napi_get_array_length(env, ports_v, &n);
+    for (uint32_t i = 0; i < n; i++) {
+      napi_value e;
+      double port = -1;
+      if (napi_get_element(env, ports_v, i, &e) == napi_ok) napi_get_value_double(env, e, &port);
+      if (port >= 0 && port <= 65535) cfg.end_ports[(unsigned)port >> 3] |= (uint8_t)(1u << ((unsigned)port & 7));
+    }
+  }
   cfg.community_id = bool_opt(env, o, "communityId", false);
   double seed = num_opt(env, o, "communityIdSeed", 0);
   cfg.community_id_seed = seed >= 0 && seed <= 65535 ? (uint16_t)seed : 0;

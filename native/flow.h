@@ -45,6 +45,7 @@ struct fs_flow {
   uint64_t id;
   uint64_t uid;                      /* from 1 in creation order; 0 once the slot is free */
   uint32_t event_batch;              /* plugins: the last event batch a packet of this flow joined */
+  uint8_t watched;                   /* plugins: a plugin may end it (one packet per event batch) */
   uint8_t src_ip[16], dst_ip[16];    /* as the first packet had them */
   uint8_t src_mac[6], dst_mac[6];
   uint16_t src_port, dst_port, vlan_id;

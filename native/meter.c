@@ -25,6 +25,8 @@ void fs_meter_free(struct fs_meter *m) {
   fs_table_free(&m->table);
   fs_dpi_module_free(m->dpi);
   m->dpi = NULL;
+  free(m->cfg.end_ports);
+  m->cfg.end_ports = NULL;
   if (m->events) fs_events_free(m->events);
   free(m->events);
   m->events = NULL;
@@ -56,6 +58,8 @@ static void create_flow(struct fs_meter *m, const struct fs_packet *p, const str
   }
   f->uid = ++m->n.flows_created;
   f->event_batch = m->event_batch;
+  const uint8_t *ports = m->cfg.end_ports;
+  f->watched = !ports || (ports[p->src_port >> 3] >> (p->src_port & 7) & 1) || (ports[p->dst_port >> 3] >> (p->dst_port & 7) & 1);
   if (m->events && fs_events_add(m->events, f, idx, p, 0, true, 0) != 0) m->events_lost++;
 }
 
@@ -96,7 +100,8 @@ int fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t 
     /* a plugin may end this packet's flow on its previous packet: that packet's hooks run first */
     if (mine && m->cfg.events_one_per_flow && m->events && m->events->len) {
       uint32_t idx = fs_table_find(&m->table, &k, hash);
-      if (idx != FS_NIL && fs_table_flow(&m->table, idx)->event_batch == m->event_batch) return FS_FRAME_DEFER;
+      const struct fs_flow *f = idx != FS_NIL ? fs_table_flow(&m->table, idx) : NULL;
+      if (f && f->watched && f->event_batch == m->event_batch) return FS_FRAME_DEFER;
     }
   }
   m->n.packets++;

@@ -24,6 +24,8 @@ struct fs_meter_config {
   uint8_t time_precision;        /* 0 ms only, 1 adds microsecond, 2 nanosecond timestamps */
   bool packet_events;            /* a JavaScript plugin is loaded: record every packet (events.h) */
   bool events_one_per_flow;      /* a plugin may end flows: at most one event per flow per batch */
+  uint8_t *end_ports;            /* ...of flows with one of these ports (a 65536-bit set, the meter
+                                  * frees it); NULL: of every flow */
   bool decode_tunnels;
   struct fs_feature_config features;
   uint32_t n_partitions;         /* workers: host-pair hash % n == partition */

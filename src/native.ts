@@ -73,6 +73,7 @@ export interface NativeOpenOptions {
   communityIdSeed?: number;
   packetEvents?: boolean;
   eventsOnePerFlow?: boolean;
+  endPorts?: number[];
   snaplen: number;
   bpf?: string;
   partitions?: number;

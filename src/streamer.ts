@@ -170,7 +170,7 @@ export class FlowStreamer {
         timePrecision: ['ms', 'us', 'ns'].indexOf(o.timePrecision ?? 'ms'), activity: o.activityFeatures, activityGapMs: o.activityGapMs,
         payloadBytes: o.payloadBytes, headerPackets: o.headerPackets, headerWidth: o.headerWidth,
         communityId: o.communityId, communityIdSeed: o.communityIdSeed, packetEvents: Boolean(o.plugins?.length),
-        eventsOnePerFlow: this.host?.endsFlows,
+        eventsOnePerFlow: this.host?.endsFlows, endPorts: this.host?.endPorts,
       });
     } catch (e) {
       const err = e as Error & { code?: string };

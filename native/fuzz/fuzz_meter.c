@@ -31,6 +31,8 @@ static struct fs_meter *meter_for(uint8_t opts) {
   cfg.features.stats = (opts & 2) != 0;
   cfg.features.splt = (opts & 4) ? 5 : 0;
   cfg.packet_events = (opts & 4) != 0; /* plugins: packet events and early ends asked back */
+  cfg.events_one_per_flow = (opts & 0x14) == 0x14;
+  if (cfg.events_one_per_flow && (cfg.end_ports = calloc(8192, 1))) cfg.end_ports[53 >> 3] |= 1 << (53 & 7);
   cfg.features.dissections = (opts & 8) ? 20 : 0;
   cfg.features.accounting = (opts >> 4) & 3;
   if (opts & 2) { /* flowseek's own features ride with the statistics */
@@ -64,7 +66,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       const struct fs_event *v = &m->events->ev[m->events->len - 1];
       fs_meter_expire_custom(m, v->idx, v->uid);
     }
-    fs_meter_frame(m, link, t, (uint32_t)(data[at - 1] * 3907u % 1000000u), pkt, (uint32_t)len, (uint32_t)len + (oversize ? 70000 : 0));
+    uint32_t ns = (uint32_t)(data[at - 1] * 3907u % 1000000u), wire = (uint32_t)len + (oversize ? 70000 : 0);
+    if (fs_meter_frame(m, link, t, ns, pkt, (uint32_t)len, wire) == FS_FRAME_DEFER) {
+      fs_meter_events_taken(m); /* the batch a plugin would have seen */
+      fs_meter_frame(m, link, t, ns, pkt, (uint32_t)len, wire);
+    }
     free(pkt);
     at += len;
   }

@@ -72,6 +72,9 @@ export interface PluginDefinition<O extends Record<string, unknown> = Record<str
    * packet per flow per batch, so a flow ends exactly at the packet whose hook ended it (the next
    * packet starts a new flow). Without it, an end takes effect after the current batch. */
   endsFlows?: boolean;
+  /** with endsFlows: only flows with one of these ports (either end) can be ended, so only they
+   * are held to one packet per batch — the price of exactness falls on them alone */
+  endsFlowsOnPorts?: number[];
   onInit?(this: PluginContext<O>, packet: PluginPacket, flow: PluginFlow): void;
   onUpdate?(this: PluginContext<O>, packet: PluginPacket, flow: PluginFlow): void;
   onExpire?(this: PluginContext<O>, flow: ExpiredFlow): void;

@@ -135,6 +135,13 @@ export class PluginHost {
     return this.plugins.some((p) => p.def.endsFlows === true);
   }
 
+  /** The ports of the flows plugins may end, or undefined for every flow. */
+  get endPorts(): number[] | undefined {
+    const enders = this.plugins.filter((p) => p.def.endsFlows === true);
+    if (enders.some((p) => !Array.isArray(p.def.endsFlowsOnPorts))) return undefined;
+    return [...new Set(enders.flatMap((p) => p.def.endsFlowsOnPorts as number[]))];
+  }
+
   /** udps columns known so far, as output fields. */
   udpsFields(): Field[] {
     return this.columns.map(({ key, type, plugin }) => ({

@@ -54,6 +54,7 @@ function message(packet: PluginPacket, flow: PluginFlow): void {
 export default definePlugin({
   name: 'dhcp',
   endsFlows: true,
+  endsFlowsOnPorts: [67, 68],
   columns: {
     dhcp_msg_type: 'string', dhcp_options: 'string', dhcp_50: 'string', dhcp_55: 'string', dhcp_12: 'string',
     dhcp_57: 'float64', dhcp_60: 'string', dhcp_77: 'string', dhcp_oui: 'string', dhcp_addr: 'string',
