@@ -114,8 +114,11 @@ function meterAndOutputOptions(cmd: Command): Command {
     .option('--header-width <bytes>', `bytes kept of each header for --header-bytes (default: ${DEFAULTS.headerWidth})`)
     .option('--community-id', 'add community_id (Community ID v1 flow hash)')
     .option('--community-id-seed <n>', 'seed of the Community ID hash, 0-65535 (implies --community-id)')
-    .option('--plugin <name|file>', 'run a plugin (shipped: dhcp, mdns; or a .js, .mjs, .ts module); repeatable', collect, [])
+    .option('--plugin <name|file>', 'run a plugin (shipped: dhcp, mdns, model; or a .js, .mjs, .ts module); repeatable', collect, [])
     .option('--plugin-option <key=value>', 'an option for the plugins (name.key=value for one of them); repeatable', collect, [])
+    .option('--model <file>', 'plugin model: the ONNX model to run on each flow')
+    .option('--features <columns>', 'plugin model: the columns the model takes, in order')
+    .option('--predict-at <n>', 'plugin model: predict from the flow as it stood at its nth packet (default: at its end)')
     .addOption(new Option('--plugin-errors <mode>', 'a hook that throws: count it and go on, or fail the run').choices(['count', 'fail']))
     .addOption(new Option('--batch-size <flows>', 'flows per native batch').hideHelp())
     .addOption(new Option('--row-group-rows <n>', 'Parquet rows per row group').hideHelp());

@@ -127,6 +127,9 @@ export interface RawReadOptions {
   communityIdSeed?: string;
   plugin?: string[];
   pluginOption?: string[];
+  model?: string;
+  features?: string;
+  predictAt?: string;
   pluginErrors?: string;
   output?: string;
   csv?: boolean;
@@ -210,6 +213,13 @@ function parsePlugins(raw: RawReadOptions): { plugins: PluginSpec[]; pluginError
   }
   const specs = raw.plugin ?? [];
   if (!specs.length && raw.pluginOption?.length) throw new UsageError('"--plugin-option" goes with --plugin');
+  // the model plugin's own flags
+  const modelFlags: [string, string | undefined, string][] = [['--model', raw.model, 'model'], ['--features', raw.features, 'features'], ['--predict-at', raw.predictAt, 'predictAt']];
+  for (const [flag, value, key] of modelFlags) {
+    if (value === undefined) continue;
+    if (!specs.includes('model')) throw new UsageError(`"${flag}" goes with --plugin model`);
+    options[`model.${key}`] = key === 'predictAt' ? number(flag, value, 0, 'a positive whole number of packets', 1, 1e9, true) : value;
+  }
   const errors = (raw.pluginErrors ?? 'count').toLowerCase();
   if (errors !== 'count' && errors !== 'fail') throw new UsageError(`"--plugin-errors" must be count or fail, got "${raw.pluginErrors}"`);
   return { plugins: specs.map((spec) => ({ spec, options })), pluginErrors: errors };

@@ -146,6 +146,7 @@ export class FlowStreamer {
     const defs = [];
     for (const s of specs) defs.push({ def: await loadPlugin(s.spec), options: s.options });
     this.host = new PluginHost(defs, { failFast: this.options.pluginErrors === 'fail', warn: (m) => this.pluginWarnings.push(m) });
+    await this.host.start();
   }
 
   /** Opens the captures (checks each one) or the interface, and starts the meter. */
@@ -241,7 +242,7 @@ export class FlowStreamer {
         }
         // plugins: the hooks run before the meter goes on, so the flows they end end now
         if (nb.events) host.packets(nb.events);
-        const batch = host.finish(toBatch(this.baseFields, columnIndex, nb), nb.uids as Float64Array);
+        const batch = await host.finish(toBatch(this.baseFields, columnIndex, nb), nb.uids as Float64Array);
         pending = meter.next(size, host.takeExpired());
         if (batch.length) yield batch;
       }

@@ -78,6 +78,11 @@ export interface PluginDefinition<O extends Record<string, unknown> = Record<str
   onInit?(this: PluginContext<O>, packet: PluginPacket, flow: PluginFlow): void;
   onUpdate?(this: PluginContext<O>, packet: PluginPacket, flow: PluginFlow): void;
   onExpire?(this: PluginContext<O>, flow: ExpiredFlow): void;
+  /** once before the first packet, awaited (load a model, open a file); a throw ends the run */
+  onStart?(this: PluginContext<O>): Promise<void> | void;
+  /** after onExpire, the flows ending in this batch together, awaited: work that is cheaper or
+   * only possible in bulk or asynchronously (the model plugin runs its model here) */
+  onBatch?(this: PluginContext<O>, flows: ExpiredFlow[]): Promise<void> | void;
   /** once, after the last flow */
   onCleanup?(this: PluginContext<O>): void;
 }

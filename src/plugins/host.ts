@@ -7,7 +7,7 @@
 import { NativeBatch } from '../native';
 import { Field } from '../schema';
 import { Column, FlowBatch } from '../streamer';
-import { ColumnType, PluginDefinition, PluginPacket, Udps } from './api';
+import { ColumnType, ExpiredFlow, PluginDefinition, PluginPacket, Udps } from './api';
 import { PluginError } from './load';
 
 type Events = NonNullable<NativeBatch['events']>;
@@ -130,6 +130,11 @@ export class PluginHost {
     }
   }
 
+  /** some plugin reads finished flows whole (onExpire, onBatch) */
+  private get wantsRows(): boolean {
+    return this.plugins.some((p) => p.def.onExpire || p.def.onBatch);
+  }
+
   /** some plugin ends flows: the meter must hand over one packet per flow per batch */
   get endsFlows(): boolean {
     return this.plugins.some((p) => p.def.endsFlows === true);
@@ -167,7 +172,7 @@ export class PluginHost {
 
   private failed(p: Loaded, hook: string, e: unknown): void {
     const msg = e instanceof Error ? e.message : String(e);
-    if (this.o.failFast) throw new PluginError(`plugin ${p.def.name}: ${hook} threw: ${msg}`, { cause: e });
+    if (this.o.failFast || (e as { fatal?: boolean } | undefined)?.fatal) throw new PluginError(`plugin ${p.def.name}: ${hook} threw: ${msg}`, { cause: e });
     const k = `${p.def.name}\0${hook}`;
     const f = this.failures.get(k);
     if (f) { f.count++; return; }
@@ -224,9 +229,22 @@ export class PluginHost {
     }
   }
 
-  /** onExpire for each finished flow; the batch with the udps columns added. */
-  finish(batch: FlowBatch, uids: Float64Array): FlowBatch {
+  /** onStart of each plugin, in order; a plugin that cannot start ends the run. */
+  async start(): Promise<void> {
+    for (const p of this.plugins) {
+      if (!p.def.onStart) continue;
+      try {
+        await p.def.onStart.call(p.ctx);
+      } catch (e) {
+        throw new PluginError(`plugin ${p.def.name}: ${(e as Error).message ?? e}`, { cause: e });
+      }
+    }
+  }
+
+  /** onExpire for each finished flow, then onBatch; the batch with the udps columns added. */
+  async finish(batch: FlowBatch, uids: Float64Array): Promise<FlowBatch> {
     const states: (FlowState | undefined)[] = [];
+    const expired: ExpiredFlow[] = [];
     const expiration = batch.columns[batch.fields.findIndex((f) => f.name === 'expiration_id')] as Float64Array;
     for (let r = 0; r < batch.length; r++) {
       const state = this.flows.get(uids[r]);
@@ -235,14 +253,21 @@ export class PluginHost {
       if (!state) continue;
       // a plugin ended it, and it ended in this very batch (end of input, a timeout): its end is the plugin's
       if (state.ended) expiration[r] = -1;
-      const hooked = this.plugins.filter((p) => p.def.onExpire);
-      if (hooked.length) {
-        const row = { ...batch.row(r), udps: state.udps };
-        for (const p of hooked) {
-          try { (p.def.onExpire as NonNullable<PluginDefinition['onExpire']>).call(p.ctx, row); } catch (e) { this.failed(p, 'onExpire', e); }
-        }
+      if (!this.wantsRows) continue;
+      const row = { ...batch.row(r), udps: state.udps };
+      expired.push(row);
+      for (const p of this.plugins) {
+        if (!p.def.onExpire) continue;
+        try { p.def.onExpire.call(p.ctx, row); } catch (e) { this.failed(p, 'onExpire', e); }
       }
-      for (const [key, v] of Object.entries(state.udps)) {
+    }
+    for (const p of this.plugins) {
+      if (!p.def.onBatch || !expired.length) continue;
+      try { await p.def.onBatch.call(p.ctx, expired); } catch (e) { this.failed(p, 'onBatch', e); }
+    }
+    for (const s of states) {
+      if (!s) continue;
+      for (const [key, v] of Object.entries(s.udps)) {
         if (v !== undefined && v !== null) this.addColumn(key, typeof v === 'number' || typeof v === 'boolean' ? 'float64' : 'string', this.ownerOf(key));
       }
     }

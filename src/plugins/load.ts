@@ -9,8 +9,8 @@ import * as path from 'node:path';
 import { FlowseekError } from '../errors';
 import { PluginDefinition } from './api';
 
-export const BUILTIN = ['dhcp', 'mdns'] as const;
-const HOOKS = ['onInit', 'onUpdate', 'onExpire', 'onCleanup'] as const;
+export const BUILTIN = ['dhcp', 'mdns', 'model'] as const;
+const HOOKS = ['onInit', 'onUpdate', 'onExpire', 'onCleanup', 'onStart', 'onBatch'] as const;
 
 export class PluginError extends FlowseekError {
   constructor(message: string, options?: { cause?: unknown }) {
