@@ -137,7 +137,7 @@ t.test('plugins in worker processes: the same flows as one meter', async (t) => 
 t.test('a plugin that does not load, or throws', async (t) => {
   const ftp = path.join(PCAPS, 'ftp.pcap');
   const bad: [string, string, RegExp][] = [
-    ['missing', path.join(dir, 'nope.js'), /plugin .*nope\.js: no such file \(shipped plugins: dhcp, mdns\)/],
+    ['missing', path.join(dir, 'nope.js'), /plugin .*nope\.js: no such file \(shipped plugins: dhcp, mdns, model\)/],
     ['syntax', write('syntax.js', 'module.exports = { name: "x", onInit( {'), /plugin .*syntax\.js does not load: /],
     ['ts error', write('bad.ts', 'export default { name: "x", onInit(p, f) { const = 1 } };'), /bad\.ts:1: /],
     ['not an object', write('num.js', 'module.exports = 42;'), /default export must be an object .* got number/],
@@ -165,4 +165,60 @@ t.test('a plugin that does not load, or throws', async (t) => {
   const opt = cli(['read', ftp, '--plugin-option', 'size=1']);
   t.equal(opt.status, 2);
   t.match(opt.stderr, /"--plugin-option" goes with --plugin/);
+});
+
+t.test('model: an ONNX linear classifier the test builds, against predictions worked out here', async (t) => {
+  const { linearClassifier } = await import('../scripts/onnx-linear');
+  // classes: 0 "small", 1 "chatty", 2 "bulk" from packets and bytes
+  const W = [0.05, 0.3, -0.2, -0.0004, -0.0002, 0.0003];
+  const B = [1, -1, -2];
+  const model = path.join(dir, 'linear.onnx');
+  fs.writeFileSync(model, linearClassifier(2, 3, W, B));
+  const expect = (p: number, b: number) => {
+    const logits = [0, 1, 2].map((c) => p * W[c] + b * W[3 + c] + B[c]);
+    const m = Math.max(...logits);
+    const e = logits.map((l) => Math.exp(l - m));
+    const sum = e.reduce((a, x) => a + x, 0);
+    return { label: logits.indexOf(m), prob: e.map((x) => x / sum) };
+  };
+  const files = ['ftp.pcap', 'http_ipv6.pcap', 'dhcp.pcap', 'zoom.pcap', 'skype.pcap'].map((f) => path.join(PCAPS, f));
+  const args = [...files, '--plugin', 'model', '--model', model, '--features', 'bidirectional_packets,bidirectional_bytes', '--dissections', '0'];
+  const out = jsonl(args);
+  const labels = new Set<number>();
+  let close = 0;
+  for (const f of out) {
+    const want = expect(f.bidirectional_packets as number, f.bidirectional_bytes as number);
+    t.equal(f.udps_model_prediction, want.label, `${f.src_ip}:${f.src_port} → class ${want.label}`);
+    labels.add(want.label);
+    const got = [0, 1, 2].map((c) => f[`udps_model_probability_${c}`] as number);
+    if (got.every((g, c) => Math.abs(g - want.prob[c]) <= 1e-5 + 1e-4 * want.prob[c])) close++;
+  }
+  t.equal(close, out.length, `${out.length} flows: probabilities as computed here (float32)`);
+  t.ok(labels.size === 3, `all three classes predicted (${out.length} flows)`);
+  const two = jsonl([...args, '--workers', '2']).map((f) => JSON.stringify({ ...f, id: 0 })).sort();
+  t.same(two, out.map((f) => JSON.stringify({ ...f, id: 0 })).sort(), 'the same in two worker processes');
+
+  // --predict-at 2: the flow's packets and bytes at its second packet
+  const A = '10.0.0.1', Bip = '10.0.0.2';
+  const pkt = (len: number) => ({ t: 1, frame: ipv4(A, Bip, 17, udp(4000, 53, Buffer.alloc(len))) });
+  const file = writePcap('predict.pcap', DLT.RAW, [pkt(100), pkt(200), pkt(3000), pkt(3000)]);
+  const [early] = jsonl([file, '--plugin', 'model', '--model', model, '--features', 'bidirectional_packets,bidirectional_bytes', '--predict-at', '2']);
+  t.equal(early.bidirectional_bytes, 128 + 228 + 3028 + 3028);
+  t.equal(early.udps_model_prediction, expect(2, 128 + 228).label, 'predicted from 2 packets, 356 bytes');
+  t.not(expect(2, 356).label, expect(4, 6412).label, '(the whole flow would have given another class)');
+
+  const bad: [string, string[], number, RegExp][] = [
+    ['no model', ['--plugin', 'model', '--features', 'bidirectional_packets'], 1, /plugin model: needs a model: --model FILE\.onnx/],
+    ['missing model', ['--plugin', 'model', '--model', path.join(dir, 'none.onnx'), '--features', 'bidirectional_packets'], 1, /none\.onnx: no such file/],
+    ['not a model', ['--plugin', 'model', '--model', TS, '--features', 'bidirectional_packets'], 1, /not a model onnxruntime can load/],
+    ['unknown column', ['--plugin', 'model', '--model', model, '--features', 'bogus'], 1, /not flowseek columns: bogus/],
+    ['column off', ['--plugin', 'model', '--model', model, '--features', 'bidirectional_packets,bidirectional_mean_ps'], 1, /feature bidirectional_mean_ps is not in this run's columns/],
+    ['wrong width', ['--plugin', 'model', '--model', model, '--features', 'bidirectional_packets'], 1, /the model does not take 1 features/],
+    ['without the plugin', ['--model', model], 2, /"--model" goes with --plugin model/],
+  ];
+  for (const [what, extra, code, msg] of bad) {
+    const r = cli(['read', path.join(PCAPS, 'ftp.pcap'), ...extra]);
+    t.equal(r.status, code, `${what}: exit ${code}`);
+    t.match(r.stderr, msg, `${what}: says why`);
+  }
 });
