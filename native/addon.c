@@ -409,7 +409,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "compress", NULL, fs_js_compress, NULL, NULL, NULL, napi_default, NULL },
     { "interfaces", NULL, js_interfaces, NULL, NULL, NULL, napi_default, NULL },
     { "dropPrivileges", NULL, fs_js_drop_privileges, NULL, NULL, NULL, napi_default, NULL },
-    { "socketTable", NULL, fs_js_socket_table, NULL, NULL, NULL, napi_default, NULL },
+    { "socketChanges", NULL, fs_js_socket_changes, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, 6, fns);
   napi_value v;

@@ -7,6 +7,8 @@
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <node_api.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,19 +16,77 @@
 #include <unistd.h>
 #include "sockdiag.h"
 
-struct entries {
-  char (*keys)[96];
-  double *inodes;
-  size_t n, cap;
+/* One socket: its match key, binary (the table's key) and as text, and the poll that last saw it. */
+struct sock {
+  uint8_t bin[40];
+  uint64_t inode;
+  char text[96];
+  uint32_t gen;
+  bool used;
 };
+
+/* Open-addressing table of the sockets alive at the last poll, keyed by bin. */
+static struct {
+  struct sock *slots;
+  size_t cap, n;
+  uint32_t gen;
+} tab;
+
+static uint64_t fnv(const uint8_t *b, size_t n) {
+  uint64_t h = 1469598103934665603ULL;
+  for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ULL;
+  return h;
+}
+
+static size_t slot_of(const uint8_t *bin) {
+  size_t i = fnv(bin, 40) & (tab.cap - 1);
+  while (tab.slots[i].used && memcmp(tab.slots[i].bin, bin, 40) != 0) i = (i + 1) & (tab.cap - 1);
+  return i;
+}
+
+static int grow(void) {
+  size_t cap = tab.cap ? tab.cap * 2 : 1024;
+  struct sock *old = tab.slots, *slots = calloc(cap, sizeof(*slots));
+  if (!slots) return -1;
+  size_t old_cap = tab.cap;
+  tab.slots = slots;
+  tab.cap = cap;
+  for (size_t i = 0; i < old_cap; i++) if (old[i].used) tab.slots[slot_of(old[i].bin)] = old[i];
+  free(old);
+  return 0;
+}
+
+/* Backward-shift deletion: every probe chain stays unbroken without tombstones. */
+static void del(size_t i) {
+  size_t mask = tab.cap - 1;
+  for (size_t j = i;;) {
+    tab.slots[i].used = false;
+    for (;;) {
+      j = (j + 1) & mask;
+      if (!tab.slots[j].used) { tab.n--; return; }
+      size_t home = fnv(tab.slots[j].bin, 40) & mask;
+      if (i <= j ? (i < home && home <= j) : (i < home || home <= j)) continue;
+      break;
+    }
+    tab.slots[i] = tab.slots[j];
+    i = j;
+  }
+}
 
 static void hex_addr(char *out, const __be32 *a, int family) {
   int words = family == AF_INET ? 1 : 4;
   for (int i = 0; i < words; i++) sprintf(out + 8 * i, "%08X", (unsigned)a[i]);
 }
 
+/* Texts of the sockets a poll found new. */
+struct added {
+  char (*text)[96];
+  double *inode;
+  size_t n, cap;
+};
+
 /* One dump of one family and protocol; -1 when the kernel cannot (no udp_diag, say). */
-static int dump(int family, int protocol, struct entries *e) {
+static int dump(int family, int protocol, struct added *p) {
   int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
   if (fd < 0) return -1;
   struct { struct nlmsghdr nlh; struct inet_diag_req_v2 r; } req;
@@ -36,7 +96,8 @@ static int dump(int family, int protocol, struct entries *e) {
   req.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   req.r.sdiag_family = (__u8)family;
   req.r.sdiag_protocol = (__u8)protocol;
-  req.r.idiag_states = ~0U;
+  /* TIME_WAIT and half-open sockets have no owner: the kernel need not even report them */
+  req.r.idiag_states = protocol == IPPROTO_TCP ? ~((1U << 6) | (1U << 3) | (1U << 12)) : ~0U;
   struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
   if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) { close(fd); return -1; }
   static char buf[65536];
@@ -52,23 +113,39 @@ static int dump(int family, int protocol, struct entries *e) {
       if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg))) continue;
       const struct inet_diag_msg *m = NLMSG_DATA(h);
       if (m->idiag_inode == 0) continue; /* TIME_WAIT and the like: no owner */
-      if (e->n == e->cap) {
-        size_t cap = e->cap ? e->cap * 2 : 1024;
-        void *k = realloc(e->keys, cap * sizeof(*e->keys)), *i = k ? realloc(e->inodes, cap * sizeof(double)) : NULL;
-        if (k) e->keys = k;
-        if (!k || !i) { rc = -1; done = true; break; }
-        e->inodes = i;
-        e->cap = cap;
-      }
+      uint8_t bin[40] = {0};
+      bin[0] = (uint8_t)protocol;
+      bin[1] = (uint8_t)family;
+      memcpy(bin + 2, &m->id.idiag_sport, 2);
+      memcpy(bin + 4, &m->id.idiag_dport, 2);
+      memcpy(bin + 6, m->id.idiag_src, 16);
+      memcpy(bin + 22, m->id.idiag_dst, 16);
+      if ((tab.n + 1) * 2 > tab.cap && grow() != 0) { rc = -1; done = true; break; }
+      struct sock *e = &tab.slots[slot_of(bin)];
+      if (e->used && e->inode == m->idiag_inode) { e->gen = tab.gen; continue; } /* known: nothing to say */
+      if (!e->used) tab.n++;
+      memcpy(e->bin, bin, 40);
+      e->used = true;
+      e->gen = tab.gen;
+      e->inode = m->idiag_inode;
       char local[33], remote[33];
       hex_addr(local, m->id.idiag_src, family);
       hex_addr(remote, m->id.idiag_dst, family);
       bool zero = m->id.idiag_dport == 0;
       for (int w = 0; w < (family == AF_INET ? 1 : 4); w++) zero = zero && m->id.idiag_dst[w] == 0;
-      if (zero) snprintf(e->keys[e->n], sizeof(e->keys[0]), "%d|%s:%04X|*", protocol, local, ntohs(m->id.idiag_sport));
-      else snprintf(e->keys[e->n], sizeof(e->keys[0]), "%d|%s:%04X|%s:%04X", protocol, local, ntohs(m->id.idiag_sport), remote,
+      if (zero) snprintf(e->text, sizeof(e->text), "%d|%s:%04X|*", protocol, local, ntohs(m->id.idiag_sport));
+      else snprintf(e->text, sizeof(e->text), "%d|%s:%04X|%s:%04X", protocol, local, ntohs(m->id.idiag_sport), remote,
                     ntohs(m->id.idiag_dport));
-      e->inodes[e->n++] = (double)m->idiag_inode;
+      if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 256;
+        void *t = realloc(p->text, cap * sizeof(*p->text)), *n = t ? realloc(p->inode, cap * sizeof(double)) : NULL;
+        if (t) p->text = t;
+        if (!t || !n) { rc = -1; done = true; break; }
+        p->inode = n;
+        p->cap = cap;
+      }
+      memcpy(p->text[p->n], e->text, sizeof(e->text));
+      p->inode[p->n++] = (double)m->idiag_inode;
     }
     if (done) break;
   }
@@ -76,32 +153,67 @@ static int dump(int family, int protocol, struct entries *e) {
   return rc;
 }
 
-/* socketTable(): { keys: string[], inodes: Float64Array } or null when sock_diag is unavailable */
-napi_value fs_js_socket_table(napi_env env, napi_callback_info info) {
-  (void)info;
-  struct entries e = {0};
+static napi_value strings(napi_env env, const char (*texts)[96], size_t n) {
+  napi_value arr;
+  napi_create_array_with_length(env, n, &arr);
+  for (size_t i = 0; i < n; i++) {
+    napi_value s;
+    napi_create_string_latin1(env, texts[i], NAPI_AUTO_LENGTH, &s);
+    napi_set_element(env, arr, (uint32_t)i, s);
+  }
+  return arr;
+}
+
+/* socketChanges(reset?): the host's TCP/UDP sockets that appeared (a key and inode each) and the
+ * keys that went away since the last call — the first call (or after reset) reports every socket
+ * as added. { added: string[], inodes: Float64Array, gone: string[] }, or null when sock_diag is
+ * unavailable. JavaScript sees only the changes: a poll of thousands of idle sockets costs it
+ * nothing. */
+napi_value fs_js_socket_changes(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  bool reset = false;
+  if (argc >= 1) napi_get_value_bool(env, argv[0], &reset);
+  if (reset) { free(tab.slots); memset(&tab, 0, sizeof(tab)); }
+  tab.gen++;
+  struct added p = {0};
   const int families[] = { AF_INET, AF_INET6 }, protocols[] = { IPPROTO_TCP, IPPROTO_UDP };
   int failures = 0;
-  for (int f = 0; f < 2; f++) for (int p = 0; p < 2; p++) if (dump(families[f], protocols[p], &e) != 0) failures++;
-  napi_value result, keys, inodes, ab;
+  for (int f = 0; f < 2; f++) for (int q = 0; q < 2; q++) if (dump(families[f], protocols[q], &p) != 0) failures++;
+  /* what this poll did not see is gone: its texts, then out of the table */
+  struct added gone = {0};
+  uint8_t (*bins)[40] = NULL;
+  for (size_t i = 0; !failures && i < tab.cap; i++) {
+    if (!tab.slots[i].used || tab.slots[i].gen == tab.gen) continue;
+    if (gone.n == gone.cap) {
+      size_t cap = gone.cap ? gone.cap * 2 : 256;
+      void *t = realloc(gone.text, cap * sizeof(*gone.text)), *b = t ? realloc(bins, cap * sizeof(*bins)) : NULL;
+      if (t) gone.text = t;
+      if (!t || !b) { failures++; break; }
+      bins = b;
+      gone.cap = cap;
+    }
+    memcpy(gone.text[gone.n], tab.slots[i].text, sizeof(tab.slots[i].text));
+    memcpy(bins[gone.n++], tab.slots[i].bin, 40);
+  }
+  for (size_t g = 0; !failures && g < gone.n; g++) del(slot_of(bins[g]));
+  free(bins);
   if (failures) {
-    free(e.keys); free(e.inodes);
+    /* start over at the next call: this one may have half-updated the table */
+    free(tab.slots); memset(&tab, 0, sizeof(tab));
     napi_get_null(env, &result);
-    return result;
+  } else {
+    napi_value inodes, ab;
+    void *data = NULL;
+    napi_create_object(env, &result);
+    napi_create_arraybuffer(env, p.n * sizeof(double), &data, &ab);
+    if (p.n) memcpy(data, p.inode, p.n * sizeof(double));
+    napi_create_typedarray(env, napi_float64_array, p.n, ab, 0, &inodes);
+    napi_set_named_property(env, result, "added", strings(env, (const char (*)[96])p.text, p.n));
+    napi_set_named_property(env, result, "inodes", inodes);
+    napi_set_named_property(env, result, "gone", strings(env, (const char (*)[96])gone.text, gone.n));
   }
-  napi_create_object(env, &result);
-  napi_create_array_with_length(env, e.n, &keys);
-  void *data = NULL;
-  napi_create_arraybuffer(env, e.n * sizeof(double), &data, &ab);
-  if (e.n) memcpy(data, e.inodes, e.n * sizeof(double));
-  napi_create_typedarray(env, napi_float64_array, e.n, ab, 0, &inodes);
-  for (size_t i = 0; i < e.n; i++) {
-    napi_value s;
-    napi_create_string_latin1(env, e.keys[i], NAPI_AUTO_LENGTH, &s);
-    napi_set_element(env, keys, (uint32_t)i, s);
-  }
-  napi_set_named_property(env, result, "keys", keys);
-  napi_set_named_property(env, result, "inodes", inodes);
-  free(e.keys); free(e.inodes);
+  free(p.text); free(p.inode); free(gone.text);
   return result;
 }

@@ -2,6 +2,6 @@
 #define FS_SOCKDIAG_H
 #include <node_api.h>
 
-napi_value fs_js_socket_table(napi_env env, napi_callback_info info);
+napi_value fs_js_socket_changes(napi_env env, napi_callback_info info);
 
 #endif

@@ -100,8 +100,9 @@ export interface NativeAddon {
   interfaces(): NativeInterface[];
   /** after a capture is open: root becomes nobody, capabilities go; says what is kept */
   dropPrivileges(): string;
-  /** the host's TCP/UDP sockets through netlink sock_diag, keyed as /proc/net writes them; null if unavailable */
-  socketTable(): { keys: string[]; inodes: Float64Array } | null;
+  /** the host's TCP/UDP sockets through netlink sock_diag, keyed as /proc/net writes them: those
+   * new since the last call (all of them at the first, or with reset) and the keys gone; null if unavailable */
+  socketChanges(reset?: boolean): { added: string[]; inodes: Float64Array; gone: string[] } | null;
   /** zstd or snappy compression of one buffer (Parquet pages) */
   compress(codec: 'zstd' | 'snappy', data: Uint8Array, level?: number): Buffer;
   libpcapVersion: string;

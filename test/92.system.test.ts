@@ -101,3 +101,27 @@ if (missing) {
     t.match(r.stderr, /needs live traffic of this host: use it with "flowseek capture"/);
   });
 }
+
+t.test('socketChanges: the sockets that appeared, then only those that went', async (t) => {
+  const net = await import('node:net');
+  const { loadNative } = await import('../src/native');
+  const { procHex } = await import('../src/system/sockets');
+  const native = loadNative();
+  const server = net.createServer((s) => s.resume());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  const client = await new Promise<import('node:net').Socket>((r) => { const c = net.connect(port, '127.0.0.1', () => r(c)); });
+  const local = (client.address() as import('node:net').AddressInfo).port;
+  const key = `6|${procHex('127.0.0.1', local)[0]}|${procHex('127.0.0.1', port)[0]}`;
+  const first = native.socketChanges(true);
+  if (!first) { t.comment('no sock_diag in this kernel'); server.close(); client.destroy(); return; }
+  t.ok(first.added.includes(key), 'every socket at the first call, the client among them');
+  t.equal(first.added.length, first.inodes.length);
+  const second = native.socketChanges();
+  t.same([second?.added.length, second?.gone.length], [0, 0], 'then nothing, while nothing changes');
+  client.destroy();
+  await new Promise((r) => setTimeout(r, 100));
+  const third = native.socketChanges();
+  t.ok(third?.gone.includes(key), 'the closed client is gone');
+  server.close();
+});

@@ -13,17 +13,28 @@ import { loadNative } from '../native';
 import { findOwners, parseSocketLine, ProcessInfo, procHex, readSocketLines } from './sockets';
 
 interface Seen extends ProcessInfo {
+  /** while alive: the last poll that saw it; once gone: when it went */
   lastMs: number;
+  alive: boolean;
 }
+
+/** What changed in the socket tables since the last poll. */
+interface Changes { added: string[]; inodes: ArrayLike<number>; gone: string[] }
+
+/** A new socket's owner is looked for this many polls (its process may not have it in /proc/<pid>/fd yet). */
+const OWNER_TRIES = 3;
 
 export class SocketPoller {
   private readonly byKey = new Map<string, Seen>();
-  private readonly owners = new Map<number, Seen>();
-  /** lines of the last poll, parsed: an idle socket's line does not change between polls */
+  /** new sockets whose owner was not found yet: key → inode, tries left */
+  private pending = new Map<string, { inode: number; tries: number }>();
+  /** /proc/net fallback: the sockets of the last poll, key → inode */
+  private procLive = new Map<string, number>();
   private lines = new Map<string, { key: string; inode: number }>();
   private timer?: NodeJS.Timeout;
   /** false once sock_diag failed (an old kernel, no udp_diag): /proc/net from then on */
   useNetlink = true;
+  private first = true;
   /** poll cost so far: CPU microseconds, and polls */
   cpuMicros = 0;
   polls = 0;
@@ -41,41 +52,51 @@ export class SocketPoller {
     this.timer = undefined;
   }
 
+  /** Only what changed reaches JavaScript: thousands of idle sockets cost a poll nothing here. */
   poll(): void {
     const before = process.cpuUsage();
     const now = Date.now();
-    const { keys, inodes } = this.sockets();
-    const unknown = new Set<number>();
-    for (let i = 0; i < inodes.length; i++) if (inodes[i] && !this.owners.has(inodes[i])) unknown.add(inodes[i]);
-    for (const [inode, info] of findOwners(unknown)) this.owners.set(inode, { ...info, lastMs: now });
-    for (let i = 0; i < keys.length; i++) {
-      const owner = inodes[i] ? this.owners.get(inodes[i]) : undefined;
-      if (!owner) continue;
-      owner.lastMs = now;
-      const seen = this.byKey.get(keys[i]);
-      if (seen && seen.pid === owner.pid) seen.lastMs = now;
-      else this.byKey.set(keys[i], { ...owner, lastMs: now });
+    const { added, inodes, gone } = this.changes();
+    for (const k of gone) {
+      this.pending.delete(k);
+      const seen = this.byKey.get(k);
+      if (seen) { seen.alive = false; seen.lastMs = now; }
+    }
+    for (let i = 0; i < added.length; i++) this.pending.set(added[i], { inode: inodes[i], tries: OWNER_TRIES });
+    if (this.pending.size) {
+      const owners = findOwners(new Set([...this.pending.values()].map((p) => p.inode)));
+      for (const [key, p] of this.pending) {
+        const owner = owners.get(p.inode);
+        if (owner) this.byKey.set(key, { ...owner, lastMs: now, alive: true });
+        if (owner || --p.tries <= 0) this.pending.delete(key);
+      }
     }
     // forgetting is not urgent: once every 20 polls is enough
     if (this.polls % 20 === 0) {
-      for (const [inode, o] of this.owners) if (o.lastMs !== now) this.owners.delete(inode);
-      for (const [k, v] of this.byKey) if (now - v.lastMs > this.graceMs) this.byKey.delete(k);
+      for (const [k, v] of this.byKey) if (!v.alive && now - v.lastMs > this.graceMs) this.byKey.delete(k);
     }
     const used = process.cpuUsage(before);
     this.cpuMicros += used.user + used.system;
     this.polls++;
   }
 
-  /** Every socket's key and inode: from netlink sock_diag, or else the /proc/net text. */
-  private sockets(): { keys: string[]; inodes: ArrayLike<number> } {
-    const table = this.useNetlink ? loadNative().socketTable() : null;
-    if (table) return table;
+  /** From netlink sock_diag (the native side keeps the last table and reports changes), or else
+   * from the /proc/net text, compared here. */
+  private changes(): Changes {
+    const fromNetlink = this.useNetlink ? loadNative().socketChanges(this.first) : null;
+    this.first = false;
+    if (fromNetlink) return fromNetlink;
     this.useNetlink = false;
     const lines = new Map<string, { key: string; inode: number }>();
     for (const [protocol, line] of readSocketLines()) lines.set(line, this.lines.get(line) ?? parseSocketLine(protocol, line));
     this.lines = lines;
-    const parsed = [...lines.values()];
-    return { keys: parsed.map((p) => p.key), inodes: parsed.map((p) => p.inode) };
+    const live = new Map<string, number>();
+    for (const { key, inode } of lines.values()) if (inode) live.set(key, inode);
+    const added: string[] = [], addedInodes: number[] = [];
+    for (const [k, inode] of live) if (this.procLive.get(k) !== inode) { added.push(k); addedInodes.push(inode); }
+    const gone = [...this.procLive.keys()].filter((k) => !live.has(k));
+    this.procLive = live;
+    return { added, inodes: addedInodes, gone };
   }
 
   match(protocol: number, srcIp: string, srcPort: number, dstIp: string, dstPort: number): Seen | undefined {
