@@ -4,6 +4,7 @@
  */
 import { Anonymizer } from './anonymize';
 import { Compression, formatFromPath, OutputFormat } from './options';
+import { Field } from './schema';
 import { FlowStreamer } from './streamer';
 import { FlowOutput } from './writers/output';
 
@@ -17,20 +18,23 @@ export interface ExportOptions {
 /** Writes every flow of the streamer to `path`; resolves with the number of flows written. */
 export async function exportFlows(streamer: FlowStreamer, path: string, format?: OutputFormat, o: ExportOptions = {}): Promise<number> {
   const fmt = format ?? formatFromPath(path) ?? 'csv';
-  const output = new FlowOutput(streamer.fields, {
+  // plugins' columns are known once the first flows are out: the file opens with the first batch
+  let output: FlowOutput | undefined;
+  const open = (fields: readonly Field[]) => (output ??= new FlowOutput(fields, {
     output: path, format: fmt, compression: o.compression ?? 'zstd', flowsPerFile: 0, rotateMs: 0,
     anonymize: o.anonymize ?? [], anonymizeKey: o.anonymizeKey, rowGroupRows: 0,
-  }, 0);
+  }, 0));
+  if (!streamer.fieldsGrow) open(streamer.fields);
   const anonymizer = o.anonymize?.length ? new Anonymizer(o.anonymize, o.anonymizeKey) : undefined;
   let n = 0;
   try {
     for await (const b of streamer.batches()) {
-      await output.write(anonymizer ? anonymizer.apply(b) : b);
+      await open(b.fields).write(anonymizer ? anonymizer.apply(b) : b);
       n += b.length;
     }
-    await output.close();
+    await open(streamer.fields).close();
   } catch (e) {
-    output.discard();
+    output?.discard();
     throw e;
   }
   return n;

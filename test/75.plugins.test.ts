@@ -222,3 +222,13 @@ t.test('model: an ONNX linear classifier the test builds, against predictions wo
     t.match(r.stderr, msg, `${what}: says why`);
   }
 });
+
+t.test('the programmatic API runs plugins too: toParquet writes their columns', async (t) => {
+  const { FlowStreamer, parseMeterOptions, toParquet } = await import('../src/index');
+  const { query, lit } = await import('./helpers/duckdb');
+  const s = new FlowStreamer({ ...parseMeterOptions({ plugin: ['dhcp'] }), files: [path.join(PCAPS, 'dhcp.pcap')] });
+  const out = path.join(dir, 'api.parquet');
+  t.equal(await toParquet(s, out), 3);
+  const r = await query(`select udps_dhcp_msg_type, udps_dhcp_55 from read_parquet(${lit(out)}) order by id`);
+  t.same(r.rows, [['DISCOVER', ''], ['', ''], ['REQUEST', '1,3,6,42']]);
+});
