@@ -7,7 +7,8 @@ export interface NativeBatch {
   length: number;
   base: Float64Array;
   stats?: Float64Array;
-  strings: Record<string, string[]>;
+  /** text columns; the address ones as a single string with "\n" between the values */
+  strings: Record<string, string[] | string>;
   splt?: { n: number; direction: Int8Array; ps: Int32Array; piat_ms: Float64Array };
   activity?: Float64Array;
   /** first, last, duration for each of the three scopes, column after column (us or ns) */

@@ -289,13 +289,19 @@ function buildColumnIndex(fields: readonly Field[]): number[] {
 /** The native fineTime block's column order. */
 const FINE_ORDER = ['bidirectional', 'src2dst', 'dst2src'].flatMap((s) => [`${s}_first_seen`, `${s}_last_seen`, `${s}_duration`]);
 
+/** Address columns come as one string with "\n" between the values (see batch.c). */
+function strings(v: string[] | string, n: number): string[] {
+  if (typeof v !== 'string') return v;
+  return n === 0 ? [] : v.split('\n');
+}
+
 function toBatch(fields: readonly Field[], index: number[], nb: NativeBatch): FlowBatch {
   const n = nb.length;
   const columns = fields.map((f, i): Column => {
     switch (f.source) {
       case 'base': return nb.base.subarray(index[i] * n, (index[i] + 1) * n);
       case 'stats': return (nb.stats as Float64Array).subarray(index[i] * n, (index[i] + 1) * n);
-      case 'string': return nb.strings[f.name];
+      case 'string': return strings(nb.strings[f.name], n);
       case 'splt': {
         const s = nb.splt as NonNullable<NativeBatch['splt']>;
         const values = f.name === 'splt_direction' ? s.direction : f.name === 'splt_ps' ? s.ps : s.piat_ms;

@@ -104,6 +104,23 @@ export class ByteBuilder {
     this.length += this.buf.write(s, this.length, 'utf8');
   }
 
+  /** A string of printable ASCII without `"` and `\\` (and, for CSV, without `,`) written as it is;
+   * false, having written nothing, when it needs the slow path (quoting, escaping, UTF-8). Short
+   * strings by hand: a Buffer.write call costs more than the copy. */
+  plain(s: string, csv: boolean): boolean {
+    const n = s.length;
+    this.reserve(n);
+    const buf = this.buf;
+    let at = this.length;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c || (csv && c === 0x2c)) return false;
+      buf[at++] = c;
+    }
+    this.length = at;
+    return true;
+  }
+
   /** A number as JSON and CSV write it: whole numbers digit by digit, others by String(). */
   number(v: number): void {
     if (Number.isInteger(v) && v >= 0 && v < 2 ** 53) {

@@ -30,7 +30,7 @@ export function csvWriter(fields: readonly Field[], sink: Sink): FlowWriter {
         for (let i = 0; i < cols.length; i++) {
           if (i) out.byte(0x2c);
           const c = cols[i];
-          if (Array.isArray(c)) out.text(csvCell(c[r]));
+          if (Array.isArray(c)) { const s = c[r]; if (!out.plain(s, true)) out.text(csvCell(s)); }
           else if (c instanceof Float64Array) { const v = c[r]; if (v === v) out.number(v); } // NaN (a plugin's missing value): empty
           else if (c instanceof BigUint64Array) out.text(c[r].toString());
           else if (isByteColumn(c)) {

@@ -23,7 +23,11 @@ export function jsonlWriter(fields: readonly Field[], sink: Sink): FlowWriter {
           const c = cols[i];
           if (Array.isArray(c)) {
             const s = c[r];
-            if (PLAIN.test(s)) { out.byte(0x22); out.text(s); out.byte(0x22); } else out.text(JSON.stringify(s));
+            out.byte(0x22);
+            if (!out.plain(s, false)) {
+              out.length--;
+              if (PLAIN.test(s)) { out.byte(0x22); out.text(s); out.byte(0x22); } else out.text(JSON.stringify(s));
+            } else out.byte(0x22);
           } else if (c instanceof Float64Array) {
             const v = c[r];
             if (v === v) out.number(v); else out.text('null'); // NaN: a plugin's missing value
