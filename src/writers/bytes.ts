@@ -5,6 +5,9 @@ const HEX = Buffer.from('0123456789abcdef', 'latin1');
 export class ByteBuilder {
   private buf: Buffer;
   length = 0;
+  /** the leading digits (value / 1e6) of the last large number written, and their text */
+  private hi = -1;
+  private hiText = Buffer.alloc(0);
 
   constructor(capacity = 1024) {
     this.buf = Buffer.allocUnsafe(capacity);
@@ -123,14 +126,31 @@ export class ByteBuilder {
 
   /** A number as JSON and CSV write it: whole numbers digit by digit, others by String(). */
   number(v: number): void {
-    if (Number.isInteger(v) && v >= 0 && v < 2 ** 53) {
-      this.reserve(16);
-      if (v === 0) { this.buf[this.length++] = 0x30; return; }
-      let digits = 0;
-      for (let x = v; x >= 1; x = Math.floor(x / 10)) digits++;
+    if (v >= 0 && v < 1e9 && (v | 0) === v) {
+      // digit by digit in int arithmetic
+      this.reserve(10);
+      const buf = this.buf;
+      let x = v | 0;
+      const digits = x < 10 ? 1 : x < 100 ? 2 : x < 1000 ? 3 : x < 10000 ? 4 : x < 100000 ? 5 : x < 1000000 ? 6
+        : x < 10000000 ? 7 : x < 100000000 ? 8 : 9;
       let at = this.length + digits;
       this.length = at;
-      for (let x = v; x >= 1; x = Math.floor(x / 10)) this.buf[--at] = 0x30 + (x % 10);
+      do { buf[--at] = 48 + (x % 10); x = (x / 10) | 0; } while (x);
+      return;
+    }
+    if (v >= 1e9 && v < 2 ** 53 && Number.isInteger(v)) {
+      // millisecond timestamps: a batch's share their leading digits, kept as bytes; then six digits
+      const hi = Math.floor(v / 1e6);
+      if (hi !== this.hi) { this.hi = hi; this.hiText = Buffer.from(String(hi), 'latin1'); }
+      const head = this.hiText;
+      this.reserve(head.length + 6);
+      const buf = this.buf;
+      let at = this.length;
+      for (let i = 0; i < head.length; i++) buf[at++] = head[i];
+      this.length = at + 6;
+      at += 6;
+      let x = (v - hi * 1e6) | 0;
+      for (let i = 0; i < 6; i++) { buf[--at] = 48 + (x % 10); x = (x / 10) | 0; }
       return;
     }
     if (Number.isInteger(v) && v < 0 && v > -(2 ** 53)) {
