@@ -8,7 +8,8 @@
 #include <stddef.h>
 #include "flow.h"
 
-#define FS_EVENTS_BATCH 4096     /* a batch goes to JavaScript at this many events */
+#define FS_EVENTS_BATCH 4096     /* a batch goes to JavaScript at this many events, */
+#define FS_EVENTS_ARENA (16u << 20) /* or this many bytes of IP packets (jumbo frames stay bounded) */
 
 struct fs_event {
   uint64_t uid;                  /* the flow's, unique in the run */
@@ -29,6 +30,10 @@ struct fs_events {
   uint8_t *arena;
   size_t arena_len, arena_cap;
 };
+
+static inline bool fs_events_full(const struct fs_events *e) {
+  return e->len >= FS_EVENTS_BATCH || e->arena_len >= FS_EVENTS_ARENA;
+}
 
 /* After the packet has been counted in f. Returns -1 when memory runs out (the event is lost). */
 int fs_events_add(struct fs_events *e, const struct fs_flow *f, uint32_t idx, const struct fs_packet *p, int direction,

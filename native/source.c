@@ -142,7 +142,7 @@ void fs_source_run(struct fs_source *s, struct fs_meter *m, size_t want) {
     }
     free(d.data);
   }
-  while (!s->done && m->out_len < want && !(m->events && m->events->len >= FS_EVENTS_BATCH)) {
+  while (!s->done && m->out_len < want && !(m->events && fs_events_full(m->events))) {
     /* the clock is read once every 1024 packets when reading files */
     if (every && (s->live || (++n & 1023) == 0) && wall_ms() - started >= every) break;
     if (m->stopped) { s->done = true; break; }
