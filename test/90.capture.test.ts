@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import t from 'tap';
 import { tmpdir } from './helpers/packets';
 import { deleteNamespaces, ip, vethPair } from './helpers/netns';
-import { BIN, cli } from './helpers/run';
+import { BIN, cli, ROOT } from './helpers/run';
 
 const tag = String(process.pid % 100000);
 const NS_A = `fsA${tag}`, NS_B = `fsB${tag}`, VA = `fsa${tag}`, VB = `fsb${tag}`;
@@ -53,7 +53,9 @@ function runTests(): void {
   t.test('capture --workers 2 on a veth: every flow once, exact packets each way, stopped by SIGINT', async (t) => {
     const out = path.join(tmpdir(), 'live.jsonl');
     const server = inNs(NS_A, [process.execPath, '-e', SERVER], 'ignore');
-    const capture = inNs(NS_A, [process.execPath, BIN, 'capture', '-i', VA, '--workers', '2', '--dissections', '0', '-o', out, '--report', '1']);
+    // with a plugin counting packets in JavaScript, loaded by each worker before it drops its privileges
+    const counter = path.join(ROOT, 'bench', 'trivial-plugin.js');
+    const capture = inNs(NS_A, [process.execPath, BIN, 'capture', '-i', VA, '--workers', '2', '--dissections', '0', '-o', out, '--report', '1', '--plugin', counter]);
     let stderr = '';
     capture.stderr?.on('data', (d) => { stderr += d; });
     for (let i = 0; i < 100 && !/capturing on/.test(stderr); i++) await new Promise((r) => setTimeout(r, 100));
@@ -90,6 +92,7 @@ function runTests(): void {
     t.equal(tcp.length, 1, 'TCP: one flow, not split between workers');
     t.ok(tcp[0]?.src2dst_packets >= 4 && tcp[0]?.dst2src_packets >= 3, `TCP: handshake, data and close both ways (${tcp[0]?.src2dst_packets}/${tcp[0]?.dst2src_packets})`);
     t.equal(new Set(flows.map((f) => f.id)).size, flows.length, 'ids unique');
+    t.ok(flows.every((f) => f.udps_packets === f.bidirectional_packets), `the plugin saw every packet of all ${flows.length} flows (udps_packets)`);
   });
 
   t.test('capture errors: no such interface, bad filter, interface down, no permission; --duration ends a quiet capture with exit 0', async (t) => {
