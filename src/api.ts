@@ -4,7 +4,6 @@
  */
 import { Anonymizer } from './anonymize';
 import { Compression, formatFromPath, OutputFormat } from './options';
-import { Field } from './schema';
 import { FlowStreamer } from './streamer';
 import { FlowOutput } from './writers/output';
 
@@ -18,23 +17,20 @@ export interface ExportOptions {
 /** Writes every flow of the streamer to `path`; resolves with the number of flows written. */
 export async function exportFlows(streamer: FlowStreamer, path: string, format?: OutputFormat, o: ExportOptions = {}): Promise<number> {
   const fmt = format ?? formatFromPath(path) ?? 'csv';
-  // plugins' columns are known once the first flows are out: the file opens with the first batch
-  let output: FlowOutput | undefined;
-  const open = (fields: readonly Field[]) => (output ??= new FlowOutput(fields, {
+  const output = new FlowOutput(streamer.fields, {
     output: path, format: fmt, compression: o.compression ?? 'zstd', flowsPerFile: 0, rotateMs: 0,
     anonymize: o.anonymize ?? [], anonymizeKey: o.anonymizeKey, rowGroupRows: 0,
-  }, 0));
-  if (!streamer.fieldsGrow) open(streamer.fields);
+  }, 0);
   const anonymizer = o.anonymize?.length ? new Anonymizer(o.anonymize, o.anonymizeKey) : undefined;
   let n = 0;
   try {
     for await (const b of streamer.batches()) {
-      await open(b.fields).write(anonymizer ? anonymizer.apply(b) : b);
+      await output.write(anonymizer ? anonymizer.apply(b) : b);
       n += b.length;
     }
-    await open(streamer.fields).close();
+    await output.close();
   } catch (e) {
-    output?.discard();
+    output.discard();
     throw e;
   }
   return n;

@@ -18,8 +18,6 @@ export const EXIT_INTERRUPTED = 130;
 
 export interface FlowSource {
   readonly fields: readonly Field[];
-  /** plugins may add columns until the first flows are out: the output opens at the first batch */
-  readonly fieldsGrow?: boolean;
   batches(): AsyncGenerator<FlowBatch>;
   stop(): void;
   /** end at once (a second interrupt) */
@@ -67,10 +65,7 @@ function report(source: FlowSource, exported: number): string {
 export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logger): Promise<number> {
   const started = process.hrtime.bigint();
   // with --ipfix and no -o, the collector is the only output
-  const toFile = !(o.ipfix && o.output === undefined);
-  let output: FlowOutput | undefined;
-  const open = (fields: readonly Field[]) => (output ??= toFile ? new FlowOutput(fields, o, o.splt) : undefined);
-  if (!source.fieldsGrow) open(source.fields);
+  const output = o.ipfix && o.output === undefined ? undefined : new FlowOutput(source.fields, o, o.splt);
   const ipfix = o.ipfix ? new IpfixExporter(source.fields.map((f) => f.name), o.ipfix) : undefined;
   const anonymizer = o.anonymize.length ? new Anonymizer(o.anonymize, o.anonymizeKey) : undefined;
   let stopping: string | undefined;
@@ -101,14 +96,14 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
       if (o.maxFlows && exported + batch.length > o.maxFlows) batch = batch.slice(0, o.maxFlows - exported);
       exported += batch.length;
       if (anonymizer) batch = anonymizer.apply(batch);
-      await open(batch.fields)?.write(batch);
+      await output?.write(batch);
       await ipfix?.write(batch);
       const now = o.progress && source.counters().total;
       if (now) o.progress?.update(now.bytesRead, now.packets, exported);
       if (output?.readerGone) stop('reader gone');
       if (o.maxFlows && exported >= o.maxFlows) stop('max flows');
     }
-    await open(source.fields)?.close();
+    await output?.close();
     await ipfix?.close();
   } catch (e) {
     output?.discard();

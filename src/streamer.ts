@@ -134,11 +134,6 @@ export class FlowStreamer {
     return this.host ? [...this.baseFields, ...this.host.udpsFields()] : this.baseFields;
   }
 
-  /** With plugins the columns can grow until the first flows are out (inferred udps columns). */
-  get fieldsGrow(): boolean {
-    return Boolean(this.options.plugins?.length);
-  }
-
   /** Loads the plugins (an .mjs plugin loads asynchronously); batches() does it when needed. */
   async loadPlugins(): Promise<void> {
     const specs = this.options.plugins ?? [];

@@ -33,10 +33,6 @@ export class WorkerPool {
     this.workerStats = new Array(size).fill(undefined);
   }
 
-  get fieldsGrow(): boolean {
-    return Boolean(this.options.plugins?.length);
-  }
-
   start(): void {
     const live = Boolean(this.options.interface);
     // one fanout group per run: the pid keeps concurrent runs apart

@@ -2,7 +2,9 @@
  * Where finished flows go: one file (or stdout), files rotated by flow count or flow time
  * (`flows.0.csv`, `flows.1.csv`, …), or a Hive-style dataset folder partitioned by the flows' start
  * (`dt=2026-11-24/hour=13/part-0.parquet`). Every file is written under a temporary name and
- * appears whole when closed; a dataset never replaces a file already there.
+ * appears whole when closed; a dataset never replaces a file already there. The columns are the
+ * first batch's (plugins add theirs as the first flows come out); a run with no flow at all writes
+ * those given at construction.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -19,7 +21,8 @@ const EXTENSION = { csv: '.csv', jsonl: '.jsonl', parquet: '.parquet' } as const
 const OPEN_PARTITIONS = 8;
 
 interface OpenFile {
-  writer: FlowWriter;
+  /** made at the file's first write or close, with the columns known by then */
+  writer?: FlowWriter;
   sink: Sink;
   flows: number;
   startMs: number;
@@ -45,10 +48,12 @@ export class FlowOutput implements FlowWriter {
   private readonly lastSeen: number;
   private tick = 0;
   private stdoutSink?: Sink;
+  private columnsFixed = false;
 
-  constructor(private readonly fields: readonly Field[], private readonly o: OutputOptions, listLength: number) {
+  constructor(private fields: readonly Field[], private readonly o: OutputOptions, listLength: number) {
     this.writerOptions = { compression: o.compression, listLength, rowGroupRows: o.rowGroupRows || undefined };
     this.rotating = o.flowsPerFile > 0 || o.rotateMs > 0;
+    // schema columns: plugins only add theirs after these
     this.firstSeen = fields.findIndex((f) => f.name === 'bidirectional_first_seen_ms');
     this.lastSeen = fields.findIndex((f) => f.name === 'bidirectional_last_seen_ms');
     this.prepare();
@@ -112,21 +117,28 @@ export class FlowOutput implements FlowWriter {
       const { target, nextName } = roll.name(roll.index++);
       sink = Sink.file(target, nextName);
     }
-    const writer = WRITERS[this.o.format](this.fields, sink, this.writerOptions);
-    roll.file = { writer, sink, flows: 0, startMs };
+    roll.file = { sink, flows: 0, startMs };
     return roll.file;
+  }
+
+  private writer(f: OpenFile): FlowWriter {
+    return (f.writer ??= WRITERS[this.o.format](this.fields, f.sink, this.writerOptions));
   }
 
   private async closeFile(roll: Roll): Promise<void> {
     const f = roll.file;
     if (!f) return;
     roll.file = undefined;
-    await f.writer.close();
+    await this.writer(f).close();
     if (f.sink.target) this.written.push(f.sink.target);
   }
 
   async write(batch: FlowBatch): Promise<void> {
     if (batch.length === 0) return;
+    if (!this.columnsFixed) {
+      this.fields = batch.fields;
+      this.columnsFixed = true;
+    }
     if (!this.o.partition) return this.writeRoll(this.roll(''), batch);
     const groups = new Map<string, number[]>();
     const first = batch.columns[this.firstSeen] as Float64Array;
@@ -145,7 +157,7 @@ export class FlowOutput implements FlowWriter {
   private async writeRoll(roll: Roll, batch: FlowBatch): Promise<void> {
     roll.lastUsed = ++this.tick;
     if (!this.rotating && roll.file) {
-      await roll.file.writer.write(batch);
+      await this.writer(roll.file).write(batch);
       roll.file.flows += batch.length;
       return;
     }
@@ -157,7 +169,7 @@ export class FlowOutput implements FlowWriter {
       const full = file && ((this.o.flowsPerFile > 0 && file.flows + (r - from) >= this.o.flowsPerFile) ||
         (this.o.rotateMs > 0 && roll.clockMs >= file.startMs + this.o.rotateMs));
       if (file && full) {
-        if (r > from) await file.writer.write(batch.slice(from, r));
+        if (r > from) await this.writer(file).write(batch.slice(from, r));
         file.flows += r - from;
         from = r;
         await this.closeFile(roll);
@@ -167,7 +179,7 @@ export class FlowOutput implements FlowWriter {
       else if (file.startMs === 0) file.startMs = roll.clockMs;
     }
     const file = roll.file as OpenFile;
-    if (batch.length > from) await file.writer.write(batch.slice(from, batch.length));
+    if (batch.length > from) await this.writer(file).write(batch.slice(from, batch.length));
     file.flows += batch.length - from;
   }
 
