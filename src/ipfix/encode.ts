@@ -3,6 +3,7 @@
  * with the reverse direction's counters as RFC 5103 reverse elements, information elements from
  * IANA's registry (RFC 7012). Encoded by hand into bytes: nothing here opens a socket.
  */
+import { ipBytes } from '../ip';
 import { FlowBatch } from '../streamer';
 
 /** RFC 5103's private enterprise number for reverse information elements. */
@@ -74,29 +75,12 @@ export function set(id: number, body: Buffer): Buffer {
   return Buffer.concat([h, body]);
 }
 
-function address(s: string, v6: boolean): Buffer {
-  if (!v6) return Buffer.from(s.split('.').map(Number));
-  // a dotted IPv4 tail (::ffff:1.2.3.4) is two groups; then "::" expands to the missing ones
-  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(s);
-  if (dotted) {
-    const [a, b, c, d] = dotted.slice(1).map(Number);
-    s = `${s.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head, tail] = s.includes('::') ? s.split('::') : [s, undefined];
-  const h = head ? head.split(':') : [];
-  const tl = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - tl.length).fill('0'), ...tl];
-  const b = Buffer.alloc(16);
-  groups.forEach((g, i) => b.writeUInt16BE(parseInt(g, 16), 2 * i));
-  return b;
-}
-
 /** Row r of the batch as one data record of template t. */
 export function dataRecord(t: Template, batch: FlowBatch, r: number): Buffer {
   const parts: Buffer[] = [];
   t.elements.forEach((e, i) => {
     const v = batch.value(t.columns[i], r);
-    if (e.column === 'src_ip' || e.column === 'dst_ip') { parts.push(address(v as string, t.id === TEMPLATE_V6)); return; }
+    if (e.column === 'src_ip' || e.column === 'dst_ip') { parts.push(Buffer.from(ipBytes(v as string))); return; }
     if (e.length === VARIABLE) {
       const s = Buffer.from(String(v), 'utf8').subarray(0, 0xfffe);
       const len = s.length < 255 ? Buffer.from([s.length]) : Buffer.from([255, s.length >> 8, s.length & 0xff]);

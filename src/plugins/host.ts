@@ -4,6 +4,7 @@
  * to onExpire; what the hooks put in `flow.udps` becomes udps_<name> columns. A hook that throws
  * is counted (and the run goes on) or, with failFast, ends the run naming plugin and hook.
  */
+import { ipString } from '../ip';
 import { NativeBatch } from '../native';
 import { Field } from '../schema';
 import { Column, FlowBatch } from '../streamer';
@@ -11,31 +12,6 @@ import { ColumnType, ExpiredFlow, PluginDefinition, PluginPacket, Udps } from '.
 import { PluginError } from './load';
 
 type Events = NonNullable<NativeBatch['events']>;
-
-/** An IP address as the meter's inet_ntop writes it (glibc's rules for the IPv4 forms). */
-export function ipString(b: Uint8Array, at: number, version: number): string {
-  if (version !== 6) return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
-  const w: number[] = [];
-  for (let i = 0; i < 8; i++) w.push((b[at + 2 * i] << 8) | b[at + 2 * i + 1]);
-  let best = -1, bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (w[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  if (bestLen < 2) best = -1;
-  const v4 = `${b[at + 12]}.${b[at + 13]}.${b[at + 14]}.${b[at + 15]}`;
-  if (best === 0 && (bestLen === 6 || (bestLen === 5 && w[5] === 0xffff))) return bestLen === 6 ? `::${v4}` : `::ffff:${v4}`;
-  let s = '';
-  for (let i = 0; i < 8; i++) {
-    if (i === best) { s += '::'; i += bestLen - 1; continue; }
-    if (s && !s.endsWith(':')) s += ':';
-    s += w[i].toString(16);
-  }
-  return s;
-}
 
 interface FlowState {
   udps: Udps;
@@ -50,8 +26,8 @@ interface FlowState {
 /** The packet a hook sees: reads the event columns at row r. */
 class EventPacket implements PluginPacket {
   r = 0;
-  constructor(private readonly ev: Events, private readonly c: Record<string, number>, private flow: FlowState) {}
-  at(r: number, flow: FlowState): this { this.r = r; this.flow = flow; return this; }
+  constructor(private readonly ev: Events, private readonly c: Record<string, number>) {}
+  at(r: number): this { this.r = r; return this; }
   private n(name: string): number { return this.ev.num[this.c[name] + this.r]; }
   get time() { return this.n('time'); }
   get deltaTime() { return this.n('delta_time'); }
@@ -198,7 +174,7 @@ export class PluginHost {
     const c: Record<string, number> = {};
     ev.names.forEach((name, i) => { c[name] = i * ev.n; });
     const num = ev.num;
-    const packet = new EventPacket(ev, c, undefined as unknown as FlowState);
+    const packet = new EventPacket(ev, c);
     const flow = new EventFlow(ev, c, this);
     for (let r = 0; r < ev.n; r++) {
       const uid = num[c.uid + r];
@@ -215,7 +191,7 @@ export class PluginHost {
         this.flows.set(uid, state);
       }
       if (state.ended) continue;
-      packet.at(r, state);
+      packet.at(r);
       flow.at(r, state);
       for (const p of this.plugins) {
         const hook = first ? p.def.onInit : p.def.onUpdate;

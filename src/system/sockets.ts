@@ -3,13 +3,9 @@
  * (/proc/<pid>/fd → socket:[inode]). Read in the namespace of the calling process.
  */
 import * as fs from 'node:fs';
+import { ipBytes } from '../ip';
 
 const TABLES: [string, 6 | 17][] = [['tcp', 6], ['tcp6', 6], ['udp', 17], ['udp6', 17]];
-
-/** The compressed form inet_ntop writes (the meter's form), whatever form came in. */
-export function canonicalIpv6(addr: string): string {
-  return new URL(`http://[${addr}]/`).hostname.slice(1, -1);
-}
 
 /** The raw lines of the four tables, each with its protocol (the poller parses only new ones). */
 export function readSocketLines(procNet = '/proc/net'): [6 | 17, string][] {
@@ -45,16 +41,9 @@ export function procHex(ip: string, port: number): string[] {
     }
     return hex;
   };
-  if (ip.includes('.')) {
-    const v4 = ip.split('.').map(Number);
-    return [`${words(v4)}:${p}`, `${words([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...v4])}:${p}`];
-  }
-  const full = canonicalIpv6(ip);
-  const [head, tail = ''] = full.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = full.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
-  return [`${words(groups.flatMap((g) => { const n = parseInt(g, 16); return [n >> 8, n & 0xff]; }))}:${p}`];
+  const bytes = ipBytes(ip);
+  if (bytes.length === 4) return [`${words(bytes)}:${p}`, `${words([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...bytes])}:${p}`];
+  return [`${words(bytes)}:${p}`];
 }
 
 export interface ProcessInfo {
