@@ -98,11 +98,13 @@ napi_status fs_batch_column_names(napi_env env, napi_value *out) {
   return napi_ok;
 }
 
-static napi_status typed(napi_env env, napi_typedarray_type type, size_t elem, size_t len, void **data,
-                         napi_value *out) {
-  napi_value ab;
+/* A typed array of len elements as obj[name]; *data is where to fill it. */
+static napi_status typed(napi_env env, napi_value obj, const char *name, napi_typedarray_type type, size_t elem, size_t len,
+                         void **data) {
+  napi_value ab, arr;
   NAPI(napi_create_arraybuffer(env, elem * (len ? len : 1), data, &ab));
-  return napi_create_typedarray(env, type, len, ab, 0, out);
+  NAPI(napi_create_typedarray(env, type, len, ab, 0, &arr));
+  return napi_set_named_property(env, obj, name, arr);
 }
 
 static void fmt_ip(const uint8_t *ip, uint8_t version, char *buf) {
@@ -138,8 +140,7 @@ static napi_status string_column(napi_env env, napi_value strings, const char *n
 
 static napi_status activity_columns(napi_env env, const struct fs_meter *m, size_t n, napi_value out) {
   double *col;
-  napi_value v;
-  NAPI(typed(env, napi_float64_array, sizeof(double), n * N_ACTIVITY, (void **)&col, &v));
+  NAPI(typed(env, out, "activity", napi_float64_array, sizeof(double), n * N_ACTIVITY, (void **)&col));
   static const struct fs_flow_extra none;
   for (size_t r = 0; r < n; r++) {
     const struct fs_flow *f = &m->out[r];
@@ -150,17 +151,14 @@ static napi_status activity_columns(napi_env env, const struct fs_meter *m, size
     ACTIVITY_COLUMNS(FILL)
 #undef FILL
   }
-  return napi_set_named_property(env, out, "activity", v);
+  return napi_ok;
 }
 
 /* first, last, duration per scope, in microseconds or nanoseconds: BigUint64Array, since
  * nanoseconds since 1970 pass 2^53 */
 static napi_status fine_time_columns(napi_env env, const struct fs_meter *m, size_t n, napi_value out) {
   uint64_t *col;
-  napi_value v, ab;
-  size_t len = n * 3 * FS_SCOPES;
-  NAPI(napi_create_arraybuffer(env, 8 * (len ? len : 1), (void **)&col, &ab));
-  NAPI(napi_create_typedarray(env, napi_biguint64_array, len, ab, 0, &v));
+  NAPI(typed(env, out, "fineTime", napi_biguint64_array, 8, n * 3 * FS_SCOPES, (void **)&col));
   bool ns = m->cfg.time_precision == 2;
   for (size_t r = 0; r < n; r++) {
     const struct fs_flow *f = &m->out[r];
@@ -174,7 +172,7 @@ static napi_status fine_time_columns(napi_env env, const struct fs_meter *m, siz
       col[(size_t)(3 * s + 2) * n + r] = last - first;
     }
   }
-  return napi_set_named_property(env, out, "fineTime", v);
+  return napi_ok;
 }
 
 /* { width, bytes: Uint8Array(n * width), len: Float64Array(n) } */
@@ -184,10 +182,8 @@ static napi_status payload_column(napi_env env, const struct fs_meter *m, size_t
   double *len;
   napi_value o, a;
   NAPI(napi_create_object(env, &o));
-  NAPI(typed(env, napi_uint8_array, 1, n * w, (void **)&bytes, &a));
-  NAPI(napi_set_named_property(env, o, "bytes", a));
-  NAPI(typed(env, napi_float64_array, 8, n, (void **)&len, &a));
-  NAPI(napi_set_named_property(env, o, "len", a));
+  NAPI(typed(env, o, "bytes", napi_uint8_array, 1, n * w, (void **)&bytes));
+  NAPI(typed(env, o, "len", napi_float64_array, 8, n, (void **)&len));
   NAPI(napi_create_uint32(env, w, &a));
   NAPI(napi_set_named_property(env, o, "width", a));
   memset(bytes, 0, n * w);
@@ -207,10 +203,8 @@ static napi_status header_column(napi_env env, const struct fs_meter *m, size_t 
   double *count;
   napi_value o, a;
   NAPI(napi_create_object(env, &o));
-  NAPI(typed(env, napi_uint8_array, 1, n * row, (void **)&bytes, &a));
-  NAPI(napi_set_named_property(env, o, "bytes", a));
-  NAPI(typed(env, napi_float64_array, 8, n, (void **)&count, &a));
-  NAPI(napi_set_named_property(env, o, "count", a));
+  NAPI(typed(env, o, "bytes", napi_uint8_array, 1, n * row, (void **)&bytes));
+  NAPI(typed(env, o, "count", napi_float64_array, 8, n, (void **)&count));
   NAPI(napi_create_uint32(env, cfg->header_packets, &a));
   NAPI(napi_set_named_property(env, o, "n", a));
   NAPI(napi_create_uint32(env, cfg->header_width, &a));
@@ -249,14 +243,10 @@ static napi_status events_object(napi_env env, const struct fs_events *e, napi_v
   NAPI(napi_set_named_property(env, o, "n", a));
   NAPI(names_array(env, names, K, &a));
   NAPI(napi_set_named_property(env, o, "names", a));
-  NAPI(typed(env, napi_float64_array, 8, n * K, (void **)&num, &a));
-  NAPI(napi_set_named_property(env, o, "num", a));
-  NAPI(typed(env, napi_uint8_array, 1, n * 16, (void **)&src, &a));
-  NAPI(napi_set_named_property(env, o, "src", a));
-  NAPI(typed(env, napi_uint8_array, 1, n * 16, (void **)&dst, &a));
-  NAPI(napi_set_named_property(env, o, "dst", a));
-  NAPI(typed(env, napi_uint8_array, 1, e->arena_len, (void **)&ip, &a));
-  NAPI(napi_set_named_property(env, o, "ip", a));
+  NAPI(typed(env, o, "num", napi_float64_array, 8, n * K, (void **)&num));
+  NAPI(typed(env, o, "src", napi_uint8_array, 1, n * 16, (void **)&src));
+  NAPI(typed(env, o, "dst", napi_uint8_array, 1, n * 16, (void **)&dst));
+  NAPI(typed(env, o, "ip", napi_uint8_array, 1, e->arena_len, (void **)&ip));
   if (e->arena_len) memcpy(ip, e->arena, e->arena_len);
   for (size_t r = 0; r < n; r++) {
     const struct fs_event *v = &e->ev[r];
@@ -277,15 +267,13 @@ napi_status fs_batch_build(napi_env env, const struct fs_meter *m, size_t n, nap
   NAPI(napi_set_named_property(env, *out, "length", v));
 
   double *col;
-  NAPI(typed(env, napi_float64_array, sizeof(double), n * N_BASE, (void **)&col, &v));
-  NAPI(napi_set_named_property(env, *out, "base", v));
+  NAPI(typed(env, *out, "base", napi_float64_array, sizeof(double), n * N_BASE, (void **)&col));
   {
     size_t c = 0;
 #define FILL(name, expr) for (size_t r = 0; r < n; r++) { const struct fs_flow *f = &m->out[r]; col[c * n + r] = (double)(expr); } c++;
     BASE_COLUMNS(FILL)
     if (m->cfg.features.stats) {
-      NAPI(typed(env, napi_float64_array, sizeof(double), n * N_STATS, (void **)&col, &v));
-      NAPI(napi_set_named_property(env, *out, "stats", v));
+      NAPI(typed(env, *out, "stats", napi_float64_array, sizeof(double), n * N_STATS, (void **)&col));
       c = 0;
       STATS_COLUMNS(FILL)
     }
@@ -294,9 +282,8 @@ napi_status fs_batch_build(napi_env env, const struct fs_meter *m, size_t n, nap
   if (m->events) {
     NAPI(events_object(env, m->events, *out));
     double *uids;
-    NAPI(typed(env, napi_float64_array, 8, n, (void **)&uids, &v));
+    NAPI(typed(env, *out, "uids", napi_float64_array, 8, n, (void **)&uids));
     for (size_t r = 0; r < n; r++) uids[r] = (double)m->out[r].uid;
-    NAPI(napi_set_named_property(env, *out, "uids", v));
   }
   if (m->cfg.features.activity) NAPI(activity_columns(env, m, n, *out));
   if (m->cfg.time_precision) NAPI(fine_time_columns(env, m, n, *out));
@@ -344,12 +331,9 @@ napi_status fs_batch_build(napi_env env, const struct fs_meter *m, size_t n, nap
     int8_t *dir; int32_t *ps; double *piat;
     napi_value splt, a;
     NAPI(napi_create_object(env, &splt));
-    NAPI(typed(env, napi_int8_array, 1, n * k, (void **)&dir, &a));
-    NAPI(napi_set_named_property(env, splt, "direction", a));
-    NAPI(typed(env, napi_int32_array, 4, n * k, (void **)&ps, &a));
-    NAPI(napi_set_named_property(env, splt, "ps", a));
-    NAPI(typed(env, napi_float64_array, 8, n * k, (void **)&piat, &a));
-    NAPI(napi_set_named_property(env, splt, "piat_ms", a));
+    NAPI(typed(env, splt, "direction", napi_int8_array, 1, n * k, (void **)&dir));
+    NAPI(typed(env, splt, "ps", napi_int32_array, 4, n * k, (void **)&ps));
+    NAPI(typed(env, splt, "piat_ms", napi_float64_array, 8, n * k, (void **)&piat));
     for (size_t r = 0; r < n; r++) {
       const struct fs_flow *f = &m->out[r];
       for (uint32_t i = 0; i < k; i++) {
