@@ -1,6 +1,7 @@
 /* The Node-API surface: open a meter over capture files, pull batches of finished flows
  * asynchronously (the meter runs on a pool thread), read counters, close. JS validates options
  * first; this file still checks every argument it reads. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <node_api.h>
@@ -90,14 +91,28 @@ static void finalize(napi_env env, void *data, void *hint) {
   free(h);
 }
 
-static struct fs_handle *unwrap(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
-  napi_value self;
+static struct fs_handle *unwrap(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv, napi_value *self) {
+  napi_value me;
   void *data = NULL;
-  if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok || napi_unwrap(env, self, &data) != napi_ok) {
+  if (napi_get_cb_info(env, info, argc, argv, &me, NULL) != napi_ok || napi_unwrap(env, me, &data) != napi_ok) {
     napi_throw_type_error(env, "FS_ARG", "not a flowseek meter");
     return NULL;
   }
+  if (self) *self = me;
   return data;
+}
+
+/* The same, for a call that cannot run while a batch is being made: an error naming the call. */
+static struct fs_handle *unwrap_idle(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv, napi_value *self,
+                                     const char *call) {
+  struct fs_handle *h = unwrap(env, info, argc, argv, self);
+  if (h && h->busy) {
+    char msg[96];
+    snprintf(msg, sizeof(msg), "%s called while a batch is pending", call);
+    napi_throw_error(env, "FS_BUSY", msg);
+    return NULL;
+  }
+  return h;
 }
 
 static napi_status set_num(napi_env env, napi_value obj, const char *name, double v) {
@@ -143,9 +158,8 @@ static napi_value make_stats(napi_env env, struct fs_handle *h) {
 /* meter.stats(): counters so far */
 static napi_value js_stats(napi_env env, napi_callback_info info) {
   size_t argc = 0;
-  struct fs_handle *h = unwrap(env, info, &argc, NULL);
+  struct fs_handle *h = unwrap_idle(env, info, &argc, NULL, NULL, "stats()");
   if (!h) return NULL;
-  if (h->busy) { napi_throw_error(env, "FS_BUSY", "stats() called while a batch is pending"); return NULL; }
   return make_stats(env, h);
 }
 
@@ -184,11 +198,10 @@ static void next_complete(napi_env env, napi_status status, void *data) {
 
 /* meter.next(maxFlows): Promise<batch | null> */
 static napi_value js_next(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], self, promise, name;
-  struct fs_handle *h = unwrap(env, info, &argc, argv);
+  size_t argc = 2;
+  napi_value argv[2], self, promise, name;
+  struct fs_handle *h = unwrap_idle(env, info, &argc, argv, &self, "next()");
   if (!h) return NULL;
-  if (h->busy) { napi_throw_error(env, "FS_BUSY", "next() called while a batch is pending"); return NULL; }
   if (h->closed) { napi_throw_error(env, "FS_CLOSED", "the meter is closed"); return NULL; }
   double want = 4096;
   if (argc >= 1) {
@@ -197,22 +210,18 @@ static napi_value js_next(napi_env env, napi_callback_info info) {
   }
   h->want = want >= 1 && want <= 1 << 20 ? (size_t)want : 4096;
   /* next(n, [slot, uid, slot, uid...]): flows plugins ended, before any further packet */
-  size_t argc2 = 2;
-  napi_value argv2[2];
-  NAPI_OK(env, napi_get_cb_info(env, info, &argc2, argv2, NULL, NULL));
   bool is_typed = false;
-  if (argc2 >= 2 && napi_is_typedarray(env, argv2[1], &is_typed) == napi_ok && is_typed) {
+  if (argc >= 2 && napi_is_typedarray(env, argv[1], &is_typed) == napi_ok && is_typed) {
     napi_typedarray_type type;
     size_t len;
     void *data;
-    if (napi_get_typedarray_info(env, argv2[1], &type, &len, &data, NULL, NULL) == napi_ok && type == napi_float64_array) {
+    if (napi_get_typedarray_info(env, argv[1], &type, &len, &data, NULL, NULL) == napi_ok && type == napi_float64_array) {
       const double *d = data;
       for (size_t i = 0; i + 1 < len; i += 2) {
         if (d[i] >= 0 && d[i] < 4294967295.0 && d[i + 1] >= 1) fs_meter_expire_custom(&h->meter, (uint32_t)d[i], (uint64_t)d[i + 1]);
       }
     }
   }
-  NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, &self, NULL));
   NAPI_OK(env, napi_create_reference(env, self, 1, &h->self));
   NAPI_OK(env, napi_create_promise(env, &h->deferred, &promise));
   NAPI_OK(env, napi_create_string_utf8(env, "flowseek.next", NAPI_AUTO_LENGTH, &name));
@@ -225,7 +234,7 @@ static napi_value js_next(napi_env env, napi_callback_info info) {
 /* meter.stop(): safe while a batch is pending; the run flushes every open flow and ends */
 static napi_value js_stop(napi_env env, napi_callback_info info) {
   size_t argc = 0;
-  struct fs_handle *h = unwrap(env, info, &argc, NULL);
+  struct fs_handle *h = unwrap(env, info, &argc, NULL, NULL);
   if (!h) return NULL;
   if (!h->closed) atomic_store(&h->source.stop_requested, true);
   return NULL;
@@ -233,9 +242,8 @@ static napi_value js_stop(napi_env env, napi_callback_info info) {
 
 static napi_value js_close(napi_env env, napi_callback_info info) {
   size_t argc = 0;
-  struct fs_handle *h = unwrap(env, info, &argc, NULL);
+  struct fs_handle *h = unwrap_idle(env, info, &argc, NULL, NULL, "close()");
   if (!h) return NULL;
-  if (h->busy) { napi_throw_error(env, "FS_BUSY", "close() called while a batch is pending"); return NULL; }
   handle_free(h);
   return NULL;
 }
