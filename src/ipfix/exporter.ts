@@ -32,9 +32,8 @@ export class IpfixExporter {
   private failure?: Error;
   private sequence = 0;
   private templatesSentAt = -Infinity;
-  /** records waiting, per template */
-  private readonly pending = new Map<number, Buffer[]>();
-  private readonly pendingBytes = new Map<number, number>();
+  /** records waiting, per template: a batch's are sent before write() returns */
+  private readonly pending = new Map<number, { records: Buffer[]; bytes: number }>();
   /** messages and records sent, for the summary */
   messages = 0;
   records = 0;
@@ -77,31 +76,28 @@ export class IpfixExporter {
     for (let r = 0; r < batch.length; r++) {
       const t = this.templates[batch.value(this.ipVersion, r) === 6 ? 1 : 0];
       const rec = dataRecord(t, batch, r);
-      const bytes = this.pendingBytes.get(t.id) ?? 0;
-      if (bytes && 16 + 4 + bytes + rec.length > this.limit) await this.flush(t.id);
-      const list = this.pending.get(t.id) ?? [];
-      list.push(rec);
-      this.pending.set(t.id, list);
-      this.pendingBytes.set(t.id, (this.pendingBytes.get(t.id) ?? 0) + rec.length);
+      const waiting = this.pending.get(t.id);
+      if (waiting && 16 + 4 + waiting.bytes + rec.length > this.limit) await this.flush(t.id);
+      const p = this.pending.get(t.id) ?? { records: [], bytes: 0 };
+      p.records.push(rec);
+      p.bytes += rec.length;
+      this.pending.set(t.id, p);
     }
     for (const id of [...this.pending.keys()]) await this.flush(id);
   }
 
   private async flush(id: number): Promise<void> {
-    const records = this.pending.get(id);
-    if (!records?.length) return;
+    const records = this.pending.get(id)?.records;
+    if (!records) return;
     this.pending.delete(id);
-    this.pendingBytes.delete(id);
     const now = Date.now();
-    const sets: Buffer[] = [];
     const refresh = this.target.transport === 'udp' && now - this.templatesSentAt >= this.target.templateRefreshMs;
     if (this.templatesSentAt === -Infinity || refresh) {
       // one template per set: nfcapd 1.7 mixes up two templates sent in one set
       await this.send(message(this.header(now), this.templates.map((t) => templateSet([t]))));
       this.templatesSentAt = now;
     }
-    sets.push(set(id, Buffer.concat(records)));
-    await this.send(message(this.header(now), sets));
+    await this.send(message(this.header(now), [set(id, Buffer.concat(records))]));
     this.sequence = (this.sequence + records.length) >>> 0;
     this.records += records.length;
   }
@@ -126,7 +122,6 @@ export class IpfixExporter {
   }
 
   async close(): Promise<void> {
-    for (const id of [...this.pending.keys()]) await this.flush(id);
     if (this.failure) throw this.failure;
     if (this.udp) {
       const s = this.udp;
