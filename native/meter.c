@@ -63,9 +63,9 @@ static void create_flow(struct fs_meter *m, const struct fs_packet *p, const str
   if (m->events && fs_events_add(m->events, f, idx, p, 0, true, 0) != 0) m->events_lost++;
 }
 
-/* NFStream's consume(): expiry of the packet's own flow is checked before the packet counts. */
-static void consume(struct fs_meter *m, const struct fs_packet *p, const struct fs_flow_key *k, uint64_t hash) {
-  uint32_t idx = fs_table_find(&m->table, k, hash);
+/* NFStream's consume(): expiry of the packet's own flow is checked before the packet counts.
+ * idx: the flow of key k in the table, or FS_NIL. */
+static void consume(struct fs_meter *m, const struct fs_packet *p, const struct fs_flow_key *k, uint64_t hash, uint32_t idx) {
   if (idx == FS_NIL) { create_flow(m, p, k, hash); return; }
   struct fs_flow *f = fs_table_flow(&m->table, idx);
   uint64_t t = p->time_ms;
@@ -93,15 +93,16 @@ int fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t 
   struct fs_flow_key k;
   uint64_t hash = 0;
   bool mine = true;
+  uint32_t idx = FS_NIL;
   if (rc == FS_OK) {
     fs_flow_key_make(&p, &k);
     hash = fs_flow_key_hash(&k, m->table.seed);
     mine = m->cfg.n_partitions <= 1 || (fs_flow_key_host_hash(&k) % m->cfg.n_partitions) == m->cfg.partition;
+    if (mine) idx = fs_table_find(&m->table, &k, hash);
     /* a plugin may end this packet's flow on its previous packet: that packet's hooks run first */
-    if (mine && m->cfg.events_one_per_flow && m->events && m->events->len) {
-      uint32_t idx = fs_table_find(&m->table, &k, hash);
-      const struct fs_flow *f = idx != FS_NIL ? fs_table_flow(&m->table, idx) : NULL;
-      if (f && f->watched && f->event_batch == m->event_batch) return FS_FRAME_DEFER;
+    if (idx != FS_NIL && m->cfg.events_one_per_flow && m->events && m->events->len) {
+      const struct fs_flow *f = fs_table_flow(&m->table, idx);
+      if (f->watched && f->event_batch == m->event_batch) return FS_FRAME_DEFER;
     }
   }
   m->n.packets++;
@@ -121,7 +122,7 @@ int fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t 
     m->n.ignored[FS_IGN_FILTERED]++;
   } else {
     m->n.processed++;
-    consume(m, &p, &k, hash);
+    consume(m, &p, &k, hash, idx);
   }
   if (go_scan && !m->stopped) fs_expire_idle_scan(m);
   return 0;
