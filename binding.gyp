@@ -9,7 +9,7 @@
         "native/decode_pppoe.c", "native/decode_sll.c", "native/decode_null.c", "native/decode_ppp.c",
         "native/decode_radiotap.c", "native/decode_ipv4.c", "native/decode_ipv6.c",
         "native/decode_transport.c", "native/decode_tunnel.c", "native/dpi.c", "native/ja4.c", "native/sha256.c", "native/aes128.c", "native/quic_initial.c",
-        "native/compress.c", "native/privileges.c", "native/sockdiag.c"
+        "native/compress.c", "native/privileges.c", "native/sockdiag.c", "native/spread.c"
       ],
       "cflags_c": ["-std=c11", "-D_GNU_SOURCE", "-O2", "-Wall", "-Wextra", "-Wshadow", "-Wno-unused-parameter"],
       "libraries": ["-lpcap", "-lndpi", "-lzstd", "-lsnappy", "-lm"],

@@ -10,6 +10,7 @@
 #include "privileges.h"
 #include "sockdiag.h"
 #include "source.h"
+#include "spread.h"
 
 #define NAPI_OK(env, call) do { if ((call) != napi_ok) { throw_last(env); return NULL; } } while (0)
 
@@ -20,7 +21,9 @@ static const char *const ignore_names[FS_IGN__COUNT] = {
 
 struct fs_handle {
   struct fs_meter meter;
-  struct fs_source source;
+  struct fs_source source;          /* unused when the meter is a lane of a spread */
+  struct fs_spread *spread;
+  uint32_t lane;
   char **files;
   uint32_t n_files;
   bool busy, closed;
@@ -73,7 +76,9 @@ static char *str_opt(napi_env env, napi_value obj, const char *name) {
 
 static void handle_free(struct fs_handle *h) {
   if (!h->closed) {
-    fs_source_close(&h->source);
+    if (h->spread) fs_spread_release(h->spread, h->lane);
+    else fs_source_close(&h->source);
+    h->spread = NULL;
     fs_meter_free(&h->meter);
     h->closed = true;
   }
@@ -123,7 +128,22 @@ static napi_status set_num(napi_env env, napi_value obj, const char *name, doubl
 
 /* The counters so far, as an object (also attached to each batch as batch.counters). */
 static napi_value make_stats(napi_env env, struct fs_handle *h) {
-  const struct fs_meter_counters *c = &h->meter.n;
+  struct fs_meter_counters c_ = h->meter.n;
+  const struct fs_meter_counters *c = &c_;
+  /* a lane: the reader counted the frames, their bytes and what was not metered */
+  struct fs_spread_counters r;
+  uint64_t bytes_read = h->source.bytes_read, read_errors = h->source.read_errors;
+  const char *warnings = h->source.warnings;
+  if (h->spread) {
+    fs_spread_counters(h->spread, &r);
+    c_.packets = r.packets;
+    c_.oversize_records = r.oversize_records;
+    memcpy(c_.ignored, r.ignored, sizeof(c_.ignored));
+    c_.alloc_failures += r.copy_failures;
+    bytes_read = r.bytes_read;
+    read_errors = r.read_errors;
+    warnings = r.warnings;
+  }
   napi_value o, ign, w;
   NAPI_OK(env, napi_create_object(env, &o));
   NAPI_OK(env, set_num(env, o, "packets", (double)c->packets));
@@ -137,9 +157,9 @@ static napi_value make_stats(napi_env env, struct fs_handle *h) {
   NAPI_OK(env, set_num(env, o, "allocFailures", (double)c->alloc_failures));
   NAPI_OK(env, set_num(env, o, "activeFlows", h->closed ? 0 : (double)h->meter.table.count));
   NAPI_OK(env, set_num(env, o, "tableBytes", h->closed ? 0 : (double)fs_table_memory(&h->meter.table)));
-  NAPI_OK(env, set_num(env, o, "bytesRead", (double)h->source.bytes_read));
+  NAPI_OK(env, set_num(env, o, "bytesRead", (double)bytes_read));
   NAPI_OK(env, set_num(env, o, "oversizeRecords", (double)c->oversize_records));
-  NAPI_OK(env, set_num(env, o, "readErrors", (double)h->source.read_errors));
+  NAPI_OK(env, set_num(env, o, "readErrors", (double)read_errors));
   NAPI_OK(env, set_num(env, o, "kernelReceived", (double)h->source.kernel_received));
   NAPI_OK(env, set_num(env, o, "kernelDropped", (double)h->source.kernel_dropped));
   NAPI_OK(env, napi_create_object(env, &ign));
@@ -150,7 +170,7 @@ static napi_value make_stats(napi_env env, struct fs_handle *h) {
   }
   NAPI_OK(env, set_num(env, o, "ignored", (double)total));
   NAPI_OK(env, napi_set_named_property(env, o, "ignoredBy", ign));
-  NAPI_OK(env, napi_create_string_utf8(env, h->source.warnings, NAPI_AUTO_LENGTH, &w));
+  NAPI_OK(env, napi_create_string_utf8(env, warnings, NAPI_AUTO_LENGTH, &w));
   NAPI_OK(env, napi_set_named_property(env, o, "warnings", w));
   return o;
 }
@@ -166,7 +186,12 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
 static void next_execute(napi_env env, void *data) {
   (void)env;
   struct fs_handle *h = data;
-  fs_source_run(&h->source, &h->meter, h->want);
+  if (h->spread) fs_spread_run(h->spread, h->lane, &h->meter, h->want);
+  else fs_source_run(&h->source, &h->meter, h->want);
+}
+
+static bool handle_done(const struct fs_handle *h) {
+  return h->spread ? h->spread->lanes[h->lane].done : h->source.done;
 }
 
 static void next_complete(napi_env env, napi_status status, void *data) {
@@ -175,7 +200,7 @@ static void next_complete(napi_env env, napi_status status, void *data) {
   size_t n = h->meter.out_len < h->want ? h->meter.out_len : h->want;
   if (status == napi_ok) {
     bool events = h->meter.events && h->meter.events->len;
-    if (n == 0 && h->source.done && !events) napi_get_null(env, &result);
+    if (n == 0 && handle_done(h) && !events) napi_get_null(env, &result);
     else if (fs_batch_build(env, &h->meter, n, &result) == napi_ok) {
       fs_meter_consume(&h->meter, n);
       fs_meter_events_taken(&h->meter);
@@ -236,7 +261,9 @@ static napi_value js_stop(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   struct fs_handle *h = unwrap(env, info, &argc, NULL, NULL);
   if (!h) return NULL;
-  if (!h->closed) atomic_store(&h->source.stop_requested, true);
+  if (h->closed) return NULL;
+  if (h->spread) fs_spread_stop(h->spread);
+  else atomic_store(&h->source.stop_requested, true);
   return NULL;
 }
 
@@ -248,31 +275,69 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* open({ files | interface, idleTimeoutMs, activeTimeoutMs, maxFlows, maxActiveFlows, decodeTunnels,
- *        accounting, stats, splt, dissections, snaplen, bpf, partitions, partition, yieldMs,
- *        promisc, bufferBytes, fanoutGroup }) */
-static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], files_v, obj;
-  NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  bool is_arr = false;
-  char *iface = argc >= 1 ? str_opt(env, argv[0], "interface") : NULL;
-  if (!iface && (argc < 1 || !get_prop(env, argv[0], "files", napi_object, &files_v) ||
-      napi_is_array(env, files_v, &is_arr) != napi_ok || !is_arr)) {
-    napi_throw_type_error(env, "FS_ARG", "open() needs { files: string[] } or { interface: string }");
+/* The meter's settings from the options object (JS validated them; out-of-range values fall
+ * back to defaults here). */
+static void read_config(napi_env env, napi_value o, struct fs_meter_config *cfg) {
+  memset(cfg, 0, sizeof(*cfg));
+  cfg->idle_timeout_ms = (uint64_t)num_opt(env, o, "idleTimeoutMs", 120000);
+  cfg->active_timeout_ms = (uint64_t)num_opt(env, o, "activeTimeoutMs", 1800000);
+  cfg->max_flows = (uint64_t)num_opt(env, o, "maxFlows", 0);
+  cfg->max_active_flows = (uint64_t)num_opt(env, o, "maxActiveFlows", 0);
+  cfg->decode_tunnels = bool_opt(env, o, "decodeTunnels", true);
+  cfg->features.accounting = (uint8_t)num_opt(env, o, "accounting", 0);
+  cfg->features.stats = bool_opt(env, o, "stats", false);
+  double dissections = num_opt(env, o, "dissections", 0);
+  cfg->features.dissections = dissections >= 0 && dissections <= 255 ? (uint8_t)dissections : 0;
+  double splt = num_opt(env, o, "splt", 0);
+  cfg->features.splt = splt >= 0 && splt <= 255 ? (uint16_t)splt : 0;
+  cfg->features.activity = bool_opt(env, o, "activity", false);
+  double gap = num_opt(env, o, "activityGapMs", 5000);
+  cfg->features.activity_gap_us = gap >= 0 && gap <= 1e12 ? (uint64_t)(gap * 1000) : 5000000;
+  double payload = num_opt(env, o, "payloadBytes", 0);
+  cfg->features.payload_bytes = payload >= 0 && payload <= 65535 ? (uint32_t)payload : 0;
+  double hp = num_opt(env, o, "headerPackets", 0), hw = num_opt(env, o, "headerWidth", 64);
+  cfg->features.header_packets = hp >= 0 && hp <= 255 ? (uint16_t)hp : 0;
+  cfg->features.header_width = hw >= 1 && hw <= 1024 ? (uint16_t)hw : 64;
+  cfg->packet_events = bool_opt(env, o, "packetEvents", false);
+  cfg->events_one_per_flow = cfg->packet_events && bool_opt(env, o, "eventsOnePerFlow", false);
+  napi_value ports_v;
+  bool ports_arr = false;
+  if (cfg->events_one_per_flow && get_prop(env, o, "endPorts", napi_object, &ports_v) &&
+      napi_is_array(env, ports_v, &ports_arr) == napi_ok && ports_arr && (cfg->end_ports = calloc(8192, 1))) {
+    uint32_t n = 0;
+    napi_get_array_length(env, ports_v, &n);
+    for (uint32_t i = 0; i < n; i++) {
+      napi_value e;
+      double port = -1;
+      if (napi_get_element(env, ports_v, i, &e) == napi_ok) napi_get_value_double(env, e, &port);
+      if (port >= 0 && port <= 65535) cfg->end_ports[(unsigned)port >> 3] |= (uint8_t)(1u << ((unsigned)port & 7));
+    }
+  }
+  cfg->community_id = bool_opt(env, o, "communityId", false);
+  double seed = num_opt(env, o, "communityIdSeed", 0);
+  cfg->community_id_seed = seed >= 0 && seed <= 65535 ? (uint16_t)seed : 0;
+  double precision = num_opt(env, o, "timePrecision", 0);
+  cfg->time_precision = precision == 1 || precision == 2 ? (uint8_t)precision : 0;
+  double parts = num_opt(env, o, "partitions", 1), part = num_opt(env, o, "partition", 0);
+  cfg->n_partitions = parts >= 1 ? (uint32_t)parts : 1;
+  cfg->partition = part >= 0 && part < cfg->n_partitions ? (uint32_t)part : 0;
+  if (cfg->features.accounting > 3) cfg->features.accounting = 0;
+}
+
+/* A new handle holding a copy of the options' files (none for an interface); NULL with an
+ * exception thrown. */
+static struct fs_handle *handle_new(napi_env env, napi_value files_v) {
+  uint32_t n_files = 0;
+  if (files_v && napi_get_array_length(env, files_v, &n_files) != napi_ok) n_files = 0;
+  struct fs_handle *h = calloc(1, sizeof(*h));
+  if (!h || !(h->files = calloc(n_files ? n_files : 1, sizeof(char *)))) {
+    free(h);
+    napi_throw_error(env, "FS_NOMEM", "out of memory");
     return NULL;
   }
-  uint32_t n_files = 0;
-  if (!iface) {
-    NAPI_OK(env, napi_get_array_length(env, files_v, &n_files));
-    if (n_files == 0) { napi_throw_type_error(env, "FS_ARG", "open() needs at least one file"); return NULL; }
-  }
-  struct fs_handle *h = calloc(1, sizeof(*h));
-  if (!h) { free(iface); napi_throw_error(env, "FS_NOMEM", "out of memory"); return NULL; }
   h->closed = true;
-  h->files = calloc(n_files ? n_files : 1, sizeof(char *));
   h->n_files = n_files;
-  for (uint32_t i = 0; h->files && i < n_files; i++) {
+  for (uint32_t i = 0; i < n_files; i++) {
     napi_value f;
     size_t len;
     if (napi_get_element(env, files_v, i, &f) != napi_ok || napi_get_value_string_utf8(env, f, NULL, 0, &len) != napi_ok) {
@@ -282,57 +347,61 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     }
     h->files[i] = malloc(len + 1);
     if (h->files[i]) napi_get_value_string_utf8(env, f, h->files[i], len + 1, &len);
+    else { handle_free(h); free(h); napi_throw_error(env, "FS_NOMEM", "out of memory"); return NULL; }
   }
+  return h;
+}
+
+/* The JS object of an open handle: next, stats, stop, close. */
+static napi_value wrap_handle(napi_env env, struct fs_handle *h) {
+  napi_value obj;
+  napi_property_descriptor methods[] = {
+    { "next", NULL, js_next, NULL, NULL, NULL, napi_default, NULL },
+    { "stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL },
+    { "stop", NULL, js_stop, NULL, NULL, NULL, napi_default, NULL },
+    { "close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL },
+  };
+  if (napi_create_object(env, &obj) != napi_ok || napi_define_properties(env, obj, 4, methods) != napi_ok ||
+      napi_wrap(env, obj, h, finalize, NULL, NULL) != napi_ok) {
+    throw_last(env);
+    handle_free(h);
+    free(h);
+    return NULL;
+  }
+  return obj;
+}
+
+/* The options' files array, or NULL with a type error thrown. */
+static bool files_opt(napi_env env, size_t argc, napi_value *argv, napi_value *files_v) {
+  bool is_arr = false;
+  uint32_t n = 0;
+  if (argc < 1 || !get_prop(env, argv[0], "files", napi_object, files_v) || napi_is_array(env, *files_v, &is_arr) != napi_ok ||
+      !is_arr || napi_get_array_length(env, *files_v, &n) != napi_ok || n == 0) {
+    napi_throw_type_error(env, "FS_ARG", "open() needs { files: string[] } with at least one file, or { interface: string }");
+    return false;
+  }
+  return true;
+}
+
+/* open({ files | interface, idleTimeoutMs, activeTimeoutMs, maxFlows, maxActiveFlows, decodeTunnels,
+ *        accounting, stats, splt, dissections, snaplen, bpf, partitions, partition, yieldMs,
+ *        promisc, bufferBytes, fanoutGroup }) */
+static napi_value js_open(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], files_v = NULL;
+  NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *iface = argc >= 1 ? str_opt(env, argv[0], "interface") : NULL;
+  if (!iface && !files_opt(env, argc, argv, &files_v)) return NULL;
+  struct fs_handle *h = handle_new(env, files_v);
+  if (!h) { free(iface); return NULL; }
   napi_value o = argv[0];
-  struct fs_meter_config cfg = {0};
-  cfg.idle_timeout_ms = (uint64_t)num_opt(env, o, "idleTimeoutMs", 120000);
-  cfg.active_timeout_ms = (uint64_t)num_opt(env, o, "activeTimeoutMs", 1800000);
-  cfg.max_flows = (uint64_t)num_opt(env, o, "maxFlows", 0);
-  cfg.max_active_flows = (uint64_t)num_opt(env, o, "maxActiveFlows", 0);
-  cfg.decode_tunnels = bool_opt(env, o, "decodeTunnels", true);
-  cfg.features.accounting = (uint8_t)num_opt(env, o, "accounting", 0);
-  cfg.features.stats = bool_opt(env, o, "stats", false);
-  double dissections = num_opt(env, o, "dissections", 0);
-  cfg.features.dissections = dissections >= 0 && dissections <= 255 ? (uint8_t)dissections : 0;
-  double splt = num_opt(env, o, "splt", 0);
-  cfg.features.splt = splt >= 0 && splt <= 255 ? (uint16_t)splt : 0;
-  cfg.features.activity = bool_opt(env, o, "activity", false);
-  double gap = num_opt(env, o, "activityGapMs", 5000);
-  cfg.features.activity_gap_us = gap >= 0 && gap <= 1e12 ? (uint64_t)(gap * 1000) : 5000000;
-  double payload = num_opt(env, o, "payloadBytes", 0);
-  cfg.features.payload_bytes = payload >= 0 && payload <= 65535 ? (uint32_t)payload : 0;
-  double hp = num_opt(env, o, "headerPackets", 0), hw = num_opt(env, o, "headerWidth", 64);
-  cfg.features.header_packets = hp >= 0 && hp <= 255 ? (uint16_t)hp : 0;
-  cfg.features.header_width = hw >= 1 && hw <= 1024 ? (uint16_t)hw : 64;
-  cfg.packet_events = bool_opt(env, o, "packetEvents", false);
-  cfg.events_one_per_flow = cfg.packet_events && bool_opt(env, o, "eventsOnePerFlow", false);
-  napi_value ports_v;
-  bool ports_arr = false;
-  if (cfg.events_one_per_flow && get_prop(env, o, "endPorts", napi_object, &ports_v) &&
-      napi_is_array(env, ports_v, &ports_arr) == napi_ok && ports_arr && (cfg.end_ports = calloc(8192, 1))) {
-    uint32_t n = 0;
-    napi_get_array_length(env, ports_v, &n);
-    for (uint32_t i = 0; i < n; i++) {
-      napi_value e;
-      double port = -1;
-      if (napi_get_element(env, ports_v, i, &e) == napi_ok) napi_get_value_double(env, e, &port);
-      if (port >= 0 && port <= 65535) cfg.end_ports[(unsigned)port >> 3] |= (uint8_t)(1u << ((unsigned)port & 7));
-    }
-  }
-  cfg.community_id = bool_opt(env, o, "communityId", false);
-  double seed = num_opt(env, o, "communityIdSeed", 0);
-  cfg.community_id_seed = seed >= 0 && seed <= 65535 ? (uint16_t)seed : 0;
-  double precision = num_opt(env, o, "timePrecision", 0);
-  cfg.time_precision = precision == 1 || precision == 2 ? (uint8_t)precision : 0;
-  double parts = num_opt(env, o, "partitions", 1), part = num_opt(env, o, "partition", 0);
-  cfg.n_partitions = parts >= 1 ? (uint32_t)parts : 1;
-  cfg.partition = part >= 0 && part < cfg.n_partitions ? (uint32_t)part : 0;
-  if (cfg.features.accounting > 3) cfg.features.accounting = 0;
+  struct fs_meter_config cfg;
+  read_config(env, o, &cfg);
   uint32_t snaplen = (uint32_t)num_opt(env, o, "snaplen", 0);
   char *bpf = str_opt(env, o, "bpf");
   char err[FS_ERRLEN] = "";
   if (fs_meter_init(&h->meter, &cfg) != 0) {
-    free(bpf); handle_free(h); free(h);
+    free(bpf); free(iface); handle_free(h); free(h);
     napi_throw_error(env, "FS_NOMEM", "out of memory");
     return NULL;
   }
@@ -347,29 +416,75 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     opened = fs_source_open_live(&h->source, &live, err);
     free(iface);
   } else {
-    opened = fs_source_open(&h->source, h->files, n_files, snaplen, bpf, err);
+    opened = fs_source_open(&h->source, h->files, h->n_files, snaplen, bpf, err);
     double yield = num_opt(env, o, "yieldMs", 0);
     if (opened == 0 && yield > 0 && yield < 3600000) h->source.yield_ms = (uint32_t)yield;
   }
+  free(bpf);
   if (opened != 0) {
-    free(bpf);
     fs_meter_free(&h->meter);
     handle_free(h); free(h);
     napi_throw_error(env, "FS_OPEN", err);
     return NULL;
   }
-  free(bpf);
   h->closed = false;
-  NAPI_OK(env, napi_create_object(env, &obj));
-  napi_property_descriptor methods[] = {
-    { "next", NULL, js_next, NULL, NULL, NULL, napi_default, NULL },
-    { "stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL },
-    { "stop", NULL, js_stop, NULL, NULL, NULL, napi_default, NULL },
-    { "close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL },
-  };
-  NAPI_OK(env, napi_define_properties(env, obj, 4, methods));
-  NAPI_OK(env, napi_wrap(env, obj, h, finalize, NULL, NULL));
-  return obj;
+  return wrap_handle(env, h);
+}
+
+/* openLanes({ files, ...as open() }, n): n meters over one reading of the files (spread.c), each
+ * keeping the flows of one host-pair partition, each run on its own pool thread by next(). */
+static napi_value js_open_lanes(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], files_v, arr;
+  NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (!files_opt(env, argc, argv, &files_v)) return NULL;
+  double lanes = 0;
+  if (argc < 2 || napi_get_value_double(env, argv[1], &lanes) != napi_ok || !(lanes >= 1 && lanes <= 256)) {
+    napi_throw_type_error(env, "FS_ARG", "openLanes() needs a number of lanes from 1 to 256");
+    return NULL;
+  }
+  uint32_t n = (uint32_t)lanes;
+  struct fs_handle *first = handle_new(env, files_v);
+  if (!first) return NULL;
+  struct fs_meter_config cfg;
+  read_config(env, argv[0], &cfg);
+  cfg.n_partitions = 1; /* the reader partitions */
+  cfg.partition = 0;
+  cfg.packet_events = cfg.events_one_per_flow = false; /* plugins run in worker processes */
+  free(cfg.end_ports);
+  cfg.end_ports = NULL;
+  char *bpf = str_opt(env, argv[0], "bpf");
+  char err[FS_ERRLEN] = "";
+  struct fs_spread *sp = fs_spread_open(first->files, first->n_files, (uint32_t)num_opt(env, argv[0], "snaplen", 0), bpf,
+                                        cfg.decode_tunnels, n, err);
+  free(bpf);
+  handle_free(first);
+  free(first);
+  if (!sp) { napi_throw_error(env, "FS_OPEN", err); return NULL; }
+  NAPI_OK(env, napi_create_array_with_length(env, n, &arr));
+  /* each lane from here on holds one of the spread's references, whatever happens */
+  for (uint32_t i = 0; i < n; i++) {
+    struct fs_handle *h = calloc(1, sizeof(*h));
+    if (!h || fs_meter_init(&h->meter, &cfg) != 0) {
+      free(h);
+      for (uint32_t j = i; j < n; j++) fs_spread_release(sp, j);
+      napi_throw_error(env, "FS_NOMEM", "out of memory");
+      return NULL; /* the lanes made so far are freed with their objects */
+    }
+    h->spread = sp;
+    h->lane = i;
+    napi_value obj = wrap_handle(env, h);
+    if (!obj) {
+      for (uint32_t j = i + 1; j < n; j++) fs_spread_release(sp, j);
+      return NULL;
+    }
+    if (napi_set_element(env, arr, i, obj) != napi_ok) {
+      for (uint32_t j = i + 1; j < n; j++) fs_spread_release(sp, j);
+      throw_last(env);
+      return NULL;
+    }
+  }
+  return arr;
 }
 
 static napi_value js_columns(napi_env env, napi_callback_info info) {
@@ -413,13 +528,14 @@ static napi_value js_interfaces(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor fns[] = {
     { "open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL },
+    { "openLanes", NULL, js_open_lanes, NULL, NULL, NULL, napi_default, NULL },
     { "columns", NULL, js_columns, NULL, NULL, NULL, napi_default, NULL },
     { "compress", NULL, fs_js_compress, NULL, NULL, NULL, napi_default, NULL },
     { "interfaces", NULL, js_interfaces, NULL, NULL, NULL, napi_default, NULL },
     { "dropPrivileges", NULL, fs_js_drop_privileges, NULL, NULL, NULL, napi_default, NULL },
     { "socketChanges", NULL, fs_js_socket_changes, NULL, NULL, NULL, napi_default, NULL },
   };
-  napi_define_properties(env, exports, 6, fns);
+  napi_define_properties(env, exports, sizeof(fns) / sizeof(fns[0]), fns);
   napi_value v;
   napi_create_string_utf8(env, pcap_lib_version(), NAPI_AUTO_LENGTH, &v);
   napi_set_named_property(env, exports, "libpcapVersion", v);

@@ -1,8 +1,9 @@
+#include <pthread.h>
 #include <string.h>
 #include "aes128.h"
 
 static uint8_t sbox[256];
-static int sbox_ready;
+static pthread_once_t sbox_once = PTHREAD_ONCE_INIT;
 
 static uint8_t xtime(uint8_t x) { return (uint8_t)((x << 1) ^ ((x >> 7) * 0x1b)); }
 static uint8_t gmul(uint8_t a, uint8_t b) {
@@ -19,11 +20,10 @@ static void build_sbox(void) {
     for (int y = 1; y < 256 && x; y++) if (gmul((uint8_t)x, (uint8_t)y) == 1) { inv = (uint8_t)y; break; }
     sbox[x] = (uint8_t)(inv ^ rotl8(inv, 1) ^ rotl8(inv, 2) ^ rotl8(inv, 3) ^ rotl8(inv, 4) ^ 0x63);
   }
-  sbox_ready = 1;
 }
 
 void fs_aes128_init(struct fs_aes128 *a, const uint8_t key[16]) {
-  if (!sbox_ready) build_sbox(); /* idempotent: a race writes the same bytes */
+  pthread_once(&sbox_once, build_sbox); /* meters on several threads (spread.c) */
   static const uint8_t rcon[10] = { 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0x1b, 0x36 };
   memcpy(a->rk, key, 16);
   for (int i = 4; i < 44; i++) {

@@ -129,6 +129,45 @@ static void defer(struct fs_source *s, uint64_t ms, uint32_t ns, const uint8_t *
   s->deferred = (struct fs_deferred){ .data = copy, .ms = ms, .ns = ns, .caplen = caplen, .wirelen = wirelen };
 }
 
+int fs_source_read(struct fs_source *s, struct fs_frame *fr) {
+  if (s->file_ended) { fs_source_close_file(s); s->file_ended = false; }
+  if (!s->pc && !next_file(s)) return FS_READ_END;
+  struct pcap_pkthdr *h;
+  const u_char *data;
+  struct pcap_pkthdr mh;
+  int rc;
+  do {
+    if (s->mm.base) {
+      rc = fs_mmap_next(&s->mm, &mh, &data);
+      h = &mh;
+    } else {
+      rc = pcap_next_ex(s->pc, &h, &data);
+    }
+  } while (rc == 1 && s->mm.base && s->has_prog && !pcap_offline_filter(&s->prog, h, data));
+  if (rc == 1) {
+    fr->caplen = s->snaplen && h->caplen > s->snaplen ? s->snaplen : h->caplen;
+    fr->wirelen = h->len;
+    fr->data = data;
+    fr->linktype = s->linktype;
+    fr->mapped = s->mm.base != NULL;
+    s->bytes_read += h->caplen + 16;
+    struct timeval ts = h->ts;
+    if (s->ts_micro) ts.tv_usec *= 1000;
+    fr->ms = fs_source_time_ms(&ts, &fr->ns);
+    return FS_READ_FRAME;
+  }
+  if (rc == 0 && s->live) return FS_READ_IDLE;
+  if (rc == PCAP_ERROR) {
+    warn(s, "%s: %s; flows up to this point are kept\n", s->live ? "capture" : s->files[s->cur - 1],
+         s->mm.base ? s->mm.err : pcap_geterr(s->pc));
+    s->read_errors++;
+  }
+  /* its frames may still be in use (a spreading reader hands them to other threads): the file
+   * closes at the next read */
+  s->file_ended = true;
+  return FS_READ_FILE_END;
+}
+
 void fs_source_run(struct fs_source *s, struct fs_meter *m, size_t want) {
   uint32_t every = s->live ? LIVE_BATCH_MS : s->yield_ms;
   uint64_t started = every ? wall_ms() : 0;
@@ -152,47 +191,20 @@ void fs_source_run(struct fs_source *s, struct fs_meter *m, size_t want) {
       if (m->table.head == FS_NIL) s->done = true;
       break;
     }
-    if (atomic_load(&s->stop_requested) || (!s->pc && !next_file(s))) {
-      s->draining = true;
-      continue;
-    }
-    struct pcap_pkthdr *h;
-    const u_char *data;
-    struct pcap_pkthdr mh;
-    int rc;
-    if (s->mm.base) {
-      rc = fs_mmap_next(&s->mm, &mh, &data);
-      h = &mh;
-      if (rc == 1 && s->has_prog && !pcap_offline_filter(&s->prog, h, data)) continue;
-    } else {
-      rc = pcap_next_ex(s->pc, &h, &data);
-    }
-    if (rc == 1) {
-      uint32_t caplen = h->caplen;
-      if (s->snaplen && caplen > s->snaplen) caplen = s->snaplen;
-      s->bytes_read += h->caplen + 16;
-      struct timeval ts = h->ts;
-      if (s->ts_micro) ts.tv_usec *= 1000;
-      uint32_t ns;
-      uint64_t ms = fs_source_time_ms(&ts, &ns);
-      if (fs_meter_frame(m, s->linktype, ms, ns, data, caplen, h->len) == FS_FRAME_DEFER) {
-        defer(s, ms, ns, data, caplen, h->len);
+    if (atomic_load(&s->stop_requested)) { s->draining = true; continue; }
+    struct fs_frame fr;
+    int rc = fs_source_read(s, &fr);
+    if (rc == FS_READ_FRAME) {
+      if (fs_meter_frame(m, fr.linktype, fr.ms, fr.ns, fr.data, fr.caplen, fr.wirelen) == FS_FRAME_DEFER) {
+        defer(s, fr.ms, fr.ns, fr.data, fr.caplen, fr.wirelen);
         break;
       }
-      continue;
-    }
-    if (rc == 0 && s->live) { /* no packet within the timeout; the wall clock still ends idle flows */
+    } else if (rc == FS_READ_IDLE) { /* no packet within the timeout; the wall clock still ends idle flows */
       fs_meter_clock(m, wall_ms());
       fs_source_wait(s);
-      continue;
+    } else if (rc == FS_READ_END) {
+      s->draining = true;
     }
-    if (rc == PCAP_ERROR) {
-      warn(s, "%s: %s; flows up to this point are kept\n", s->live ? "capture" : s->files[s->cur - 1],
-           s->mm.base ? s->mm.err : pcap_geterr(s->pc));
-      s->read_errors++;
-    }
-    fs_source_close_file(s);
-    continue;
   }
   fs_source_kernel_stats(s);
 }

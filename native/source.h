@@ -27,6 +27,7 @@ struct fs_source {
   uint32_t snaplen;                 /* 0: keep what the file captured */
   char *bpf;                        /* NULL: none */
   bool done;
+  bool file_ended;                  /* the current file is over: closed at the next read */
   bool draining;                    /* input over: open flows are being flushed */
   atomic_bool stop_requested;       /* set from the JS thread (SIGINT); the run flushes and ends */
   uint32_t read_errors;             /* files cut short or unreadable mid-run */
@@ -54,6 +55,21 @@ struct fs_live_config {
  * returns -1 with a one-line message in err. */
 int fs_source_open(struct fs_source *s, char **files, uint32_t n_files, uint32_t snaplen, const char *bpf,
                    char *err);
+/* One frame as read: data stays valid until the next read, or, when mapped, until the file
+ * closes (at the read after FS_READ_FILE_END). */
+struct fs_frame {
+  const uint8_t *data;
+  uint64_t ms;
+  uint32_t ns, caplen, wirelen;
+  int linktype;
+  bool mapped;
+};
+
+enum { FS_READ_END = 0, FS_READ_FRAME = 1, FS_READ_FILE_END = 2, FS_READ_IDLE = 3 };
+/* The next frame of the files (or the interface): FS_READ_FRAME; FS_READ_FILE_END when a file is
+ * over (a damaged one is warned about); FS_READ_IDLE live, with no packet yet; FS_READ_END when
+ * there is no more input. */
+int fs_source_read(struct fs_source *s, struct fs_frame *fr);
 /* Feeds frames to the meter until it holds at least want finished flows, or the input ends
  * (then every open flow is flushed and s->done is set). Live, it also returns every second or so
  * with what it has, so flows and counters reach JavaScript on a quiet link. */

@@ -11,6 +11,7 @@ import { ProgressBar } from './progress';
 import { loadNative } from './native';
 import { FlowSource, runFlows } from './run';
 import { SocketPoller, SystemVisibility } from './system/visibility';
+import { LaneSet } from './workers/lanes';
 import { WorkerPool } from './workers/pool';
 
 const VERSION: string = require('../../package.json').version;
@@ -32,7 +33,10 @@ async function runRead(files: string[], raw: RawReadOptions, g: GlobalOptions): 
   // a progress line on a terminal only: never in a pipe, a log file or cron mail
   const showProgress = process.stderr.isTTY === true && !g.quiet && opts.workers === 1 && !['warn', 'error', 'fatal', 'silent'].includes(g.logLevel);
   let source: FlowSource;
-  if (opts.workers > 1) {
+  if (opts.workers > 1 && !opts.plugins?.length) {
+    source = new LaneSet(opts, opts.workers);
+  } else if (opts.workers > 1) {
+    // plugins run JavaScript per packet: each worker process runs its own copy
     await FlowStreamer.checkPlugins(opts);
     FlowStreamer.check(opts);
     const pool = new WorkerPool(opts, opts.workers);
@@ -145,7 +149,7 @@ export function buildProgram(run: (code: number) => void): Command {
     .description('read capture files (pcap, pcapng) into flow records')
     .argument('<files...>', 'capture files, read in order into one flow table'))
     .option('--snaplen <bytes>', 'look at no more than this many bytes of each packet (0: all)')
-    .option('--workers <n>', 'meter processes, each keeping the flows of one hash partition of the host pairs', '1')
+    .option('--workers <n>', 'meters, each keeping the flows of one hash partition of the host pairs (threads over one reading of the files; processes when plugins are loaded)', '1')
     .addOption(new Option('--system-visibility', 'capture only: refused here with a message').hideHelp())
     .action(async (files: string[], raw: RawReadOptions) => {
       run(await runRead(files, raw, program.opts<GlobalOptions>()));

@@ -97,6 +97,9 @@ export interface NativeMeter {
 
 export interface NativeAddon {
   open(options: NativeOpenOptions): NativeMeter;
+  /** n meters over one reading of the files: a reader thread hands each the frames of its
+   * host-pair partition (no packet events: plugins need worker processes) */
+  openLanes(options: NativeOpenOptions, n: number): NativeMeter[];
   columns(): { base: string[]; stats: string[]; activity: string[] };
   interfaces(): NativeInterface[];
   /** after a capture is open: root becomes nobody, capabilities go; says what is kept */

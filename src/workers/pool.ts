@@ -11,6 +11,7 @@ import { NativeStats } from '../native';
 import { Field, fieldsFor } from '../schema';
 import { FlowBatch, StreamerOptions } from '../streamer';
 import { FromWorker, ToWorker } from './messages';
+import { mergeStats } from './stats';
 
 const WORKER = path.join(__dirname, 'worker.js');
 
@@ -119,27 +120,8 @@ export class WorkerPool {
     return { total: this.stats(), perWorker: this.workerStats };
   }
 
-  /** The workers' counters as one meter's: on files every worker saw every packet. */
+  /** The workers' counters as one meter's. */
   stats(): NativeStats {
-    const all = this.workerStats.filter((s): s is NativeStats => Boolean(s));
-    const sum = (k: keyof NativeStats) => all.reduce((n, s) => n + (s[k] as number), 0);
-    const max = (k: keyof NativeStats) => all.reduce((n, s) => Math.max(n, s[k] as number), 0);
-    const live = Boolean(this.options.interface);
-    const ignoredBy: Record<string, number> = {};
-    for (const s of all) {
-      for (const [k, n] of Object.entries(s.ignoredBy)) {
-        if (k === 'other_partition') continue;
-        ignoredBy[k] = live ? (ignoredBy[k] ?? 0) + n : Math.max(ignoredBy[k] ?? 0, n);
-      }
-    }
-    return {
-      packets: live ? sum('packets') : max('packets'), processed: sum('processed'),
-      ignored: Object.values(ignoredBy).reduce((a, b) => a + b, 0), ignoredBy,
-      flowsCreated: sum('flowsCreated'), flowsExported: this.nextId, flowsIdle: sum('flowsIdle'), flowsActive: sum('flowsActive'),
-      flowsFlushed: sum('flowsFlushed'), flowsEvicted: sum('flowsEvicted'), allocFailures: sum('allocFailures'), activeFlows: sum('activeFlows'),
-      tableBytes: sum('tableBytes'), bytesRead: max('bytesRead'), oversizeRecords: max('oversizeRecords'),
-      readErrors: max('readErrors'), kernelReceived: sum('kernelReceived'), kernelDropped: sum('kernelDropped'),
-      warnings: [...new Set(all.flatMap((s) => s.warnings.split('\n')).filter(Boolean))].join('\n'),
-    };
+    return mergeStats(this.workerStats, Boolean(this.options.interface), this.nextId);
   }
 }

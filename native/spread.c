@@ -1,0 +1,262 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "decode.h"
+#include "spread.h"
+
+#define MASK (FS_LANE_SLOTS - 1)
+/* the longest either side sleeps before looking again (a lane then returns a short batch) */
+#define WAIT_MS 20
+/* the reader's counters reach JavaScript this often */
+#define REPORT_EVERY 8192
+
+static void timed_wait(pthread_cond_t *c, pthread_mutex_t *mu) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  ts.tv_nsec += WAIT_MS * 1000000L;
+  if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+  pthread_cond_timedwait(c, mu, &ts);
+}
+
+static void wake(struct fs_lane *l, atomic_int *waiting, pthread_cond_t *c) {
+  if (!atomic_load(waiting)) return;
+  pthread_mutex_lock(&l->lock);
+  pthread_cond_signal(c);
+  pthread_mutex_unlock(&l->lock);
+}
+
+/* Reader: waits until lane l holds at most `most` entries. False if the lane is gone or the run
+ * aborted. The flag is raised under the lock before the last look, and the lane signals under the
+ * same lock, so a wake-up is not lost (the timeout is a second guard). */
+static bool wait_room(struct fs_spread *sp, struct fs_lane *l, size_t most) {
+  size_t t = atomic_load_explicit(&l->tail, memory_order_relaxed);
+  if (t - l->seen_head <= most) return true;
+  while (t - (l->seen_head = atomic_load(&l->head)) > most) {
+    if (atomic_load(&sp->abort) || atomic_load(&l->gone)) return false;
+    pthread_mutex_lock(&l->lock);
+    atomic_store(&l->reader_waiting, 1);
+    if (t - atomic_load(&l->head) > most && !atomic_load(&l->gone) && !atomic_load(&sp->abort)) timed_wait(&l->has_room, &l->lock);
+    atomic_store(&l->reader_waiting, 0);
+    pthread_mutex_unlock(&l->lock);
+  }
+  return true;
+}
+
+static bool push(struct fs_spread *sp, struct fs_lane *l, const struct fs_lane_entry *e) {
+  if (atomic_load(&l->gone) || !wait_room(sp, l, FS_LANE_SLOTS - 1)) return false;
+  size_t t = atomic_load_explicit(&l->tail, memory_order_relaxed);
+  l->slots[t & MASK] = *e;
+  atomic_store(&l->tail, t + 1);
+  wake(l, &l->lane_waiting, &l->has_data);
+  return true;
+}
+
+static void push_all(struct fs_spread *sp, const struct fs_lane_entry *e, uint32_t except) {
+  for (uint32_t i = 0; i < sp->n_lanes; i++) if (i != except) push(sp, &sp->lanes[i], e);
+}
+
+/* Lane: its next entry, waiting a moment for one; NULL if none came. The entry stays the lane's
+ * until done_with(). */
+static const struct fs_lane_entry *peek(struct fs_lane *l) {
+  size_t h = atomic_load_explicit(&l->head, memory_order_relaxed);
+  if (h == l->seen_tail && h == (l->seen_tail = atomic_load(&l->tail))) {
+    pthread_mutex_lock(&l->lock);
+    atomic_store(&l->lane_waiting, 1);
+    if (h == atomic_load(&l->tail)) timed_wait(&l->has_data, &l->lock);
+    atomic_store(&l->lane_waiting, 0);
+    pthread_mutex_unlock(&l->lock);
+    if (h == (l->seen_tail = atomic_load(&l->tail))) return NULL;
+  }
+  return &l->slots[h & MASK];
+}
+
+static void done_with(struct fs_lane *l) {
+  atomic_store(&l->head, atomic_load_explicit(&l->head, memory_order_relaxed) + 1);
+  wake(l, &l->reader_waiting, &l->has_room);
+}
+
+static void publish(struct fs_spread *sp, const struct fs_spread_counters *c) {
+  pthread_mutex_lock(&sp->counters_lock);
+  char keep[sizeof(sp->counters.warnings)];
+  memcpy(keep, sp->counters.warnings, sizeof(keep));
+  sp->counters = *c;
+  memcpy(sp->counters.warnings, keep, sizeof(keep));
+  sp->counters.bytes_read = sp->src.bytes_read;
+  sp->counters.read_errors = sp->src.read_errors;
+  if (strcmp(sp->counters.warnings, sp->src.warnings) != 0) strcpy(sp->counters.warnings, sp->src.warnings);
+  pthread_mutex_unlock(&sp->counters_lock);
+}
+
+/* The reader: a single meter's reading, decoding and clock, with the flow table split. */
+static void *reader_main(void *arg) {
+  struct fs_spread *sp = arg;
+  struct fs_spread_counters c;
+  memset(&c, 0, sizeof(c));
+  uint64_t tick_ms = 0, scan_tick_ms = 0;
+  uint32_t tick_ns = 0, since = 0;
+  while (!atomic_load(&sp->stop) && !atomic_load(&sp->abort)) {
+    struct fs_frame fr;
+    int rc = fs_source_read(&sp->src, &fr);
+    if (rc == FS_READ_END) break;
+    if (rc == FS_READ_FILE_END) {
+      /* the file's map goes at the next read: every lane must be done with its frames */
+      for (uint32_t i = 0; i < sp->n_lanes; i++) wait_room(sp, &sp->lanes[i], 0);
+      continue;
+    }
+    if (rc != FS_READ_FRAME) continue;
+    c.packets++;
+    if (fr.wirelen > 0xffff) c.oversize_records++;
+    struct fs_packet p;
+    int d = fs_decode(fr.linktype, fr.data, fr.caplen, fr.wirelen, sp->decode_tunnels, &p);
+    if (d == FS_OK) {
+      struct fs_flow_key k;
+      fs_flow_key_make(&p, &k);
+      uint32_t lane = (uint32_t)(fs_flow_key_host_hash(&k) % sp->n_lanes);
+      /* as fs_meter_frame: time forced monotonic, an idle scan every FS_IDLE_SCAN_INTERVAL_MS */
+      if (fr.ms > tick_ms || (fr.ms == tick_ms && fr.ns > tick_ns)) { tick_ms = fr.ms; tick_ns = fr.ns; }
+      bool scan = tick_ms - scan_tick_ms >= FS_IDLE_SCAN_INTERVAL_MS;
+      if (scan) scan_tick_ms = tick_ms;
+      struct fs_lane_entry e = { .data = fr.data, .ms = tick_ms, .ns = tick_ns, .caplen = fr.caplen, .wirelen = fr.wirelen,
+                                 .linktype = (int16_t)fr.linktype, .kind = FS_LANE_FRAME };
+      if (!fr.mapped) { /* libpcap reuses its buffer at the next read */
+        uint8_t *copy = malloc(fr.caplen ? fr.caplen : 1);
+        if (copy) memcpy(copy, fr.data, fr.caplen);
+        e.data = copy;
+        e.owned = 1;
+      }
+      if (!e.data) c.copy_failures++;
+      else if (!push(sp, &sp->lanes[lane], &e) && e.owned) free((void *)e.data);
+      /* the other lanes' clocks reach this tick where their idle scans fall due */
+      if (scan) push_all(sp, &(struct fs_lane_entry){ .ms = tick_ms, .kind = FS_LANE_CLOCK }, lane);
+    } else {
+      c.ignored[d]++;
+    }
+    if (++since == REPORT_EVERY) { since = 0; publish(sp, &c); }
+  }
+  publish(sp, &c);
+  push_all(sp, &(struct fs_lane_entry){ .kind = FS_LANE_END }, UINT32_MAX);
+  return NULL;
+}
+
+void fs_spread_run(struct fs_spread *sp, uint32_t lane, struct fs_meter *m, size_t want) {
+  struct fs_lane *l = &sp->lanes[lane];
+  while (!l->done && m->out_len < want) {
+    if (m->stopped) { /* --max-flows: this lane takes nothing more */
+      atomic_store(&l->gone, true);
+      l->done = true;
+      break;
+    }
+    if (l->draining) {
+      fs_meter_flush_some(m, want - m->out_len);
+      if (m->table.head == FS_NIL) l->done = true;
+      break;
+    }
+    const struct fs_lane_entry *e = peek(l);
+    if (!e) break;
+    if (e->kind == FS_LANE_FRAME) {
+      fs_meter_frame(m, e->linktype, e->ms, e->ns, e->data, e->caplen, e->wirelen);
+      if (e->owned) free((void *)e->data);
+    } else if (e->kind == FS_LANE_CLOCK) {
+      fs_meter_clock(m, e->ms);
+    } else {
+      l->draining = true;
+    }
+    done_with(l);
+  }
+}
+
+void fs_spread_stop(struct fs_spread *sp) {
+  atomic_store(&sp->stop, true);
+}
+
+void fs_spread_counters(struct fs_spread *sp, struct fs_spread_counters *out) {
+  pthread_mutex_lock(&sp->counters_lock);
+  *out = sp->counters;
+  pthread_mutex_unlock(&sp->counters_lock);
+}
+
+static void lane_free(struct fs_lane *l) {
+  if (!l->slots) return;
+  /* frames the lane never took */
+  for (size_t h = atomic_load(&l->head), t = atomic_load(&l->tail); h != t; h++) {
+    if (l->slots[h & MASK].owned) free((void *)l->slots[h & MASK].data);
+  }
+  free(l->slots);
+  l->slots = NULL;
+  pthread_cond_destroy(&l->has_data);
+  pthread_cond_destroy(&l->has_room);
+  pthread_mutex_destroy(&l->lock);
+}
+
+static void spread_free(struct fs_spread *sp) {
+  for (uint32_t i = 0; i < sp->n_lanes; i++) lane_free(&sp->lanes[i]);
+  free(sp->lanes);
+  fs_source_close(&sp->src);
+  for (uint32_t i = 0; i < sp->n_files; i++) free(sp->files[i]);
+  free(sp->files);
+  pthread_mutex_destroy(&sp->counters_lock);
+  free(sp);
+}
+
+void fs_spread_release(struct fs_spread *sp, uint32_t lane) {
+  struct fs_lane *l = &sp->lanes[lane];
+  atomic_store(&l->gone, true);
+  pthread_mutex_lock(&l->lock);
+  pthread_cond_signal(&l->has_room); /* a reader waiting on this lane looks again */
+  pthread_mutex_unlock(&l->lock);
+  if (atomic_fetch_sub(&sp->refs, 1) != 1) return;
+  atomic_store(&sp->abort, true);
+  pthread_join(sp->reader, NULL);
+  spread_free(sp);
+}
+
+static int lane_init(struct fs_lane *l) {
+  pthread_condattr_t ca;
+  if (!(l->slots = malloc(FS_LANE_SLOTS * sizeof(*l->slots)))) return -1;
+  pthread_mutex_init(&l->lock, NULL);
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&l->has_data, &ca);
+  pthread_cond_init(&l->has_room, &ca);
+  pthread_condattr_destroy(&ca);
+  return 0;
+}
+
+struct fs_spread *fs_spread_open(char **files, uint32_t n_files, uint32_t snaplen, const char *bpf, bool decode_tunnels,
+                                 uint32_t n_lanes, char *err) {
+  struct fs_spread *sp = calloc(1, sizeof(*sp));
+  /* lanes keep each side's index on its own cache line: calloc does not align to 64 */
+  struct fs_lane *lanes = n_lanes ? aligned_alloc(64, ((n_lanes * sizeof(*lanes) + 63) / 64) * 64) : NULL;
+  char **copy = calloc(n_files ? n_files : 1, sizeof(char *));
+  if (!sp || !lanes || !copy) {
+    free(sp); free(lanes); free(copy);
+    snprintf(err, FS_ERRLEN, "out of memory");
+    return NULL;
+  }
+  memset(lanes, 0, n_lanes * sizeof(*lanes));
+  sp->lanes = lanes;
+  sp->files = copy;
+  pthread_mutex_init(&sp->counters_lock, NULL);
+  for (uint32_t i = 0; i < n_files; i++) {
+    if (!(copy[i] = strdup(files[i]))) { snprintf(err, FS_ERRLEN, "out of memory"); spread_free(sp); return NULL; }
+    sp->n_files = i + 1;
+  }
+  if (fs_source_open(&sp->src, sp->files, n_files, snaplen, bpf, err) != 0) {
+    sp->n_lanes = 0;
+    spread_free(sp);
+    return NULL;
+  }
+  sp->n_lanes = n_lanes;
+  for (uint32_t i = 0; i < n_lanes; i++) {
+    if (lane_init(&lanes[i]) != 0) { snprintf(err, FS_ERRLEN, "out of memory"); spread_free(sp); return NULL; }
+  }
+  sp->decode_tunnels = decode_tunnels;
+  atomic_init(&sp->refs, n_lanes);
+  if ((errno = pthread_create(&sp->reader, NULL, reader_main, sp)) != 0) {
+    snprintf(err, FS_ERRLEN, "cannot start the reading thread: %s", strerror(errno));
+    spread_free(sp);
+    return NULL;
+  }
+  return sp;
+}

@@ -1,0 +1,78 @@
+/* Capture files read once, their frames spread over several meters by host-pair hash: a reader
+ * thread decodes each frame far enough to know its partition and hands it to that meter's lane;
+ * each lane's meter runs on its own thread. The flows are a single meter's: every lane sees the
+ * run's one clock (the reader forces time monotonic and tells every lane when an idle scan is
+ * due), and a flow's packets all go to one lane. */
+#ifndef FS_SPREAD_H
+#define FS_SPREAD_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include "source.h"
+
+/* one entry of a lane: a frame, a tick of the clock, or the end of the input */
+enum { FS_LANE_FRAME = 0, FS_LANE_CLOCK = 1, FS_LANE_END = 2 };
+
+struct fs_lane_entry {
+  const uint8_t *data;              /* the map's bytes, or a copy the lane frees (owned) */
+  uint64_t ms;
+  uint32_t ns, caplen, wirelen;
+  int16_t linktype;
+  uint8_t kind, owned;
+};
+
+#define FS_LANE_SLOTS 16384u        /* a power of two; ~7 MB of frames behind the reader */
+
+/* A single-producer single-consumer ring; each side sleeps only when it must. */
+struct fs_lane {
+  _Alignas(64) atomic_size_t tail;  /* written by the reader */
+  size_t seen_head;                 /* the reader's last look at head */
+  _Alignas(64) atomic_size_t head;  /* written by the lane once an entry is done with */
+  size_t seen_tail;                 /* the lane's last look at tail */
+  _Alignas(64) atomic_int lane_waiting, reader_waiting;
+  atomic_bool gone;                 /* closed, or its meter stopped: the reader skips it */
+  bool draining, done;
+  pthread_mutex_t lock;
+  pthread_cond_t has_data, has_room;
+  struct fs_lane_entry *slots;
+};
+
+/* what the reader counted, as of its last report */
+struct fs_spread_counters {
+  uint64_t packets, oversize_records, bytes_read;
+  uint64_t copy_failures;           /* frames lost: no memory for a copy */
+  uint64_t ignored[FS_IGN__COUNT];
+  uint32_t read_errors;
+  char warnings[4 * FS_ERRLEN];
+};
+
+struct fs_spread {
+  struct fs_source src;             /* the reader thread's alone */
+  char **files;
+  uint32_t n_files;
+  uint32_t n_lanes;
+  struct fs_lane *lanes;
+  bool decode_tunnels;
+  atomic_bool stop, abort;
+  atomic_uint refs;
+  pthread_t reader;
+  pthread_mutex_t counters_lock;
+  struct fs_spread_counters counters;
+};
+
+/* Opens the files (each checked, as fs_source_open does) and starts the reader. NULL with a
+ * message in err. The spread holds one reference per lane. */
+struct fs_spread *fs_spread_open(char **files, uint32_t n_files, uint32_t snaplen, const char *bpf, bool decode_tunnels,
+                                 uint32_t n_lanes, char *err);
+/* Feeds lane i's frames to its meter until it holds want finished flows, the input ends (then
+ * its open flows are flushed and the lane is done), or no frame came for a moment (a short batch,
+ * so a waiting lane never holds a thread for long). */
+void fs_spread_run(struct fs_spread *sp, uint32_t lane, struct fs_meter *m, size_t want);
+/* The reader stops; every lane flushes and ends. */
+void fs_spread_stop(struct fs_spread *sp);
+/* A copy of the reader's counters. */
+void fs_spread_counters(struct fs_spread *sp, struct fs_spread_counters *out);
+/* Lane i is closed; the last release stops the reader and frees everything. */
+void fs_spread_release(struct fs_spread *sp, uint32_t lane);
+
+#endif

@@ -1,0 +1,116 @@
+/**
+ * read --workers N without plugins: N meters over one reading of the files (native/spread.c).
+ * The flows must be one meter's, as sets (ids aside), whatever the capture: classic pcap (frames
+ * from the map) or pcapng (frames copied), one file or many, a filter, an early stop.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import t from 'tap';
+import { parseMeterOptions, RawReadOptions } from '../src/options';
+import { FlowStreamer, StreamerOptions } from '../src/streamer';
+import { LaneSet } from '../src/workers/lanes';
+import { cli, ORACLE } from './helpers/run';
+
+const PCAPS = path.join(ORACLE, 'pcaps');
+const ALL = fs.readdirSync(PCAPS).sort().map((n) => path.join(PCAPS, n));
+
+type Source = { batches(): AsyncGenerator<{ length: number; row(r: number): Record<string, unknown> }> };
+
+async function rows(source: Source): Promise<string[]> {
+  const out: string[] = [];
+  for await (const b of source.batches()) {
+    for (let r = 0; r < b.length; r++) {
+      const { id: _id, ...rest } = b.row(r);
+      out.push(JSON.stringify(rest));
+    }
+  }
+  return out.sort();
+}
+
+const options = (files: string[], raw: RawReadOptions = {}): StreamerOptions => ({ ...parseMeterOptions({ stats: true, splt: '5', ...raw }), files });
+
+t.test('every oracle capture: two lanes, the flows of one meter', async (t) => {
+  let flows = 0;
+  const differing: string[] = [];
+  for (const file of ALL) {
+    const one = await rows(new FlowStreamer(options([file])));
+    const two = await rows(new LaneSet(options([file]), 2));
+    flows += one.length;
+    if (JSON.stringify(one) !== JSON.stringify(two)) differing.push(`${path.basename(file)} (${one.length} vs ${two.length})`);
+  }
+  t.same(differing, [], `${flows} flows compared field by field, ${ALL.length} captures`);
+  t.ok(flows > 2300, 'the whole oracle folder');
+});
+
+t.test('all captures in one run (pcap and pcapng, file after file), three lanes', async (t) => {
+  const one = await rows(new FlowStreamer(options(ALL)));
+  const three = await rows(new LaneSet(options(ALL), 3));
+  t.equal(three.length, one.length, `${one.length} flows`);
+  t.same(three, one, 'every flow equal');
+  const lanes = new LaneSet(options(ALL), 3);
+  await rows(lanes);
+  const single = new FlowStreamer(options(ALL));
+  await rows(single);
+  const [a, b] = [lanes.stats(), single.stats()];
+  for (const k of ['packets', 'processed', 'ignored', 'flowsExported', 'bytesRead', 'readErrors', 'oversizeRecords'] as const) {
+    t.equal(a[k], b?.[k], `${k}: ${a[k]}`);
+  }
+  t.same(a.ignoredBy, Object.fromEntries(Object.entries(b?.ignoredBy ?? {}).filter(([k]) => k !== 'other_partition')), 'ignored, by reason');
+});
+
+t.test('a BPF filter, a snaplen and other timeouts: the same flows', async (t) => {
+  const raw: RawReadOptions = { bpf: 'tcp or udp port 53', snaplen: '200', idleTimeout: '5', activeTimeout: '20' };
+  const files = ALL.filter((_, i) => i % 4 === 0);
+  const one = await rows(new FlowStreamer(options(files, raw)));
+  t.ok(one.length > 100, `${one.length} flows`);
+  t.same(await rows(new LaneSet(options(files, raw), 2)), one, 'two lanes');
+  t.same(await rows(new LaneSet(options(files, raw), 5)), one, 'five lanes (some with hardly a flow)');
+});
+
+t.test('stopped early, or left by its consumer: ends, with every flow it had', async (t) => {
+  const files = Array.from({ length: 30 }, () => ALL).flat();
+  const lanes = new LaneSet(options(files), 2);
+  let seen = 0;
+  let stopped = false;
+  for await (const b of lanes.batches()) {
+    seen += b.length;
+    if (!stopped) { lanes.stop(); stopped = true; }
+  }
+  const s = lanes.stats();
+  t.equal(seen, s.flowsExported, `${seen} flows yielded, as counted`);
+  t.equal(s.flowsCreated, s.flowsExported, 'every flow created was flushed');
+  t.ok(s.packets < 30 * 80000, `the reader stopped early (${s.packets} packets read)`);
+  const left = new LaneSet(options(files), 3);
+  let batches = 0;
+  for await (const _ of left.batches()) if (++batches === 2) break;
+  t.equal(batches, 2, 'a consumer that leaves after two batches: the run ends and frees its lanes');
+});
+
+t.test('the command line', async (t) => {
+  const file = path.join(PCAPS, 'ftp.pcap');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'flowseek-lanes-'));
+  t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  const r1 = cli(['read', ...ALL.slice(0, 40), '--csv', '-o', path.join(tmp, '1.csv')]);
+  const r2 = cli(['read', ...ALL.slice(0, 40), '--workers', '2', '--csv', '-o', path.join(tmp, '2.csv')]);
+  t.equal(r2.status, 0, r2.stderr);
+  const summary = (s: string) => /(\d+ flows from \d+ packets.*?) in 40 files/.exec(s)?.[1];
+  t.ok(summary(r1.stderr), 'one meter: a summary');
+  t.equal(summary(r2.stderr), summary(r1.stderr), `the same summary: ${summary(r2.stderr)}`);
+  const body = (f: string) => fs.readFileSync(path.join(tmp, f), 'utf8').trim().split('\n').slice(1).map((l) => l.slice(l.indexOf(','))).sort();
+  t.same(body('2.csv'), body('1.csv'), 'the same rows');
+  const max = cli(['read', ...ALL.slice(0, 40), '--workers', '3', '--max-flows', '25', '--csv']);
+  t.equal(max.status, 0);
+  t.equal(max.stdout.trim().split('\n').length, 26, '--max-flows 25: 25 rows and the header');
+  const missing = cli(['read', file, path.join(tmp, 'nothing.pcap'), '--workers', '2', '--csv']);
+  t.equal(missing.status, 1, 'a missing file: exit 1');
+  t.match(missing.stderr, /nothing\.pcap: no such file/);
+  const cut = path.join(tmp, 'cut.pcap');
+  const whole = fs.readFileSync(path.join(PCAPS, 'google_ssl.pcap'));
+  fs.writeFileSync(cut, whole.subarray(0, Math.floor(whole.length * 0.6)));
+  const c1 = cli(['read', cut, '--csv']);
+  const c2 = cli(['read', cut, '--workers', '2', '--csv']);
+  t.equal(c2.status, c1.status, `a capture cut short: exit ${c1.status}, as one meter`);
+  t.match(c2.stderr, /truncated dump file/, 'the file is named as cut short');
+  t.equal(c2.stdout.trim().split('\n').length, c1.stdout.trim().split('\n').length, 'and the flows before the cut are kept');
+});
