@@ -41,13 +41,19 @@ if (!fs.existsSync(addon)) {
     const files = [...fs.readdirSync(path.join(ORACLE, 'pcaps')).map((f) => path.join(ORACLE, 'pcaps', f)), ...hostileFiles()];
     const script = `
       const { FlowStreamer, parseMeterOptions } = require(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'index.js'))});
+      const { LaneSet } = require(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'workers', 'lanes.js'))});
+      const count = async (source) => { let n = 0; for await (const b of source.batches()) n += b.length; return n; };
       (async () => {
+        const all = JSON.parse(process.argv[1]);
+        const opts = (files) => ({ ...parseMeterOptions({ stats: true, splt: '20' }), files });
         let flows = 0;
-        for (const file of JSON.parse(process.argv[1])) {
-          const s = new FlowStreamer({ ...parseMeterOptions({ stats: true, splt: '20' }), files: [file] });
-          for await (const b of s.batches()) flows += b.length;
-        }
-        console.log(flows);
+        for (const file of all) flows += await count(new FlowStreamer(opts([file])));
+        // lanes: the reader thread, the rings, pcapng copies, the end of each file's map
+        const one = await count(new FlowStreamer(opts(all)));
+        const lanes = await count(new LaneSet(opts(all), 3));
+        const early = new LaneSet(opts(all), 2);
+        for await (const b of early.batches()) { early.stop(); }
+        console.log(flows, one, lanes);
       })().catch((e) => { console.error(e.message); process.exit(1); });`;
     const r = spawnSync(process.execPath, ['-e', script, JSON.stringify(files)], {
       encoding: 'utf8', maxBuffer: 1 << 26,
@@ -56,6 +62,8 @@ if (!fs.existsSync(addon)) {
     });
     t.equal(r.status, 0, `exit 0 (${r.stderr.slice(0, 2000)})`);
     t.notMatch(r.stderr, /AddressSanitizer|runtime error|UndefinedBehavior/, 'no sanitizer report');
-    t.ok(Number(r.stdout) > 2362, `flows came out (${r.stdout.trim()})`);
+    const [each, one, lanes] = r.stdout.trim().split(' ').map(Number);
+    t.ok(each > 2362, `flows came out (${each})`);
+    t.equal(lanes, one, `three lanes over every file: the flows of one meter (${one})`);
   });
 }
