@@ -8,8 +8,7 @@ int fs_meter_init(struct fs_meter *m, const struct fs_meter_config *cfg) {
   m->cfg = *cfg;
   if (m->cfg.n_partitions == 0) m->cfg.n_partitions = 1;
   if (cfg->features.dissections && !(m->dpi = fs_dpi_module_new(cfg->features.dissections))) return -1;
-  /* every meter of a run must partition alike, so the hash seed is fixed */
-  if (fs_table_init(&m->table, 0x666c6f777365656bULL) != 0) { fs_dpi_module_free(m->dpi); m->dpi = NULL; return -1; }
+  if (fs_table_init(&m->table, FS_FLOW_HASH_SEED) != 0) { fs_dpi_module_free(m->dpi); m->dpi = NULL; return -1; }
   if (cfg->packet_events && !(m->events = calloc(1, sizeof(*m->events)))) { fs_meter_free(m); return -1; }
   m->event_batch = 1; /* never a fresh flow's 0 */
   return 0;
@@ -85,6 +84,27 @@ static void consume(struct fs_meter *m, const struct fs_packet *p, const struct 
   if (!m->stopped) create_flow(m, p, k, hash);
 }
 
+/* A decoded packet from here on: the clock, then this meter's flow or another meter's tick. */
+static void advance(struct fs_meter *m, struct fs_packet *p, const struct fs_flow_key *k, uint64_t hash, uint32_t idx, bool mine) {
+  /* packet time is forced monotonic: an older packet takes the newest time seen */
+  if (p->time_ms > m->tick_ms || (p->time_ms == m->tick_ms && p->time_ns > m->tick_ns)) {
+    m->tick_ms = p->time_ms;
+    m->tick_ns = p->time_ns;
+  }
+  p->time_ms = m->tick_ms;
+  p->time_ns = m->tick_ns;
+  bool go_scan = m->tick_ms - m->scan_tick_ms >= FS_IDLE_SCAN_INTERVAL_MS;
+  if (go_scan) m->scan_tick_ms = m->tick_ms;
+  if (!mine) {
+    /* another meter's packet: it only advances this meter's clock and scans */
+    m->n.ignored[FS_IGN_FILTERED]++;
+  } else {
+    m->n.processed++;
+    consume(m, p, k, hash, idx);
+  }
+  if (go_scan && !m->stopped) fs_expire_idle_scan(m);
+}
+
 int fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t time_ns, const uint8_t *data,
                    uint32_t caplen, uint32_t wirelen) {
   if (m->stopped) return 0;
@@ -96,9 +116,11 @@ int fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t 
   uint32_t idx = FS_NIL;
   if (rc == FS_OK) {
     fs_flow_key_make(&p, &k);
-    hash = fs_flow_key_hash(&k, m->table.seed);
     mine = m->cfg.n_partitions <= 1 || (fs_flow_key_host_hash(&k) % m->cfg.n_partitions) == m->cfg.partition;
-    if (mine) idx = fs_table_find(&m->table, &k, hash);
+    if (mine) {
+      hash = fs_flow_key_hash(&k, m->table.seed);
+      idx = fs_table_find(&m->table, &k, hash);
+    }
     /* a plugin may end this packet's flow on its previous packet: that packet's hooks run first */
     if (idx != FS_NIL && m->cfg.events_one_per_flow && m->events && m->events->len) {
       const struct fs_flow *f = fs_table_flow(&m->table, idx);
@@ -108,24 +130,16 @@ int fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t 
   m->n.packets++;
   if (wirelen > 0xffff) m->n.oversize_records++;
   if (rc != FS_OK) { m->n.ignored[rc]++; return 0; }
-  /* packet time is forced monotonic: an older packet takes the newest time seen */
-  if (time_ms > m->tick_ms || (time_ms == m->tick_ms && time_ns > m->tick_ns)) {
-    m->tick_ms = time_ms;
-    m->tick_ns = time_ns;
-  }
-  p.time_ms = m->tick_ms;
-  p.time_ns = m->tick_ns;
-  bool go_scan = m->tick_ms - m->scan_tick_ms >= FS_IDLE_SCAN_INTERVAL_MS;
-  if (go_scan) m->scan_tick_ms = m->tick_ms;
-  if (!mine) {
-    /* another meter's packet: it only advances this meter's clock and scans */
-    m->n.ignored[FS_IGN_FILTERED]++;
-  } else {
-    m->n.processed++;
-    consume(m, &p, &k, hash, idx);
-  }
-  if (go_scan && !m->stopped) fs_expire_idle_scan(m);
+  p.time_ms = time_ms;
+  p.time_ns = time_ns;
+  advance(m, &p, &k, hash, idx, mine);
   return 0;
+}
+
+void fs_meter_decoded(struct fs_meter *m, struct fs_packet *p, const struct fs_flow_key *k, uint64_t hash) {
+  if (m->stopped) return;
+  m->n.packets++;
+  advance(m, p, k, hash, fs_table_find(&m->table, k, hash), true);
 }
 
 void fs_meter_events_taken(struct fs_meter *m) {

@@ -11,6 +11,9 @@
 #include "events.h"
 
 #define FS_IDLE_SCAN_INTERVAL_MS 10
+/* every meter of a run hashes alike (workers partition by hash; spread.c's reader hashes for
+ * its lanes), so the seed is fixed */
+#define FS_FLOW_HASH_SEED 0x666c6f777365656bULL
 #define FS_IDLE_SCAN_BUDGET 1000
 
 struct fs_meter_config {
@@ -66,6 +69,9 @@ void fs_meter_free(struct fs_meter *m);
  * after the batch. 0 otherwise. */
 int fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t time_ns, const uint8_t *data,
                    uint32_t caplen, uint32_t wirelen);
+/* A packet decoded elsewhere (spread.c's reader), with its time (forced monotonic there), its key
+ * and the key's hash with FS_FLOW_HASH_SEED: the meter's part of fs_meter_frame. */
+void fs_meter_decoded(struct fs_meter *m, struct fs_packet *p, const struct fs_flow_key *k, uint64_t hash);
 /* The batch took the events: clear them, and start a new event batch. */
 void fs_meter_events_taken(struct fs_meter *m);
 /* Live capture with no packet: the clock moves on and idle flows end. */

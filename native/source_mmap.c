@@ -11,6 +11,8 @@
 #define MAX_CAPLEN 262144u
 #define RELEASE_STEP ((size_t)32 << 20)
 #define PREFETCH_AHEAD 8192
+/* page tables filled a chunk ahead in one call: cheaper than a fault every few pages */
+#define POPULATE_STEP ((size_t)4 << 20)
 
 static uint32_t rd32(const uint8_t *p, bool swapped) {
   uint32_t v;
@@ -45,6 +47,15 @@ int fs_mmap_open(struct fs_mmap_file *f, const char *path) {
   return 1;
 }
 
+static void populate(struct fs_mmap_file *f) {
+  size_t len = f->size - f->populated < POPULATE_STEP ? f->size - f->populated : POPULATE_STEP;
+#ifdef MADV_POPULATE_READ
+  /* an older kernel refuses it: the pages then fault in as they are read */
+  if (!f->no_populate && madvise((void *)(f->base + f->populated), len, MADV_POPULATE_READ) != 0) f->no_populate = true;
+#endif
+  f->populated += len;
+}
+
 int fs_mmap_next(struct fs_mmap_file *f, struct pcap_pkthdr *h, const uint8_t **data) {
   size_t left = f->size - f->off;
   if (left == 0) return 0;
@@ -76,6 +87,7 @@ int fs_mmap_next(struct fs_mmap_file *f, struct pcap_pkthdr *h, const uint8_t **
   if (f->off + PREFETCH_AHEAD < f->size) __builtin_prefetch(f->base + f->off + PREFETCH_AHEAD);
   /* pages read long ago leave this process's resident set (they stay in the page cache): the
    * memory a read shows is the meter's, not the size of the file */
+  if (f->off + POPULATE_STEP > f->populated && f->populated < f->size) populate(f);
   if (f->off - f->released > 2 * RELEASE_STEP) {
     madvise((void *)(f->base + f->released), RELEASE_STEP, MADV_DONTNEED);
     f->released += RELEASE_STEP;

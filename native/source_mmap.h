@@ -15,6 +15,8 @@ struct fs_mmap_file {
   bool swapped, nsec;
   uint32_t snaplen;
   size_t released;                  /* bytes from the start already given back (page-aligned) */
+  size_t populated;                 /* bytes from the start whose page tables were filled ahead */
+  bool no_populate;
   char err[256];
 };
 

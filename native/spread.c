@@ -19,8 +19,7 @@ static void timed_wait(pthread_cond_t *c, pthread_mutex_t *mu) {
   pthread_cond_timedwait(c, mu, &ts);
 }
 
-static void wake(struct fs_lane *l, atomic_int *waiting, pthread_cond_t *c) {
-  if (!atomic_load(waiting)) return;
+static void signal(struct fs_lane *l, pthread_cond_t *c) {
   pthread_mutex_lock(&l->lock);
   pthread_cond_signal(c);
   pthread_mutex_unlock(&l->lock);
@@ -34,7 +33,10 @@ static bool wait_room(struct fs_spread *sp, struct fs_lane *l, size_t most) {
   if (t - l->seen_head <= most) return true;
   while (t - (l->seen_head = atomic_load(&l->head)) > most) {
     if (atomic_load(&sp->abort) || atomic_load(&l->gone)) return false;
+    /* a lane asleep on a few entries (see push) is woken before the reader sleeps on it */
+    if (atomic_load(&l->lane_waiting)) signal(l, &l->has_data);
     pthread_mutex_lock(&l->lock);
+    l->reader_wants = most;
     atomic_store(&l->reader_waiting, 1);
     if (t - atomic_load(&l->head) > most && !atomic_load(&l->gone) && !atomic_load(&sp->abort)) timed_wait(&l->has_room, &l->lock);
     atomic_store(&l->reader_waiting, 0);
@@ -44,11 +46,14 @@ static bool wait_room(struct fs_spread *sp, struct fs_lane *l, size_t most) {
 }
 
 static bool push(struct fs_spread *sp, struct fs_lane *l, const struct fs_lane_entry *e) {
-  if (atomic_load(&l->gone) || !wait_room(sp, l, FS_LANE_SLOTS - 1)) return false;
+  /* a full ring is waited on until half empty: fewer sleeps and wake-ups on either side */
+  if (atomic_load(&l->gone)) return false;
   size_t t = atomic_load_explicit(&l->tail, memory_order_relaxed);
+  if (t - l->seen_head >= FS_LANE_SLOTS && !wait_room(sp, l, FS_LANE_SLOTS / 2)) return false;
   l->slots[t & MASK] = *e;
   atomic_store(&l->tail, t + 1);
-  wake(l, &l->lane_waiting, &l->has_data);
+  /* a waiting lane is woken once it has work worth the switch, or a tick or the end */
+  if (atomic_load(&l->lane_waiting) && (e->kind != FS_LANE_FRAME || t + 1 - l->seen_head >= FS_LANE_WAKE_AT)) signal(l, &l->has_data);
   return true;
 }
 
@@ -58,7 +63,7 @@ static void push_all(struct fs_spread *sp, const struct fs_lane_entry *e, uint32
 
 /* Lane: its next entry, waiting a moment for one; NULL if none came. The entry stays the lane's
  * until done_with(). */
-static const struct fs_lane_entry *peek(struct fs_lane *l) {
+static struct fs_lane_entry *peek(struct fs_lane *l) {
   size_t h = atomic_load_explicit(&l->head, memory_order_relaxed);
   if (h == l->seen_tail && h == (l->seen_tail = atomic_load(&l->tail))) {
     pthread_mutex_lock(&l->lock);
@@ -72,8 +77,9 @@ static const struct fs_lane_entry *peek(struct fs_lane *l) {
 }
 
 static void done_with(struct fs_lane *l) {
-  atomic_store(&l->head, atomic_load_explicit(&l->head, memory_order_relaxed) + 1);
-  wake(l, &l->reader_waiting, &l->has_room);
+  size_t h = atomic_load_explicit(&l->head, memory_order_relaxed) + 1;
+  atomic_store(&l->head, h);
+  if (atomic_load(&l->reader_waiting) && l->seen_tail - h <= l->reader_wants) signal(l, &l->has_room);
 }
 
 static void publish(struct fs_spread *sp, const struct fs_spread_counters *c) {
@@ -107,30 +113,30 @@ static void *reader_main(void *arg) {
     if (rc != FS_READ_FRAME) continue;
     c.packets++;
     if (fr.wirelen > 0xffff) c.oversize_records++;
-    struct fs_packet p;
-    int d = fs_decode(fr.linktype, fr.data, fr.caplen, fr.wirelen, sp->decode_tunnels, &p);
+    struct fs_lane_entry e = { .kind = FS_LANE_FRAME };
+    const uint8_t *data = fr.data;
+    if (!fr.mapped) { /* libpcap reuses its buffer at the next read: the lane gets a copy */
+      if (!(e.copy = malloc(fr.caplen ? fr.caplen : 1))) { c.copy_failures++; continue; }
+      memcpy(e.copy, fr.data, fr.caplen);
+      data = e.copy;
+    }
+    int d = fs_decode(fr.linktype, data, fr.caplen, fr.wirelen, sp->decode_tunnels, &e.p);
     if (d == FS_OK) {
-      struct fs_flow_key k;
-      fs_flow_key_make(&p, &k);
-      uint32_t lane = (uint32_t)(fs_flow_key_host_hash(&k) % sp->n_lanes);
+      fs_flow_key_make(&e.p, &e.k);
+      e.hash = fs_flow_key_hash(&e.k, FS_FLOW_HASH_SEED);
+      uint32_t lane = (uint32_t)(fs_flow_key_host_hash(&e.k) % sp->n_lanes);
       /* as fs_meter_frame: time forced monotonic, an idle scan every FS_IDLE_SCAN_INTERVAL_MS */
       if (fr.ms > tick_ms || (fr.ms == tick_ms && fr.ns > tick_ns)) { tick_ms = fr.ms; tick_ns = fr.ns; }
       bool scan = tick_ms - scan_tick_ms >= FS_IDLE_SCAN_INTERVAL_MS;
       if (scan) scan_tick_ms = tick_ms;
-      struct fs_lane_entry e = { .data = fr.data, .ms = tick_ms, .ns = tick_ns, .caplen = fr.caplen, .wirelen = fr.wirelen,
-                                 .linktype = (int16_t)fr.linktype, .kind = FS_LANE_FRAME };
-      if (!fr.mapped) { /* libpcap reuses its buffer at the next read */
-        uint8_t *copy = malloc(fr.caplen ? fr.caplen : 1);
-        if (copy) memcpy(copy, fr.data, fr.caplen);
-        e.data = copy;
-        e.owned = 1;
-      }
-      if (!e.data) c.copy_failures++;
-      else if (!push(sp, &sp->lanes[lane], &e) && e.owned) free((void *)e.data);
+      e.p.time_ms = tick_ms;
+      e.p.time_ns = tick_ns;
+      if (!push(sp, &sp->lanes[lane], &e)) free(e.copy);
       /* the other lanes' clocks reach this tick where their idle scans fall due */
-      if (scan) push_all(sp, &(struct fs_lane_entry){ .ms = tick_ms, .kind = FS_LANE_CLOCK }, lane);
+      if (scan) push_all(sp, &(struct fs_lane_entry){ .p.time_ms = tick_ms, .kind = FS_LANE_CLOCK }, lane);
     } else {
       c.ignored[d]++;
+      free(e.copy);
     }
     if (++since == REPORT_EVERY) { since = 0; publish(sp, &c); }
   }
@@ -152,13 +158,13 @@ void fs_spread_run(struct fs_spread *sp, uint32_t lane, struct fs_meter *m, size
       if (m->table.head == FS_NIL) l->done = true;
       break;
     }
-    const struct fs_lane_entry *e = peek(l);
+    struct fs_lane_entry *e = peek(l);
     if (!e) break;
     if (e->kind == FS_LANE_FRAME) {
-      fs_meter_frame(m, e->linktype, e->ms, e->ns, e->data, e->caplen, e->wirelen);
-      if (e->owned) free((void *)e->data);
+      fs_meter_decoded(m, &e->p, &e->k, e->hash);
+      free(e->copy);
     } else if (e->kind == FS_LANE_CLOCK) {
-      fs_meter_clock(m, e->ms);
+      fs_meter_clock(m, e->p.time_ms);
     } else {
       l->draining = true;
     }
@@ -180,7 +186,7 @@ static void lane_free(struct fs_lane *l) {
   if (!l->slots) return;
   /* frames the lane never took */
   for (size_t h = atomic_load(&l->head), t = atomic_load(&l->tail); h != t; h++) {
-    if (l->slots[h & MASK].owned) free((void *)l->slots[h & MASK].data);
+    free(l->slots[h & MASK].copy);
   }
   free(l->slots);
   l->slots = NULL;

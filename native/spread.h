@@ -14,14 +14,15 @@
 enum { FS_LANE_FRAME = 0, FS_LANE_CLOCK = 1, FS_LANE_END = 2 };
 
 struct fs_lane_entry {
-  const uint8_t *data;              /* the map's bytes, or a copy the lane frees (owned) */
-  uint64_t ms;
-  uint32_t ns, caplen, wirelen;
-  int16_t linktype;
-  uint8_t kind, owned;
+  struct fs_packet p;               /* decoded, its time forced monotonic; a clock tick: p.time_ms */
+  struct fs_flow_key k;
+  uint64_t hash;                    /* of k, with FS_FLOW_HASH_SEED */
+  uint8_t *copy;                    /* a frame libpcap read, which p points into: the lane frees it */
+  uint8_t kind;
 };
 
-#define FS_LANE_SLOTS 16384u        /* a power of two; ~7 MB of frames behind the reader */
+#define FS_LANE_SLOTS 32768u        /* a power of two: ~6.5 MB of entries a lane (ample lag measured best) */
+#define FS_LANE_WAKE_AT 64          /* entries that wake a waiting lane */
 
 /* A single-producer single-consumer ring; each side sleeps only when it must. */
 struct fs_lane {
@@ -30,6 +31,7 @@ struct fs_lane {
   _Alignas(64) atomic_size_t head;  /* written by the lane once an entry is done with */
   size_t seen_tail;                 /* the lane's last look at tail */
   _Alignas(64) atomic_int lane_waiting, reader_waiting;
+  size_t reader_wants;              /* the reader sleeps until the ring holds at most this many */
   atomic_bool gone;                 /* closed, or its meter stopped: the reader skips it */
   bool draining, done;
   pthread_mutex_t lock;
