@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v clang >/dev/null || { echo "fuzz: needs clang and libclang-rt-14-dev (bash deps/install.sh --fuzz)" >&2; exit 1; }
 mkdir -p build-fuzz fuzz/corpus fuzz/crashes
-sources=$(ls native/*.c | grep -v -E 'native/(addon|batch|compress|privileges|sockdiag|source|source_live|source_mmap)\.c$')
+sources=$(ls native/*.c | grep -v -E 'native/(addon|batch|compress|privileges|sockdiag|source|source_live|source_mmap|spread)\.c$')
 flags=(-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
 if [ ! -x build-fuzz/fuzz_meter ] || [ -n "$(find native -name '*.[ch]' -newer build-fuzz/fuzz_meter)" ]; then
   clang "${flags[@]}" -o build-fuzz/fuzz_meter native/fuzz/fuzz_meter.c $sources -lndpi -lm
