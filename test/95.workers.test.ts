@@ -7,30 +7,20 @@ import t from 'tap';
 import { parseMeterOptions } from '../src/options';
 import { FlowStreamer, StreamerOptions } from '../src/streamer';
 import { WorkerPool } from '../src/workers/pool';
-import { ORACLE } from './helpers/run';
+import { ORACLE, sortedRows } from './helpers/run';
 
 const PCAPS = path.join(ORACLE, 'pcaps');
 
-async function rows(source: { batches(): AsyncGenerator<{ length: number; row(r: number): Record<string, unknown> }> }): Promise<string[]> {
-  const out: string[] = [];
-  for await (const b of source.batches()) {
-    for (let r = 0; r < b.length; r++) {
-      const { id: _id, ...rest } = b.row(r);
-      out.push(JSON.stringify(rest));
-    }
-  }
-  return out.sort();
-}
 
 t.test('oracle captures: two worker processes, same flows as one meter', async (t) => {
   let flows = 0;
   let differing: string[] = [];
   for (const name of fs.readdirSync(PCAPS).sort().filter((_, i) => i % 6 === 0)) {
     const opts: StreamerOptions = { ...parseMeterOptions({ stats: true, splt: '5' }), files: [path.join(PCAPS, name)] };
-    const one = await rows(new FlowStreamer(opts));
+    const one = await sortedRows(new FlowStreamer(opts));
     const pool = new WorkerPool(opts, 2);
     pool.start();
-    const two = await rows(pool);
+    const two = await sortedRows(pool);
     flows += one.length;
     if (JSON.stringify(one) !== JSON.stringify(two)) differing.push(`${name} (${one.length} vs ${two.length})`);
   }

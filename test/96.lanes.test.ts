@@ -10,23 +10,11 @@ import t from 'tap';
 import { parseMeterOptions, RawReadOptions } from '../src/options';
 import { FlowStreamer, StreamerOptions } from '../src/streamer';
 import { LaneSet } from '../src/workers/lanes';
-import { cli, ORACLE } from './helpers/run';
+import { cli, ORACLE, sortedRows } from './helpers/run';
 
 const PCAPS = path.join(ORACLE, 'pcaps');
 const ALL = fs.readdirSync(PCAPS).sort().map((n) => path.join(PCAPS, n));
 
-type Source = { batches(): AsyncGenerator<{ length: number; row(r: number): Record<string, unknown> }> };
-
-async function rows(source: Source): Promise<string[]> {
-  const out: string[] = [];
-  for await (const b of source.batches()) {
-    for (let r = 0; r < b.length; r++) {
-      const { id: _id, ...rest } = b.row(r);
-      out.push(JSON.stringify(rest));
-    }
-  }
-  return out.sort();
-}
 
 const options = (files: string[], raw: RawReadOptions = {}): StreamerOptions => ({ ...parseMeterOptions({ stats: true, splt: '5', ...raw }), files });
 
@@ -34,8 +22,8 @@ t.test('every oracle capture: two lanes, the flows of one meter', async (t) => {
   let flows = 0;
   const differing: string[] = [];
   for (const file of ALL) {
-    const one = await rows(new FlowStreamer(options([file])));
-    const two = await rows(new LaneSet(options([file]), 2));
+    const one = await sortedRows(new FlowStreamer(options([file])));
+    const two = await sortedRows(new LaneSet(options([file]), 2));
     flows += one.length;
     if (JSON.stringify(one) !== JSON.stringify(two)) differing.push(`${path.basename(file)} (${one.length} vs ${two.length})`);
   }
@@ -44,14 +32,14 @@ t.test('every oracle capture: two lanes, the flows of one meter', async (t) => {
 });
 
 t.test('all captures in one run (pcap and pcapng, file after file), three lanes', async (t) => {
-  const one = await rows(new FlowStreamer(options(ALL)));
-  const three = await rows(new LaneSet(options(ALL), 3));
+  const one = await sortedRows(new FlowStreamer(options(ALL)));
+  const three = await sortedRows(new LaneSet(options(ALL), 3));
   t.equal(three.length, one.length, `${one.length} flows`);
   t.same(three, one, 'every flow equal');
   const lanes = new LaneSet(options(ALL), 3);
-  await rows(lanes);
+  await sortedRows(lanes);
   const single = new FlowStreamer(options(ALL));
-  await rows(single);
+  await sortedRows(single);
   const [a, b] = [lanes.stats(), single.stats()];
   for (const k of ['packets', 'processed', 'ignored', 'flowsExported', 'bytesRead', 'readErrors', 'oversizeRecords'] as const) {
     t.equal(a[k], b?.[k], `${k}: ${a[k]}`);
@@ -62,10 +50,10 @@ t.test('all captures in one run (pcap and pcapng, file after file), three lanes'
 t.test('a BPF filter, a snaplen and other timeouts: the same flows', async (t) => {
   const raw: RawReadOptions = { bpf: 'tcp or udp port 53', snaplen: '200', idleTimeout: '5', activeTimeout: '20' };
   const files = ALL.filter((_, i) => i % 4 === 0);
-  const one = await rows(new FlowStreamer(options(files, raw)));
+  const one = await sortedRows(new FlowStreamer(options(files, raw)));
   t.ok(one.length > 100, `${one.length} flows`);
-  t.same(await rows(new LaneSet(options(files, raw), 2)), one, 'two lanes');
-  t.same(await rows(new LaneSet(options(files, raw), 5)), one, 'five lanes (some with hardly a flow)');
+  t.same(await sortedRows(new LaneSet(options(files, raw), 2)), one, 'two lanes');
+  t.same(await sortedRows(new LaneSet(options(files, raw), 5)), one, 'five lanes (some with hardly a flow)');
 });
 
 t.test('stopped early, or left by its consumer: ends, with every flow it had', async (t) => {

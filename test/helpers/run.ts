@@ -21,3 +21,16 @@ export async function flows(files: string[], raw: RawReadOptions = {}): Promise<
 export function cli(args: string[], input?: string): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', input, maxBuffer: 1 << 28 });
 }
+
+/** A flow source's rows as sorted JSON, ids aside: flows from several meters arrive in another
+ * order and are numbered as they come. */
+export async function sortedRows(source: { batches(): AsyncGenerator<{ length: number; row(r: number): Record<string, unknown> }> }): Promise<string[]> {
+  const out: string[] = [];
+  for await (const b of source.batches()) {
+    for (let r = 0; r < b.length; r++) {
+      const { id: _id, ...rest } = b.row(r);
+      out.push(JSON.stringify(rest));
+    }
+  }
+  return out.sort();
+}
