@@ -204,6 +204,7 @@ static void next_complete(napi_env env, napi_status status, void *data) {
     else if (fs_batch_build(env, &h->meter, n, &result) == napi_ok) {
       fs_meter_consume(&h->meter, n);
       fs_meter_events_taken(&h->meter);
+      h->meter.new_len = 0;
       napi_value stats = make_stats(env, h);
       if (stats) napi_set_named_property(env, result, "counters", stats);
     } else result = NULL;
@@ -284,6 +285,7 @@ static void read_config(napi_env env, napi_value o, struct fs_meter_config *cfg)
   cfg->max_flows = (uint64_t)num_opt(env, o, "maxFlows", 0);
   cfg->max_active_flows = (uint64_t)num_opt(env, o, "maxActiveFlows", 0);
   cfg->decode_tunnels = bool_opt(env, o, "decodeTunnels", true);
+  cfg->report_new_flows = bool_opt(env, o, "reportNewFlows", false);
   cfg->features.accounting = (uint8_t)num_opt(env, o, "accounting", 0);
   cfg->features.stats = bool_opt(env, o, "stats", false);
   double dissections = num_opt(env, o, "dissections", 0);
@@ -414,6 +416,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
       .fanout_group = fanout > 0 && fanout <= 65535 ? (uint16_t)fanout : 0,
     };
     opened = fs_source_open_live(&h->source, &live, err);
+    double batch_ms = num_opt(env, o, "yieldMs", 0);
+    if (opened == 0 && batch_ms >= 10 && batch_ms <= 1000) h->source.yield_ms = (uint32_t)batch_ms;
     free(iface);
   } else {
     opened = fs_source_open(&h->source, h->files, h->n_files, snaplen, bpf, err);
@@ -534,6 +538,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "interfaces", NULL, js_interfaces, NULL, NULL, NULL, napi_default, NULL },
     { "dropPrivileges", NULL, fs_js_drop_privileges, NULL, NULL, NULL, napi_default, NULL },
     { "socketChanges", NULL, fs_js_socket_changes, NULL, NULL, NULL, napi_default, NULL },
+    { "socketLookup", NULL, fs_js_socket_lookup, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof(fns) / sizeof(fns[0]), fns);
   napi_value v;

@@ -286,6 +286,12 @@ napi_status fs_batch_build(napi_env env, const struct fs_meter *m, size_t n, nap
     }
 #undef FILL
   }
+  if (m->new_len) { /* opaque to JavaScript: handed back to socketLookup() as they are */
+    napi_value keys;
+    void *data;
+    NAPI(napi_create_buffer_copy(env, m->new_len * sizeof(*m->new_keys), m->new_keys, &data, &keys));
+    NAPI(napi_set_named_property(env, *out, "newFlowKeys", keys));
+  }
   if (m->events) {
     NAPI(events_object(env, m->events, *out));
     double *uids;

@@ -26,6 +26,9 @@ void fs_meter_free(struct fs_meter *m) {
   m->dpi = NULL;
   free(m->cfg.end_ports);
   m->cfg.end_ports = NULL;
+  free(m->new_keys);
+  m->new_keys = NULL;
+  m->new_len = m->new_cap = 0;
   if (m->events) fs_events_free(m->events);
   free(m->events);
   m->events = NULL;
@@ -37,6 +40,18 @@ void fs_meter_consume(struct fs_meter *m, size_t n) {
   for (size_t i = 0; i < n; i++) fs_features_release(&m->out[i]);
   memmove(m->out, m->out + n, (m->out_len - n) * sizeof(*m->out));
   m->out_len -= n;
+}
+
+/* A new flow's key for system visibility, which looks its socket up while it is likely open. */
+static void note_new(struct fs_meter *m, const struct fs_flow_key *k) {
+  if (m->new_len == m->new_cap) {
+    size_t cap = m->new_cap ? m->new_cap * 2 : 256;
+    struct fs_flow_key *grown = cap <= FS_NEW_KEYS_MAX ? realloc(m->new_keys, cap * sizeof(*grown)) : NULL;
+    if (!grown) { m->new_keys_dropped++; return; }
+    m->new_keys = grown;
+    m->new_cap = cap;
+  }
+  m->new_keys[m->new_len++] = *k;
 }
 
 static void create_flow(struct fs_meter *m, const struct fs_packet *p, const struct fs_flow_key *k, uint64_t hash) {
@@ -56,6 +71,7 @@ static void create_flow(struct fs_meter *m, const struct fs_packet *p, const str
     return;
   }
   f->uid = ++m->n.flows_created;
+  if (m->cfg.report_new_flows && (k->protocol == 6 || k->protocol == 17) && k->tunnel_id == 0) note_new(m, k);
   f->event_batch = m->event_batch;
   const uint8_t *ports = m->cfg.end_ports;
   f->watched = !ports || (ports[p->src_port >> 3] >> (p->src_port & 7) & 1) || (ports[p->dst_port >> 3] >> (p->dst_port & 7) & 1);

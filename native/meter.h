@@ -15,6 +15,8 @@
  * its lanes), so the seed is fixed */
 #define FS_FLOW_HASH_SEED 0x666c6f777365656bULL
 #define FS_IDLE_SCAN_BUDGET 1000
+/* new flows reported to JavaScript in one batch at most (a flood of SYNs stays bounded) */
+#define FS_NEW_KEYS_MAX 65536
 
 struct fs_meter_config {
   uint64_t idle_timeout_ms;
@@ -30,6 +32,7 @@ struct fs_meter_config {
   uint8_t *end_ports;            /* ...of flows with one of these ports (a 65536-bit set, the meter
                                   * frees it); NULL: of every flow */
   bool decode_tunnels;
+  bool report_new_flows;         /* system visibility: keep the key of each new TCP/UDP flow for JS */
   struct fs_feature_config features;
   uint32_t n_partitions;         /* workers: host-pair hash % n == partition */
   uint32_t partition;
@@ -57,6 +60,9 @@ struct fs_meter {
   struct fs_events *events;      /* NULL unless cfg.packet_events */
   uint64_t events_lost;          /* out of memory */
   uint32_t event_batch;          /* which batch of events is filling (flows carry the last they joined) */
+  struct fs_flow_key *new_keys;  /* report_new_flows: keys of flows begun since the last batch */
+  size_t new_len, new_cap;
+  uint64_t new_keys_dropped;     /* beyond FS_NEW_KEYS_MAX in one batch */
   struct fs_flow *out;           /* finished flows, in export order */
   size_t out_len, out_cap;
 };

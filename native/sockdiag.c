@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "flow.h"
 #include "sockdiag.h"
 
 /* One socket: its match key, binary (the table's key) and as text, and the poll that last saw it. */
@@ -85,6 +86,31 @@ struct added {
   size_t n, cap;
 };
 
+/* A socket's key as /proc/net writes it: "proto|LOCAL:PORT|REMOTE:PORT", or "|*" unconnected. */
+static void key_text(char out[96], int protocol, int family, const struct inet_diag_msg *m) {
+  char local[33], remote[33];
+  hex_addr(local, m->id.idiag_src, family);
+  hex_addr(remote, m->id.idiag_dst, family);
+  bool zero = m->id.idiag_dport == 0;
+  for (int w = 0; w < (family == AF_INET ? 1 : 4); w++) zero = zero && m->id.idiag_dst[w] == 0;
+  if (zero) snprintf(out, 96, "%d|%s:%04X|*", protocol, local, ntohs(m->id.idiag_sport));
+  else snprintf(out, 96, "%d|%s:%04X|%s:%04X", protocol, local, ntohs(m->id.idiag_sport), remote, ntohs(m->id.idiag_dport));
+}
+
+static int add(struct added *p, const char text[96], uint64_t inode) {
+  if (p->n == p->cap) {
+    size_t cap = p->cap ? p->cap * 2 : 256;
+    void *t = realloc(p->text, cap * sizeof(*p->text)), *n = t ? realloc(p->inode, cap * sizeof(double)) : NULL;
+    if (t) p->text = t;
+    if (!t || !n) return -1;
+    p->inode = n;
+    p->cap = cap;
+  }
+  memcpy(p->text[p->n], text, 96);
+  p->inode[p->n++] = (double)inode;
+  return 0;
+}
+
 /* One dump of one family and protocol; -1 when the kernel cannot (no udp_diag, say). */
 static int dump(int family, int protocol, struct added *p) {
   int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
@@ -128,24 +154,8 @@ static int dump(int family, int protocol, struct added *p) {
       e->used = true;
       e->gen = tab.gen;
       e->inode = m->idiag_inode;
-      char local[33], remote[33];
-      hex_addr(local, m->id.idiag_src, family);
-      hex_addr(remote, m->id.idiag_dst, family);
-      bool zero = m->id.idiag_dport == 0;
-      for (int w = 0; w < (family == AF_INET ? 1 : 4); w++) zero = zero && m->id.idiag_dst[w] == 0;
-      if (zero) snprintf(e->text, sizeof(e->text), "%d|%s:%04X|*", protocol, local, ntohs(m->id.idiag_sport));
-      else snprintf(e->text, sizeof(e->text), "%d|%s:%04X|%s:%04X", protocol, local, ntohs(m->id.idiag_sport), remote,
-                    ntohs(m->id.idiag_dport));
-      if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 256;
-        void *t = realloc(p->text, cap * sizeof(*p->text)), *n = t ? realloc(p->inode, cap * sizeof(double)) : NULL;
-        if (t) p->text = t;
-        if (!t || !n) { rc = -1; done = true; break; }
-        p->inode = n;
-        p->cap = cap;
-      }
-      memcpy(p->text[p->n], e->text, sizeof(e->text));
-      p->inode[p->n++] = (double)m->idiag_inode;
+      key_text(e->text, protocol, family, m);
+      if (add(p, e->text, m->idiag_inode) != 0) { rc = -1; done = true; break; }
     }
     if (done) break;
   }
@@ -162,6 +172,17 @@ static napi_value strings(napi_env env, const char (*texts)[96], size_t n) {
     napi_set_element(env, arr, (uint32_t)i, s);
   }
   return arr;
+}
+
+/* The answer to {added, inodes}: texts as strings, inodes as a Float64Array. */
+static void added_object(napi_env env, const struct added *p, napi_value result) {
+  napi_value inodes, ab;
+  void *data = NULL;
+  napi_create_arraybuffer(env, p->n * sizeof(double), &data, &ab);
+  if (p->n) memcpy(data, p->inode, p->n * sizeof(double));
+  napi_create_typedarray(env, napi_float64_array, p->n, ab, 0, &inodes);
+  napi_set_named_property(env, result, "added", strings(env, (const char (*)[96])p->text, p->n));
+  napi_set_named_property(env, result, "inodes", inodes);
 }
 
 /* socketChanges(reset?): the host's TCP/UDP sockets that appeared (a key and inode each) and the
@@ -204,16 +225,101 @@ napi_value fs_js_socket_changes(napi_env env, napi_callback_info info) {
     free(tab.slots); memset(&tab, 0, sizeof(tab));
     napi_get_null(env, &result);
   } else {
-    napi_value inodes, ab;
-    void *data = NULL;
     napi_create_object(env, &result);
-    napi_create_arraybuffer(env, p.n * sizeof(double), &data, &ab);
-    if (p.n) memcpy(data, p.inode, p.n * sizeof(double));
-    napi_create_typedarray(env, napi_float64_array, p.n, ab, 0, &inodes);
-    napi_set_named_property(env, result, "added", strings(env, (const char (*)[96])p.text, p.n));
-    napi_set_named_property(env, result, "inodes", inodes);
+    added_object(env, &p, result);
     napi_set_named_property(env, result, "gone", strings(env, (const char (*)[96])gone.text, gone.n));
   }
   free(p.text); free(p.inode); free(gone.text);
+  return result;
+}
+
+/* Requests in one datagram: the kernel answers each with one message (a socket or an error). */
+#define LOOKUP_BATCH 128
+
+struct lookup_req { struct nlmsghdr nlh; struct inet_diag_req_v2 r; };
+
+/* Asks for the socket at each end of the flow: the kernel's own lookup finds a connected socket,
+ * or the listening or unconnected one a packet would reach. Answers are appended to p. */
+static int lookup_batch(int fd, const struct fs_flow_key *keys, size_t n, struct added *p) {
+  static struct lookup_req reqs[2 * LOOKUP_BATCH];
+  size_t count = 0;
+  for (size_t i = 0; i < n; i++) {
+    const struct fs_flow_key *k = &keys[i];
+    if ((k->protocol != IPPROTO_TCP && k->protocol != IPPROTO_UDP) || (k->ip_version != 4 && k->ip_version != 6)) continue;
+    for (int end = 0; end < 2; end++) {
+      struct lookup_req *q = &reqs[count];
+      memset(q, 0, sizeof(*q));
+      q->nlh.nlmsg_len = sizeof(*q);
+      q->nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+      q->nlh.nlmsg_flags = NLM_F_REQUEST;
+      q->nlh.nlmsg_seq = (uint32_t)count;
+      q->r.sdiag_family = k->ip_version == 6 ? AF_INET6 : AF_INET;
+      q->r.sdiag_protocol = k->protocol;
+      q->r.idiag_states = ~0U;
+      q->r.id.idiag_cookie[0] = q->r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+      const uint8_t *a = end ? k->ip_hi : k->ip_lo, *b = end ? k->ip_lo : k->ip_hi;
+      memcpy(q->r.id.idiag_src, a, 16);
+      memcpy(q->r.id.idiag_dst, b, 16);
+      q->r.id.idiag_sport = htons(end ? k->port_hi : k->port_lo);
+      q->r.id.idiag_dport = htons(end ? k->port_lo : k->port_hi);
+      count++;
+    }
+  }
+  if (!count) return 0;
+  struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+  if (sendto(fd, reqs, count * sizeof(reqs[0]), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) return -1;
+  static char buf[65536];
+  for (size_t got = 0; got < count;) {
+    ssize_t len = recv(fd, buf, sizeof(buf), 0);
+    if (len <= 0) return -1; /* the receive timeout: the rest is not known */
+    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
+      got++;
+      if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg))) continue;
+      const struct inet_diag_msg *m = NLMSG_DATA(h);
+      if (m->idiag_inode == 0 || h->nlmsg_seq >= count) continue;
+      char text[96];
+      key_text(text, reqs[h->nlmsg_seq].r.sdiag_protocol, m->idiag_family, m);
+      if (add(p, text, m->idiag_inode) != 0) return -1;
+    }
+  }
+  return 0;
+}
+
+/* socketLookup(keys): the sockets of new flows, keys as the meter reported them (newFlowKeys:
+ * 48 bytes a flow, opaque to JavaScript): { added: string[], inodes: Float64Array } as
+ * socketChanges() reports new sockets; null when sock_diag is unavailable. The cost is per new
+ * flow, not per socket on the host. */
+napi_value fs_js_socket_lookup(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  void *data = NULL;
+  size_t len = 0;
+  bool is_buffer = false;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_is_buffer(env, argv[0], &is_buffer) != napi_ok || !is_buffer ||
+      napi_get_buffer_info(env, argv[0], &data, &len) != napi_ok) {
+    napi_throw_type_error(env, "FS_ARG", "socketLookup() needs the meter's newFlowKeys buffer");
+    return NULL;
+  }
+  int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
+  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0) {
+    if (fd >= 0) close(fd);
+    napi_get_null(env, &result);
+    return result;
+  }
+  struct added p = {0};
+  size_t n = len / sizeof(struct fs_flow_key);
+  struct fs_flow_key chunk[LOOKUP_BATCH];
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < n; i += LOOKUP_BATCH) {
+    size_t m = n - i < LOOKUP_BATCH ? n - i : LOOKUP_BATCH;
+    memcpy(chunk, (const uint8_t *)data + i * sizeof(struct fs_flow_key), m * sizeof(struct fs_flow_key)); /* a Buffer need not be aligned */
+    rc = lookup_batch(fd, chunk, m, &p);
+  }
+  close(fd);
+  if (rc != 0 && p.n == 0) napi_get_null(env, &result);
+  else { napi_create_object(env, &result); added_object(env, &p, result); }
+  free(p.text); free(p.inode);
   return result;
 }

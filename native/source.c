@@ -169,7 +169,7 @@ int fs_source_read(struct fs_source *s, struct fs_frame *fr) {
 }
 
 void fs_source_run(struct fs_source *s, struct fs_meter *m, size_t want) {
-  uint32_t every = s->live ? LIVE_BATCH_MS : s->yield_ms;
+  uint32_t every = s->live && !s->yield_ms ? LIVE_BATCH_MS : s->yield_ms;
   uint64_t started = every ? wall_ms() : 0;
   uint32_t n = 0;
   if (s->deferred.data) { /* the frame that waited for the last batch's hooks */

@@ -38,7 +38,8 @@ struct fs_source {
   bool ts_micro;                    /* live: the interface gives microseconds, not nanoseconds */
   struct fs_deferred deferred;      /* plugins: a frame held back for the next batch */
   int fd;                           /* live: the capture socket, to wait on */
-  uint32_t yield_ms;                /* files: return a batch at least this often (progress); 0: never */
+  uint32_t yield_ms;                /* files: return a batch at least this often (progress); 0: never;
+                                     * live: this often (default 1000) */
   uint64_t kernel_received, kernel_dropped;  /* live: pcap_stats, as of the last batch */
 };
 

@@ -60,17 +60,27 @@ async function runCapture(raw: RawCaptureOptions, g: GlobalOptions): Promise<num
   // load fails before any worker starts
   await FlowStreamer.checkPlugins({ ...opts, systemVisibility: false });
   FlowStreamer.check({ ...opts, systemVisibility: false });
-  const pool = new WorkerPool({ ...opts, systemVisibility: false }, opts.workers);
+  // system visibility: workers report each new flow within a poll interval, to be looked up
+  const reportNewFlows = opts.systemVisibility;
+  const pool = new WorkerPool({ ...opts, systemVisibility: false, reportNewFlows, yieldMs: reportNewFlows ? opts.systemVisibilityPollMs : undefined },
+    opts.workers);
+  if (!opts.systemVisibility) {
+    pool.start();
+    log.info(`capturing on ${opts.interface} with ${opts.workers} worker${opts.workers === 1 ? '' : 's'}; Ctrl-C to stop`);
+    return runFlows(pool, { ...opts, inputLabel: `on ${opts.interface}`, live: true }, log);
+  }
+  // sockets stay known for a while after they close: until their flow can have ended idle; the
+  // whole tables are read once a second, for what the new flows' lookups missed
+  const poller = new SocketPoller(opts.systemVisibilityPollMs, opts.idleTimeoutMs + 60_000, Math.max(1000, opts.systemVisibilityPollMs));
+  pool.onNewFlows = (keys) => poller.lookup(keys);
   pool.start();
-  log.info(`capturing on ${opts.interface} with ${opts.workers} worker${opts.workers === 1 ? '' : 's'}; Ctrl-C to stop`);
-  if (!opts.systemVisibility) return runFlows(pool, { ...opts, inputLabel: `on ${opts.interface}`, live: true }, log);
-  // sockets stay known for a while after they close: until their flow can have ended idle
-  const poller = new SocketPoller(opts.systemVisibilityPollMs, opts.idleTimeoutMs + 60_000);
+  log.info(`capturing on ${opts.interface} with ${opts.workers} worker${opts.workers === 1 ? '' : 's'}, system visibility on; Ctrl-C to stop`);
   const visible = new SystemVisibility(pool, opts, poller);
   const code = await runFlows(visible, { ...opts, inputLabel: `on ${opts.interface}`, live: true }, log);
   const share = poller.polls ? (100 * poller.cpuMicros) / (poller.polls * opts.systemVisibilityPollMs * 1000) : 0;
   log.info(`system visibility: ${visible.matched} of ${visible.withLocalEnd} TCP/UDP flows matched a local process; ` +
-    `${poller.polls} polls, ${(poller.cpuMicros / 1000).toFixed(0)} ms of CPU (${share.toFixed(1)} % of a core at ${opts.systemVisibilityPollMs} ms)`);
+    `${poller.flowsLookedUp} new flows looked up (${poller.socketsFound} sockets found), ${poller.polls} polls, ${poller.dumps} reads of the whole tables, ` +
+    `${(poller.cpuMicros / 1000).toFixed(0)} ms of CPU (${share.toFixed(1)} % of a core at ${opts.systemVisibilityPollMs} ms)`);
   return code;
 }
 

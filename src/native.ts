@@ -19,6 +19,8 @@ export interface NativeBatch {
   events?: { n: number; names: string[]; num: Float64Array; src: Uint8Array; dst: Uint8Array; ip: Uint8Array };
   /** with plugins: each finished flow's uid, as in events */
   uids?: Float64Array;
+  /** reportNewFlows: the keys of the TCP/UDP flows begun since the last batch, for socketLookup() */
+  newFlowKeys?: Buffer;
   /** the meter's counters when this batch was made */
   counters: NativeStats;
 }
@@ -83,8 +85,11 @@ export interface NativeOpenOptions {
   promisc?: boolean;
   bufferBytes?: number;
   fanoutGroup?: number;
-  /** files: hand over a batch at least this often, full or not (progress display) */
+  /** files: hand over a batch at least this often, full or not (progress display); live: this
+   * often (10 to 1000 ms; default 1000) */
   yieldMs?: number;
+  /** keep the keys of new TCP/UDP flows for system visibility (batch.newFlowKeys) */
+  reportNewFlows?: boolean;
 }
 
 export interface NativeMeter {
@@ -107,6 +112,9 @@ export interface NativeAddon {
   /** the host's TCP/UDP sockets through netlink sock_diag, keyed as /proc/net writes them: those
    * new since the last call (all of them at the first, or with reset) and the keys gone; null if unavailable */
   socketChanges(reset?: boolean): { added: string[]; inodes: Float64Array; gone: string[] } | null;
+  /** the local sockets of new flows (a batch's newFlowKeys), by exact sock_diag requests: keyed as
+   * socketChanges() keys them; null if unavailable */
+  socketLookup(keys: Buffer): { added: string[]; inodes: Float64Array } | null;
   /** zstd or snappy compression of one buffer (Parquet pages) */
   compress(codec: 'zstd' | 'snappy', data: Uint8Array, level?: number): Buffer;
   libpcapVersion: string;

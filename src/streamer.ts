@@ -110,8 +110,10 @@ export interface StreamerOptions extends MeterOptions {
   hashPartition?: number;
   /** never set for a meter: the parent adds those columns (SystemVisibility) */
   systemVisibility?: false;
-  /** files: a batch, full or not, at least this often (for a progress display) */
+  /** files: a batch, full or not, at least this often (for a progress display); live: this often */
   yieldMs?: number;
+  /** live, system visibility: each batch hands the keys of flows begun since the last to onNewFlows */
+  reportNewFlows?: boolean;
   batchSize?: number;
 }
 
@@ -145,6 +147,8 @@ export class FlowStreamer {
   private meter?: NativeMeter;
   private finalStats?: NativeStats;
   private latest?: NativeStats;
+  /** reportNewFlows: called with each batch's new flow keys, before its flows are yielded */
+  onNewFlows?: (keys: Buffer) => void;
 
   constructor(private readonly options: StreamerOptions) {
     this.baseFields = fieldsFor(options);
@@ -193,6 +197,7 @@ export class FlowStreamer {
       timePrecision: ['ms', 'us', 'ns'].indexOf(o.timePrecision ?? 'ms'), activity: o.activityFeatures, activityGapMs: o.activityGapMs,
       payloadBytes: o.payloadBytes, headerPackets: o.headerPackets, headerWidth: o.headerWidth,
       communityId: o.communityId, communityIdSeed: o.communityIdSeed, packetEvents: Boolean(o.plugins?.length),
+      reportNewFlows: o.reportNewFlows,
       eventsOnePerFlow: this.host?.endsFlows, endPorts: this.host?.endPorts,
     };
   }
@@ -252,6 +257,7 @@ export class FlowStreamer {
         pending = undefined;
         if (!nb) break;
         this.latest = nb.counters;
+        if (nb.newFlowKeys) this.onNewFlows?.(nb.newFlowKeys);
         if (!host) {
           pending = meter.next(size);
           yield toBatch(this.baseFields, columnIndex, nb);

@@ -24,7 +24,9 @@ net.createServer((s) => { s.on('data', (d) => s.write(d)); s.on('end', () => s.e
 const u = dgram.createSocket('udp4'); u.on('message', (m, r) => u.send(m, r.port, r.address)); u.bind(9201, '${IP_P}');
 setTimeout(() => process.exit(0), 60000);
 `;
-/** TCP from local port base, UDP from base+1; with `short`, also a connection from base+2 that closes at once. */
+/** TCP from local port base, UDP from base+1; with `short`, also a connection from base+2 that
+ * closes at once, and one from base+3 that lives 300 ms (less than the 1 s between two reads of the
+ * whole socket tables: found by its flow's lookup). */
 const client = (base: number, short: boolean) => `
 const net = require('net'), dgram = require('dgram');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -41,6 +43,11 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
     const s = net.connect({ port: 9200, host: '${IP_P}', localAddress: '${IP_H}', localPort: ${base + 2} }, () => s.end('x'));
     s.resume();
     await new Promise((r) => s.on('close', r));
+    const m = net.connect({ port: 9200, host: '${IP_P}', localAddress: '${IP_H}', localPort: ${base + 3} }, () => m.write('y'));
+    m.resume();
+    await sleep(300);
+    m.end();
+    await new Promise((r) => m.on('close', r));
   }
   await sleep(800);
   c.resume();
@@ -88,11 +95,16 @@ if (missing) {
     const short = local.find((x) => port(x) === 43003);
     t.ok(short, 'the short-lived connection was captured');
     t.comment(`short-lived connection (closed within one poll interval): ${short?.system_process_name ? `attributed to ${short.system_process_name}` : 'not attributed'}`);
+    const medium = local.find((x) => port(x) === 43004);
+    t.same([medium?.system_process_name, medium?.system_process_pid], [names[0], pids[names[0]]], 'the 300 ms connection: attributed');
     const matched = local.filter((f) => f.system_process_pid > 0).length;
     t.comment(`match rate: ${matched} of ${local.length} flows with a local endpoint`);
-    t.ok(matched >= 4, 'every long-lived flow attributed');
+    t.ok(matched >= 5, 'every flow that lived 300 ms or more attributed');
     t.ok(flows.every((f) => 'system_process_cmdline' in f), 'the command line column is present');
-    t.match(stderr, /system visibility: \d+ of \d+ TCP\/UDP flows matched a local process; \d+ polls/, 'cost and match rate in the summary');
+    const summary = /system visibility: (\d+) of (\d+) TCP\/UDP flows matched a local process; (\d+) new flows looked up \((\d+) sockets found\), (\d+) polls, (\d+) reads of the whole tables/.exec(stderr);
+    t.ok(summary, `cost and match rate in the summary: ${summary?.[0]}`);
+    t.ok(Number(summary?.[3]) >= 6 && Number(summary?.[4]) >= 5, 'the new flows were looked up, and their sockets found');
+    t.ok(Number(summary?.[6]) < Number(summary?.[5]), 'the whole tables read less often than the polls');
   });
 
   t.test('read refuses --system-visibility with a reason', async (t) => {
@@ -124,4 +136,42 @@ t.test('socketChanges: the sockets that appeared, then only those that went', as
   const third = native.socketChanges();
   t.ok(third?.gone.includes(key), 'the closed client is gone');
   server.close();
+});
+
+t.test('socketLookup: the sockets of the flows a meter saw begin, by their 5-tuples', async (t) => {
+  const net = await import('node:net');
+  const dgram = await import('node:dgram');
+  const { loadNative } = await import('../src/native');
+  const { procHex } = await import('../src/system/sockets');
+  const { FlowStreamer } = await import('../src/streamer');
+  const { parseMeterOptions } = await import('../src/options');
+  const { DLT, ether, ipv4, tcp, udp, writePcap } = await import('./helpers/packets');
+  const server = net.createServer((s) => s.resume());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  const client = await new Promise<import('node:net').Socket>((r) => { const c = net.connect(port, '127.0.0.1', () => r(c)); });
+  const local = (client.address() as import('node:net').AddressInfo).port;
+  const bound = dgram.createSocket('udp4');
+  await new Promise<void>((r) => bound.bind(0, '127.0.0.1', () => r()));
+  const uport = bound.address().port;
+  t.teardown(() => { client.destroy(); server.close(); bound.close(); });
+  // packets of those very flows, as a capture of this host would hold them; and one to no socket
+  const file = writePcap('lookup.pcap', DLT.EN10MB, [
+    { t: 1, frame: ether(0x0800, ipv4('127.0.0.1', '127.0.0.1', 6, tcp(local, port))) },
+    { t: 1.1, frame: ether(0x0800, ipv4('127.0.0.1', '127.0.0.1', 17, udp(40000, uport, Buffer.from('hi')))) },
+    { t: 1.2, frame: ether(0x0800, ipv4('127.0.0.1', '127.0.0.1', 17, udp(40001, 9, Buffer.from('no one')))) },
+  ]);
+  const streamer = new FlowStreamer({ ...parseMeterOptions({}), files: [file], reportNewFlows: true });
+  const reported: Buffer[] = [];
+  streamer.onNewFlows = (keys) => reported.push(keys);
+  for await (const _ of streamer.batches()) { /* flows are not the point */ }
+  const keys = Buffer.concat(reported);
+  t.equal(keys.length, 3 * 48, 'three new flows reported, 48 bytes each');
+  const found = loadNative().socketLookup(keys);
+  if (!found) { t.comment('no sock_diag in this kernel'); return; }
+  const hex = (p: number) => procHex('127.0.0.1', p)[0];
+  t.same([...found.added].sort(), [`6|${hex(local)}|${hex(port)}`, `6|${hex(port)}|${hex(local)}`, `17|${hex(uport)}|*`].sort(),
+    'both ends of the TCP connection, and the bound UDP socket; nothing for the port without one');
+  t.ok([...found.inodes].every((i) => i > 0), 'each with its inode');
+  t.throws(() => loadNative().socketLookup('x' as unknown as Buffer), /newFlowKeys/, 'anything but a Buffer is refused');
 });

@@ -1,9 +1,11 @@
 /**
  * System visibility (NFStream's system_visibility_mode): which process owns each flow's socket on
- * this host. A poller keeps every socket seen, with its owner, for a grace period after it last
- * appeared (short-lived connections close before their flow ends); a flow is matched when it
- * arrives from the meter: by its 5-tuple from either end, then by the local address and port of an
- * unconnected UDP socket, then by the port on a wildcard address.
+ * this host. Each new flow's sockets are looked up by its 5-tuple as soon as a worker reports it
+ * (a cost per new flow, not per socket on the host), and the whole socket tables are read now and
+ * then for what a lookup missed. Every socket seen is kept, with its owner, for a grace period
+ * after it last appeared (short-lived connections close before their flow ends); a flow is
+ * matched when it arrives from the meter: by its 5-tuple from either end, then by the local
+ * address and port of an unconnected UDP socket, then by the port on a wildcard address.
  */
 import { Field, fieldsFor, SchemaOptions } from '../schema';
 import { FlowBatch } from '../streamer';
@@ -13,7 +15,8 @@ import { loadNative } from '../native';
 import { findOwners, parseSocketLine, ProcessInfo, procHex, readSocketLines } from './sockets';
 
 interface Seen extends ProcessInfo {
-  /** while alive: the last poll that saw it; once gone: when it went */
+  inode: number;
+  /** while alive: the last poll that saw it; once gone (or only looked up): when it went (or was) */
   lastMs: number;
   alive: boolean;
 }
@@ -26,8 +29,8 @@ const OWNER_TRIES = 3;
 
 export class SocketPoller {
   private readonly byKey = new Map<string, Seen>();
-  /** new sockets whose owner was not found yet: key → inode, tries left */
-  private pending = new Map<string, { inode: number; tries: number }>();
+  /** new sockets whose owner was not found yet: key → inode, tries left, whether a dump saw it */
+  private pending = new Map<string, { inode: number; tries: number; alive: boolean }>();
   /** /proc/net fallback: the sockets of the last poll, key → inode */
   private procLive = new Map<string, number>();
   private lines = new Map<string, { key: string; inode: number }>();
@@ -35,11 +38,17 @@ export class SocketPoller {
   /** false once sock_diag failed (an old kernel, no udp_diag): /proc/net from then on */
   useNetlink = true;
   private first = true;
-  /** poll cost so far: CPU microseconds, and polls */
+  private lastDumpMs = 0;
+  /** poll cost so far: CPU microseconds, and polls; new flows looked up and sockets they found */
   cpuMicros = 0;
   polls = 0;
+  dumps = 0;
+  flowsLookedUp = 0;
+  socketsFound = 0;
 
-  constructor(private readonly pollMs: number, private readonly graceMs: number) {}
+  /** dumpMs: the whole tables are read this often (0: at every poll); new flows are looked up
+   * as they come (lookup()) */
+  constructor(private readonly pollMs: number, private readonly graceMs: number, private readonly dumpMs = 0) {}
 
   start(): void {
     this.poll();
@@ -56,28 +65,70 @@ export class SocketPoller {
   poll(): void {
     const before = process.cpuUsage();
     const now = Date.now();
-    const { added, inodes, gone } = this.changes();
-    for (const k of gone) {
-      this.pending.delete(k);
-      const seen = this.byKey.get(k);
-      if (seen) { seen.alive = false; seen.lastMs = now; }
-    }
-    for (let i = 0; i < added.length; i++) this.pending.set(added[i], { inode: inodes[i], tries: OWNER_TRIES });
-    if (this.pending.size) {
-      const owners = findOwners(new Set([...this.pending.values()].map((p) => p.inode)));
-      for (const [key, p] of this.pending) {
-        const owner = owners.get(p.inode);
-        if (owner) this.byKey.set(key, { ...owner, lastMs: now, alive: true });
-        if (owner || --p.tries <= 0) this.pending.delete(key);
+    // without lookups (no sock_diag: /proc/net) the tables are read at every poll
+    if (!this.dumpMs || !this.useNetlink || now - this.lastDumpMs >= this.dumpMs) {
+      this.lastDumpMs = now;
+      this.dumps++;
+      const { added, inodes, gone } = this.changes();
+      for (const k of gone) {
+        this.pending.delete(k);
+        const seen = this.byKey.get(k);
+        if (seen) { seen.alive = false; seen.lastMs = now; }
       }
+      this.learn(added, inodes, now, true);
     }
+    this.resolve(now);
     // forgetting is not urgent: once every 20 polls is enough
     if (this.polls % 20 === 0) {
       for (const [k, v] of this.byKey) if (!v.alive && now - v.lastMs > this.graceMs) this.byKey.delete(k);
     }
+    this.charge(before);
+    this.polls++;
+  }
+
+  /** The sockets of flows a meter just saw begin (its newFlowKeys), by their 5-tuples, while
+   * they are most likely still open; their owners are looked for at once. */
+  lookup(keys: Buffer): void {
+    if (!this.useNetlink) return;
+    const before = process.cpuUsage();
+    const now = Date.now();
+    const found = loadNative().socketLookup(keys);
+    this.flowsLookedUp += keys.length / 48;
+    if (found) {
+      this.socketsFound += found.added.length;
+      this.learn(found.added, found.inodes, now, false);
+      this.resolve(now);
+    }
+    this.charge(before);
+  }
+
+  private charge(before: NodeJS.CpuUsage): void {
     const used = process.cpuUsage(before);
     this.cpuMicros += used.user + used.system;
-    this.polls++;
+  }
+
+  /** New sockets: a known one (same key, same inode) is only marked seen; the others wait for an
+   * owner. alive: a dump saw it (a lookup only says it was there). */
+  private learn(added: readonly string[], inodes: ArrayLike<number>, now: number, alive: boolean): void {
+    for (let i = 0; i < added.length; i++) {
+      const known = this.byKey.get(added[i]);
+      if (known && known.inode === inodes[i]) {
+        if (alive) { known.alive = true; known.lastMs = now; }
+        continue;
+      }
+      this.pending.set(added[i], { inode: inodes[i], tries: OWNER_TRIES, alive });
+    }
+  }
+
+  /** One walk of /proc for the owners of every socket waiting for one. */
+  private resolve(now: number): void {
+    if (!this.pending.size) return;
+    const owners = findOwners(new Set([...this.pending.values()].map((p) => p.inode)));
+    for (const [key, p] of this.pending) {
+      const owner = owners.get(p.inode);
+      if (owner) this.byKey.set(key, { ...owner, inode: p.inode, lastMs: now, alive: p.alive });
+      if (owner || --p.tries <= 0) this.pending.delete(key);
+    }
   }
 
   /** From netlink sock_diag (the native side keeps the last table and reports changes), or else

@@ -10,5 +10,7 @@ export type ToWorker = { t: 'start'; options: StreamerOptions } | { t: 'stop' };
 export type FromWorker =
   /** udps: the plugins' columns, which follow the schema's in columns */
   | { t: 'batch'; length: number; columns: Column[]; udps: Field[]; stats: NativeStats }
+  /** system visibility: keys of flows just begun (the meter's newFlowKeys), sent at once */
+  | { t: 'newFlows'; keys: Uint8Array }
   | { t: 'done'; stats: NativeStats }
   | { t: 'error'; message: string; code: string; exitCode: number };

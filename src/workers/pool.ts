@@ -61,7 +61,14 @@ export class WorkerPool {
     }
   }
 
+  /** system visibility: the keys of flows a worker just saw begin (as a Buffer for socketLookup) */
+  onNewFlows?: (keys: Buffer) => void;
+
   private receive(i: number, m: FromWorker): void {
+    if (m.t === 'newFlows') {
+      this.onNewFlows?.(Buffer.from(m.keys.buffer, m.keys.byteOffset, m.keys.byteLength));
+      return;
+    }
     if (m.t === 'batch' || m.t === 'done') this.workerStats[i] = m.stats;
     if (m.t === 'error' && !this.failure) {
       this.failure = new FlowseekError(m.message, m.code, m.exitCode);

@@ -17,6 +17,7 @@ function send(m: FromWorker): Promise<void> {
 
 async function run(options: ToWorker & { t: 'start' }): Promise<void> {
   const streamer = new FlowStreamer(options.options);
+  if (options.options.reportNewFlows) streamer.onNewFlows = (keys) => void send({ t: 'newFlows', keys }).catch(() => undefined);
   process.on('message', (m: ToWorker) => { if (m.t === 'stop') streamer.stop(); });
   process.on('disconnect', () => streamer.stop());
   try {
