@@ -77,10 +77,11 @@ async function runCapture(raw: RawCaptureOptions, g: GlobalOptions): Promise<num
   log.info(`capturing on ${opts.interface} with ${opts.workers} worker${opts.workers === 1 ? '' : 's'}, system visibility on; Ctrl-C to stop`);
   const visible = new SystemVisibility(pool, opts, poller);
   const code = await runFlows(visible, { ...opts, inputLabel: `on ${opts.interface}`, live: true }, log);
-  const share = poller.polls ? (100 * poller.cpuMicros) / (poller.polls * opts.systemVisibilityPollMs * 1000) : 0;
+  const share = poller.polls > 1 ? (100 * poller.cpuMicros) / ((poller.polls - 1) * opts.systemVisibilityPollMs * 1000) : 0;
   log.info(`system visibility: ${visible.matched} of ${visible.withLocalEnd} TCP/UDP flows matched a local process; ` +
     `${poller.flowsLookedUp} new flows looked up (${poller.socketsFound} sockets found), ${poller.polls} polls, ${poller.dumps} reads of the whole tables, ` +
-    `${(poller.cpuMicros / 1000).toFixed(0)} ms of CPU (${share.toFixed(1)} % of a core at ${opts.systemVisibilityPollMs} ms)`);
+    `${(poller.cpuMicros / 1000).toFixed(0)} ms of CPU after the first poll (${share.toFixed(1)} % of a core at ${opts.systemVisibilityPollMs} ms), ` +
+    `the first ${(poller.firstPollMicros / 1000).toFixed(0)} ms`);
   return code;
 }
 

@@ -52,12 +52,14 @@ export interface ProcessInfo {
   cmdline: string;
 }
 
-/** inode → process, for the inodes asked about: one walk over /proc/<pid>/fd. */
-export function findOwners(inodes: Set<number>): Map<number, ProcessInfo> {
+/** inode → process, for the inodes asked about: one walk over /proc/<pid>/fd, the processes in
+ * `first` (recent owners: a server opens socket after socket) before the others, ending as soon
+ * as every inode has its owner. */
+export function findOwners(inodes: Set<number>, first: readonly number[] = []): Map<number, ProcessInfo> {
   const owners = new Map<number, ProcessInfo>();
   if (inodes.size === 0) return owners;
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+  const rest = fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e) && !first.includes(Number(e)));
+  for (const entry of [...first.map(String), ...rest]) {
     let fds: string[];
     try {
       fds = fs.readdirSync(`/proc/${entry}/fd`);
@@ -74,8 +76,8 @@ export function findOwners(inodes: Set<number>): Map<number, ProcessInfo> {
       const m = /^socket:\[(\d+)\]$/.exec(link);
       if (!m || !inodes.has(Number(m[1])) || owners.has(Number(m[1]))) continue;
       owners.set(Number(m[1]), describe(Number(entry)));
+      if (owners.size === inodes.size) return owners;
     }
-    if (owners.size === inodes.size) break;
   }
   return owners;
 }

@@ -5,7 +5,8 @@
  * then for what a lookup missed. Every socket seen is kept, with its owner, for a grace period
  * after it last appeared (short-lived connections close before their flow ends); a flow is
  * matched when it arrives from the meter: by its 5-tuple from either end, then by the local
- * address and port of an unconnected UDP socket, then by the port on a wildcard address.
+ * address and port of an unconnected UDP socket or a listening TCP socket, then by the port on a
+ * wildcard address.
  */
 import { Field, fieldsFor, SchemaOptions } from '../schema';
 import { FlowBatch } from '../streamer';
@@ -24,8 +25,11 @@ interface Seen extends ProcessInfo {
 /** What changed in the socket tables since the last poll. */
 interface Changes { added: string[]; inodes: ArrayLike<number>; gone: string[] }
 
-/** A new socket's owner is looked for this many polls (its process may not have it in /proc/<pid>/fd yet). */
+/** A new socket's owner is looked for this many polls (its process may not have it in /proc/<pid>/fd
+ * yet); a socket a lookup found, once (a dump finds it again if it lives on). */
 const OWNER_TRIES = 3;
+/** Processes that owned sockets lately are looked at first. */
+const RECENT_OWNERS = 16;
 
 export class SocketPoller {
   private readonly byKey = new Map<string, Seen>();
@@ -39,8 +43,11 @@ export class SocketPoller {
   useNetlink = true;
   private first = true;
   private lastDumpMs = 0;
-  /** poll cost so far: CPU microseconds, and polls; new flows looked up and sockets they found */
+  private recentOwners: number[] = [];
+  /** cost so far: CPU microseconds after the first poll (which learns every socket and owner
+   * there is), that first poll's, and polls; new flows looked up and the sockets they found */
   cpuMicros = 0;
+  firstPollMicros = 0;
   polls = 0;
   dumps = 0;
   flowsLookedUp = 0;
@@ -82,7 +89,12 @@ export class SocketPoller {
     if (this.polls % 20 === 0) {
       for (const [k, v] of this.byKey) if (!v.alive && now - v.lastMs > this.graceMs) this.byKey.delete(k);
     }
-    this.charge(before);
+    if (this.polls === 0) {
+      const used = process.cpuUsage(before);
+      this.firstPollMicros = used.user + used.system;
+    } else {
+      this.charge(before);
+    }
     this.polls++;
   }
 
@@ -116,18 +128,21 @@ export class SocketPoller {
         if (alive) { known.alive = true; known.lastMs = now; }
         continue;
       }
-      this.pending.set(added[i], { inode: inodes[i], tries: OWNER_TRIES, alive });
+      this.pending.set(added[i], { inode: inodes[i], tries: alive ? OWNER_TRIES : 1, alive });
     }
   }
 
   /** One walk of /proc for the owners of every socket waiting for one. */
   private resolve(now: number): void {
     if (!this.pending.size) return;
-    const owners = findOwners(new Set([...this.pending.values()].map((p) => p.inode)));
+    const owners = findOwners(new Set([...this.pending.values()].map((p) => p.inode)), this.recentOwners);
     for (const [key, p] of this.pending) {
       const owner = owners.get(p.inode);
       if (owner) this.byKey.set(key, { ...owner, inode: p.inode, lastMs: now, alive: p.alive });
       if (owner || --p.tries <= 0) this.pending.delete(key);
+    }
+    for (const o of owners.values()) {
+      this.recentOwners = [o.pid, ...this.recentOwners.filter((pid) => pid !== o.pid)].slice(0, RECENT_OWNERS);
     }
   }
 
@@ -158,8 +173,11 @@ export class SocketPoller {
     for (const [a, b] of [[src, dst], [dst, src]]) {
       for (const l of a) for (const r of b) { const m = this.byKey.get(`${protocol}|${l}|${r}`); if (m) return m; }
     }
-    if (protocol === 17) {
-      for (const l of [...src, ...dst, ...wildcard(srcPort), ...wildcard(dstPort)]) { const m = this.byKey.get(`17|${l}|*`); if (m) return m; }
+    // an unconnected UDP socket; a TCP connection whose own socket came and went unseen: the
+    // process listening on its local end (the server that accepted it)
+    for (const l of [...src, ...dst, ...wildcard(srcPort), ...wildcard(dstPort)]) {
+      const m = this.byKey.get(`${protocol}|${l}|*`);
+      if (m) return m;
     }
     return undefined;
   }
