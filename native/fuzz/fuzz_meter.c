@@ -28,6 +28,7 @@ static struct fs_meter *meter_for(uint8_t opts) {
   cfg.idle_timeout_ms = 1000;
   cfg.active_timeout_ms = 5000;
   cfg.decode_tunnels = opts & 1;
+  cfg.report_new_flows = (opts & 0x81) != 0; /* system visibility's new flow keys */
   cfg.features.stats = (opts & 2) != 0;
   cfg.features.splt = (opts & 4) ? 5 : 0;
   cfg.packet_events = (opts & 4) != 0; /* plugins: packet events and early ends asked back */
@@ -67,7 +68,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       fs_meter_expire_custom(m, v->idx, v->uid);
     }
     uint32_t ns = (uint32_t)(data[at - 1] * 3907u % 1000000u), wire = (uint32_t)len + (oversize ? 70000 : 0);
-    if (fs_meter_frame(m, link, t, ns, pkt, (uint32_t)len, wire) == FS_FRAME_DEFER) {
+    if (data[1] & 0x80) { /* as a lane of spread.c: decoded, keyed and hashed by the reader */
+      struct fs_packet p;
+      if (fs_decode(link, pkt, (uint32_t)len, wire, m->cfg.decode_tunnels, &p) == FS_OK) {
+        struct fs_flow_key k;
+        fs_flow_key_make(&p, &k);
+        p.time_ms = t;
+        p.time_ns = ns;
+        fs_meter_decoded(m, &p, &k, fs_flow_key_hash(&k, FS_FLOW_HASH_SEED));
+      }
+    } else if (fs_meter_frame(m, link, t, ns, pkt, (uint32_t)len, wire) == FS_FRAME_DEFER) {
       fs_meter_events_taken(m); /* the batch a plugin would have seen */
       fs_meter_frame(m, link, t, ns, pkt, (uint32_t)len, wire);
     }
@@ -81,6 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fs_community_id(&m->out[i], 0, id);
   }
   fs_meter_consume(m, m->out_len);
+  m->new_len = 0; /* the batch took them */
   /* the next input starts from a clean clock and counters */
   m->tick_ms = m->scan_tick_ms = 0;
   m->stopped = false;
