@@ -74,6 +74,11 @@ static char *str_opt(napi_env env, napi_value obj, const char *name) {
   return s;
 }
 
+static void files_free(char **files, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) free(files[i]);
+  free(files);
+}
+
 static void handle_free(struct fs_handle *h) {
   if (!h->closed) {
     if (h->spread) fs_spread_release(h->spread, h->lane);
@@ -82,8 +87,7 @@ static void handle_free(struct fs_handle *h) {
     fs_meter_free(&h->meter);
     h->closed = true;
   }
-  for (uint32_t i = 0; i < h->n_files; i++) free(h->files[i]);
-  free(h->files);
+  files_free(h->files, h->n_files);
   h->files = NULL;
   h->n_files = 0;
 }
@@ -136,10 +140,10 @@ static napi_value make_stats(napi_env env, struct fs_handle *h) {
   const char *warnings = h->source.warnings;
   if (h->spread) {
     fs_spread_counters(h->spread, &r);
-    c_.packets = r.packets;
-    c_.oversize_records = r.oversize_records;
-    memcpy(c_.ignored, r.ignored, sizeof(c_.ignored));
-    c_.alloc_failures += r.copy_failures;
+    c_.packets = r.n.packets;
+    c_.oversize_records = r.n.oversize_records;
+    memcpy(c_.ignored, r.n.ignored, sizeof(c_.ignored));
+    c_.alloc_failures += r.n.copy_failures;
     bytes_read = r.bytes_read;
     read_errors = r.read_errors;
     warnings = r.warnings;
@@ -326,31 +330,35 @@ static void read_config(napi_env env, napi_value o, struct fs_meter_config *cfg)
   if (cfg->features.accounting > 3) cfg->features.accounting = 0;
 }
 
-/* A new handle holding a copy of the options' files (none for an interface); NULL with an
+/* A copy of the options' file names (none for an interface, files_v NULL); false with an
  * exception thrown. */
-static struct fs_handle *handle_new(napi_env env, napi_value files_v) {
-  uint32_t n_files = 0;
-  if (files_v && napi_get_array_length(env, files_v, &n_files) != napi_ok) n_files = 0;
-  struct fs_handle *h = calloc(1, sizeof(*h));
-  if (!h || !(h->files = calloc(n_files ? n_files : 1, sizeof(char *)))) {
-    free(h);
-    napi_throw_error(env, "FS_NOMEM", "out of memory");
-    return NULL;
-  }
-  h->closed = true;
-  h->n_files = n_files;
-  for (uint32_t i = 0; i < n_files; i++) {
+static bool read_files(napi_env env, napi_value files_v, char ***out, uint32_t *n_out) {
+  uint32_t n = 0;
+  if (files_v && napi_get_array_length(env, files_v, &n) != napi_ok) n = 0;
+  char **files = calloc(n ? n : 1, sizeof(char *));
+  if (!files) { napi_throw_error(env, "FS_NOMEM", "out of memory"); return false; }
+  for (uint32_t i = 0; i < n; i++) {
     napi_value f;
     size_t len;
     if (napi_get_element(env, files_v, i, &f) != napi_ok || napi_get_value_string_utf8(env, f, NULL, 0, &len) != napi_ok) {
-      handle_free(h); free(h);
+      files_free(files, i);
       napi_throw_type_error(env, "FS_ARG", "files must be strings");
-      return NULL;
+      return false;
     }
-    h->files[i] = malloc(len + 1);
-    if (h->files[i]) napi_get_value_string_utf8(env, f, h->files[i], len + 1, &len);
-    else { handle_free(h); free(h); napi_throw_error(env, "FS_NOMEM", "out of memory"); return NULL; }
+    if (!(files[i] = malloc(len + 1))) { files_free(files, i); napi_throw_error(env, "FS_NOMEM", "out of memory"); return false; }
+    napi_get_value_string_utf8(env, f, files[i], len + 1, &len);
   }
+  *out = files;
+  *n_out = n;
+  return true;
+}
+
+/* A new handle holding a copy of the options' files; NULL with an exception thrown. */
+static struct fs_handle *handle_new(napi_env env, napi_value files_v) {
+  struct fs_handle *h = calloc(1, sizeof(*h));
+  if (!h) { napi_throw_error(env, "FS_NOMEM", "out of memory"); return NULL; }
+  h->closed = true;
+  if (!read_files(env, files_v, &h->files, &h->n_files)) { free(h); return NULL; }
   return h;
 }
 
@@ -408,6 +416,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     return NULL;
   }
   int opened;
+  /* a batch at least this often: live 10 ms to 1 s (1 s without it); files any time (never without) */
+  double yield = num_opt(env, o, "yieldMs", 0);
   if (iface) {
     double fanout = num_opt(env, o, "fanoutGroup", 0), buffer = num_opt(env, o, "bufferBytes", 0);
     struct fs_live_config live = {
@@ -416,12 +426,10 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
       .fanout_group = fanout > 0 && fanout <= 65535 ? (uint16_t)fanout : 0,
     };
     opened = fs_source_open_live(&h->source, &live, err);
-    double batch_ms = num_opt(env, o, "yieldMs", 0);
-    if (opened == 0 && batch_ms >= 10 && batch_ms <= 1000) h->source.yield_ms = (uint32_t)batch_ms;
+    if (opened == 0 && yield >= 10 && yield <= 1000) h->source.yield_ms = (uint32_t)yield;
     free(iface);
   } else {
     opened = fs_source_open(&h->source, h->files, h->n_files, snaplen, bpf, err);
-    double yield = num_opt(env, o, "yieldMs", 0);
     if (opened == 0 && yield > 0 && yield < 3600000) h->source.yield_ms = (uint32_t)yield;
   }
   free(bpf);
@@ -447,9 +455,9 @@ static napi_value js_open_lanes(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "FS_ARG", "openLanes() needs a number of lanes from 1 to 256");
     return NULL;
   }
-  uint32_t n = (uint32_t)lanes;
-  struct fs_handle *first = handle_new(env, files_v);
-  if (!first) return NULL;
+  uint32_t n = (uint32_t)lanes, n_files;
+  char **files;
+  if (!read_files(env, files_v, &files, &n_files)) return NULL;
   struct fs_meter_config cfg;
   read_config(env, argv[0], &cfg);
   cfg.n_partitions = 1; /* the reader partitions */
@@ -459,11 +467,8 @@ static napi_value js_open_lanes(napi_env env, napi_callback_info info) {
   cfg.end_ports = NULL;
   char *bpf = str_opt(env, argv[0], "bpf");
   char err[FS_ERRLEN] = "";
-  struct fs_spread *sp = fs_spread_open(first->files, first->n_files, (uint32_t)num_opt(env, argv[0], "snaplen", 0), bpf,
-                                        cfg.decode_tunnels, n, err);
+  struct fs_spread *sp = fs_spread_open(files, n_files, (uint32_t)num_opt(env, argv[0], "snaplen", 0), bpf, cfg.decode_tunnels, n, err);
   free(bpf);
-  handle_free(first);
-  free(first);
   if (!sp) { napi_throw_error(env, "FS_OPEN", err); return NULL; }
   NAPI_OK(env, napi_create_array_with_length(env, n, &arr));
   /* each lane from here on holds one of the spread's references, whatever happens */
@@ -477,14 +482,10 @@ static napi_value js_open_lanes(napi_env env, napi_callback_info info) {
     }
     h->spread = sp;
     h->lane = i;
-    napi_value obj = wrap_handle(env, h);
-    if (!obj) {
+    napi_value obj = wrap_handle(env, h); /* on failure it released lane i */
+    if (!obj || napi_set_element(env, arr, i, obj) != napi_ok) {
+      if (obj) throw_last(env);
       for (uint32_t j = i + 1; j < n; j++) fs_spread_release(sp, j);
-      return NULL;
-    }
-    if (napi_set_element(env, arr, i, obj) != napi_ok) {
-      for (uint32_t j = i + 1; j < n; j++) fs_spread_release(sp, j);
-      throw_last(env);
       return NULL;
     }
   }
@@ -548,6 +549,8 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "ndpiFlowStateBytes", v);
   napi_create_uint32(env, (uint32_t)sizeof(struct fs_flow), &v);
   napi_set_named_property(env, exports, "flowRecordBytes", v);
+  napi_create_uint32(env, (uint32_t)sizeof(struct fs_flow_key), &v);
+  napi_set_named_property(env, exports, "flowKeyBytes", v);
   return exports;
 }
 

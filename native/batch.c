@@ -182,24 +182,36 @@ static napi_status fine_time_columns(napi_env env, const struct fs_meter *m, siz
   return napi_ok;
 }
 
+/* out[name] = { [n: items,] width, bytes: Uint8Array(rows * items * width), [count]: Float64Array(rows) }
+ * (items 0: one array of width bytes a row, and no n); the caller fills bytes and the counts. */
+static napi_status byte_block(napi_env env, napi_value out, const char *name, const char *count, size_t rows, uint32_t items,
+                              uint32_t width, uint8_t **bytes, double **counts) {
+  napi_value o, a;
+  NAPI(napi_create_object(env, &o));
+  NAPI(typed(env, o, "bytes", napi_uint8_array, 1, rows * (items ? items : 1) * width, (void **)bytes));
+  NAPI(typed(env, o, count, napi_float64_array, 8, rows, (void **)counts));
+  NAPI(napi_create_uint32(env, width, &a));
+  NAPI(napi_set_named_property(env, o, "width", a));
+  if (items) {
+    NAPI(napi_create_uint32(env, items, &a));
+    NAPI(napi_set_named_property(env, o, "n", a));
+  }
+  return napi_set_named_property(env, out, name, o);
+}
+
 /* { width, bytes: Uint8Array(n * width), len: Float64Array(n) } */
 static napi_status payload_column(napi_env env, const struct fs_meter *m, size_t n, napi_value out) {
   uint32_t w = m->cfg.features.payload_bytes;
   uint8_t *bytes;
   double *len;
-  napi_value o, a;
-  NAPI(napi_create_object(env, &o));
-  NAPI(typed(env, o, "bytes", napi_uint8_array, 1, n * w, (void **)&bytes));
-  NAPI(typed(env, o, "len", napi_float64_array, 8, n, (void **)&len));
-  NAPI(napi_create_uint32(env, w, &a));
-  NAPI(napi_set_named_property(env, o, "width", a));
+  NAPI(byte_block(env, out, "payload", "len", n, 0, w, &bytes, &len));
   memset(bytes, 0, n * w);
   for (size_t r = 0; r < n; r++) {
     struct fs_flow_extra *x = m->out[r].x;
     len[r] = x ? x->payload_len : 0;
     if (x) memcpy(bytes + r * w, fs_extra_payload(x), x->payload_len);
   }
-  return napi_set_named_property(env, out, "payload", o);
+  return napi_ok;
 }
 
 /* { n: packets, width, bytes: Uint8Array(n * packets * width), count: Float64Array(n) } */
@@ -208,21 +220,14 @@ static napi_status header_column(napi_env env, const struct fs_meter *m, size_t 
   size_t row = (size_t)cfg->header_packets * cfg->header_width;
   uint8_t *bytes;
   double *count;
-  napi_value o, a;
-  NAPI(napi_create_object(env, &o));
-  NAPI(typed(env, o, "bytes", napi_uint8_array, 1, n * row, (void **)&bytes));
-  NAPI(typed(env, o, "count", napi_float64_array, 8, n, (void **)&count));
-  NAPI(napi_create_uint32(env, cfg->header_packets, &a));
-  NAPI(napi_set_named_property(env, o, "n", a));
-  NAPI(napi_create_uint32(env, cfg->header_width, &a));
-  NAPI(napi_set_named_property(env, o, "width", a));
+  NAPI(byte_block(env, out, "header", "count", n, cfg->header_packets, cfg->header_width, &bytes, &count));
   for (size_t r = 0; r < n; r++) {
     struct fs_flow_extra *x = m->out[r].x;
     count[r] = x ? x->header_count : 0;
     if (x) memcpy(bytes + r * row, fs_extra_headers(x, cfg), row);
     else memset(bytes + r * row, 0, row);
   }
-  return napi_set_named_property(env, out, "header", o);
+  return napi_ok;
 }
 
 /* Packet events: { n, names, num: Float64Array(n * names), src, dst: Uint8Array(n * 16), ip: Uint8Array }

@@ -34,8 +34,8 @@ void fs_expire_flow(struct fs_meter *m, uint32_t idx, int8_t reason) {
 /* From the oldest-created flow on, end idle ones; stop at the first that is not idle. */
 void fs_expire_idle_scan(struct fs_meter *m) {
   uint64_t idle = m->cfg.idle_timeout_ms;
-  if (m->tick_ms < idle) return;
-  uint64_t limit = m->tick_ms - idle;
+  if (m->clock.tick_ms < idle) return;
+  uint64_t limit = m->clock.tick_ms - idle;
   for (int n = 0; n < FS_IDLE_SCAN_BUDGET && m->table.head != FS_NIL; n++) {
     uint32_t idx = m->table.head;
     if (fs_table_flow(&m->table, idx)->s[FS_BI].last_ms > limit) break;

@@ -102,15 +102,9 @@ static void consume(struct fs_meter *m, const struct fs_packet *p, const struct 
 
 /* A decoded packet from here on: the clock, then this meter's flow or another meter's tick. */
 static void advance(struct fs_meter *m, struct fs_packet *p, const struct fs_flow_key *k, uint64_t hash, uint32_t idx, bool mine) {
-  /* packet time is forced monotonic: an older packet takes the newest time seen */
-  if (p->time_ms > m->tick_ms || (p->time_ms == m->tick_ms && p->time_ns > m->tick_ns)) {
-    m->tick_ms = p->time_ms;
-    m->tick_ns = p->time_ns;
-  }
-  p->time_ms = m->tick_ms;
-  p->time_ns = m->tick_ns;
-  bool go_scan = m->tick_ms - m->scan_tick_ms >= FS_IDLE_SCAN_INTERVAL_MS;
-  if (go_scan) m->scan_tick_ms = m->tick_ms;
+  bool go_scan = fs_clock_advance(&m->clock, p->time_ms, p->time_ns);
+  p->time_ms = m->clock.tick_ms;
+  p->time_ns = m->clock.tick_ns;
   if (!mine) {
     /* another meter's packet: it only advances this meter's clock and scans */
     m->n.ignored[FS_IGN_FILTERED]++;
@@ -166,10 +160,7 @@ void fs_meter_events_taken(struct fs_meter *m) {
 
 void fs_meter_clock(struct fs_meter *m, uint64_t now_ms) {
   if (m->stopped) return;
-  if (now_ms > m->tick_ms) { m->tick_ms = now_ms; m->tick_ns = 0; }
-  if (m->tick_ms - m->scan_tick_ms < FS_IDLE_SCAN_INTERVAL_MS) return;
-  m->scan_tick_ms = m->tick_ms;
-  fs_expire_idle_scan(m);
+  if (fs_clock_advance(&m->clock, now_ms, 0)) fs_expire_idle_scan(m);
 }
 
 void fs_meter_expire_custom(struct fs_meter *m, uint32_t idx, uint64_t uid) {

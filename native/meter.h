@@ -18,6 +18,25 @@
 /* new flows reported to JavaScript in one batch at most (a flood of SYNs stays bounded) */
 #define FS_NEW_KEYS_MAX 65536
 
+/* The run's clock: packet time forced monotonic (an older packet takes the newest time seen), and
+ * an idle scan due every FS_IDLE_SCAN_INTERVAL_MS of it. One rule for a meter and for the reader
+ * that feeds several (spread.c), so their flows end alike. */
+struct fs_clock {
+  uint64_t tick_ms, scan_tick_ms;
+  uint32_t tick_ns;              /* within tick_ms */
+};
+
+/* Moves the clock to (ms, ns) if that is later; true when an idle scan falls due (and is taken). */
+static inline bool fs_clock_advance(struct fs_clock *c, uint64_t ms, uint32_t ns) {
+  if (ms > c->tick_ms || (ms == c->tick_ms && ns > c->tick_ns)) {
+    c->tick_ms = ms;
+    c->tick_ns = ns;
+  }
+  if (c->tick_ms - c->scan_tick_ms < FS_IDLE_SCAN_INTERVAL_MS) return false;
+  c->scan_tick_ms = c->tick_ms;
+  return true;
+}
+
 struct fs_meter_config {
   uint64_t idle_timeout_ms;
   uint64_t active_timeout_ms;
@@ -53,8 +72,7 @@ struct fs_meter {
   struct fs_meter_config cfg;
   struct fs_flow_table table;
   struct fs_dpi_module *dpi;     /* NULL with detection off */
-  uint64_t tick_ms, scan_tick_ms;
-  uint32_t tick_ns;              /* within tick_ms */
+  struct fs_clock clock;
   bool stopped;                  /* max_flows reached */
   struct fs_meter_counters n;
   struct fs_events *events;      /* NULL unless cfg.packet_events */

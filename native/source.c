@@ -15,7 +15,7 @@ static void warn(struct fs_source *s, const char *fmt, const char *a, const char
 
 static pcap_t *open_one(const char *file, const char *bpf, char *err) {
   char perr[PCAP_ERRBUF_SIZE] = "";
-  /* microsecond timestamps whatever the file's precision: NFStream's ms are usec / 1000 */
+  /* nanosecond timestamps whatever the file's precision (libpcap scales microsecond files) */
   /* a 1 MiB stdio buffer: libpcap reads each record with two freads, and with the default 4 KiB
    * buffer the read system calls alone cost as much as the meter */
   FILE *fp = fopen(file, "rb");

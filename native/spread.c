@@ -82,12 +82,9 @@ static void done_with(struct fs_lane *l) {
   if (atomic_load(&l->reader_waiting) && l->seen_tail - h <= l->reader_wants) signal(l, &l->has_room);
 }
 
-static void publish(struct fs_spread *sp, const struct fs_spread_counters *c) {
+static void publish(struct fs_spread *sp, const struct fs_spread_counts *c) {
   pthread_mutex_lock(&sp->counters_lock);
-  char keep[sizeof(sp->counters.warnings)];
-  memcpy(keep, sp->counters.warnings, sizeof(keep));
-  sp->counters = *c;
-  memcpy(sp->counters.warnings, keep, sizeof(keep));
+  sp->counters.n = *c;
   sp->counters.bytes_read = sp->src.bytes_read;
   sp->counters.read_errors = sp->src.read_errors;
   if (strcmp(sp->counters.warnings, sp->src.warnings) != 0) strcpy(sp->counters.warnings, sp->src.warnings);
@@ -97,10 +94,9 @@ static void publish(struct fs_spread *sp, const struct fs_spread_counters *c) {
 /* The reader: a single meter's reading, decoding and clock, with the flow table split. */
 static void *reader_main(void *arg) {
   struct fs_spread *sp = arg;
-  struct fs_spread_counters c;
-  memset(&c, 0, sizeof(c));
-  uint64_t tick_ms = 0, scan_tick_ms = 0;
-  uint32_t tick_ns = 0, since = 0;
+  struct fs_spread_counts c = {0};
+  struct fs_clock clock = {0};
+  uint32_t since = 0;
   while (!atomic_load(&sp->stop) && !atomic_load(&sp->abort)) {
     struct fs_frame fr;
     int rc = fs_source_read(&sp->src, &fr);
@@ -125,15 +121,13 @@ static void *reader_main(void *arg) {
       fs_flow_key_make(&e.p, &e.k);
       e.hash = fs_flow_key_hash(&e.k, FS_FLOW_HASH_SEED);
       uint32_t lane = (uint32_t)(fs_flow_key_host_hash(&e.k) % sp->n_lanes);
-      /* as fs_meter_frame: time forced monotonic, an idle scan every FS_IDLE_SCAN_INTERVAL_MS */
-      if (fr.ms > tick_ms || (fr.ms == tick_ms && fr.ns > tick_ns)) { tick_ms = fr.ms; tick_ns = fr.ns; }
-      bool scan = tick_ms - scan_tick_ms >= FS_IDLE_SCAN_INTERVAL_MS;
-      if (scan) scan_tick_ms = tick_ms;
-      e.p.time_ms = tick_ms;
-      e.p.time_ns = tick_ns;
+      /* the run's one clock, as a single meter keeps it */
+      bool scan = fs_clock_advance(&clock, fr.ms, fr.ns);
+      e.p.time_ms = clock.tick_ms;
+      e.p.time_ns = clock.tick_ns;
       if (!push(sp, &sp->lanes[lane], &e)) free(e.copy);
       /* the other lanes' clocks reach this tick where their idle scans fall due */
-      if (scan) push_all(sp, &(struct fs_lane_entry){ .p.time_ms = tick_ms, .kind = FS_LANE_CLOCK }, lane);
+      if (scan) push_all(sp, &(struct fs_lane_entry){ .p.time_ms = clock.tick_ms, .kind = FS_LANE_CLOCK }, lane);
     } else {
       c.ignored[d]++;
       free(e.copy);
@@ -234,20 +228,17 @@ struct fs_spread *fs_spread_open(char **files, uint32_t n_files, uint32_t snaple
   struct fs_spread *sp = calloc(1, sizeof(*sp));
   /* lanes keep each side's index on its own cache line: calloc does not align to 64 */
   struct fs_lane *lanes = n_lanes ? aligned_alloc(64, ((n_lanes * sizeof(*lanes) + 63) / 64) * 64) : NULL;
-  char **copy = calloc(n_files ? n_files : 1, sizeof(char *));
-  if (!sp || !lanes || !copy) {
-    free(sp); free(lanes); free(copy);
+  if (!sp || !lanes) {
+    for (uint32_t i = 0; i < n_files; i++) free(files[i]);
+    free(files); free(sp); free(lanes);
     snprintf(err, FS_ERRLEN, "out of memory");
     return NULL;
   }
   memset(lanes, 0, n_lanes * sizeof(*lanes));
   sp->lanes = lanes;
-  sp->files = copy;
+  sp->files = files;
+  sp->n_files = n_files;
   pthread_mutex_init(&sp->counters_lock, NULL);
-  for (uint32_t i = 0; i < n_files; i++) {
-    if (!(copy[i] = strdup(files[i]))) { snprintf(err, FS_ERRLEN, "out of memory"); spread_free(sp); return NULL; }
-    sp->n_files = i + 1;
-  }
   if (fs_source_open(&sp->src, sp->files, n_files, snaplen, bpf, err) != 0) {
     sp->n_lanes = 0;
     spread_free(sp);

@@ -39,11 +39,17 @@ struct fs_lane {
   struct fs_lane_entry *slots;
 };
 
-/* what the reader counted, as of its last report */
-struct fs_spread_counters {
-  uint64_t packets, oversize_records, bytes_read;
+/* what the reader counts */
+struct fs_spread_counts {
+  uint64_t packets, oversize_records;
   uint64_t copy_failures;           /* frames lost: no memory for a copy */
   uint64_t ignored[FS_IGN__COUNT];
+};
+
+/* what the reader counted, with its source's own counters, as of its last report */
+struct fs_spread_counters {
+  struct fs_spread_counts n;
+  uint64_t bytes_read;
   uint32_t read_errors;
   char warnings[4 * FS_ERRLEN];
 };
@@ -62,8 +68,9 @@ struct fs_spread {
   struct fs_spread_counters counters;
 };
 
-/* Opens the files (each checked, as fs_source_open does) and starts the reader. NULL with a
- * message in err. The spread holds one reference per lane. */
+/* Opens the files (each checked, as fs_source_open does) and starts the reader. The spread owns
+ * files (the array and each name) from here on, even when it fails: NULL with a message in err.
+ * It holds one reference per lane. */
 struct fs_spread *fs_spread_open(char **files, uint32_t n_files, uint32_t snaplen, const char *bpf, bool decode_tunnels,
                                  uint32_t n_lanes, char *err);
 /* Feeds lane i's frames to its meter until it holds want finished flows, the input ends (then

@@ -93,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fs_meter_consume(m, m->out_len);
   m->new_len = 0; /* the batch took them */
   /* the next input starts from a clean clock and counters */
-  m->tick_ms = m->scan_tick_ms = 0;
+  m->clock = (struct fs_clock){0};
   m->stopped = false;
   memset(&m->n, 0, sizeof(m->n));
   return 0;
