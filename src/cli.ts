@@ -64,17 +64,15 @@ async function runCapture(raw: RawCaptureOptions, g: GlobalOptions): Promise<num
   const reportNewFlows = opts.systemVisibility;
   const pool = new WorkerPool({ ...opts, systemVisibility: false, reportNewFlows, yieldMs: reportNewFlows ? opts.systemVisibilityPollMs : undefined },
     opts.workers);
-  if (!opts.systemVisibility) {
-    pool.start();
-    log.info(`capturing on ${opts.interface} with ${opts.workers} worker${opts.workers === 1 ? '' : 's'}; Ctrl-C to stop`);
-    return runFlows(pool, { ...opts, inputLabel: `on ${opts.interface}`, live: true }, log);
-  }
   // sockets stay known for a while after they close: until their flow can have ended idle; the
   // whole tables are read once a second, for what the new flows' lookups missed
-  const poller = new SocketPoller(opts.systemVisibilityPollMs, opts.idleTimeoutMs + 60_000, Math.max(1000, opts.systemVisibilityPollMs));
-  pool.onNewFlows = (keys) => poller.lookup(keys);
+  const poller = reportNewFlows
+    ? new SocketPoller(opts.systemVisibilityPollMs, opts.idleTimeoutMs + 60_000, Math.max(1000, opts.systemVisibilityPollMs))
+    : undefined;
+  if (poller) pool.onNewFlows = (keys) => poller.lookup(keys);
   pool.start();
-  log.info(`capturing on ${opts.interface} with ${opts.workers} worker${opts.workers === 1 ? '' : 's'}, system visibility on; Ctrl-C to stop`);
+  log.info(`capturing on ${opts.interface} with ${opts.workers} worker${opts.workers === 1 ? '' : 's'}${poller ? ', system visibility on' : ''}; Ctrl-C to stop`);
+  if (!poller) return runFlows(pool, { ...opts, inputLabel: `on ${opts.interface}`, live: true }, log);
   const visible = new SystemVisibility(pool, opts, poller);
   const code = await runFlows(visible, { ...opts, inputLabel: `on ${opts.interface}`, live: true }, log);
   const share = poller.polls > 1 ? (100 * poller.cpuMicros) / ((poller.polls - 1) * opts.systemVisibilityPollMs * 1000) : 0;
@@ -176,7 +174,7 @@ export function buildProgram(run: (code: number) => void): Command {
     .option('--duration <seconds>', 'stop after this long')
     .option('--report <seconds>', 'every this many seconds, a line of counters on stderr')
     .option('--system-visibility', 'add the pid, name and command line of the local process behind each flow')
-    .option('--system-visibility-poll-ms <ms>', 'how often the socket tables are read for --system-visibility', '100')
+    .option('--system-visibility-poll-ms <ms>', 'how soon each new flow\'s sockets are looked up for --system-visibility', '100')
     .action(async (raw: RawCaptureOptions) => {
       run(await runCapture(raw, program.opts<GlobalOptions>()));
     });

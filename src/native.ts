@@ -120,6 +120,8 @@ export interface NativeAddon {
   libpcapVersion: string;
   ndpiFlowStateBytes: number;
   flowRecordBytes: number;
+  /** bytes of one key in a batch's newFlowKeys */
+  flowKeyBytes: number;
 }
 
 let cached: NativeAddon | undefined;

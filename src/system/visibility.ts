@@ -104,8 +104,9 @@ export class SocketPoller {
     if (!this.useNetlink) return;
     const before = process.cpuUsage();
     const now = Date.now();
-    const found = loadNative().socketLookup(keys);
-    this.flowsLookedUp += keys.length / 48;
+    const native = loadNative();
+    const found = native.socketLookup(keys);
+    this.flowsLookedUp += keys.length / native.flowKeyBytes;
     if (found) {
       this.socketsFound += found.added.length;
       this.learn(found.added, found.inodes, now, false);
