@@ -40,7 +40,7 @@ async function runRead(files: string[], raw: RawReadOptions, g: GlobalOptions): 
     await FlowStreamer.checkPlugins(opts);
     FlowStreamer.check(opts);
     const pool = new WorkerPool(opts, opts.workers);
-    pool.start();
+    pool.onWarning = (m) => log.warn(m);
     source = pool;
   } else {
     const streamer = new FlowStreamer({ ...opts, yieldMs: showProgress ? 200 : 0 });
@@ -70,11 +70,12 @@ async function runCapture(raw: RawCaptureOptions, g: GlobalOptions): Promise<num
     ? new SocketPoller(opts.systemVisibilityPollMs, opts.idleTimeoutMs + 60_000, Math.max(1000, opts.systemVisibilityPollMs))
     : undefined;
   if (poller) pool.onNewFlows = (keys) => poller.lookup(keys);
-  pool.start();
-  log.info(`capturing on ${opts.interface} with ${opts.workers} worker${opts.workers === 1 ? '' : 's'}${poller ? ', system visibility on' : ''}; Ctrl-C to stop`);
-  if (!poller) return runFlows(pool, { ...opts, inputLabel: `on ${opts.interface}`, live: true }, log);
+  pool.onWarning = (m) => log.warn(m);
+  const started = `capturing on ${opts.interface} with ${opts.workers} worker${opts.workers === 1 ? '' : 's'}${poller ? ', system visibility on' : ''}; Ctrl-C to stop`;
+  const run = { ...opts, inputLabel: `on ${opts.interface}`, live: true, started };
+  if (!poller) return runFlows(pool, run, log);
   const visible = new SystemVisibility(pool, opts, poller);
-  const code = await runFlows(visible, { ...opts, inputLabel: `on ${opts.interface}`, live: true }, log);
+  const code = await runFlows(visible, run, log);
   const share = poller.polls > 1 ? (100 * poller.cpuMicros) / ((poller.polls - 1) * opts.systemVisibilityPollMs * 1000) : 0;
   log.info(`system visibility: ${visible.matched} of ${visible.withLocalEnd} TCP/UDP flows matched a local process; ` +
     `${poller.flowsLookedUp} new flows looked up (${poller.socketsFound} sockets found), ${poller.polls} polls, ${poller.dumps} reads of the whole tables, ` +

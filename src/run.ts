@@ -1,11 +1,16 @@
 /**
  * One run from a flow source (a meter in this process, or worker processes) to the output:
  * anonymisation, --max-flows, --duration, periodic reports, signals, the closing summary.
- * Every exit path closes the output files (a Parquet footer included) or removes them.
+ *
+ * The order is what keeps an unattended run honest: outputs are opened before the source starts
+ * (an output that cannot be opened ends the run before any worker exists); a source that fails
+ * (a dead worker, a truncated file) still has every flow it handed over written and its files
+ * closed whole; an output that fails is removed, never left half-written; and a stop that the
+ * source does not honour in time ends it by force. Every way out leaves no process behind.
  */
 import pino from 'pino';
 import { Anonymizer } from './anonymize';
-import { EXIT_OK, EXIT_RUNTIME } from './errors';
+import { EXIT_OK, EXIT_RUNTIME, FlowseekError, OutputError } from './errors';
 import { NativeStats } from './native';
 import { OutputOptions } from './options';
 import { Field } from './schema';
@@ -15,17 +20,23 @@ import { FlowOutput } from './writers/output';
 import { ProgressBar } from './progress';
 
 export const EXIT_INTERRUPTED = 130;
+/** After a stop, a source that hands over nothing for this long is ended by force. */
+export const STOP_STALL_MS = 10_000;
 
 export interface FlowSource {
   readonly fields: readonly Field[];
+  /** starts the meters (worker processes, threads), once the outputs are open */
+  start?(): void;
   batches(): AsyncGenerator<FlowBatch>;
   stop(): void;
-  /** end at once (a second interrupt) */
+  /** end at once (a second interrupt, a stop not honoured): flows already handed over are kept */
   kill?(): void;
   /** counters at the end of the run */
   stats(): NativeStats | undefined;
   /** counters so far (reports), and per worker where there are workers */
   counters(): { total?: NativeStats; perWorker?: (NativeStats | undefined)[] };
+  /** the peak resident memory of the source's own processes, in KiB (worker processes) */
+  peakRssKb?(): number;
 }
 
 export interface RunOptions extends OutputOptions {
@@ -39,46 +50,86 @@ export interface RunOptions extends OutputOptions {
   reportMs?: number;
   /** a terminal's progress line (read) */
   progress?: ProgressBar;
+  /** logged once the outputs are open and the source started */
+  started?: string;
+  /** tests: how long a stopped source may hand over nothing before it is ended by force */
+  stopStallMs?: number;
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-function summary(s: NativeStats, o: RunOptions, outputs: number | undefined, seconds: number): string {
+interface Summary { flows: number; packets: number; ignored: number; kernelDropped?: number; files?: number; seconds: number; packetsPerSecond: number; peakMemoryMb: number }
+
+function summary(s: NativeStats, o: RunOptions, outputs: number | undefined, seconds: number, peakKb: number): [Summary, string] {
   const reasons = Object.entries(s.ignoredBy).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
   const ignored = s.ignored ? ` (${s.ignored} ignored: ${reasons})` : '';
   const dropped = o.live ? `, ${s.kernelDropped} dropped by the kernel` : '';
-  const rate = seconds > 0 ? `, ${Math.round(s.packets / seconds).toLocaleString('en')} packets/s` : '';
+  const pps = seconds > 0 ? Math.round(s.packets / seconds) : 0;
+  const rate = seconds > 0 ? `, ${pps.toLocaleString('en')} packets/s` : '';
   const written = outputs === undefined ? '' : `, ${plural(outputs, 'output file')} written`;
-  const peakMb = Math.round(process.resourceUsage().maxRSS / 1024);
-  return `${s.flowsExported} flows from ${s.packets} packets${ignored}${dropped} ${o.inputLabel}${written}, ` +
-    `${seconds.toFixed(2)} s${rate}, peak memory ${peakMb} MB`;
+  const peakMb = Math.round(peakKb / 1024);
+  const fields: Summary = { flows: s.flowsExported, packets: s.packets, ignored: s.ignored, seconds: Number(seconds.toFixed(3)), packetsPerSecond: pps, peakMemoryMb: peakMb };
+  if (o.live) fields.kernelDropped = s.kernelDropped;
+  if (outputs !== undefined) fields.files = outputs;
+  return [fields, `${s.flowsExported} flows from ${s.packets} packets${ignored}${dropped} ${o.inputLabel}${written}, ` +
+    `${seconds.toFixed(2)} s${rate}, peak memory ${peakMb} MB`];
 }
 
-function report(source: FlowSource, exported: number): string {
+function report(source: FlowSource, exported: number): [object, string] {
   const { total, perWorker } = source.counters();
-  if (!total) return `${exported} flows exported so far`;
+  if (!total) return [{ flows: exported }, `${exported} flows exported so far`];
   const balance = perWorker && perWorker.length > 1 ? `; packets per worker ${perWorker.map((s) => s?.processed ?? 0).join('/')}` : '';
-  return `${total.packets} packets, ${total.ignored} ignored, ${total.kernelDropped} dropped by the kernel; ` +
-    `${total.activeFlows} flows active, ${exported} exported${balance}`;
+  const fields = { packets: total.packets, ignored: total.ignored, kernelDropped: total.kernelDropped, activeFlows: total.activeFlows, flows: exported,
+    ...(perWorker && perWorker.length > 1 ? { packetsPerWorker: perWorker.map((s) => s?.processed ?? 0) } : {}) };
+  return [fields, `${total.packets} packets, ${total.ignored} ignored, ${total.kernelDropped} dropped by the kernel; ` +
+    `${total.activeFlows} flows active, ${exported} exported${balance}`];
+}
+
+/** Outputs opened in order; an error opening one closes (removes) those before it. */
+async function openOutputs(source: FlowSource, o: RunOptions): Promise<{ output?: FlowOutput; ipfix?: IpfixExporter }> {
+  // with --ipfix and no -o, the collector is the only output
+  const output = o.ipfix && o.output === undefined ? undefined : new FlowOutput(source.fields, o, o.splt);
+  const ipfix = o.ipfix ? new IpfixExporter(source.fields.map((f) => f.name), o.ipfix) : undefined;
+  try {
+    await ipfix?.open();
+  } catch (e) {
+    output?.discard();
+    throw e;
+  }
+  return { output, ipfix };
 }
 
 export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logger): Promise<number> {
   const started = process.hrtime.bigint();
-  // with --ipfix and no -o, the collector is the only output
-  const output = o.ipfix && o.output === undefined ? undefined : new FlowOutput(source.fields, o, o.splt);
-  const ipfix = o.ipfix ? new IpfixExporter(source.fields.map((f) => f.name), o.ipfix) : undefined;
+  const { output, ipfix } = await openOutputs(source, o);
   const anonymizer = o.anonymize.length ? new Anonymizer(o.anonymize, o.anonymizeKey) : undefined;
   let stopping: string | undefined;
+  let killed = false;
   let exported = 0;
+  let lastBatchAt = Date.now();
+  const stallMs = o.stopStallMs ?? STOP_STALL_MS;
+  let watchdog: NodeJS.Timeout | undefined;
+  const kill = (why: string) => {
+    if (killed) return;
+    killed = true;
+    log.warn(why);
+    if (source.kill) source.kill(); else process.exit(EXIT_INTERRUPTED);
+  };
   const stop = (why: string) => {
     if (stopping) return;
     stopping = why;
+    lastBatchAt = Date.now();
     source.stop();
+    // a source that stops handing over flows after a stop (a hung worker) must not hold the run
+    watchdog = setInterval(() => {
+      if (Date.now() - lastBatchAt < stallMs) return;
+      sourceFailure ??= new FlowseekError(`the meters did not finish within ${stallMs / 1000} s of stopping; ended by force`, 'FS_STOP_STALLED');
+      kill('stop not honoured in time: ending the meters now; the flows already received are being written');
+    }, Math.min(1000, stallMs));
   };
   const onSignal = (sig: NodeJS.Signals) => {
     if (stopping && stopping.startsWith('SIG')) {
-      log.warn(`${sig} again: ending now; the flows already received are being written`);
-      if (source.kill) source.kill(); else process.exit(EXIT_INTERRUPTED);
+      kill(`${sig} again: ending now; the flows already received are being written`);
       return;
     }
     log.warn(`${sig}: stopping; every open flow is being written (again to quit at once)`);
@@ -88,31 +139,53 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
   for (const s of signals) process.on(s, onSignal);
   const timers = [
     o.durationMs ? setTimeout(() => { log.info('duration reached: stopping'); stop('duration'); }, o.durationMs) : undefined,
-    o.reportMs ? setInterval(() => log.info(report(source, exported)), o.reportMs) : undefined,
+    o.reportMs ? setInterval(() => { const [f, m] = report(source, exported); log.info(f, m); }, o.reportMs) : undefined,
   ];
+  /** a failure of the source: what it handed over is still written, then the run fails */
+  let sourceFailure: FlowseekError | undefined;
   try {
-    await ipfix?.open();
-    for await (let batch of source.batches()) {
-      if (o.maxFlows && exported + batch.length > o.maxFlows) batch = batch.slice(0, o.maxFlows - exported);
-      exported += batch.length;
-      if (anonymizer) batch = anonymizer.apply(batch);
-      await output?.write(batch);
-      await ipfix?.write(batch);
-      const now = o.progress && source.counters().total;
-      if (now) o.progress?.update(now.bytesRead, now.packets, exported);
-      if (output?.readerGone) stop('reader gone');
-      if (o.maxFlows && exported >= o.maxFlows) stop('max flows');
+    try {
+      source.start?.();
+      if (o.started) log.info(o.started);
+      for await (let batch of source.batches()) {
+        lastBatchAt = Date.now();
+        if (o.maxFlows && exported + batch.length > o.maxFlows) batch = batch.slice(0, o.maxFlows - exported);
+        exported += batch.length;
+        if (anonymizer) batch = anonymizer.apply(batch);
+        try {
+          await output?.write(batch);
+          await ipfix?.write(batch);
+        } catch (e) {
+          throw new OutputFailure(e);
+        }
+        const now = o.progress && source.counters().total;
+        if (now) o.progress?.update(now.bytesRead, now.packets, exported);
+        if (output?.readerGone) stop('reader gone');
+        if (o.maxFlows && exported >= o.maxFlows) stop('max flows');
+      }
+    } catch (e) {
+      if (e instanceof OutputFailure) throw e;
+      sourceFailure ??= e instanceof FlowseekError ? e : new FlowseekError((e as Error).message, 'FS_INTERNAL', EXIT_RUNTIME, { cause: e });
     }
-    await output?.close();
-    await ipfix?.close();
+    try {
+      await output?.close();
+      await ipfix?.close();
+    } catch (e) {
+      throw new OutputFailure(e);
+    }
   } catch (e) {
+    // an output that failed: end the meters, leave no half-written file; the error is the output's
+    const err = e instanceof OutputFailure ? e.failure : e;
+    killed = true;
+    source.kill?.();
     output?.discard();
     ipfix?.discard();
-    throw e;
+    throw err instanceof FlowseekError ? err : new OutputError(`cannot write the output: ${(err as Error).message}`, { cause: err });
   } finally {
     o.progress?.clear();
     for (const s of signals) process.off(s, onSignal);
     for (const t of timers) if (t) clearTimeout(t);
+    if (watchdog) clearInterval(watchdog);
   }
   const stats = { ...(source.stats() as NativeStats), flowsExported: exported };
   for (const w of stats.warnings.split('\n').filter(Boolean)) log.warn(w);
@@ -125,9 +198,20 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
   if (stats.allocFailures) log.error(`${stats.allocFailures} flows could not be allocated (out of memory) and are missing`);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   for (const file of output?.written ?? []) log.debug(`wrote ${file}`);
-  if (ipfix) log.info(`${ipfix.records} flows sent to ${ipfix.label} in ${ipfix.messages} IPFIX messages`);
-  log.info(summary(stats, o, o.output === undefined ? undefined : output?.written.length, seconds));
+  if (ipfix) log.info({ flows: ipfix.records, messages: ipfix.messages }, `${ipfix.records} flows sent to ${ipfix.label} in ${ipfix.messages} IPFIX messages`);
+  // workers' peaks add up: an upper bound of what the run held at once
+  const peakKb = process.resourceUsage().maxRSS + (source.peakRssKb?.() ?? 0);
+  const [fields, line] = summary(stats, o, o.output === undefined ? undefined : output?.written.length, seconds, peakKb);
+  log.info(fields, line);
+  if (sourceFailure) throw sourceFailure;
   if (output?.readerGone) return EXIT_OK;
   if (stopping?.startsWith('SIG') && !o.live) return EXIT_INTERRUPTED;
   return stats.readErrors || stats.allocFailures ? EXIT_RUNTIME : EXIT_OK;
+}
+
+/** An output's write or close failed (as opposed to the source). */
+class OutputFailure extends Error {
+  constructor(readonly failure: unknown) {
+    super((failure as Error)?.message ?? String(failure));
+  }
 }

@@ -147,6 +147,7 @@ export class FlowStreamer {
   private meter?: NativeMeter;
   private finalStats?: NativeStats;
   private latest?: NativeStats;
+  private killed = false;
   /** reportNewFlows: called with each batch's new flow keys, before its flows are yielded */
   onNewFlows?: (keys: Buffer) => void;
 
@@ -220,6 +221,13 @@ export class FlowStreamer {
     this.meter?.stop();
   }
 
+  /** Ends the run at once (a second interrupt): open flows are not flushed, no batch is
+   * yielded after the one being made. */
+  kill(): void {
+    this.killed = true;
+    this.meter?.stop();
+  }
+
   /** The counters at the end of the run (or now, between runs of next()). */
   stats(): NativeStats | undefined {
     return this.withPluginWarnings(this.finalStats ?? (this.meter ? this.meter.stats() : undefined));
@@ -255,7 +263,7 @@ export class FlowStreamer {
       for (;;) {
         const nb: NativeBatch | null = await pending;
         pending = undefined;
-        if (!nb) break;
+        if (!nb || this.killed) break;
         this.latest = nb.counters;
         if (nb.newFlowKeys) this.onNewFlows?.(nb.newFlowKeys);
         if (!host) {

@@ -223,8 +223,10 @@ export class SystemVisibility implements FlowSource {
     }
   }
 
+  start(): void { this.inner.start?.(); }
   stop(): void { this.inner.stop(); }
   kill(): void { this.inner.kill?.(); }
+  peakRssKb(): number { return this.inner.peakRssKb?.() ?? 0; }
   stats(): NativeStats | undefined { return this.inner.stats(); }
   counters() { return this.inner.counters(); }
 }

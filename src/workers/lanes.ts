@@ -8,6 +8,7 @@
 import { NativeStats } from '../native';
 import { Field } from '../schema';
 import { FlowBatch, FlowStreamer, StreamerOptions } from '../streamer';
+import { activeFlowsShare } from './share';
 import { mergeStats } from './stats';
 
 type Pulled = { lane: number; result: IteratorResult<FlowBatch> };
@@ -19,7 +20,7 @@ export class LaneSet {
   constructor(options: StreamerOptions, size: number) {
     // libuv runs next() on its pool (4 threads unless UV_THREADPOOL_SIZE says more): a lane
     // waiting for frames gives its thread back within 20 ms, so file writes are never starved
-    this.lanes = FlowStreamer.lanes(options, size);
+    this.lanes = FlowStreamer.lanes({ ...options, maxActiveFlows: activeFlowsShare(options.maxActiveFlows, size) }, size);
   }
 
   get fields(): readonly Field[] {
@@ -58,6 +59,11 @@ export class LaneSet {
   /** The reader stops; every lane flushes its open flows. */
   stop(): void {
     for (const l of this.lanes) l.stop();
+  }
+
+  /** Every lane ends at once; open flows are not flushed. */
+  kill(): void {
+    for (const l of this.lanes) l.kill();
   }
 
   stats(): NativeStats {

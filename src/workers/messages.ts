@@ -9,8 +9,9 @@ export type ToWorker = { t: 'start'; options: StreamerOptions } | { t: 'stop' };
 
 export type FromWorker =
   /** udps: the plugins' columns, which follow the schema's in columns */
-  | { t: 'batch'; length: number; columns: Column[]; udps: Field[]; stats: NativeStats }
+  /** peakRssKb: the worker's peak resident memory so far, for the run's summary */
+  | { t: 'batch'; length: number; columns: Column[]; udps: Field[]; stats: NativeStats; peakRssKb: number }
   /** system visibility: keys of flows just begun (the meter's newFlowKeys), sent at once */
   | { t: 'newFlows'; keys: Uint8Array }
-  | { t: 'done'; stats: NativeStats }
+  | { t: 'done'; stats: NativeStats; peakRssKb: number }
   | { t: 'error'; message: string; code: string; exitCode: number };

@@ -3,6 +3,11 @@
  * with `id` renumbered in arrival order. On an interface the workers form one PACKET_FANOUT
  * group; on files each keeps the flows of one hash partition of the host pairs (every worker
  * reads every packet, so its clock, and so expiry, is a single meter's).
+ *
+ * A worker that dies (the OOM killer, a crash) is noticed at once by its exit. On an interface
+ * the kernel gives its share of the traffic to the others, so the capture goes on and says so;
+ * with no worker left, or on files (a partition is lost), the run ends: the others flush their
+ * flows first, so every flow received is written, then the run fails.
  */
 import { ChildProcess, fork } from 'node:child_process';
 import * as path from 'node:path';
@@ -11,6 +16,7 @@ import { NativeStats } from '../native';
 import { Field, fieldsFor } from '../schema';
 import { FlowBatch, StreamerOptions } from '../streamer';
 import { FromWorker, ToWorker } from './messages';
+import { activeFlowsShare } from './share';
 import { mergeStats } from './stats';
 
 const WORKER = path.join(__dirname, 'worker.js');
@@ -19,6 +25,8 @@ export class WorkerPool {
   readonly fields: Field[];
   /** the latest counters of each worker */
   readonly workerStats: (NativeStats | undefined)[];
+  /** the latest peak resident memory each worker reported, KiB */
+  private readonly workerRss: number[];
   private readonly children: ChildProcess[] = [];
   private queue: FromWorker[] = [];
   private wake?: () => void;
@@ -26,39 +34,54 @@ export class WorkerPool {
   private nextId = 0;
   private failure?: FlowseekError;
   private killed = false;
+  private stopped = false;
   /** the plugins' columns, as the first batch with flows had them */
   private udps?: Field[];
+  /** a worker died and the others go on (capture): one line for the log */
+  onWarning?: (message: string) => void;
 
   constructor(private readonly options: StreamerOptions, readonly size: number) {
     this.fields = fieldsFor(options);
     this.workerStats = new Array(size).fill(undefined);
+    this.workerRss = new Array(size).fill(0);
+  }
+
+  private get live(): boolean {
+    return Boolean(this.options.interface);
   }
 
   start(): void {
-    const live = Boolean(this.options.interface);
     // one fanout group per run: the pid keeps concurrent runs apart
     const group = (process.pid % 0xfffe) + 1;
+    const maxActiveFlows = activeFlowsShare(this.options.maxActiveFlows, this.size);
     for (let i = 0; i < this.size; i++) {
       const child = fork(WORKER, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-      const options: StreamerOptions = live
-        ? { ...this.options, fanoutGroup: this.size > 1 ? group : 0 }
-        : { ...this.options, hashPartitions: this.size, hashPartition: i };
+      const options: StreamerOptions = this.live
+        ? { ...this.options, maxActiveFlows, fanoutGroup: this.size > 1 ? group : 0 }
+        : { ...this.options, maxActiveFlows, hashPartitions: this.size, hashPartition: i };
       child.on('message', (m: FromWorker) => this.receive(i, m));
-      child.on('error', (e) => {
-        if (!this.failure && !this.killed) this.failure = new FlowseekError(`worker ${i}: ${e.message}`, 'FS_WORKER');
-        this.wake?.();
-      });
-      child.on('exit', (code, signal) => {
-        this.running--;
-        if (code !== 0 && !this.failure && !this.killed) {
-          this.failure = new FlowseekError(`worker ${i} ended unexpectedly (${signal ?? `exit ${code}`})`, 'FS_WORKER');
-        }
-        this.wake?.();
-      });
-      child.send({ t: 'start', options } satisfies ToWorker);
+      // the channel to a worker that died: sends fail, which its exit already tells
+      child.on('error', () => undefined);
+      child.on('exit', (code, signal) => this.exited(i, code, signal));
+      child.send({ t: 'start', options } satisfies ToWorker, () => undefined);
       this.children.push(child);
       this.running++;
     }
+  }
+
+  private exited(i: number, code: number | null, signal: NodeJS.Signals | null): void {
+    this.running--;
+    if ((code !== 0 || signal) && !this.failure && !this.killed) {
+      const how = signal ? `killed by ${signal}` : `exit ${code}`;
+      if (this.live && this.running > 0 && !this.stopped) {
+        this.onWarning?.(`worker ${i} ended unexpectedly (${how}); capturing on with ${this.running} worker${this.running === 1 ? '' : 's'}`);
+      } else {
+        const lost = this.live ? 'no worker left' : 'the flows of its share of the host pairs are missing';
+        this.failure = new FlowseekError(`worker ${i} ended unexpectedly (${how}): ${lost}`, 'FS_WORKER');
+        this.stop();
+      }
+    }
+    this.wake?.();
   }
 
   /** system visibility: the keys of flows a worker just saw begin (as a Buffer for socketLookup) */
@@ -69,7 +92,10 @@ export class WorkerPool {
       this.onNewFlows?.(Buffer.from(m.keys.buffer, m.keys.byteOffset, m.keys.byteLength));
       return;
     }
-    if (m.t === 'batch' || m.t === 'done') this.workerStats[i] = m.stats;
+    if (m.t === 'batch' || m.t === 'done') {
+      this.workerStats[i] = m.stats;
+      this.workerRss[i] = Math.max(this.workerRss[i], m.peakRssKb);
+    }
     if (m.t === 'error' && !this.failure) {
       this.failure = new FlowseekError(m.message, m.code, m.exitCode);
       this.stop();
@@ -78,6 +104,7 @@ export class WorkerPool {
     this.wake?.();
   }
 
+  /** Every batch the workers send, until all have ended; then the first failure, if any. */
   async *batches(): AsyncGenerator<FlowBatch> {
     const idColumn = this.fields.findIndex((f) => f.name === 'id');
     for (;;) {
@@ -89,8 +116,10 @@ export class WorkerPool {
         yield this.withUdps(m);
         continue;
       }
-      if (this.failure) throw this.failure;
-      if (this.running === 0) return;
+      if (this.running === 0) {
+        if (this.failure) throw this.failure;
+        return;
+      }
       await new Promise<void>((resolve) => { this.wake = resolve; });
       this.wake = undefined;
     }
@@ -112,14 +141,16 @@ export class WorkerPool {
 
   /** Every worker flushes its open flows and ends. */
   stop(): void {
+    this.stopped = true;
     // a worker that is already ending has closed its channel: nothing to tell it
     for (const c of this.children) if (c.connected) c.send({ t: 'stop' } satisfies ToWorker, () => undefined);
   }
 
-  /** Ends the workers at once (a second interrupt); flows they held are lost. */
+  /** Ends the workers at once (a second interrupt, a stop not honoured); the flows already
+   * received are kept, those the workers held are lost. */
   kill(): void {
     this.killed = true;
-    for (const c of this.children) c.kill('SIGKILL');
+    for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     this.queue = this.queue.filter((m) => m.t === 'batch');
   }
 
@@ -129,6 +160,11 @@ export class WorkerPool {
 
   /** The workers' counters as one meter's. */
   stats(): NativeStats {
-    return mergeStats(this.workerStats, Boolean(this.options.interface), this.nextId);
+    return mergeStats(this.workerStats, this.live, this.nextId);
+  }
+
+  /** The workers' peaks, added up. */
+  peakRssKb(): number {
+    return this.workerRss.reduce((a, b) => a + b, 0);
   }
 }

@@ -1,25 +1,29 @@
 /**
  * A worker process: one meter (a fanout member on an interface, or a hash partition of files)
  * whose finished flows go to the parent in batches. Signals are the parent's business: the
- * worker stops when told, or when the parent goes away.
+ * worker stops when told. A parent that went away (killed, crashed) takes its channel with it:
+ * the worker then ends at once and quietly, as nobody is left to receive its flows.
  */
 import { FlowseekError } from '../errors';
 import { loadNative, NativeStats } from '../native';
 import { FlowStreamer } from '../streamer';
 import { FromWorker, ToWorker } from './messages';
 
+let finished = false;
+
 function send(m: FromWorker): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (!process.send) return reject(new Error('not a worker process'));
+    if (!process.send || !process.connected) return reject(new Error('the parent went away'));
     process.send(m, undefined, {}, (e) => (e ? reject(e) : resolve()));
   });
 }
+
+const peakRssKb = () => process.resourceUsage().maxRSS;
 
 async function run(options: ToWorker & { t: 'start' }): Promise<void> {
   const streamer = new FlowStreamer(options.options);
   if (options.options.reportNewFlows) streamer.onNewFlows = (keys) => void send({ t: 'newFlows', keys }).catch(() => undefined);
   process.on('message', (m: ToWorker) => { if (m.t === 'stop') streamer.stop(); });
-  process.on('disconnect', () => streamer.stop());
   try {
     await streamer.loadPlugins();
     streamer.open();
@@ -27,17 +31,22 @@ async function run(options: ToWorker & { t: 'start' }): Promise<void> {
     if (options.options.interface) loadNative().dropPrivileges();
     for await (const b of streamer.batches()) {
       const udps = b.fields.filter((f) => f.group === 'udps');
-      await send({ t: 'batch', length: b.length, columns: [...b.columns], udps, stats: streamer.progress() as NativeStats });
+      await send({ t: 'batch', length: b.length, columns: [...b.columns], udps, stats: streamer.progress() as NativeStats, peakRssKb: peakRssKb() });
     }
-    await send({ t: 'done', stats: streamer.stats() as NativeStats });
+    await send({ t: 'done', stats: streamer.stats() as NativeStats, peakRssKb: peakRssKb() });
   } catch (e) {
     const err = e as FlowseekError;
     await send({ t: 'error', message: err.message, code: err.code ?? 'FS_INTERNAL', exitCode: err.exitCode ?? 1 }).catch(() => undefined);
   }
-  process.disconnect?.();
+  finished = true;
+  if (process.connected) process.disconnect();
 }
 
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => { /* the parent decides */ });
+// the parent is gone: its flows have nowhere to go; end now, without a word
+process.on('disconnect', () => { if (!finished) process.exit(0); });
+// a send to a closed channel: the disconnect above says it
+process.on('error', () => undefined);
 process.once('message', (m: ToWorker) => {
   if (m.t === 'start') void run(m);
 });
