@@ -191,7 +191,8 @@ void fs_source_run(struct fs_source *s, struct fs_meter *m, size_t want) {
       if (m->table.head == FS_NIL) s->done = true;
       break;
     }
-    if (atomic_load(&s->stop_requested)) { s->draining = true; continue; }
+    /* live, packets already in the kernel's ring are read before the flows are flushed */
+    if (atomic_load(&s->stop_requested) && (!s->live || fs_source_live_drained(s, wall_ms()))) { s->draining = true; continue; }
     struct fs_frame fr;
     int rc = fs_source_read(s, &fr);
     if (rc == FS_READ_FRAME) {
@@ -200,6 +201,7 @@ void fs_source_run(struct fs_source *s, struct fs_meter *m, size_t want) {
         break;
       }
     } else if (rc == FS_READ_IDLE) { /* no packet within the timeout; the wall clock still ends idle flows */
+      if (atomic_load(&s->stop_requested)) s->idle_since_stop++;
       fs_meter_clock(m, wall_ms());
       fs_source_wait(s);
     } else if (rc == FS_READ_END) {

@@ -41,6 +41,8 @@ struct fs_source {
   uint32_t yield_ms;                /* files: return a batch at least this often (progress); 0: never;
                                      * live: this often (default 1000) */
   uint64_t kernel_received, kernel_dropped;  /* live: pcap_stats, as of the last batch */
+  uint64_t stop_seen_ms;            /* live: when the stop was first seen (0: not yet) */
+  uint32_t idle_since_stop;         /* live: reads that found nothing since the stop */
 };
 
 struct fs_live_config {
@@ -84,6 +86,9 @@ int fs_source_open_live(struct fs_source *s, const struct fs_live_config *c, cha
 uint64_t fs_source_time_ms(const struct timeval *tv, uint32_t *ns_in_ms);
 /* Live: waits up to 100 ms for packets. */
 void fs_source_wait(struct fs_source *s);
+/* Live, after a stop: true once what the kernel held when it came has been read (the ring was
+ * found empty twice, a poll timeout apart), or after a second at most under a flood. */
+bool fs_source_live_drained(struct fs_source *s, uint64_t now_ms);
 /* Refreshes kernel_received / kernel_dropped. */
 void fs_source_kernel_stats(struct fs_source *s);
 

@@ -96,6 +96,16 @@ int fs_source_open_live(struct fs_source *s, const struct fs_live_config *c, cha
   return 0;
 }
 
+/* A TPACKET_V3 block reaches user space when full or when its timeout (the capture's, 100 ms)
+ * retires it: the ring found empty twice with a wait between means every packet the kernel had
+ * taken when the stop came has been read. */
+#define STOP_READ_MS 1000
+
+bool fs_source_live_drained(struct fs_source *s, uint64_t now_ms) {
+  if (!s->stop_seen_ms) s->stop_seen_ms = now_ms;
+  return s->idle_since_stop >= 2 || now_ms - s->stop_seen_ms >= STOP_READ_MS;
+}
+
 void fs_source_kernel_stats(struct fs_source *s) {
   struct pcap_stat ps;
   if (!s->live || !s->pc || pcap_stats(s->pc, &ps) != 0) return;

@@ -152,7 +152,7 @@ export function buildProgram(run: (code: number) => void): Command {
     .option('--verbose', 'show the cause of an error')
     .showSuggestionAfterError(true)
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `flowseek: ${s}` : s) });
+    .configureOutput({ writeErr: (s) => writeUsageError(s, logFormatIn(process.argv)) });
 
   meterAndOutputOptions(program
     .command('read')
@@ -215,6 +215,24 @@ export function buildProgram(run: (code: number) => void): Command {
   return program;
 }
 
+/** The log format asked for, read before parsing: a usage error must obey it too. */
+function logFormatIn(argv: readonly string[]): LogFormat {
+  const i = argv.lastIndexOf('--log-format');
+  const eq = [...argv].reverse().find((a) => a.startsWith('--log-format='));
+  if (i >= 0 && argv[i + 1] === 'json') return 'json';
+  return eq === '--log-format=json' ? 'json' : 'pretty';
+}
+
+/** commander's messages (usage errors, suggestions): one line each, JSON when logs are JSON */
+function writeUsageError(text: string, format: LogFormat): void {
+  if (format === 'pretty') {
+    process.stderr.write(text.startsWith('error:') ? `flowseek: ${text}` : text);
+    return;
+  }
+  const log = createLogger('error', 'json');
+  for (const line of text.split('\n').filter((l) => l.trim())) log.error({ code: 'FS_USAGE' }, line.replace(/^error: /, ''));
+}
+
 export async function main(argv: string[]): Promise<number> {
   let code = EXIT_OK;
   const program = buildProgram((c) => { code = c; });
@@ -226,15 +244,17 @@ export async function main(argv: string[]): Promise<number> {
       // help and version end here too, with exit code 0
       return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    const verbose = program.opts<GlobalOptions>().verbose;
+    const { verbose, logFormat } = program.opts<GlobalOptions>();
+    // errors go through the logger: with --log-format json they are JSON lines like the rest
+    const log = createLogger('error', logFormat ?? logFormatIn(argv));
     if (e instanceof FlowseekError) {
-      process.stderr.write(`flowseek: error: ${e.message}\n`);
-      if (verbose && e.cause) process.stderr.write(`  cause: ${String((e.cause as Error).message ?? e.cause)}\n`);
+      const cause = verbose && e.cause ? String((e.cause as Error).message ?? e.cause) : undefined;
+      log.error({ code: e.code, exitCode: e.exitCode, ...(cause ? { cause } : {}) }, e.message);
+      if (cause && logFormat !== 'json') process.stderr.write(`  cause: ${cause}\n`);
       return e.exitCode;
     }
-    process.stderr.write(`flowseek: internal error: ${(e as Error).message}\n`);
-    if (verbose) process.stderr.write(`${(e as Error).stack}\n`);
+    log.error({ code: 'FS_INTERNAL', exitCode: EXIT_RUNTIME, ...(verbose ? { stack: (e as Error).stack } : {}) }, `internal error: ${(e as Error).message}`);
+    if (verbose && logFormat !== 'json') process.stderr.write(`${(e as Error).stack}\n`);
     return EXIT_RUNTIME;
   }
 }
-
