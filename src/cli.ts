@@ -116,6 +116,7 @@ function meterAndOutputOptions(cmd: Command): Command {
     .option('--no-decode-tunnels', 'do not decode GTP-U, CAPWAP, TZSP, VXLAN, GRE (drops tunnel_id)')
     .option('--bpf <filter>', 'BPF filter applied to every packet (tcpdump syntax)')
     .option('--max-flows <n>', 'stop after exporting this many flows')
+    .option('--stop-timeout <seconds>', 'after a stop (signal, --duration, --max-flows), end meters that hand over no flow for this long (default: 10)')
     .option('--max-active-flows <n>', 'open flows at most; beyond, the oldest ends early (expiration_id 2; 0: no limit)', String(DEFAULTS.maxActiveFlows))
     .option('--dissections <n>', 'packets per flow given to nDPI for application detection (0: off)', String(DEFAULTS.dissections))
     .option('--stats', 'add the 48 statistical features (packet sizes, inter-arrival times, TCP flags)')

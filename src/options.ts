@@ -58,6 +58,8 @@ export interface OutputOptions {
   rowGroupRows: number;
   /** also (or only, without -o) send flows to an IPFIX collector */
   ipfix?: IpfixTarget;
+  /** after a stop, meters that hand over nothing for this long are ended and the outputs closed */
+  stopStallMs?: number;
 }
 
 export interface ReadOptions extends MeterOptions, OutputOptions {
@@ -113,6 +115,7 @@ export interface RawReadOptions {
   bpf?: string;
   snaplen?: string;
   maxFlows?: string;
+  stopTimeout?: string;
   maxActiveFlows?: string;
   stats?: boolean;
   splt?: string;
@@ -290,6 +293,7 @@ export function parseOutputOptions(raw: RawReadOptions, meter: MeterOptions): Ou
     partition: partition as Partition | undefined, anonymize, anonymizeKey: raw.anonymizeKey,
     rowGroupRows: number('--row-group-rows', raw.rowGroupRows, 0, 'a positive whole number of rows', 1, 1 << 24, true),
     ipfix,
+    stopStallMs: Math.round(number('--stop-timeout', raw.stopTimeout, 10, 'a positive number of seconds', 0.1, 86400, false) * 1000),
   };
 }
 

@@ -52,8 +52,6 @@ export interface RunOptions extends OutputOptions {
   progress?: ProgressBar;
   /** logged once the outputs are open and the source started */
   started?: string;
-  /** tests: how long a stopped source may hand over nothing before it is ended by force */
-  stopStallMs?: number;
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

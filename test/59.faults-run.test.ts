@@ -1,0 +1,259 @@
+/**
+ * Faults around a run, provoked one at a time as an operator would meet them: an output or a
+ * collector that cannot be opened, a worker killed, the parent killed, a worker that hangs, a stop
+ * while the kernel still holds packets, a second Ctrl-C. Each must end within a time bound with
+ * the right exit code and one line saying why, every flow received written, no temporary file and
+ * no process left. Live cases run on a veth pair in namespaces the test makes.
+ */
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import t from 'tap';
+import { DLT, ether, ipv4, tmpdir, udp, writePcap } from './helpers/packets';
+import { deleteNamespaces, vethPair } from './helpers/netns';
+import { BIN } from './helpers/run';
+
+const tag = String(process.pid % 100000);
+const NS_A = `ffA${tag}`, NS_B = `ffB${tag}`, VA = `ffa${tag}`, VB = `ffb${tag}`;
+const IP_A = '10.78.0.1', IP_B = '10.78.0.2';
+const env = { ...process.env, NODE_OPTIONS: '' };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Run { child: ChildProcess; stderr: () => string; exit: Promise<{ code: number | null; ms: number }>; started: number }
+
+function flowseek(args: string[], ns?: string): Run {
+  // the test runner puts its loader back into NODE_OPTIONS of whatever it spawns: env(1) takes it
+  // out, so flowseek's workers (which drop privileges) run as a user's would
+  const argv = ['env', '-u', 'NODE_OPTIONS', process.execPath, BIN, ...args];
+  const child = ns ? spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr?.on('data', (d) => { err += d; });
+  child.stdout?.resume();
+  const started = Date.now();
+  const exit = new Promise<{ code: number | null; ms: number }>((resolve) => child.on('exit', (code) => resolve({ code, ms: Date.now() - started })));
+  return { child, stderr: () => err, exit, started };
+}
+
+async function waitFor(run: Run, re: RegExp, ms = 15000): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (re.test(run.stderr())) return true;
+  return false;
+}
+
+/** The flowseek process itself (ip netns exec execs it, so the spawned pid is flowseek's). */
+const workersOf = (pid: number) => spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+async function gone(pids: number[], ms = 3000): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (pids.every((p) => !alive(p))) return true;
+  return false;
+}
+
+/** The summary's flow count ("N flows from ..."). */
+const summaryFlows = (stderr: string) => Number(/(\d+) flows from \d+ packets/.exec(stderr)?.[1] ?? NaN);
+const csvRows = (file: string) => fs.readFileSync(file, 'utf8').trim().split('\n').length - 1;
+const tempFiles = (dir: string) => fs.readdirSync(dir).filter((n) => n.startsWith('.'));
+
+/** From B: n UDP flows to A, each from its own port, two datagrams each. */
+function traffic(n: number, basePort: number, packetsEach = 2): Promise<number | null> {
+  const script = `
+const dgram = require('dgram');
+(async () => { for (let i = 0; i < ${n}; i++) {
+  const s = dgram.createSocket('udp4'); await new Promise((r) => s.bind(${basePort} + i, '${IP_B}', r));
+  for (let k = 0; k < ${packetsEach}; k++) await new Promise((r) => s.send('fault-test', 9999, '${IP_A}', r));
+  s.close(); } })();`;
+  const c = spawn('ip', ['netns', 'exec', NS_B, process.execPath, '-e', script], { stdio: 'ignore', env });
+  return new Promise((resolve) => c.on('exit', resolve));
+}
+
+const capture = (args: string[]) => flowseek(['capture', '-i', VA, '--dissections', '0', ...args], NS_A);
+
+function liveTests(): void {
+  t.test('an output that cannot be opened ends a capture at once: exit 1, one line, no worker started', async (t) => {
+    const run = capture(['--workers', '2', '-o', path.join(tmpdir(), 'missing', 'dir', 'x.csv'), '--duration', '30']);
+    const { code, ms } = await run.exit;
+    t.equal(code, 1);
+    t.ok(ms < 5000, `ended in ${ms} ms`);
+    t.equal(run.stderr(), `flowseek: error: cannot write ${path.join(tmpdir(), 'missing', 'dir', 'x.csv')}: the folder does not exist\n`);
+  });
+
+  t.test('a read-only dataset folder and a collector that refuses end a capture at once', async (t) => {
+    const ro = fs.mkdtempSync(path.join(tmpdir(), 'ro-'));
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', ro]).status === 0;
+    if (mounted) {
+      const run = capture(['--partition', 'hour', '-o', ro, '--duration', '30']);
+      const { code, ms } = await run.exit;
+      spawnSync('umount', [ro]);
+      t.equal(code, 1);
+      t.ok(ms < 5000, `read-only folder: ended in ${ms} ms`);
+      t.match(run.stderr(), /^flowseek: error: cannot write the dataset folder .*read-only/);
+      t.equal(run.stderr().trim().split('\n').length, 1, 'one line');
+    } else {
+      t.comment('tmpfs cannot be mounted here: the read-only folder case is not run');
+    }
+    // nothing listens on port 1 in the namespace: the TCP connection is refused
+    const ipfix = capture(['--workers', '2', '--ipfix', 'tcp://127.0.0.1:1', '--duration', '30']);
+    const { code, ms } = await ipfix.exit;
+    t.equal(code, 1);
+    t.ok(ms < 5000, `refused collector: ended in ${ms} ms`);
+    t.match(ipfix.stderr(), /^flowseek: error: IPFIX collector tcp:\/\/127\.0\.0\.1:1: /);
+  });
+
+  t.test('a capture worker killed: the others go on and say so; the flows received are all written', async (t) => {
+    const out = path.join(fs.mkdtempSync(path.join(tmpdir(), 'kill1-')), 'flows.csv');
+    const run = capture(['--workers', '2', '-o', out]);
+    t.ok(await waitFor(run, /capturing on/), 'started');
+    await sleep(1500);
+    const workers = workersOf(run.child.pid as number);
+    t.equal(workers.length, 2, 'two workers');
+    process.kill(workers[0], 'SIGKILL');
+    t.ok(await waitFor(run, /worker \d ended unexpectedly \(killed by SIGKILL\); capturing on with 1 worker/, 2000), 'noticed within two seconds');
+    await traffic(40, 30000);
+    await sleep(300);
+    run.child.kill('SIGTERM');
+    const { code, ms } = await run.exit;
+    t.equal(code, 0, 'a capture stopped by SIGTERM ends normally');
+    t.ok(ms < 30000);
+    t.equal(csvRows(out), summaryFlows(run.stderr()), 'flows written = flows received');
+    t.ok(csvRows(out) >= 40, `the surviving worker took the whole traffic (${csvRows(out)} flows)`);
+    t.notMatch(run.stderr(), /\n\s+at /, 'no stack trace');
+    t.ok(await gone(workers), 'no worker left');
+    t.same(tempFiles(path.dirname(out)), []);
+  });
+
+  t.test('every capture worker killed: the run ends (exit 1) with what was received written', async (t) => {
+    const out = path.join(fs.mkdtempSync(path.join(tmpdir(), 'kill2-')), 'flows.csv');
+    const run = capture(['--workers', '2', '-o', out]);
+    t.ok(await waitFor(run, /capturing on/), 'started');
+    await sleep(1500);
+    const workers = workersOf(run.child.pid as number);
+    for (const w of workers) process.kill(w, 'SIGKILL');
+    const { code, ms } = await run.exit;
+    t.equal(code, 1);
+    t.ok(Date.now() - run.started - ms < 1000 && ms < 10000, `ended in ${ms} ms`);
+    t.match(run.stderr(), /flowseek: error: worker \d ended unexpectedly \(killed by SIGKILL\): no worker left\n$/);
+    t.match(fs.readFileSync(out, 'utf8'), /^id,expiration_id/, 'the output is complete (its header at least)');
+    t.same(tempFiles(path.dirname(out)), []);
+  });
+
+  t.test('the parent killed: its workers end on their own, quietly', async (t) => {
+    const run = capture(['--workers', '2', '--csv']);
+    t.ok(await waitFor(run, /capturing on/), 'started');
+    await sleep(1000);
+    const workers = workersOf(run.child.pid as number);
+    t.equal(workers.length, 2);
+    run.child.kill('SIGKILL');
+    await run.exit;
+    t.ok(await gone(workers, 3000), 'the workers are gone within 3 s');
+    t.notMatch(run.stderr(), /\n\s+at |Error/, 'no stack trace from a worker');
+  });
+
+  t.test('--duration ends a capture; a worker that hangs after the stop is ended by --stop-timeout', async (t) => {
+    const timed = capture(['--workers', '2', '--csv', '--duration', '1']);
+    const d = await timed.exit;
+    t.equal(d.code, 0);
+    t.ok(d.ms < 8000, `--duration 1 ended in ${d.ms} ms`);
+    const out = path.join(fs.mkdtempSync(path.join(tmpdir(), 'hang-')), 'flows.csv');
+    const run = capture(['--workers', '2', '-o', out, '--stop-timeout', '1']);
+    t.ok(await waitFor(run, /capturing on/), 'started');
+    await sleep(1500);
+    const workers = workersOf(run.child.pid as number);
+    process.kill(workers[0], 'SIGSTOP');
+    run.child.kill('SIGTERM');
+    const { code, ms } = await run.exit;
+    t.equal(code, 1, 'a stop not honoured is a failure');
+    t.ok(ms < 15000, `ended in ${ms} ms`);
+    t.match(run.stderr(), /flowseek: error: the meters did not finish within 1 s of stopping; ended by force\n$/);
+    t.equal(csvRows(out), summaryFlows(run.stderr()), 'what was received is written');
+    t.ok(await gone(workers), 'the stopped worker was ended too');
+  });
+
+  t.test('a stop first reads the packets the kernel already holds', async (t) => {
+    const out = path.join(fs.mkdtempSync(path.join(tmpdir(), 'drain-')), 'flows.csv');
+    const run = capture(['--workers', '2', '-o', out]);
+    t.ok(await waitFor(run, /capturing on/), 'started');
+    await sleep(1500);
+    // 20 flows of 100 datagrams, sent as fast as they go, and SIGTERM the moment they are sent
+    await traffic(20, 31000, 100);
+    run.child.kill('SIGTERM');
+    const { code } = await run.exit;
+    t.equal(code, 0);
+    const lines = fs.readFileSync(out, 'utf8').trim().split('\n');
+    const cols = lines[0].split(',');
+    const [sport, packets] = [cols.indexOf('src_port'), cols.indexOf('bidirectional_packets')];
+    const burst = lines.slice(1).map((l) => l.split(',')).filter((r) => Number(r[sport]) >= 31000 && Number(r[sport]) < 31020);
+    t.equal(burst.length, 20, 'every flow');
+    t.equal(burst.reduce((n, r) => n + Number(r[packets]), 0), 2000, 'every packet sent before the signal is counted');
+  });
+
+  t.test('--log-format json: every line on stderr is JSON, the error too', async (t) => {
+    const run = flowseek(['--log-format', 'json', 'capture', '-i', VA, '-o', path.join(tmpdir(), 'missing', 'y.csv')], NS_A);
+    const { code } = await run.exit;
+    t.equal(code, 1);
+    const lines = run.stderr().trim().split('\n').map((l) => JSON.parse(l) as { level: number; msg: string; code?: string });
+    t.equal(lines.length, 1);
+    t.match(lines[0], { level: 50, code: 'FS_OUTPUT', msg: /cannot write/ });
+  });
+}
+
+t.test('read: a second SIGINT writes what was received, closes the file and exits 130', async (t) => {
+  const dir = fs.mkdtempSync(path.join(tmpdir(), 'sigint-'));
+  const records = [];
+  for (let i = 0; i < 3000; i++) {
+    const frame = ether(0x0800, ipv4('10.1.0.1', `10.2.${i >> 8}.${i & 255}`, 17, udp(40000, 53, Buffer.from('q'))));
+    records.push({ t: 1 + i / 1000, frame });
+  }
+  const file = writePcap('sigint.pcap', DLT.EN10MB, records);
+  // a plugin that takes 100 ms a batch makes the run slow enough to be interrupted twice
+  const plugin = path.join(dir, 'slow.js');
+  fs.writeFileSync(plugin, "module.exports = { name: 'slow', onInit() {}, async onBatch() { await new Promise((r) => setTimeout(r, 100)); } };\n");
+  const out = path.join(dir, 'flows.csv');
+  const run = flowseek(['read', file, '--batch-size', '50', '--idle-timeout', '100000', '--plugin', plugin, '-o', out]);
+  await sleep(1200);
+  run.child.kill('SIGINT');
+  t.ok(await waitFor(run, /SIGINT: stopping/, 3000), 'first SIGINT: stopping');
+  await sleep(300);
+  run.child.kill('SIGINT');
+  const { code, ms } = await run.exit;
+  t.equal(code, 130);
+  t.ok(ms < 5000, `ended in ${ms} ms`);
+  t.match(run.stderr(), /SIGINT again: ending now; the flows already received are being written/);
+  const rows = csvRows(out);
+  t.ok(rows > 0 && rows < 3000, `some flows, not all (${rows})`);
+  t.equal(rows, summaryFlows(run.stderr()), 'flows written = flows received');
+  t.same(tempFiles(dir), [], 'no temporary file');
+});
+
+t.test('read --workers 2 with a plugin, a worker killed: the run ends (exit 1), the other worker\'s flows written', async (t) => {
+  const dir = fs.mkdtempSync(path.join(tmpdir(), 'rkill-'));
+  const records = [];
+  for (let i = 0; i < 4000; i++) {
+    records.push({ t: 1 + i / 1000, frame: ether(0x0800, ipv4(`10.3.${i >> 8}.${i & 255}`, '10.4.0.1', 17, udp(40000, 53, Buffer.from('q')))) });
+  }
+  const file = writePcap('rkill.pcap', DLT.EN10MB, records);
+  const plugin = path.join(dir, 'slow.js');
+  fs.writeFileSync(plugin, "module.exports = { name: 'slow', onInit() {}, async onBatch() { await new Promise((r) => setTimeout(r, 100)); } };\n");
+  const out = path.join(dir, 'flows.csv');
+  const run = flowseek(['read', file, '--workers', '2', '--batch-size', '50', '--plugin', plugin, '-o', out]);
+  await sleep(2000);
+  const workers = workersOf(run.child.pid as number);
+  t.equal(workers.length, 2);
+  process.kill(workers[0], 'SIGKILL');
+  const { code, ms } = await run.exit;
+  t.equal(code, 1);
+  t.ok(ms < 30000, `ended in ${ms} ms`);
+  t.match(run.stderr(), /flowseek: error: worker 0 ended unexpectedly \(killed by SIGKILL\): the flows of its share of the host pairs are missing\n$/);
+  const rows = csvRows(out);
+  t.equal(rows, summaryFlows(run.stderr()), 'flows written = flows received');
+  t.ok(rows > 0 && rows < 4000, `the other worker's flows (${rows})`);
+  t.same(tempFiles(dir), []);
+  t.ok(await gone(workers));
+});
+
+const missing = vethPair({ ns: NS_A, dev: VA, addr: IP_A }, { ns: NS_B, dev: VB, addr: IP_B });
+if (missing) {
+  t.test('live faults', { skip: `live fault tests skipped: ${missing}` }, async () => undefined);
+} else {
+  t.teardown(() => deleteNamespaces(NS_A, NS_B));
+  liveTests();
+}
