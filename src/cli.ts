@@ -134,6 +134,7 @@ function meterAndOutputOptions(cmd: Command): Command {
     .option('--model <file>', 'plugin model: the ONNX model to run on each flow')
     .option('--features <columns>', 'plugin model: the columns the model takes, in order')
     .option('--predict-at <n>', 'plugin model: predict from the flow as it stood at its nth packet (default: at its end)')
+    .option('--plugin-timeout <seconds>', 'an onStart or onBatch promise not settled after this long ends the run (default: 60)')
     .addOption(new Option('--plugin-errors <mode>', 'a hook that throws: count it and go on, or fail the run').choices(['count', 'fail']))
     .addOption(new Option('--batch-size <flows>', 'flows per native batch').hideHelp())
     .addOption(new Option('--row-group-rows <n>', 'Parquet rows per row group').hideHelp());

@@ -34,6 +34,8 @@ export interface MeterOptions {
   plugins?: PluginSpec[];
   /** a hook that throws: counted and reported (default), or the end of the run */
   pluginErrors?: 'count' | 'fail';
+  /** an async hook unsettled after this long ends the run */
+  pluginTimeoutMs?: number;
 }
 
 export const COMPRESSIONS = ['zstd', 'snappy', 'gzip', 'none'] as const;
@@ -134,6 +136,7 @@ export interface RawReadOptions {
   features?: string;
   predictAt?: string;
   pluginErrors?: string;
+  pluginTimeout?: string;
   output?: string;
   csv?: boolean;
   jsonl?: boolean;
@@ -206,7 +209,7 @@ export function parseMeterOptions(raw: RawReadOptions): MeterOptions {
 }
 
 /** --plugin-option key=value (or plugin.key=value for one plugin): numbers and true/false typed. */
-function parsePlugins(raw: RawReadOptions): { plugins: PluginSpec[]; pluginErrors: 'count' | 'fail' } {
+function parsePlugins(raw: RawReadOptions): { plugins: PluginSpec[]; pluginErrors: 'count' | 'fail'; pluginTimeoutMs: number } {
   const options: Record<string, unknown> = {};
   for (const kv of raw.pluginOption ?? []) {
     const m = /^([A-Za-z_][\w.]*)=(.*)$/s.exec(kv);
@@ -225,7 +228,8 @@ function parsePlugins(raw: RawReadOptions): { plugins: PluginSpec[]; pluginError
   }
   const errors = (raw.pluginErrors ?? 'count').toLowerCase();
   if (errors !== 'count' && errors !== 'fail') throw new UsageError(`"--plugin-errors" must be count or fail, got "${raw.pluginErrors}"`);
-  return { plugins: specs.map((spec) => ({ spec, options })), pluginErrors: errors };
+  const pluginTimeoutMs = Math.round(number('--plugin-timeout', raw.pluginTimeout, 60, 'a positive number of seconds', 0.1, 86400, false) * 1000);
+  return { plugins: specs.map((spec) => ({ spec, options })), pluginErrors: errors, pluginTimeoutMs };
 }
 
 function parseTimePrecision(value: string | undefined): TimePrecision {

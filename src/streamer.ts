@@ -166,7 +166,7 @@ export class FlowStreamer {
     if (this.host || !specs.length) return;
     const defs = [];
     for (const s of specs) defs.push({ def: await loadPlugin(s.spec), options: s.options });
-    this.host = new PluginHost(defs, { failFast: this.options.pluginErrors === 'fail', warn: (m) => this.pluginWarnings.push(m) });
+    this.host = new PluginHost(defs, { failFast: this.options.pluginErrors === 'fail', warn: (m) => this.pluginWarnings.push(m), hookTimeoutMs: this.options.pluginTimeoutMs });
     await this.host.start();
   }
 

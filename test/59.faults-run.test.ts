@@ -257,3 +257,38 @@ if (missing) {
   t.teardown(() => deleteNamespaces(NS_A, NS_B));
   liveTests();
 }
+
+t.test('plugins: a file others can write is refused; a hook that never settles ends the run; a value that cannot be written is a hook error', async (t) => {
+  const dir = fs.mkdtempSync(path.join(tmpdir(), 'plug-'));
+  const file = writePcap('plug.pcap', DLT.EN10MB, [0, 1, 2].map((i) => ({ t: 1 + i, frame: ether(0x0800, ipv4('10.5.0.1', `10.6.0.${i}`, 17, udp(1000, 53))) })));
+  const open = path.join(dir, 'open.js');
+  fs.writeFileSync(open, "module.exports = { name: 'open', onInit() {} };\n", { mode: 0o666 });
+  fs.chmodSync(open, 0o666);
+  const refused = await flowseek(['read', file, '--plugin', open, '--csv']).exit.then(async (r) => r);
+  t.equal(refused.code, 1, 'a world-writable plugin: exit 1');
+  const loose = path.join(fs.mkdtempSync(path.join(tmpdir(), 'plug-dir-')), 'p.js');
+  fs.writeFileSync(loose, "module.exports = { name: 'loose', onInit() {} };\n", { mode: 0o644 });
+  fs.chmodSync(path.dirname(loose), 0o777);
+  const inOpenDir = flowseek(['read', file, '--plugin', loose, '--csv']);
+  t.equal((await inOpenDir.exit).code, 1);
+  t.match(inOpenDir.stderr(), /^flowseek: error: plugin .*p\.js is in .*, which others than its owner can write \(mode 777\)/);
+
+  const hang = path.join(dir, 'hang.js');
+  fs.writeFileSync(hang, "module.exports = { name: 'hang', onInit() {}, onBatch() { return new Promise(() => {}); } };\n");
+  const out = path.join(dir, 'hang.csv');
+  const run = flowseek(['read', file, '--plugin', hang, '--plugin-timeout', '1', '-o', out]);
+  const { code, ms } = await run.exit;
+  t.equal(code, 1, 'a hook that never settles is an error, not a silent exit 0');
+  t.ok(ms < 10000, `ended in ${ms} ms`);
+  t.match(run.stderr(), /flowseek: error: plugin hang: onBatch did not settle within 1 s/);
+  t.same(fs.readdirSync(dir).filter((n) => n.startsWith('.')), [], 'no temporary file');
+
+  const big = path.join(dir, 'big.js');
+  fs.writeFileSync(big, "module.exports = { name: 'big', onInit(p, f) { f.udps.v = 1n; f.udps.w = 'ok'; } };\n");
+  const bigRun = flowseek(['read', file, '--plugin', big, '-o', path.join(dir, 'big.csv')]);
+  t.equal((await bigRun.exit).code, 0);
+  t.match(bigRun.stderr(), /plugin big: udps\.v threw 3 times; the first: Do not know how to serialize a BigInt/);
+  const rows = fs.readFileSync(path.join(dir, 'big.csv'), 'utf8').trim().split('\n');
+  t.equal(rows.length, 4, 'every flow written');
+  t.match(rows[1], /,,ok$/, 'the value that could not be written is empty, the other kept');
+});

@@ -4,6 +4,7 @@
  * to onExpire; what the hooks put in `flow.udps` becomes udps_<name> columns. A hook that throws
  * is counted (and the run goes on) or, with failFast, ends the run naming plugin and hook.
  */
+import { HOOK_TIMEOUT_MS, settleWithin } from './deadline';
 import { ipString } from '../ip';
 import { NativeBatch } from '../native';
 import { Field } from '../schema';
@@ -86,6 +87,8 @@ export interface PluginHostOptions {
   failFast?: boolean;
   /** a udps column that appeared too late to be written */
   warn?: (message: string) => void;
+  /** an async hook (onStart, onBatch) that has not settled after this long ends the run */
+  hookTimeoutMs?: number;
 }
 
 interface Loaded { def: PluginDefinition; ctx: { name: string; options: Record<string, unknown> } }
@@ -210,8 +213,9 @@ export class PluginHost {
     for (const p of this.plugins) {
       if (!p.def.onStart) continue;
       try {
-        await p.def.onStart.call(p.ctx);
+        await settleWithin(p.def.onStart.call(p.ctx), this.hookTimeoutMs, `plugin ${p.def.name}: onStart`);
       } catch (e) {
+        if (e instanceof PluginError) throw e;
         throw new PluginError(`plugin ${p.def.name}: ${(e as Error).message ?? e}`, { cause: e });
       }
     }
@@ -239,7 +243,12 @@ export class PluginHost {
     }
     for (const p of this.plugins) {
       if (!p.def.onBatch || !expired.length) continue;
-      try { await p.def.onBatch.call(p.ctx, expired); } catch (e) { this.failed(p, 'onBatch', e); }
+      try {
+        await settleWithin(p.def.onBatch.call(p.ctx, expired), this.hookTimeoutMs, `plugin ${p.def.name}: onBatch`);
+      } catch (e) {
+        if (e instanceof PluginError) throw e;
+        this.failed(p, 'onBatch', e);
+      }
     }
     for (const s of states) {
       if (!s) continue;
@@ -248,13 +257,31 @@ export class PluginHost {
       }
     }
     if (batch.length) this.frozen = true;
-    const columns: Column[] = this.columns.map(({ key, type }) => {
-      if (type === 'string') return states.map((s) => text(s?.udps[key]));
+    const columns: Column[] = this.columns.map(({ key, type, plugin }) => {
+      if (type === 'string') return states.map((s) => this.text(s?.udps[key], plugin, key));
       const out = new Float64Array(batch.length);
       states.forEach((s, r) => { out[r] = number(s?.udps[key], type); });
       return out;
     });
     return new FlowBatch([...batch.fields, ...this.udpsFields()], [...batch.columns, ...columns], batch.length);
+  }
+
+  private get hookTimeoutMs(): number {
+    return this.o.hookTimeoutMs ?? HOOK_TIMEOUT_MS;
+  }
+
+  /** A value as text; one that cannot be (a BigInt, a cycle, a function) counts as its plugin's
+   * hook error and is written empty. */
+  private text(v: unknown, plugin: string, key: string): string {
+    try {
+      const t = text(v);
+      if (typeof t === 'string') return t;
+      throw new Error(`a ${typeof v} cannot be written`);
+    } catch (e) {
+      const p = this.plugins.find((x) => x.def.name === plugin) ?? this.plugins[0];
+      this.failed(p, `udps.${key}`, e);
+      return '';
+    }
   }
 
   private ownerOf(key: string): string {
@@ -279,7 +306,7 @@ function optionsFor(def: PluginDefinition, given: Record<string, unknown>): Reco
   return out;
 }
 
-function text(v: unknown): string {
+function text(v: unknown): string | undefined {
   if (v === undefined || v === null) return '';
   return typeof v === 'string' ? v : JSON.stringify(v);
 }

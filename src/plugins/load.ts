@@ -8,6 +8,7 @@ import Module from 'node:module';
 import * as path from 'node:path';
 import { FlowseekError } from '../errors';
 import { PluginDefinition } from './api';
+import { checkOwnerOnlyWritable } from './trust';
 
 export const BUILTIN = ['dhcp', 'mdns', 'model'] as const;
 const HOOKS = ['onInit', 'onUpdate', 'onExpire', 'onCleanup', 'onStart', 'onBatch'] as const;
@@ -69,6 +70,7 @@ async function moduleOf(spec: string): Promise<{ exports: Record<string, unknown
   if (!fs.existsSync(file)) {
     throw new PluginError(`plugin ${spec}: no such file (shipped plugins: ${BUILTIN.join(', ')})`);
   }
+  checkOwnerOnlyWritable(spec, 'plugin');
   try {
     if (file.endsWith('.ts') || file.endsWith('.mts') || file.endsWith('.cts')) return { exports: compileTs(file), file: spec };
     if (file.endsWith('.mjs')) return { exports: await dynamicImport(`file://${file}`), file: spec };

@@ -7,6 +7,7 @@
  *
  *   flowseek read t.pcap --plugin model --model classifier.onnx --features bidirectional_packets,bidirectional_bytes
  */
+import { checkOwnerOnlyWritable } from '../trust';
 import * as fs from 'node:fs';
 import { FIELDS } from '../../schema';
 import { definePlugin, ExpiredFlow, PluginFlow, Udps } from '../api';
@@ -36,6 +37,7 @@ export default definePlugin({
     const file = String(this.options.model ?? '');
     if (!file) throw fatal('needs a model: --model FILE.onnx');
     if (!fs.existsSync(file)) throw fatal(`${file}: no such file`);
+    checkOwnerOnlyWritable(file, 'model');
     features = String(this.options.features ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     if (!features.length) throw fatal('needs the model\'s inputs, in order: --features column,column,...');
     const known = new Set(FIELDS.map((f) => f.name));
