@@ -147,6 +147,9 @@ export class FlowStreamer {
   private meter?: NativeMeter;
   private finalStats?: NativeStats;
   private latest?: NativeStats;
+  /** Plugins: which flows the meter holds to one packet per batch, so that a hook's end is exact:
+   * none (fast), those on the declared endsFlowsOnPorts, or all. */
+  private exact: 'fast' | 'ports' | 'all' = 'fast';
   /** reportNewFlows: called with each batch's new flow keys, before its flows are yielded */
   onNewFlows?: (keys: Buffer) => void;
 
@@ -167,6 +170,8 @@ export class FlowStreamer {
     for (const s of specs) defs.push({ def: await loadPlugin(s.spec), options: s.options });
     this.host = new PluginHost(defs, { failFast: this.options.pluginErrors === 'fail', warn: (m) => this.pluginWarnings.push(m) });
     await this.host.start();
+    // a plugin declaring endsFlows starts exact; any other starts fast and turns exact at its first end
+    this.setExact(this.host.endsFlows ? (this.host.endPorts ? 'ports' : 'all') : 'fast');
   }
 
   /** Opens the captures (checks each one) or the interface, and starts the meter. */
@@ -198,7 +203,7 @@ export class FlowStreamer {
       payloadBytes: o.payloadBytes, headerPackets: o.headerPackets, headerWidth: o.headerWidth,
       communityId: o.communityId, communityIdSeed: o.communityIdSeed, packetEvents: Boolean(o.plugins?.length),
       reportNewFlows: o.reportNewFlows,
-      eventsOnePerFlow: this.host?.endsFlows, endPorts: this.host?.endPorts,
+      eventsOnePerFlow: this.exact !== 'fast', endPorts: this.exact === 'ports' ? this.host?.endPorts : undefined,
     };
   }
 
@@ -246,11 +251,13 @@ export class FlowStreamer {
   async *batches(): AsyncGenerator<FlowBatch> {
     await this.loadPlugins();
     if (!this.meter) this.open();
-    const meter = this.meter as NativeMeter;
+    let meter = this.meter as NativeMeter;
     const size = this.options.batchSize ?? 4096;
     const columnIndex = buildColumnIndex(this.baseFields);
     const host = this.host;
     let pending: Promise<NativeBatch | null> | undefined = meter.next(size);
+    // plugins: flows yielded so far, and how many of a re-reading's first flows were yielded already
+    let yielded = 0, skip = 0, goExact = false;
     try {
       for (;;) {
         const nb: NativeBatch | null = await pending;
@@ -265,19 +272,65 @@ export class FlowStreamer {
         }
         // plugins: the hooks run before the meter goes on, so the flows they end end now
         if (nb.events) host.packets(nb.events);
-        const batch = await host.finish(toBatch(this.baseFields, columnIndex, nb), nb.uids as Float64Array);
-        pending = meter.next(size, host.takeExpired());
-        if (batch.length) yield batch;
+        if (host.inexactEnd && this.exact !== 'all') {
+          if (!this.options.interface) {
+            // Files: start over holding every flow to one packet per batch. No hook ended a flow
+            // before this batch, so the flows yielded so far are the exact run's first ones.
+            this.reopenExact();
+            meter = this.meter as NativeMeter;
+            host.restart();
+            skip = yielded;
+            pending = meter.next(size);
+            continue;
+          }
+          // live: exact from here on; ends in this batch take effect after it, as before
+          this.setExact('all');
+          host.inexactEnd = false;
+          goExact = true;
+          this.pluginWarnings.push('a plugin ended a flow: from then on each flow\'s packets reached the plugins one batch at a time (exact ends); ends before that took effect at the end of their batch');
+        }
+        let uids = nb.uids as Float64Array;
+        let batch = toBatch(this.baseFields, columnIndex, nb);
+        if (skip > 0) {
+          const n = Math.min(skip, batch.length);
+          host.forget(uids.subarray(0, n));
+          batch = batch.slice(n, batch.length);
+          uids = uids.subarray(n);
+          skip -= n;
+        }
+        batch = await host.finish(batch, uids);
+        pending = meter.next(size, host.takeExpired(), goExact || undefined);
+        goExact = false;
+        if (batch.length) {
+          yielded += batch.length;
+          yield batch;
+        }
       }
       host?.cleanup();
     } finally {
       if (pending) {
         // the consumer left early: end the run, let the pending batch settle, then free the meter
-        meter.stop();
+        this.meter?.stop();
         await pending.catch(() => null);
       }
       this.close();
     }
+  }
+
+  /** Plugins: which flows the meter holds to one packet per batch, and so whose ends are exact. */
+  private setExact(mode: 'fast' | 'ports' | 'all'): void {
+    this.exact = mode;
+    const host = this.host as PluginHost;
+    const ports = new Set(mode === 'ports' ? host.endPorts : []);
+    host.exactFor = mode === 'all' ? () => true : (f) => ports.has(f.src_port) || ports.has(f.dst_port);
+  }
+
+  /** Files: the meter of a fast run is dropped for a new one in exact mode, from the start. */
+  private reopenExact(): void {
+    this.meter?.close();
+    this.meter = undefined;
+    this.setExact('all');
+    this.open();
   }
 
   /** Flow objects, one at a time (the programmatic API). */

@@ -3,11 +3,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
+import { tmpdir } from './helpers/packets';
 import { flows, ORACLE } from './helpers/run';
 
 const PCAPS = path.join(ORACLE, 'pcaps');
 const LABELS = path.join(ORACLE, '..', 'ndpi42', 'labels');
 const pcap = (name: string) => path.join(PCAPS, name);
+const dir = path.join(tmpdir(), 'parity');
+fs.mkdirSync(dir, { recursive: true });
+const write = (name: string, text: string) => { const f = path.join(dir, name); fs.writeFileSync(f, text); return f; };
 
 /** NFStream's results for a capture: [id, packets, bytes] per flow. */
 function oracle(name: string): number[][] {
@@ -82,4 +86,39 @@ t.test('nDPI union members are read for the protocol that writes them', async (t
   t.ok(dhcp.some((f) => f.client_fingerprint === '1,3,6,42'), 'DHCP: the parameter request list (option 55)');
   const [png] = await flows([pcap('exe_download_as_png.pcap')]);
   t.match(png, { user_agent: 'WinHTTP loader/1.0', content_type: 'image/png' }, 'HTTP: user agent and content type');
+});
+
+t.test('a plugin that ends flows, as NFStream documents it, without endsFlows: NFStream\'s FlowSlicer flows', async (t) => {
+  const slicer = write('slicer.js', `module.exports = { name: 'slicer',
+    onUpdate(packet, flow) { if (flow.bidirectional_packets >= 4) flow.expiration_id = -1; } };`);
+  // the packets of google_ssl.pcap's one flow, as a plugin sees them when nothing ends it
+  const probe = write('probe.js', `module.exports = { name: 'probe',
+    onInit(p, f) { f.udps.pk = [[p.srcIp, p.time, p.rawSize]]; }, onUpdate(p, f) { f.udps.pk.push([p.srcIp, p.time, p.rawSize]); } };`);
+  const [whole] = await flows([pcap('google_ssl.pcap')], { plugin: [probe] });
+  t.same([whole.bidirectional_packets, whole.bidirectional_bytes], oracle('google_ssl.pcap')[0].slice(1), 'the whole flow is NFStream\'s');
+  const packets = JSON.parse(whole.udps_pk as string) as [string, number, number][];
+  // FlowSlicer(4): a flow of each 4 packets, the last the remainder; each begins with its first packet's source
+  const want: Record<string, unknown>[] = [];
+  for (let i = 0; i < packets.length; i += 4) {
+    const group = packets.slice(i, i + 4);
+    want.push({ id: i / 4, src_ip: group[0][0], bidirectional_first_seen_ms: group[0][1], bidirectional_last_seen_ms: group[group.length - 1][1],
+      bidirectional_packets: group.length, bidirectional_bytes: group.reduce((n, p) => n + p[2], 0), expiration_id: group.length === 4 ? -1 : 0 });
+  }
+  t.equal(want.length, 7, 'NFStream\'s 7 flows');
+  const got = await flows([pcap('google_ssl.pcap')], { plugin: [slicer] });
+  t.same(got.map((f) => Object.fromEntries(Object.keys(want[0]).map((k) => [k, f[k]]))), want);
+});
+
+t.test('the first end in a fast run re-reads the files exactly: the same flows as a run declaring endsFlows', async (t) => {
+  // flows of the first captures are yielded (idle timeout 1 s) before the plugin first ends one, in the last
+  const body = `onUpdate(p, f) { if ((f.src_ip === '216.58.212.100' || f.dst_ip === '216.58.212.100') && f.bidirectional_packets >= 4) f.expiration_id = -1; },
+    onExpire(f) { this.expired = (this.expired || 0) + 1; f.udps.expired_before = this.expired - 1; }`;
+  const fast = write('ends-late.js', `module.exports = { name: 'ends', ${body} };`);
+  const declared = write('ends-declared.js', `module.exports = { name: 'ends', endsFlows: true, ${body} };`);
+  const files = ['coap_mqtt.pcap', 'anydesk.pcap', '1kxun.pcap', 'google_ssl.pcap'].map(pcap);
+  const a = await flows(files, { plugin: [fast], idleTimeout: '1' });
+  const b = await flows(files, { plugin: [declared], idleTimeout: '1' });
+  t.ok(a.findIndex((f) => f.expiration_id === -1) > 20, 'flows came before the first end');
+  t.equal(a.filter((f) => f.expiration_id === -1).length, 7, 'the 7 slices ended');
+  t.same(a, b, 'every flow, column and id alike; onExpire ran once per flow');
 });
