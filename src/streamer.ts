@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import { InputError } from './errors';
 import { loadNative, NativeBatch, NativeMeter, NativeOpenOptions, NativeStats } from './native';
-import { MeterOptions } from './options';
+import { MeterOptions, parseMeterOptions } from './options';
 import { PluginHost } from './plugins/host';
 import { loadPlugin } from './plugins/load';
 import { Field, fieldsFor } from './schema';
@@ -117,6 +117,10 @@ export interface StreamerOptions extends MeterOptions {
   batchSize?: number;
 }
 
+/** What a program gives a FlowStreamer: the meter's options may be left out, the command line's
+ * defaults standing for them. */
+export type StreamerInput = Omit<StreamerOptions, keyof MeterOptions> & Partial<MeterOptions>;
+
 export interface PluginSpec { spec: string; options: Record<string, unknown> }
 
 /** Checks the files exist and are not folders, then opens; the addon's open failure becomes an
@@ -153,8 +157,13 @@ export class FlowStreamer {
   /** reportNewFlows: called with each batch's new flow keys, before its flows are yielded */
   onNewFlows?: (keys: Buffer) => void;
 
-  constructor(private readonly options: StreamerOptions) {
-    this.baseFields = fieldsFor(options);
+  private readonly options: StreamerOptions;
+
+  constructor(options: StreamerInput) {
+    // the command line's defaults under what is given (an option given as undefined stays default)
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+    this.options = { ...parseMeterOptions({}), ...given };
+    this.baseFields = fieldsFor(this.options);
   }
 
   /** The columns: the schema's, then the plugins' udps columns known so far. */

@@ -1,10 +1,13 @@
 /** Parity with NFStream where issue 21 found flowseek apart: transport accounting of other IP
  * protocols, nDPI union members read by protocol, plugins that end flows, the programmatic API. */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
 import { tmpdir } from './helpers/packets';
-import { flows, ORACLE } from './helpers/run';
+import { cli, flows, ORACLE, ROOT } from './helpers/run';
+import { FlowStreamer } from '../src/index';
+import { parseMeterOptions } from '../src/options';
 
 const PCAPS = path.join(ORACLE, 'pcaps');
 const LABELS = path.join(ORACLE, '..', 'ndpi42', 'labels');
@@ -121,4 +124,37 @@ t.test('the first end in a fast run re-reads the files exactly: the same flows a
   t.ok(a.findIndex((f) => f.expiration_id === -1) > 20, 'flows came before the first end');
   t.equal(a.filter((f) => f.expiration_id === -1).length, 7, 'the 7 slices ended');
   t.same(a, b, 'every flow, column and id alike; onExpire ran once per flow');
+});
+
+t.test('the API: numbers where the command line has text, the command line\'s defaults, types without @types/node', async (t) => {
+  const o = parseMeterOptions({ idleTimeout: 30, splt: 5, accountingMode: 2, stats: true });
+  t.match(o, { idleTimeoutMs: 30000, splt: 5, accountingMode: 2, stats: true });
+  t.throws(() => parseMeterOptions({ splt: 0 }), /"--splt" must be a whole number of packets from 1 to 255, got "0"/);
+  t.throws(() => parseMeterOptions({ idleTimeout: NaN }), /"--idle-timeout" must be/);
+  const cliFirst = JSON.parse(cli(['read', pcap('google_ssl.pcap'), '--format', 'jsonl']).stdout.split('\n')[0]);
+  const apiFirst: Record<string, unknown> = {};
+  for await (const f of new FlowStreamer({ files: [pcap('google_ssl.pcap')] })) Object.assign(apiFirst, f);
+  t.same(Object.keys(apiFirst), Object.keys(cliFirst), 'new FlowStreamer({ files }): the CLI\'s columns');
+  t.equal(apiFirst.application_name, cliFirst.application_name, 'and its labels');
+
+  // a program in a folder whose node_modules holds only this package and TypeScript
+  const app = path.join(dir, 'app');
+  fs.rmSync(app, { recursive: true, force: true });
+  fs.mkdirSync(path.join(app, 'node_modules'), { recursive: true });
+  fs.symlinkSync(ROOT, path.join(app, 'node_modules', 'flowseek'));
+  fs.symlinkSync(path.dirname(require.resolve('typescript/package.json')), path.join(app, 'node_modules', 'typescript'));
+  fs.writeFileSync(path.join(app, 'main.ts'), `import { FlowStreamer, parseMeterOptions } from 'flowseek';
+async function main(file: string): Promise<void> {
+  const options = parseMeterOptions({ idleTimeout: 30, splt: 5 });
+  for await (const flow of new FlowStreamer({ ...options, files: [file] })) console.log(flow.bidirectional_packets, flow.splt_ps);
+  for await (const flow of new FlowStreamer({ files: [file] })) console.log(flow.application_name);
+}
+main(${JSON.stringify(pcap('google_ssl.pcap'))}).catch((e) => { console.log(e); });
+`);
+  const tsc = spawnSync(process.execPath, [path.join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '--strict', '--target', 'es2022',
+    '--module', 'commonjs', '--moduleResolution', 'node', 'main.ts'], { cwd: app, encoding: 'utf8' });
+  t.equal(tsc.stdout + tsc.stderr, '', 'tsc --strict: no error');
+  t.equal(tsc.status, 0);
+  const run = spawnSync(process.execPath, ['main.js'], { cwd: app, encoding: 'utf8' });
+  t.equal(run.stdout, `28 [ 58, 60, 54, 180, 60 ]\n${cliFirst.application_name}\n`, 'and runs');
 });
