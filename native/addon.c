@@ -226,10 +226,10 @@ static void next_complete(napi_env env, napi_status status, void *data) {
   napi_delete_reference(env, h->self);
 }
 
-/* meter.next(maxFlows): Promise<batch | null> */
+/* meter.next(maxFlows, [ends], [exact]): Promise<batch | null> */
 static napi_value js_next(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2], self, promise, name;
+  size_t argc = 3;
+  napi_value argv[3], self, promise, name;
   struct fs_handle *h = unwrap_idle(env, info, &argc, argv, &self, "next()");
   if (!h) return NULL;
   if (h->closed) { napi_throw_error(env, "FS_CLOSED", "the meter is closed"); return NULL; }
@@ -251,6 +251,13 @@ static napi_value js_next(napi_env env, napi_callback_info info) {
         if (d[i] >= 0 && d[i] < 4294967295.0 && d[i + 1] >= 1) fs_meter_expire_custom(&h->meter, (uint32_t)d[i], (uint64_t)d[i + 1]);
       }
     }
+  }
+  /* next(n, ends, true): a plugin ended a flow of a live capture: every flow one packet per batch from now on */
+  bool exact = false;
+  if (argc >= 3 && napi_get_value_bool(env, argv[2], &exact) == napi_ok && exact && h->meter.events) {
+    h->meter.cfg.events_one_per_flow = true;
+    free(h->meter.cfg.end_ports);
+    h->meter.cfg.end_ports = NULL;
   }
   NAPI_OK(env, napi_create_reference(env, self, 1, &h->self));
   NAPI_OK(env, napi_create_promise(env, &h->deferred, &promise));

@@ -1,5 +1,7 @@
 /* TCP, UDP, ICMP, ICMPv6, anything else: ports, flags and the per-mode sizes. l4_len comes from
- * the IP header; header fields are read only where they were captured. */
+ * the IP header; header fields are read only where they were captured. The transport size is
+ * NFStream's: l4_len for TCP (at least a header long), UDP (likewise), ICMP and ICMPv6; 0 for any
+ * other protocol (IGMP, GRE, ESP, ...) and for a TCP or UDP segment shorter than its header. */
 #include <stddef.h>
 #include "decode.h"
 
@@ -14,7 +16,7 @@ int fs_decode_transport(struct fs_decode_ctx *c, uint8_t proto, uint32_t off, ui
   p->src_port = p->dst_port = 0;
   p->tcp_flags = 0;
   p->payload_size = 0;
-  p->transport_size = l4_len;
+  p->transport_size = 0;
   p->l4_payload = NULL;
   p->l4_payload_caplen = 0;
   p->icmp_type = p->icmp_code = 0;
@@ -24,6 +26,7 @@ int fs_decode_transport(struct fs_decode_ctx *c, uint8_t proto, uint32_t off, ui
   p->l4_header_len = 0;
   switch (proto) {
   case P_TCP:
+    if (l4_len >= 20) p->transport_size = l4_len;
     if (l4_len >= 20 && fs_has(c, off, 14)) {
       uint32_t doff = (uint32_t)(l4[12] >> 4) * 4;
       p->src_port = fs_rd16(l4);
@@ -38,6 +41,7 @@ int fs_decode_transport(struct fs_decode_ctx *c, uint8_t proto, uint32_t off, ui
     }
     return FS_OK;
   case P_UDP:
+    if (l4_len >= 8) p->transport_size = l4_len;
     if (l4_len >= 8 && fs_has(c, off, 4)) {
       p->src_port = fs_rd16(l4);
       p->dst_port = fs_rd16(l4 + 2);
@@ -54,6 +58,7 @@ int fs_decode_transport(struct fs_decode_ctx *c, uint8_t proto, uint32_t off, ui
     }
     return FS_OK;
   case P_ICMP: case P_ICMPV6:
+    p->transport_size = l4_len;
     p->payload_size = l4_len > 8 ? l4_len - 8 : 0;
     if (fs_has(c, off, 2)) { p->icmp_type = l4[0]; p->icmp_code = l4[1]; }
     p->l4_header_len = l4_len < 8 ? l4_len : 8;

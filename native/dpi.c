@@ -71,7 +71,10 @@ static void give_up(struct fs_dpi_module *d, struct fs_dpi_flow *f) {
 static int is_proto(const struct fs_dpi_flow *f, uint16_t id) { return f->master == id || f->app == id; }
 
 /* Copies the strings out of nDPI's state (NFStream's choice of fields per protocol), frees the
- * state, and returns the flow shrunk to its result. */
+ * state, and returns the flow shrunk to its result. nDPI's `protos` is a union written by
+ * whichever dissector ran: a member is read only when the detected protocol (master or app) is
+ * the one that writes it, never by testing its bytes (a Kerberos flow's domain sits where a TLS
+ * flow's JA3 would). */
 static struct fs_dpi_flow *finish(struct fs_dpi_module *d, struct fs_dpi_flow *f) {
   struct ndpi_flow_struct *nf = f->state;
   const char *t[FS_DPI_TEXTS] = { "", "", "", "", "", "", "", f->ja4 };
@@ -90,7 +93,7 @@ static struct fs_dpi_flow *finish(struct fs_dpi_module *d, struct fs_dpi_flow *f
     } else if (is_proto(f, NDPI_PROTOCOL_SSH)) {
       t[FS_DPI_CLIENT_FP] = nf->protos.ssh.hassh_client;
       t[FS_DPI_SERVER_FP] = nf->protos.ssh.hassh_server;
-    } else if (is_proto(f, NDPI_PROTOCOL_TLS) || nf->protos.tls_quic.ja3_client[0] != '\0' || is_proto(f, NDPI_PROTOCOL_QUIC)) {
+    } else if (is_proto(f, NDPI_PROTOCOL_TLS) || is_proto(f, NDPI_PROTOCOL_QUIC) || is_proto(f, NDPI_PROTOCOL_DTLS)) {
       t[FS_DPI_USER_AGENT] = nf->http.user_agent ? nf->http.user_agent : "";
       t[FS_DPI_CLIENT_FP] = nf->protos.tls_quic.ja3_client;
       t[FS_DPI_SERVER_FP] = nf->protos.tls_quic.ja3_server;

@@ -47,7 +47,7 @@ struct fs_packet {
   uint8_t icmp_type, icmp_code;     /* ICMP / ICMPv6 where captured (Community ID), else 0 */
   uint32_t raw_size;                /* wire length from the capture header */
   uint32_t ip_size;                 /* IPv4 total length; IPv6 payload length */
-  uint32_t transport_size;          /* IP length minus IP header(s) */
+  uint32_t transport_size;          /* IP length minus IP header(s); 0 unless TCP, UDP or ICMP(v6) */
   uint32_t payload_size;            /* L4 payload */
   const uint8_t *ip;                /* start of the (innermost) IP header, for DPI */
   uint32_t ip_caplen;               /* bytes captured from ip */

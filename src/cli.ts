@@ -11,6 +11,7 @@ import { ProgressBar } from './progress';
 import { loadNative } from './native';
 import { FlowSource, runFlows } from './run';
 import { SocketPoller, SystemVisibility } from './system/visibility';
+import { checkPluginFiles } from './plugins/load';
 import { LaneSet } from './workers/lanes';
 import { WorkerPool } from './workers/pool';
 
@@ -58,7 +59,9 @@ async function runCapture(raw: RawCaptureOptions, g: GlobalOptions): Promise<num
   const opts = parseCaptureOptions(raw, os.availableParallelism());
   // open once here so a missing interface, a permission, a bad filter or a plugin that does not
   // load fails before any worker starts
-  await FlowStreamer.checkPlugins({ ...opts, systemVisibility: false });
+  // plugins are not run here (this process keeps its privileges): their files are checked, and
+  // the workers load them once they have dropped theirs
+  checkPluginFiles(opts.plugins ?? []);
   FlowStreamer.check({ ...opts, systemVisibility: false });
   // system visibility: workers report each new flow within a poll interval, to be looked up
   const reportNewFlows = opts.systemVisibility;

@@ -1,6 +1,7 @@
 /** The programmatic API: `for await (const flow of new FlowStreamer({...}))`. */
+import './node-free';
 export { FlowStreamer, FlowBatch } from './streamer';
-export type { StreamerOptions, Column } from './streamer';
+export type { StreamerOptions, StreamerInput, Column } from './streamer';
 export { FIELDS, fieldsFor } from './schema';
 export type { Field, FieldType, FieldGroup } from './schema';
 export { parseMeterOptions, parseReadOptions } from './options';

@@ -93,8 +93,9 @@ export interface NativeOpenOptions {
 }
 
 export interface NativeMeter {
-  /** expire: [slot, uid, ...] of flows plugins ended, applied before any further packet */
-  next(maxFlows: number, expire?: Float64Array): Promise<NativeBatch | null>;
+  /** expire: [slot, uid, ...] of flows plugins ended, applied before any further packet; exact:
+   * from now on at most one packet per flow per batch (a live capture whose plugin ended a flow) */
+  next(maxFlows: number, expire?: Float64Array, exact?: boolean): Promise<NativeBatch | null>;
   stats(): NativeStats;
   stop(): void;
   close(): void;

@@ -108,35 +108,39 @@ export const DEFAULTS = {
   headerWidth: 64,
 } as const;
 
-/** What commander hands over for `read` (strings as typed, booleans for switches). */
+/** A number as typed on the command line, or as a program passes it. */
+export type NumberText = string | number;
+
+/** What commander hands over for `read` (strings as typed, booleans for switches); a program may
+ * pass numbers where the command line has numeric text. */
 export interface RawReadOptions {
-  idleTimeout?: string;
-  activeTimeout?: string;
-  accountingMode?: string;
+  idleTimeout?: NumberText;
+  activeTimeout?: NumberText;
+  accountingMode?: string | AccountingMode;
   decodeTunnels?: boolean;
   bpf?: string;
-  snaplen?: string;
-  maxFlows?: string;
-  stopTimeout?: string;
-  maxActiveFlows?: string;
+  snaplen?: NumberText;
+  maxFlows?: NumberText;
+  stopTimeout?: NumberText;
+  maxActiveFlows?: NumberText;
   stats?: boolean;
-  splt?: string;
-  dissections?: string;
+  splt?: NumberText;
+  dissections?: NumberText;
   timePrecision?: string;
   activityFeatures?: boolean;
-  activityGap?: string;
-  payloadBytes?: string;
-  headerBytes?: string;
-  headerWidth?: string;
+  activityGap?: NumberText;
+  payloadBytes?: NumberText;
+  headerBytes?: NumberText;
+  headerWidth?: NumberText;
   communityId?: boolean;
-  communityIdSeed?: string;
+  communityIdSeed?: NumberText;
   plugin?: string[];
   pluginOption?: string[];
   model?: string;
   features?: string;
   predictAt?: string;
   pluginErrors?: string;
-  pluginTimeout?: string;
+  pluginTimeout?: NumberText;
   output?: string;
   csv?: boolean;
   jsonl?: boolean;
@@ -156,17 +160,17 @@ export interface RawReadOptions {
   workers?: string;
 }
 
-function number(flag: string, value: string | undefined, fallback: number, what: string, min: number, max: number,
+function number(flag: string, value: NumberText | undefined, fallback: number, what: string, min: number, max: number,
                 integer: boolean): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  const ok = value.trim() !== '' && Number.isFinite(n) && n >= min && n <= max && (!integer || Number.isInteger(n));
+  const ok = (typeof value === 'number' || (typeof value === 'string' && value.trim() !== '')) && Number.isFinite(n) && n >= min && n <= max && (!integer || Number.isInteger(n));
   if (!ok) throw new UsageError(`"${flag}" must be ${what}, got "${value}"`);
   return n;
 }
 
-export function parseAccountingMode(value: string | undefined): AccountingMode {
-  const v = (value ?? DEFAULTS.accountingMode).toLowerCase();
+export function parseAccountingMode(value: string | number | undefined): AccountingMode {
+  const v = String(value ?? DEFAULTS.accountingMode).toLowerCase();
   const byName = ACCOUNTING_NAMES.indexOf(v as (typeof ACCOUNTING_NAMES)[number]);
   if (byName >= 0) return byName as AccountingMode;
   if (/^[0-3]$/.test(v)) return Number(v) as AccountingMode;

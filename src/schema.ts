@@ -119,7 +119,7 @@ export const FIELDS: readonly Field[] = [
   f('application_name', 'string', 'dpi', 'string', 'nDPI application, "master.app" (e.g. TLS.Facebook); Unknown if none'),
   f('application_category_name', 'string', 'dpi', 'string', 'nDPI category of the application'),
   f('application_is_guessed', 'uint8', 'dpi', 'base', '1 when nDPI guessed the application (detection gave up)'),
-  f('application_confidence', 'uint8', 'dpi', 'base', "nDPI's confidence: 0 unknown, 1 port, 2 IP, 3 DPI cache, 4 DPI (nDPI 4.2's enumeration)"),
+  f('application_confidence', 'uint8', 'dpi', 'base', "nDPI's confidence, in the linked nDPI's numbering: 4.2 (Debian's): 0 unknown, 1 port, 2 IP, 3 DPI cache, 4 DPI. NFStream 6.5's nDPI 4.7 adds 2 nBPF and 4 DPI by flow id, so 4.2's 0 1 2 3 4 are its 0 1 3 5 6"),
   f('requested_server_name', 'string', 'dpi', 'string', 'server name requested: TLS/QUIC SNI, HTTP Host, DNS query'),
   f('client_fingerprint', 'string', 'dpi', 'string', 'JA3 (TLS, QUIC), HASSH client (SSH) or DHCP fingerprint'),
   f('server_fingerprint', 'string', 'dpi', 'string', 'JA3S (TLS) or HASSH server (SSH)'),

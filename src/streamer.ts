@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import { InputError } from './errors';
 import { loadNative, NativeBatch, NativeMeter, NativeOpenOptions, NativeStats } from './native';
-import { MeterOptions } from './options';
+import { MeterOptions, parseMeterOptions } from './options';
 import { PluginHost } from './plugins/host';
 import { loadPlugin } from './plugins/load';
 import { Field, fieldsFor } from './schema';
@@ -117,6 +117,10 @@ export interface StreamerOptions extends MeterOptions {
   batchSize?: number;
 }
 
+/** What a program gives a FlowStreamer: the meter's options may be left out, the command line's
+ * defaults standing for them. */
+export type StreamerInput = Omit<StreamerOptions, keyof MeterOptions> & Partial<MeterOptions>;
+
 export interface PluginSpec { spec: string; options: Record<string, unknown> }
 
 /** Checks the files exist and are not folders, then opens; the addon's open failure becomes an
@@ -148,11 +152,21 @@ export class FlowStreamer {
   private finalStats?: NativeStats;
   private latest?: NativeStats;
   private killed = false;
+  /** Plugins: which flows the meter holds to one packet per batch, so that a hook's end is exact:
+   * none (fast), those on the declared endsFlowsOnPorts, or all. */
+  private exact: 'fast' | 'ports' | 'all' = 'fast';
+  /** whether the meter was opened holding flows (see exact) */
+  private openedExact = false;
   /** reportNewFlows: called with each batch's new flow keys, before its flows are yielded */
   onNewFlows?: (keys: Buffer) => void;
 
-  constructor(private readonly options: StreamerOptions) {
-    this.baseFields = fieldsFor(options);
+  private readonly options: StreamerOptions;
+
+  constructor(options: StreamerInput) {
+    // the command line's defaults under what is given (an option given as undefined stays default)
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+    this.options = { ...parseMeterOptions({}), ...given };
+    this.baseFields = fieldsFor(this.options);
   }
 
   /** The columns: the schema's, then the plugins' udps columns known so far. */
@@ -168,11 +182,14 @@ export class FlowStreamer {
     for (const s of specs) defs.push({ def: await loadPlugin(s.spec), options: s.options });
     this.host = new PluginHost(defs, { failFast: this.options.pluginErrors === 'fail', warn: (m) => this.pluginWarnings.push(m), hookTimeoutMs: this.options.pluginTimeoutMs });
     await this.host.start();
+    // a plugin declaring endsFlows starts exact; any other starts fast and turns exact at its first end
+    this.setExact(this.host.endsFlows ? (this.host.endPorts ? 'ports' : 'all') : 'fast');
   }
 
   /** Opens the captures (checks each one) or the interface, and starts the meter. */
   open(): void {
     this.meter = openNative(() => loadNative().open(this.nativeOptions()), this.options.files);
+    this.openedExact = this.exact !== 'fast';
   }
 
   /** Streamers over one reading of the files, each with the flows of one host-pair partition
@@ -199,7 +216,7 @@ export class FlowStreamer {
       payloadBytes: o.payloadBytes, headerPackets: o.headerPackets, headerWidth: o.headerWidth,
       communityId: o.communityId, communityIdSeed: o.communityIdSeed, packetEvents: Boolean(o.plugins?.length),
       reportNewFlows: o.reportNewFlows,
-      eventsOnePerFlow: this.host?.endsFlows, endPorts: this.host?.endPorts,
+      eventsOnePerFlow: this.exact !== 'fast', endPorts: this.exact === 'ports' ? this.host?.endPorts : undefined,
     };
   }
 
@@ -254,11 +271,17 @@ export class FlowStreamer {
   async *batches(): AsyncGenerator<FlowBatch> {
     await this.loadPlugins();
     if (!this.meter) this.open();
-    const meter = this.meter as NativeMeter;
+    let meter = this.meter as NativeMeter;
     const size = this.options.batchSize ?? 4096;
     const columnIndex = buildColumnIndex(this.baseFields);
     const host = this.host;
-    let pending: Promise<NativeBatch | null> | undefined = meter.next(size);
+    // a capture worker opens its meter before it loads plugins (it drops its privileges in
+    // between): a plugin that declares its ends turns the meter exact from the first packet
+    const lateExact = this.exact !== 'fast' && !this.openedExact;
+    if (lateExact) this.setExact('all');
+    let pending: Promise<NativeBatch | null> | undefined = meter.next(size, undefined, lateExact || undefined);
+    // plugins: flows yielded so far, and how many of a re-reading's first flows were yielded already
+    let yielded = 0, skip = 0, goExact = false;
     try {
       for (;;) {
         const nb: NativeBatch | null = await pending;
@@ -273,19 +296,65 @@ export class FlowStreamer {
         }
         // plugins: the hooks run before the meter goes on, so the flows they end end now
         if (nb.events) host.packets(nb.events);
-        const batch = await host.finish(toBatch(this.baseFields, columnIndex, nb), nb.uids as Float64Array);
-        pending = meter.next(size, host.takeExpired());
-        if (batch.length) yield batch;
+        if (host.inexactEnd && this.exact !== 'all') {
+          if (!this.options.interface) {
+            // Files: start over holding every flow to one packet per batch. No hook ended a flow
+            // before this batch, so the flows yielded so far are the exact run's first ones.
+            this.reopenExact();
+            meter = this.meter as NativeMeter;
+            host.restart();
+            skip = yielded;
+            pending = meter.next(size);
+            continue;
+          }
+          // live: exact from here on; ends in this batch take effect after it, as before
+          this.setExact('all');
+          host.inexactEnd = false;
+          goExact = true;
+          this.pluginWarnings.push('a plugin ended a flow: from then on each flow\'s packets reached the plugins one batch at a time (exact ends); ends before that took effect at the end of their batch');
+        }
+        let uids = nb.uids as Float64Array;
+        let batch = toBatch(this.baseFields, columnIndex, nb);
+        if (skip > 0) {
+          const n = Math.min(skip, batch.length);
+          host.forget(uids.subarray(0, n));
+          batch = batch.slice(n, batch.length);
+          uids = uids.subarray(n);
+          skip -= n;
+        }
+        batch = await host.finish(batch, uids);
+        pending = meter.next(size, host.takeExpired(), goExact || undefined);
+        goExact = false;
+        if (batch.length) {
+          yielded += batch.length;
+          yield batch;
+        }
       }
       host?.cleanup();
     } finally {
       if (pending) {
         // the consumer left early: end the run, let the pending batch settle, then free the meter
-        meter.stop();
+        this.meter?.stop();
         await pending.catch(() => null);
       }
       this.close();
     }
+  }
+
+  /** Plugins: which flows the meter holds to one packet per batch, and so whose ends are exact. */
+  private setExact(mode: 'fast' | 'ports' | 'all'): void {
+    this.exact = mode;
+    const host = this.host as PluginHost;
+    const ports = new Set(mode === 'ports' ? host.endPorts : []);
+    host.exactFor = mode === 'all' ? () => true : (f) => ports.has(f.src_port) || ports.has(f.dst_port);
+  }
+
+  /** Files: the meter of a fast run is dropped for a new one in exact mode, from the start. */
+  private reopenExact(): void {
+    this.meter?.close();
+    this.meter = undefined;
+    this.setExact('all');
+    this.open();
   }
 
   /** Flow objects, one at a time (the programmatic API). */

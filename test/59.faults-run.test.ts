@@ -7,6 +7,7 @@
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import t from 'tap';
 import { DLT, ether, ipv4, tmpdir, udp, writePcap } from './helpers/packets';
@@ -184,6 +185,27 @@ function liveTests(): void {
     const burst = lines.slice(1).map((l) => l.split(',')).filter((r) => Number(r[sport]) >= 31000 && Number(r[sport]) < 31020);
     t.equal(burst.length, 20, 'every flow');
     t.equal(burst.reduce((n, r) => n + Number(r[packets]), 0), 2000, 'every packet sent before the signal is counted');
+  });
+
+  t.test('capture as root: plugin code runs only without privileges', async (t) => {
+    // a folder the workers can read once they are nobody
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowseek-plugin-'));
+    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+    fs.chmodSync(dir, 0o755);
+    const who = path.join(dir, 'who.js');
+    // top-level code runs at load: it must not run as root either
+    fs.writeFileSync(who, "const uid = process.getuid(); module.exports = { name: 'who', onInit(p, f) { f.udps.load_uid = uid; f.udps.uid = process.getuid(); } };\n", { mode: 0o644 });
+    const out = path.join(fs.mkdtempSync(path.join(tmpdir(), 'who-')), 'flows.jsonl');
+    const run = capture(['--workers', '2', '--plugin', who, '-o', out]);
+    t.ok(await waitFor(run, /capturing on/), 'started');
+    await sleep(1500);
+    await traffic(4, 32000);
+    await sleep(300);
+    run.child.kill('SIGTERM');
+    t.equal((await run.exit).code, 0);
+    const flows = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    t.ok(flows.length >= 4, `${flows.length} flows`);
+    t.ok(flows.every((f) => f.udps_uid === 65534 && f.udps_load_uid === 65534), 'loaded and run as nobody, never as root');
   });
 
   t.test('--log-format json: every line on stderr is JSON, the error too', async (t) => {

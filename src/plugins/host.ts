@@ -114,7 +114,8 @@ export class PluginHost {
     return this.plugins.some((p) => p.def.onExpire || p.def.onBatch);
   }
 
-  /** some plugin ends flows: the meter must hand over one packet per flow per batch */
+  /** some plugin declares it ends flows: the run starts in exact mode (one packet per flow per
+   * batch); without it the run switches to exact mode at the first end (see FlowStreamer) */
   get endsFlows(): boolean {
     return this.plugins.some((p) => p.def.endsFlows === true);
   }
@@ -158,10 +159,30 @@ export class PluginHost {
     this.failures.set(k, { plugin: p.def.name, hook, count: 1, first: msg });
   }
 
+  /** Whether the meter holds this flow to one packet per batch, so that an end is exact. */
+  exactFor: (flow: { src_port: number; dst_port: number }) => boolean = () => false;
+  /** a hook ended a flow the meter did not hold to one packet per batch: that end comes late */
+  inexactEnd = false;
+
   endFlow(state: FlowState): void {
     if (state.ended) return;
     state.ended = true;
+    if (!this.exactFor(state)) this.inexactEnd = true;
     this.expire.push(state.idx, state.uid);
+  }
+
+  /** The run starts over (files re-read in exact mode): no flow, no pending end, no failure
+   * counted yet (the hooks that threw will run again). Columns and plugin objects stay. */
+  restart(): void {
+    this.flows.clear();
+    this.expire = [];
+    this.failures.clear();
+    this.inexactEnd = false;
+  }
+
+  /** Flows already yielded before a restart: their state goes, no onExpire runs twice. */
+  forget(uids: ArrayLike<number>): void {
+    for (let i = 0; i < uids.length; i++) this.flows.delete(uids[i]);
   }
 
   /** [slot, uid, ...] of the flows plugins ended, for the meter's next batch. */

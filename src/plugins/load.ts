@@ -67,9 +67,7 @@ async function moduleOf(spec: string): Promise<{ exports: Record<string, unknown
     return { exports: require(file), file: spec };
   }
   const file = path.resolve(spec);
-  if (!fs.existsSync(file)) {
-    throw new PluginError(`plugin ${spec}: no such file (shipped plugins: ${BUILTIN.join(', ')})`);
-  }
+  checkReadable(spec);
   checkOwnerOnlyWritable(spec, 'plugin');
   try {
     if (file.endsWith('.ts') || file.endsWith('.mts') || file.endsWith('.cts')) return { exports: compileTs(file), file: spec };
@@ -79,6 +77,27 @@ async function moduleOf(spec: string): Promise<{ exports: Record<string, unknown
     if (e instanceof PluginError) throw e;
     const first = String((e as Error).message ?? e).split('\n').find((l) => l.trim()) ?? String(e);
     throw new PluginError(`plugin ${spec} does not load: ${first}`, { cause: e });
+  }
+}
+
+function checkReadable(spec: string): void {
+  try {
+    fs.accessSync(spec, fs.constants.R_OK);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EACCES') {
+      throw new PluginError(`plugin ${spec}: no such file (shipped plugins: ${BUILTIN.join(', ')})`);
+    }
+    const nobody = process.getuid?.() === 65534 ? ' (a capture loads plugins once it has dropped its privileges, as nobody: the file and its folders must be readable by others)' : '';
+    throw new PluginError(`plugin ${spec}: permission denied${nobody}`);
+  }
+}
+
+/** Without running any plugin code: each plugin file exists and only its owner can change it. */
+export function checkPluginFiles(specs: readonly { spec: string }[]): void {
+  for (const { spec } of specs) {
+    if ((BUILTIN as readonly string[]).includes(spec)) continue;
+    checkReadable(spec);
+    checkOwnerOnlyWritable(spec, 'plugin');
   }
 }
 

@@ -25,10 +25,16 @@ async function run(options: ToWorker & { t: 'start' }): Promise<void> {
   if (options.options.reportNewFlows) streamer.onNewFlows = (keys) => void send({ t: 'newFlows', keys }).catch(() => undefined);
   process.on('message', (m: ToWorker) => { if (m.t === 'stop') streamer.stop(); });
   try {
-    await streamer.loadPlugins();
-    streamer.open();
-    // the capture socket is open: this process needs no privilege any more
-    if (options.options.interface) loadNative().dropPrivileges();
+    if (options.options.interface) {
+      // the capture socket is opened with the privileges it needs, which are then dropped:
+      // plugin and model code only ever runs without them
+      streamer.open();
+      loadNative().dropPrivileges();
+      await streamer.loadPlugins();
+    } else {
+      await streamer.loadPlugins();
+      streamer.open();
+    }
     for await (const b of streamer.batches()) {
       const udps = b.fields.filter((f) => f.group === 'udps');
       await send({ t: 'batch', length: b.length, columns: [...b.columns], udps, stats: streamer.progress() as NativeStats, peakRssKb: peakRssKb() });
