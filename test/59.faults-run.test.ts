@@ -314,3 +314,20 @@ t.test('plugins: a file others can write is refused; a hook that never settles e
   t.equal(rows.length, 4, 'every flow written');
   t.match(rows[1], /,,ok$/, 'the value that could not be written is empty, the other kept');
 });
+
+t.test('--max-active-flows bounds the whole run, not each meter', async (t) => {
+  // 100 flows open at once (interleaved, none idle long enough to end), a bound of 10
+  const records = [];
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < 100; i++) records.push({ t: 1 + round + i / 1000, frame: ether(0x0800, ipv4(`10.7.0.${i}`, '10.8.0.1', 17, udp(2000, 53))) });
+  }
+  const file = writePcap('active.pcap', DLT.EN10MB, records);
+  const evicted = (args: string[]) => {
+    const r = spawnSync(process.execPath, [BIN, 'read', file, '--max-active-flows', '10', '--idle-timeout', '1000', '--csv', ...args], { encoding: 'utf8', env });
+    return Number(/(\d+) flows ended early/.exec(r.stderr)?.[1] ?? 0);
+  };
+  const one = evicted([]);
+  t.equal(one, 290, 'one meter: all but the last 10 flows end early');
+  const lanes = evicted(['--workers', '2']);
+  t.ok(lanes >= one, `two meters keep 10 between them, not 10 each (${lanes} ended early)`);
+});
