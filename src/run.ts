@@ -141,6 +141,15 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
   ];
   /** a failure of the source: what it handed over is still written, then the run fails */
   let sourceFailure: FlowseekError | undefined;
+  /** a collector that went away: the run stops as on a signal (the file output gets every flow),
+   * then fails */
+  let collectorFailure: FlowseekError | undefined;
+  const collectorFailed = (e: unknown) => {
+    if (collectorFailure) return;
+    collectorFailure = e instanceof FlowseekError ? e : new OutputError(`IPFIX collector: ${(e as Error).message}`, { cause: e });
+    stop('collector');
+  };
+  if (ipfix) ipfix.onFailure = collectorFailed;
   try {
     try {
       source.start?.();
@@ -150,12 +159,8 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
         if (o.maxFlows && exported + batch.length > o.maxFlows) batch = batch.slice(0, o.maxFlows - exported);
         exported += batch.length;
         if (anonymizer) batch = anonymizer.apply(batch);
-        try {
-          await output?.write(batch);
-          await ipfix?.write(batch);
-        } catch (e) {
-          throw new OutputFailure(e);
-        }
+        await guard(() => output?.write(batch));
+        if (ipfix && !collectorFailure) await ipfix.write(batch).catch(collectorFailed);
         const now = o.progress && source.counters().total;
         if (now) o.progress?.update(now.bytesRead, now.packets, exported);
         if (output?.readerGone) stop('reader gone');
@@ -165,14 +170,11 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
       if (e instanceof OutputFailure) throw e;
       sourceFailure ??= e instanceof FlowseekError ? e : new FlowseekError((e as Error).message, 'FS_INTERNAL', EXIT_RUNTIME, { cause: e });
     }
-    try {
-      await output?.close();
-      await ipfix?.close();
-    } catch (e) {
-      throw new OutputFailure(e);
-    }
+    await guard(() => output?.close());
+    if (!collectorFailure) await ipfix?.close().catch(collectorFailed);
+    if (collectorFailure) ipfix?.discard();
   } catch (e) {
-    // an output that failed: end the meters, leave no half-written file; the error is the output's
+    // the file output failed: end the meters and leave no half-written file
     const err = e instanceof OutputFailure ? e.failure : e;
     killed = true;
     source.kill?.();
@@ -201,7 +203,7 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
   const peakKb = process.resourceUsage().maxRSS + (source.peakRssKb?.() ?? 0);
   const [fields, line] = summary(stats, o, o.output === undefined ? undefined : output?.written.length, seconds, peakKb);
   log.info(fields, line);
-  if (sourceFailure) throw sourceFailure;
+  if (sourceFailure ?? collectorFailure) throw sourceFailure ?? collectorFailure;
   if (output?.readerGone) return EXIT_OK;
   if (stopping?.startsWith('SIG') && !o.live) return EXIT_INTERRUPTED;
   return stats.readErrors || stats.allocFailures ? EXIT_RUNTIME : EXIT_OK;
@@ -211,5 +213,13 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
 class OutputFailure extends Error {
   constructor(readonly failure: unknown) {
     super((failure as Error)?.message ?? String(failure));
+  }
+}
+
+async function guard(work: () => Promise<void> | undefined): Promise<void> {
+  try {
+    await work();
+  } catch (e) {
+    throw new OutputFailure(e);
   }
 }

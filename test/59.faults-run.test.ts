@@ -100,6 +100,29 @@ function liveTests(): void {
     t.match(ipfix.stderr(), /^flowseek: error: IPFIX collector tcp:\/\/127\.0\.0\.1:1: /);
   });
 
+  t.test('a collector that goes away mid-capture ends it (exit 1); the file output keeps every flow received', async (t) => {
+    const server = spawn('ip', ['netns', 'exec', NS_A, process.execPath, '-e',
+      "const s = require('net').createServer((c) => { c.resume(); process.on('SIGTERM', () => { c.destroy(); s.close(); }); }).listen(4739, '127.0.0.1');"],
+    { stdio: 'ignore', env });
+    await sleep(500);
+    const out = path.join(fs.mkdtempSync(path.join(tmpdir(), 'ipfix-')), 'flows.csv');
+    // --idle-timeout 1: flows end and are sent while the capture runs
+    const run = capture(['--workers', '2', '--ipfix', 'tcp://127.0.0.1:4739', '-o', out, '--idle-timeout', '1']);
+    t.ok(await waitFor(run, /capturing on/), 'started');
+    await sleep(1500);
+    await traffic(10, 33000);
+    await sleep(2500);
+    server.kill('SIGTERM');
+    await sleep(500);
+    await traffic(10, 33100);
+    const { code, ms } = await run.exit;
+    t.equal(code, 1);
+    t.ok(ms < 30000, `ended in ${ms} ms`);
+    t.match(run.stderr(), /flowseek: error: IPFIX collector tcp:\/\/127\.0\.0\.1:4739: .*\n$/);
+    t.ok(csvRows(out) >= 10, `the file output is whole, with the flows received (${csvRows(out)})`);
+    t.same(tempFiles(path.dirname(out)), []);
+  });
+
   t.test('a capture worker killed: the others go on and say so; the flows received are all written', async (t) => {
     const out = path.join(fs.mkdtempSync(path.join(tmpdir(), 'kill1-')), 'flows.csv');
     const run = capture(['--workers', '2', '-o', out]);

@@ -34,6 +34,9 @@ export class IpfixExporter {
   private templatesSentAt = -Infinity;
   /** records waiting, per template: a batch's are sent before write() returns */
   private readonly pending = new Map<number, { records: Buffer[]; bytes: number }>();
+  private closing = false;
+  /** the collector failed (refused a datagram, closed or broke the connection) */
+  onFailure?: (e: OutputError) => void;
   /** messages and records sent, for the summary */
   messages = 0;
   records = 0;
@@ -58,7 +61,10 @@ export class IpfixExporter {
         s.once('connect', () => { s.off('error', reject); resolve(s); });
         s.once('error', (e) => reject(fail(e)));
       });
-      this.tcp.on('error', (e) => { this.failure = fail(e); });
+      this.tcp.on('error', (e) => this.fail(fail(e)));
+      // a collector that closes its end takes no more flows: nothing else would say so
+      this.tcp.on('end', () => this.fail(new OutputError(`IPFIX collector ${this.label}: the collector closed the connection`)));
+      this.tcp.on('close', () => this.fail(new OutputError(`IPFIX collector ${this.label}: the connection closed`)));
       return;
     }
     const family = net.isIPv6(host) ? 'udp6' : 'udp4';
@@ -68,7 +74,7 @@ export class IpfixExporter {
       s.connect(port, host, () => resolve());
     });
     // a collector that is not listening shows as ICMP port unreachable on a later send
-    s.on('error', (e) => { this.failure = fail(e); });
+    s.on('error', (e) => this.fail(fail(e)));
     this.udp = s;
   }
 
@@ -118,7 +124,21 @@ export class IpfixExporter {
       return;
     }
     const s = this.tcp as net.Socket;
-    if (!s.write(msg)) await new Promise<void>((resolve) => s.once('drain', resolve));
+    if (!s.write(msg)) {
+      // a connection that breaks while full never drains
+      await new Promise<void>((resolve) => {
+        const done = () => { s.off('drain', done).off('close', done); resolve(); };
+        s.once('drain', done).once('close', done);
+      });
+      if (this.failure) throw this.failure;
+    }
+  }
+
+  /** The first failure, once: the run is told at once, not at the next write. */
+  private fail(e: OutputError): void {
+    if (this.failure || this.closing) return;
+    this.failure = e;
+    this.onFailure?.(e);
   }
 
   async close(): Promise<void> {
@@ -132,6 +152,7 @@ export class IpfixExporter {
     }
     if (this.tcp) {
       const s = this.tcp;
+      this.closing = true;
       await new Promise<void>((resolve) => s.end(resolve));
       if (this.failure) throw this.failure;
     }
@@ -139,7 +160,8 @@ export class IpfixExporter {
 
   /** Closes without waiting (after another error). */
   discard(): void {
-    this.udp?.close();
+    this.closing = true;
+    try { this.udp?.close(); } catch { /* already closed */ }
     this.tcp?.destroy();
   }
 }
