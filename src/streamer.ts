@@ -120,9 +120,13 @@ export interface StreamerOptions extends MeterOptions {
 export interface PluginSpec { spec: string; options: Record<string, unknown> }
 
 /** Checks the files exist and are not folders, then opens; the addon's open failure becomes an
- * InputError with its message. */
-function openNative<T>(open: () => T, files: string[] | undefined): T {
+ * InputError with its message. "-" is standard input, which one meter reads once. */
+function openNative<T>(open: () => T, files: string[] | undefined, partitioned = false): T {
+  const stdin = (files ?? []).filter((f) => f === '-').length;
+  if (stdin > 1) throw new InputError('-: standard input can be read once only, and is given more than once');
+  if (stdin && partitioned) throw new InputError('-: standard input can be read by one meter only: not with worker processes (--plugin with --workers)');
   for (const file of files ?? []) {
+    if (file === '-') continue;
     let st: fs.Stats;
     try {
       st = fs.statSync(file);
@@ -171,7 +175,7 @@ export class FlowStreamer {
 
   /** Opens the captures (checks each one) or the interface, and starts the meter. */
   open(): void {
-    this.meter = openNative(() => loadNative().open(this.nativeOptions()), this.options.files);
+    this.meter = openNative(() => loadNative().open(this.nativeOptions()), this.options.files, this.options.hashPartitions !== undefined);
   }
 
   /** Streamers over one reading of the files, each with the flows of one host-pair partition
@@ -203,10 +207,11 @@ export class FlowStreamer {
   }
 
   /** Opens and closes a meter with these options: a missing file, an interface that cannot be
-   * captured or a bad filter fails here, with its message, before worker processes start. */
+   * captured or a bad filter fails here, with its message, before worker processes start (which
+   * cannot share standard input). */
   static check(options: StreamerOptions): void {
     const probe = new FlowStreamer(options);
-    probe.open();
+    probe.meter = openNative(() => loadNative().open(probe.nativeOptions()), options.files, true);
     probe.close();
   }
 
