@@ -42,7 +42,8 @@ static pthread_once_t guard_once = PTHREAD_ONCE_INIT;
 
 static void on_sigbus(int sig, siginfo_t *si, void *uc) {
   uintptr_t a = (uintptr_t)si->si_addr;
-  for (int i = 0; i < GUARDS; i++) {
+  /* si_code <= 0: sent by kill() or sigqueue(), not a fault; si_addr means nothing then */
+  for (int i = 0; i < GUARDS && si->si_code > 0; i++) {
     uintptr_t b = atomic_load(&guards[i].base);
     if (!b || a < b || a - b >= atomic_load(&guards[i].size)) continue;
     void *pg = (void *)(a & ~(uintptr_t)(page_size - 1));
@@ -146,15 +147,16 @@ static void populate(struct fs_mmap_file *f) {
 /* Reads once each page up to the one after end's: a cut inside end's page leaves its tail as
  * zeros without a fault, and the page after it shows the cut. */
 static void touch_ahead(struct fs_mmap_file *f, size_t end) {
-  size_t upto = end + page_size < f->size ? end + page_size : f->size, p = f->touched;
-  for (; p < upto; p += page_size) (void)*(volatile const uint8_t *)(f->base + p);
+  size_t want = ((end - 1) / page_size + 2) * page_size, p = f->touched;
+  if (want > f->size) want = f->size;
+  for (; p < want; p += page_size) (void)*(volatile const uint8_t *)(f->base + p);
   f->touched = p;
 }
 
 /* Whether the file still holds its first end bytes. Once a fault showed it was cut, its size now
  * bounds what is read: the records read are those of the file as it is now. */
 static bool within(struct fs_mmap_file *f, size_t end) {
-  if (end > f->touched) touch_ahead(f, end);
+  if (end + page_size > f->touched) touch_ahead(f, end);
   if (__builtin_expect(atomic_load_explicit(&guards[f->guard].truncated, memory_order_relaxed), 0) && !f->cut) {
     struct stat st;
     f->cut = true;

@@ -134,6 +134,7 @@ function openNative<T>(open: () => T, files: string[] | undefined, partitioned =
       throw new InputError(`${file}: no such file`);
     }
     if (st.isDirectory()) throw new InputError(`${file}: is a directory, not a capture file`);
+    if (partitioned && st.isFIFO()) throw new InputError(`${file}: a FIFO can be read by one meter only: not with worker processes (--plugin with --workers)`);
   }
   try {
     return open();

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import t from 'tap';
 import { DLT, ether, ipv4, pcap, Record, tmpdir, udp } from './helpers/packets';
-import { BIN, cli } from './helpers/run';
+import { BIN, cli, ROOT } from './helpers/run';
 
 const dir = fs.mkdtempSync(path.join(tmpdir(), 'inputs-'));
 
@@ -80,10 +80,15 @@ function readBytes(pid: number): number {
   return Number(/rchar: (\d+)/.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1]);
 }
 
-/** Waits until the process's reads stop moving (it waits for input); its bytes read then. */
-async function settled(pid: number): Promise<number> {
+/** Waits until the process holds `file` open (a FIFO: its read has begun, so the run and its
+ * signal handlers have), then until its reads stop moving; its bytes read then. */
+async function waiting(pid: number, file: string): Promise<number> {
+  const holds = () => fs.readdirSync(`/proc/${pid}/fd`).some((fd) => {
+    try { return fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === file; } catch { return false; }
+  });
+  for (const t0 = Date.now(); !holds() && Date.now() - t0 < 20_000;) await sleep(50);
   let last = -1;
-  for (let now = readBytes(pid); now !== last; now = readBytes(pid)) { last = now; await sleep(300); }
+  for (let now = readBytes(pid); now !== last; now = readBytes(pid)) { last = now; await sleep(200); }
   return last;
 }
 
@@ -127,8 +132,10 @@ for (const workers of [1, 2]) {
   t.test(`truncated while read, output paused${workers > 1 ? ', lanes' : ''}: no crash, the flows before the cut`, async (t) => {
     // standard output is a pipe the test stops reading: the meter (and a lanes' reader, whose
     // rings then fill) waits far before the cut, which comes while it waits
-    const whole = manyFlows(300_000, 1_600_000_000);
-    const cut = Math.floor(whole.length * 0.6) + 3;
+    // where each waits: one meter, a batch or two of 4096 flows in; lanes, each lane's ring
+    // (32768 packets) and a batch or two besides: well before the cut either way
+    const whole = manyFlows(workers > 1 ? 200_000 : 100_000, 1_600_000_000);
+    const cut = Math.floor(whole.length * (workers > 1 ? 0.8 : 0.6)) + 3;
     const file = write(`paused-${workers}.pcap`, whole);
     const args = [file, '--idle-timeout', '1', '--dissections', '0', '--csv', '--workers', String(workers)];
     const run = start(args);
@@ -162,7 +169,7 @@ t.test('a FIFO that stalls: SIGTERM and SIGINT end the read at once, its flows w
     const run = start([fifo, '-o', out]);
     // the writer sends part of a capture and keeps the pipe open
     const feed = fs.openSync(fifo, 'w');
-    const before = await settled(run.child.pid as number);
+    const before = await waiting(run.child.pid as number, fifo);
     fs.writeSync(feed, part);
     await hasRead(run.child.pid as number, before + part.length);
     const sent = Date.now();
@@ -180,7 +187,7 @@ t.test('a FIFO nobody writes to: a signal still ends the read', async (t) => {
   const fifo = path.join(dir, 'silent.fifo');
   execFileSync('mkfifo', [fifo]);
   const run = start([fifo, '--csv']);
-  await settled(run.child.pid as number);
+  await waiting(run.child.pid as number, fifo);
   const sent = Date.now();
   run.child.kill('SIGTERM');
   const r = await run.done;
@@ -208,6 +215,14 @@ t.test('a FIFO whose writer closes, and standard input: the same flows as the fi
     t.equal(s.status, 0, s.stderr);
     t.same(rows(s.stdout), rows(expected.stdout), `read - (--workers ${workers}): the flows of the file`);
   }
+  // worker processes (plugins) would each take a share of the bytes
+  const plugin = path.join(ROOT, 'bench', 'trivial-plugin.js');
+  const pool = cli(['read', '-', '--csv', '--workers', '2', '--plugin', plugin], '');
+  t.equal(pool.status, 1);
+  t.match(pool.stderr, /flowseek: error: -: standard input can be read by one meter only/);
+  const fifoPool = cli(['read', fifo, '--csv', '--workers', '2', '--plugin', plugin]);
+  t.equal(fifoPool.status, 1);
+  t.match(fifoPool.stderr, /a FIFO can be read by one meter only/);
   const twice = cli(['read', '-', '-', '--csv'], '');
   t.equal(twice.status, 1);
   t.match(twice.stderr, /standard input can be read once only/);
