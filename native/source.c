@@ -1,11 +1,17 @@
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include "decode.h"
 #include "source.h"
+
+/* a stream's read looks at the stop request this often while no data comes */
+#define STREAM_POLL_MS 50
 
 static void warn(struct fs_source *s, const char *fmt, const char *a, const char *b) {
   size_t used = strlen(s->warnings);
@@ -13,22 +19,82 @@ static void warn(struct fs_source *s, const char *fmt, const char *a, const char
   snprintf(s->warnings + used, sizeof(s->warnings) - used, fmt, a, b);
 }
 
-static pcap_t *open_one(const char *file, const char *bpf, char *err) {
+/* A FIFO or standard input, read so that a stop request ends a read that waits for data: its
+ * reads wait in poll() a moment at a time and end the file once a stop was asked for. */
+struct stream {
+  int fd;
+  bool owned;                       /* standard input is not closed */
+  const atomic_bool *stop;
+};
+
+static ssize_t stream_read(void *cookie, char *buf, size_t n) {
+  struct stream *st = cookie;
+  for (;;) {
+    if (atomic_load(st->stop)) return 0;
+    struct pollfd p = { .fd = st->fd, .events = POLLIN };
+    int ready = poll(&p, 1, STREAM_POLL_MS);
+    if (ready < 0 && errno != EINTR) return -1;
+    if (ready <= 0) continue;
+    ssize_t got = read(st->fd, buf, n);
+    if (got >= 0) return got;
+    if (errno != EAGAIN && errno != EINTR) return -1;
+  }
+}
+
+static int stream_close(void *cookie) {
+  struct stream *st = cookie;
+  int rc = st->owned ? close(st->fd) : 0;
+  free(st);
+  return rc;
+}
+
+/* The input opened once, for libpcap: a regular file as a plain FILE (it may be mapped besides,
+ * through the same descriptor), anything else as a stream. A FIFO opens without waiting for its
+ * writer (O_NONBLOCK); poll() then waits for the first data. */
+static FILE *open_input(const char *file, const atomic_bool *stop) {
+  bool std_in = strcmp(file, "-") == 0;
+  int fd = std_in ? STDIN_FILENO : open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return NULL;
+  struct stat st;
+  if (!std_in && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    FILE *fp = fdopen(fd, "rb");
+    if (!fp) close(fd);
+    return fp;
+  }
+  struct stream *c = malloc(sizeof(*c));
+  if (!c) { if (!std_in) close(fd); errno = ENOMEM; return NULL; }
+  *c = (struct stream){ .fd = fd, .owned = !std_in, .stop = stop };
+  FILE *fp = fopencookie(c, "rb", (cookie_io_functions_t){ .read = stream_read, .close = stream_close });
+  if (!fp) { stream_close(c); errno = ENOMEM; }
+  return fp;
+}
+
+/* Opens one capture; with first, also reads its first packet's time (unfiltered) into *first_ms /
+ * *first_ns, *has_first false when it has none. */
+static pcap_t *open_one(const char *file, const char *bpf, const atomic_bool *stop, char *err,
+                        bool *has_first, uint64_t *first_ms, uint32_t *first_ns) {
   char perr[PCAP_ERRBUF_SIZE] = "";
-  /* nanosecond timestamps whatever the file's precision (libpcap scales microsecond files) */
-  /* a 1 MiB stdio buffer: libpcap reads each record with two freads, and with the default 4 KiB
-   * buffer the read system calls alone cost as much as the meter */
-  FILE *fp = fopen(file, "rb");
+  const char *name = strcmp(file, "-") == 0 ? "standard input" : file;
+  FILE *fp = open_input(file, stop);
   if (!fp) {
-    snprintf(err, FS_ERRLEN, "%s: cannot read as a capture file (%s)", file, strerror(errno));
+    snprintf(err, FS_ERRLEN, "%s: cannot read as a capture file (%s)", name, strerror(errno));
     return NULL;
   }
+  /* a 1 MiB stdio buffer: libpcap reads each record with two freads, and with the default 4 KiB
+   * buffer the read system calls alone cost as much as the meter */
   setvbuf(fp, NULL, _IOFBF, 1 << 20);
+  /* nanosecond timestamps whatever the file's precision (libpcap scales microsecond files) */
   pcap_t *pc = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, perr);
   if (!pc) {
     fclose(fp);
-    snprintf(err, FS_ERRLEN, "%s: cannot read as a capture file (%s)", file, perr);
+    snprintf(err, FS_ERRLEN, "%s: cannot read as a capture file (%s)", name, perr);
     return NULL;
+  }
+  if (has_first) {
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    *has_first = pcap_next_ex(pc, &h, &data) == 1;
+    if (*has_first) *first_ms = fs_source_time_ms(&h->ts, first_ns);
   }
   if (bpf && *bpf) {
     struct bpf_program prog;
@@ -48,6 +114,45 @@ static pcap_t *open_one(const char *file, const char *bpf, char *err) {
   return pc;
 }
 
+static const char *file_name(const struct fs_source *s, uint32_t i) {
+  return strcmp(s->files[i], "-") == 0 ? "standard input" : s->files[i];
+}
+
+struct first_packet {
+  uint64_t ms;
+  uint32_t ns, at;                  /* at: its place in the list as given */
+  char *file;
+};
+
+static int by_first_packet(const void *a, const void *b) {
+  const struct first_packet *x = a, *y = b;
+  if (x->ms != y->ms) return x->ms < y->ms ? -1 : 1;
+  if (x->ns != y->ns) return x->ns < y->ns ? -1 : 1;
+  return x->at < y->at ? -1 : x->at > y->at; /* stable */
+}
+
+/* A shell glob lists files by name, not time; read in that order, the meter (whose clock only
+ * goes forward) would time every packet of an earlier file at the later file's last packet. The
+ * timed files take the timed files' places in time order. */
+static int order_by_time(struct fs_source *s, struct first_packet *timed, uint32_t n) {
+  if (n < 2) return 0;
+  uint32_t *places = malloc(n * sizeof(*places));
+  if (!places) return -1;
+  for (uint32_t i = 0; i < n; i++) places[i] = timed[i].at;
+  qsort(timed, n, sizeof(*timed), by_first_packet);
+  bool moved = false;
+  for (uint32_t i = 0; i < n; i++) {
+    moved |= timed[i].at != places[i];
+    s->files[places[i]] = timed[i].file;
+  }
+  free(places);
+  if (moved) {
+    warn(s, "the capture files were not given in time order: they are read in the order of their first packets, "
+            "from %s%s\n", timed[0].file, "");
+  }
+  return 0;
+}
+
 int fs_source_open(struct fs_source *s, char **files, uint32_t n_files, uint32_t snaplen, const char *bpf,
                    char *err) {
   memset(s, 0, sizeof(*s));
@@ -56,32 +161,50 @@ int fs_source_open(struct fs_source *s, char **files, uint32_t n_files, uint32_t
   s->n_files = n_files;
   s->snaplen = snaplen;
   s->bpf = bpf && *bpf ? strdup(bpf) : NULL;
+  struct first_packet *timed = n_files ? malloc(n_files * sizeof(*timed)) : NULL;
+  if (n_files && !timed) { snprintf(err, FS_ERRLEN, "out of memory"); free(s->bpf); s->bpf = NULL; return -1; }
+  uint32_t n_timed = 0;
   for (uint32_t i = 0; i < n_files; i++) {
-    /* a FIFO or /dev/stdin can be opened once only: it is checked when its turn comes */
+    /* a FIFO or standard input can be read once only: it is checked when its turn comes */
     struct stat st;
-    if (stat(files[i], &st) == 0 && !S_ISREG(st.st_mode)) continue;
-    pcap_t *pc = open_one(files[i], s->bpf, err);
-    if (!pc) { free(s->bpf); s->bpf = NULL; return -1; }
+    if (strcmp(files[i], "-") == 0 || (stat(files[i], &st) == 0 && !S_ISREG(st.st_mode))) continue;
+    struct first_packet *t = &timed[n_timed];
+    bool has_first = false;
+    pcap_t *pc = open_one(files[i], s->bpf, &s->stop_requested, err, &has_first, &t->ms, &t->ns);
+    if (!pc) { free(timed); free(s->bpf); s->bpf = NULL; return -1; }
     pcap_close(pc);
+    if (has_first) { t->at = i; t->file = files[i]; n_timed++; }
   }
+  if (order_by_time(s, timed, n_timed) != 0) {
+    snprintf(err, FS_ERRLEN, "out of memory");
+    free(timed); free(s->bpf); s->bpf = NULL;
+    return -1;
+  }
+  free(timed);
   s->cur = 0;
   return 0;
 }
 
 static bool next_file(struct fs_source *s) {
   char err[FS_ERRLEN];
-  while (s->cur < s->n_files) {
-    s->pc = open_one(s->files[s->cur], s->bpf, err);
+  while (s->cur < s->n_files && !atomic_load(&s->stop_requested)) {
+    s->pc = open_one(s->files[s->cur], s->bpf, &s->stop_requested, err, NULL, NULL, NULL);
     s->cur++;
-    if (!s->pc) { warn(s, "%s%s\n", err, ""); s->read_errors++; continue; }
+    if (!s->pc) {
+      /* a stream that a stop request ended before its header came is no error */
+      if (!atomic_load(&s->stop_requested)) { warn(s, "%s%s\n", err, ""); s->read_errors++; }
+      continue;
+    }
     s->linktype = pcap_datalink(s->pc);
-    if (fs_mmap_open(&s->mm, s->files[s->cur - 1]) == 1 && s->bpf) {
+    s->file_fresh = true;
+    /* mapped through libpcap's own descriptor: the file is opened once */
+    if (fs_mmap_open(&s->mm, fileno(pcap_file(s->pc))) == 1 && s->bpf) {
       s->has_prog = pcap_compile(s->pc, &s->prog, s->bpf, 1, PCAP_NETMASK_UNKNOWN) == 0;
       if (!s->has_prog) fs_mmap_close(&s->mm); /* cannot filter the map: libpcap reads it */
     }
     if (!fs_decode_linktype_supported(s->linktype)) {
       const char *name = pcap_datalink_val_to_name(s->linktype);
-      warn(s, "%s: link type %s is not decoded; its packets are counted as ignored\n", s->files[s->cur - 1],
+      warn(s, "%s: link type %s is not decoded; its packets are counted as ignored\n", file_name(s, s->cur - 1),
            name ? name : "unknown");
       s->unsupported_linktype_files++;
     }
@@ -129,6 +252,18 @@ static void defer(struct fs_source *s, uint64_t ms, uint32_t ns, const uint8_t *
   s->deferred = (struct fs_deferred){ .data = copy, .ms = ms, .ns = ns, .caplen = caplen, .wirelen = wirelen };
 }
 
+/* A file's first frame: one that starts before the last file read ends overlaps it in time, and
+ * the meter's clock, which only goes forward, holds its earlier packets at that file's last time. */
+static void first_frame(struct fs_source *s, const struct fs_frame *fr) {
+  s->file_fresh = false;
+  if (s->any_frame && (fr->ms < s->last_ms || (fr->ms == s->last_ms && fr->ns < s->last_ns))) {
+    warn(s, "%s: starts before %s ends: the packets it has from before then are timed as that file's last one\n",
+         file_name(s, s->cur - 1), file_name(s, s->last_file));
+  }
+  s->any_frame = true;
+  s->last_file = s->cur - 1;
+}
+
 int fs_source_read(struct fs_source *s, struct fs_frame *fr) {
   if (s->file_ended) { fs_source_close_file(s); s->file_ended = false; }
   if (!s->pc && !next_file(s)) return FS_READ_END;
@@ -154,11 +289,15 @@ int fs_source_read(struct fs_source *s, struct fs_frame *fr) {
     struct timeval ts = h->ts;
     if (s->ts_micro) ts.tv_usec *= 1000;
     fr->ms = fs_source_time_ms(&ts, &fr->ns);
+    if (__builtin_expect(s->file_fresh, 0)) first_frame(s, fr);
+    s->last_ms = fr->ms;
+    s->last_ns = fr->ns;
     return FS_READ_FRAME;
   }
   if (rc == 0 && s->live) return FS_READ_IDLE;
-  if (rc == PCAP_ERROR) {
-    warn(s, "%s: %s; flows up to this point are kept\n", s->live ? "capture" : s->files[s->cur - 1],
+  /* a stream that a stop request cut short mid-record is an interrupted read, not a damaged file */
+  if (rc == PCAP_ERROR && !(atomic_load(&s->stop_requested) && !s->mm.base && !s->live)) {
+    warn(s, "%s: %s; flows up to this point are kept\n", s->live ? "capture" : file_name(s, s->cur - 1),
          s->mm.base ? s->mm.err : pcap_geterr(s->pc));
     s->read_errors++;
   }

@@ -34,6 +34,11 @@ struct fs_source {
   uint64_t bytes_read;              /* captured bytes, for progress */
   char warnings[4 * FS_ERRLEN];     /* what went wrong in a file that was otherwise read */
   uint32_t unsupported_linktype_files;
+  bool file_fresh;                  /* no frame read yet from the current file */
+  bool any_frame;                   /* a frame was read: last_* and last_file hold */
+  uint32_t last_file;               /* the file of the last frame read */
+  uint64_t last_ms;                 /* the last frame's time: a file that starts earlier overlaps */
+  uint32_t last_ns;
   bool live;                        /* an interface, not files: wall clock drives expiry */
   bool ts_micro;                    /* live: the interface gives microseconds, not nanoseconds */
   struct fs_deferred deferred;      /* plugins: a frame held back for the next batch */
@@ -55,7 +60,9 @@ struct fs_live_config {
 };
 
 /* Checks every file opens as a capture and that the BPF filter compiles for it; on failure
- * returns -1 with a one-line message in err. */
+ * returns -1 with a one-line message in err. "-" is standard input. Regular files are put in the
+ * time order of their first packets, in place in files (stable; a FIFO, standard input or a file
+ * without packets keeps its place), with a warning when that changed the order. */
 int fs_source_open(struct fs_source *s, char **files, uint32_t n_files, uint32_t snaplen, const char *bpf,
                    char *err);
 /* One frame as read: data stays valid until the next read, or, when mapped, until the file

@@ -14,16 +14,23 @@ struct fs_mmap_file {
   size_t size, off;
   bool swapped, nsec;
   uint32_t snaplen;
+  int fd;                           /* libpcap's: not ours to close */
+  uint32_t guard;                   /* this map's slot in the SIGBUS guard */
+  size_t touched;                   /* bytes from the start whose pages were read once (page-aligned) */
+  size_t limit;                     /* the size when opened; once it was cut, the size then */
+  bool cut;                         /* a fault showed the file was cut short */
   size_t released;                  /* bytes from the start already given back (page-aligned) */
   size_t populated;                 /* bytes from the start whose page tables were filled ahead */
   bool no_populate;
   char err[256];
 };
 
-/* 1: mapped, a classic pcap; 0: not one (or not a regular file): use libpcap; the file's 24-byte
- * header was already checked by libpcap. */
-int fs_mmap_open(struct fs_mmap_file *f, const char *path);
-/* 1: a record in *h / *data; 0: end of file; -1: a damaged record (message in f->err). */
+/* 1: mapped, a classic pcap; 0: not one (not a regular file, or too many maps): use libpcap.
+ * fd is the file libpcap already opened (a file is opened once: a FIFO cannot be opened twice);
+ * its 24-byte header was already checked by libpcap. */
+int fs_mmap_open(struct fs_mmap_file *f, int fd);
+/* 1: a record in *h / *data; 0: end of file; -1: a damaged record, or the file was cut short
+ * while it was read (message in f->err). */
 int fs_mmap_next(struct fs_mmap_file *f, struct pcap_pkthdr *h, const uint8_t **data);
 void fs_mmap_close(struct fs_mmap_file *f);
 

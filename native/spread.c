@@ -168,6 +168,7 @@ void fs_spread_run(struct fs_spread *sp, uint32_t lane, struct fs_meter *m, size
 
 void fs_spread_stop(struct fs_spread *sp) {
   atomic_store(&sp->stop, true);
+  atomic_store(&sp->src.stop_requested, true); /* a reader waiting on a FIFO's data gives up */
 }
 
 void fs_spread_counters(struct fs_spread *sp, struct fs_spread_counters *out) {
@@ -207,6 +208,7 @@ void fs_spread_release(struct fs_spread *sp, uint32_t lane) {
   pthread_mutex_unlock(&l->lock);
   if (atomic_fetch_sub(&sp->refs, 1) != 1) return;
   atomic_store(&sp->abort, true);
+  atomic_store(&sp->src.stop_requested, true);
   pthread_join(sp->reader, NULL);
   spread_free(sp);
 }

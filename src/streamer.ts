@@ -124,9 +124,13 @@ export type StreamerInput = Omit<StreamerOptions, keyof MeterOptions> & Partial<
 export interface PluginSpec { spec: string; options: Record<string, unknown> }
 
 /** Checks the files exist and are not folders, then opens; the addon's open failure becomes an
- * InputError with its message. */
-function openNative<T>(open: () => T, files: string[] | undefined): T {
+ * InputError with its message. "-" is standard input, which one meter reads once. */
+function openNative<T>(open: () => T, files: string[] | undefined, partitioned = false): T {
+  const stdin = (files ?? []).filter((f) => f === '-').length;
+  if (stdin > 1) throw new InputError('-: standard input can be read once only, and is given more than once');
+  if (stdin && partitioned) throw new InputError('-: standard input can be read by one meter only: not with worker processes (--plugin with --workers)');
   for (const file of files ?? []) {
+    if (file === '-') continue;
     let st: fs.Stats;
     try {
       st = fs.statSync(file);
@@ -134,6 +138,7 @@ function openNative<T>(open: () => T, files: string[] | undefined): T {
       throw new InputError(`${file}: no such file`);
     }
     if (st.isDirectory()) throw new InputError(`${file}: is a directory, not a capture file`);
+    if (partitioned && st.isFIFO()) throw new InputError(`${file}: a FIFO can be read by one meter only: not with worker processes (--plugin with --workers)`);
   }
   try {
     return open();
@@ -188,7 +193,7 @@ export class FlowStreamer {
 
   /** Opens the captures (checks each one) or the interface, and starts the meter. */
   open(): void {
-    this.meter = openNative(() => loadNative().open(this.nativeOptions()), this.options.files);
+    this.meter = openNative(() => loadNative().open(this.nativeOptions()), this.options.files, this.options.hashPartitions !== undefined);
     this.openedExact = this.exact !== 'fast';
   }
 
@@ -221,10 +226,11 @@ export class FlowStreamer {
   }
 
   /** Opens and closes a meter with these options: a missing file, an interface that cannot be
-   * captured or a bad filter fails here, with its message, before worker processes start. */
+   * captured or a bad filter fails here, with its message, before worker processes start (which
+   * cannot share standard input). */
   static check(options: StreamerOptions): void {
     const probe = new FlowStreamer(options);
-    probe.open();
+    probe.meter = openNative(() => loadNative().open(probe.nativeOptions()), options.files, true);
     probe.close();
   }
 
@@ -297,7 +303,7 @@ export class FlowStreamer {
         // plugins: the hooks run before the meter goes on, so the flows they end end now
         if (nb.events) host.packets(nb.events);
         if (host.inexactEnd && this.exact !== 'all') {
-          if (!this.options.interface) {
+          if (this.canReread()) {
             // Files: start over holding every flow to one packet per batch. No hook ended a flow
             // before this batch, so the flows yielded so far are the exact run's first ones.
             this.reopenExact();
@@ -307,7 +313,8 @@ export class FlowStreamer {
             pending = meter.next(size);
             continue;
           }
-          // live: exact from here on; ends in this batch take effect after it, as before
+          // live (or a stream that cannot be read again): exact from here on; ends in this batch
+          // take effect after it, as before
           this.setExact('all');
           host.inexactEnd = false;
           goExact = true;
@@ -350,6 +357,15 @@ export class FlowStreamer {
   }
 
   /** Files: the meter of a fast run is dropped for a new one in exact mode, from the start. */
+  /** Files can be read again from the start; an interface, standard input or a FIFO cannot. */
+  private canReread(): boolean {
+    if (this.options.interface) return false;
+    return (this.options.files ?? []).every((f) => {
+      if (f === '-') return false;
+      try { return fs.statSync(f).isFile(); } catch { return false; }
+    });
+  }
+
   private reopenExact(): void {
     this.meter?.close();
     this.meter = undefined;

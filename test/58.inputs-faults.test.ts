@@ -1,0 +1,281 @@
+/**
+ * Inputs that misbehave, each provoked: a capture truncated while it is read (the memory-mapped
+ * reader, one meter and lanes), a FIFO that stalls or never opens, standard input, files given
+ * out of time order, and fractions of a second past 2^31 read alike by libpcap and by the map.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import t from 'tap';
+import { DLT, ether, ipv4, pcap, Record, tmpdir, udp } from './helpers/packets';
+import { BIN, cli, ROOT } from './helpers/run';
+
+const dir = fs.mkdtempSync(path.join(tmpdir(), 'inputs-'));
+
+/** A capture of n one-packet flows, one a second from `start`: with a 1 s idle timeout they end as
+ * the file is read, so flows come out all along. Written straight into one buffer (fast). */
+function manyFlows(n: number, start: number): Buffer {
+  const frame = ether(0x0800, ipv4('10.0.0.0', '192.168.7.1', 17, udp(40000, 53, Buffer.alloc(12))));
+  const head = pcap(DLT.EN10MB, []);
+  const size = 16 + frame.length;
+  const out = Buffer.alloc(head.length + n * size);
+  head.copy(out);
+  for (let i = 0, at = head.length; i < n; i++, at += size) {
+    out.writeUInt32LE(start + i, at);
+    out.writeUInt32LE(frame.length, at + 8);
+    out.writeUInt32LE(frame.length, at + 12);
+    frame.copy(out, at + 16);
+    out.writeUInt32BE((10 << 24) | i, at + 16 + 26); // a source address of its own
+  }
+  return out;
+}
+
+/** Flows of a few packets each, over `seconds` from `start`, between two hosts on `port`. */
+function conversation(start: number, seconds: number, port: number): Record[] {
+  const out: Record[] = [];
+  for (let s = 0; s < seconds; s++) {
+    for (let k = 0; k < 3; k++) {
+      const src = k === 1 ? '172.16.0.2' : '172.16.0.1', dst = k === 1 ? '172.16.0.1' : '172.16.0.2';
+      const sp = k === 1 ? port : 5000 + (s % 7), dp = k === 1 ? 5000 + (s % 7) : port;
+      out.push({ t: start + s + k * 0.25, frame: ether(0x0800, ipv4(src, dst, 17, udp(sp, dp, Buffer.alloc(20 + k)))) });
+    }
+  }
+  return out;
+}
+
+function write(name: string, data: Buffer | string): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, data);
+  return file;
+}
+
+/** CSV rows without the id column (flows from lanes arrive in another order and are numbered as
+ * they come), sorted. */
+function rows(csv: string): string[] {
+  return csv.trim().split('\n').slice(1).map((l) => l.slice(l.indexOf(',') + 1)).sort();
+}
+
+const flowCount = (stderr: string) => Number(/(\d+) flows from/.exec(stderr)?.[1]);
+const warnings = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('flowseek: warning'));
+const leftovers = () => fs.readdirSync(dir).filter((n) => n.endsWith('.tmp'));
+
+interface Exit { code: number | null; stdout: string; stderr: string; ms: number }
+
+function start(args: string[], stdin: 'ignore' | 'pipe' = 'ignore') {
+  const began = Date.now();
+  const child = spawn(process.execPath, [BIN, 'read', ...args], { stdio: [stdin, 'pipe', 'pipe'] });
+  let stdout = '', stderr = '';
+  const out = child.stdout as Readable;
+  out.setEncoding('utf8');
+  (child.stderr as Readable).on('data', (d) => { stderr += d; });
+  const done = new Promise<Exit>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - began })));
+  return { child, stdout: out, done, out: (d: string) => { stdout += d; } };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Bytes this process has read so far (all reads, FIFO included). */
+function readBytes(pid: number): number {
+  return Number(/rchar: (\d+)/.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1]);
+}
+
+/** Waits until the process holds `file` open (a FIFO: its read has begun, so the run and its
+ * signal handlers have), then until its reads stop moving; its bytes read then. */
+async function waiting(pid: number, file: string): Promise<number> {
+  const holds = () => fs.readdirSync(`/proc/${pid}/fd`).some((fd) => {
+    try { return fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === file; } catch { return false; }
+  });
+  for (const t0 = Date.now(); !holds() && Date.now() - t0 < 20_000;) await sleep(50);
+  let last = -1;
+  for (let now = readBytes(pid); now !== last; now = readBytes(pid)) { last = now; await sleep(200); }
+  return last;
+}
+
+/** Waits until the process has read `bytes` (a FIFO's data). */
+async function hasRead(pid: number, bytes: number): Promise<void> {
+  for (const t0 = Date.now(); readBytes(pid) < bytes && Date.now() - t0 < 20_000;) await sleep(50);
+}
+
+t.test('a capture truncated while it is read: the flows before the cut, one warning, exit 1', async (t) => {
+  // the plugin cuts the file at its first flow: the meter has read at most one batch of packets
+  const whole = manyFlows(60_000, 1_600_000_000);
+  const cut = Math.floor(whole.length / 2) + 7; // inside a record
+  const plugin = write('cut.js', `const fs = require('fs');
+let done = false;
+module.exports = { name: 'cut', options: { file: '', size: 0 },
+  onInit() { if (!done) { done = true; fs.truncateSync(this.options.file, this.options.size); } } };
+`);
+  const file = write('ring.pcap', whole);
+  const out = path.join(dir, 'ring.csv');
+  const args = (o: string) => [file, '--idle-timeout', '1', '--plugin', plugin, '--plugin-option', `file=${file}`,
+    '--plugin-option', `size=${cut}`, '-o', o];
+  const r = cli(['read', ...args(out)]);
+  t.equal(r.status, 1, 'exit 1: a read error');
+  t.equal(fs.statSync(file).size, cut, 'the plugin did cut the file');
+  const w = warnings(r.stderr);
+  t.equal(w.length, 1, `one warning: ${w.join(' | ')}`);
+  t.match(w[0], `${file}: the file was truncated while it was read`);
+  t.notMatch(r.stderr, /error:/, 'no error line');
+  const got = fs.readFileSync(out, 'utf8');
+  t.equal(got.trim().split('\n').length - 1, flowCount(r.stderr), 'every flow counted is written');
+  t.same(leftovers(), [], 'no temporary file left');
+  // the same file read once cut: the same flows, no zeroed record among them
+  const again = path.join(dir, 'ring-after.csv');
+  const a = cli(['read', ...args(again)]);
+  t.equal(a.status, 1, 'read once cut: exit 1 (a truncated file)');
+  t.ok(flowCount(a.stderr) > 20_000 && flowCount(a.stderr) < 40_000, `${flowCount(a.stderr)} flows, about half`);
+  t.equal(got, fs.readFileSync(again, 'utf8'), 'the flows of the file as cut, exactly');
+});
+
+for (const workers of [1, 2]) {
+  t.test(`truncated while read, output paused${workers > 1 ? ', lanes' : ''}: no crash, the flows before the cut`, async (t) => {
+    // standard output is a pipe the test stops reading: the meter (and a lanes' reader, whose
+    // rings then fill) waits far before the cut, which comes while it waits
+    // where each waits: one meter, a batch or two of 4096 flows in; lanes, each lane's ring
+    // (32768 packets) and a batch or two besides: well before the cut either way
+    const whole = manyFlows(workers > 1 ? 200_000 : 100_000, 1_600_000_000);
+    const cut = Math.floor(whole.length * (workers > 1 ? 0.8 : 0.6)) + 3;
+    const file = write(`paused-${workers}.pcap`, whole);
+    const args = [file, '--idle-timeout', '1', '--dissections', '0', '--csv', '--workers', String(workers)];
+    const run = start(args);
+    await new Promise<void>((resolve) => run.stdout.once('data', (d: string) => { run.out(d); run.stdout.pause(); resolve(); }));
+    await sleep(500);
+    fs.truncateSync(file, cut);
+    run.stdout.on('data', run.out);
+    run.stdout.resume();
+    const r = await run.done;
+    t.equal(r.code, 1, `exit 1 (${r.stderr.trim().split('\n').pop()})`);
+    const w = warnings(r.stderr);
+    t.equal(w.length, 1, `one warning: ${w.join(' | ')}`);
+    t.match(w[0], `${file}: the file was truncated while it was read`);
+    t.equal(r.stdout.trim().split('\n').length - 1, flowCount(r.stderr), 'every flow counted is written');
+    const after = cli(['read', ...args]);
+    t.equal(after.status, 1, 'read once cut: exit 1');
+    t.same(rows(r.stdout), rows(after.stdout), `the flows of the file as cut (${flowCount(after.stderr)})`);
+  });
+}
+
+t.test('a FIFO that stalls: SIGTERM and SIGINT end the read at once, its flows written (exit 130)', async (t) => {
+  const records = conversation(1_600_000_000, 40, 4000);
+  const part = pcap(DLT.EN10MB, records);
+  const partFile = write('part.pcap', part);
+  const expected = cli(['read', partFile, '--csv']);
+  t.equal(expected.status, 0);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    const fifo = path.join(dir, `stall-${signal}.fifo`);
+    const out = path.join(dir, `stall-${signal}.csv`);
+    execFileSync('mkfifo', [fifo]);
+    const run = start([fifo, '-o', out]);
+    // the writer sends part of a capture and keeps the pipe open
+    const feed = fs.openSync(fifo, 'w');
+    const before = await waiting(run.child.pid as number, fifo);
+    fs.writeSync(feed, part);
+    await hasRead(run.child.pid as number, before + part.length);
+    const sent = Date.now();
+    run.child.kill(signal);
+    const r = await run.done;
+    fs.closeSync(feed);
+    t.equal(r.code, 130, `${signal}: exit 130 (${r.stderr.trim().split('\n').pop()})`);
+    t.ok(Date.now() - sent < 3000, `${signal}: ended ${Date.now() - sent} ms after the signal`);
+    t.equal(fs.readFileSync(out, 'utf8'), expected.stdout, `${signal}: the flows it had read, written`);
+    t.same(warnings(r.stderr).filter((l) => !l.includes(signal)), [], 'no warning but the signal\'s');
+  }
+});
+
+t.test('a FIFO nobody writes to: a signal still ends the read', async (t) => {
+  const fifo = path.join(dir, 'silent.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const run = start([fifo, '--csv']);
+  await waiting(run.child.pid as number, fifo);
+  const sent = Date.now();
+  run.child.kill('SIGTERM');
+  const r = await run.done;
+  t.equal(r.code, 130, `exit 130 (${r.stderr.trim().split('\n').pop()})`);
+  t.ok(Date.now() - sent < 3000, `ended ${Date.now() - sent} ms after the signal`);
+  t.equal(flowCount(r.stderr), 0, 'no flows');
+});
+
+t.test('a FIFO whose writer closes, and standard input: the same flows as the file', async (t) => {
+  // the flows of a conversation, then 3000 one-packet flows (their records after the first header)
+  const capture = Buffer.concat([pcap(DLT.EN10MB, conversation(1_600_000_000, 30, 4000)), manyFlows(3000, 1_600_000_040).subarray(24)]);
+  const file = write('whole.pcap', capture);
+  const expected = cli(['read', file, '--csv', '--stats']);
+  t.equal(expected.status, 0);
+  const fifo = path.join(dir, 'whole.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const run = start([fifo, '--csv', '--stats']);
+  run.stdout.on('data', run.out);
+  fs.writeFileSync(fifo, capture); // opens, writes, closes
+  const r = await run.done;
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout, expected.stdout, 'FIFO: the flows of the file');
+  for (const workers of ['1', '2']) {
+    const s = cli(['read', '-', '--csv', '--stats', '--workers', workers], capture as unknown as string);
+    t.equal(s.status, 0, s.stderr);
+    t.same(rows(s.stdout), rows(expected.stdout), `read - (--workers ${workers}): the flows of the file`);
+  }
+  // worker processes (plugins) would each take a share of the bytes
+  const plugin = path.join(ROOT, 'bench', 'trivial-plugin.js');
+  const pool = cli(['read', '-', '--csv', '--workers', '2', '--plugin', plugin], '');
+  t.equal(pool.status, 1);
+  t.match(pool.stderr, /flowseek: error: -: standard input can be read by one meter only/);
+  const fifoPool = cli(['read', fifo, '--csv', '--workers', '2', '--plugin', plugin]);
+  t.equal(fifoPool.status, 1);
+  t.match(fifoPool.stderr, /a FIFO can be read by one meter only/);
+  const twice = cli(['read', '-', '-', '--csv'], '');
+  t.equal(twice.status, 1);
+  t.match(twice.stderr, /standard input can be read once only/);
+});
+
+t.test('files given out of time order are read in time order, with one note', async (t) => {
+  const early = write('early.pcap', pcap(DLT.EN10MB, conversation(1_600_000_000, 50, 4000)));
+  const late = write('late.pcap', pcap(DLT.EN10MB, conversation(1_600_000_100, 50, 4000)));
+  const right = cli(['read', early, late, '--csv']);
+  t.equal(right.status, 0);
+  t.same(warnings(right.stderr), [], 'in order: no note');
+  const reversed = cli(['read', late, early, '--csv']);
+  t.equal(reversed.status, 0, reversed.stderr);
+  t.equal(reversed.stdout, right.stdout, 'the same flows, durations and ids as in the right order');
+  const w = warnings(reversed.stderr);
+  t.equal(w.length, 1, w.join(' | '));
+  t.match(w[0], `not given in time order: they are read in the order of their first packets, from ${early}`);
+  for (const workers of ['2']) {
+    const lanes = cli(['read', late, early, '--csv', '--workers', workers]);
+    t.same(rows(lanes.stdout), rows(right.stdout), `--workers ${workers}: the same flows`);
+  }
+  // overlapping files: said, not silently forced
+  const overlap = write('overlap.pcap', pcap(DLT.EN10MB, conversation(1_600_000_030, 50, 5000)));
+  const o = cli(['read', early, overlap, '--csv']);
+  t.equal(o.status, 0);
+  const ow = warnings(o.stderr);
+  t.equal(ow.length, 1, ow.join(' | '));
+  t.match(ow[0], `${overlap}: starts before ${early} ends`);
+});
+
+t.test('a fraction of a second past 2^31: libpcap and the memory map agree', async (t) => {
+  // libpcap 1.10 reads the fraction as signed 32 bits: past 2^31 it is negative, counted as 0
+  const base = 1_600_000_000;
+  const fracs = [0x80000010, 0xffffffff, 2_000_000, 999_999, 0x7fffffff, 123];
+  for (const nano of [false, true]) {
+    const recs = fracs.map((f, i) => ({ t: base + i * 10, frame: ether(0x0800, ipv4('10.0.0.1', `10.0.1.${i}`, 17, udp(1000, 2000))) }));
+    const data = pcap(DLT.EN10MB, recs, 262144, nano);
+    // the fraction field of each record, written raw
+    for (let at = 24, i = 0; i < recs.length; i++) {
+      data.writeUInt32LE(fracs[i], at + 4);
+      at += 16 + data.readUInt32LE(at + 8);
+    }
+    const file = write(`frac-${nano ? 'ns' : 'us'}.pcap`, data);
+    const mapped = cli(['read', file, '--csv', '--time-precision', 'ns']);
+    const libpcap = cli(['read', '-', '--csv', '--time-precision', 'ns'], data as unknown as string);
+    t.equal(mapped.status, 0, mapped.stderr);
+    t.equal(libpcap.status, 0, libpcap.stderr);
+    t.equal(mapped.stdout, libpcap.stdout, `${nano ? 'nanosecond' : 'microsecond'} file: the same flows either way`);
+    const first = rows(mapped.stdout).map((l) => l.split(','));
+    const header = mapped.stdout.split('\n')[0].split(',').slice(1);
+    const col = header.indexOf('bidirectional_first_seen_ms');
+    const seen = first.map((r) => Number(r[col])).sort((a, b) => a - b);
+    // the meter's clock only goes forward: a fraction counted as 0 still leaves each flow at its second
+    t.same(seen.slice(0, 2), [base * 1000, (base + 10) * 1000], 'a fraction past 2^31 counts as 0');
+  }
+});
