@@ -80,7 +80,7 @@ export class FlowOutput implements FlowWriter {
       this.openFile(this.roll(''), 0, this.stdoutSink);
     } else if (this.o.partition) {
       try {
-        fs.mkdirSync(out, { recursive: true });
+        makeFolder(out);
         const probe = createTemporary(path.join(out, 'part'));
         fs.closeSync(probe.fd);
         fs.unlinkSync(probe.temp);
@@ -99,7 +99,7 @@ export class FlowOutput implements FlowWriter {
     if (this.o.partition) {
       roll = new Roll(() => {
         const dir = path.join(out, key);
-        fs.mkdirSync(dir, { recursive: true });
+        makeFolder(dir);
         return numbered(dir, 'part-', EXTENSION[this.o.format]);
       });
     } else if (this.rotating) {
@@ -120,7 +120,7 @@ export class FlowOutput implements FlowWriter {
         sink = Sink.file(target, nextName);
       } catch (e) {
         if (e instanceof OutputError) throw e;
-        throw new OutputError(`cannot write in ${this.o.output}: ${describe(e)}`, { cause: e });
+        throw new OutputError(`cannot write ${this.o.output}: ${describe(e)}`, { cause: e });
       }
     }
     roll.file = { sink, flows: 0, startMs };
@@ -269,6 +269,23 @@ function partitionKey(ms: number, by: 'hour' | 'day'): string {
   const two = (n: number) => String(n).padStart(2, '0');
   const day = `dt=${String(year).padStart(4, '0')}-${two(date.getUTCMonth() + 1)}-${two(date.getUTCDate())}`;
   return by === 'day' ? day : `${day}/hour=${two(date.getUTCHours())}`;
+}
+
+/** mkdir -p, by hand: Node's recursive mkdir spins forever where mkdir says ENOENT under an
+ * existing folder (/proc). */
+function makeFolder(dir: string): void {
+  try {
+    fs.mkdirSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if (fs.statSync(dir).isDirectory()) return;
+      throw new Error('it is a file, not a folder');
+    }
+    if (code !== 'ENOENT' || path.dirname(dir) === dir) throw e;
+    makeFolder(path.dirname(dir));
+    fs.mkdirSync(dir);
+  }
 }
 
 /** `<prefix><n><suffix>` in dir, n one more than the largest there (published or being written),
