@@ -109,8 +109,12 @@ export class Sink {
   /** Drops a half-written file (error path): nothing is left under the final name nor the temporary one. */
   discard(): void {
     if (this.fd === undefined) return;
-    try { (this.stream as fs.WriteStream).destroy(); } catch { /* already closed */ }
-    this.closeFd();
+    if (this.fdOpen) {
+      // the stream closes the descriptor once a write in flight is done: closing it here could
+      // close a number reused meanwhile
+      this.fdOpen = false;
+      (this.stream as fs.WriteStream).destroy();
+    }
     if (this.tempPath) {
       try { fs.unlinkSync(this.tempPath); } catch { /* already gone or published */ }
     }
