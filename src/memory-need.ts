@@ -10,7 +10,9 @@ import { UsageError } from './errors';
 import { loadNative } from './native';
 import type { MeterOptions, OutputOptions } from './options';
 import { fieldsFor } from './schema';
+import { OPEN_PARTITIONS } from './writers/output';
 import { columnSpecs } from './writers/parquet/columns';
+import { MAX_ROW_GROUP_ROWS, ROW_GROUP_BYTES } from './writers/parquet/writer';
 
 export interface MemoryOptions extends MeterOptions, OutputOptions {
   batchSize: number;
@@ -21,9 +23,6 @@ export interface MemoryOptions extends MeterOptions, OutputOptions {
 const SLOT_BYTES = 2 * 16;
 /** what malloc adds to each allocation, roughly */
 const MALLOC_BYTES = 16;
-/** Parquet row groups are sized to about this many bytes unless --row-group-rows says otherwise */
-const ROW_GROUP_BYTES = 32 << 20;
-const OPEN_PARTITIONS = 8;
 
 interface Term {
   bytes: number;
@@ -50,7 +49,7 @@ function terms(o: MemoryOptions, flagged: (flag: string) => string): Term[] {
   const perFlow = flowBytes(o);
   const row = rowBytes(o);
   const workers = o.workers > 1 ? [flagged('--workers')] : [];
-  const groupRows = o.rowGroupRows || Math.min(1 << 16, Math.floor(ROW_GROUP_BYTES / row));
+  const groupRows = o.rowGroupRows || Math.max(1, Math.min(MAX_ROW_GROUP_ROWS, Math.floor(ROW_GROUP_BYTES / row)));
   const openFiles = o.partition ? OPEN_PARTITIONS : 1;
   return [
     // --max-active-flows 0 leaves the meter unbounded: no figure to give for it
