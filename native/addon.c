@@ -7,6 +7,7 @@
 #include <node_api.h>
 #include "batch.h"
 #include "compress.h"
+#include "flow_extra.h"
 #include "privileges.h"
 #include "sockdiag.h"
 #include "source.h"
@@ -558,6 +559,8 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "flowRecordBytes", v);
   napi_create_uint32(env, (uint32_t)sizeof(struct fs_flow_key), &v);
   napi_set_named_property(env, exports, "flowKeyBytes", v);
+  napi_create_uint32(env, (uint32_t)sizeof(struct fs_flow_extra), &v);
+  napi_set_named_property(env, exports, "flowExtraBytes", v);
   return exports;
 }
 

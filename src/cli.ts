@@ -107,6 +107,7 @@ function meterAndOutputOptions(cmd: Command): Command {
     .addOption(new Option('--compression <codec>', 'Parquet page compression (default: zstd)').choices([...COMPRESSIONS]))
     .option('--flows-per-file <n>', 'start a new output file after n flows (flows.0.csv, flows.1.csv, ...)')
     .option('--rotate <seconds>', 'start a new output file after this much flow time')
+    .option('--rotate-files <n>', 'with --flows-per-file or --rotate: keep the newest n files, deleting the oldest (a ring)')
     .addOption(new Option('--partition <by>', 'write a Hive-style dataset under -o DIR: dt=YYYY-MM-DD[/hour=HH]/part-N').choices(['hour', 'day']))
     .option('--ipfix <target>', 'send each flow to an IPFIX collector: HOST:PORT (UDP), udp://HOST:PORT or tcp://HOST:PORT (without -o, only there)')
     .option('--ipfix-domain <id>', 'IPFIX observation domain id (default: 0)')

@@ -121,6 +121,8 @@ export interface NativeAddon {
   libpcapVersion: string;
   ndpiFlowStateBytes: number;
   flowRecordBytes: number;
+  /** bytes of a flow's own-features block, before its payload and header bytes */
+  flowExtraBytes: number;
   /** bytes of one key in a batch's newFlowKeys */
   flowKeyBytes: number;
 }

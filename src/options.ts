@@ -1,6 +1,7 @@
 /** Command-line values to one typed, validated configuration. Nothing is opened here. */
 import { UsageError } from './errors';
 import { IpfixTarget } from './ipfix/exporter';
+import { checkMemoryNeed } from './memory-need';
 import type { PluginSpec } from './streamer';
 import { fieldsFor, TimePrecision } from './schema';
 
@@ -51,6 +52,8 @@ export interface OutputOptions {
   flowsPerFile: number;
   /** a new file after this much flow time (ms; 0: never) */
   rotateMs: number;
+  /** a ring: at most this many rotated files of the run kept, the oldest deleted (0 or absent: all kept) */
+  rotateFiles?: number;
   /** `output` is a dataset folder: dt=YYYY-MM-DD[/hour=HH]/part-<n>.<ext> by flow start (UTC) */
   partition?: Partition;
   /** string columns replaced by a keyed hash */
@@ -149,6 +152,7 @@ export interface RawReadOptions {
   compression?: string;
   flowsPerFile?: string;
   rotate?: string;
+  rotateFiles?: string;
   partition?: string;
   anonymize?: string;
   anonymizeKey?: string;
@@ -289,6 +293,9 @@ export function parseOutputOptions(raw: RawReadOptions, meter: MeterOptions): Ou
   if ((flowsPerFile || rotate) && raw.output === undefined) {
     throw new UsageError('"--flows-per-file" and "--rotate" write several files: give a path with -o');
   }
+  const rotateFiles = number('--rotate-files', raw.rotateFiles, 0, 'a positive whole number of files', 1, 1e9, true);
+  if (rotateFiles && !(flowsPerFile || rotate)) throw new UsageError('"--rotate-files" goes with --flows-per-file or --rotate');
+  if (rotateFiles && partition) throw new UsageError('"--rotate-files" keeps rotated files, not dataset parts: it cannot go with --partition');
   const anonymize = parseAnonymize(raw.anonymize, meter);
   const ipfix = parseIpfix(raw);
   if (ipfix && anonymize.some((c) => c === 'src_ip' || c === 'dst_ip')) {
@@ -297,7 +304,7 @@ export function parseOutputOptions(raw: RawReadOptions, meter: MeterOptions): Ou
   if (raw.anonymizeKey !== undefined && anonymize.length === 0) throw new UsageError('"--anonymize-key" needs "--anonymize COLUMNS"');
   if (raw.anonymizeKey === '') throw new UsageError('"--anonymize-key" must not be empty');
   return {
-    output: raw.output, format, compression: compression as Compression, flowsPerFile, rotateMs: Math.round(rotate * 1000),
+    output: raw.output, format, compression: compression as Compression, flowsPerFile, rotateMs: Math.round(rotate * 1000), rotateFiles,
     partition: partition as Partition | undefined, anonymize, anonymizeKey: raw.anonymizeKey,
     rowGroupRows: number('--row-group-rows', raw.rowGroupRows, 0, 'a positive whole number of rows', 1, 1 << 24, true),
     ipfix,
@@ -325,13 +332,21 @@ export function parseReadOptions(files: string[], raw: RawReadOptions & { system
     throw new UsageError('"--system-visibility" needs live traffic of this host: use it with "flowseek capture", not with a capture file');
   }
   const meter = parseMeterOptions(raw);
-  return {
+  const read: ReadOptions = {
     ...meter,
     ...parseOutputOptions(raw, meter),
     files,
     batchSize: batchSize(raw),
     workers: number('--workers', raw.workers, 1, 'a whole number of processes from 1 to 64', 1, 64, true),
   };
+  checkMemoryNeed(read, memoryDefaults(read, 1));
+  return read;
+}
+
+/** The same run with every option that sizes memory at its default. */
+function memoryDefaults<T extends MeterOptions & OutputOptions & { batchSize: number; workers: number }>(o: T, workers: number): T {
+  return { ...o, maxActiveFlows: DEFAULTS.maxActiveFlows, batchSize: DEFAULTS.batchSize, workers, rowGroupRows: 0,
+    payloadBytes: 0, headerPackets: 0, headerWidth: DEFAULTS.headerWidth, splt: 0 };
 }
 
 const batchSize = (raw: RawReadOptions) =>
@@ -342,7 +357,7 @@ export function parseCaptureOptions(raw: RawCaptureOptions, cores: number): Capt
   if (!raw.interface) throw new UsageError('capture needs an interface: -i IFACE (see: flowseek interfaces)');
   const meter = parseMeterOptions({ ...raw, snaplen: raw.snaplen ?? '1536' });
   if (meter.snaplen === 0) throw new UsageError('"--snaplen" must be at least 1 byte for a live capture');
-  return {
+  const capture: CaptureOptions = {
     ...meter,
     ...parseOutputOptions(raw, meter),
     interface: raw.interface,
@@ -355,6 +370,8 @@ export function parseCaptureOptions(raw: RawCaptureOptions, cores: number): Capt
     systemVisibility: raw.systemVisibility === true,
     systemVisibilityPollMs: number('--system-visibility-poll-ms', raw.systemVisibilityPollMs, 100, 'a whole number of milliseconds from 10 to 60000', 10, 60000, true),
   };
+  checkMemoryNeed(capture, memoryDefaults(capture, Math.max(1, cores - 1)));
+  return capture;
 }
 
 /** "HOST:PORT", "udp://HOST:PORT", "tcp://HOST:PORT"; an IPv6 host in brackets. */

@@ -1,4 +1,5 @@
-/** JSON Lines: one object per flow, keys in schema order, lists as arrays, bytes as hex strings;
+/** JSON Lines: one object per flow, keys in schema order, lists as arrays, bytes as hex strings,
+ * a number JSON cannot spell (NaN, ±Infinity, e.g. from a plugin) as null;
  * nanosecond times as whole numbers beyond 2^53 (exact for pandas, DuckDB, Spark; JavaScript's
  * JSON.parse rounds them). Encoded straight into bytes like the CSV writer. */
 import { Field } from '../schema';
@@ -30,7 +31,8 @@ export function jsonlWriter(fields: readonly Field[], sink: Sink): FlowWriter {
             } else out.byte(0x22);
           } else if (c instanceof Float64Array) {
             const v = c[r];
-            if (v === v) out.number(v); else out.text('null'); // NaN: a plugin's missing value
+            // NaN (a plugin's missing value) and infinities have no JSON spelling
+            if (Number.isFinite(v)) out.number(v); else out.text('null');
           } else if (c instanceof BigUint64Array) {
             out.text(c[r].toString());
           } else if (isByteColumn(c)) {
@@ -40,7 +42,8 @@ export function jsonlWriter(fields: readonly Field[], sink: Sink): FlowWriter {
             out.byte(0x5b);
             for (let k = r * c.n; k < (r + 1) * c.n; k++) {
               if (k > r * c.n) out.byte(0x2c);
-              out.number(c.values[k]);
+              const v = c.values[k];
+              if (Number.isFinite(v)) out.number(v); else out.text('null');
             }
             out.byte(0x5d);
           }

@@ -2,9 +2,11 @@
  * Where finished flows go: one file (or stdout), files rotated by flow count or flow time
  * (`flows.0.csv`, `flows.1.csv`, …), or a Hive-style dataset folder partitioned by the flows' start
  * (`dt=2026-11-24/hour=13/part-0.parquet`). Every file is written under a temporary name and
- * appears whole when closed; a dataset never replaces a file already there. The columns are the
- * first batch's (plugins add theirs as the first flows come out); a run with no flow at all writes
- * those given at construction.
+ * appears whole when closed. Rotated files and dataset parts never replace a file already there:
+ * their numbers go on after the highest one found, and a name taken meanwhile is skipped. With a
+ * ring (--rotate-files N) the oldest rotated file of the run is deleted once N newer ones are out.
+ * The columns are the first batch's (plugins add theirs as the first flows come out); a run with no
+ * flow at all writes those given at construction.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,13 +14,15 @@ import { OutputError } from '../errors';
 import { OutputOptions } from '../options';
 import { Field } from '../schema';
 import { FlowBatch } from '../streamer';
-import { Sink } from './sink';
+import { createTemporary, describe, Sink } from './sink';
 import { FlowWriter, WriterOptions } from './writer';
 import { WRITERS } from './index';
 
 const EXTENSION = { csv: '.csv', jsonl: '.jsonl', parquet: '.parquet' } as const;
 /** dataset partitions open at once; flows arrive roughly in time order, so few are needed */
-const OPEN_PARTITIONS = 8;
+export const OPEN_PARTITIONS = 8;
+/** published files named in an error line, at most */
+const NAMED_FILES = 8;
 
 interface OpenFile {
   /** made at the file's first write or close, with the columns known by then */
@@ -31,16 +35,19 @@ interface OpenFile {
 /** One stream of files: a partition folder, or the rotated -o path. */
 class Roll {
   file?: OpenFile;
-  index = 0;
   clockMs = 0;
   lastUsed = 0;
 
-  constructor(readonly name: (index: number) => { target: string; nextName?: () => string }) {}
+  /** `open` gives the first name to try and, for numbered files, the next one when it is taken */
+  constructor(readonly open: () => { target: string; nextName?: () => string }) {}
 }
 
 export class FlowOutput implements FlowWriter {
-  /** final paths of the files closed so far */
+  /** final paths of the files closed so far (with a ring, deleted ones too) */
   readonly written: string[] = [];
+  /** the ring's files still on disk, oldest first */
+  private readonly ring: string[] = [];
+  private readonly deleted = new Set<string>();
   private readonly rolls = new Map<string, Roll>();
   private readonly writerOptions: WriterOptions;
   private readonly rotating: boolean;
@@ -64,28 +71,24 @@ export class FlowOutput implements FlowWriter {
     return this.stdoutSink?.readerGone ?? false;
   }
 
-  /** Fails now, before any input is read, when the output cannot be written. */
+  /** Fails now, before any input is read, when the output cannot be written: the first file is
+   * opened (its temporary created), or for a dataset a file is created in the folder and removed. */
   private prepare(): void {
     const out = this.o.output;
     if (out === undefined) {
       this.stdoutSink = Sink.stdout();
-      this.open(this.roll(''), 0, this.stdoutSink);
+      this.openFile(this.roll(''), 0, this.stdoutSink);
     } else if (this.o.partition) {
       try {
-        fs.mkdirSync(out, { recursive: true });
-        fs.accessSync(out, fs.constants.W_OK);
+        makeFolder(out);
+        const probe = createTemporary(path.join(out, 'part'));
+        fs.closeSync(probe.fd);
+        fs.unlinkSync(probe.temp);
       } catch (e) {
-        throw new OutputError(`cannot write the dataset folder ${out}: ${(e as Error).message}`, { cause: e });
-      }
-    } else if (this.rotating) {
-      const dir = path.dirname(out);
-      try {
-        fs.accessSync(dir, fs.constants.W_OK);
-      } catch (e) {
-        throw new OutputError(`cannot write in ${dir}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'the folder does not exist' : 'permission denied'}`, { cause: e });
+        throw new OutputError(`cannot write the dataset folder ${out}: ${describe(e)}`, { cause: e });
       }
     } else {
-      this.open(this.roll(''), 0);
+      this.openFile(this.roll(''), 0);
     }
   }
 
@@ -93,18 +96,16 @@ export class FlowOutput implements FlowWriter {
     let roll = this.rolls.get(key);
     if (roll) return roll;
     const out = this.o.output as string;
-    const ext = EXTENSION[this.o.format];
     if (this.o.partition) {
-      const dir = path.join(out, key);
-      const next = () => path.join(dir, `part-${nextPartNumber(dir)}${ext}`);
       roll = new Roll(() => {
-        fs.mkdirSync(dir, { recursive: true });
-        return { target: next(), nextName: next };
+        const dir = path.join(out, key);
+        makeFolder(dir);
+        return numbered(dir, 'part-', EXTENSION[this.o.format]);
       });
     } else if (this.rotating) {
-      const base = out.slice(0, out.length - path.extname(out).length);
-      const suffix = path.extname(out) || ext;
-      roll = new Roll((i) => ({ target: `${base}.${i}${suffix}` }));
+      const suffix = path.extname(out) || EXTENSION[this.o.format];
+      const base = path.basename(out, path.extname(out));
+      roll = new Roll(() => numbered(path.dirname(out), `${base}.`, suffix));
     } else {
       roll = new Roll(() => ({ target: out }));
     }
@@ -112,10 +113,15 @@ export class FlowOutput implements FlowWriter {
     return roll;
   }
 
-  private open(roll: Roll, startMs: number, sink?: Sink): OpenFile {
+  private openFile(roll: Roll, startMs: number, sink?: Sink): OpenFile {
     if (!sink) {
-      const { target, nextName } = roll.name(roll.index++);
-      sink = Sink.file(target, nextName);
+      try {
+        const { target, nextName } = roll.open();
+        sink = Sink.file(target, nextName);
+      } catch (e) {
+        if (e instanceof OutputError) throw e;
+        throw new OutputError(`cannot write ${this.o.output}: ${describe(e)}`, { cause: e });
+      }
     }
     roll.file = { sink, flows: 0, startMs };
     return roll.file;
@@ -129,11 +135,44 @@ export class FlowOutput implements FlowWriter {
     const f = roll.file;
     if (!f) return;
     roll.file = undefined;
-    await this.writer(f).close();
-    if (f.sink.target) this.written.push(f.sink.target);
+    try {
+      await this.writer(f).close();
+    } catch (e) {
+      // a writer that failed before its sink's close (a Parquet footer): its temporary goes too
+      f.sink.discard();
+      throw e;
+    }
+    const target = f.sink.target;
+    if (!target) return;
+    this.written.push(target);
+    if (this.o.rotateFiles && !this.o.partition) this.keepRing(target);
+  }
+
+  /** The ring: at most rotateFiles of this run's files on disk; files from before the run are never deleted. */
+  private keepRing(published: string): void {
+    this.ring.push(published);
+    while (this.ring.length > (this.o.rotateFiles ?? 0)) {
+      const oldest = this.ring.shift() as string;
+      try {
+        fs.unlinkSync(oldest);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+          throw new OutputError(`cannot delete ${oldest} (--rotate-files): ${describe(e)}`, { cause: e });
+        }
+      }
+      this.deleted.add(oldest);
+    }
   }
 
   async write(batch: FlowBatch): Promise<void> {
+    try {
+      await this.writeBatch(batch);
+    } catch (e) {
+      throw this.withPublished(e);
+    }
+  }
+
+  private async writeBatch(batch: FlowBatch): Promise<void> {
     if (batch.length === 0) return;
     if (!this.columnsFixed) {
       this.fields = batch.fields;
@@ -175,7 +214,7 @@ export class FlowOutput implements FlowWriter {
         await this.closeFile(roll);
         file = undefined;
       }
-      if (!file) this.open(roll, roll.clockMs);
+      if (!file) this.openFile(roll, roll.clockMs);
       else if (file.startMs === 0) file.startMs = roll.clockMs;
     }
     const file = roll.file as OpenFile;
@@ -191,17 +230,31 @@ export class FlowOutput implements FlowWriter {
   }
 
   async close(): Promise<void> {
-    // rotated output with no flow at all still gets its first file (a header, a schema)
-    if (this.rotating && !this.o.partition && this.rolls.size === 0) this.open(this.roll(''), 0);
-    for (const roll of this.rolls.values()) await this.closeFile(roll);
+    try {
+      for (const roll of this.rolls.values()) await this.closeFile(roll);
+    } catch (e) {
+      throw this.withPublished(e);
+    }
   }
 
-  /** The error path: no half-written file is left under a final name. */
+  /** The error path: no half-written file is left, under a final name or a temporary one. */
   discard(): void {
     for (const roll of this.rolls.values()) {
       roll.file?.sink.discard();
       roll.file = undefined;
     }
+  }
+
+  /** An output error of several files says which ones are whole: those published before it. */
+  private withPublished(e: unknown): unknown {
+    if (!(e instanceof OutputError) || !(this.o.partition || this.rotating)) return e;
+    const base = this.o.partition ? (this.o.output as string) : path.dirname(this.o.output as string);
+    const whole = this.written.filter((f) => !this.deleted.has(f)).map((f) => path.relative(base, f));
+    const named = whole.slice(0, NAMED_FILES).join(', ') + (whole.length > NAMED_FILES ? `, and ${whole.length - NAMED_FILES} more` : '');
+    const where = this.o.partition ? ` in ${base}` : '';
+    const said = whole.length === 0 ? 'no file was complete before it'
+      : `${whole.length === 1 ? 'the 1 file' : `the ${whole.length} files`} published before it${where} ${whole.length === 1 ? 'is' : 'are'} whole: ${named}`;
+    return new OutputError(`${e.message}; ${said}`, { cause: e });
   }
 }
 
@@ -218,11 +271,36 @@ function partitionKey(ms: number, by: 'hour' | 'day'): string {
   return by === 'day' ? day : `${day}/hour=${two(date.getUTCHours())}`;
 }
 
-/** One more than the largest part-<n> already in the folder (published or being written). */
-function nextPartNumber(dir: string): number {
+/** mkdir -p, by hand: Node's recursive mkdir spins forever where mkdir says ENOENT under an
+ * existing folder (/proc). */
+function makeFolder(dir: string): void {
+  try {
+    fs.mkdirSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if (fs.statSync(dir).isDirectory()) return;
+      throw new Error('it is a file, not a folder');
+    }
+    if (code !== 'ENOENT' || path.dirname(dir) === dir) throw e;
+    makeFolder(path.dirname(dir));
+    fs.mkdirSync(dir);
+  }
+}
+
+/** `<prefix><n><suffix>` in dir, n one more than the largest there (published or being written),
+ * and the names after it for when that one is taken before the file is published. */
+function numbered(dir: string, prefix: string, suffix: string): { target: string; nextName: () => string } {
+  let n = nextNumber(dir, prefix, suffix);
+  return { target: path.join(dir, `${prefix}${n}${suffix}`), nextName: () => path.join(dir, `${prefix}${++n}${suffix}`) };
+}
+
+function nextNumber(dir: string, prefix: string, suffix: string): number {
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const name = new RegExp(`^\\.?${escape(prefix)}(\\d+)${escape(suffix)}(\\.[0-9a-f]+\\.tmp)?$`);
   let max = -1;
-  for (const name of fs.readdirSync(dir)) {
-    const m = /^\.?part-(\d+)\./.exec(name);
+  for (const entry of fs.readdirSync(dir)) {
+    const m = name.exec(entry);
     if (m) max = Math.max(max, Number(m[1]));
   }
   return max + 1;

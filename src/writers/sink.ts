@@ -1,23 +1,30 @@
 /**
- * Where output bytes go: stdout, or a file that appears whole. A regular file is written under a
- * temporary name beside it and renamed when closed, so a reader never sees half a file; a path
- * that is not a regular file (/dev/null, a FIFO, /dev/stdout) is written directly.
+ * Where output bytes go: stdout, or a file that appears whole. A file is written under a temporary
+ * name beside it, created exclusively (O_EXCL|O_NOFOLLOW, an unguessable name), flushed to disk and
+ * renamed into place when closed: a reader never sees half a file, and a symlink planted at either
+ * name is replaced, never written through. A FIFO or device (/dev/null) is written directly, and so
+ * is a descriptor of this process named as a path (/dev/stdout, /dev/fd/N).
  */
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OutputError } from '../errors';
+
+const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_APPEND } = fs.constants;
+/** this process's own descriptors: written where the shell pointed them, never replaced */
+const DESCRIPTOR = /^\/(dev\/(stdout|stderr|fd\/\d+)|proc\/self\/fd\/\d+)$/;
 
 export class Sink {
   /** True once the reader of stdout went away (e.g. `| head -1`): writes are dropped quietly. */
   readerGone = false;
   private stream: NodeJS.WritableStream;
   private failure?: Error;
-  private readonly tempPath?: string;
+  private fdOpen: boolean;
 
-  private constructor(public target: string | undefined, stream: NodeJS.WritableStream, tempPath?: string,
-                      private readonly nextName?: () => string) {
+  private constructor(public target: string | undefined, stream: NodeJS.WritableStream, private readonly fd?: number,
+                      private readonly tempPath?: string, private readonly nextName?: () => string) {
     this.stream = stream;
-    this.tempPath = tempPath;
+    this.fdOpen = fd !== undefined;
     stream.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EPIPE' && !target) this.readerGone = true;
       else this.failure = e;
@@ -33,22 +40,21 @@ export class Sink {
    * an existing file is never replaced: the file is published under the next free name instead.
    */
   static file(target: string, nextName?: () => string): Sink {
-    let direct = false;
+    const direct = writtenDirectly(target);
+    let fd: number;
+    let temp: string | undefined;
     try {
-      const st = fs.statSync(target);
-      if (st.isDirectory()) throw new OutputError(`${target}: is a directory`);
-      direct = !st.isFile();
+      if (direct) {
+        fd = openDirect(target);
+      } else {
+        ({ fd, temp } = createTemporary(target));
+      }
     } catch (e) {
       if (e instanceof OutputError) throw e;
-    }
-    const temp = direct ? undefined : path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
-    let fd: number;
-    try {
-      fd = fs.openSync(temp ?? target, 'w');
-    } catch (e) {
       throw new OutputError(`cannot write ${target}: ${describe(e)}`, { cause: e });
     }
-    return new Sink(target, fs.createWriteStream('', { fd, highWaterMark: 1 << 20 }), temp, nextName);
+    const stream = fs.createWriteStream('', { fd, autoClose: false, highWaterMark: 1 << 20 });
+    return new Sink(target, stream, fd, temp, nextName);
   }
 
   async write(chunk: string | Uint8Array): Promise<void> {
@@ -63,7 +69,7 @@ export class Sink {
     }
   }
 
-  /** Flushes and, for a file, renames it into place. */
+  /** Flushes and, for a file, syncs it to disk and renames it into place. */
   async close(): Promise<void> {
     if (!this.target) {
       if (this.failure) throw this.error(this.failure);
@@ -74,16 +80,18 @@ export class Sink {
       this.stream.end();
     });
     if (this.failure) {
+      const failure = this.failure;
       this.discard();
-      throw this.error(this.failure);
+      throw this.error(failure);
     }
-    if (this.tempPath) {
-      try {
-        this.publish(this.tempPath);
-      } catch (e) {
-        this.discard();
-        throw new OutputError(`cannot write ${this.target}: ${describe(e)}`, { cause: e });
-      }
+    try {
+      // a published name must hold every byte, even after a crash: synced before the rename
+      if (this.tempPath) fs.fsyncSync(this.fd as number);
+      this.closeFd();
+      if (this.tempPath) this.publish(this.tempPath);
+    } catch (e) {
+      this.discard();
+      throw new OutputError(`cannot write ${this.target}: ${describe(e)}`, { cause: e });
     }
   }
 
@@ -92,24 +100,30 @@ export class Sink {
       fs.renameSync(temp, this.target as string);
       return;
     }
-    // link() fails on an existing name where rename() would replace it
     for (;;) {
-      try {
-        fs.linkSync(temp, this.target as string);
-        fs.unlinkSync(temp);
-        return;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        this.target = this.nextName();
-      }
+      if (claim(temp, this.target as string)) return;
+      this.target = this.nextName();
     }
   }
 
-  /** Drops a half-written file (error path): nothing is left under the final name. */
+  /** Drops a half-written file (error path): nothing is left under the final name nor the temporary one. */
   discard(): void {
-    if (!this.tempPath) return;
-    try { (this.stream as fs.WriteStream).destroy(); } catch { /* already closed */ }
-    try { fs.unlinkSync(this.tempPath); } catch { /* already gone */ }
+    if (this.fd === undefined) return;
+    if (this.fdOpen) {
+      // the stream closes the descriptor once a write in flight is done: closing it here could
+      // close a number reused meanwhile
+      this.fdOpen = false;
+      (this.stream as fs.WriteStream).destroy();
+    }
+    if (this.tempPath) {
+      try { fs.unlinkSync(this.tempPath); } catch { /* already gone or published */ }
+    }
+  }
+
+  private closeFd(): void {
+    if (!this.fdOpen) return;
+    this.fdOpen = false;
+    fs.closeSync(this.fd as number);
   }
 
   private error(e: Error): OutputError {
@@ -117,14 +131,77 @@ export class Sink {
   }
 }
 
-function describe(e: unknown): string {
+/** A FIFO, a device or one of this process's descriptors; not a regular file, a symlink or nothing. */
+function writtenDirectly(target: string): boolean {
+  if (DESCRIPTOR.test(target)) return true;
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(target);
+  } catch {
+    return false;
+  }
+  if (st.isDirectory() || (st.isSymbolicLink() && isDirectory(target))) throw new OutputError(`${target}: is a directory`);
+  return !st.isFile() && !st.isSymbolicLink();
+}
+
+function isDirectory(p: string): boolean {
+  try { return fs.statSync(p).isDirectory(); } catch { return false; }
+}
+
+/** Neither created nor truncated: a FIFO or device as it is; a descriptor appended to (the shell
+ * already truncated it for `>`, and `>>` must stay an append). */
+function openDirect(target: string): number {
+  if (DESCRIPTOR.test(target)) return fs.openSync(target, O_WRONLY | O_APPEND);
+  const fd = fs.openSync(target, O_WRONLY | O_NOFOLLOW);
+  if (fs.fstatSync(fd).isFile()) {
+    // swapped for a regular file since it was looked at: that one is not ours to overwrite
+    fs.closeSync(fd);
+    throw new OutputError(`cannot write ${target}: it changed while being opened`);
+  }
+  return fd;
+}
+
+/** `.<name>.<random>.tmp` beside the target, created exclusively; its mode is 0666 less the umask. */
+export function createTemporary(target: string): { fd: number; temp: string } {
+  for (let attempt = 0; ; attempt++) {
+    const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(8).toString('hex')}.tmp`);
+    try {
+      return { fd: fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o666), temp };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw e;
+    }
+  }
+}
+
+/** Gives the temporary file the name `target` unless a file has it: false then. link() fails on an
+ * existing name where rename() would replace it; a file system without hard links (FAT) gets a
+ * check then a rename. */
+function claim(temp: string, target: string): boolean {
+  try {
+    fs.linkSync(temp, target);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw e;
+    if (fs.existsSync(target)) return false;
+    fs.renameSync(temp, target);
+    return true;
+  }
+  fs.unlinkSync(temp);
+  return true;
+}
+
+export function describe(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   switch (err.code) {
     case 'ENOENT': return 'the folder does not exist';
     case 'EACCES': case 'EPERM': return 'permission denied';
     case 'ENOSPC': return 'no space left on the device';
+    case 'EDQUOT': return 'disk quota exceeded';
     case 'EISDIR': return 'is a directory';
     case 'EROFS': return 'read-only file system';
+    case 'ENOTDIR': return 'a part of the path is not a folder';
+    case 'ELOOP': return 'too many symbolic links';
     default: return err.message ?? String(e);
   }
 }

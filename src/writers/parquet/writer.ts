@@ -14,8 +14,8 @@ import { columnSpecs, ColumnSpec, encodePage, joinColumn } from './columns';
 import { Codec, CodecName, ColumnChunkMeta, fileMetadata, MAGIC, pageHeader, Repetition, RowGroupMeta, SchemaNode } from './format';
 
 const PAGE_BYTES = 1 << 20;
-const ROW_GROUP_BYTES = 32 << 20;
-const MAX_ROW_GROUP_ROWS = 1 << 16;
+export const ROW_GROUP_BYTES = 32 << 20;
+export const MAX_ROW_GROUP_ROWS = 1 << 16;
 
 const VERSION: string = require('../../../../package.json').version;
 

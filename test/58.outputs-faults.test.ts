@@ -1,0 +1,307 @@
+/**
+ * Outputs that never overwrite and never half-write, provoked: symlinks planted at the temporary's
+ * and the final name, /dev/stdout pointing at a file, names already taken by rotated files, a ring
+ * of N files, a disk that fills in the middle of a dataset, a single file or rotated files, an output
+ * that cannot be opened, discard() in every mode; JSON Lines that JSON.parse always reads; option
+ * values whose memory need passes the machine's, refused with the figure.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import t from 'tap';
+import { checkMemoryNeed } from '../src/memory-need';
+import { OutputOptions, parseCaptureOptions, parseReadOptions } from '../src/options';
+import { fieldsFor } from '../src/schema';
+import { FlowBatch } from '../src/streamer';
+import { Sink, WRITERS } from '../src/writers';
+import { FlowOutput } from '../src/writers/output';
+import { lit, query } from './helpers/duckdb';
+import { DLT, ether, ipv4, pcap, tmpdir, udp } from './helpers/packets';
+import { BIN, cli, ORACLE } from './helpers/run';
+
+const dir = path.join(tmpdir(), 'outputs');
+fs.mkdirSync(dir);
+const SAMPLE = path.join(__dirname, '..', '..', 'samples', 'sample.pcap');
+
+/** 4000 one-packet UDP flows spread over six hours. */
+const HOURS = path.join(dir, 'hours.pcap');
+fs.writeFileSync(HOURS, pcap(DLT.EN10MB, Array.from({ length: 4000 }, (_, i) => ({
+  t: 1_700_000_000 + i * (6 * 3600 / 4000),
+  frame: ether(0x0800, ipv4(`10.4.${(i >> 8) & 255}.${i & 255}`, '10.5.0.2', 17, udp(i % 60000 + 1, 53))),
+}))));
+
+function walk(root: string): string[] {
+  return fs.readdirSync(root, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(path.join(root, e.name)) : [path.join(root, e.name)]);
+}
+const temporaries = (root: string) => walk(root).filter((f) => f.endsWith('.tmp'));
+const csvRows = (file: string) => fs.readFileSync(file, 'utf8').trim().split('\n').length - 1;
+
+const fields = fieldsFor({ decodeTunnels: true, stats: false, splt: 0, dissections: 0 });
+/** n flows whose first and last packets are at firstMs */
+const flows = (n: number, firstMs = 0) => new FlowBatch(fields, fields.map((f) => {
+  if (f.type === 'string') return Array.from({ length: n }, (_, r) => `10.0.0.${r}`);
+  return Float64Array.from({ length: n }, (_, r) => (f.name === 'id' ? r : f.name.endsWith('_seen_ms') ? firstMs : 1));
+}), n);
+const options = (o: Partial<OutputOptions>): OutputOptions => ({
+  format: 'csv', compression: 'zstd', flowsPerFile: 0, rotateMs: 0, anonymize: [], rowGroupRows: 0, ...o,
+});
+
+t.test('symlinks planted at the temporary\'s old name and at the final name: the victim is unchanged', async (t) => {
+  const d = path.join(dir, 'planted');
+  fs.mkdirSync(d);
+  const victim = path.join(dir, 'victim');
+  fs.writeFileSync(victim, 'precious\n');
+  const final = path.join(d, 'flows.csv');
+  // the names flowseek used to write: predictable from the pid
+  fs.symlinkSync(victim, path.join(d, `.flows.csv.${process.pid}.tmp`));
+  fs.symlinkSync(victim, final);
+  const out = new FlowOutput(fields, options({ output: final }), 0);
+  await out.write(flows(3));
+  await out.close();
+  t.equal(fs.readFileSync(victim, 'utf8'), 'precious\n', 'the victim is unchanged');
+  t.ok(fs.lstatSync(final).isFile(), 'the final name is now a file of its own (the symlink replaced, not followed)');
+  t.equal(csvRows(final), 3);
+  t.equal(fs.lstatSync(final).mode & 0o777, 0o666 & ~process.umask(), 'mode 0666 less the umask');
+  t.same(fs.readdirSync(d).filter((n) => n.endsWith('.tmp') && !n.includes(String(process.pid))), [], 'no temporary left');
+
+  // the same through the CLI, with a symlink to the victim at the final name
+  const viaCli = path.join(d, 'cli.csv');
+  fs.symlinkSync(victim, viaCli);
+  t.equal(cli(['read', SAMPLE, '-o', viaCli, '-q']).status, 0);
+  t.equal(fs.readFileSync(victim, 'utf8'), 'precious\n', 'the victim is unchanged (CLI)');
+  t.ok(fs.lstatSync(viaCli).isFile());
+});
+
+t.test('temporary names are unguessable and created exclusively', async (t) => {
+  const d = path.join(dir, 'exclusive');
+  fs.mkdirSync(d);
+  const names = new Set<string>();
+  for (let i = 0; i < 20; i++) {
+    const sink = Sink.file(path.join(d, 'f.csv'));
+    const [temp] = fs.readdirSync(d).filter((n) => n.endsWith('.tmp'));
+    t.match(temp, /^\.f\.csv\.[0-9a-f]{16}\.tmp$/);
+    names.add(temp);
+    sink.discard();
+  }
+  t.equal(names.size, 20, 'a new random name each time');
+  t.same(fs.readdirSync(d), [], 'discard() leaves nothing');
+});
+
+t.test('-o /dev/stdout with standard output redirected to a file: written there, /dev/stdout left alone', async (t) => {
+  const file = path.join(dir, 'redirected.parquet');
+  const fd = fs.openSync(file, 'w');
+  const r = spawnSync(process.execPath, [BIN, 'read', SAMPLE, '--parquet', '-o', '/dev/stdout', '-q'], { stdio: ['ignore', fd, 'pipe'] });
+  fs.closeSync(fd);
+  t.equal(r.status, 0, String(r.stderr));
+  t.ok(fs.lstatSync('/dev/stdout').isSymbolicLink(), '/dev/stdout is still a symlink');
+  t.same(fs.readdirSync('/dev').filter((n) => n.endsWith('.tmp')), [], 'no temporary in /dev');
+  const rows = await query(`select count(*) from read_parquet(${lit(file)})`);
+  const flowsInSample = cli(['read', SAMPLE, '-q']).stdout.trim().split('\n').length - 1;
+  t.equal(rows.rows[0][0], flowsInSample, 'a whole Parquet file, every flow');
+});
+
+t.test('rotated files never replace a file already there', async (t) => {
+  const d = path.join(dir, 'rotated');
+  fs.mkdirSync(d);
+  const out = path.join(d, 'flows.csv');
+  fs.writeFileSync(path.join(d, 'flows.0.csv'), 'keep me\n');
+  t.equal(cli(['read', HOURS, '-o', out, '--flows-per-file', '1000', '-q']).status, 0);
+  t.equal(fs.readFileSync(path.join(d, 'flows.0.csv'), 'utf8'), 'keep me\n', 'flows.0.csv from before is untouched');
+  t.same(fs.readdirSync(d).sort(), ['flows.0.csv', 'flows.1.csv', 'flows.2.csv', 'flows.3.csv', 'flows.4.csv']);
+  t.equal(cli(['read', HOURS, '-o', out, '--flows-per-file', '1000', '-q']).status, 0);
+  const second = ['flows.5.csv', 'flows.6.csv', 'flows.7.csv', 'flows.8.csv'];
+  t.ok(second.every((n) => fs.existsSync(path.join(d, n))), 'a second run goes on after the highest number');
+  t.equal(second.reduce((n, f) => n + csvRows(path.join(d, f)), 0), 4000, 'every flow of the second run once');
+
+  // a name taken between the open and the publication: the file goes to the next one
+  const taken = path.join(d, 'race.0.csv');
+  let next = 0;
+  const sink = Sink.file(taken, () => path.join(d, `race.${++next}.csv`));
+  await sink.write('mine\n');
+  fs.writeFileSync(taken, 'theirs\n');
+  await sink.close();
+  t.equal(fs.readFileSync(taken, 'utf8'), 'theirs\n', 'the file that took the name is kept');
+  t.equal(fs.readFileSync(path.join(d, 'race.1.csv'), 'utf8'), 'mine\n', 'published under the next name');
+  t.equal(sink.target, path.join(d, 'race.1.csv'));
+  t.same(temporaries(d), []);
+});
+
+t.test('--rotate-files N: a ring of the run\'s newest N files', async (t) => {
+  const d = path.join(dir, 'ring');
+  fs.mkdirSync(d);
+  fs.writeFileSync(path.join(d, 'flows.0.csv'), 'from before\n');
+  const r = cli(['read', HOURS, '-o', path.join(d, 'flows.csv'), '--flows-per-file', '300', '--rotate-files', '3']);
+  t.equal(r.status, 0, r.stderr);
+  // 4000 flows, 300 a file: flows.1 to flows.14, the last with 100
+  t.same(fs.readdirSync(d).sort(), ['flows.0.csv', 'flows.12.csv', 'flows.13.csv', 'flows.14.csv'],
+    'the three newest, and the file from before the run');
+  t.same(['flows.12.csv', 'flows.13.csv', 'flows.14.csv'].map((f) => csvRows(path.join(d, f))), [300, 300, 100]);
+  t.equal(fs.readFileSync(path.join(d, 'flows.0.csv'), 'utf8'), 'from before\n');
+  t.match(r.stderr, /14 output files written/);
+
+  const timed = path.join(dir, 'ring-timed');
+  fs.mkdirSync(timed);
+  t.equal(cli(['read', HOURS, '-o', path.join(timed, 'f.jsonl'), '--rotate', '3600', '--rotate-files', '2', '-q']).status, 0);
+  t.equal(fs.readdirSync(timed).length, 2, 'by flow time too');
+
+  const output = path.join(d, 'x.csv');
+  for (const [raw, message] of [
+    [{ output, rotateFiles: '3' }, /"--rotate-files" goes with --flows-per-file or --rotate/],
+    [{ output, rotateFiles: '3', flowsPerFile: '10', partition: 'hour' }, /cannot go with --partition/],
+    [{ output, rotateFiles: '0', flowsPerFile: '10' }, /"--rotate-files" must be a positive whole number/],
+  ] as const) {
+    t.throws(() => parseReadOptions([SAMPLE], raw), { name: 'UsageError', message });
+  }
+});
+
+t.test('an output that cannot be opened fails before any input is read', async (t) => {
+  // a FIFO with no writer: opening it as the input would block, so an exit shows the output failed first
+  const fifo = path.join(dir, 'never.fifo');
+  spawnSync('mkfifo', [fifo]);
+  const blocker = path.join(dir, 'a-file');
+  fs.writeFileSync(blocker, '');
+  for (const [args, message] of [
+    [['-o', path.join(dir, 'missing', 'f.csv')], /cannot write .*missing\/f\.csv: the folder does not exist/],
+    [['-o', path.join(dir, 'missing', 'f.csv'), '--flows-per-file', '10'], /the folder does not exist/],
+    [['-o', blocker, '--partition', 'day'], /cannot write the dataset folder .*: it is a file, not a folder/],
+  ] as const) {
+    const r = spawnSync(process.execPath, [BIN, 'read', fifo, ...args], { encoding: 'utf8', timeout: 20_000 });
+    t.equal(r.status, 1, `${args.join(' ')}: exit 1 without waiting for the input`);
+    t.match(r.stderr, message);
+    t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+  }
+});
+
+t.test('discard() leaves no temporary file in any mode', async (t) => {
+  const modes: [string, Partial<OutputOptions>][] = [
+    ['one CSV file', { output: 'one.csv' }],
+    ['one Parquet file', { output: 'one.parquet', format: 'parquet' }],
+    ['JSON Lines rotated by count', { output: 'rot.jsonl', format: 'jsonl', flowsPerFile: 4 }],
+    ['Parquet rotated by time', { output: 'time.parquet', format: 'parquet', rotateMs: 1000 }],
+    ['a ring', { output: 'ring.csv', flowsPerFile: 4, rotateFiles: 1 }],
+    ['a dataset', { output: 'ds', format: 'parquet', partition: 'hour', flowsPerFile: 4 }],
+  ];
+  for (const [name, o] of modes) {
+    const d = path.join(dir, 'discard', name.replace(/ /g, '-'));
+    fs.mkdirSync(d, { recursive: true });
+    const out = new FlowOutput(fields, options({ ...o, output: path.join(d, o.output as string) }), 0);
+    await out.write(flows(10, 0));
+    await out.write(flows(3, 7200e3));
+    out.discard();
+    t.same(temporaries(d), [], `${name}: no temporary`);
+    for (const f of out.written) t.ok(fs.existsSync(f) || o.rotateFiles, `${name}: ${path.basename(f)}, published before, stays`);
+  }
+});
+
+t.test('a full disk: exit 1, one line, no temporary, the files published before it whole and named', async (t) => {
+  const mnt = path.join(dir, 'small');
+  fs.mkdirSync(mnt);
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'none', mnt]).status !== 0) {
+    t.comment('skipped: mounting a small tmpfs needs root (CAP_SYS_ADMIN)');
+    t.end();
+    return;
+  }
+  t.teardown(() => { spawnSync('umount', [mnt]); });
+  const clear = () => { for (const n of fs.readdirSync(mnt)) fs.rmSync(path.join(mnt, n), { recursive: true }); };
+
+  // a dataset: parts published in two partitions before the disk fills
+  for (const format of ['csv', 'parquet']) {
+    clear();
+    const ds = path.join(mnt, 'ds');
+    const extra = format === 'parquet' ? ['--splt', '30', '--row-group-rows', '100', '--flows-per-file', '400'] : ['--flows-per-file', '200'];
+    const r = cli(['read', HOURS, '-o', ds, '--partition', 'hour', '--format', format, '--stats', ...extra]);
+    t.equal(r.status, 1, `${format} dataset: exit 1`);
+    t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+    t.match(r.stderr, /^flowseek: error: cannot write .*part-\d+\.\w+: no space left on the device; the \d+ files published before it in .* are whole: /);
+    const named = (/are whole: (.*)$/m.exec(r.stderr)?.[1] ?? '').split(', ').map((n) => path.join(ds, n));
+    t.ok(named.length >= 2, `${named.length} files named`);
+    t.same(walk(ds).sort(), named.sort(), 'the files on disk are the ones named, and no temporary');
+    for (const f of named) {
+      const rows = format === 'csv' ? csvRows(f) : Number((await query(`select count(*) from read_parquet(${lit(f)})`)).rows[0][0]);
+      t.equal(rows, format === 'csv' ? 200 : 400, `${path.relative(ds, f)}: whole, every row`);
+    }
+  }
+
+  // one file: the previous one at the final name stays
+  clear();
+  fs.writeFileSync(path.join(mnt, 'flows.csv'), 'previous\n');
+  const one = cli(['read', HOURS, '-o', path.join(mnt, 'flows.csv'), '--stats']);
+  t.equal(one.status, 1);
+  t.equal(one.stderr, `flowseek: error: cannot write ${path.join(mnt, 'flows.csv')}: no space left on the device\n`);
+  t.same(fs.readdirSync(mnt), ['flows.csv'], 'no temporary');
+  t.equal(fs.readFileSync(path.join(mnt, 'flows.csv'), 'utf8'), 'previous\n', 'the previous file is not replaced');
+
+  // rotated files: the one there before stays, those published are whole
+  clear();
+  fs.writeFileSync(path.join(mnt, 'rot.0.csv'), 'previous\n');
+  const rot = cli(['read', HOURS, '-o', path.join(mnt, 'rot.csv'), '--stats', '--flows-per-file', '300']);
+  t.equal(rot.status, 1);
+  t.equal(rot.stderr.trim().split('\n').length, 1, 'one line');
+  t.match(rot.stderr, /no space left on the device; the \d+ files published before it are whole: rot\.1\.csv, rot\.2\.csv/);
+  t.equal(fs.readFileSync(path.join(mnt, 'rot.0.csv'), 'utf8'), 'previous\n');
+  t.same(temporaries(mnt), []);
+  for (const f of fs.readdirSync(mnt).filter((n) => n !== 'rot.0.csv')) t.equal(csvRows(path.join(mnt, f)), 300, `${f} whole`);
+});
+
+t.test('JSON Lines: never a bare NaN or Infinity', async (t) => {
+  const batch = flows(2);
+  const packets = fields.findIndex((f) => f.name === 'bidirectional_packets');
+  (batch.columns[packets] as Float64Array).set([Infinity, -Infinity]);
+  const sizes = fieldsFor({ decodeTunnels: true, stats: false, splt: 2, dissections: 0 });
+  const withList = new FlowBatch(sizes, sizes.map((f) => {
+    if (f.type === 'string') return ['a'];
+    if (f.type.startsWith('list')) return { n: 2, values: Float64Array.of(NaN, 5) };
+    return Float64Array.of(f.name === 'bidirectional_packets' ? NaN : 1);
+  }), 1);
+  const file = path.join(dir, 'nonfinite.jsonl');
+  const w = WRITERS.jsonl(fields, Sink.file(file));
+  await w.write(batch);
+  await w.close();
+  const rows = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  t.same(rows.map((r) => r.bidirectional_packets), [null, null], '±Infinity as null');
+  const listFile = path.join(dir, 'nonfinite-list.jsonl');
+  const lw = WRITERS.jsonl(sizes, Sink.file(listFile));
+  await lw.write(withList);
+  await lw.close();
+  const row = JSON.parse(fs.readFileSync(listFile, 'utf8'));
+  t.equal(row.bidirectional_packets, null, 'NaN as null');
+  t.same(row.splt_ps, [null, 5], 'in a list too');
+
+  const all = fs.readdirSync(path.join(ORACLE, 'pcaps')).sort().map((f) => path.join(ORACLE, 'pcaps', f));
+  const out = path.join(dir, 'oracle.jsonl');
+  const r = cli(['read', ...all, '-o', out, '--stats', '--splt', '5', '--activity-features', '-q']);
+  t.equal(r.status, 0, r.stderr);
+  const lines = fs.readFileSync(out, 'utf8').trim().split('\n');
+  const bad = lines.filter((l) => { try { JSON.parse(l); return false; } catch { return true; } });
+  t.equal(bad.length, 0, `all ${lines.length} lines of every oracle capture parse${bad.length ? `; first bad: ${bad[0].slice(0, 200)}` : ''}`);
+});
+
+t.test('options whose memory need passes the machine\'s: refused up front with the figure', async (t) => {
+  const never = path.join(dir, 'never.parquet');
+  const r = cli(['read', SAMPLE, '--max-active-flows', '1000000000', '--payload-bytes', '65535', '-o', never]);
+  t.equal(r.status, 2, 'a usage error');
+  t.match(r.stderr, /^flowseek: error: --max-active-flows 1000000000 with --payload-bytes 65535 could need 6\d TB of memory; this machine has [\d.]+ (MB|GB|TB): lower one of them\n$/);
+  t.notOk(fs.existsSync(never), 'nothing written');
+  for (const [raw, flag] of [
+    [{ headerBytes: '255', headerWidth: '1024' }, /--max-active-flows 1000000 \(the default\) with --header-bytes 255 --header-width 1024 could need/],
+    [{ splt: '255', maxActiveFlows: '1000000000' }, /--max-active-flows 1000000000 with --splt 255 could need/],
+    [{ batchSize: '1048576', payloadBytes: '65535' }, /--batch-size 1048576 with --payload-bytes 65535 could need/],
+    [{ rowGroupRows: '16777216', payloadBytes: '65535', output: never }, /--row-group-rows 16777216 with --payload-bytes 65535 could need/],
+  ] as const) {
+    t.throws(() => parseReadOptions([SAMPLE], raw), { name: 'UsageError', message: flag });
+  }
+  t.doesNotThrow(() => parseReadOptions([SAMPLE], { payloadBytes: '1500', splt: '20', stats: true, batchSize: '65536', maxActiveFlows: '0' }),
+    'ordinary values pass');
+
+  // the defaults pass even on a small machine; a lot more than them does not
+  const gb = 1e9;
+  const read = parseReadOptions([SAMPLE], {});
+  const defaults = { ...read };
+  t.doesNotThrow(() => checkMemoryNeed(read, defaults, 0.5 * gb), 'the defaults pass with 0.5 GB');
+  const wide = parseReadOptions([SAMPLE], { payloadBytes: '1500' });
+  t.throws(() => checkMemoryNeed(wide, defaults, 0.5 * gb), /--max-active-flows 1000000 \(the default\) with --payload-bytes 1500 could need [\d.]+ GB of memory; this machine has 500 MB/);
+  t.doesNotThrow(() => parseCaptureOptions({ interface: 'lo' }, 256), 'capture\'s default workers (cores - 1) pass');
+  t.throws(() => parseCaptureOptions({ interface: 'lo', workers: '64', payloadBytes: '65535' }, os.availableParallelism()), /--workers 64/);
+});
