@@ -16,7 +16,7 @@ import { Sink } from './sink';
 import { FlowWriter, WriterOptions } from './writer';
 import { WRITERS } from './index';
 
-const EXTENSION = { csv: '.csv', jsonl: '.jsonl', parquet: '.parquet' } as const;
+const EXTENSION = { csv: '.csv', jsonl: '.jsonl', parquet: '.parquet', arrow: '.arrow' } as const;
 /** dataset partitions open at once; flows arrive roughly in time order, so few are needed */
 const OPEN_PARTITIONS = 8;
 
