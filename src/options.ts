@@ -271,7 +271,7 @@ export function parseOutputOptions(raw: RawReadOptions, meter: MeterOptions): Ou
     if (partition) format = format ?? 'parquet';
     const fromPath = formatFromPath(raw.output);
     if (!format && !fromPath) {
-      throw new UsageError(`cannot tell the format of "${raw.output}": name it .csv, .jsonl, .parquet or .arrow, or add --format`);
+      throw new UsageError(`cannot tell the format of "${raw.output}": name it .csv, .jsonl or .parquet (.arrow: Arrow IPC), or add --format`);
     }
     format = format ?? fromPath;
   } else if (partition) {

@@ -9,7 +9,6 @@ import * as fs from 'node:fs';
 import { Field } from '../schema';
 import { Column, FlowBatch, isByteColumn } from '../streamer';
 import { bool, finish, Fb, i16, i32, i64, longs, str, table, tables, u8 } from './arrow-flatbuf';
-import { ByteBuilder } from './bytes';
 import { timeTwins } from './parquet/columns';
 import { Sink } from './sink';
 import { FlowWriter } from './writer';
@@ -101,9 +100,15 @@ function numbers(field: Field, values: ArrayLike<number>, from: number, to: numb
     case 'uint8': return bytesOf(new Uint8Array(sliceOf(values, from, to)));
     case 'int8': return bytesOf(new Int8Array(sliceOf(values, from, to)));
     default: {
-      const b = new ByteBuilder(8 * (to - from));
-      for (let i = from; i < to; i++) b.int64(values[i]);
-      return b.view();
+      // two's-complement halves: exact for every whole number below 2^53 in magnitude
+      const out = new Int32Array(2 * (to - from));
+      for (let i = from, k = 0; i < to; i++, k += 2) {
+        const v = values[i];
+        const hi = Math.floor(v / 4294967296);
+        out[k] = v - hi * 4294967296;
+        out[k + 1] = hi;
+      }
+      return bytesOf(out);
     }
   }
 }
