@@ -130,7 +130,12 @@ export class FlowOutput implements FlowWriter {
     const f = roll.file;
     if (!f) return;
     roll.file = undefined;
-    await this.writer(f).close();
+    try {
+      await this.writer(f).close();
+    } catch (e) {
+      f.sink.discard(); // out of discard()'s reach now: a failed footer must not leave the temporary file
+      throw e;
+    }
     if (f.sink.target) this.written.push(f.sink.target);
   }
 
