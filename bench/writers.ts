@@ -1,7 +1,7 @@
 /**
  * Output writers side by side: the same capture (an oracle pcap copied with rewritten addresses
  * until it makes ~1 M flows, cached in bench/cache) written as CSV, JSONL and Parquet with each
- * codec. Prints wall time, flows/s, peak RSS and file size per run.
+ * codec, and as Arrow IPC. Prints wall time, flows/s, peak RSS and file size per run.
  * Usage: npm run build && node dist/bench/writers.js [copies]
  */
 import { spawnSync } from 'node:child_process';
@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     ['Parquet snappy', ['--parquet', '--compression', 'snappy']],
     ['Parquet gzip', ['--parquet', '--compression', 'gzip']],
     ['Parquet none', ['--parquet', '--compression', 'none']],
+    ['Arrow IPC', ['--format', 'arrow']],
   ];
   console.log(`input: ${path.basename(input)}, ${(fs.statSync(input).size / 1e6).toFixed(0)} MB; every run: --stats --splt 10 --dissections 0`);
   console.log('| output | flows | wall s | flows/s | peak RSS MB | file MB |');

@@ -99,15 +99,16 @@ function listInterfaces(json: boolean): string {
 /** Options shared by read and capture: the meter, and where flows go. */
 function meterAndOutputOptions(cmd: Command): Command {
   return cmd
-    .option('-o, --output <path>', 'write to this file (format from .csv / .jsonl / .parquet), or dataset folder; default standard output')
+    .option('-o, --output <path>', 'write to this file (format from .csv / .jsonl / .parquet / .arrow), or dataset folder; default standard output')
     .option('--csv', 'CSV output (the default on standard output)')
     .option('--jsonl', 'JSON Lines output')
     .option('--parquet', 'Parquet output (needs -o)')
-    .addOption(new Option('--format <format>', 'output format').choices(['csv', 'jsonl', 'parquet']))
+    .addOption(new Option('--format <format>', 'output format (arrow: Arrow IPC, a stream on standard output)').choices(['csv', 'jsonl', 'parquet', 'arrow']))
     .addOption(new Option('--compression <codec>', 'Parquet page compression (default: zstd)').choices([...COMPRESSIONS]))
     .option('--flows-per-file <n>', 'start a new output file after n flows (flows.0.csv, flows.1.csv, ...)')
     .option('--rotate <seconds>', 'start a new output file after this much flow time')
     .option('--rotate-files <n>', 'with --flows-per-file or --rotate: keep the newest n files, deleting the oldest (a ring)')
+    .option('--row-group-size <flows>', 'Parquet flows per row group, the unit readers skip by statistics (default: 122880)')
     .addOption(new Option('--partition <by>', 'write a Hive-style dataset under -o DIR: dt=YYYY-MM-DD[/hour=HH]/part-N').choices(['hour', 'day']))
     .option('--ipfix <target>', 'send each flow to an IPFIX collector: HOST:PORT (UDP), udp://HOST:PORT or tcp://HOST:PORT (without -o, only there)')
     .option('--ipfix-domain <id>', 'IPFIX observation domain id (default: 0)')

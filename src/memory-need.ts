@@ -12,7 +12,7 @@ import type { MeterOptions, OutputOptions } from './options';
 import { fieldsFor } from './schema';
 import { OPEN_PARTITIONS } from './writers/output';
 import { columnSpecs } from './writers/parquet/columns';
-import { MAX_ROW_GROUP_ROWS, ROW_GROUP_BYTES } from './writers/parquet/writer';
+import { DEFAULT_ROW_GROUP_ROWS } from './writers/parquet/writer';
 
 export interface MemoryOptions extends MeterOptions, OutputOptions {
   batchSize: number;
@@ -49,13 +49,14 @@ function terms(o: MemoryOptions, flagged: (flag: string) => string): Term[] {
   const perFlow = flowBytes(o);
   const row = rowBytes(o);
   const workers = o.workers > 1 ? [flagged('--workers')] : [];
-  const groupRows = o.rowGroupRows || Math.max(1, Math.min(MAX_ROW_GROUP_ROWS, Math.floor(ROW_GROUP_BYTES / row)));
+  // a row group is held as compressed pages until written: at worst (nothing compresses) its rows' bytes
+  const groupRows = o.rowGroupRows || DEFAULT_ROW_GROUP_ROWS;
   const openFiles = o.partition ? OPEN_PARTITIONS : 1;
   return [
     // --max-active-flows 0 leaves the meter unbounded: no figure to give for it
     { bytes: o.workers * o.maxActiveFlows * perFlow, count: [flagged('--max-active-flows'), ...workers] },
     { bytes: o.workers * o.batchSize * (perFlow + row), count: [flagged('--batch-size'), ...workers] },
-    { bytes: o.format === 'parquet' ? openFiles * groupRows * row : 0, count: [flagged('--row-group-rows'), ...(o.partition ? ['--partition'] : [])] },
+    { bytes: o.format === 'parquet' ? openFiles * groupRows * row : 0, count: [flagged('--row-group-size'), ...(o.partition ? ['--partition'] : [])] },
   ];
 }
 
@@ -68,12 +69,12 @@ const total = (ts: Term[]) => ts.reduce((n, t) => n + t.bytes, 0);
 export function checkMemoryNeed(o: MemoryOptions, defaults: MemoryOptions, totalBytes = os.totalmem()): void {
   const given: Record<string, string> = {
     '--max-active-flows': String(o.maxActiveFlows), '--workers': String(o.workers), '--batch-size': String(o.batchSize),
-    '--row-group-rows': String(o.rowGroupRows), '--payload-bytes': String(o.payloadBytes), '--header-bytes': String(o.headerPackets),
+    '--row-group-size': String(o.rowGroupRows), '--payload-bytes': String(o.payloadBytes), '--header-bytes': String(o.headerPackets),
     '--header-width': String(o.headerWidth), '--splt': String(o.splt),
   };
   const atDefault: Record<string, boolean> = {
     '--max-active-flows': o.maxActiveFlows === defaults.maxActiveFlows, '--workers': o.workers === defaults.workers,
-    '--batch-size': o.batchSize === defaults.batchSize, '--row-group-rows': o.rowGroupRows === defaults.rowGroupRows,
+    '--batch-size': o.batchSize === defaults.batchSize, '--row-group-size': o.rowGroupRows === defaults.rowGroupRows,
   };
   const flagged = (flag: string) => `${flag} ${given[flag]}${atDefault[flag] ? ' (the default)' : ''}`;
   const mine = terms(o, flagged);

@@ -5,7 +5,7 @@ import { checkMemoryNeed } from './memory-need';
 import type { PluginSpec } from './streamer';
 import { fieldsFor, TimePrecision } from './schema';
 
-export type OutputFormat = 'csv' | 'jsonl' | 'parquet';
+export type OutputFormat = 'csv' | 'jsonl' | 'parquet' | 'arrow';
 export type AccountingMode = 0 | 1 | 2 | 3;
 export const ACCOUNTING_NAMES = ['raw', 'ip', 'transport', 'payload'] as const;
 
@@ -157,6 +157,7 @@ export interface RawReadOptions {
   anonymize?: string;
   anonymizeKey?: string;
   rowGroupRows?: string;
+  rowGroupSize?: string;
   ipfix?: string;
   ipfixDomain?: string;
   ipfixTemplateRefresh?: string;
@@ -186,6 +187,7 @@ export function formatFromPath(path: string): OutputFormat | undefined {
   if (lower.endsWith('.csv')) return 'csv';
   if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson') || lower.endsWith('.json')) return 'jsonl';
   if (lower.endsWith('.parquet') || lower.endsWith('.pq')) return 'parquet';
+  if (lower.endsWith('.arrow') || lower.endsWith('.arrows') || lower.endsWith('.feather')) return 'arrow';
   return undefined;
 }
 
@@ -256,7 +258,7 @@ function formatFlag(raw: RawReadOptions): OutputFormat | undefined {
   const named = [raw.csv && 'csv', raw.jsonl && 'jsonl', raw.parquet && 'parquet', raw.format?.toLowerCase()]
     .filter((x): x is string => Boolean(x));
   for (const n of named) {
-    if (n !== 'csv' && n !== 'jsonl' && n !== 'parquet') throw new UsageError(`"--format" must be csv, jsonl or parquet, got "${n}"`);
+    if (n !== 'csv' && n !== 'jsonl' && n !== 'parquet' && n !== 'arrow') throw new UsageError(`"--format" must be csv, jsonl, parquet or arrow, got "${n}"`);
   }
   if (new Set(named).size > 1) throw new UsageError(`choose one output format, not ${[...new Set(named)].join(' and ')}`);
   return named[0] as OutputFormat | undefined;
@@ -273,7 +275,7 @@ export function parseOutputOptions(raw: RawReadOptions, meter: MeterOptions): Ou
     if (partition) format = format ?? 'parquet';
     const fromPath = formatFromPath(raw.output);
     if (!format && !fromPath) {
-      throw new UsageError(`cannot tell the format of "${raw.output}": name it .csv, .jsonl or .parquet, or add --format`);
+      throw new UsageError(`cannot tell the format of "${raw.output}": name it .csv, .jsonl or .parquet (.arrow: Arrow IPC), or add --format`);
     }
     format = format ?? fromPath;
   } else if (partition) {
@@ -306,7 +308,8 @@ export function parseOutputOptions(raw: RawReadOptions, meter: MeterOptions): Ou
   return {
     output: raw.output, format, compression: compression as Compression, flowsPerFile, rotateMs: Math.round(rotate * 1000), rotateFiles,
     partition: partition as Partition | undefined, anonymize, anonymizeKey: raw.anonymizeKey,
-    rowGroupRows: number('--row-group-rows', raw.rowGroupRows, 0, 'a positive whole number of rows', 1, 1 << 24, true),
+    rowGroupRows: number(raw.rowGroupSize !== undefined ? '--row-group-size' : '--row-group-rows', raw.rowGroupSize ?? raw.rowGroupRows, 0,
+      'a positive whole number of flows', 1, 1 << 24, true),
     ipfix,
     stopStallMs: Math.round(number('--stop-timeout', raw.stopTimeout, 10, 'a positive number of seconds', 0.1, 86400, false) * 1000),
   };

@@ -1,7 +1,8 @@
 /**
  * Parquet output read back by DuckDB (an independent reader): value for value and type for type
  * against the JSONL of the same input; codecs, row groups and pages; Hive datasets; rotation;
- * anonymisation; and files that stay whole when a run is cut short.
+ * anonymisation; and files that stay whole when a run is cut short. Statistics checked against
+ * the data per row group, dictionary-encoded labels, logical types; a dataset keeps one schema.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -43,13 +44,19 @@ t.test('every oracle capture: Parquet equals JSONL value for value, with schema 
   const expected = jsonl(js);
   const table = await query(`select * from read_parquet(${lit(pq)})`);
   const fields = fieldsFor(parseMeterOptions({ stats: true, splt: '10' }));
-  t.same(table.names, fields.map((f) => f.name), 'columns in schema order');
-  t.same(table.types, fields.map((f) => DUCKDB_TYPE[f.type]), 'each column has its schema type');
+  const TWINS = ['bidirectional_first_seen', 'bidirectional_last_seen'];
+  t.same(table.names, [...fields.map((f) => f.name), ...TWINS], 'columns in schema order, then the time twins');
+  t.same(table.types, [...fields.map((f) => DUCKDB_TYPE[f.type]), 'TIMESTAMP WITH TIME ZONE', 'TIMESTAMP WITH TIME ZONE'],
+    'each column has its schema type; the twins are timestamps');
   t.equal(table.rows.length, expected.length, `${expected.length} flows`);
   t.ok(expected.length > 2000, 'the whole oracle folder was read');
+  const twins = await query(`select count(*) from read_parquet(${lit(pq)}) where epoch_ms(bidirectional_first_seen) <> bidirectional_first_seen_ms
+    or epoch_ms(bidirectional_last_seen) <> bidirectional_last_seen_ms`);
+  t.equal(twins.rows[0][0], 0, 'each twin is its *_ms column as a time');
   let mismatches = 0;
   table.rows.forEach((row, r) => {
     row.forEach((v, i) => {
+      if (TWINS.includes(table.names[i])) return;
       const want = expected[r][table.names[i]];
       if (JSON.stringify(v) !== JSON.stringify(want)) {
         if (mismatches++ < 5) t.fail(`row ${r} ${table.names[i]}: parquet ${JSON.stringify(v)} jsonl ${JSON.stringify(want)}`);
@@ -71,7 +78,7 @@ t.test('codecs, small row groups and many pages read back alike', async (t) => {
     const out = path.join(dir, `c-${codec}.parquet`);
     run(['read', ...some, '--splt', '255', '--compression', codec, '--row-group-rows', '100', '-o', out]);
     sizes[codec] = fs.statSync(out).size;
-    const table = await query(`select * from read_parquet(${lit(out)}) order by id`);
+    const table = await query(`select * exclude (bidirectional_first_seen, bidirectional_last_seen) from read_parquet(${lit(out)}) order by id`);
     const meta = await query(`select count(distinct row_group_id), max(compression) from parquet_metadata(${lit(out)})`);
     t.equal(meta.rows[0][0], Math.ceil(expected.length / 100), `${codec}: row groups of 100 flows`);
     t.equal(String(meta.rows[0][1]).toLowerCase(), codec === 'none' ? 'uncompressed' : codec, `${codec}: the codec asked for`);
@@ -96,13 +103,15 @@ t.test('a Hive-partitioned dataset: DuckDB reads it as one table; runs add files
       strftime(make_timestamp(bidirectional_first_seen_ms * 1000), '%Y-%m-%d') <> dt::varchar
       or hour::int <> hour(make_timestamp(bidirectional_first_seen_ms * 1000)))`);
   t.equal(wrong.rows[0][0], 0, 'each flow sits in the partition of its first packet (UTC)');
-  t.same(fs.readdirSync(ds).filter((n) => !n.startsWith('dt=')), [], 'only partition folders at the top');
+  t.same(fs.readdirSync(ds).filter((n) => !n.startsWith('dt=')), ['_flowseek_schema.json'], 'only partition folders and the schema at the top');
+  const types = await hive('select typeof(dt), typeof(hour) from $DS limit 1');
+  t.same(types.rows[0], ['DATE', 'BIGINT'], 'partition values come back as a date and a number');
   t.equal(cli(['read', ...ALL, '-o', ds, '--partition', 'hour', '--splt', '3', '-q']).status, 0);
   const twice = await hive('select count(*) from $DS');
   t.equal(twice.rows[0][0], 2 * flows, 'a second run adds its files beside the first');
   const day = path.join(dir, 'by-day');
   run(['read', ...ALL, '-o', day, '--partition', 'day', '--format', 'csv']);
-  t.ok(fs.readdirSync(day).every((n) => /^dt=(\d{4}-\d\d-\d\d|__HIVE_DEFAULT_PARTITION__)$/.test(n)), 'day partitions');
+  t.ok(fs.readdirSync(day).every((n) => /^dt=(\d{4}-\d\d-\d\d|__HIVE_DEFAULT_PARTITION__)$|^_flowseek_schema.json$/.test(n)), 'day partitions');
   const csvRows = await query(`select count(*) from read_csv(${lit(`${day}/**/*.csv`)}, hive_partitioning = true)`);
   t.equal(csvRows.rows[0][0], flows, 'CSV datasets too');
   t.same(walk(dir).filter((n) => n.endsWith('.tmp')), [], 'no temporary file left');
@@ -121,7 +130,7 @@ t.test('a dataset over many hours: partitions closed when idle and reopened as a
   await out.write(flow(12, 60e3)); // a late flow from hour 0, whose file was closed meanwhile
   await out.close();
   t.equal(out.written.length, 13);
-  t.same(fs.readdirSync(path.join(ds, 'dt=1970-01-01', 'hour=00')).sort(), ['part-0.parquet', 'part-1.parquet'],
+  t.same(fs.readdirSync(path.join(ds, 'dt=1970-01-01', 'hour=0')).sort(), ['part-0.parquet', 'part-1.parquet'],
     'hour 0: its file was closed when more than 8 partitions were open; the late flow went to a new part');
   const rows = await query(`select hour, count(*) from read_parquet(${lit(`${ds}/**/*.parquet`)}, hive_partitioning = true) group by hour order by hour`);
   t.same(rows.rows.map((r) => r[1]), [2, ...Array(11).fill(1)], 'every flow once, in its hour');
@@ -131,6 +140,93 @@ function walk(root: string): string[] {
   return fs.readdirSync(root, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? walk(path.join(root, e.name)) : [path.join(root, e.name)]);
 }
+
+t.test('statistics: each row group\'s min, max and null count as in its rows; labels dictionary-encoded; logical types', async (t) => {
+  const out = path.join(dir, 'stats.parquet');
+  run(['read', ...ALL, '--stats', '--splt', '4', '--payload-bytes', '4', '--row-group-size', '500', '-o', out]);
+  const f = lit(out);
+  const meta = await query(`select row_group_id, path_in_schema, stats_min_value, stats_max_value, stats_null_count, encodings
+    from parquet_metadata(${f})`);
+  const groups = new Set(meta.rows.map((r) => r[0])).size;
+  t.ok(groups >= 4, `${groups} row groups of 500 flows`);
+  const described = await query(`describe select * from read_parquet(${f})`);
+  let checked = 0;
+  let wrong = 0;
+  for (const [name, type] of described.rows as [string, string][]) {
+    const q = `"${name}"`;
+    // per row group, the column's min and max as the metadata renders them, and as a number when numeric
+    const value = type.startsWith('TIMESTAMP') ? (x: string) => `epoch_ms(${x})`
+      : type.endsWith('[]') || type === 'BLOB' ? undefined : (x: string) => x;
+    if (!value) continue;
+    const actual = await query(`select file_row_number // 500, ${value(`min(${q})`)}, ${value(`max(${q})`)}
+      from read_parquet(${f}, file_row_number = true) group by 1 order by 1`);
+    const stats = await query(`select row_group_id, ${value(`stats_min_value::${type}`)}, ${value(`stats_max_value::${type}`)}, stats_null_count
+      from parquet_metadata(${f}) where path_in_schema = ${lit(name)} order by 1`);
+    const longest = (await query(`select max(strlen(${q}::varchar)) from read_parquet(${f})`)).rows[0][0] as number;
+    actual.rows.forEach((row, g) => {
+      const s = stats.rows[g];
+      checked++;
+      if (s[3] !== 0) { wrong++; t.fail(`${name} group ${g}: null count ${s[3]}`); return; }
+      // text longer than 128 bytes keeps no min and max: no reader can prune on it
+      if (s[1] === null && type === 'VARCHAR' && longest > 128) return;
+      if (JSON.stringify([s[1], s[2]]) !== JSON.stringify([row[1], row[2]])) {
+        if (wrong++ < 5) t.fail(`${name} group ${g}: statistics ${JSON.stringify([s[1], s[2]])}, data ${JSON.stringify([row[1], row[2]])}`);
+      }
+    });
+  }
+  t.ok(checked > 300, `${checked} column chunks checked`);
+  t.equal(wrong, 0, 'every column chunk\'s statistics match its rows');
+  const labels = meta.rows.filter((r) => ['application_name', 'application_category_name', 'src_oui'].includes(r[1] as string));
+  t.ok(labels.length === 3 * groups && labels.every((r) => String(r[5]).includes('RLE_DICTIONARY')), 'label columns are dictionary-encoded');
+  const schema = await query(`select name, converted_type, logical_type from parquet_schema(${f})`);
+  const logical = Object.fromEntries(schema.rows.map((r) => [r[0], String(r[2])]));
+  t.match(logical.src_port, /IntType\(bitWidth=.*, isSigned=0\)/, 'uint16: INTEGER unsigned');
+  t.match(logical.expiration_id, /isSigned=1/, 'int8: INTEGER signed');
+  t.match(logical.bidirectional_first_seen_ms, /isSigned=1/, 'time in ms: a signed integer, as NFStream has it');
+  t.match(logical.application_name, /StringType/, 'text: STRING');
+  t.match(logical.bidirectional_first_seen, /TimestampType\(isAdjustedToUTC=1, unit=TimeUnit\(MILLIS/, 'the twin: a UTC timestamp');
+});
+
+t.test('dictionary fallback: a chunk whose text outgrows the dictionary goes on PLAIN, every value kept', async (t) => {
+  const fields = fieldsFor({ decodeTunnels: false, stats: false, splt: 0, dissections: 0 });
+  const n = 60_000;
+  const batch = new FlowBatch(fields, fields.map((f) => {
+    if (f.name === 'src_ip') return Array.from({ length: n }, (_, i) => `host-${i}-${'x'.repeat(20)}`);
+    if (f.type === 'string') return Array.from({ length: n }, (_, i) => `label-${i % 3}`);
+    return Float64Array.from({ length: n }, (_, i) => i);
+  }), n);
+  const out = path.join(dir, 'fallback.parquet');
+  const o = new FlowOutput(fields, { output: out, format: 'parquet', compression: 'zstd', flowsPerFile: 0, rotateMs: 0,
+    anonymize: [], rowGroupRows: 0 }, 0);
+  await o.write(batch);
+  await o.close();
+  const meta = await query(`select path_in_schema, encodings from parquet_metadata(${lit(out)}) where path_in_schema in ('src_ip', 'dst_ip')`);
+  const enc = Object.fromEntries(meta.rows.map((r) => [r[0], String(r[1])]));
+  t.match(enc.src_ip, /RLE_DICTIONARY.*PLAIN|PLAIN.*RLE_DICTIONARY/, `distinct text: dictionary pages, then PLAIN (${enc.src_ip})`);
+  t.match(enc.dst_ip, /RLE_DICTIONARY/, 'three labels: dictionary');
+  const r = await query(`select count(distinct src_ip), min(src_ip), max(src_ip), count(*) filter (where src_ip <> 'host-' || id::varchar || '-' || repeat('x', 20)) from read_parquet(${lit(out)})`);
+  t.same(r.rows[0], [n, `host-0-${'x'.repeat(20)}`, `host-9999-${'x'.repeat(20)}`, 0], 'every value read back in its row');
+});
+
+t.test('a dataset keeps one schema: the same options add files, other options are refused', async (t) => {
+  const ds = path.join(dir, 'one-schema');
+  const some = ALL.slice(0, 10);
+  run(['read', ...some, '-o', ds, '--partition', 'day', '--stats']);
+  run(['read', ...some, '-o', ds, '--partition', 'day', '--stats']);
+  const files = walk(ds);
+  t.equal(files.filter((n) => n.endsWith('.parquet')).length % 2, 0, 'the second run added its files');
+  for (const [extra, says] of [[[], /this run lacks bidirectional_min_ps/], [['--stats', '--splt', '3'], /this run adds splt_direction, splt_ps, splt_piat_ms/],
+    [['--stats', '--time-precision', 'us'], /bidirectional_first_seen \(timestamp\[ms\] there, timestamp\[us\] here\)/],
+    [['--stats', '--format', 'csv'], /it holds parquet files, this run writes csv/]] as [string[], RegExp][]) {
+    const r = cli(['read', ...some, '-o', ds, '--partition', 'day', ...extra]);
+    t.equal(r.status, 1, `${extra.join(' ') || 'no --stats'}: refused`);
+    t.match(r.stderr, says, 'the message says what differs');
+    t.equal(r.stderr.trim().split('\n').length, 1, 'on one line');
+  }
+  t.same(walk(ds), files, 'nothing added or left behind by the refused runs');
+  const rows = await query(`select count(*) from read_parquet(${lit(`${ds}/**/*.parquet`)}, hive_partitioning = true, union_by_name = false)`);
+  t.ok((rows.rows[0][0] as number) > 0, 'the dataset reads as one table');
+});
 
 t.test('rotation by flow count and by flow time', async (t) => {
   const some = ALL.slice(0, 30);

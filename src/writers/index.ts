@@ -1,5 +1,6 @@
 /** Writers by format name. */
 import { OutputFormat } from '../options';
+import { arrowWriter } from './arrow';
 import { csvWriter } from './csv';
 import { jsonlWriter } from './jsonl';
 import { parquetWriter } from './parquet/writer';
@@ -9,6 +10,7 @@ export const WRITERS: Record<OutputFormat, WriterFactory> = {
   csv: csvWriter,
   jsonl: jsonlWriter,
   parquet: parquetWriter,
+  arrow: arrowWriter,
 };
 
 export { Sink } from './sink';

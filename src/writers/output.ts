@@ -1,7 +1,7 @@
 /**
  * Where finished flows go: one file (or stdout), files rotated by flow count or flow time
  * (`flows.0.csv`, `flows.1.csv`, …), or a Hive-style dataset folder partitioned by the flows' start
- * (`dt=2026-11-24/hour=13/part-0.parquet`). Every file is written under a temporary name and
+ * (`dt=2026-11-24/hour=13/part-0.parquet`), which keeps one schema (dataset-schema.ts). Every file is written under a temporary name and
  * appears whole when closed. Rotated files and dataset parts never replace a file already there:
  * their numbers go on after the highest one found, and a name taken meanwhile is skipped. With a
  * ring (--rotate-files N) the oldest rotated file of the run is deleted once N newer ones are out.
@@ -14,11 +14,12 @@ import { OutputError } from '../errors';
 import { OutputOptions } from '../options';
 import { Field } from '../schema';
 import { FlowBatch } from '../streamer';
+import { checkDatasetSchema } from './dataset-schema';
 import { createTemporary, describe, Sink } from './sink';
 import { FlowWriter, WriterOptions } from './writer';
 import { WRITERS } from './index';
 
-const EXTENSION = { csv: '.csv', jsonl: '.jsonl', parquet: '.parquet' } as const;
+const EXTENSION = { csv: '.csv', jsonl: '.jsonl', parquet: '.parquet', arrow: '.arrow' } as const;
 /** dataset partitions open at once; flows arrive roughly in time order, so few are needed */
 export const OPEN_PARTITIONS = 8;
 /** published files named in an error line, at most */
@@ -177,6 +178,8 @@ export class FlowOutput implements FlowWriter {
     if (!this.columnsFixed) {
       this.fields = batch.fields;
       this.columnsFixed = true;
+      // one schema per dataset folder: checked once the columns are known, before any file is opened
+      if (this.o.partition) checkDatasetSchema(this.o.output as string, this.fields, this.o.format);
     }
     if (!this.o.partition) return this.writeRoll(this.roll(''), batch);
     const groups = new Map<string, number[]>();
@@ -268,7 +271,8 @@ function partitionKey(ms: number, by: 'hour' | 'day'): string {
   if (!(year >= 0 && year <= 9999)) return by === 'day' ? `dt=${NO_TIME}` : `dt=${NO_TIME}/hour=${NO_TIME}`;
   const two = (n: number) => String(n).padStart(2, '0');
   const day = `dt=${String(year).padStart(4, '0')}-${two(date.getUTCMonth() + 1)}-${two(date.getUTCDate())}`;
-  return by === 'day' ? day : `${day}/hour=${two(date.getUTCHours())}`;
+  // the hour unpadded: DuckDB, pyarrow and polars read hour=3 as a number, hour=03 as text
+  return by === 'day' ? day : `${day}/hour=${date.getUTCHours()}`;
 }
 
 /** mkdir -p, by hand: Node's recursive mkdir spins forever where mkdir says ENOENT under an

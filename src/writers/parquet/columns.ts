@@ -1,148 +1,97 @@
 /**
- * From the field schema to Parquet columns: each field's physical type and annotation, and the
- * PLAIN encoding of a run of its rows (with repetition and definition levels for lists).
+ * From the field schema to Parquet columns: each field's physical type, LogicalType (with the
+ * older ConvertedType beside it), and where its values come from in a batch. Two columns are
+ * added after the fields: the flow's first and last packet as real timestamps (see timeTwins).
  */
 import { Field, FieldType } from '../../schema';
-import { Column, isByteColumn, NumberList, rowBytes } from '../../streamer';
-import { ByteBuilder } from '../bytes';
-import { ConvertedType, PhysicalType, Repetition, SchemaNode } from './format';
+import { ConvertedType, Logical, PhysicalType, Repetition, SchemaNode, TimeUnit } from './format';
 
 export interface ColumnSpec {
   field: Field;
+  /** the batch column holding the values */
+  source: number;
   physical: number;
   path: string[];
   nodes: SchemaNode[];
-  /** bytes per row, roughly, to size pages and row groups */
+  /** bytes per row, roughly, to size pages */
   rowBytes: number;
+  /** a timestamp column (a twin of a *_ms, *_us or *_ns integer column) */
+  timestamp?: TimeUnit;
 }
 
-const SCALAR: Record<Exclude<FieldType, 'list<int64>' | 'list<bytes>' | 'bytes'>, { physical: number; converted?: number }> = {
-  uint64: { physical: PhysicalType.INT64 },
-  int64: { physical: PhysicalType.INT64 },
-  uint32: { physical: PhysicalType.INT32, converted: ConvertedType.UINT_32 },
-  uint16: { physical: PhysicalType.INT32, converted: ConvertedType.UINT_16 },
-  uint8: { physical: PhysicalType.INT32, converted: ConvertedType.UINT_8 },
-  int8: { physical: PhysicalType.INT32, converted: ConvertedType.INT_8 },
+type Scalar = Exclude<FieldType, 'list<int64>' | 'list<bytes>' | 'bytes'>;
+const int = (bits: 8 | 16 | 32 | 64, signed: boolean): Logical => ({ kind: 'int', bits, signed });
+
+/** uint64 stays a signed INT64: NFStream's frames hold int64, and every value flowseek writes is
+ * far below 2^63, so subtracting two times or counts never wraps in a reader. */
+const SCALAR: Record<Scalar, { physical: number; converted?: number; logical?: Logical }> = {
+  uint64: { physical: PhysicalType.INT64, converted: ConvertedType.INT_64, logical: int(64, true) },
+  int64: { physical: PhysicalType.INT64, converted: ConvertedType.INT_64, logical: int(64, true) },
+  uint32: { physical: PhysicalType.INT32, converted: ConvertedType.UINT_32, logical: int(32, false) },
+  uint16: { physical: PhysicalType.INT32, converted: ConvertedType.UINT_16, logical: int(16, false) },
+  uint8: { physical: PhysicalType.INT32, converted: ConvertedType.UINT_8, logical: int(8, false) },
+  int8: { physical: PhysicalType.INT32, converted: ConvertedType.INT_8, logical: int(8, true) },
   float64: { physical: PhysicalType.DOUBLE },
-  string: { physical: PhysicalType.BYTE_ARRAY, converted: ConvertedType.UTF8 },
+  string: { physical: PhysicalType.BYTE_ARRAY, converted: ConvertedType.UTF8, logical: { kind: 'string' } },
 };
 
-function listSpec(field: Field, physical: number, rowBytes: number, typeLength?: number): ColumnSpec {
+function listSpec(field: Field, source: number, physical: number, rowBytes: number, typeLength?: number): ColumnSpec {
+  const element: SchemaNode = { name: 'element', type: physical, typeLength, repetition: Repetition.REQUIRED };
+  if (physical === PhysicalType.INT64) { element.converted = ConvertedType.INT_64; element.logical = int(64, true); }
   return {
-    field, physical, path: [field.name, 'list', 'element'], rowBytes,
+    field, source, physical, path: [field.name, 'list', 'element'], rowBytes,
     nodes: [
-      { name: field.name, repetition: Repetition.REQUIRED, children: 1, converted: ConvertedType.LIST },
+      { name: field.name, repetition: Repetition.REQUIRED, children: 1, converted: ConvertedType.LIST, logical: { kind: 'list' } },
       { name: 'list', repetition: Repetition.REPEATED, children: 1 },
-      { name: 'element', type: physical, typeLength, repetition: Repetition.REQUIRED },
+      element,
     ],
   };
 }
 
-/** One column per field; a list is `required group name (LIST) { repeated group list { required <type> element } }`;
- * bytes are FIXED_LEN_BYTE_ARRAY of the field's width. */
-export function columnSpecs(fields: readonly Field[], listLength: number): ColumnSpec[] {
-  return fields.map((field) => {
-    if (field.type === 'list<int64>') return listSpec(field, PhysicalType.INT64, 8 * Math.max(1, listLength));
-    const width = field.width ?? 1;
-    if (field.type === 'list<bytes>') {
-      return listSpec(field, PhysicalType.FIXED_LEN_BYTE_ARRAY, width * Math.max(1, field.items ?? 1), width);
-    }
-    if (field.type === 'bytes') {
-      const physical = PhysicalType.FIXED_LEN_BYTE_ARRAY;
-      return { field, physical, path: [field.name], rowBytes: width, nodes: [{ name: field.name, type: physical, typeLength: width, repetition: Repetition.REQUIRED }] };
-    }
-    const s = SCALAR[field.type];
-    return {
-      field, physical: s.physical, path: [field.name], rowBytes: field.type === 'string' ? 24 : 8,
-      nodes: [{ name: field.name, type: s.physical, repetition: Repetition.REQUIRED, converted: s.converted }],
-    };
+function fieldSpec(field: Field, source: number, listLength: number): ColumnSpec {
+  if (field.type === 'list<int64>') return listSpec(field, source, PhysicalType.INT64, 8 * Math.max(1, listLength));
+  const width = field.width ?? 1;
+  if (field.type === 'list<bytes>') {
+    return listSpec(field, source, PhysicalType.FIXED_LEN_BYTE_ARRAY, width * Math.max(1, field.items ?? 1), width);
+  }
+  if (field.type === 'bytes') {
+    const physical = PhysicalType.FIXED_LEN_BYTE_ARRAY;
+    return { field, source, physical, path: [field.name], rowBytes: width, nodes: [{ name: field.name, type: physical, typeLength: width, repetition: Repetition.REQUIRED }] };
+  }
+  const s = SCALAR[field.type];
+  const node: SchemaNode = { name: field.name, type: s.physical, repetition: Repetition.REQUIRED, converted: s.converted, logical: s.logical };
+  return { field, source, physical: s.physical, path: [field.name], rowBytes: field.type === 'string' ? 24 : 8, nodes: [node] };
+}
+
+export interface TimeTwin { name: string; source: number; unit: TimeUnit }
+
+/**
+ * The flow's first and last packet as timestamps (UTC) that readers show as times without any
+ * conversion, beside NFStream's integer *_ms columns, which stay as they are: code written for
+ * NFStream keeps working, and a query filters on a time. They take the finest precision the run
+ * has (--time-precision us or ns: the *_us or *_ns columns).
+ */
+export function timeTwins(fields: readonly Field[]): TimeTwin[] {
+  const index = (name: string) => fields.findIndex((f) => f.name === name);
+  const unit: TimeUnit = index('bidirectional_first_seen_ns') >= 0 ? 'ns' : index('bidirectional_first_seen_us') >= 0 ? 'us' : 'ms';
+  return (['first', 'last'] as const).flatMap((end) => {
+    const source = index(`bidirectional_${end}_seen_${unit}`);
+    const name = `bidirectional_${end}_seen`;
+    return source < 0 || index(name) >= 0 ? [] : [{ name, source, unit }];
   });
 }
 
-/** The values of one column over several batches, joined. */
-export function joinColumn(parts: Column[]): Column {
-  if (parts.length === 1) return parts[0];
-  const first = parts[0];
-  if (Array.isArray(first)) return ([] as string[]).concat(...(parts as string[][]));
-  if (first instanceof Float64Array || first instanceof BigUint64Array) {
-    const Typed = first instanceof Float64Array ? Float64Array : BigUint64Array;
-    const out = new Typed(parts.reduce((n, p) => n + (p as Float64Array).length, 0));
-    let at = 0;
-    for (const p of parts as Float64Array[]) { (out as Float64Array).set(p, at); at += p.length; }
-    return out;
+/** One column per field, then the time twins; a list is `required group name (LIST) { repeated
+ * group list { required <type> element } }`; bytes are FIXED_LEN_BYTE_ARRAY of the field's width. */
+export function columnSpecs(fields: readonly Field[], listLength: number): ColumnSpec[] {
+  const specs = fields.map((field, i) => fieldSpec(field, i, listLength));
+  for (const twin of timeTwins(fields)) {
+    const converted = twin.unit === 'ms' ? ConvertedType.TIMESTAMP_MILLIS : twin.unit === 'us' ? ConvertedType.TIMESTAMP_MICROS : undefined;
+    const field: Field = { ...fields[twin.source], name: twin.name, doc: `${fields[twin.source].name} as a UTC timestamp` };
+    specs.push({
+      field, source: twin.source, physical: PhysicalType.INT64, path: [twin.name], rowBytes: 8, timestamp: twin.unit,
+      nodes: [{ name: twin.name, type: PhysicalType.INT64, repetition: Repetition.REQUIRED, converted, logical: { kind: 'timestamp', unit: twin.unit } }],
+    });
   }
-  if (isByteColumn(first)) {
-    return { ...first, bytes: Buffer.concat(parts.map((p) => (p as typeof first).bytes)) };
-  }
-  const lists = parts as NumberList[];
-  const out = new Float64Array(lists.reduce((n, p) => n + p.values.length, 0));
-  let at = 0;
-  for (const p of lists) { out.set(p.values, at); at += p.values.length; }
-  return { n: first.n, values: out };
-}
-
-/** Rows [from, to) of a column as a page body (levels, then PLAIN values); returns the value count. */
-export function encodePage(spec: ColumnSpec, column: Column, from: number, to: number, out: ByteBuilder): number {
-  if (Array.isArray(column)) {
-    for (let r = from; r < to; r++) out.string32(column[r]);
-    return to - from;
-  }
-  if (column instanceof Float64Array) {
-    encodeNumbers(spec, column, from, to, out);
-    return to - from;
-  }
-  if (column instanceof BigUint64Array) {
-    for (let r = from; r < to; r++) out.bigint64(column[r]);
-    return to - from;
-  }
-  if (isByteColumn(column)) {
-    const w = rowBytes(column);
-    const items = column.items ?? 1;
-    if (column.items !== undefined) {
-      repetitionLevels(to - from, items, out);
-      definitionLevels((to - from) * items, out);
-    }
-    out.bytes(column.bytes.subarray(from * w, to * w));
-    return (to - from) * items;
-  }
-  const n = column.n;
-  const count = (to - from) * n;
-  repetitionLevels(to - from, n, out);
-  definitionLevels(count, out);
-  for (let i = from * n; i < to * n; i++) out.int64(column.values[i]);
-  return count;
-}
-
-function encodeNumbers(spec: ColumnSpec, values: ArrayLike<number>, from: number, to: number, out: ByteBuilder): void {
-  if (spec.physical === PhysicalType.DOUBLE) for (let r = from; r < to; r++) out.float64(values[r]);
-  else if (spec.physical === PhysicalType.INT64) for (let r = from; r < to; r++) out.int64(values[r]);
-  else if (spec.field.type === 'int8') for (let r = from; r < to; r++) out.int32(values[r]);
-  else for (let r = from; r < to; r++) out.uint32(values[r]);
-}
-
-/** Each row's list starts a record (level 0), its other n-1 elements continue it (level 1):
- * one bit-packed run of width 1, preceded by its byte length as v1 pages require. */
-function repetitionLevels(rows: number, n: number, out: ByteBuilder): void {
-  const count = rows * n;
-  const groups = Math.ceil(count / 8);
-  const run = new ByteBuilder(groups + 8);
-  run.varint(groups * 2 + 1);
-  let byte = 0;
-  let bit = 0;
-  for (let i = 0; i < count; i++) {
-    if (i % n !== 0) byte |= 1 << bit;
-    if (++bit === 8) { run.byte(byte); byte = 0; bit = 0; }
-  }
-  if (bit) run.byte(byte);
-  out.uint32(run.length);
-  out.bytes(run.view());
-}
-
-/** Every element is present (lists are never empty or null): one RLE run of 1s. */
-function definitionLevels(count: number, out: ByteBuilder): void {
-  const run = new ByteBuilder(16);
-  run.varint(count * 2);
-  run.byte(1);
-  out.uint32(run.length);
-  out.bytes(run.view());
+  return specs;
 }

@@ -1,21 +1,21 @@
 /**
- * Parquet: typed, compressed columns. Flows are held until a row group is full (sized so a row
- * group stays near 32 MB of values), then each column is written as ~1 MB pages; the footer is
- * written by close(), which every exit path calls.
+ * Parquet: typed, compressed columns with statistics. Each column is encoded page by page as flows
+ * arrive (chunk.ts); a row group of `rowGroupRows` flows is then written column after column, and
+ * close(), which every exit path calls, writes the page index and the footer.
  */
 import * as zlib from 'node:zlib';
 import { loadNative } from '../../native';
 import { Field } from '../../schema';
-import { Column, FlowBatch } from '../../streamer';
+import { FlowBatch } from '../../streamer';
 import { Sink } from '../sink';
 import { FlowWriter, WriterOptions } from '../writer';
-import { ByteBuilder } from '../bytes';
-import { columnSpecs, ColumnSpec, encodePage, joinColumn } from './columns';
-import { Codec, CodecName, ColumnChunkMeta, fileMetadata, MAGIC, pageHeader, Repetition, RowGroupMeta, SchemaNode } from './format';
+import { ChunkOutput, ChunkWriter } from './chunk';
+import { columnSpecs } from './columns';
+import { BoundaryOrder, Codec, CodecName, columnIndex, fileMetadata, MAGIC, offsetIndex, Repetition, RowGroupMeta, SchemaNode } from './format';
 
-const PAGE_BYTES = 1 << 20;
-export const ROW_GROUP_BYTES = 32 << 20;
-export const MAX_ROW_GROUP_ROWS = 1 << 16;
+/** DuckDB's row group size: its readers, polars' and pyarrow's scan a group per thread, and a
+ * filter on time or label skips whole groups of this size */
+export const DEFAULT_ROW_GROUP_ROWS = 122_880;
 
 const VERSION: string = require('../../../../package.json').version;
 
@@ -34,16 +34,16 @@ export function parquetWriter(fields: readonly Field[], sink: Sink, options: Wri
   const codec = options.compression ?? 'zstd';
   const compress = compressor(codec);
   const specs = columnSpecs(fields, options.listLength ?? 1);
-  const rowBytes = specs.reduce((n, s) => n + s.rowBytes, 0);
-  const groupRows = options.rowGroupRows ?? Math.max(1, Math.min(MAX_ROW_GROUP_ROWS, Math.floor(ROW_GROUP_BYTES / rowBytes)));
+  const groupRows = options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
   const schema: SchemaNode[] = [
     { name: 'schema', repetition: Repetition.REQUIRED, children: specs.length },
     ...specs.flatMap((s) => s.nodes),
   ];
+  const chunks = specs.map((s) => new ChunkWriter(s, compress, Codec[codec]));
   const groups: RowGroupMeta[] = [];
-  const page = new ByteBuilder(PAGE_BYTES * 2);
-  let pending: FlowBatch[] = [];
-  let pendingRows = 0;
+  /** per row group, per column: what the page index needs */
+  const indexes: ChunkOutput[][] = [];
+  let rows = 0;
   let offset = 0;
   let started = false;
 
@@ -52,52 +52,58 @@ export function parquetWriter(fields: readonly Field[], sink: Sink, options: Wri
     offset += bytes.length;
   }
 
-  async function writeColumn(spec: ColumnSpec, column: Column, rows: number): Promise<ColumnChunkMeta> {
-    const meta: ColumnChunkMeta = {
-      type: spec.physical, path: spec.path, codec: Codec[codec], numValues: 0, uncompressed: 0, compressed: 0, dataPageOffset: offset,
-    };
-    const pageRows = Math.max(1, Math.floor(PAGE_BYTES / spec.rowBytes));
-    for (let from = 0; from < rows; from += pageRows) {
-      page.reset();
-      const values = encodePage(spec, column, from, Math.min(rows, from + pageRows), page);
-      const body = compress(page.view());
-      const header = pageHeader(page.length, body.length, values);
-      await put(header);
-      await put(body);
-      meta.numValues += values;
-      meta.uncompressed += header.length + page.length;
-      meta.compressed += header.length + body.length;
-    }
-    return meta;
-  }
-
   async function flush(): Promise<void> {
     if (!started) { await put(MAGIC); started = true; }
-    if (pendingRows === 0) return;
-    const batches = pending;
-    const rows = pendingRows;
-    pending = [];
-    pendingRows = 0;
+    if (rows === 0) return;
     const group: RowGroupMeta = { columns: [], numRows: rows, fileOffset: offset };
-    for (let i = 0; i < specs.length; i++) {
-      group.columns.push(await writeColumn(specs[i], joinColumn(batches.map((b) => b.columns[i])), rows));
+    const outputs: ChunkOutput[] = [];
+    for (const chunk of chunks) {
+      const out = await chunk.flush(offset, put);
+      group.columns.push(out.meta);
+      outputs.push(out);
     }
     groups.push(group);
+    indexes.push(outputs);
+    rows = 0;
+  }
+
+  /** The page index, for chunks of more than one page (where a reader can skip some): all column
+   * indexes, then all offset indexes, as the format lays them out. */
+  async function writePageIndex(): Promise<void> {
+    for (let g = 0; g < groups.length; g++) {
+      for (let c = 0; c < chunks.length; c++) {
+        const out = indexes[g][c];
+        if (out.pages.length < 2 || !out.pageStats) continue;
+        const b = columnIndex(out.pageStats, BoundaryOrder.UNORDERED);
+        groups[g].columns[c].columnIndex = { offset, length: b.length };
+        await put(b);
+      }
+    }
+    for (let g = 0; g < groups.length; g++) {
+      for (let c = 0; c < chunks.length; c++) {
+        const out = indexes[g][c];
+        if (out.pages.length < 2) continue;
+        const b = offsetIndex(out.pages);
+        groups[g].columns[c].offsetIndex = { offset, length: b.length };
+        await put(b);
+      }
+    }
   }
 
   return {
     async write(batch: FlowBatch) {
       // row groups of exactly groupRows flows (the last one fewer)
       for (let from = 0; from < batch.length;) {
-        const to = Math.min(batch.length, from + groupRows - pendingRows);
-        pending.push(batch.slice(from, to));
-        pendingRows += to - from;
+        const to = Math.min(batch.length, from + groupRows - rows);
+        for (const chunk of chunks) chunk.append(batch.columns[chunk.spec.source], from, to);
+        rows += to - from;
         from = to;
-        if (pendingRows >= groupRows) await flush();
+        if (rows >= groupRows) await flush();
       }
     },
     async close() {
       await flush();
+      await writePageIndex();
       const footer = fileMetadata(schema, groups, [['flowseek.fields', JSON.stringify(fields.map((f) => f.name))]],
         `flowseek version ${VERSION}`);
       const tail = Buffer.alloc(8);
