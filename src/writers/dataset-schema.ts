@@ -4,6 +4,7 @@
  * a later run with other columns is refused, with what differs, before it writes a file there:
  * mixed schemas make polars fail and pandas drop columns.
  */
+import { createTemporary } from './sink';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OutputError } from '../errors';
@@ -81,16 +82,23 @@ export function checkDatasetSchema(dir: string, fields: readonly Field[], format
   const want = describe(fields, format);
   let have = read(file);
   if (!have) {
-    const temp = path.join(dir, `.${SCHEMA_FILE}.${process.pid}.tmp`);
+    let temp = '';
     try {
-      fs.writeFileSync(temp, `${JSON.stringify(want, null, 1)}\n`);
+      // created exclusively under a random name, as every output file (never through a symlink)
+      const created = createTemporary(file);
+      temp = created.temp;
+      try {
+        fs.writeSync(created.fd, `${JSON.stringify(want, null, 1)}\n`);
+      } finally {
+        fs.closeSync(created.fd);
+      }
       try {
         fs.linkSync(temp, file);
         return;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       } finally {
-        fs.rmSync(temp, { force: true });
+        if (temp) fs.rmSync(temp, { force: true });
       }
     } catch (e) {
       throw new OutputError(`cannot write ${file}: ${(e as Error).message}`, { cause: e });
