@@ -32,6 +32,7 @@ struct guard {
   atomic_size_t size;               /* rounded up to whole pages */
   atomic_bool truncated;
   atomic_bool taken;
+  _Atomic(atomic_size_t *) gate;    /* the reader's fast-path bound: a fault zeroes it */
 };
 
 static struct guard guards[GUARDS];
@@ -49,6 +50,8 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc) {
     void *pg = (void *)(a & ~(uintptr_t)(page_size - 1));
     if (mmap(pg, page_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED) break;
     atomic_store(&guards[i].truncated, true);
+    atomic_size_t *gate = atomic_load(&guards[i].gate);
+    if (gate) atomic_store(gate, 0); /* the reader's next record takes the slow path, which looks */
     return;
   }
   /* not ours: the handler before us, or the default action once the fault repeats */
@@ -76,13 +79,14 @@ static void guard_install(void) {
 }
 
 /* A slot for a map of size bytes at base; GUARDS if none is free. */
-static uint32_t guard_take(const void *base, size_t size) {
+static uint32_t guard_take(const void *base, size_t size, atomic_size_t *gate) {
   pthread_once(&guard_once, guard_install);
   if (!guard_ok) return GUARDS;
   for (uint32_t i = 0; i < GUARDS; i++) {
     bool no = false;
     if (!atomic_compare_exchange_strong(&guards[i].taken, &no, true)) continue;
     atomic_store(&guards[i].truncated, false);
+    atomic_store(&guards[i].gate, gate);
     atomic_store(&guards[i].size, (size + page_size - 1) & ~(page_size - 1));
     atomic_store(&guards[i].base, (uintptr_t)base);
     return i;
@@ -123,7 +127,7 @@ int fs_mmap_open(struct fs_mmap_file *f, int fd) {
     default: munmap(base, (size_t)st.st_size); return 0;
   }
   /* unguarded, a file cut short would kill the process: libpcap reads it instead */
-  if ((f->guard = guard_take(base, (size_t)st.st_size)) == GUARDS) { munmap(base, (size_t)st.st_size); return 0; }
+  if ((f->guard = guard_take(base, (size_t)st.st_size, &f->gate)) == GUARDS) { munmap(base, (size_t)st.st_size); return 0; }
   madvise(base, (size_t)st.st_size, MADV_SEQUENTIAL);
   f->snaplen = rd32((const uint8_t *)base + 16, f->swapped);
   if (f->snaplen == 0 || f->snaplen > MAX_CAPLEN) f->snaplen = MAX_CAPLEN;
@@ -144,26 +148,32 @@ static void populate(struct fs_mmap_file *f) {
   f->populated += len;
 }
 
-/* Reads once each page up to the one after end's: a cut inside end's page leaves its tail as
- * zeros without a fault, and the page after it shows the cut. */
-static void touch_ahead(struct fs_mmap_file *f, size_t end) {
-  size_t want = ((end - 1) / page_size + 2) * page_size, p = f->touched;
-  if (want > f->size) want = f->size;
-  for (; p < want; p += page_size) (void)*(volatile const uint8_t *)(f->base + p);
-  f->touched = p;
-}
-
-/* Whether the file still holds its first end bytes. Once a fault showed it was cut, its size now
- * bounds what is read: the records read are those of the file as it is now. */
-static bool within(struct fs_mmap_file *f, size_t end) {
-  if (end + page_size > f->touched) touch_ahead(f, end);
-  if (__builtin_expect(atomic_load_explicit(&guards[f->guard].truncated, memory_order_relaxed), 0) && !f->cut) {
-    struct stat st;
-    f->cut = true;
-    if (fstat(f->fd, &st) == 0 && (size_t)st.st_size < f->limit) f->limit = (size_t)st.st_size;
-    else f->limit = f->off; /* cut, then grown again, or unknown: nothing more is trusted */
+/* Whether the file still holds its first end bytes: the slow path, once a page. It reads once
+ * each page up to the one after end's (a cut inside end's page leaves its tail as zeros without
+ * a fault; the page after shows it), then looks at the flag. Once a fault showed the file was cut,
+ * its size then bounds what is read, so the records read are those of the file as it was cut. */
+static bool __attribute__((noinline)) within_slow(struct fs_mmap_file *f, size_t end) {
+  if (!f->cut) {
+    size_t want = ((end - 1) & ~(page_size - 1)) + 2 * page_size, p = f->touched;
+    if (want > f->size) want = f->size;
+    for (; p < want; p += page_size) (void)*(volatile const uint8_t *)(f->base + p);
+    f->touched = p;
+    /* raised before a fault zeroes the gate: looked at after the gate is set, a fault is never missed */
+    atomic_store(&f->gate, p);
+    if (atomic_load(&guards[f->guard].truncated)) {
+      struct stat st;
+      f->cut = true;
+      atomic_store(&f->gate, 0); /* every record from now on is checked against the limit */
+      if (fstat(f->fd, &st) == 0 && (size_t)st.st_size < f->limit) f->limit = (size_t)st.st_size;
+      else f->limit = f->off; /* cut, then grown again, or unknown: nothing more is trusted */
+    }
   }
   return end <= f->limit;
+}
+
+/* The fast path, a record within pages already read, one compare. */
+static inline bool within(struct fs_mmap_file *f, size_t end) {
+  return end + page_size <= atomic_load_explicit(&f->gate, memory_order_relaxed) || within_slow(f, end);
 }
 
 static int cut_short(struct fs_mmap_file *f) {

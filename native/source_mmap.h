@@ -5,6 +5,7 @@
 #define FS_SOURCE_MMAP_H
 
 #include <pcap/pcap.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +18,7 @@ struct fs_mmap_file {
   int fd;                           /* libpcap's: not ours to close */
   uint32_t guard;                   /* this map's slot in the SIGBUS guard */
   size_t touched;                   /* bytes from the start whose pages were read once (page-aligned) */
+  atomic_size_t gate;               /* records ending a page before it need no look; a fault zeroes it */
   size_t limit;                     /* the size when opened; once it was cut, the size then */
   bool cut;                         /* a fault showed the file was cut short */
   size_t released;                  /* bytes from the start already given back (page-aligned) */

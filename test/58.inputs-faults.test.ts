@@ -12,6 +12,7 @@ import { DLT, ether, ipv4, pcap, Record, tmpdir, udp } from './helpers/packets';
 import { BIN, cli, ROOT } from './helpers/run';
 
 const dir = fs.mkdtempSync(path.join(tmpdir(), 'inputs-'));
+t.teardown(() => fs.rmSync(dir, { recursive: true, force: true })); // captures of several MB
 
 /** A capture of n one-packet flows, one a second from `start`: with a 1 s idle timeout they end as
  * the file is read, so flows come out all along. Written straight into one buffer (fast). */
