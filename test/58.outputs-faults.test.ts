@@ -270,6 +270,17 @@ t.test('JSON Lines: never a bare NaN or Infinity', async (t) => {
   t.equal(row.bidirectional_packets, null, 'NaN as null');
   t.same(row.splt_ps, [null, 5], 'in a list too');
 
+  // a plugin's ratios divided by zero
+  const plugin = path.join(dir, 'ratio.js');
+  fs.writeFileSync(plugin, `module.exports = { name: 'ratio', onExpire(flow) {
+    flow.udps.per_ms = flow.bidirectional_bytes / 0;
+    flow.udps.drop = -flow.bidirectional_bytes / 0; } };\n`);
+  const viaPlugin = cli(['read', SAMPLE, '--jsonl', '--plugin', plugin, '--dissections', '0', '-q']);
+  t.equal(viaPlugin.status, 0, viaPlugin.stderr);
+  const parsed = viaPlugin.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  t.ok(parsed.length > 0 && parsed.every((f) => f.udps_per_ms === null), 'Infinity from a plugin: null');
+  t.ok(parsed.every((f) => f.udps_drop === null), '-Infinity from a plugin: null');
+
   const all = fs.readdirSync(path.join(ORACLE, 'pcaps')).sort().map((f) => path.join(ORACLE, 'pcaps', f));
   const out = path.join(dir, 'oracle.jsonl');
   const r = cli(['read', ...all, '-o', out, '--stats', '--splt', '5', '--activity-features', '-q']);
