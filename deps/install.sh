@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system libraries flowseek builds against, from Debian's packages, when missing:
-# libpcap-dev (capture), libndpi-dev (application detection), libzstd-dev and libsnappy-dev
+# libpcap-dev (capture), libndpi-dev (application detection), libssl-dev (OpenSSL's libcrypto:
+# SHA-1/SHA-256/AES for Community ID, JA4 and QUIC Initials), libzstd-dev and libsnappy-dev
 # (Parquet page compression), and a C toolchain.
 # The test suite also uses tshark (and its editcap), iproute2, ping, groff, script, nfdump (an IPFIX
 # collector) and clang (fuzzing); pass --test
@@ -13,6 +14,7 @@ want_test=0
 missing=()
 [ -f /usr/include/pcap/pcap.h ] || missing+=(libpcap-dev)
 [ -f /usr/include/ndpi/ndpi_api.h ] || missing+=(libndpi-dev)
+[ -f /usr/include/openssl/evp.h ] || missing+=(libssl-dev)
 [ -f /usr/include/zstd.h ] || missing+=(libzstd-dev)
 [ -f /usr/include/snappy-c.h ] || missing+=(libsnappy-dev)
 command -v make >/dev/null 2>&1 || missing+=(make)
@@ -38,7 +40,7 @@ fi
 
 echo "deps: installing ${missing[*]}"
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "deps: this is not a Debian-like system; install the development packages for libpcap and nDPI (4.2+)" >&2
+  echo "deps: this is not a Debian-like system; install the development packages for libpcap, nDPI (4.2+) and OpenSSL 3" >&2
   echo "deps: and a C compiler with make, then run: npm ci && npm run build" >&2
   exit 1
 fi

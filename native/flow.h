@@ -62,7 +62,10 @@ struct fs_flow {
 
 /* Builds the normalised key of a packet: both directions of a flow give the same key. */
 void fs_flow_key_make(const struct fs_packet *p, struct fs_flow_key *k);
-uint64_t fs_flow_key_hash(const struct fs_flow_key *k, uint64_t seed);
+/* The flow table hash's secret words, drawn at random once per process (flow_key.c). */
+struct fs_hash_secret { uint64_t w[7]; };
+const struct fs_hash_secret *fs_flow_hash_secret(void);
+uint64_t fs_flow_key_hash(const struct fs_flow_key *k, const struct fs_hash_secret *s);
 uint64_t fs_flow_key_host_hash(const struct fs_flow_key *k);
 int fs_flow_key_equal(const struct fs_flow_key *a, const struct fs_flow_key *b);
 

@@ -1,5 +1,9 @@
 /* Direction-agnostic flow key and its seeded hash. */
+#include <pthread.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/random.h>
 #include "flow.h"
 
 /* memcmp's order of two addresses in two word compares (the library call ran on every packet) */
@@ -46,21 +50,46 @@ static inline uint64_t mum(uint64_t a, uint64_t b) {
   return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
+static struct fs_hash_secret secret;
+static pthread_once_t secret_once = PTHREAD_ONCE_INIT;
+
+/* Suricata seeds its flow hash at random for the same reason: with a public constant, anyone can
+ * compute keys that land in one slot chain offline and send them, and every lookup then walks the
+ * chain. One draw per process: every meter of the process and spread.c's reader (which hashes for
+ * its lanes) then agree. getrandom() without blocking; if the kernel has no entropy yet (early
+ * boot) or refuses, time, pid and an address stand in (unpredictable enough for a hash table). */
+static void draw_secret(void) {
+  if (getrandom(&secret, sizeof(secret), GRND_NONBLOCK) == (ssize_t)sizeof(secret)) return;
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  uint64_t seed = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^ ((uint64_t)getpid() << 48) ^ (uint64_t)(uintptr_t)&ts;
+  for (int i = 0; i < 7; i++) secret.w[i] = mix64(seed + 0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1));
+}
+
+const struct fs_hash_secret *fs_flow_hash_secret(void) {
+  pthread_once(&secret_once, draw_secret);
+  return &secret;
+}
+
 /* Hashes all 48 bytes of the key (both addresses, both ports, vlan, protocol, tunnel, version):
  * three independent wide multiplies of word pairs, folded by a fourth (a per-word multiply chain
- * was 6 % of a --dissections 0 read). */
-uint64_t fs_flow_key_hash(const struct fs_flow_key *k, uint64_t seed) {
+ * was 6 % of a --dissections 0 read). A secret word goes into every operand: were one pair's
+ * operands known, keys whose two words multiply to the same 128-bit product (found by factoring,
+ * no search) would all share a hash, whatever the seed. */
+uint64_t fs_flow_key_hash(const struct fs_flow_key *k, const struct fs_hash_secret *s) {
   uint64_t w[sizeof(*k) / 8];
   memcpy(w, k, sizeof(w));
-  uint64_t a = mum(w[0] ^ seed ^ 0xa0761d6478bd642fULL, w[1] ^ 0xe7037ed1a0b428dbULL);
-  uint64_t b = mum(w[2] ^ 0x8ebc6af09c88c6e3ULL, w[3] ^ 0x589965cc75374cc3ULL);
-  uint64_t c = mum(w[4] ^ 0x1d8e4e27c47d124fULL, w[5] ^ seed ^ 0x9e3779b97f4a7c15ULL);
-  return mum(a ^ c, b ^ 0xbf58476d1ce4e5b9ULL);
+  uint64_t a = mum(w[0] ^ s->w[0], w[1] ^ s->w[1]);
+  uint64_t b = mum(w[2] ^ s->w[2], w[3] ^ s->w[3]);
+  uint64_t c = mum(w[4] ^ s->w[4], w[5] ^ s->w[5]);
+  return mum(a ^ c, b ^ s->w[6]);
 }
 
 /* Workers on files split flows by host pair, not by 5-tuple: nDPI's caches (a host seen as TINC,
  * Ookla, STUN...) then see every flow between two hosts in one meter, and labels match a single
- * meter's. */
+ * meter's. Not seeded: worker processes each compute their own share and must agree without
+ * talking; crafted host pairs can at worst load one worker or lane more (each one's table is
+ * seeded), and the same run splits alike every time. */
 uint64_t fs_flow_key_host_hash(const struct fs_flow_key *k) {
   uint64_t w[4];
   memcpy(w, k->ip_lo, 16);

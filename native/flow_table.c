@@ -4,14 +4,14 @@
 
 #define INITIAL_SLOTS 4096u
 
-int fs_table_init(struct fs_flow_table *t, uint64_t seed) {
+int fs_table_init(struct fs_flow_table *t) {
   memset(t, 0, sizeof(*t));
   t->slots = malloc(sizeof(*t->slots) * INITIAL_SLOTS);
   if (!t->slots) return -1;
   for (uint32_t i = 0; i < INITIAL_SLOTS; i++) t->slots[i].idx = FS_NIL;
   t->mask = INITIAL_SLOTS - 1;
   t->free_head = t->head = t->tail = FS_NIL;
-  t->seed = seed;
+  t->seed = fs_flow_hash_secret();
   return 0;
 }
 

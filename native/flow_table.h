@@ -21,10 +21,10 @@ struct fs_flow_table {
   uint32_t mask;            /* slot count - 1 (a power of two) */
   uint32_t count;           /* live flows */
   uint32_t head, tail;      /* creation order */
-  uint64_t seed;
+  const struct fs_hash_secret *seed;  /* the process's: keys are hashed with it */
 };
 
-int fs_table_init(struct fs_flow_table *t, uint64_t seed);
+int fs_table_init(struct fs_flow_table *t);
 void fs_table_free(struct fs_flow_table *t);
 static inline struct fs_flow *fs_table_flow(const struct fs_flow_table *t, uint32_t idx) {
   return &t->chunks[idx >> FS_CHUNK_BITS][idx & (FS_CHUNK - 1)];

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ja4.h"
-#include "sha256.h"
+#include "crypto.h"
 
 #define MAX_ITEMS 256
 #define EXT_SNI 0x0000
@@ -31,11 +31,13 @@ static size_t hex_list(const uint16_t *v, size_t n, char *out) {
   return o;
 }
 
-static void hash12(const char *text, size_t len, char out[13]) {
-  if (len == 0) { memcpy(out, "000000000000", 13); return; }
+/* -1 when the library gives no SHA-256: then no JA4 rather than a wrong one */
+static int hash12(const char *text, size_t len, char out[13]) {
+  if (len == 0) { memcpy(out, "000000000000", 13); return 0; }
   uint8_t d[32];
-  fs_sha256(text, len, d);
+  if (fs_sha256(text, len, d) != 0) return -1;
   for (int i = 0; i < 6; i++) sprintf(out + 2 * i, "%02x", d[i]);
+  return 0;
 }
 
 static const char *version_code(uint16_t v) {
@@ -128,10 +130,10 @@ int fs_ja4_from_handshake(const uint8_t *payload, uint32_t len, char proto, char
   qsort(ciphers, nc, sizeof(uint16_t), cmp16);
   qsort(exts, ne, sizeof(uint16_t), cmp16);
   char text[MAX_ITEMS * 5 * 2 + 8], b[13], c[13];
-  hash12(text, hex_list(ciphers, nc, text), b);
+  if (hash12(text, hex_list(ciphers, nc, text), b) != 0) return 0;
   size_t tl = hex_list(exts, ne, text);
   if (ne && ns) { text[tl++] = '_'; tl += hex_list(sigalgs, ns, text + tl); }
-  hash12(text, ne ? tl : 0, c);
+  if (hash12(text, ne ? tl : 0, c) != 0) return 0;
   snprintf(out, FS_JA4_LEN + 1, "%c%s%c%02zu%02zu%c%c_%s_%s", proto, version_code(best_version ? best_version : version),
            sni ? 'd' : 'i', nc > 99 ? 99 : nc, ext_count > 99 ? 99 : ext_count, alpn[0], alpn[1], b, c);
   return 1;

@@ -8,7 +8,7 @@ int fs_meter_init(struct fs_meter *m, const struct fs_meter_config *cfg) {
   m->cfg = *cfg;
   if (m->cfg.n_partitions == 0) m->cfg.n_partitions = 1;
   if (cfg->features.dissections && !(m->dpi = fs_dpi_module_new(cfg->features.dissections))) return -1;
-  if (fs_table_init(&m->table, FS_FLOW_HASH_SEED) != 0) { fs_dpi_module_free(m->dpi); m->dpi = NULL; return -1; }
+  if (fs_table_init(&m->table) != 0) { fs_dpi_module_free(m->dpi); m->dpi = NULL; return -1; }
   if (cfg->packet_events && !(m->events = calloc(1, sizeof(*m->events)))) { fs_meter_free(m); return -1; }
   m->event_batch = 1; /* never a fresh flow's 0 */
   return 0;

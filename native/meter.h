@@ -11,9 +11,6 @@
 #include "events.h"
 
 #define FS_IDLE_SCAN_INTERVAL_MS 10
-/* every meter of a run hashes alike (workers partition by hash; spread.c's reader hashes for
- * its lanes), so the seed is fixed */
-#define FS_FLOW_HASH_SEED 0x666c6f777365656bULL
 #define FS_IDLE_SCAN_BUDGET 1000
 /* new flows reported to JavaScript in one batch at most (a flood of SYNs stays bounded) */
 #define FS_NEW_KEYS_MAX 65536
@@ -94,7 +91,7 @@ void fs_meter_free(struct fs_meter *m);
 int fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t time_ns, const uint8_t *data,
                    uint32_t caplen, uint32_t wirelen);
 /* A packet decoded elsewhere (spread.c's reader), with its time (forced monotonic there), its key
- * and the key's hash with FS_FLOW_HASH_SEED: the meter's part of fs_meter_frame. */
+ * and the key's hash with fs_flow_hash_secret(): the meter's part of fs_meter_frame. */
 void fs_meter_decoded(struct fs_meter *m, struct fs_packet *p, const struct fs_flow_key *k, uint64_t hash);
 /* The batch took the events: clear them, and start a new event batch. */
 void fs_meter_events_taken(struct fs_meter *m);

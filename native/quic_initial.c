@@ -1,7 +1,7 @@
 #include <string.h>
-#include "aes128.h"
+#include <openssl/core_names.h>
+#include "crypto.h"
 #include "quic_initial.h"
-#include "sha256.h"
 
 #define QUIC_V1 0x00000001u
 #define MAX_PACKET 4096
@@ -21,6 +21,84 @@ static uint64_t varint(const uint8_t *p, uint32_t end, uint32_t *off, int *ok) {
   for (uint32_t i = 1; i < n; i++) v = (v << 8) | p[*off + i];
   *off += n;
   return v;
+}
+
+/* HMAC-SHA256 of msg under key, in a reused context. */
+static int hmac(EVP_MAC_CTX *m, const uint8_t *key, size_t klen, const uint8_t *msg, size_t mlen, uint8_t out[32]) {
+  size_t n = 0;
+  return EVP_MAC_init(m, key, klen, NULL) == 1 && EVP_MAC_update(m, msg, mlen) == 1 && EVP_MAC_final(m, out, &n, 32) == 1 &&
+         n == 32 ? 0 : -1;
+}
+
+/* TLS 1.3 HKDF-Expand-Label (RFC 8446 7.1) with an empty context: every length QUIC Initial
+ * keys need is at most 32, one HMAC block (T(1) of RFC 5869). */
+static int expand_label(EVP_MAC_CTX *m, const uint8_t secret[32], const char *label, uint8_t *out, size_t out_len) {
+  uint8_t info[2 + 1 + 6 + 16 + 1 + 1], t[32];
+  size_t ll = strlen(label), n = 0;
+  info[n++] = 0;
+  info[n++] = (uint8_t)out_len;
+  info[n++] = (uint8_t)(6 + ll);
+  memcpy(info + n, "tls13 ", 6); n += 6;
+  memcpy(info + n, label, ll); n += ll;
+  info[n++] = 0;     /* empty context */
+  info[n++] = 1;     /* T(1) */
+  if (hmac(m, secret, 32, info, n, t) != 0) return -1;
+  memcpy(out, t, out_len);
+  return 0;
+}
+
+/* The client's Initial key, iv and header protection key from the destination connection id
+ * (RFC 9001 5.2): HKDF-Extract with the version 1 salt, then the labels. */
+static int initial_keys(const struct fs_crypto *c, const uint8_t *dcid, size_t dcid_len, uint8_t key[16], uint8_t iv[12],
+                        uint8_t hp[16]) {
+  EVP_MAC_CTX *m = EVP_MAC_CTX_new(c->hmac);
+  if (!m) return -1;
+  OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA2-256", 0), OSSL_PARAM_construct_end() };
+  uint8_t prk[32], secret[32];
+  int rc = EVP_MAC_CTX_set_params(m, params) == 1 && hmac(m, initial_salt_v1, sizeof(initial_salt_v1), dcid, dcid_len, prk) == 0 &&
+           expand_label(m, prk, "client in", secret, 32) == 0 && expand_label(m, secret, "quic key", key, 16) == 0 &&
+           expand_label(m, secret, "quic iv", iv, 12) == 0 && expand_label(m, secret, "quic hp", hp, 16) == 0 ? 0 : -1;
+  EVP_MAC_CTX_free(m);
+  return rc;
+}
+
+/* Removes header protection (AES-128-ECB of the sample 4 bytes past the packet number's start)
+ * and opens the AES-128-GCM payload of p[pn_off..end), the header with its protection removed as
+ * associated data. Returns the plaintext length, or -1 when the tag does not verify (not a client
+ * Initial of this connection id, or damaged): then nothing of it is read. */
+static int open_packet(const uint8_t *p, uint32_t pn_off, uint32_t end, const uint8_t *dcid, uint8_t dcid_len,
+                       uint8_t plain[MAX_PACKET]) {
+  const struct fs_crypto *c = fs_crypto();
+  uint8_t key[16], iv[12], hp[16], mask[16];
+  if (!c || initial_keys(c, dcid, dcid_len, key, iv, hp) != 0) return -1;
+  EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+  if (!x) return -1;
+  int n = -1, got = 0, fin = 0;
+  if (EVP_EncryptInit_ex2(x, c->aes128_ecb, hp, NULL, NULL) != 1 || EVP_CIPHER_CTX_set_padding(x, 0) != 1 ||
+      EVP_EncryptUpdate(x, mask, &got, p + pn_off + 4, 16) != 1 || got != 16) goto out;
+  uint8_t head[5];   /* the first byte and the packet number, unprotected */
+  head[0] = (uint8_t)(p[0] ^ (mask[0] & 0x0f));
+  uint32_t pn_len = (head[0] & 3u) + 1, body = pn_off + pn_len;
+  if (end - body < 16) goto out;   /* room for the tag */
+  uint8_t nonce[12], tag[16];
+  memcpy(nonce, iv, 12);
+  for (uint32_t i = 0; i < pn_len; i++) {
+    head[1 + i] = (uint8_t)(p[pn_off + i] ^ mask[1 + i]);
+    nonce[12 - pn_len + i] ^= head[1 + i];   /* the packet number, right-aligned, into the iv */
+  }
+  uint32_t sealed = end - body - 16;
+  memcpy(tag, p + end - 16, 16);
+  if (EVP_DecryptInit_ex2(x, c->aes128_gcm, key, nonce, NULL) != 1 ||
+      EVP_DecryptUpdate(x, NULL, &got, head, 1) != 1 ||
+      EVP_DecryptUpdate(x, NULL, &got, p + 1, (int)(pn_off - 1)) != 1 ||
+      EVP_DecryptUpdate(x, NULL, &got, head + 1, (int)pn_len) != 1 ||
+      EVP_DecryptUpdate(x, plain, &got, p + body, (int)sealed) != 1 ||
+      EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_TAG, 16, tag) != 1 ||
+      EVP_DecryptFinal_ex(x, plain + got, &fin) != 1) goto out;
+  n = got + fin;
+out:
+  EVP_CIPHER_CTX_free(x);
+  return n;
 }
 
 int fs_quic_initial_ja4(const uint8_t *p, uint32_t len, char out[FS_JA4_LEN + 1]) {
@@ -43,38 +121,10 @@ int fs_quic_initial_ja4(const uint8_t *p, uint32_t len, char out[FS_JA4_LEN + 1]
   if (!ok || length > len - off || length < 4 + 16 + 1) return 0;
   uint32_t pn_off = off, end = off + (uint32_t)length;
 
-  uint8_t prk[32], secret[32], key[16], iv[12], hp[16];
-  fs_hmac_sha256(initial_salt_v1, sizeof(initial_salt_v1), dcid, dcid_len, prk);
-  fs_hkdf_expand_label(prk, "client in", secret, 32);
-  fs_hkdf_expand_label(secret, "quic key", key, 16);
-  fs_hkdf_expand_label(secret, "quic iv", iv, 12);
-  fs_hkdf_expand_label(secret, "quic hp", hp, 16);
-
-  /* header protection: the sample starts 4 bytes after the packet number's start */
-  struct fs_aes128 aes;
-  uint8_t mask[16];
-  fs_aes128_init(&aes, hp);
-  fs_aes128_encrypt(&aes, p + pn_off + 4, mask);
-  uint8_t first = (uint8_t)(p[0] ^ (mask[0] & 0x0f));
-  uint32_t pn_len = (first & 3u) + 1;
-  uint64_t pn = 0;
-  for (uint32_t i = 0; i < pn_len; i++) pn = (pn << 8) | (uint8_t)(p[pn_off + i] ^ mask[1 + i]);
-  uint32_t body = pn_off + pn_len;
-  if (end - body < 16) return 0;
-  uint32_t plain_len = end - body - 16; /* minus the AEAD tag */
-
-  /* AES-128-GCM payload: the keystream is AES-CTR from nonce || 2 */
-  uint8_t nonce[12], ctr[16], ks[16], plain[MAX_PACKET];
-  memcpy(nonce, iv, 12);
-  for (int i = 0; i < 8; i++) nonce[11 - i] ^= (uint8_t)(pn >> (8 * i));
-  fs_aes128_init(&aes, key);
-  for (uint32_t i = 0; i < plain_len; i += 16) {
-    uint32_t counter = 2 + i / 16;
-    memcpy(ctr, nonce, 12);
-    ctr[12] = (uint8_t)(counter >> 24); ctr[13] = (uint8_t)(counter >> 16); ctr[14] = (uint8_t)(counter >> 8); ctr[15] = (uint8_t)counter;
-    fs_aes128_encrypt(&aes, ctr, ks);
-    for (uint32_t j = 0; j < 16 && i + j < plain_len; j++) plain[i + j] = (uint8_t)(p[body + i + j] ^ ks[j]);
-  }
+  uint8_t plain[MAX_PACKET];
+  int opened = open_packet(p, pn_off, end, dcid, dcid_len, plain);
+  if (opened < 0) return 0;
+  uint32_t plain_len = (uint32_t)opened;
 
   /* frames: gather CRYPTO data by offset */
   uint8_t crypto[MAX_CRYPTO];

@@ -1,6 +1,6 @@
 /* The TLS ClientHello inside a client's QUIC version 1 Initial packet (RFC 9000, RFC 9001): keys
- * from the destination connection id, header protection removed, payload decrypted (the
- * authentication tag is not checked: only the CRYPTO frames are read), CRYPTO data reassembled. */
+ * from the destination connection id, header protection removed, payload decrypted and its
+ * AES-GCM tag verified (a packet that fails it is not read), CRYPTO data reassembled. */
 #ifndef FS_QUIC_INITIAL_H
 #define FS_QUIC_INITIAL_H
 #include <stdint.h>

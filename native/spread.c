@@ -119,7 +119,7 @@ static void *reader_main(void *arg) {
     int d = fs_decode(fr.linktype, data, fr.caplen, fr.wirelen, sp->decode_tunnels, &e.p);
     if (d == FS_OK) {
       fs_flow_key_make(&e.p, &e.k);
-      e.hash = fs_flow_key_hash(&e.k, FS_FLOW_HASH_SEED);
+      e.hash = fs_flow_key_hash(&e.k, fs_flow_hash_secret());
       uint32_t lane = (uint32_t)(fs_flow_key_host_hash(&e.k) % sp->n_lanes);
       /* the run's one clock, as a single meter keeps it */
       bool scan = fs_clock_advance(&clock, fr.ms, fr.ns);

@@ -16,7 +16,7 @@ enum { FS_LANE_FRAME = 0, FS_LANE_CLOCK = 1, FS_LANE_END = 2 };
 struct fs_lane_entry {
   struct fs_packet p;               /* decoded, its time forced monotonic; a clock tick: p.time_ms */
   struct fs_flow_key k;
-  uint64_t hash;                    /* of k, with FS_FLOW_HASH_SEED */
+  uint64_t hash;                    /* of k, with fs_flow_hash_secret() */
   uint8_t *copy;                    /* a frame libpcap read, which p points into: the lane frees it */
   uint8_t kind;
 };

@@ -11,10 +11,10 @@ mkdir -p build-fuzz fuzz/corpus fuzz/crashes
 sources=$(ls native/*.c | grep -v -E 'native/(addon|batch|compress|privileges|sockdiag|source|source_live|source_mmap|spread)\.c$')
 flags=(-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
 if [ ! -x build-fuzz/fuzz_meter ] || [ -n "$(find native -name '*.[ch]' -newer build-fuzz/fuzz_meter)" ]; then
-  clang "${flags[@]}" -o build-fuzz/fuzz_meter native/fuzz/fuzz_meter.c $sources -lndpi -lm
+  clang "${flags[@]}" -o build-fuzz/fuzz_meter native/fuzz/fuzz_meter.c $sources -lndpi -lcrypto -lm
   cc -O1 -o build-fuzz/fuzz_seeds native/fuzz/seeds.c -lpcap
   clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=address,undefined -fno-omit-frame-pointer -o build-fuzz/leakcheck \
-    native/fuzz/leakcheck.c native/source.c native/source_live.c native/source_mmap.c $sources -lndpi -lpcap -lm
+    native/fuzz/leakcheck.c native/source.c native/source_live.c native/source_mmap.c $sources -lndpi -lcrypto -lpcap -lm
 fi
 [ "${1:-}" = --build-only ] && exit 0
 if [ "${1:-}" = --replay ]; then shift; exec build-fuzz/fuzz_meter -runs=1 "$@"; fi

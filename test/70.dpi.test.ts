@@ -2,8 +2,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
-import { be16, DLT, ipv4, udp, writePcap } from './helpers/packets';
+import { DLT, ipv4, udp, writePcap } from './helpers/packets';
 import { flows, ORACLE, ROOT } from './helpers/run';
+import { clientHello, list16, quicInitial } from './helpers/tls';
 
 const sample = path.join(ROOT, 'samples', 'sample.pcap');
 
@@ -63,19 +64,6 @@ t.test('agreement with Debian nDPI 4.2 reader labels on the oracle captures', as
   t.ok(same / matched >= 0.99, 'at least 99% agree');
 });
 
-/** TLS ClientHello bytes: version, cipher suites, extensions [type, body]. */
-function clientHello(version: number, ciphers: number[], exts: [number, Buffer][]): Buffer {
-  const b16 = (n: number) => Buffer.from(be16(n));
-  const extBytes = Buffer.concat(exts.map(([type, body]) => Buffer.concat([b16(type), b16(body.length), body])));
-  const body = Buffer.concat([b16(version), Buffer.alloc(32, 7), Buffer.from([0]), b16(ciphers.length * 2),
-    ...ciphers.map(b16), Buffer.from([1, 0]), b16(extBytes.length), extBytes]);
-  const hs = Buffer.concat([Buffer.from([1, 0]), b16(body.length), body]);
-  return Buffer.concat([Buffer.from([0x16, 3, 1]), b16(hs.length), hs]);
-}
-const list16 = (type: number, values: number[], lenBytes = 2) => {
-  const data = Buffer.concat(values.map((v) => Buffer.from(be16(v))));
-  return [type, Buffer.concat([lenBytes === 2 ? Buffer.from([0, data.length]) : Buffer.from([data.length]), data])] as [number, Buffer];
-};
 const sha12 = (s: string) => require('node:crypto').createHash('sha256').update(s).digest('hex').slice(0, 12);
 
 async function ja4Of(name: string, hello: Buffer): Promise<string> {
@@ -113,30 +101,6 @@ t.test('JA4 of ClientHellos built here, checked against the specification by han
   const cut = hello.subarray(0, hello.length - 10);
   t.equal(await ja4Of('ja4-d.pcap', cut), '', 'a ClientHello cut short gives no JA4');
 });
-
-/** A client's QUIC v1 Initial carrying `handshake` in one CRYPTO frame, protected as RFC 9001 says. */
-function quicInitial(handshake: Buffer, dcid: Buffer): Buffer {
-  const crypto = require('node:crypto') as typeof import('node:crypto');
-  const hmac = (k: Buffer, m: Buffer) => crypto.createHmac('sha256', k).update(m).digest();
-  const expand = (secret: Buffer, label: string, len: number) => {
-    const l = Buffer.from(`tls13 ${label}`);
-    return hmac(secret, Buffer.concat([Buffer.from([0, len, l.length]), l, Buffer.from([0, 1])])).subarray(0, len);
-  };
-  const initial = hmac(Buffer.from('38762cf7f55934b34d179ae6a4c80cadccbb7f0a', 'hex'), dcid);
-  const client = expand(initial, 'client in', 32);
-  const key = expand(client, 'quic key', 16), iv = expand(client, 'quic iv', 12), hp = expand(client, 'quic hp', 16);
-  const frame = Buffer.concat([Buffer.from([0x06, 0x00, 0x40 | (handshake.length >> 8), handshake.length & 0xff]), handshake]);
-  const plain = Buffer.concat([frame, Buffer.alloc(Math.max(0, 1162 - frame.length))]); // PADDING to 1200 bytes
-  const length = 1 + plain.length + 16;
-  const header = Buffer.concat([Buffer.from([0xc0, 0, 0, 0, 1, dcid.length]), dcid, Buffer.from([0, 0, 0x40 | (length >> 8), length & 0xff, 0])]);
-  const gcm = crypto.createCipheriv('aes-128-gcm', key, iv); // packet number 0: the nonce is the iv
-  gcm.setAAD(header);
-  const sealed = Buffer.concat([gcm.update(plain), gcm.final(), gcm.getAuthTag()]);
-  const mask = crypto.createCipheriv('aes-128-ecb', hp, null).update(sealed.subarray(3, 19));
-  header[0] ^= mask[0] & 0x0f;
-  header[header.length - 1] ^= mask[1];
-  return Buffer.concat([header, sealed]);
-}
 
 t.test('JA4 of a QUIC Initial: decrypted in the meter', async (t) => {
   const sni = Buffer.concat([Buffer.from([0, 14, 0, 0, 11]), Buffer.from('example.com')]);

@@ -75,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fs_flow_key_make(&p, &k);
         p.time_ms = t;
         p.time_ns = ns;
-        fs_meter_decoded(m, &p, &k, fs_flow_key_hash(&k, FS_FLOW_HASH_SEED));
+        fs_meter_decoded(m, &p, &k, fs_flow_key_hash(&k, m->table.seed));
       }
     } else if (fs_meter_frame(m, link, t, ns, pkt, (uint32_t)len, wire) == FS_FRAME_DEFER) {
       fs_meter_events_taken(m); /* the batch a plugin would have seen */
