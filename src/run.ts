@@ -99,7 +99,18 @@ async function openOutputs(source: FlowSource, o: RunOptions): Promise<{ output?
 
 export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logger): Promise<number> {
   const started = process.hrtime.bigint();
-  const { output, ipfix } = await openOutputs(source, o);
+  // signals are taken from here on: one arriving while the outputs open stops the run cleanly
+  const early: NodeJS.Signals[] = [];
+  const onEarlySignal = (sig: NodeJS.Signals) => { early.push(sig); };
+  const earlySignals: NodeJS.Signals[] = o.live ? ['SIGINT', 'SIGTERM', 'SIGHUP'] : ['SIGINT', 'SIGTERM'];
+  for (const s of earlySignals) process.on(s, onEarlySignal);
+  let opened: Awaited<ReturnType<typeof openOutputs>>;
+  try {
+    opened = await openOutputs(source, o);
+  } finally {
+    for (const s of earlySignals) process.off(s, onEarlySignal);
+  }
+  const { output, ipfix } = opened;
   const anonymizer = o.anonymize.length ? new Anonymizer(o.anonymize, o.anonymizeKey) : undefined;
   let stopping: string | undefined;
   let killed = false;
@@ -135,6 +146,7 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
   };
   const signals: NodeJS.Signals[] = o.live ? ['SIGINT', 'SIGTERM', 'SIGHUP'] : ['SIGINT', 'SIGTERM'];
   for (const s of signals) process.on(s, onSignal);
+  for (const sig of early) onSignal(sig);
   const timers = [
     o.durationMs ? setTimeout(() => { log.info('duration reached: stopping'); stop('duration'); }, o.durationMs) : undefined,
     o.reportMs ? setInterval(() => { const [f, m] = report(source, exported); log.info(f, m); }, o.reportMs) : undefined,

@@ -94,7 +94,11 @@ t.test('SIGINT in the middle of a read: flows seen so far are written whole, exi
     { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
-  await new Promise((r) => setTimeout(r, 1000));
+  // the signal once flows are being written (the output's temporary file has bytes), however
+  // slowly a loaded machine starts the run
+  const dir = path.dirname(out);
+  const writing = () => fs.readdirSync(dir).some((n) => n.startsWith('.interrupted.csv.') && fs.statSync(path.join(dir, n)).size > 0);
+  for (let i = 0; i < 600 && !writing(); i++) await new Promise((r) => setTimeout(r, 50));
   child.kill('SIGINT');
   const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
   t.equal(code, 130, 'exit 130');
