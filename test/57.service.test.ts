@@ -106,7 +106,7 @@ t.test('the cron job: rotated hours into the dataset once each, a truncated one 
   fs.copyFileSync(path.join(ROOT, 'samples', 'sample.pcap'), path.join(pcaps, `eth0-${hourName(1)}.pcap`));
   fs.writeFileSync(path.join(pcaps, `eth0-${hourName(2)}.pcap`), oracle.subarray(0, oracle.length - 100)); // cut mid-record
   fs.copyFileSync(path.join(ROOT, 'samples', 'sample.pcap'), path.join(pcaps, `eth0-${hourName(0)}.pcap`)); // still being written
-  const run = () => spawnSync('sh', ['-c', command], { encoding: 'utf8', env: { ...env, ...vars }, timeout: 60000 });
+  const run = () => spawnSync('sh', ['-c', command], { encoding: 'utf8', env: { ...env, ...vars, TZ: 'UTC' }, timeout: 60000 });
 
   const first = run();
   t.equal(first.status, 1, 'exit 1: one hour was cut short');

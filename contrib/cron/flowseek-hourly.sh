@@ -27,7 +27,7 @@ run=$(date -u +%Y%m%dT%H%M%S)
 status=0
 h=$LOOKBACK
 while [ "$h" -ge 1 ]; do
-  hour=$(date -u -d "$h hours ago" +%Y%m%d-%H)
+  hour=$(date -d "$h hours ago" +%Y%m%d-%H) # local time, as tcpdump -G names its files
   h=$((h - 1))
   pcap="$PCAP_DIR/$PCAP_PREFIX$hour.pcap"
   [ -f "$pcap" ] && [ ! -e "$STATE/$hour.done" ] || continue
