@@ -166,10 +166,12 @@ async function main(): Promise<number> {
       const series = samples.filter((s) => s.rss.has(pid)).map((s) => [s.t, (s.rss.get(pid) as number) / 1024] as [number, number]);
       const after = series.filter(([t]) => t >= warm && t <= seconds);
       const mbPerHour = slope(after) * 3600;
+      // growth that levels off (heaps settling) against growth that goes on: the last half alone
+      const lastHalf = slope(after.slice(Math.floor(after.length / 2))) * 3600;
       worst = Math.max(worst, mbPerHour);
       const role = pid === capture.pid ? 'parent' : 'worker';
       report.push(`  ${role} ${pid}: first ${series[0][1].toFixed(1)} MB, last ${series[series.length - 1][1].toFixed(1)} MB, ` +
-        `max ${Math.max(...series.map((p) => p[1])).toFixed(1)} MB, slope after ${warm} s ${mbPerHour.toFixed(2)} MB/h (${after.length} samples)`);
+        `max ${Math.max(...series.map((p) => p[1])).toFixed(1)} MB, slope after ${warm} s ${mbPerHour.toFixed(2)} MB/h, over the last half ${lastHalf.toFixed(2)} MB/h (${after.length} samples)`);
     }
     const ok = code === 0 && failed === 0 && written === sent && packets === sent && bad === 0 && worst <= a.maxSlope;
     console.log([
