@@ -4,7 +4,7 @@
 # SHA-1/SHA-256/AES for Community ID, JA4 and QUIC Initials), libzstd-dev and libsnappy-dev
 # (Parquet page compression), and a C toolchain.
 # The test suite also uses tshark (and its editcap), iproute2, ping, groff, script, nfdump (an IPFIX
-# collector) and clang (fuzzing); pass --test
+# collector), systemd-analyze and util-linux (the service files) and clang (fuzzing); pass --test
 # to install those too.
 set -euo pipefail
 
@@ -28,6 +28,9 @@ if [ "$want_test" = 1 ]; then
   command -v script >/dev/null 2>&1 || missing+=(bsdutils)
   command -v pgrep >/dev/null 2>&1 || missing+=(procps)
   command -v nfcapd >/dev/null 2>&1 || missing+=(nfdump)
+  # the service files' test: systemd-analyze verify on the unit, setpriv and flock (util-linux)
+  command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+  { command -v setpriv && command -v flock; } >/dev/null 2>&1 || missing+=(util-linux)
   # the fuzz harness and the leak check: clang with libFuzzer and the sanitizer runtimes
   command -v clang >/dev/null 2>&1 || missing+=(clang)
   ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing+=(libclang-rt-14-dev)

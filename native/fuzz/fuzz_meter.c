@@ -43,6 +43,9 @@ static struct fs_meter *meter_for(uint8_t opts) {
     cfg.features.header_packets = 3;
     cfg.features.header_width = 40;
   }
+#ifdef FUZZ_BATCH /* fuzz_batch.c: the finer time columns too */
+  cfg.time_precision = (opts & 0x20) ? 2 : (opts & 0x10) ? 1 : 0;
+#endif
   struct fs_meter *m = calloc(1, sizeof(*m));
   if (!m || fs_meter_init(m, &cfg) != 0) abort();
   return meters[opts] = m;
@@ -85,6 +88,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     at += len;
   }
   fs_meter_flush(m);
+#ifdef FUZZ_BATCH
+  fuzz_batch_columns(m); /* every finished flow and event laid out in columns, as for JavaScript */
+#endif
   if (m->events) fs_events_clear(m->events);
   for (size_t i = 0; i < m->out_len; i++) {
     char id[FS_COMMUNITY_ID_LEN];
