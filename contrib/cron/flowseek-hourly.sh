@@ -42,6 +42,16 @@ while [ "$h" -ge 1 ]; do
       if [ "$rc" = 1 ] && [ -z "$(find "$staging" -name '*.parquet' 2>/dev/null)" ]; then
         rm -rf "$staging"; echo "flowseek-hourly: $pcap: nothing written (above); the hour will be read again" >&2; status=1; continue
       fi
+      # the dataset keeps one schema (flowseek records it beside the parts): the first hour brings
+      # it, a later hour with other columns (FLOWSEEK_OPTIONS changed) is kept out, in staging
+      record=_flowseek_schema.json
+      if [ -e "$DATASET/$record" ]; then
+        cmp -s "$staging/$record" "$DATASET/$record" ||
+          { echo "flowseek-hourly: $staging kept: its columns differ from those of $DATASET ($record)" >&2; exit 1; }
+        rm -f "$staging/$record"
+      else
+        mkdir -p "$DATASET" && mv "$staging/$record" "$DATASET/$record"
+      fi
       # part names carry the capture's hour and this run's time: never the name of a part already there
       (cd "$staging" && find . -name '*.parquet') | while read -r part; do
         dest="$DATASET/$(dirname "$part")/$hour-$run-$(basename "$part")"
