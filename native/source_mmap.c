@@ -126,6 +126,11 @@ int fs_mmap_open(struct fs_mmap_file *f, int fd) {
     case 0x4d3cb2a1: f->swapped = f->nsec = true; break;
     default: munmap(base, (size_t)st.st_size); return 0;
   }
+  /* format 2.4 only: older files may have caplen and len swapped, which libpcap undoes */
+  const uint8_t *h = base;
+  uint16_t major = f->swapped ? (uint16_t)(h[4] << 8 | h[5]) : (uint16_t)(h[5] << 8 | h[4]);
+  uint16_t minor = f->swapped ? (uint16_t)(h[6] << 8 | h[7]) : (uint16_t)(h[7] << 8 | h[6]);
+  if (major != 2 || minor != 4) { munmap(base, (size_t)st.st_size); return 0; }
   /* unguarded, a file cut short would kill the process: libpcap reads it instead */
   if ((f->guard = guard_take(base, (size_t)st.st_size, &f->gate)) == GUARDS) { munmap(base, (size_t)st.st_size); return 0; }
   madvise(base, (size_t)st.st_size, MADV_SEQUENTIAL);

@@ -29,6 +29,9 @@ if (!fs.existsSync(path.join(BUILD, 'fuzz_source')) || !fs.existsSync(path.join(
       fs.writeFileSync(path.join(dir, path.basename(file)), Buffer.concat([Buffer.from([0x0a]), bytes]));
     }
     t.ok(classic > 100, `${classic} classic pcap files compared`);
+    // inputs on which the two paths once differed (options byte first), kept for good
+    const kept = path.join(ROOT, 'fuzz', 'regressions-source');
+    for (const f of fs.readdirSync(kept).filter((f) => f !== 'README.md')) fs.copyFileSync(path.join(kept, f), path.join(dir, `regression-${f}`));
     const inputs = fs.readdirSync(dir).map((f) => path.join(dir, f));
     const r = spawnSync(path.join(BUILD, 'fuzz_source'), ['-runs=1', ...inputs], { encoding: 'utf8', env, maxBuffer: 1 << 26 });
     t.equal(r.status, 0, 'every capture reads the same both ways');
