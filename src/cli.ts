@@ -12,6 +12,7 @@ import { loadNative } from './native';
 import { FlowSource, runFlows } from './run';
 import { SocketPoller, SystemVisibility } from './system/visibility';
 import { checkPluginFiles } from './plugins/load';
+import { openPluginRecords } from './plugins/records-file';
 import { LaneSet } from './workers/lanes';
 import { WorkerPool } from './workers/pool';
 
@@ -34,6 +35,7 @@ async function runRead(files: string[], raw: RawReadOptions, g: GlobalOptions): 
   // a progress line on a terminal only: never in a pipe, a log file or cron mail
   const showProgress = process.stderr.isTTY === true && !g.quiet && opts.workers === 1 && !['warn', 'error', 'fatal', 'silent'].includes(g.logLevel);
   let source: FlowSource;
+  const records = openPluginRecords(opts.plugins);
   if (opts.workers > 1 && !opts.plugins?.length) {
     source = new LaneSet(opts, opts.workers);
   } else if (opts.workers > 1) {
@@ -42,16 +44,22 @@ async function runRead(files: string[], raw: RawReadOptions, g: GlobalOptions): 
     FlowStreamer.check(opts);
     const pool = new WorkerPool(opts, opts.workers);
     pool.onWarning = (m) => log.warn(m);
+    pool.onPluginRecords = (r) => records?.write(r);
     source = pool;
   } else {
     const streamer = new FlowStreamer({ ...opts, yieldMs: showProgress ? 200 : 0 });
+    streamer.onPluginRecords = (r) => records?.write(r);
     await streamer.loadPlugins();
     streamer.open();
     source = streamer;
   }
   const inputLabel = `in ${files.length} file${files.length === 1 ? '' : 's'}`;
   const progress = showProgress ? new ProgressBar(files.reduce((n, f) => n + fileSize(f), 0)) : undefined;
-  return runFlows(source, { ...opts, inputLabel, live: false, progress }, log);
+  try {
+    return await runFlows(source, { ...opts, inputLabel, live: false, progress }, log);
+  } finally {
+    records?.close();
+  }
 }
 
 async function runCapture(raw: RawCaptureOptions, g: GlobalOptions): Promise<number> {
@@ -74,11 +82,15 @@ async function runCapture(raw: RawCaptureOptions, g: GlobalOptions): Promise<num
     : undefined;
   if (poller) pool.onNewFlows = (keys) => poller.lookup(keys);
   pool.onWarning = (m) => log.warn(m);
+  const records = openPluginRecords(opts.plugins);
+  pool.onPluginRecords = (r) => records?.write(r);
   const started = `capturing on ${opts.interface} with ${opts.workers} worker${opts.workers === 1 ? '' : 's'}${poller ? ', system visibility on' : ''}; Ctrl-C to stop`;
   const run = { ...opts, inputLabel: `on ${opts.interface}`, live: true, started };
-  if (!poller) return runFlows(pool, run, log);
+  if (!poller) {
+    try { return await runFlows(pool, run, log); } finally { records?.close(); }
+  }
   const visible = new SystemVisibility(pool, opts, poller);
-  const code = await runFlows(visible, run, log);
+  const code = await runFlows(visible, run, log).finally(() => records?.close());
   const share = poller.polls > 1 ? (100 * poller.cpuMicros) / ((poller.polls - 1) * opts.systemVisibilityPollMs * 1000) : 0;
   log.info(`system visibility: ${visible.matched} of ${visible.withLocalEnd} TCP/UDP flows matched a local process; ` +
     `${poller.flowsLookedUp} new flows looked up (${poller.socketsFound} sockets found), ${poller.polls} polls, ${poller.dumps} reads of the whole tables, ` +
@@ -137,6 +149,7 @@ function meterAndOutputOptions(cmd: Command): Command {
     .option('--model <file>', 'plugin model: the ONNX model to run on each flow')
     .option('--features <columns>', 'plugin model: the columns the model takes, in order')
     .option('--predict-at <n>', 'plugin model: predict from the flow as it stood at its nth packet (default: at its end)')
+    .option('--predictions <file>', 'plugin model: also write each prediction as it is made, a JSON line with the flow\'s key')
     .option('--plugin-timeout <seconds>', 'an onStart or onBatch promise not settled after this long ends the run (default: 60)')
     .addOption(new Option('--plugin-errors <mode>', 'a hook that throws: count it and go on, or fail the run').choices(['count', 'fail']))
     .addOption(new Option('--batch-size <flows>', 'flows per native batch').hideHelp())

@@ -159,6 +159,8 @@ export class FlowStreamer {
   private openedExact = false;
   /** reportNewFlows: called with each batch's new flow keys, before its flows are yielded */
   onNewFlows?: (keys: Buffer) => void;
+  /** what plugins emitted (the model plugin's early predictions), after each batch */
+  onPluginRecords?: (records: Record<string, unknown>[]) => void;
 
   private readonly options: StreamerOptions;
 
@@ -323,6 +325,8 @@ export class FlowStreamer {
           skip -= n;
         }
         batch = await host.finish(batch, uids);
+        const records = host.takeRecords();
+        if (records.length) this.onPluginRecords?.(records);
         pending = meter.next(size, host.takeExpired(), goExact || undefined);
         goExact = false;
         if (batch.length) {

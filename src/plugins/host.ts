@@ -9,7 +9,7 @@ import { ipString } from '../ip';
 import { NativeBatch } from '../native';
 import { Field } from '../schema';
 import { Column, FlowBatch } from '../streamer';
-import { ColumnType, ExpiredFlow, PluginDefinition, PluginPacket, Udps } from './api';
+import { BatchColumns, ColumnType, ExpiredFlow, PluginDefinition, PluginPacket, Udps } from './api';
 import { PluginError } from './load';
 
 type Events = NonNullable<NativeBatch['events']>;
@@ -55,6 +55,9 @@ class EventPacket implements PluginPacket {
   get ece() { return (this.tcpFlags & 0x40) !== 0; }
   get cwr() { return (this.tcpFlags & 0x80) !== 0; }
   get ipPacket() { const off = this.n('ip_off'); return this.ev.ip.subarray(off, off + this.n('ip_len')); }
+  get transportOffset() { return this.n('l4_off'); }
+  get transportHeaderSize() { return this.n('l4_header_len'); }
+  get payload() { const off = this.n('ip_off') + this.n('payload_off'); return this.ev.ip.subarray(off, off + this.n('payload_caplen')); }
 }
 
 const SNAPSHOT = ['bidirectional', 'src2dst', 'dst2src'].flatMap((s) =>
@@ -91,7 +94,7 @@ export interface PluginHostOptions {
   hookTimeoutMs?: number;
 }
 
-interface Loaded { def: PluginDefinition; ctx: { name: string; options: Record<string, unknown> } }
+interface Loaded { def: PluginDefinition; ctx: { name: string; options: Record<string, unknown>; emit(record: Record<string, unknown>): void } }
 
 export class PluginHost {
   private readonly plugins: Loaded[];
@@ -101,9 +104,11 @@ export class PluginHost {
   private expire: number[] = [];
   private readonly failures = new Map<string, HookFailure>();
   private readonly lateColumns = new Set<string>();
+  private records: Record<string, unknown>[] = [];
 
   constructor(defs: { def: PluginDefinition; options: Record<string, unknown> }[], private readonly o: PluginHostOptions = {}) {
-    this.plugins = defs.map(({ def, options }) => ({ def, ctx: { name: def.name, options: optionsFor(def, options) } }));
+    const emit = (record: Record<string, unknown>) => { this.records.push(record); };
+    this.plugins = defs.map(({ def, options }) => ({ def, ctx: { name: def.name, options: optionsFor(def, options), emit } }));
     for (const { def } of this.plugins) {
       for (const [key, type] of Object.entries(def.columns ?? {})) this.addColumn(key, type, def.name);
     }
@@ -185,6 +190,13 @@ export class PluginHost {
     for (let i = 0; i < uids.length; i++) this.flows.delete(uids[i]);
   }
 
+  /** What the plugins emitted since the last call (PluginContext.emit). */
+  takeRecords(): Record<string, unknown>[] {
+    const out = this.records;
+    if (out.length) this.records = [];
+    return out;
+  }
+
   /** [slot, uid, ...] of the flows plugins ended, for the meter's next batch. */
   takeExpired(): Float64Array | undefined {
     if (!this.expire.length) return undefined;
@@ -244,8 +256,18 @@ export class PluginHost {
 
   /** onExpire for each finished flow, then onBatch; the batch with the udps columns added. */
   async finish(batch: FlowBatch, uids: Float64Array): Promise<FlowBatch> {
+    for (const p of this.plugins) {
+      if (!p.def.onPackets) continue;
+      try {
+        await settleWithin(p.def.onPackets.call(p.ctx), this.hookTimeoutMs, `plugin ${p.def.name}: onPackets`);
+      } catch (e) {
+        if (e instanceof PluginError) throw e;
+        this.failed(p, 'onPackets', e);
+      }
+    }
     const states: (FlowState | undefined)[] = [];
     const expired: ExpiredFlow[] = [];
+    const rows: number[] = [];
     const expiration = batch.columns[batch.fields.findIndex((f) => f.name === 'expiration_id')] as Float64Array;
     for (let r = 0; r < batch.length; r++) {
       const state = this.flows.get(uids[r]);
@@ -257,6 +279,7 @@ export class PluginHost {
       if (!this.wantsRows) continue;
       const row = { ...batch.row(r), udps: state.udps };
       expired.push(row);
+      rows.push(r);
       for (const p of this.plugins) {
         if (!p.def.onExpire) continue;
         try { p.def.onExpire.call(p.ctx, row); } catch (e) { this.failed(p, 'onExpire', e); }
@@ -265,7 +288,7 @@ export class PluginHost {
     for (const p of this.plugins) {
       if (!p.def.onBatch || !expired.length) continue;
       try {
-        await settleWithin(p.def.onBatch.call(p.ctx, expired), this.hookTimeoutMs, `plugin ${p.def.name}: onBatch`);
+        await settleWithin(p.def.onBatch.call(p.ctx, expired, columnsOf(batch, rows)), this.hookTimeoutMs, `plugin ${p.def.name}: onBatch`);
       } catch (e) {
         if (e instanceof PluginError) throw e;
         this.failed(p, 'onBatch', e);
@@ -317,6 +340,16 @@ export class PluginHost {
       try { p.def.onCleanup.call(p.ctx); } catch (e) { this.failed(p, 'onCleanup', e); }
     }
   }
+}
+
+function columnsOf(batch: FlowBatch, rows: number[]): BatchColumns {
+  return {
+    rows,
+    column(name: string) {
+      const i = batch.fields.findIndex((f) => f.name === name);
+      return i < 0 ? undefined : batch.columns[i];
+    },
+  };
 }
 
 /** The plugin's defaults, then every key=value, then name.key=value for this plugin only. */
