@@ -75,7 +75,7 @@ export default definePlugin<Options>({
     const bytes = fs.readFileSync(file);
     try {
       // one session per process (a worker each), one thread each: workers are the parallelism
-      session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+      session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', logSeverityLevel: 3 });
     } catch (e) {
       throw fatal(`${file}: not a model onnxruntime can load: ${(e as Error).message.split('\n')[0]}`);
     }
