@@ -216,7 +216,7 @@ export class FlowStreamer {
       snaplen: o.snaplen, bpf: o.bpf,
       timePrecision: ['ms', 'us', 'ns'].indexOf(o.timePrecision ?? 'ms'), activity: o.activityFeatures, activityGapMs: o.activityGapMs,
       payloadBytes: o.payloadBytes, headerPackets: o.headerPackets, headerWidth: o.headerWidth,
-      communityId: o.communityId, communityIdSeed: o.communityIdSeed, packetEvents: Boolean(o.plugins?.length),
+      communityId: o.communityId, communityIdSeed: o.communityIdSeed, packetEvents: this.host ? this.host.wantsPackets : Boolean(o.plugins?.length),
       reportNewFlows: o.reportNewFlows,
       eventsOnePerFlow: this.exact !== 'fast', endPorts: this.exact === 'ports' ? this.host?.endPorts : undefined,
     };
@@ -315,7 +315,8 @@ export class FlowStreamer {
           goExact = true;
           this.pluginWarnings.push('a plugin ended a flow: from then on each flow\'s packets reached the plugins one batch at a time (exact ends); ends before that took effect at the end of their batch');
         }
-        let uids = nb.uids as Float64Array;
+        // no packet events (no plugin wants packets): no uids either, each flow new to the plugins
+        let uids = nb.uids ?? new Float64Array(nb.length).fill(-1);
         let batch = toBatch(this.baseFields, columnIndex, nb);
         if (skip > 0) {
           const n = Math.min(skip, batch.length);

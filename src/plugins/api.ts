@@ -80,6 +80,9 @@ export interface PluginDefinition<O extends Record<string, unknown> = Record<str
   /** with endsFlows: only flows with one of these ports (either end) can be ended, so only they
    * are held to one packet per batch — the price of exactness falls on them alone */
   endsFlowsOnPorts?: number[];
+  /** after onStart: whether onInit / onUpdate have work in this run; false spares the meter
+   * making packet events for this plugin (the model plugin needs them only with predictAt) */
+  wantsPackets?(this: PluginContext<O>): boolean;
   onInit?(this: PluginContext<O>, packet: PluginPacket, flow: PluginFlow): void;
   onUpdate?(this: PluginContext<O>, packet: PluginPacket, flow: PluginFlow): void;
   onExpire?(this: PluginContext<O>, flow: ExpiredFlow): void;

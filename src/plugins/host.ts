@@ -119,6 +119,12 @@ export class PluginHost {
     return this.plugins.some((p) => p.def.onExpire || p.def.onBatch);
   }
 
+  /** some plugin has per-packet work (onInit / onUpdate, unless its wantsPackets says not now):
+   * without one the meter makes no packet events */
+  get wantsPackets(): boolean {
+    return this.plugins.some((p) => (p.def.onInit || p.def.onUpdate) && (p.def.wantsPackets?.call(p.ctx) ?? true));
+  }
+
   /** some plugin declares it ends flows: the run starts in exact mode (one packet per flow per
    * batch); without it the run switches to exact mode at the first end (see FlowStreamer) */
   get endsFlows(): boolean {
@@ -205,6 +211,12 @@ export class PluginHost {
     return out;
   }
 
+  /** the plugins whose onInit / onUpdate have work this run (known after start) */
+  private get packetPlugins(): Loaded[] {
+    return (this.packetPluginList ??= this.plugins.filter((p) => (p.def.onInit || p.def.onUpdate) && (p.def.wantsPackets?.call(p.ctx) ?? true)));
+  }
+  private packetPluginList?: Loaded[];
+
   /** onInit / onUpdate for each packet event, in packet order. */
   packets(ev: Events): void {
     const c: Record<string, number> = {};
@@ -229,7 +241,7 @@ export class PluginHost {
       if (state.ended) continue;
       packet.at(r);
       flow.at(r, state);
-      for (const p of this.plugins) {
+      for (const p of this.packetPlugins) {
         const hook = first ? p.def.onInit : p.def.onUpdate;
         if (!hook) continue;
         try {
@@ -239,6 +251,10 @@ export class PluginHost {
         }
       }
     }
+  }
+
+  private bare(): FlowState {
+    return { udps: {}, idx: -1, uid: -1, ended: false, src_ip: '', dst_ip: '', src_port: 0, dst_port: 0, protocol: 0, ip_version: 0, vlan_id: 0, tunnel_id: 0 };
   }
 
   /** onStart of each plugin, in order; a plugin that cannot start ends the run. */
@@ -270,7 +286,8 @@ export class PluginHost {
     const rows: number[] = [];
     const expiration = batch.columns[batch.fields.findIndex((f) => f.name === 'expiration_id')] as Float64Array;
     for (let r = 0; r < batch.length; r++) {
-      const state = this.flows.get(uids[r]);
+      // no packet event made its state (no plugin wants packets): it starts and ends here
+      const state = this.flows.get(uids[r]) ?? (this.wantsRows ? this.bare() : undefined);
       this.flows.delete(uids[r]);
       states.push(state);
       if (!state) continue;

@@ -87,6 +87,10 @@ export default definePlugin<Options>({
     store = new EarlyStore(bindings);
     stream = Boolean(o.predictions);
   },
+  // at a flow's end its inputs are the batch's columns: the packets matter only with predictAt
+  wantsPackets() {
+    return predictAt > 0;
+  },
   onInit(packet, flow) {
     if (!predictAt) return;
     const slot = store.take();
