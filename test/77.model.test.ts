@@ -6,7 +6,7 @@
  * gathered packet by packet; early prediction at packet N, with its JSON line in --predictions;
  * class names; each input mismatch with its message; a live capture predicting a flow still open.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -102,7 +102,7 @@ const FILES = ['ftp.pcap', 'http_ipv6.pcap', 'dhcp.pcap', 'dns_doh.pcap', '6in6t
 const SIZES = ['--payload-bytes', String(PL), '--header-bytes', String(P), '--header-width', String(W), '--splt', String(S)];
 
 t.test('a Conv1D over payload_bytes: probabilities and class names as computed here, normalised as its metadata says', async (t) => {
-  const out = jsonl([...FILES, '--payload-bytes', String(L), '--dissections', '0', '--plugin', 'model', '--model', cnn, '--features', 'payload_bytes']);
+  const out = jsonl([...FILES, '--payload-bytes', String(L), '--dissections', '0', '--plugin', 'model', '--model', cnn, '--features', 'payload_bytes', '--plugin-option', 'batch=7']);
   let same = 0, decided = 0;
   const seen = new Set<number>();
   for (const f of out) {
@@ -146,8 +146,9 @@ t.test('an SPLT classifier: per-channel normalisation and class names from files
 });
 
 t.test('payload, headers and SPLT as the plugin builds them equal the meter\'s columns: at the end, and gathered packet by packet', async (t) => {
-  for (const extra of [[], ['--predict-at', '100000']]) {
-    const how = extra.length ? 'gathered from the packets' : 'from the columns';
+  // the model run 5 and 3 flows at a time: slices of the batch's one array each
+  for (const extra of [['--plugin-option', 'batch=5'], ['--predict-at', '100000', '--plugin-option', 'batch=3']]) {
+    const how = extra.length > 2 ? 'gathered from the packets' : 'from the columns';
     const out = jsonl([...FILES, ...SIZES, '--dissections', '0', '--plugin', 'model', '--model', echo, '--features', ECHO_FEATURES, ...extra]);
     const n = PL + P * W + 3 * S;
     const wrong = out.filter((f) => JSON.stringify(probs(f, n)) !== JSON.stringify(echoed(f)));
@@ -250,6 +251,18 @@ t.test('each mismatch between the columns and the model says what', async (t) =>
     t.match(r.stderr, msg, `${what}: says why`);
     t.equal(r.stderr.trim().split('\n').length, 1, `${what}: one line`);
   }
+});
+
+t.test('a model nobody can read: a capture\'s workers (nobody) say why', async (t) => {
+  if (process.getuid?.() !== 0) { t.comment('skipped: needs root to run as nobody'); return; }
+  const closed = fs.mkdtempSync(path.join(os.tmpdir(), 'flowseek-closed-'));
+  t.teardown(() => fs.rmSync(closed, { recursive: true, force: true }));
+  fs.copyFileSync(cnn, path.join(closed, 'cnn.onnx'));
+  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, '-q', 'read', path.join(PCAPS, 'ftp.pcap'),
+    '--payload-bytes', '16', '--plugin', 'model', '--model', path.join(closed, 'cnn.onnx'), '--features', 'payload_bytes', '--csv'],
+  { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  t.equal(r.status, 1);
+  t.match(r.stderr, /model .*cnn\.onnx: permission denied \(a capture loads the model once it has dropped its privileges, as nobody: the file and its folders must be readable by others\)/);
 });
 
 t.test('capture: a flow predicted at its 2nd packet while still open, its JSON line written at once', async (t) => {

@@ -8,6 +8,7 @@ Writes OUT_DIR/cnn.onnx, OUT_DIR/metrics.json (held-out accuracy, per class, con
 OUT_DIR/held-out.csv (the held-out flows' keys, for evaluate.py to score flowseek's own run).
 """
 import argparse
+import warnings
 import glob
 import json
 import os
@@ -134,6 +135,7 @@ def main():
 
     path = os.path.join(a.out, "cnn.onnx")
     deployed = Deployed(net).eval()
+    warnings.filterwarnings("ignore", category=DeprecationWarning)  # the TorchScript exporter: dynamic batch axis by name
     torch.onnx.export(deployed, torch.zeros(1, 1, L), path, input_names=["bytes"], output_names=["probabilities"],
                       dynamic_axes={"bytes": {0: "N"}, "probabilities": {0: "N"}}, opset_version=17, dynamo=False)
     m = onnx.load(path)

@@ -150,7 +150,7 @@ export class PluginHost {
   }
 
   private addColumn(key: string, type: ColumnType, plugin: string): void {
-    if (this.columns.some((c) => c.key === key)) return;
+    if (this.columnKeys.has(key)) return;
     if (this.frozen) {
       if (!this.lateColumns.has(key)) {
         this.lateColumns.add(key);
@@ -159,7 +159,9 @@ export class PluginHost {
       return;
     }
     this.columns.push({ key, type, plugin });
+    this.columnKeys.add(key);
   }
+  private readonly columnKeys = new Set<string>();
 
   private failed(p: Loaded, hook: string, e: unknown): void {
     const msg = e instanceof Error ? e.message : String(e);

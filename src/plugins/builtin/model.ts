@@ -23,13 +23,13 @@ import { definePlugin, ExpiredFlow, PluginContext, PluginFlow, Udps } from '../a
 import { Binding, bindInputs, ModelInput } from '../model/bind';
 import { EarlyStore } from '../model/early';
 import { fatal, InputBuffers } from '../model/fill';
-import { modelExtras } from '../model/metadata';
+import { checkReadable, modelExtras } from '../model/metadata';
 import { OutputPlan, planOutputs } from '../model/outputs';
 import { AT_PACKET, parseFeatures } from '../model/spec';
 
 type Ort = typeof import('onnxruntime-node');
 type Session = import('onnxruntime-node').InferenceSession;
-type Options = { model: string; features: string; predictAt: number; predictions: string; labels: string; normalization: string; threads: number };
+type Options = { model: string; features: string; predictAt: number; predictions: string; labels: string; normalization: string; threads: number; batch: number };
 
 /** A flow predicted at its Nth packet, waiting for this batch's run. */
 interface Due { udps: Udps; slot: number; key: Record<string, unknown> }
@@ -49,16 +49,21 @@ const slotOf = new WeakMap<Udps, number>();
 /** flows predicted early (or waiting to be): their later packets change nothing */
 const settled = new WeakSet<Udps>();
 let due: Due[] = [];
+/** flows per run of the model: a batch's inputs are one array, run a slice at a time, as a
+ * model's working memory for a few hundred flows stays in the CPU's caches */
+let chunk = 256;
+let labelOut = new Float64Array(0);
+let scoresOut = new Float32Array(0);
 
 export default definePlugin<Options>({
   name: 'model',
-  options: { model: '', features: '', predictAt: 0, predictions: '', labels: '', normalization: '', threads: 1 },
+  options: { model: '', features: '', predictAt: 0, predictions: '', labels: '', normalization: '', threads: 1, batch: 256 },
   columns: { model_prediction: 'float64' },
   async onStart() {
     const o = this.options;
     const file = String(o.model ?? '');
     if (!file) throw fatal('needs a model: --model FILE.onnx');
-    if (!fs.existsSync(file)) throw fatal(`${file}: no such file`);
+    try { checkReadable(file, 'model'); } catch (e) { throw fatal((e as Error).message); }
     checkOwnerOnlyWritable(file, 'model');
     const specs = parseFeatures(String(o.features ?? ''));
     predictAt = Number(o.predictAt ?? 0);
@@ -67,6 +72,8 @@ export default definePlugin<Options>({
     if (late.length) throw fatal(`with --predict-at, scalar features can only be ${AT_PACKET.join(', ')} (or payload_bytes, header_bytes, splt); not ${late.join(', ')}`);
     const threads = Number(o.threads ?? 1);
     if (!Number.isInteger(threads) || threads < 1) throw fatal(`threads must be a whole number of threads from 1, got ${o.threads}`);
+    chunk = Number(o.batch ?? 256);
+    if (!Number.isInteger(chunk) || chunk < 1) throw fatal(`batch must be a whole number of flows from 1, got ${o.batch}`);
     try {
       ort = require('onnxruntime-node') as Ort;
     } catch {
@@ -153,21 +160,26 @@ function markDue(flow: PluginFlow, slot: number): void {
   due.push({ udps: flow.udps, slot, key });
 }
 
-interface Result { label: ArrayLike<number | bigint> | undefined; scores: ArrayLike<number> | undefined }
+interface Result { label: Float64Array | undefined; scores: Float32Array | undefined }
 
 async function run(n: number): Promise<Result> {
-  const feeds: Record<string, import('onnxruntime-node').Tensor> = {};
-  bindings.forEach((b, i) => { feeds[b.input] = new ort.Tensor(b.elem, buffers.values(i, n), [n, ...b.dims]); });
-  let out: Record<string, import('onnxruntime-node').Tensor>;
-  try {
-    out = await session.run(feeds);
-  } catch (e) {
-    throw fatal(`the model failed on a batch of ${n} flows: ${(e as Error).message.split('\n')[0]}`);
+  const values = bindings.map((b, i) => buffers.values(i, n));
+  if (labelOut.length < n) { labelOut = new Float64Array(2 * n); scoresOut = new Float32Array(2 * n * plan.classes); }
+  const c = plan.classes;
+  for (let at = 0; at < n; at += chunk) {
+    const m = Math.min(chunk, n - at);
+    const feeds: Record<string, import('onnxruntime-node').Tensor> = {};
+    bindings.forEach((b, i) => { feeds[b.input] = new ort.Tensor(b.elem, values[i].subarray(at * b.rowSize, (at + m) * b.rowSize), [m, ...b.dims]); });
+    let out: Record<string, import('onnxruntime-node').Tensor>;
+    try {
+      out = await session.run(feeds);
+    } catch (e) {
+      throw fatal(`the model failed on a batch of ${m} flows: ${(e as Error).message.split('\n')[0]}`);
+    }
+    if (plan.label) { const d = out[plan.label].data as ArrayLike<number | bigint>; for (let r = 0; r < m; r++) labelOut[at + r] = Number(d[r]); }
+    if (plan.scores) scoresOut.set(out[plan.scores].data as Float32Array, at * c);
   }
-  return {
-    label: plan.label ? out[plan.label].data as ArrayLike<number | bigint> : undefined,
-    scores: plan.scores ? out[plan.scores].data as ArrayLike<number> : undefined,
-  };
+  return { label: plan.label ? labelOut : undefined, scores: plan.scores ? scoresOut : undefined };
 }
 
 function write(udps: Udps, res: Result, r: number, packets: number): void {

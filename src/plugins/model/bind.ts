@@ -22,8 +22,9 @@ export interface Binding {
   k: number; L: number; P: number; W: number; S: number;
   /** bytes as float: scaled to 0..1 */
   scaleBytes: boolean;
-  /** normalisation, one value per element of a row */
-  mean?: Float32Array; invStd?: Float32Array;
+  /** the raw value v goes in as v * mul + add (bytes' scaling and normalisation in one), one
+   * pair per element of a row; undefined: as it is */
+  mul?: Float32Array; add?: Float32Array;
 }
 
 const FLOATS: readonly string[] = ['float32', 'float64'];
@@ -87,9 +88,18 @@ function normalize(b: Binding, n: Normalization, model: string): void {
     else throw new Error(`normalization for input "${b.input}" of ${model}: ${what} has ${v.length} values; the input has ${channels} channel${channels === 1 ? '' : 's'} and ${b.rowSize} values a flow`);
     return out;
   };
-  b.mean = expand(n.mean, 'mean');
+  const mean = expand(n.mean, 'mean');
   const std = expand(n.std, 'std');
-  b.invStd = std.map((s) => 1 / s);
+  const scale = b.scaleBytes ? 1 / 255 : 1;
+  b.mul = std.map((s) => scale / s);
+  b.add = mean.map((m, j) => -m / std[j]);
+}
+
+/** Bytes as float without normalisation: scaled to 0..1 all the same. */
+function scaleOnly(b: Binding): void {
+  if (!b.scaleBytes || b.mul) return;
+  b.mul = new Float32Array(b.rowSize).fill(1 / 255);
+  b.add = new Float32Array(b.rowSize);
 }
 
 /** One binding per model input, in the model's order. */
@@ -111,6 +121,7 @@ export function bindInputs(specs: InputSpec[], inputs: readonly ModelInput[], no
     const b = bindOne(spec, m, model);
     const n = norm.get(m.name);
     if (n) normalize(b, n, model);
+    scaleOnly(b);
     return b;
   });
 }

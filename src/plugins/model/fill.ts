@@ -1,7 +1,8 @@
 /**
  * A batch of model inputs: for each input one typed array, kept between batches and grown only
  * when a batch has more flows than any before, filled in place from the batch's columns (flows
- * that ended) or from the early store (flows at their Nth packet), then normalised in place.
+ * that ended) or from the early store (flows at their Nth packet) — bytes copied as they are by
+ * the typed arrays' own conversion — then scaled and normalised in place in one pass.
  */
 import { BatchColumn, BatchColumns } from '../api';
 import { Binding, Elem } from './bind';
@@ -42,9 +43,9 @@ export class InputBuffers {
   values(i: number, n: number): Numbers | BigInt64Array {
     const b = this.bindings[i];
     const d = this.data[i].subarray(0, n * b.rowSize);
-    if (b.mean && b.invStd) {
-      const m = b.mean, s = b.invStd, w = b.rowSize;
-      for (let r = 0; r < n; r++) for (let j = 0, o = r * w; j < w; j++, o++) d[o] = (d[o] - m[j]) * s[j];
+    if (b.mul && b.add) {
+      const m = b.mul, a = b.add, w = b.rowSize;
+      for (let r = 0; r < n; r++) for (let j = 0, o = r * w; j < w; j++, o++) d[o] = d[o] * m[j] + a[j];
     }
     const wide = this.wide[i];
     if (!wide) return d;
@@ -68,20 +69,18 @@ export class InputBuffers {
       } else if (s.kind === 'payload') {
         const c = need('payload_bytes') as { width: number; bytes: Uint8Array };
         if (c.width < b.L) throw fatal(`the model takes ${b.L} payload bytes (input "${b.input}"); this run keeps ${c.width}: run with --payload-bytes ${b.L}`);
-        const scale = b.scaleBytes ? 1 / 255 : 1;
         picks.forEach((row, k) => {
-          const from = cols.rows[row] * c.width, o = (at + k) * w;
-          for (let j = 0; j < b.L; j++) d[o + j] = c.bytes[from + j] * scale;
+          const from = cols.rows[row] * c.width;
+          d.set(c.bytes.subarray(from, from + b.L), (at + k) * w);
         });
       } else if (s.kind === 'header') {
         const c = need('header_bytes') as { width: number; items: number; bytes: Uint8Array };
         if (c.items < b.P || c.width < b.W) {
           throw fatal(`the model takes the headers of ${b.P} packets, ${b.W} bytes each (input "${b.input}"); this run keeps ${c.items} of ${c.width}: run with --header-bytes ${b.P} --header-width ${b.W}`);
         }
-        const scale = b.scaleBytes ? 1 / 255 : 1;
         picks.forEach((row, k) => {
           const from = cols.rows[row] * c.items * c.width, o = (at + k) * w;
-          for (let p = 0; p < b.P; p++) for (let j = 0; j < b.W; j++) d[o + p * b.W + j] = c.bytes[from + p * c.width + j] * scale;
+          for (let p = 0; p < b.P; p++) d.set(c.bytes.subarray(from + p * c.width, from + p * c.width + b.W), o + p * b.W);
         });
       } else {
         s.channels.forEach((name, ch) => {
@@ -103,11 +102,11 @@ export class InputBuffers {
       if (s.kind === 'scalar') {
         for (let j = 0; j < s.columns.length; j++) d[o + j] = store.counter(slot, s.columns[j]);
       } else if (s.kind === 'payload') {
-        const scale = b.scaleBytes ? 1 / 255 : 1, from = slot * store.L;
-        for (let j = 0; j < b.L; j++) d[o + j] = store.payload[from + j] * scale;
+        const from = slot * store.L;
+        d.set(store.payload.subarray(from, from + b.L), o);
       } else if (s.kind === 'header') {
-        const scale = b.scaleBytes ? 1 / 255 : 1, from = slot * store.P * store.W;
-        for (let p = 0; p < b.P; p++) for (let j = 0; j < b.W; j++) d[o + p * b.W + j] = store.header[from + p * store.W + j] * scale;
+        const from = slot * store.P * store.W;
+        for (let p = 0; p < b.P; p++) d.set(store.header.subarray(from + p * store.W, from + p * store.W + b.W), o + p * b.W);
       } else {
         s.channels.forEach((name, ch) => {
           const from = slot * 3 * store.S + SPLT_LISTS.indexOf(name) * store.S;

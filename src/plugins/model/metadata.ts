@@ -58,8 +58,19 @@ export function onnxMetadata(model: Uint8Array): Map<string, string> {
   return out;
 }
 
+/** Throws "no such file", or "permission denied" saying why a capture cannot read it. */
+export function checkReadable(file: string, what: string): void {
+  try {
+    fs.accessSync(file, fs.constants.R_OK);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EACCES') throw new Error(`${what} ${file}: no such file`);
+    const nobody = process.getuid?.() === 65534 ? ' (a capture loads the model once it has dropped its privileges, as nobody: the file and its folders must be readable by others)' : '';
+    throw new Error(`${what} ${file}: permission denied${nobody}`);
+  }
+}
+
 function readTrusted(file: string, what: string): string {
-  if (!fs.existsSync(file)) throw new Error(`${what} ${file}: no such file`);
+  checkReadable(file, what);
   checkOwnerOnlyWritable(file, what);
   return fs.readFileSync(file, 'utf8');
 }

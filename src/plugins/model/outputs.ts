@@ -17,8 +17,9 @@ export function planOutputs(outputs: readonly ModelInput[], labels: string[] | u
   }
   const c = scores?.shape[1];
   const classes = typeof c === 'number' && c > 0 ? c : 0;
+  if (scores && !classes && !label) throw new Error(`${model}: output "${scores.name}" has no fixed number of classes (its shape: [${scores.shape.join(', ')}])`);
   if (labels && classes && labels.length !== classes) {
     throw new Error(`${model} scores ${classes} classes, and ${labels.length} class names are given (${labels.slice(0, 5).join(', ')}${labels.length > 5 ? ', ...' : ''})`);
   }
-  return { label: label?.name, scores: scores?.name, classes };
+  return { label: label?.name, scores: classes ? scores?.name : undefined, classes };
 }
