@@ -92,6 +92,9 @@ export interface PluginDefinition<O extends Record<string, unknown> = Record<str
    * only possible in bulk or asynchronously (the model plugin runs its model here). `columns`
    * reads the same flows column-wise (flows[i] is row rows[i]), without a copy per flow. */
   onBatch?(this: PluginContext<O>, flows: ExpiredFlow[], columns: BatchColumns): Promise<void> | void;
+  /** onBatch reads the flows' columns through `columns` alone: the flows it gets carry only their
+   * udps, sparing a copy of every column per flow (unless another plugin wants them) */
+  columnsOnly?: boolean;
   /** after onInit / onUpdate have seen a batch of packets and before the flows ending in it
    * reach onExpire, awaited: bulk work on what those hooks gathered about flows still open (the
    * model plugin's early predictions). Runs at every batch, flows ending or not. */

@@ -119,6 +119,11 @@ export class PluginHost {
     return this.plugins.some((p) => p.def.onExpire || p.def.onBatch);
   }
 
+  /** some plugin reads finished flows as whole objects (onExpire, or onBatch without columnsOnly) */
+  private get fullRows(): boolean {
+    return this.plugins.some((p) => p.def.onExpire || (p.def.onBatch && !p.def.columnsOnly));
+  }
+
   /** some plugin has per-packet work (onInit / onUpdate, unless its wantsPackets says not now):
    * without one the meter makes no packet events */
   get wantsPackets(): boolean {
@@ -286,6 +291,7 @@ export class PluginHost {
     const states: (FlowState | undefined)[] = [];
     const expired: ExpiredFlow[] = [];
     const rows: number[] = [];
+    const full = this.fullRows;
     const expiration = batch.columns[batch.fields.findIndex((f) => f.name === 'expiration_id')] as Float64Array;
     for (let r = 0; r < batch.length; r++) {
       // no packet event made its state (no plugin wants packets): it starts and ends here
@@ -296,7 +302,7 @@ export class PluginHost {
       // a plugin ended it, and it ended in this very batch (end of input, a timeout): its end is the plugin's
       if (state.ended) expiration[r] = -1;
       if (!this.wantsRows) continue;
-      const row = { ...batch.row(r), udps: state.udps };
+      const row = full ? { ...batch.row(r), udps: state.udps } : { udps: state.udps };
       expired.push(row);
       rows.push(r);
       for (const p of this.plugins) {

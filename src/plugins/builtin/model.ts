@@ -19,7 +19,7 @@
  */
 import * as fs from 'node:fs';
 import { checkOwnerOnlyWritable } from '../trust';
-import { definePlugin, ExpiredFlow, PluginContext, PluginFlow, Udps } from '../api';
+import { BatchColumn, definePlugin, ExpiredFlow, PluginContext, PluginFlow, Udps } from '../api';
 import { Binding, bindInputs, ModelInput } from '../model/bind';
 import { EarlyStore } from '../model/early';
 import { fatal, InputBuffers } from '../model/fill';
@@ -59,6 +59,7 @@ export default definePlugin<Options>({
   name: 'model',
   options: { model: '', features: '', predictAt: 0, predictions: '', labels: '', normalization: '', threads: 1, batch: 256 },
   columns: { model_prediction: 'float64' },
+  columnsOnly: true,
   async onStart() {
     const o = this.options;
     const file = String(o.model ?? '');
@@ -142,15 +143,26 @@ export default definePlugin<Options>({
     fromStore.forEach((i, r) => buffers.fromEarly(store, slotOf.get(flows[i].udps) as number, r));
     buffers.fromColumns(cols, fromCols, fromStore.length);
     const result = await run(n);
+    const packets = cols.column('bidirectional_packets') as Float64Array;
+    const key = stream ? KEY.map((k) => [k, cols.column(k)] as const) : [];
     [...fromStore, ...fromCols].forEach((i, r) => {
-      const f = flows[i];
-      write(f.udps, result, r, f.bidirectional_packets as number);
+      const f = flows[i], row = cols.rows[i];
+      write(f.udps, result, r, packets[row]);
       const slot = slotOf.get(f.udps);
       if (slot !== undefined) { store.release(slot); slotOf.delete(f.udps); }
-      if (stream) emit(this, { ...Object.fromEntries(KEY.map((k) => [k, f[k]])), early: false, ...record(f.udps) });
+      if (stream) emit(this, { ...Object.fromEntries(key.map(([k, c]) => [k, valueAt(c, row)])), early: false, ...record(f.udps) });
     });
   },
 });
+
+/** A scalar column's value at a row (addresses are text, times may be BigInt). */
+function valueAt(c: BatchColumn | undefined, row: number): unknown {
+  if (!c) return undefined;
+  if (Array.isArray(c)) return c[row];
+  if (c instanceof Float64Array) return c[row];
+  if (c instanceof BigUint64Array) return Number(c[row]);
+  return undefined;
+}
 
 function markDue(flow: PluginFlow, slot: number): void {
   settled.add(flow.udps);
