@@ -68,16 +68,24 @@ function main(): void {
   const read = [...ONE_CORE, process.execPath, BIN, 'read', file, '--dissections', '0', '--payload-bytes', '784', '-o', OUT];
   const plugin = ['--plugin', 'model', '--model', model, '--features', 'payload_bytes'];
 
-  const base = timed(read, repeats);
+  // the two runs alternate, so that a change in the machine's load weighs on both alike
+  const pairs = Array.from({ length: repeats }, () => [timed(read, 1), timed([...read, ...plugin], 1)]);
+  const pick = (k: number) => ({ wall: median(pairs.map((p) => p[k].wall)), cpu: median(pairs.map((p) => p[k].cpu)), stderr: pairs[0][k].stderr });
+  const base = pick(0), withModel = pick(1);
   const flows = Number(/(\d+) flows from/.exec(base.stderr)?.[1]);
-  const withModel = timed([...read, ...plugin], repeats);
   const sizes = timed([...read, '--plugin', path.join(ROOT, 'bench', 'batch-sizes-plugin.js')], 1).stderr;
   const [, batches, batchFlows] = (/batches (\d+) flows (\d+)/.exec(sizes) ?? []).map(Number);
   const batch = Math.max(1, Math.round(batchFlows / batches));
-  const loops = Array.from({ length: repeats }, () =>
-    execFileSync(ONE_CORE[0], [...ONE_CORE.slice(1), process.execPath, path.join(__dirname, 'ort-loop.js'), model, String(batch), String(flows)], { encoding: 'utf8' })
-      .trim().split(' ').map(Number));
-  const bare = median(loops.map((l) => l[0])), bareWall = median(loops.map((l) => l[1]));
+  // onnxruntime alone at the batch size the plugin is handed, and at the slice it runs (batch=, 256)
+  const loop = (size: number) => {
+    const runs = Array.from({ length: repeats }, () =>
+      execFileSync(ONE_CORE[0], [...ONE_CORE.slice(1), process.execPath, path.join(__dirname, 'ort-loop.js'), model, String(size), String(flows)], { encoding: 'utf8' })
+        .trim().split(' ').map(Number));
+    return { cpu: median(runs.map((l) => l[0])), wall: median(runs.map((l) => l[1])), size };
+  };
+  const loops = [loop(batch), loop(256)];
+  const best = loops.reduce((a, b) => (b.cpu > a.cpu ? b : a));
+  const bare = best.cpu;
 
   const added = withModel.cpu - base.cpu;
   const bareSeconds = flows / bare;
@@ -92,10 +100,10 @@ function main(): void {
     '|---|---|---|---|',
     `| flowseek --payload-bytes 784 --dissections 0 -o flows.parquet (no model) | ${base.wall.toFixed(2)} | ${base.cpu.toFixed(2)} | ${rate(flows / base.cpu)} |`,
     `| the same with --plugin model (flows classified) | ${withModel.wall.toFixed(2)} | ${withModel.cpu.toFixed(2)} | ${rate(flows / withModel.cpu)} |`,
-    `| onnxruntime alone, batches of ${batch}, 1 thread | ${(flows / bareWall).toFixed(2)} | ${bareSeconds.toFixed(2)} | ${rate(bare)} |`,
+    ...loops.map((l) => `| onnxruntime alone, batches of ${l.size}, 1 thread | ${(flows / l.wall).toFixed(2)} | ${(flows / l.cpu).toFixed(2)} | ${rate(l.cpu)} |`),
     '',
     `time relative to no model: ${(withModel.cpu / base.cpu).toFixed(2)}x; the plugin adds ${added.toFixed(2)} CPU s, ` +
-      `${(added / bareSeconds).toFixed(2)}x what onnxruntime alone needs for ${flows.toLocaleString('en')} flows (goal <= 1.5x); ` +
+      `${(added / bareSeconds).toFixed(2)}x what onnxruntime alone needs for ${flows.toLocaleString('en')} flows at its best (batches of ${best.size}; goal <= 1.5x); ` +
       `${rate(flows / withModel.cpu)} flows classified per CPU second, reading and writing included (goal >= 5,000)`,
   ];
   fs.rmSync(OUT, { force: true });

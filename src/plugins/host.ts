@@ -291,17 +291,17 @@ export class PluginHost {
     const states: (FlowState | undefined)[] = [];
     const expired: ExpiredFlow[] = [];
     const rows: number[] = [];
-    const full = this.fullRows;
+    const full = this.fullRows, wants = this.wantsRows;
     const expiration = batch.columns[batch.fields.findIndex((f) => f.name === 'expiration_id')] as Float64Array;
     for (let r = 0; r < batch.length; r++) {
       // no packet event made its state (no plugin wants packets): it starts and ends here
-      const state = this.flows.get(uids[r]) ?? (this.wantsRows ? this.bare() : undefined);
+      const state = this.flows.get(uids[r]) ?? (wants ? this.bare() : undefined);
       this.flows.delete(uids[r]);
       states.push(state);
       if (!state) continue;
       // a plugin ended it, and it ended in this very batch (end of input, a timeout): its end is the plugin's
       if (state.ended) expiration[r] = -1;
-      if (!this.wantsRows) continue;
+      if (!wants) continue;
       const row = full ? { ...batch.row(r), udps: state.udps } : { udps: state.udps };
       expired.push(row);
       rows.push(r);
@@ -321,7 +321,9 @@ export class PluginHost {
     }
     for (const s of states) {
       if (!s) continue;
-      for (const [key, v] of Object.entries(s.udps)) {
+      for (const key in s.udps) {
+        if (this.columnKeys.has(key)) continue;
+        const v = s.udps[key];
         if (v !== undefined && v !== null) this.addColumn(key, typeof v === 'number' || typeof v === 'boolean' ? 'float64' : 'string', this.ownerOf(key));
       }
     }

@@ -53,6 +53,7 @@ let due: Due[] = [];
  * model's working memory for a few hundred flows stays in the CPU's caches */
 let chunk = 256;
 let labelOut = new Float64Array(0);
+let PROBABILITY: string[] = [];
 let scoresOut = new Float32Array(0);
 
 export default definePlugin<Options>({
@@ -91,6 +92,7 @@ export default definePlugin<Options>({
     labels = extras.labels;
     bindings = bindInputs(specs, session.inputMetadata as readonly ModelInput[], extras.normalization, file);
     plan = planOutputs(session.outputMetadata as readonly ModelInput[], labels, file);
+    PROBABILITY = Array.from({ length: plan.classes }, (_, j) => `model_probability_${j}`);
     buffers = new InputBuffers(bindings);
     store = new EarlyStore(bindings);
     stream = Boolean(o.predictions);
@@ -201,14 +203,14 @@ function write(udps: Udps, res: Result, r: number, packets: number): void {
   else if (res.scores) for (let j = 1; j < c; j++) if (res.scores[r * c + j] > res.scores[r * c + k]) k = j;
   udps.model_prediction = k;
   if (labels) udps.model_label = labels[k] ?? '';
-  if (res.scores) for (let j = 0; j < c; j++) udps[`model_probability_${j}`] = Number(res.scores[r * c + j]);
+  if (res.scores) for (let j = 0; j < c; j++) udps[PROBABILITY[j]] = res.scores[r * c + j];
   udps.model_packets = packets;
 }
 
 function record(udps: Udps): Record<string, unknown> {
   const out: Record<string, unknown> = { packets: udps.model_packets, prediction: udps.model_prediction };
   if (labels) out.label = udps.model_label;
-  if (plan.classes) out.probabilities = Array.from({ length: plan.classes }, (_, j) => udps[`model_probability_${j}`]);
+  if (plan.classes) out.probabilities = PROBABILITY.map((name) => udps[name]);
   return out;
 }
 
