@@ -12,7 +12,7 @@ import { loadNative } from './native';
 import { FlowSource, runFlows } from './run';
 import { SocketPoller, SystemVisibility } from './system/visibility';
 import { checkPluginFiles } from './plugins/load';
-import { openPluginRecords } from './plugins/records-file';
+import { openPluginRecords, withPluginRecords } from './plugins/records-file';
 import { LaneSet } from './workers/lanes';
 import { WorkerPool } from './workers/pool';
 
@@ -35,7 +35,6 @@ async function runRead(files: string[], raw: RawReadOptions, g: GlobalOptions): 
   // a progress line on a terminal only: never in a pipe, a log file or cron mail
   const showProgress = process.stderr.isTTY === true && !g.quiet && opts.workers === 1 && !['warn', 'error', 'fatal', 'silent'].includes(g.logLevel);
   let source: FlowSource;
-  const records = openPluginRecords(opts.plugins);
   if (opts.workers > 1 && !opts.plugins?.length) {
     source = new LaneSet(opts, opts.workers);
   } else if (opts.workers > 1) {
@@ -53,13 +52,11 @@ async function runRead(files: string[], raw: RawReadOptions, g: GlobalOptions): 
     streamer.open();
     source = streamer;
   }
+  // opened once the plugins have loaded: a run that cannot start leaves no file
+  const records = openPluginRecords(opts.plugins);
   const inputLabel = `in ${files.length} file${files.length === 1 ? '' : 's'}`;
   const progress = showProgress ? new ProgressBar(files.reduce((n, f) => n + fileSize(f), 0)) : undefined;
-  try {
-    return await runFlows(source, { ...opts, inputLabel, live: false, progress }, log);
-  } finally {
-    records?.close();
-  }
+  return withPluginRecords(records, () => runFlows(source, { ...opts, inputLabel, live: false, progress }, log));
 }
 
 async function runCapture(raw: RawCaptureOptions, g: GlobalOptions): Promise<number> {
@@ -86,11 +83,9 @@ async function runCapture(raw: RawCaptureOptions, g: GlobalOptions): Promise<num
   pool.onPluginRecords = (r) => records?.write(r);
   const started = `capturing on ${opts.interface} with ${opts.workers} worker${opts.workers === 1 ? '' : 's'}${poller ? ', system visibility on' : ''}; Ctrl-C to stop`;
   const run = { ...opts, inputLabel: `on ${opts.interface}`, live: true, started };
-  if (!poller) {
-    try { return await runFlows(pool, run, log); } finally { records?.close(); }
-  }
+  if (!poller) return withPluginRecords(records, () => runFlows(pool, run, log));
   const visible = new SystemVisibility(pool, opts, poller);
-  const code = await runFlows(visible, run, log).finally(() => records?.close());
+  const code = await withPluginRecords(records, () => runFlows(visible, run, log));
   const share = poller.polls > 1 ? (100 * poller.cpuMicros) / ((poller.polls - 1) * opts.systemVisibilityPollMs * 1000) : 0;
   log.info(`system visibility: ${visible.matched} of ${visible.withLocalEnd} TCP/UDP flows matched a local process; ` +
     `${poller.flowsLookedUp} new flows looked up (${poller.socketsFound} sockets found), ${poller.polls} polls, ${poller.dumps} reads of the whole tables, ` +

@@ -245,12 +245,16 @@ t.test('each mismatch between the columns and the model says what', async (t) =>
   fs.writeFileSync(path.join(dir, 'two.txt'), 'a\nb\n', { mode: 0o644 });
   cases.push(['class names one short', ['--payload-bytes', '16', '--model', cnn, '--features', 'payload_bytes', '--plugin-option', `labels=${path.join(dir, 'two.txt')}`],
     /cnn\.onnx scores 3 classes, and 2 class names are given \(a, b\)/]);
+  const noFile = path.join(dir, 'never.jsonl');
+  cases.push(['with --predictions, a run that cannot start', ['--model', cnn, '--features', 'payload_bytes', '--predictions', noFile],
+    /feature payload_bytes is not in this run's columns/]);
   for (const [what, args, msg] of cases) {
     const r = cli(['-q', 'read', ftp, '--plugin', 'model', ...args, '--csv']);
     t.equal(r.status, 1, `${what}: exit 1`);
     t.match(r.stderr, msg, `${what}: says why`);
     t.equal(r.stderr.trim().split('\n').length, 1, `${what}: one line`);
   }
+  t.notOk(fs.existsSync(noFile), 'no predictions file left by a run that failed before any prediction');
 });
 
 t.test('a model nobody can read: a capture\'s workers (nobody) say why', async (t) => {

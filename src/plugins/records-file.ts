@@ -46,6 +46,12 @@ export class PluginRecordsFile {
     this.fd = undefined;
   }
 
+  /** The run failed before anything was written: no empty file is left behind. */
+  discardIfEmpty(): void {
+    this.closeFd();
+    if (this.written === 0) fs.rmSync(this.file, { force: true });
+  }
+
   /** Closes the file; a write that failed ends the run here. */
   close(): void {
     this.closeFd();
@@ -57,4 +63,17 @@ export class PluginRecordsFile {
 export function openPluginRecords(plugins: readonly { options: Record<string, unknown> }[] | undefined): PluginRecordsFile | undefined {
   const file = plugins?.map((p) => p.options['model.predictions'] ?? p.options.predictions).find((v) => typeof v === 'string' && v);
   return file ? new PluginRecordsFile(String(file)) : undefined;
+}
+
+/** Runs the run with the stream open, then closes it (removed if the run failed before any record). */
+export async function withPluginRecords<T>(records: PluginRecordsFile | undefined, run: () => Promise<T>): Promise<T> {
+  let ok = false;
+  try {
+    const out = await run();
+    ok = true;
+    return out;
+  } finally {
+    if (!ok) records?.discardIfEmpty();
+    records?.close();
+  }
 }
