@@ -54,7 +54,8 @@
   X(delta_time, v->delta_ms) X(raw_size, v->raw_size) X(ip_size, v->ip_size) X(transport_size, v->transport_size) \
   X(payload_size, v->payload_size) X(src_port, v->src_port) X(dst_port, v->dst_port) X(vlan_id, v->vlan_id) \
   X(protocol, v->protocol) X(ip_version, v->ip_version) X(tunnel_id, v->tunnel_id) X(tcp_flags, v->tcp_flags) \
-  X(ip_off, v->ip_off) X(ip_len, v->ip_len) \
+  X(ip_off, v->ip_off) X(ip_len, v->ip_len) X(l4_off, v->l4_off) X(l4_header_len, v->l4_header_len) \
+  X(payload_off, v->payload_off) X(payload_caplen, v->payload_caplen) \
   EVENT_SCOPE(X, bidirectional, FS_BI) EVENT_SCOPE(X, src2dst, FS_S2D) EVENT_SCOPE(X, dst2src, FS_D2S)
 #define EVENT_SCOPE(X, s, i) \
   X(s##_packets, v->packets[i]) X(s##_bytes, v->bytes[i]) X(s##_first_seen_ms, v->first_ms[i]) \

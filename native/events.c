@@ -40,6 +40,10 @@ int fs_events_add(struct fs_events *e, const struct fs_flow *f, uint32_t idx, co
   v->tcp_flags = p->tcp_flags;
   v->ip_off = (uint32_t)e->arena_len;
   v->ip_len = ip_len;
+  v->l4_off = p->ip ? p->l4_offset : 0;
+  v->l4_header_len = p->ip ? p->l4_header_len : 0;
+  v->payload_off = p->l4_payload && p->ip ? (uint32_t)(p->l4_payload - p->ip) : 0;
+  v->payload_caplen = p->l4_payload && p->ip ? (p->l4_payload_caplen < p->payload_size ? p->l4_payload_caplen : p->payload_size) : 0;
   if (ip_len) memcpy(e->arena + e->arena_len, p->ip, ip_len);
   e->arena_len += ip_len;
   for (int s = 0; s < FS_SCOPES; s++) {

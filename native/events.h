@@ -21,6 +21,9 @@ struct fs_event {
   uint16_t src_port, dst_port, vlan_id;
   uint8_t protocol, ip_version, tunnel_id, tcp_flags;
   uint32_t ip_off, ip_len;       /* the packet's IP bytes in the arena */
+  /* within those bytes: the transport header and its length, the L4 payload as payload_bytes
+   * takes it (captured, inside the IP length; 0 bytes when there is none) */
+  uint32_t l4_off, l4_header_len, payload_off, payload_caplen;
   uint64_t packets[3], bytes[3], first_ms[3], last_ms[3];
 };
 

@@ -12,6 +12,7 @@ import { loadNative } from './native';
 import { FlowSource, runFlows } from './run';
 import { SocketPoller, SystemVisibility } from './system/visibility';
 import { checkPluginFiles } from './plugins/load';
+import { openPluginRecords, withPluginRecords } from './plugins/records-file';
 import { LaneSet } from './workers/lanes';
 import { WorkerPool } from './workers/pool';
 
@@ -42,16 +43,20 @@ async function runRead(files: string[], raw: RawReadOptions, g: GlobalOptions): 
     FlowStreamer.check(opts);
     const pool = new WorkerPool(opts, opts.workers);
     pool.onWarning = (m) => log.warn(m);
+    pool.onPluginRecords = (r) => records?.write(r);
     source = pool;
   } else {
     const streamer = new FlowStreamer({ ...opts, yieldMs: showProgress ? 200 : 0 });
+    streamer.onPluginRecords = (r) => records?.write(r);
     await streamer.loadPlugins();
     streamer.open();
     source = streamer;
   }
+  // opened once the plugins have loaded: a run that cannot start leaves no file
+  const records = openPluginRecords(opts.plugins);
   const inputLabel = `in ${files.length} file${files.length === 1 ? '' : 's'}`;
   const progress = showProgress ? new ProgressBar(files.reduce((n, f) => n + fileSize(f), 0)) : undefined;
-  return runFlows(source, { ...opts, inputLabel, live: false, progress }, log);
+  return withPluginRecords(records, () => runFlows(source, { ...opts, inputLabel, live: false, progress }, log));
 }
 
 async function runCapture(raw: RawCaptureOptions, g: GlobalOptions): Promise<number> {
@@ -74,11 +79,13 @@ async function runCapture(raw: RawCaptureOptions, g: GlobalOptions): Promise<num
     : undefined;
   if (poller) pool.onNewFlows = (keys) => poller.lookup(keys);
   pool.onWarning = (m) => log.warn(m);
+  const records = openPluginRecords(opts.plugins);
+  pool.onPluginRecords = (r) => records?.write(r);
   const started = `capturing on ${opts.interface} with ${opts.workers} worker${opts.workers === 1 ? '' : 's'}${poller ? ', system visibility on' : ''}; Ctrl-C to stop`;
   const run = { ...opts, inputLabel: `on ${opts.interface}`, live: true, started };
-  if (!poller) return runFlows(pool, run, log);
+  if (!poller) return withPluginRecords(records, () => runFlows(pool, run, log));
   const visible = new SystemVisibility(pool, opts, poller);
-  const code = await runFlows(visible, run, log);
+  const code = await withPluginRecords(records, () => runFlows(visible, run, log));
   const share = poller.polls > 1 ? (100 * poller.cpuMicros) / ((poller.polls - 1) * opts.systemVisibilityPollMs * 1000) : 0;
   log.info(`system visibility: ${visible.matched} of ${visible.withLocalEnd} TCP/UDP flows matched a local process; ` +
     `${poller.flowsLookedUp} new flows looked up (${poller.socketsFound} sockets found), ${poller.polls} polls, ${poller.dumps} reads of the whole tables, ` +
@@ -139,6 +146,7 @@ function meterAndOutputOptions(cmd: Command): Command {
     .option('--model <file>', 'plugin model: the ONNX model to run on each flow')
     .option('--features <columns>', 'plugin model: the columns the model takes, in order')
     .option('--predict-at <n>', 'plugin model: predict from the flow as it stood at its nth packet (default: at its end)')
+    .option('--predictions <file>', 'plugin model: also write each prediction as it is made, a JSON line with the flow\'s key')
     .option('--plugin-timeout <seconds>', 'an onStart or onBatch promise not settled after this long ends the run (default: 60)')
     .addOption(new Option('--plugin-errors <mode>', 'a hook that throws: count it and go on, or fail the run').choices(['count', 'fail']))
     .addOption(new Option('--batch-size <flows>', 'flows per native batch').hideHelp())

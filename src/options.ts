@@ -142,6 +142,7 @@ export interface RawReadOptions {
   model?: string;
   features?: string;
   predictAt?: string;
+  predictions?: string;
   pluginErrors?: string;
   pluginTimeout?: NumberText;
   output?: string;
@@ -230,7 +231,7 @@ function parsePlugins(raw: RawReadOptions): { plugins: PluginSpec[]; pluginError
   const specs = raw.plugin ?? [];
   if (!specs.length && raw.pluginOption?.length) throw new UsageError('"--plugin-option" goes with --plugin');
   // the model plugin's own flags
-  const modelFlags: [string, string | undefined, string][] = [['--model', raw.model, 'model'], ['--features', raw.features, 'features'], ['--predict-at', raw.predictAt, 'predictAt']];
+  const modelFlags: [string, string | undefined, string][] = [['--model', raw.model, 'model'], ['--features', raw.features, 'features'], ['--predict-at', raw.predictAt, 'predictAt'], ['--predictions', raw.predictions, 'predictions']];
   for (const [flag, value, key] of modelFlags) {
     if (value === undefined) continue;
     if (!specs.includes('model')) throw new UsageError(`"${flag}" goes with --plugin model`);

@@ -164,6 +164,8 @@ export class FlowStreamer {
   private openedExact = false;
   /** reportNewFlows: called with each batch's new flow keys, before its flows are yielded */
   onNewFlows?: (keys: Buffer) => void;
+  /** what plugins emitted (the model plugin's early predictions), after each batch */
+  onPluginRecords?: (records: Record<string, unknown>[]) => void;
 
   private readonly options: StreamerOptions;
 
@@ -219,7 +221,7 @@ export class FlowStreamer {
       snaplen: o.snaplen, bpf: o.bpf,
       timePrecision: ['ms', 'us', 'ns'].indexOf(o.timePrecision ?? 'ms'), activity: o.activityFeatures, activityGapMs: o.activityGapMs,
       payloadBytes: o.payloadBytes, headerPackets: o.headerPackets, headerWidth: o.headerWidth,
-      communityId: o.communityId, communityIdSeed: o.communityIdSeed, packetEvents: Boolean(o.plugins?.length),
+      communityId: o.communityId, communityIdSeed: o.communityIdSeed, packetEvents: this.host ? this.host.wantsPackets : Boolean(o.plugins?.length),
       reportNewFlows: o.reportNewFlows,
       eventsOnePerFlow: this.exact !== 'fast', endPorts: this.exact === 'ports' ? this.host?.endPorts : undefined,
     };
@@ -320,7 +322,8 @@ export class FlowStreamer {
           goExact = true;
           this.pluginWarnings.push('a plugin ended a flow: from then on each flow\'s packets reached the plugins one batch at a time (exact ends); ends before that took effect at the end of their batch');
         }
-        let uids = nb.uids as Float64Array;
+        // no packet events (no plugin wants packets): no uids either, each flow new to the plugins
+        let uids = nb.uids ?? new Float64Array(nb.length).fill(-1);
         let batch = toBatch(this.baseFields, columnIndex, nb);
         if (skip > 0) {
           const n = Math.min(skip, batch.length);
@@ -330,6 +333,8 @@ export class FlowStreamer {
           skip -= n;
         }
         batch = await host.finish(batch, uids);
+        const records = host.takeRecords();
+        if (records.length) this.onPluginRecords?.(records);
         pending = meter.next(size, host.takeExpired(), goExact || undefined);
         goExact = false;
         if (batch.length) {

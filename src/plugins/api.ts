@@ -35,6 +35,11 @@ export interface PluginPacket {
   readonly psh: boolean; readonly urg: boolean; readonly ece: boolean; readonly cwr: boolean;
   /** the IP packet as captured (header included): a view; copy it to keep it past the hook */
   readonly ipPacket: Uint8Array;
+  /** where the transport header starts in ipPacket, and its length (TCP data offset, UDP/ICMP 8) */
+  readonly transportOffset: number;
+  readonly transportHeaderSize: number;
+  /** the TCP or UDP payload as captured (within the IP length): what payload_bytes is made of */
+  readonly payload: Uint8Array;
 }
 
 /** What a hook may write: the plugin's columns, output as udps_<name>. */
@@ -75,14 +80,25 @@ export interface PluginDefinition<O extends Record<string, unknown> = Record<str
   /** with endsFlows: only flows with one of these ports (either end) can be ended, so only they
    * are held to one packet per batch — the price of exactness falls on them alone */
   endsFlowsOnPorts?: number[];
+  /** after onStart: whether onInit / onUpdate have work in this run; false spares the meter
+   * making packet events for this plugin (the model plugin needs them only with predictAt) */
+  wantsPackets?(this: PluginContext<O>): boolean;
   onInit?(this: PluginContext<O>, packet: PluginPacket, flow: PluginFlow): void;
   onUpdate?(this: PluginContext<O>, packet: PluginPacket, flow: PluginFlow): void;
   onExpire?(this: PluginContext<O>, flow: ExpiredFlow): void;
   /** once before the first packet, awaited (load a model, open a file); a throw ends the run */
   onStart?(this: PluginContext<O>): Promise<void> | void;
   /** after onExpire, the flows ending in this batch together, awaited: work that is cheaper or
-   * only possible in bulk or asynchronously (the model plugin runs its model here) */
-  onBatch?(this: PluginContext<O>, flows: ExpiredFlow[]): Promise<void> | void;
+   * only possible in bulk or asynchronously (the model plugin runs its model here). `columns`
+   * reads the same flows column-wise (flows[i] is row rows[i]), without a copy per flow. */
+  onBatch?(this: PluginContext<O>, flows: ExpiredFlow[], columns: BatchColumns): Promise<void> | void;
+  /** onBatch reads the flows' columns through `columns` alone: the flows it gets carry only their
+   * udps, sparing a copy of every column per flow (unless another plugin wants them) */
+  columnsOnly?: boolean;
+  /** after onInit / onUpdate have seen a batch of packets and before the flows ending in it
+   * reach onExpire, awaited: bulk work on what those hooks gathered about flows still open (the
+   * model plugin's early predictions). Runs at every batch, flows ending or not. */
+  onPackets?(this: PluginContext<O>): Promise<void> | void;
   /** once, after the last flow */
   onCleanup?(this: PluginContext<O>): void;
 }
@@ -90,6 +106,24 @@ export interface PluginDefinition<O extends Record<string, unknown> = Record<str
 export interface PluginContext<O> {
   readonly name: string;
   readonly options: O;
+  /** a record for the run's plugin record stream (the model plugin's --predictions file, one
+   * JSON line each), written by the main process as the run goes */
+  emit(record: Record<string, unknown>): void;
+}
+
+/** One column of a batch, as the writers get it. */
+export type BatchColumn = Float64Array | BigUint64Array | string[]
+  /** lists (SPLT): n values a row */
+  | { n: number; values: ArrayLike<number> }
+  /** bytes: width bytes a row, or items arrays of width bytes */
+  | { width: number; items?: number; bytes: Uint8Array };
+
+/** The flows of onBatch column-wise. */
+export interface BatchColumns {
+  /** the batch row of each flow handed to onBatch */
+  readonly rows: readonly number[];
+  /** a column by its name (payload_bytes, splt_ps, bidirectional_bytes...), or undefined if the run does not have it */
+  column(name: string): BatchColumn | undefined;
 }
 
 /** Only adds types: a plain object with the same hooks works as well. */

@@ -9,7 +9,7 @@ import { ipString } from '../ip';
 import { NativeBatch } from '../native';
 import { Field } from '../schema';
 import { Column, FlowBatch } from '../streamer';
-import { ColumnType, ExpiredFlow, PluginDefinition, PluginPacket, Udps } from './api';
+import { BatchColumns, ColumnType, ExpiredFlow, PluginDefinition, PluginPacket, Udps } from './api';
 import { PluginError } from './load';
 
 type Events = NonNullable<NativeBatch['events']>;
@@ -55,6 +55,9 @@ class EventPacket implements PluginPacket {
   get ece() { return (this.tcpFlags & 0x40) !== 0; }
   get cwr() { return (this.tcpFlags & 0x80) !== 0; }
   get ipPacket() { const off = this.n('ip_off'); return this.ev.ip.subarray(off, off + this.n('ip_len')); }
+  get transportOffset() { return this.n('l4_off'); }
+  get transportHeaderSize() { return this.n('l4_header_len'); }
+  get payload() { const off = this.n('ip_off') + this.n('payload_off'); return this.ev.ip.subarray(off, off + this.n('payload_caplen')); }
 }
 
 const SNAPSHOT = ['bidirectional', 'src2dst', 'dst2src'].flatMap((s) =>
@@ -91,7 +94,7 @@ export interface PluginHostOptions {
   hookTimeoutMs?: number;
 }
 
-interface Loaded { def: PluginDefinition; ctx: { name: string; options: Record<string, unknown> } }
+interface Loaded { def: PluginDefinition; ctx: { name: string; options: Record<string, unknown>; emit(record: Record<string, unknown>): void } }
 
 export class PluginHost {
   private readonly plugins: Loaded[];
@@ -101,9 +104,11 @@ export class PluginHost {
   private expire: number[] = [];
   private readonly failures = new Map<string, HookFailure>();
   private readonly lateColumns = new Set<string>();
+  private records: Record<string, unknown>[] = [];
 
   constructor(defs: { def: PluginDefinition; options: Record<string, unknown> }[], private readonly o: PluginHostOptions = {}) {
-    this.plugins = defs.map(({ def, options }) => ({ def, ctx: { name: def.name, options: optionsFor(def, options) } }));
+    const emit = (record: Record<string, unknown>) => { this.records.push(record); };
+    this.plugins = defs.map(({ def, options }) => ({ def, ctx: { name: def.name, options: optionsFor(def, options), emit } }));
     for (const { def } of this.plugins) {
       for (const [key, type] of Object.entries(def.columns ?? {})) this.addColumn(key, type, def.name);
     }
@@ -112,6 +117,17 @@ export class PluginHost {
   /** some plugin reads finished flows whole (onExpire, onBatch) */
   private get wantsRows(): boolean {
     return this.plugins.some((p) => p.def.onExpire || p.def.onBatch);
+  }
+
+  /** some plugin reads finished flows as whole objects (onExpire, or onBatch without columnsOnly) */
+  private get fullRows(): boolean {
+    return this.plugins.some((p) => p.def.onExpire || (p.def.onBatch && !p.def.columnsOnly));
+  }
+
+  /** some plugin has per-packet work (onInit / onUpdate, unless its wantsPackets says not now):
+   * without one the meter makes no packet events */
+  get wantsPackets(): boolean {
+    return this.plugins.some((p) => (p.def.onInit || p.def.onUpdate) && (p.def.wantsPackets?.call(p.ctx) ?? true));
   }
 
   /** some plugin declares it ends flows: the run starts in exact mode (one packet per flow per
@@ -139,7 +155,7 @@ export class PluginHost {
   }
 
   private addColumn(key: string, type: ColumnType, plugin: string): void {
-    if (this.columns.some((c) => c.key === key)) return;
+    if (this.columnKeys.has(key)) return;
     if (this.frozen) {
       if (!this.lateColumns.has(key)) {
         this.lateColumns.add(key);
@@ -148,7 +164,9 @@ export class PluginHost {
       return;
     }
     this.columns.push({ key, type, plugin });
+    this.columnKeys.add(key);
   }
+  private readonly columnKeys = new Set<string>();
 
   private failed(p: Loaded, hook: string, e: unknown): void {
     const msg = e instanceof Error ? e.message : String(e);
@@ -185,6 +203,13 @@ export class PluginHost {
     for (let i = 0; i < uids.length; i++) this.flows.delete(uids[i]);
   }
 
+  /** What the plugins emitted since the last call (PluginContext.emit). */
+  takeRecords(): Record<string, unknown>[] {
+    const out = this.records;
+    if (out.length) this.records = [];
+    return out;
+  }
+
   /** [slot, uid, ...] of the flows plugins ended, for the meter's next batch. */
   takeExpired(): Float64Array | undefined {
     if (!this.expire.length) return undefined;
@@ -192,6 +217,12 @@ export class PluginHost {
     this.expire = [];
     return out;
   }
+
+  /** the plugins whose onInit / onUpdate have work this run (known after start) */
+  private get packetPlugins(): Loaded[] {
+    return (this.packetPluginList ??= this.plugins.filter((p) => (p.def.onInit || p.def.onUpdate) && (p.def.wantsPackets?.call(p.ctx) ?? true)));
+  }
+  private packetPluginList?: Loaded[];
 
   /** onInit / onUpdate for each packet event, in packet order. */
   packets(ev: Events): void {
@@ -217,7 +248,7 @@ export class PluginHost {
       if (state.ended) continue;
       packet.at(r);
       flow.at(r, state);
-      for (const p of this.plugins) {
+      for (const p of this.packetPlugins) {
         const hook = first ? p.def.onInit : p.def.onUpdate;
         if (!hook) continue;
         try {
@@ -227,6 +258,10 @@ export class PluginHost {
         }
       }
     }
+  }
+
+  private bare(): FlowState {
+    return { udps: {}, idx: -1, uid: -1, ended: false, src_ip: '', dst_ip: '', src_port: 0, dst_port: 0, protocol: 0, ip_version: 0, vlan_id: 0, tunnel_id: 0 };
   }
 
   /** onStart of each plugin, in order; a plugin that cannot start ends the run. */
@@ -244,19 +279,32 @@ export class PluginHost {
 
   /** onExpire for each finished flow, then onBatch; the batch with the udps columns added. */
   async finish(batch: FlowBatch, uids: Float64Array): Promise<FlowBatch> {
+    for (const p of this.plugins) {
+      if (!p.def.onPackets) continue;
+      try {
+        await settleWithin(p.def.onPackets.call(p.ctx), this.hookTimeoutMs, `plugin ${p.def.name}: onPackets`);
+      } catch (e) {
+        if (e instanceof PluginError) throw e;
+        this.failed(p, 'onPackets', e);
+      }
+    }
     const states: (FlowState | undefined)[] = [];
     const expired: ExpiredFlow[] = [];
+    const rows: number[] = [];
+    const full = this.fullRows, wants = this.wantsRows;
     const expiration = batch.columns[batch.fields.findIndex((f) => f.name === 'expiration_id')] as Float64Array;
     for (let r = 0; r < batch.length; r++) {
-      const state = this.flows.get(uids[r]);
+      // no packet event made its state (no plugin wants packets): it starts and ends here
+      const state = this.flows.get(uids[r]) ?? (wants ? this.bare() : undefined);
       this.flows.delete(uids[r]);
       states.push(state);
       if (!state) continue;
       // a plugin ended it, and it ended in this very batch (end of input, a timeout): its end is the plugin's
       if (state.ended) expiration[r] = -1;
-      if (!this.wantsRows) continue;
-      const row = { ...batch.row(r), udps: state.udps };
+      if (!wants) continue;
+      const row = full ? { ...batch.row(r), udps: state.udps } : { udps: state.udps };
       expired.push(row);
+      rows.push(r);
       for (const p of this.plugins) {
         if (!p.def.onExpire) continue;
         try { p.def.onExpire.call(p.ctx, row); } catch (e) { this.failed(p, 'onExpire', e); }
@@ -265,7 +313,7 @@ export class PluginHost {
     for (const p of this.plugins) {
       if (!p.def.onBatch || !expired.length) continue;
       try {
-        await settleWithin(p.def.onBatch.call(p.ctx, expired), this.hookTimeoutMs, `plugin ${p.def.name}: onBatch`);
+        await settleWithin(p.def.onBatch.call(p.ctx, expired, columnsOf(batch, rows)), this.hookTimeoutMs, `plugin ${p.def.name}: onBatch`);
       } catch (e) {
         if (e instanceof PluginError) throw e;
         this.failed(p, 'onBatch', e);
@@ -273,7 +321,9 @@ export class PluginHost {
     }
     for (const s of states) {
       if (!s) continue;
-      for (const [key, v] of Object.entries(s.udps)) {
+      for (const key in s.udps) {
+        if (this.columnKeys.has(key)) continue;
+        const v = s.udps[key];
         if (v !== undefined && v !== null) this.addColumn(key, typeof v === 'number' || typeof v === 'boolean' ? 'float64' : 'string', this.ownerOf(key));
       }
     }
@@ -317,6 +367,16 @@ export class PluginHost {
       try { p.def.onCleanup.call(p.ctx); } catch (e) { this.failed(p, 'onCleanup', e); }
     }
   }
+}
+
+function columnsOf(batch: FlowBatch, rows: number[]): BatchColumns {
+  return {
+    rows,
+    column(name: string) {
+      const i = batch.fields.findIndex((f) => f.name === name);
+      return i < 0 ? undefined : batch.columns[i];
+    },
+  };
 }
 
 /** The plugin's defaults, then every key=value, then name.key=value for this plugin only. */

@@ -11,7 +11,7 @@ import { PluginDefinition } from './api';
 import { checkOwnerOnlyWritable } from './trust';
 
 export const BUILTIN = ['dhcp', 'mdns', 'model'] as const;
-const HOOKS = ['onInit', 'onUpdate', 'onExpire', 'onCleanup', 'onStart', 'onBatch'] as const;
+const HOOKS = ['onInit', 'onUpdate', 'onExpire', 'onCleanup', 'onStart', 'onBatch', 'onPackets', 'wantsPackets'] as const;
 
 export class PluginError extends FlowseekError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -13,5 +13,7 @@ export type FromWorker =
   | { t: 'batch'; length: number; columns: Column[]; udps: Field[]; stats: NativeStats; peakRssKb: number }
   /** system visibility: keys of flows just begun (the meter's newFlowKeys), sent at once */
   | { t: 'newFlows'; keys: Uint8Array }
+  /** what plugins emitted (PluginContext.emit), sent as made */
+  | { t: 'records'; records: Record<string, unknown>[] }
   | { t: 'done'; stats: NativeStats; peakRssKb: number }
   | { t: 'error'; message: string; code: string; exitCode: number };

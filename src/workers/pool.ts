@@ -87,7 +87,14 @@ export class WorkerPool {
   /** system visibility: the keys of flows a worker just saw begin (as a Buffer for socketLookup) */
   onNewFlows?: (keys: Buffer) => void;
 
+  /** what the workers' plugins emitted */
+  onPluginRecords?: (records: Record<string, unknown>[]) => void;
+
   private receive(i: number, m: FromWorker): void {
+    if (m.t === 'records') {
+      this.onPluginRecords?.(m.records);
+      return;
+    }
     if (m.t === 'newFlows') {
       this.onNewFlows?.(Buffer.from(m.keys.buffer, m.keys.byteOffset, m.keys.byteLength));
       return;

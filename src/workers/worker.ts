@@ -23,6 +23,7 @@ const peakRssKb = () => process.resourceUsage().maxRSS;
 async function run(options: ToWorker & { t: 'start' }): Promise<void> {
   const streamer = new FlowStreamer(options.options);
   if (options.options.reportNewFlows) streamer.onNewFlows = (keys) => void send({ t: 'newFlows', keys }).catch(() => undefined);
+  streamer.onPluginRecords = (records) => void send({ t: 'records', records }).catch(() => undefined);
   process.on('message', (m: ToWorker) => { if (m.t === 'stop') streamer.stop(); });
   try {
     if (options.options.interface) {
