@@ -65,6 +65,9 @@ export interface OutputOptions {
   ipfix?: IpfixTarget;
   /** after a stop, meters that hand over nothing for this long are ended and the outputs closed */
   stopStallMs?: number;
+  /** --partition: a partition is closed once flow time passes its end by this much (the active
+   * plus the idle timeout: no flow begun in it can still come) */
+  partitionSettleMs?: number;
 }
 
 export interface ReadOptions extends MeterOptions, OutputOptions {
@@ -313,6 +316,7 @@ export function parseOutputOptions(raw: RawReadOptions, meter: MeterOptions): Ou
       'a positive whole number of flows', 1, 1 << 24, true),
     ipfix,
     stopStallMs: Math.round(number('--stop-timeout', raw.stopTimeout, 10, 'a positive number of seconds', 0.1, 86400, false) * 1000),
+    partitionSettleMs: partition ? meter.activeTimeoutMs + meter.idleTimeoutMs : undefined,
   };
 }
 

@@ -27,6 +27,8 @@ export interface FlowSource {
   readonly fields: readonly Field[];
   /** starts the meters (worker processes, threads), once the outputs are open */
   start?(): void;
+  /** resolves once the meters are open (a capture's sockets take packets) */
+  ready?(): Promise<void>;
   batches(): AsyncGenerator<FlowBatch>;
   stop(): void;
   /** end at once (a second interrupt, a stop not honoured): flows already handed over are kept */
@@ -165,7 +167,7 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
   try {
     try {
       source.start?.();
-      if (o.started) log.info(o.started);
+      if (o.started) void (source.ready?.() ?? Promise.resolve()).then(() => { if (!stopping) log.info(o.started as string); });
       for await (let batch of source.batches()) {
         lastBatchAt = Date.now();
         if (o.maxFlows && exported + batch.length > o.maxFlows) batch = batch.slice(0, o.maxFlows - exported);

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import t from 'tap';
-import { DLT, ether, ipv4, tmpdir, udp, writePcap } from './helpers/packets';
+import { DLT, ether, ipv4, pcap, tmpdir, udp, writePcap } from './helpers/packets';
 import { deleteNamespaces, vethPair } from './helpers/netns';
 import { BIN } from './helpers/run';
 
@@ -365,4 +365,27 @@ t.test('--max-active-flows bounds the whole run, not each meter', async (t) => {
   t.equal(one, 290, 'one meter: all but the last 10 flows end early');
   const lanes = evicted(['--workers', '2']);
   t.ok(lanes >= one, `two meters keep 10 between them, not 10 each (${lanes} ended early)`);
+});
+
+t.test('--partition hour: an hour is published once no flow begun in it can still come, not at the end of the run', async (t) => {
+  const dir = fs.mkdtempSync(path.join(tmpdir(), 'hours-'));
+  const records = [];
+  // a flow every half second for 4 hours (the meter hands over full batches of 4096 flows); idle
+  // 60 s, active 300 s: hour H settles at H + 1 h + 360 s
+  for (let i = 0; i < 8 * 3600; i++) records.push({ t: 1700000000 + i / 2, frame: ipv4(`10.1.${(i >> 8) & 255}.${i & 255}`, '10.2.0.1', 17, udp(1000 + (i % 50000), 53)) });
+  const capture = pcap(DLT.RAW, records);
+  const ds = path.join(dir, 'ds');
+  const argv = ['env', '-u', 'NODE_OPTIONS', process.execPath, BIN, 'read', '-', '--partition', 'hour', '-o', ds, '--idle-timeout', '60', '--active-timeout', '300'];
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'ignore', 'pipe'] });
+  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  // three of the four hours, the pipe kept open: the run is not over
+  child.stdin.write(capture.subarray(0, Math.floor(capture.length * 0.75)));
+  const parts = () => (fs.existsSync(ds) ? fs.readdirSync(ds, { recursive: true }) as string[] : []).filter((f) => /part-\d+\.parquet$/.test(f));
+  for (let i = 0; i < 300 && parts().length < 2; i++) await sleep(50);
+  t.ok(parts().length >= 2, `hours published while the run goes on (${parts().join(' ')})`);
+  t.equal(child.exitCode, null, 'the run is still going');
+  child.stdin.end(capture.subarray(Math.floor(capture.length * 0.75)));
+  t.equal(await exited, 0);
+  const hours = parts().sort();
+  t.equal(hours.length, new Set(hours.map((h) => path.dirname(h))).size, `one part an hour, none split (${hours.length})`);
 });

@@ -224,6 +224,7 @@ export class SystemVisibility implements FlowSource {
   }
 
   start(): void { this.inner.start?.(); }
+  ready(): Promise<void> { return this.inner.ready?.() ?? Promise.resolve(); }
   stop(): void { this.inner.stop(); }
   kill(): void { this.inner.kill?.(); }
   peakRssKb(): number { return this.inner.peakRssKb?.() ?? 0; }

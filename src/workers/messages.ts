@@ -15,5 +15,7 @@ export type FromWorker =
   | { t: 'newFlows'; keys: Uint8Array }
   /** what plugins emitted (PluginContext.emit), sent as made */
   | { t: 'records'; records: Record<string, unknown>[] }
+  /** the meter is open (on an interface: its socket takes packets) */
+  | { t: 'ready' }
   | { t: 'done'; stats: NativeStats; peakRssKb: number }
   | { t: 'error'; message: string; code: string; exitCode: number };

@@ -35,6 +35,9 @@ export class WorkerPool {
   private failure?: FlowseekError;
   private killed = false;
   private stopped = false;
+  private readyCount = 0;
+  private endedBeforeReady = 0;
+  private readonly isReady: boolean[] = [];
   /** the plugins' columns, as the first batch with flows had them */
   private udps?: Field[];
   /** a worker died and the others go on (capture): one line for the log */
@@ -71,6 +74,7 @@ export class WorkerPool {
 
   private exited(i: number, code: number | null, signal: NodeJS.Signals | null): void {
     this.running--;
+    if (!this.isReady[i]) this.endedBeforeReady++;
     if ((code !== 0 || signal) && !this.failure && !this.killed) {
       const how = signal ? `killed by ${signal}` : `exit ${code}`;
       if (this.live && this.running > 0 && !this.stopped) {
@@ -90,7 +94,20 @@ export class WorkerPool {
   /** what the workers' plugins emitted */
   onPluginRecords?: (records: Record<string, unknown>[]) => void;
 
+  /** Resolves once every worker has opened its meter (or ended). */
+  ready(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => (this.readyCount + this.endedBeforeReady >= this.size ? resolve() : setTimeout(check, 20));
+      check();
+    });
+  }
+
   private receive(i: number, m: FromWorker): void {
+    if (m.t === 'ready') {
+      this.readyCount++;
+      this.isReady[i] = true;
+      return;
+    }
     if (m.t === 'records') {
       this.onPluginRecords?.(m.records);
       return;

@@ -31,10 +31,13 @@ async function run(options: ToWorker & { t: 'start' }): Promise<void> {
       // plugin and model code only ever runs without them
       streamer.open();
       loadNative().dropPrivileges();
+      // the socket takes packets from now on: the parent says the capture has begun once all have
+      await send({ t: 'ready' });
       await streamer.loadPlugins();
     } else {
       await streamer.loadPlugins();
       streamer.open();
+      await send({ t: 'ready' });
     }
     for await (const b of streamer.batches()) {
       const udps = b.fields.filter((f) => f.group === 'udps');

@@ -38,6 +38,8 @@ class Roll {
   file?: OpenFile;
   clockMs = 0;
   lastUsed = 0;
+  /** a partition's: the first flow's start, which names the partition */
+  startMs?: number;
 
   /** `open` gives the first name to try and, for numbered files, the next one when it is taken */
   constructor(readonly open: () => { target: string; nextName?: () => string }) {}
@@ -55,6 +57,8 @@ export class FlowOutput implements FlowWriter {
   private readonly firstSeen: number;
   private readonly lastSeen: number;
   private tick = 0;
+  /** the latest last-seen time of the flows written */
+  private flowClockMs = 0;
   private stdoutSink?: Sink;
   private columnsFixed = false;
 
@@ -190,9 +194,34 @@ export class FlowOutput implements FlowWriter {
       if (rows) rows.push(r); else groups.set(key, [r]);
     }
     for (const [key, rows] of groups) {
-      await this.writeRoll(this.roll(key), groups.size === 1 ? batch : batch.pick(rows));
+      const roll = this.roll(key);
+      roll.startMs ??= first[rows[0]];
+      await this.writeRoll(roll, groups.size === 1 ? batch : batch.pick(rows));
     }
+    const last = batch.columns[this.lastSeen] as Float64Array;
+    for (let r = 0; r < batch.length; r++) if (last[r] > this.flowClockMs) this.flowClockMs = last[r];
+    await this.closeFinishedPartitions();
     await this.limitOpenPartitions();
+  }
+
+  /**
+   * A partition whose flows can no longer come (its end, plus the longest a flow begun in it may
+   * last and then wait to be exported, has passed in flow time) is closed, so a long capture
+   * publishes each hour soon after it ends rather than at the end of the run. A late flow would
+   * only start another part of it.
+   */
+  private async closeFinishedPartitions(): Promise<void> {
+    const after = this.o.partitionSettleMs;
+    if (after === undefined || !this.o.partition) return;
+    const span = this.o.partition === 'hour' ? 3_600_000 : 86_400_000;
+    for (const [key, roll] of this.rolls) {
+      if (!roll.file || roll.startMs === undefined) continue;
+      const end = Math.floor(roll.startMs / span) * span + span;
+      if (this.flowClockMs > end + after) {
+        await this.closeFile(roll);
+        this.rolls.delete(key);
+      }
+    }
   }
 
   /** Writes a batch to a roll's files, starting a new file where the count or time limit says. */
