@@ -31,6 +31,12 @@ void fs_expire_flow(struct fs_meter *m, uint32_t idx, int8_t reason) {
   fs_table_remove(&m->table, idx);
 }
 
+bool fs_idle_scan_due(const struct fs_meter *m) {
+  uint64_t idle = m->cfg.idle_timeout_ms;
+  return m->clock.tick_ms >= idle && m->table.head != FS_NIL &&
+         fs_table_flow(&m->table, m->table.head)->s[FS_BI].last_ms <= m->clock.tick_ms - idle;
+}
+
 /* From the oldest-created flow on, end idle ones; stop at the first that is not idle. */
 void fs_expire_idle_scan(struct fs_meter *m) {
   uint64_t idle = m->cfg.idle_timeout_ms;

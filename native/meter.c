@@ -76,6 +76,7 @@ static void create_flow(struct fs_meter *m, const struct fs_packet *p, const str
   const uint8_t *ports = m->cfg.end_ports;
   f->watched = !ports || (ports[p->src_port >> 3] >> (p->src_port & 7) & 1) || (ports[p->dst_port >> 3] >> (p->dst_port & 7) & 1);
   if (m->events && fs_events_add(m->events, f, idx, p, 0, true, 0) != 0) m->events_lost++;
+  else if (f->watched && m->cfg.events_one_per_flow) m->watched_events++;
 }
 
 /* NFStream's consume(): expiry of the packet's own flow is checked before the packet counts.
@@ -95,6 +96,7 @@ static void consume(struct fs_meter *m, const struct fs_packet *p, const struct 
     if (f->dpi) f->dpi = fs_dpi_flow_update(m->dpi, f->dpi, p, f->s[FS_BI].packets);
     f->event_batch = m->event_batch;
     if (m->events && fs_events_add(m->events, f, idx, p, direction, false, prev) != 0) m->events_lost++;
+    else if (f->watched && m->cfg.events_one_per_flow) m->watched_events++;
     return;
   }
   if (!m->stopped) create_flow(m, p, k, hash);
@@ -112,7 +114,18 @@ static void advance(struct fs_meter *m, struct fs_packet *p, const struct fs_flo
     m->n.processed++;
     consume(m, p, k, hash, idx);
   }
-  if (go_scan && !m->stopped) fs_expire_idle_scan(m);
+  if (go_scan && !m->stopped) {
+    if (fs_meter_holding(m) && fs_idle_scan_due(m)) m->scan_held = true;
+    else fs_expire_idle_scan(m);
+  }
+}
+
+/* Whether this packet, counted now, would end a flow before its own event (its flow's timeout, or
+ * the oldest flow evicted for it). t: the packet's time on the run's clock. */
+static bool ends_a_flow(const struct fs_meter *m, uint32_t idx, uint64_t t) {
+  if (idx == FS_NIL) return m->cfg.max_active_flows && m->table.count >= m->cfg.max_active_flows && m->table.head != FS_NIL;
+  const struct fs_flow *f = fs_table_flow(&m->table, idx);
+  return t - f->s[FS_BI].last_ms >= m->cfg.idle_timeout_ms || t - f->s[FS_BI].first_ms >= m->cfg.active_timeout_ms;
 }
 
 int fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t time_ns, const uint8_t *data,
@@ -136,6 +149,8 @@ int fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t 
       const struct fs_flow *f = fs_table_flow(&m->table, idx);
       if (f->watched && f->event_batch == m->event_batch) return FS_FRAME_DEFER;
     }
+    /* ...and no flow ends before the plugins saw the events that may end theirs */
+    if (mine && fs_meter_holding(m) && ends_a_flow(m, idx, time_ms > m->clock.tick_ms ? time_ms : m->clock.tick_ms)) return FS_FRAME_DEFER;
   }
   m->n.packets++;
   if (wirelen > 0xffff) m->n.oversize_records++;
@@ -156,11 +171,20 @@ void fs_meter_events_taken(struct fs_meter *m) {
   if (!m->events) return;
   fs_events_clear(m->events);
   m->event_batch++;
+  m->watched_events = 0;
+}
+
+void fs_meter_resume(struct fs_meter *m) {
+  if (!m->scan_held) return;
+  m->scan_held = false;
+  if (!m->stopped) fs_expire_idle_scan(m);
 }
 
 void fs_meter_clock(struct fs_meter *m, uint64_t now_ms) {
   if (m->stopped) return;
-  if (fs_clock_advance(&m->clock, now_ms, 0)) fs_expire_idle_scan(m);
+  if (!fs_clock_advance(&m->clock, now_ms, 0)) return;
+  if (fs_meter_holding(m) && fs_idle_scan_due(m)) m->scan_held = true;
+  else fs_expire_idle_scan(m);
 }
 
 void fs_meter_expire_custom(struct fs_meter *m, uint32_t idx, uint64_t uid) {

@@ -75,6 +75,11 @@ struct fs_meter {
   struct fs_events *events;      /* NULL unless cfg.packet_events */
   uint64_t events_lost;          /* out of memory */
   uint32_t event_batch;          /* which batch of events is filling (flows carry the last they joined) */
+  /* events_one_per_flow: events of flows a plugin may end, in the batch filling. While there are
+   * some, no other flow ends before the plugins saw them (a hook's end takes the export place of
+   * its packet, as in NFStream): the frame is deferred, or the idle scan held for the next batch. */
+  uint32_t watched_events;
+  bool scan_held;                /* an idle scan fell due while watched events were pending */
   struct fs_flow_key *new_keys;  /* report_new_flows: keys of flows begun since the last batch */
   size_t new_len, new_cap;
   uint64_t new_keys_dropped;     /* beyond FS_NEW_KEYS_MAX in one batch */
@@ -95,6 +100,12 @@ int fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t 
 void fs_meter_decoded(struct fs_meter *m, struct fs_packet *p, const struct fs_flow_key *k, uint64_t hash);
 /* The batch took the events: clear them, and start a new event batch. */
 void fs_meter_events_taken(struct fs_meter *m);
+/* At the start of a batch, after the plugins' ends: the idle scan held back (see watched_events). */
+void fs_meter_resume(struct fs_meter *m);
+/* Whether open flows must wait for the plugins before they end (see watched_events). */
+static inline bool fs_meter_holding(const struct fs_meter *m) {
+  return m->watched_events > 0;
+}
 /* Live capture with no packet: the clock moves on and idle flows end. */
 void fs_meter_clock(struct fs_meter *m, uint64_t now_ms);
 /* End of input: every open flow ends, in creation order. */
@@ -111,5 +122,7 @@ void fs_meter_expire_custom(struct fs_meter *m, uint32_t idx, uint64_t uid);
 /* flow_expire.c */
 void fs_expire_flow(struct fs_meter *m, uint32_t idx, int8_t reason);
 void fs_expire_idle_scan(struct fs_meter *m);
+/* Whether the idle scan would end a flow now. */
+bool fs_idle_scan_due(const struct fs_meter *m);
 
 #endif

@@ -311,6 +311,7 @@ void fs_source_run(struct fs_source *s, struct fs_meter *m, size_t want) {
   uint32_t every = s->live && !s->yield_ms ? LIVE_BATCH_MS : s->yield_ms;
   uint64_t started = every ? wall_ms() : 0;
   uint32_t n = 0;
+  fs_meter_resume(m);
   if (s->deferred.data) { /* the frame that waited for the last batch's hooks */
     struct fs_deferred d = s->deferred;
     s->deferred.data = NULL;
@@ -320,11 +321,12 @@ void fs_source_run(struct fs_source *s, struct fs_meter *m, size_t want) {
     }
     free(d.data);
   }
-  while (!s->done && m->out_len < want && !(m->events && fs_events_full(m->events))) {
+  while (!s->done && m->out_len < want && !(m->events && fs_events_full(m->events)) && !m->scan_held) {
     /* the clock is read once every 1024 packets when reading files */
     if (every && (s->live || (++n & 1023) == 0) && wall_ms() - started >= every) break;
     if (m->stopped) { s->done = true; break; }
     if (s->draining) {
+      if (fs_meter_holding(m)) break; /* the plugins' ends come first */
       /* end of input: open flows leave a batch at a time, not all at once */
       fs_meter_flush_some(m, want - m->out_len);
       if (m->table.head == FS_NIL) s->done = true;

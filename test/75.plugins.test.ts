@@ -233,5 +233,6 @@ t.test('the programmatic API runs plugins too: toParquet writes their columns', 
   const out = path.join(dir, 'api.parquet');
   t.equal(await toParquet(s, out), 3);
   const r = await query(`select udps_dhcp_msg_type, udps_dhcp_55 from read_parquet(${lit(out)}) order by id`);
-  t.same(r.rows, [['DISCOVER', ''], ['', ''], ['REQUEST', '1,3,6,42']]);
+  // NFStream's id order: the REQUEST's flow ends at its packet, before the server's ends at the end of the file
+  t.same(r.rows, [['DISCOVER', ''], ['REQUEST', '1,3,6,42'], ['', '']]);
 });

@@ -127,6 +127,27 @@ t.test('the first end in a fast run re-reads the files exactly: the same flows a
   t.same(a, b, 'every flow, column and id alike; onExpire ran once per flow');
 });
 
+t.test('a flow a plugin ends takes its export place at its packet: the dhcp plugin numbers flows as NFStream does', async (t) => {
+  // NFStream's DHCP plugin: DISCOVER ends at packet 1 (id 0), REQUEST at packet 3 (id 1), the server's
+  // flow (OFFER, ACK) at the end of the file (id 2); without the plugin, NFStream's two flows
+  const got = await flows([pcap('dhcp.pcap')], { plugin: ['dhcp'] });
+  t.same(got.map((f) => [f.id, f.src_ip, f.udps_dhcp_msg_type, f.bidirectional_packets, f.expiration_id]), [
+    [0, '0.0.0.0', 'DISCOVER', 1, -1],
+    [1, '0.0.0.0', 'REQUEST', 1, -1],
+    [2, '192.168.0.1', '', 2, 0],
+  ]);
+  t.same(oracle('dhcp.pcap').map((r) => r[1]), [2, 2], 'the oracle without the plugin: two flows of 2 packets');
+  // idle timeout 50 ms: the idle scan at the REQUEST (70 ms) ends the server's first flow after the
+  // REQUEST's own end (NFStream: a hook's end right after its packet, the scan after that)
+  const idle = await flows([pcap('dhcp.pcap')], { plugin: ['dhcp'], idleTimeout: '0.05' });
+  t.same(idle.map((f) => [f.id, f.src_ip, f.udps_dhcp_msg_type, f.expiration_id]),
+    [[0, '0.0.0.0', 'DISCOVER', -1], [1, '0.0.0.0', 'REQUEST', -1], [2, '192.168.0.1', '', 0], [3, '192.168.0.1', '', 0]]);
+  // one open flow at most: the REQUEST evicts the server's flow before it begins, so the eviction comes first
+  const evicted = await flows([pcap('dhcp.pcap')], { plugin: ['dhcp'], maxActiveFlows: '1' });
+  t.same(evicted.map((f) => [f.id, f.src_ip, f.udps_dhcp_msg_type, f.expiration_id]),
+    [[0, '0.0.0.0', 'DISCOVER', -1], [1, '192.168.0.1', '', 2], [2, '0.0.0.0', 'REQUEST', -1], [3, '192.168.0.1', '', 0]]);
+});
+
 t.test('the API: numbers where the command line has text, the command line\'s defaults, types without @types/node', async (t) => {
   const o = parseMeterOptions({ idleTimeout: 30, splt: 5, accountingMode: 2, stats: true });
   t.match(o, { idleTimeoutMs: 30000, splt: 5, accountingMode: 2, stats: true });
