@@ -35,9 +35,9 @@ export class WorkerPool {
   private failure?: FlowseekError;
   private killed = false;
   private stopped = false;
-  private readyCount = 0;
-  private endedBeforeReady = 0;
-  private readonly isReady: boolean[] = [];
+  /** per worker: its meter is open, or it ended before that */
+  private readonly settled: boolean[] = [];
+  private readonly whenReady: (() => void)[] = [];
   /** the plugins' columns, as the first batch with flows had them */
   private udps?: Field[];
   /** a worker died and the others go on (capture): one line for the log */
@@ -74,7 +74,7 @@ export class WorkerPool {
 
   private exited(i: number, code: number | null, signal: NodeJS.Signals | null): void {
     this.running--;
-    if (!this.isReady[i]) this.endedBeforeReady++;
+    this.settle(i);
     if ((code !== 0 || signal) && !this.failure && !this.killed) {
       const how = signal ? `killed by ${signal}` : `exit ${code}`;
       if (this.live && this.running > 0 && !this.stopped) {
@@ -97,15 +97,20 @@ export class WorkerPool {
   /** Resolves once every worker has opened its meter (or ended). */
   ready(): Promise<void> {
     return new Promise((resolve) => {
-      const check = () => (this.readyCount + this.endedBeforeReady >= this.size ? resolve() : setTimeout(check, 20));
-      check();
+      this.whenReady.push(resolve);
+      this.settle(-1);
     });
+  }
+
+  private settle(i: number): void {
+    if (i >= 0) this.settled[i] = true;
+    if (this.settled.filter(Boolean).length < this.size) return;
+    for (const resolve of this.whenReady.splice(0)) resolve();
   }
 
   private receive(i: number, m: FromWorker): void {
     if (m.t === 'ready') {
-      this.readyCount++;
-      this.isReady[i] = true;
+      this.settle(i);
       return;
     }
     if (m.t === 'records') {
