@@ -277,16 +277,21 @@ export class PluginHost {
     }
   }
 
+  /** An async hook: a throw is counted (failed()); not settling within the timeout ends the run. */
+  private async awaitHook(p: Loaded, hook: string, call: () => unknown): Promise<void> {
+    try {
+      await settleWithin(call(), this.hookTimeoutMs, `plugin ${p.def.name}: ${hook}`);
+    } catch (e) {
+      if (e instanceof PluginError) throw e;
+      this.failed(p, hook, e);
+    }
+  }
+
   /** onExpire for each finished flow, then onBatch; the batch with the udps columns added. */
   async finish(batch: FlowBatch, uids: Float64Array): Promise<FlowBatch> {
     for (const p of this.plugins) {
-      if (!p.def.onPackets) continue;
-      try {
-        await settleWithin(p.def.onPackets.call(p.ctx), this.hookTimeoutMs, `plugin ${p.def.name}: onPackets`);
-      } catch (e) {
-        if (e instanceof PluginError) throw e;
-        this.failed(p, 'onPackets', e);
-      }
+      const hook = p.def.onPackets;
+      if (hook) await this.awaitHook(p, 'onPackets', () => hook.call(p.ctx));
     }
     const states: (FlowState | undefined)[] = [];
     const expired: ExpiredFlow[] = [];
@@ -311,13 +316,8 @@ export class PluginHost {
       }
     }
     for (const p of this.plugins) {
-      if (!p.def.onBatch || !expired.length) continue;
-      try {
-        await settleWithin(p.def.onBatch.call(p.ctx, expired, columnsOf(batch, rows)), this.hookTimeoutMs, `plugin ${p.def.name}: onBatch`);
-      } catch (e) {
-        if (e instanceof PluginError) throw e;
-        this.failed(p, 'onBatch', e);
-      }
+      const hook = p.def.onBatch;
+      if (hook && expired.length) await this.awaitHook(p, 'onBatch', () => hook.call(p.ctx, expired, columnsOf(batch, rows)));
     }
     for (const s of states) {
       if (!s) continue;
