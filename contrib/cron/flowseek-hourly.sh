@@ -23,7 +23,7 @@ FLOWSEEK=${FLOWSEEK:-flowseek}
 FLOWSEEK_OPTIONS=${FLOWSEEK_OPTIONS:---stats}
 
 mkdir -p "$DATASET" "$STATE" || exit 1
-run=$(date -u +%Y%m%dT%H%M%S)
+run=$(date -u +%Y%m%dT%H%M%S)-$$ # with the pid: an hour read again in the same second gets new names
 status=0
 h=$LOOKBACK
 while [ "$h" -ge 1 ]; do
