@@ -82,7 +82,7 @@ export function checkDatasetSchema(dir: string, fields: readonly Field[], format
   const want = describe(fields, format);
   let have = read(file);
   if (!have) {
-    let temp = '';
+    let temp: string;
     try {
       // created exclusively under a random name, as every output file (never through a symlink)
       const created = createTemporary(file);
@@ -103,7 +103,9 @@ export function checkDatasetSchema(dir: string, fields: readonly Field[], format
     } catch (e) {
       throw new OutputError(`cannot write ${file}: ${(e as Error).message}`, { cause: e });
     }
-    have = read(file) as DatasetSchema;
+    // another run published it first; removed again meanwhile, there is nothing to check against
+    have = read(file);
+    if (!have) throw new OutputError(`${file} was removed while this run was checking it: run again`);
   }
   const diff = differences(have, want);
   if (diff.length) {
