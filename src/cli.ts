@@ -16,7 +16,7 @@ import { openPluginRecords, withPluginRecords } from './plugins/records-file';
 import { LaneSet } from './workers/lanes';
 import { WorkerPool } from './workers/pool';
 
-const VERSION: string = require('../../package.json').version;
+const VERSION = (require('../../package.json') as { version: string }).version;
 
 interface GlobalOptions {
   logLevel: LogLevel;

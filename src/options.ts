@@ -311,7 +311,7 @@ export function parseOutputOptions(raw: RawReadOptions, meter: MeterOptions): Ou
   if (raw.anonymizeKey === '') throw new UsageError('"--anonymize-key" must not be empty');
   return {
     output: raw.output, format, compression: compression as Compression, flowsPerFile, rotateMs: Math.round(rotate * 1000), rotateFiles,
-    partition: partition as Partition | undefined, anonymize, anonymizeKey: raw.anonymizeKey,
+    partition, anonymize, anonymizeKey: raw.anonymizeKey,
     rowGroupRows: number(raw.rowGroupSize !== undefined ? '--row-group-size' : '--row-group-rows', raw.rowGroupSize ?? raw.rowGroupRows, 0,
       'a positive whole number of flows', 1, 1 << 24, true),
     ipfix,

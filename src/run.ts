@@ -217,7 +217,8 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
   const peakKb = process.resourceUsage().maxRSS + (source.peakRssKb?.() ?? 0);
   const [fields, line] = summary(stats, o, o.output === undefined ? undefined : output?.written.length, seconds, peakKb);
   log.info(fields, line);
-  if (sourceFailure ?? collectorFailure) throw sourceFailure ?? collectorFailure;
+  const failure = sourceFailure ?? collectorFailure;
+  if (failure) throw failure;
   if (output?.readerGone) return EXIT_OK;
   if (stopping?.startsWith('SIG') && !o.live) return EXIT_INTERRUPTED;
   return stats.readErrors || stats.allocFailures ? EXIT_RUNTIME : EXIT_OK;

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
-import { be16, DLT, ip4, ipv4, ipv6, pcap, tcp, TCP_SYN, tmpdir, u8, udp, writePcap } from './helpers/packets';
+import { DLT, ipv4, ipv6, pcap, tcp, TCP_SYN, tmpdir, u8, udp, writePcap } from './helpers/packets';
 import { lit, query } from './helpers/duckdb';
 import { cli, Flow, flows, ORACLE } from './helpers/run';
 

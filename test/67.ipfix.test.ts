@@ -29,7 +29,7 @@ async function collector(port: number, dir: string): Promise<ChildProcess> {
   let said = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`nfcapd did not start: ${said}`)), 10000);
-    const on = (d: Buffer) => { said += d; if (said.includes('Startup')) { clearTimeout(timer); resolve(); } };
+    const on = (d: Buffer) => { said += d.toString(); if (said.includes('Startup')) { clearTimeout(timer); resolve(); } };
     p.stdout?.on('data', on);
     p.stderr?.on('data', on);
     p.once('exit', (code) => { clearTimeout(timer); reject(new Error(`nfcapd exited ${code}: ${said}`)); });

@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import t from 'tap';
 import { ELEM, int, ints, OnnxGraph } from '../scripts/onnx-graph';
-import { DLT, ipv4, tcp, tmpdir, udp, writePcap } from './helpers/packets';
+import { DLT, ipv4, tcp, udp, writePcap } from './helpers/packets';
 import { deleteNamespaces, vethPair } from './helpers/netns';
 import { BIN, cli, Flow, ORACLE } from './helpers/run';
 

@@ -14,7 +14,7 @@ const PCAPS = path.join(ORACLE, 'pcaps');
 
 t.test('oracle captures: two worker processes, same flows as one meter', async (t) => {
   let flows = 0;
-  let differing: string[] = [];
+  const differing: string[] = [];
   for (const name of fs.readdirSync(PCAPS).sort().filter((_, i) => i % 6 === 0)) {
     const opts: StreamerOptions = { ...parseMeterOptions({ stats: true, splt: '5' }), files: [path.join(PCAPS, name)] };
     const one = await sortedRows(new FlowStreamer(opts));

@@ -113,7 +113,7 @@ export class IpfixExporter {
   }
 
   private async send(msg: Buffer): Promise<void> {
-    if (this.failure) throw this.failure;
+    this.throwIfFailed();
     this.messages++;
     if (this.udp) {
       const s = this.udp;
@@ -130,8 +130,14 @@ export class IpfixExporter {
         const done = () => { s.off('drain', done).off('close', done); resolve(); };
         s.once('drain', done).once('close', done);
       });
-      if (this.failure) throw this.failure;
+      this.throwIfFailed();
     }
+  }
+
+  /** A method, not an inline check: after an await TypeScript still believes the check made before
+   * it, while a socket callback may have set the failure meanwhile. */
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure;
   }
 
   /** The first failure, once: the run is told at once, not at the next write. */
@@ -142,19 +148,19 @@ export class IpfixExporter {
   }
 
   async close(): Promise<void> {
-    if (this.failure) throw this.failure;
+    this.throwIfFailed();
     if (this.udp) {
       const s = this.udp;
       // a last port-unreachable has a moment to show before the socket goes
       await new Promise((r) => setTimeout(r, 20));
-      if (this.failure) throw this.failure;
+      this.throwIfFailed();
       s.close();
     }
     if (this.tcp) {
       const s = this.tcp;
       this.closing = true;
       await new Promise<void>((resolve) => s.end(resolve));
-      if (this.failure) throw this.failure;
+      this.throwIfFailed();
     }
   }
 

@@ -33,12 +33,13 @@ function resolveFlowseek(): void {
 }
 
 // a real import() from CommonJS output (TypeScript would turn import() into require())
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- a constant body, the only way to keep import()
 const dynamicImport = new Function('s', 'return import(s)') as (s: string) => Promise<Record<string, unknown>>;
 
 function compileTs(file: string): Record<string, unknown> {
   let ts: typeof import('typescript');
   try {
-    ts = require('typescript');
+    ts = require('typescript') as typeof import('typescript');
   } catch {
     throw new PluginError(`${file}: a TypeScript plugin needs the typescript package (npm install typescript), or give the compiled .js`);
   }
@@ -64,7 +65,7 @@ async function moduleOf(spec: string): Promise<{ exports: Record<string, unknown
   resolveFlowseek();
   if ((BUILTIN as readonly string[]).includes(spec)) {
     const file = path.join(__dirname, 'builtin', `${spec}.js`);
-    return { exports: require(file), file: spec };
+    return { exports: require(file) as Record<string, unknown>, file: spec };
   }
   const file = path.resolve(spec);
   checkReadable(spec);
@@ -72,7 +73,7 @@ async function moduleOf(spec: string): Promise<{ exports: Record<string, unknown
   try {
     if (file.endsWith('.ts') || file.endsWith('.mts') || file.endsWith('.cts')) return { exports: compileTs(file), file: spec };
     if (file.endsWith('.mjs')) return { exports: await dynamicImport(`file://${file}`), file: spec };
-    return { exports: require(file), file: spec };
+    return { exports: require(file) as Record<string, unknown>, file: spec };
   } catch (e) {
     if (e instanceof PluginError) throw e;
     const first = String((e as Error).message ?? e).split('\n').find((l) => l.trim()) ?? String(e);

@@ -61,8 +61,8 @@ export class PluginRecordsFile {
 
 /** The stream the plugins' options ask for (model.predictions), opened; or none. */
 export function openPluginRecords(plugins: readonly { options: Record<string, unknown> }[] | undefined): PluginRecordsFile | undefined {
-  const file = plugins?.map((p) => p.options['model.predictions'] ?? p.options.predictions).find((v) => typeof v === 'string' && v);
-  return file ? new PluginRecordsFile(String(file)) : undefined;
+  const file = plugins?.map((p) => p.options['model.predictions'] ?? p.options.predictions).find((v): v is string => typeof v === 'string' && v !== '');
+  return file ? new PluginRecordsFile(file) : undefined;
 }
 
 /** Runs the run with the stream open, then closes it (removed if the run failed before any record). */

@@ -202,8 +202,8 @@ export class SystemVisibility implements FlowSource {
       for await (const b of this.inner.batches()) {
         this.poller.poll(); // sockets of flows that just ended may be about to close: look once more
         const pid = new Float64Array(b.length);
-        const name: string[] = new Array(b.length).fill('');
-        const cmdline: string[] = new Array(b.length).fill('');
+        const name = new Array<string>(b.length).fill('');
+        const cmdline = new Array<string>(b.length).fill('');
         for (let r = 0; r < b.length; r++) {
           const p = (b.columns[proto] as Float64Array)[r];
           const m = this.poller.match(p, (b.columns[sip] as string[])[r], (b.columns[sport] as Float64Array)[r],

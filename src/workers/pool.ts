@@ -45,8 +45,8 @@ export class WorkerPool {
 
   constructor(private readonly options: StreamerOptions, readonly size: number) {
     this.fields = fieldsFor(options);
-    this.workerStats = new Array(size).fill(undefined);
-    this.workerRss = new Array(size).fill(0);
+    this.workerStats = new Array<NativeStats | undefined>(size).fill(undefined);
+    this.workerRss = new Array<number>(size).fill(0);
   }
 
   private get live(): boolean {

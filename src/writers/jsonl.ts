@@ -9,6 +9,7 @@ import { Sink } from './sink';
 import { FlowWriter } from './writer';
 
 /** A string JSON can hold as it is (no quote, backslash or control character). */
+// eslint-disable-next-line no-control-regex -- the control characters JSON must escape
 const PLAIN = /^[^"\\\u0000-\u001f]*$/;
 
 export function jsonlWriter(fields: readonly Field[], sink: Sink): FlowWriter {

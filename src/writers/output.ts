@@ -313,7 +313,7 @@ function makeFolder(dir: string): void {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') {
       if (fs.statSync(dir).isDirectory()) return;
-      throw new Error('it is a file, not a folder');
+      throw new Error('it is a file, not a folder', { cause: e });
     }
     if (code !== 'ENOENT' || path.dirname(dir) === dir) throw e;
     makeFolder(path.dirname(dir));

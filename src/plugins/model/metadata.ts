@@ -63,9 +63,9 @@ export function checkReadable(file: string, what: string): void {
   try {
     fs.accessSync(file, fs.constants.R_OK);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EACCES') throw new Error(`${what} ${file}: no such file`);
+    if ((e as NodeJS.ErrnoException).code !== 'EACCES') throw new Error(`${what} ${file}: no such file`, { cause: e });
     const nobody = process.getuid?.() === 65534 ? ' (a capture loads the model once it has dropped its privileges, as nobody: the file and its folders must be readable by others)' : '';
-    throw new Error(`${what} ${file}: permission denied${nobody}`);
+    throw new Error(`${what} ${file}: permission denied${nobody}`, { cause: e });
   }
 }
 
@@ -80,12 +80,12 @@ export function parseLabels(text: string, from: string): string[] {
   const t = text.trim();
   let labels: unknown;
   if (t.startsWith('[')) {
-    try { labels = JSON.parse(t); } catch (e) { throw new Error(`${from}: not JSON: ${(e as Error).message}`); }
+    try { labels = JSON.parse(t); } catch (e) { throw new Error(`${from}: not JSON: ${(e as Error).message}`, { cause: e }); }
   } else labels = t.split('\n').map((l) => l.trim()).filter(Boolean);
   if (!Array.isArray(labels) || !labels.length || !labels.every((l) => typeof l === 'string')) {
     throw new Error(`${from}: class names must be a JSON array of strings or one name a line`);
   }
-  return labels as string[];
+  return labels;
 }
 
 const numbers = (v: unknown): number[] | undefined => {
@@ -96,7 +96,7 @@ const numbers = (v: unknown): number[] | undefined => {
 /** {"input name": {"mean": x | [...], "std": x | [...]}, ...}; a std of 0 is refused. */
 export function parseNormalization(text: string, from: string): Map<string, Normalization> {
   let j: unknown;
-  try { j = JSON.parse(text); } catch (e) { throw new Error(`${from}: not JSON: ${(e as Error).message}`); }
+  try { j = JSON.parse(text); } catch (e) { throw new Error(`${from}: not JSON: ${(e as Error).message}`, { cause: e }); }
   if (!j || typeof j !== 'object' || Array.isArray(j)) throw new Error(`${from}: must be an object of {"mean": ..., "std": ...} by input name`);
   const out = new Map<string, Normalization>();
   for (const [name, v] of Object.entries(j as Record<string, unknown>)) {
@@ -118,6 +118,6 @@ export function modelExtras(modelBytes: Uint8Array, modelFile: string, labelsFil
   const normText = normFile ? readTrusted(normFile, 'normalization file') : meta.get(NORMALIZATION_KEY);
   return {
     labels: labelsText === undefined ? undefined : parseLabels(labelsText, labelsFile ?? `${modelFile} (metadata ${LABELS_KEY})`),
-    normalization: normText === undefined ? new Map() : parseNormalization(normText, normFile ?? `${modelFile} (metadata ${NORMALIZATION_KEY})`),
+    normalization: normText === undefined ? new Map<string, Normalization>() : parseNormalization(normText, normFile ?? `${modelFile} (metadata ${NORMALIZATION_KEY})`),
   };
 }

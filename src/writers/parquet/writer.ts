@@ -17,7 +17,7 @@ import { BoundaryOrder, Codec, CodecName, columnIndex, fileMetadata, MAGIC, offs
  * filter on time or label skips whole groups of this size */
 export const DEFAULT_ROW_GROUP_ROWS = 122_880;
 
-const VERSION: string = require('../../../../package.json').version;
+const VERSION = (require('../../../../package.json') as { version: string }).version;
 
 function compressor(codec: CodecName): (page: Buffer) => Buffer {
   switch (codec) {
