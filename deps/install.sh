@@ -4,8 +4,8 @@
 # SHA-1/SHA-256/AES for Community ID, JA4 and QUIC Initials), libzstd-dev and libsnappy-dev
 # (Parquet page compression), and a C toolchain.
 # The test suite also uses tshark (and its editcap), iproute2, ping, groff, script, nfdump (an IPFIX
-# collector), systemd-analyze and util-linux (the service files) and clang (fuzzing); pass --test
-# to install those too.
+# collector), systemd-analyze and util-linux (the service files), clang (fuzzing) and clang-tidy
+# (npm run lint); pass --test to install those too.
 set -euo pipefail
 
 want_test=0
@@ -34,6 +34,8 @@ if [ "$want_test" = 1 ]; then
   # the fuzz harness and the leak check: clang with libFuzzer and the sanitizer runtimes
   command -v clang >/dev/null 2>&1 || missing+=(clang)
   ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing+=(libclang-rt-14-dev)
+  # the C lint (scripts/lint-native.sh)
+  command -v clang-tidy >/dev/null 2>&1 || missing+=(clang-tidy)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -62,6 +62,7 @@
   X(s##_last_seen_ms, v->last_ms[i]) X(s##_duration_ms, v->last_ms[i] - v->first_ms[i])
 
 #define FS_COLS_NAME(name, expr) #name,
+/* NOLINTNEXTLINE(bugprone-macro-parentheses): expands to "0 +1 +1 ...", the column count */
 #define FS_COLS_COUNT(name, expr) +1
 enum {
   FS_COLS_N_BASE = 0 BASE_COLUMNS(FS_COLS_COUNT), FS_COLS_N_STATS = 0 STATS_COLUMNS(FS_COLS_COUNT),
