@@ -7,6 +7,7 @@
 # without onnxruntime-node, and the fallback: no prebuilt, so the install compiles the addon once.
 # Run by .ci/run; needs the checkout built (npm ci && npm run build) and npm's cache (or registry)
 # for commander and pino.
+# Usage: bash scripts/check-pack.sh [PACKAGE.tgz]   (default: a fresh npm pack)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -15,9 +16,11 @@ trap 'rm -rf "$work"' EXIT
 fail() { echo "check-pack: $*" >&2; exit 1; }
 step() { echo "check-pack: $* ($SECONDS s)"; }
 
-step "npm pack"
-tarball=$(npm pack --silent --pack-destination "$work" 2>/dev/null | tail -n 1)
-tarball="$work/$tarball"
+tarball=${1:-}
+if [ -z "$tarball" ]; then
+  step "npm pack"
+  tarball="$work/$(npm pack --silent --pack-destination "$work" 2>/dev/null | tail -n 1)"
+fi
 [ -f "$tarball" ] || fail "npm pack wrote no tarball"
 listing=$(tar -tzf "$tarball")
 for want in package/prebuilds/linux-x64/flowseek.napi.node package/dist/src/cli.js package/bin/flowseek \
