@@ -2,7 +2,8 @@
 // npm's install step: use the prebuilt addon shipped in the package (prebuilds/<platform>-<arch>/,
 // the node-gyp-build / prebuildify layout) if this machine loads it, else compile one from native/
 // (node-gyp: a C compiler and the -dev packages deps/install.sh lists). Compiles at most once.
-// FLOWSEEK_BUILD_FROM_SOURCE=1 skips the prebuilt.
+// FLOWSEEK_BUILD_FROM_SOURCE=1 skips the prebuilt, and so does a git checkout (npm ci there): a
+// prebuilt left by an earlier npm pack would be older than the sources.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -20,7 +21,8 @@ function loads(file) {
   }
 }
 
-if (process.env.FLOWSEEK_BUILD_FROM_SOURCE !== '1' && fs.existsSync(prebuilt)) {
+const fromSource = process.env.FLOWSEEK_BUILD_FROM_SOURCE === '1' || fs.existsSync(path.join(root, '.git'));
+if (!fromSource && fs.existsSync(prebuilt)) {
   const why = loads(prebuilt);
   if (why === null) {
     console.log(`flowseek: using the prebuilt addon ${path.relative(root, prebuilt)}`);
