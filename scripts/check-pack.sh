@@ -3,8 +3,9 @@
 # TypeScript), the tarball's contents, then installed into an empty folder with no C compiler and
 # no make on the PATH — the prebuilt addon must be used, nothing compiled — and
 # `npx flowseek read samples/sample.pcap` must print what this checkout prints. Then a global
-# install under a scratch prefix (the command and the man page), the model plugin's message
-# without onnxruntime-node, and the fallback: no prebuilt, so the install compiles the addon once.
+# install under a scratch prefix (the command and the man page), the messages of the model plugin
+# and of a .ts plugin without onnxruntime-node and typescript, and the fallback: no prebuilt, so
+# the install compiles the addon once.
 # Run by .ci/run; needs the checkout built (npm ci && npm run build) and npm's cache (or registry)
 # for commander and pino.
 # Usage: bash scripts/check-pack.sh [PACKAGE.tgz]   (default: a fresh npm pack)
@@ -72,6 +73,10 @@ fi
 model=$(cd "$app" && npx --no-install flowseek read "$root/samples/sample.pcap" --plugin model --model "$root/samples/sample.pcap" \
   --features bidirectional_packets -q 2>&1 >/dev/null || true)
 grep -q 'ONNXRUNTIME_NODE_INSTALL=skip npm install -g onnxruntime-node@' <<<"$model" || fail "the model plugin's message without onnxruntime-node: $model"
+echo 'export default { name: "p", onInit() {} };' >"$work/plugin.ts"
+tsplugin=$(cd "$app" && npx --no-install flowseek read "$root/samples/sample.pcap" --plugin "$work/plugin.ts" -q 2>&1 >/dev/null || true)
+grep -q 'needs the typescript package.*npm install -g typescript' <<<"$tsplugin" || fail "a .ts plugin's message without typescript: $tsplugin"
+echo "check-pack: without onnxruntime-node and typescript, --plugin model and a .ts plugin say how to install them"
 
 step "npm install -g under a scratch prefix"
 prefix="$work/prefix"
