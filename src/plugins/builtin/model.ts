@@ -214,7 +214,7 @@ function emit(ctx: PluginContext<Options>, r: Record<string, unknown>): void {
   ctx.emit(r);
 }
 
-/** onnxruntime-node, which flowseek does not install (an optional peer dependency: ~200 MB). */
+/** onnxruntime-node, which flowseek does not install (an optional peer dependency: 288 MB installed). */
 function loadOnnxRuntime(): Ort {
   try {
     return require('onnxruntime-node') as Ort;
