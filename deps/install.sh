@@ -4,8 +4,8 @@
 # SHA-1/SHA-256/AES for Community ID, JA4 and QUIC Initials), libzstd-dev and libsnappy-dev
 # (Parquet page compression), and a C toolchain.
 # The test suite also uses tshark (and its editcap), iproute2, ping, groff, script, nfdump (an IPFIX
-# collector), systemd-analyze and util-linux (the service files), clang (fuzzing) and clang-tidy
-# (npm run lint); pass --test to install those too.
+# collector), systemd-analyze and util-linux (the service files), clang (fuzzing), clang-tidy
+# (npm run lint), dpkg-dev and man-db (the .deb check); pass --test to install those too.
 set -euo pipefail
 
 want_test=0
@@ -30,6 +30,9 @@ if [ "$want_test" = 1 ]; then
   command -v nfcapd >/dev/null 2>&1 || missing+=(nfdump)
   # the service files' test: systemd-analyze verify on the unit, setpriv and flock (util-linux)
   command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+  # the .deb check (scripts/check-deb.sh): dpkg-shlibdeps for its Depends, man for its man page
+  command -v dpkg-shlibdeps >/dev/null 2>&1 || missing+=(dpkg-dev)
+  command -v man >/dev/null 2>&1 || missing+=(man-db)
   { command -v setpriv && command -v flock; } >/dev/null 2>&1 || missing+=(util-linux)
   # the fuzz harness and the leak check: clang with libFuzzer and the sanitizer runtimes
   command -v clang >/dev/null 2>&1 || missing+=(clang)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the native addon with node-gyp against the Node headers installed on this machine
 # (no header download). FLOWSEEK_SANITIZE=1 builds an ASan+UBSan copy into build-asan/ instead
-# (the normal build/ is left as it was).
+# (the normal build/ is left as it was). The normal build is incremental (configure, then make): after
+# `npm ci` compiled the addon, `npm run build` only relinks it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 args=()
@@ -20,5 +21,5 @@ if [ "${FLOWSEEK_SANITIZE:-}" = 1 ]; then
   mkdir -p build-asan && cp build/Release/flowseek.node build-asan/flowseek.node
   echo "sanitizer build: build-asan/flowseek.node"
 else
-  "${gyp[@]}" rebuild "${args[@]}"
+  "${gyp[@]}" configure build "${args[@]}"
 fi

@@ -1,4 +1,8 @@
-/** Finds and loads the compiled meter: FLOWSEEK_ADDON, then build/Release, then build/Debug. */
+/**
+ * Finds and loads the compiled meter: FLOWSEEK_ADDON, then build/Release and build/Debug (compiled
+ * here), then the prebuilt one an npm package carries (prebuilds/<platform>-<arch>/, the
+ * node-gyp-build / prebuildify layout; nDPI linked in, the other libraries shared).
+ */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FlowseekError } from './errors';
@@ -129,6 +133,9 @@ export interface NativeAddon {
 
 let cached: NativeAddon | undefined;
 
+/** What the addon links at run time, for the message when one is missing (Debian package names). */
+const RUNTIME_LIBRARIES = 'libpcap, OpenSSL 3 (libcrypto), zstd, snappy and libgcrypt (on Debian: apt install libpcap0.8 libssl3 libzstd1 libsnappy1v5 libgcrypt20)';
+
 export function loadNative(): NativeAddon {
   if (cached) return cached;
   const root = path.resolve(__dirname, '..', '..');
@@ -136,12 +143,18 @@ export function loadNative(): NativeAddon {
     process.env.FLOWSEEK_ADDON,
     path.join(root, 'build', 'Release', 'flowseek.node'),
     path.join(root, 'build', 'Debug', 'flowseek.node'),
+    path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'flowseek.napi.node'),
   ].filter((p): p is string => Boolean(p));
   for (const file of candidates) {
-    if (fs.existsSync(file)) {
+    if (!fs.existsSync(file)) continue;
+    try {
       cached = require(file) as NativeAddon;
-      return cached;
+    } catch (e) {
+      const why = String((e as Error).message).split('\n')[0];
+      const hint = /cannot open shared object file/.test(why) ? `; it needs ${RUNTIME_LIBRARIES}` : '';
+      throw new FlowseekError(`the native meter ${file} does not load: ${why}${hint}`, 'FS_NO_ADDON', 1, { cause: e });
     }
+    return cached;
   }
-  throw new FlowseekError('the native meter is not built: run "npm run build"', 'FS_NO_ADDON');
+  throw new FlowseekError('the native meter is not built: run "npm run build" (or "npm rebuild flowseek" where flowseek is installed)', 'FS_NO_ADDON');
 }

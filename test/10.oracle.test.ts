@@ -2,12 +2,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
-import { flows, ORACLE } from './helpers/run';
+import { flows, NO_ORACLE, ORACLE } from './helpers/run';
 
 const pcaps = path.join(ORACLE, 'pcaps');
 const results = path.join(ORACLE, 'results');
 
-if (!fs.existsSync(results)) {
+if (NO_ORACLE) {
+  t.test('NFStream\'s results, row for row', { skip: NO_ORACLE }, async () => undefined);
+} else if (!fs.existsSync(results)) {
   t.fail(`the oracle is missing: expected NFStream's results in ${ORACLE}`);
 } else {
   t.test('every oracle capture: id, bidirectional_packets, bidirectional_bytes match row for row', async (t) => {

@@ -7,12 +7,12 @@ import { FlowStreamer, parseMeterOptions, toCsv, toParquet } from '../src/index'
 import { lit, query } from './helpers/duckdb';
 import { tmpdir } from './helpers/packets';
 import { replicate } from './helpers/replicate';
-import { BIN, ORACLE } from './helpers/run';
+import { BIN, NO_ORACLE, ORACLE } from './helpers/run';
 
 const PCAPS = path.join(ORACLE, 'pcaps');
 const dir = tmpdir();
 
-t.test('progress: drawn on a terminal, never on a pipe, silenced by --quiet', async (t) => {
+t.test('progress: drawn on a terminal, never on a pipe, silenced by --quiet', { skip: NO_ORACLE }, async (t) => {
   const big = path.join(dir, 'big.pcap');
   await replicate(path.join(PCAPS, 'dnscrypt-v1-and-resolver-pings.pcap'), 400, fs.createWriteStream(big));
   const cmd = `"${process.execPath}" "${BIN}" read "${big}" --csv -o /dev/null`;
@@ -28,7 +28,7 @@ t.test('progress: drawn on a terminal, never on a pipe, silenced by --quiet', as
   t.match(piped.stderr, /100400 flows from/);
 });
 
-t.test('API: an async iterable of flows; leaving early frees the meter', async (t) => {
+t.test('API: an async iterable of flows; leaving early frees the meter', { skip: NO_ORACLE }, async (t) => {
   const opts = { ...parseMeterOptions({}), files: [path.join(PCAPS, 'facebook.pcap')] };
   const s = new FlowStreamer(opts);
   const flows = [];
@@ -48,7 +48,7 @@ t.test('API: an async iterable of flows; leaving early frees the meter', async (
   t.ok(grown < 64, `300 early exits, memory grew ${grown.toFixed(1)} MB`);
 });
 
-t.test('API: toParquet and toCsv write what the CLI writes', async (t) => {
+t.test('API: toParquet and toCsv write what the CLI writes', { skip: NO_ORACLE }, async (t) => {
   const file = path.join(PCAPS, 'instagram.pcap');
   const pq = path.join(dir, 'api.parquet');
   const csv = path.join(dir, 'api.csv');

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
 import { tmpdir } from './helpers/packets';
-import { ORACLE, ROOT } from './helpers/run';
+import { NO_ORACLE, ORACLE, ROOT } from './helpers/run';
 
 const BUILD = path.join(ROOT, 'build-fuzz');
 const env = { ...process.env, UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1' };
@@ -17,7 +17,7 @@ const env = { ...process.env, UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1
 if (!fs.existsSync(path.join(BUILD, 'fuzz_source')) || !fs.existsSync(path.join(BUILD, 'fuzz_batch'))) {
   t.test('reader and batch harnesses', { skip: 'not built: run "npm run build:fuzz" (needs clang; CI always does)' }, async () => undefined);
 } else {
-  t.test('every oracle capture: the same frames from the memory map as from libpcap, no sanitizer report', async (t) => {
+  t.test('every oracle capture: the same frames from the memory map as from libpcap, no sanitizer report', { skip: NO_ORACLE }, async (t) => {
     const dir = fs.mkdtempSync(path.join(tmpdir(), 'source-'));
     const captures = [...fs.readdirSync(path.join(ORACLE, 'pcaps')).map((f) => path.join(ORACLE, 'pcaps', f)),
       ...fs.readdirSync(path.join(ORACLE, 'results')).filter((f) => f.endsWith('.pcapng')).map((f) => path.join(ORACLE, 'results', f))];
@@ -40,7 +40,7 @@ if (!fs.existsSync(path.join(BUILD, 'fuzz_source')) || !fs.existsSync(path.join(
     t.equal(r.stderr.match(/^Executed /gm)?.length, inputs.length, `the ${inputs.length} inputs ran`);
   });
 
-  t.test('the kept meter regressions and the oracle\'s packets, laid out in columns', async (t) => {
+  t.test('the kept meter regressions and the oracle\'s packets, laid out in columns', { skip: NO_ORACLE }, async (t) => {
     const corpus = fs.mkdtempSync(path.join(tmpdir(), 'batch-'));
     spawnSync(path.join(BUILD, 'fuzz_seeds'), [corpus, ...fs.readdirSync(path.join(ORACLE, 'pcaps')).slice(0, 40).map((f) => path.join(ORACLE, 'pcaps', f))]);
     const regressions = path.join(ROOT, 'fuzz', 'regressions');

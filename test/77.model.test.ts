@@ -14,7 +14,7 @@ import t from 'tap';
 import { ELEM, int, ints, OnnxGraph } from '../scripts/onnx-graph';
 import { DLT, ipv4, tcp, udp, writePcap } from './helpers/packets';
 import { deleteNamespaces, vethPair } from './helpers/netns';
-import { BIN, cli, Flow, ORACLE } from './helpers/run';
+import { BIN, cli, Flow, NO_ORACLE, ORACLE } from './helpers/run';
 
 const PCAPS = path.join(ORACLE, 'pcaps');
 // readable by others: a capture's workers load the model as nobody
@@ -101,7 +101,7 @@ const echo = save('echo.onnx', echoModel());
 const FILES = ['ftp.pcap', 'http_ipv6.pcap', 'dhcp.pcap', 'dns_doh.pcap', '6in6tunnel.pcap', 'gtp-u.pcap', 'teredo.pcap'].map((f) => path.join(PCAPS, f));
 const SIZES = ['--payload-bytes', String(PL), '--header-bytes', String(P), '--header-width', String(W), '--splt', String(S)];
 
-t.test('a Conv1D over payload_bytes: probabilities and class names as computed here, normalised as its metadata says', async (t) => {
+t.test('a Conv1D over payload_bytes: probabilities and class names as computed here, normalised as its metadata says', { skip: NO_ORACLE }, async (t) => {
   const out = jsonl([...FILES, '--payload-bytes', String(L), '--dissections', '0', '--plugin', 'model', '--model', cnn, '--features', 'payload_bytes', '--plugin-option', 'batch=7']);
   let same = 0, decided = 0;
   const seen = new Set<number>();
@@ -121,7 +121,7 @@ t.test('a Conv1D over payload_bytes: probabilities and class names as computed h
   t.ok(decided > out.length / 2 && seen.size >= 2, `${decided} flows with a clear class, ${seen.size} classes among them`);
 });
 
-t.test('an SPLT classifier: per-channel normalisation and class names from files, predictions as computed here', async (t) => {
+t.test('an SPLT classifier: per-channel normalisation and class names from files, predictions as computed here', { skip: NO_ORACLE }, async (t) => {
   const SW = weights(3 * S * 2, 7), SB = [0.1, -0.1];
   const model = save('splt.onnx', new OnnxGraph('splt')
     .input('seq', ELEM.FLOAT, ['batch', 3, S]).init('SW', [3 * S, 2], SW).init('SB', [2], SB)
@@ -145,7 +145,7 @@ t.test('an SPLT classifier: per-channel normalisation and class names from files
   t.equal(same, out.length, `${out.length} flows: probabilities as computed here`);
 });
 
-t.test('payload, headers and SPLT as the plugin builds them equal the meter\'s columns: at the end, and gathered packet by packet', async (t) => {
+t.test('payload, headers and SPLT as the plugin builds them equal the meter\'s columns: at the end, and gathered packet by packet', { skip: NO_ORACLE }, async (t) => {
   // the model run 5 and 3 flows at a time: slices of the batch's one array each
   for (const extra of [['--plugin-option', 'batch=5'], ['--predict-at', '100000', '--plugin-option', 'batch=3']]) {
     const how = extra.length > 2 ? 'gathered from the packets' : 'from the columns';
@@ -191,7 +191,7 @@ t.test('--predict-at 2: the inputs as they stood at the second packet, written a
   t.match(again.stderr, /cannot write the predictions to .*early\.jsonl: the file exists \(not overwritten\)/, 'an existing predictions file is not overwritten');
 });
 
-t.test('each mismatch between the columns and the model says what', async (t) => {
+t.test('each mismatch between the columns and the model says what', { skip: NO_ORACLE }, async (t) => {
   const one = (name: string, elem: number, dims: (number | string)[]) => save(name, new OnnxGraph('m').input('x', elem, dims)
     .node('Cast', ['x'], ['f'], { to: int(ELEM.FLOAT) }).node('Flatten', ['f'], ['scores'], { axis: int(1) })
     .output('scores', ELEM.FLOAT, ['N', 'K']).toBytes());
@@ -257,7 +257,7 @@ t.test('each mismatch between the columns and the model says what', async (t) =>
   t.notOk(fs.existsSync(noFile), 'no predictions file left by a run that failed before any prediction');
 });
 
-t.test('a model nobody can read: a capture\'s workers (nobody) say why', async (t) => {
+t.test('a model nobody can read: a capture\'s workers (nobody) say why', { skip: NO_ORACLE }, async (t) => {
   if (process.getuid?.() !== 0) { t.comment('skipped: needs root to run as nobody'); return; }
   const closed = fs.mkdtempSync(path.join(os.tmpdir(), 'flowseek-closed-'));
   t.teardown(() => fs.rmSync(closed, { recursive: true, force: true }));

@@ -41,7 +41,10 @@ function compileTs(file: string): Record<string, unknown> {
   try {
     ts = require('typescript') as typeof import('typescript');
   } catch {
-    throw new PluginError(`${file}: a TypeScript plugin needs the typescript package (npm install typescript), or give the compiled .js`);
+    // typescript is not installed with flowseek: only .ts plugins need it
+    throw new PluginError(`${file}: a TypeScript plugin needs the typescript package, which is not installed with flowseek: ` +
+      'npm install -g typescript (beside a global or Debian-packaged flowseek; in a project that depends on flowseek, ' +
+      'the same without -g), or give the plugin compiled to .js (npx tsc --module commonjs plugin.ts)');
   }
   const out = ts.transpileModule(fs.readFileSync(file, 'utf8'), {
     fileName: file, reportDiagnostics: true,

@@ -76,11 +76,7 @@ export default definePlugin<Options>({
     if (!Number.isInteger(threads) || threads < 1) throw fatal(`threads must be a whole number of threads from 1, got ${o.threads}`);
     chunk = Number(o.batch ?? 256);
     if (!Number.isInteger(chunk) || chunk < 1) throw fatal(`batch must be a whole number of flows from 1, got ${o.batch}`);
-    try {
-      ort = require('onnxruntime-node') as Ort;
-    } catch {
-      throw fatal('the model plugin needs onnxruntime-node: npm install onnxruntime-node');
-    }
+    ort = loadOnnxRuntime();
     const bytes = fs.readFileSync(file);
     try {
       // one session per process (a worker each), one thread each: workers are the parallelism
@@ -216,4 +212,19 @@ function record(udps: Udps): Record<string, unknown> {
 
 function emit(ctx: PluginContext<Options>, r: Record<string, unknown>): void {
   ctx.emit(r);
+}
+
+/** onnxruntime-node, which flowseek does not install (an optional peer dependency: 288 MB installed). */
+function loadOnnxRuntime(): Ort {
+  try {
+    return require('onnxruntime-node') as Ort;
+  } catch (e) {
+    const missing = (e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && /'onnxruntime-node'/.test(String((e as Error).message));
+    if (!missing) throw fatal(`onnxruntime-node does not load: ${String((e as Error).message).split('\n')[0]}`);
+    const range = (require('../../../../package.json') as { peerDependencies: Record<string, string> }).peerDependencies['onnxruntime-node'];
+    throw fatal(`the model plugin needs onnxruntime-node, which is not installed with flowseek. Install it beside flowseek: ` +
+      `ONNXRUNTIME_NODE_INSTALL=skip npm install -g onnxruntime-node@${range} (for a global or Debian-packaged flowseek; ` +
+      `in a project that depends on flowseek, the same without -g). ONNXRUNTIME_NODE_INSTALL=skip keeps its install ` +
+      `script from downloading CUDA libraries: its CPU build is in the package.`);
+  }
 }
