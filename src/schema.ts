@@ -2,6 +2,8 @@
  * The output columns: one list, in NFStream's order, that drives every writer, the field
  * reference and the man page. Names are NFStream's.
  */
+import { numberDefault } from './option-table';
+
 export type FieldType = 'uint64' | 'int64' | 'uint32' | 'uint16' | 'uint8' | 'int8' | 'float64' | 'string' | 'list<int64>'
   | 'bytes' | 'list<bytes>';
 export type FieldGroup = 'base' | 'tunnel' | 'stats' | 'splt' | 'dpi' | 'system' | 'time_us' | 'time_ns' | 'activity' | 'payload'
@@ -158,7 +160,7 @@ export function fieldsFor(o: SchemaOptions): Field[] {
   };
   return FIELDS.filter((x) => on[x.group]).map((x) => {
     if (x.type === 'bytes') return { ...x, width: o.payloadBytes };
-    if (x.type === 'list<bytes>') return { ...x, width: o.headerWidth ?? 64, items: o.headerPackets };
+    if (x.type === 'list<bytes>') return { ...x, width: o.headerWidth ?? numberDefault('--header-width'), items: o.headerPackets };
     return x;
   });
 }

@@ -5,6 +5,8 @@
 import * as fs from 'node:fs';
 import { InputError } from './errors';
 import { loadNative, NativeBatch, NativeMeter, NativeOpenOptions, NativeStats } from './native';
+import { nativeMeterOptions } from './native-options';
+import { numberDefault } from './option-table';
 import { MeterOptions, parseMeterOptions } from './options';
 import { PluginHost } from './plugins/host';
 import { loadPlugin } from './plugins/load';
@@ -214,14 +216,10 @@ export class FlowStreamer {
   private nativeOptions(): NativeOpenOptions {
     const o = this.options;
     return {
-      files: o.files ?? [], interface: o.interface, promisc: o.promisc, bufferBytes: o.bufferBytes, fanoutGroup: o.fanoutGroup,
+      ...nativeMeterOptions(o) as Omit<NativeOpenOptions, 'files'>,
+      files: o.files ?? [], interface: o.interface, fanoutGroup: o.fanoutGroup,
       partitions: o.hashPartitions, partition: o.hashPartition, yieldMs: o.yieldMs,
-      idleTimeoutMs: o.idleTimeoutMs, activeTimeoutMs: o.activeTimeoutMs, maxFlows: o.maxFlows, maxActiveFlows: o.maxActiveFlows,
-      decodeTunnels: o.decodeTunnels, accounting: o.accountingMode, stats: o.stats, splt: o.splt, dissections: o.dissections,
-      snaplen: o.snaplen, bpf: o.bpf,
-      timePrecision: ['ms', 'us', 'ns'].indexOf(o.timePrecision ?? 'ms'), activity: o.activityFeatures, activityGapMs: o.activityGapMs,
-      payloadBytes: o.payloadBytes, headerPackets: o.headerPackets, headerWidth: o.headerWidth,
-      communityId: o.communityId, communityIdSeed: o.communityIdSeed, packetEvents: this.host ? this.host.wantsPackets : Boolean(o.plugins?.length),
+      packetEvents: this.host ? this.host.wantsPackets : Boolean(o.plugins?.length),
       reportNewFlows: o.reportNewFlows,
       eventsOnePerFlow: this.exact !== 'fast', endPorts: this.exact === 'ports' ? this.host?.endPorts : undefined,
     };
@@ -280,7 +278,7 @@ export class FlowStreamer {
     await this.loadPlugins();
     if (!this.meter) this.open();
     let meter = this.meter as NativeMeter;
-    const size = this.options.batchSize ?? 4096;
+    const size = this.options.batchSize ?? numberDefault('--batch-size');
     const columnIndex = buildColumnIndex(this.baseFields);
     const host = this.host;
     // a capture worker opens its meter before it loads plugins (it drops its privileges in
