@@ -7,7 +7,7 @@ import * as zlib from 'node:zlib';
 import { loadNative } from '../../native';
 import { numberDefault } from '../../option-table';
 import { Field } from '../../schema';
-import { FlowBatch } from '../../streamer';
+import { FlowBatch } from '../../flow-batch';
 import { Sink } from '../sink';
 import { FlowWriter, WriterOptions } from '../writer';
 import { ChunkOutput, ChunkWriter } from './chunk';
