@@ -8,6 +8,7 @@
  * values; in `man`, **x** is bold and __x__ italic.
  */
 import { LOG_LEVELS } from './log';
+import type { NativeOpenOptions } from './native';
 
 export type CommandName = 'program' | 'read' | 'capture' | 'fields' | 'interfaces';
 /** A heading in the man page's list (see GROUP_HEADING in src/manpage.ts). */
@@ -46,7 +47,7 @@ export interface OptionSpec extends OptionVariant {
   variants?: Partial<Record<CommandName, OptionVariant>>;
   required?: boolean;
   /** the native meter's key for the parsed value (src/native-options.ts); a choice goes as its index */
-  native?: string;
+  native?: keyof NativeOpenOptions;
   /** the parsed options' key, where it is not the native one */
   parsed?: string;
 }
