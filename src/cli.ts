@@ -73,7 +73,9 @@ function listInterfaces(json: boolean): string {
 /** A command's options, from the table (src/option-table.ts): no default is given to commander, so
  * an option not given stays undefined and src/options.ts applies the table's default. */
 function withOptions(cmd: Command, command: CommandName): Command {
-  for (const spec of optionsOf(command)) {
+  // what a command requires (capture's -i) comes first in its --help
+  const specs = optionsOf(command).sort((a, b) => Number(b.required ?? false) - Number(a.required ?? false));
+  for (const spec of specs) {
     const o = new Option(spec.arg ? `${spec.flags} <${spec.arg}>` : spec.flags, expand(spec.help, spec));
     if (spec.kind === 'choice') o.choices([...spec.choices ?? []]);
     if (spec.kind === 'list') o.argParser(collect);

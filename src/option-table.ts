@@ -121,7 +121,7 @@ export const OPTIONS: readonly OptionSpec[] = [
       'collector is the only output.' },
   { flags: '--ipfix-domain', arg: 'id', kind: 'integer', min: 0, max: 4294967295, must: 'a whole number from {min} to {max}', default: 0,
     group: 'output', commands: RUN, help: 'IPFIX observation domain id (default: {default})',
-    man: 'The observation domain id of the messages (default {default}).' },
+    man: 'The observation domain id of the messages, {min} to {max} (default {default}).' },
   { flags: '--ipfix-template-refresh', arg: 'seconds', kind: 'number', min: 0.001, max: 86400, must: 'a positive number of seconds', default: 60,
     group: 'output', commands: RUN, help: 'IPFIX over UDP: send the templates again this often (default: {default})',
     man: 'Over UDP, send the templates again this often (default {default}).' },
@@ -157,7 +157,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flags: '--snaplen', arg: 'bytes', kind: 'integer', min: 0, max: 262144, must: 'a whole number of bytes from {min} (keep all) to {max}', default: 0,
     group: 'meter', commands: RUN, native: 'snaplen',
     help: 'look at no more than this many bytes of each packet (0: all)',
-    man: 'Look at no more than this many bytes of each packet (**read**: default {default}, all of it; ' +
+    man: 'Look at no more than this many bytes of each packet, {min} to {max} (**read**: default {default}, all of it; ' +
       '**capture**: default {default:capture}, and at least 1).',
     variants: { capture: { default: 1536, help: 'bytes kept of each packet (default: {default})' } } },
   { flags: '--max-flows', arg: 'n', kind: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER, must: 'a positive whole number of flows', default: 0,
@@ -175,7 +175,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flags: '--dissections', arg: 'n', kind: 'integer', min: 0, max: 255, must: 'a whole number of packets from {min} (off) to {max}', default: 20,
     group: 'meter', commands: COLUMNS, native: 'dissections',
     help: 'packets per flow given to nDPI for application detection (0: off) (default: {default})',
-    man: 'Packets per flow handed to nDPI for application detection (default {default}); 0 turns detection off.',
+    man: 'Packets per flow handed to nDPI for application detection, {min} to {max} (default {default}); 0 turns detection off.',
     variants: { fields: { help: 'application columns unless 0 (default: {default})' } } },
   { flags: '--stats', kind: 'switch', group: 'meter', commands: COLUMNS, native: 'stats',
     help: 'add the 48 statistical features (packet sizes, inter-arrival times, TCP flags)', man: 'Add the 48 statistical features.',
@@ -256,7 +256,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     group: 'plugins', commands: RUN,
     help: 'plugin model: predict from the flow as it stood at its nth packet (default: {default})',
     man: 'With **--plugin model**: predict from the flow as it stood at its nth packet (counters, ' +
-      'payload and header bytes, SPLT), while it is still open.' },
+      'payload and header bytes, SPLT), while it is still open (default: {default}).' },
   { flags: '--predictions', arg: 'file', kind: 'text', group: 'plugins', commands: RUN,
     help: 'plugin model: also write each prediction as it is made, a JSON line with the flow\'s key',
     man: 'With **--plugin model**: also write each prediction as it is made, one JSON line with the ' +
@@ -280,7 +280,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     group: 'commands', commands: RUN,
     help: 'meters, each keeping the flows of one hash partition of the host pairs (threads over one reading of the files; ' +
       'processes when plugins are loaded) (default: {default})',
-    man: 'Meters: for **read**, each keeps the flows of one hash partition of the host pairs ' +
+    man: 'Meters, {min} to {max}: for **read**, each keeps the flows of one hash partition of the host pairs ' +
       '(default {default}); they are threads over one reading of the files, or worker processes when plugins are ' +
       'loaded (each runs its own copy); for ' +
       '**capture**, each is a worker process, one fanout member (default: {default:capture}).',
