@@ -362,8 +362,8 @@ export function parseCaptureOptions(raw: RawCaptureOptions, cores: number): Capt
     interface: raw.interface,
     promisc: raw.promisc ?? defaultOf('--no-promisc') === true,
     bufferBytes: number('--buffer-size', raw.bufferSize),
-    // cores - 1 (the table's text): the parent writes
-    workers: number('--workers', raw.workers ?? Math.max(1, cores - 1), 'capture'),
+    // cores - 1 (the table's text), the parent writing: not held to the range a value given is
+    workers: raw.workers === undefined ? Math.max(1, cores - 1) : number('--workers', raw.workers, 'capture'),
     durationMs: Math.round(number('--duration', raw.duration) * 1000),
     reportMs: Math.round(number('--report', raw.report) * 1000),
     batchSize: batchSize(raw),
