@@ -38,6 +38,22 @@ t.test('every option of every command is in the page, and the page names no opti
   t.same([...documented].filter((f) => !cliFlags.has(f)), [], 'no documented option is unknown to the CLI');
 });
 
+t.test('the option table is whole: each entry says what the others take from it', async (t) => {
+  const commands: CommandName[] = ['program', 'read', 'capture', 'fields', 'interfaces'];
+  t.equal(new Set(OPTIONS.map(longFlag)).size, OPTIONS.length, 'one entry per flag');
+  for (const command of commands) {
+    for (const spec of optionsOf(command)) {
+      const flag = `${command} ${longFlag(spec)}`;
+      if (spec.kind === 'number' || spec.kind === 'integer') t.ok(spec.must && spec.min !== undefined && spec.max !== undefined, `${flag}: a range and its words`);
+      if (spec.kind === 'choice') t.ok(spec.choices?.length, `${flag}: its choices`);
+      t.equal(spec.kind === 'switch', spec.arg === undefined, `${flag}: a value's name unless a switch`);
+      for (const text of [spec.help, spec.man ?? '', spec.must ?? '']) t.notMatch(expand(text, spec), /undefined|\{/, `${flag}: every placeholder filled`);
+    }
+  }
+  const shown = OPTIONS.filter((o) => !o.hidden);
+  t.ok(shown[0].man, 'the first option has the man text the ones without follow');
+});
+
 /** Each command's --help, as commander prints it, with its lines joined again. */
 function help(command: CommandName): string {
   const program = buildProgram(() => undefined);
