@@ -11,7 +11,7 @@ import { LOG_LEVELS } from './log';
 import type { NativeOpenOptions } from './native';
 
 export type CommandName = 'program' | 'read' | 'capture' | 'fields' | 'interfaces';
-/** A heading in the man page's list (see GROUP_HEADING in src/manpage.ts). */
+/** Where an option stands in the man page's list; some groups open with a heading (OPTION_HEADING in src/manpage.ts). */
 export type OptionGroup = 'output' | 'meter' | 'beyond' | 'plugins' | 'program' | 'commands';
 /** switch: no value; list: repeatable, collected in order; text with choices: checked by
  * src/options.ts, not by commander (other spellings are accepted there). */
