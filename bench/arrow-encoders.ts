@@ -8,7 +8,8 @@
  */
 import * as arrow from 'apache-arrow';
 import { parseMeterOptions } from '../src/options';
-import { Column, FlowBatch, FlowStreamer, isByteColumn } from '../src/streamer';
+import { Column, FlowBatch, isByteColumn } from '../src/flow-batch';
+import { FlowStreamer } from '../src/streamer';
 import { ArrowEncoder } from '../src/writers/arrow';
 import { timeTwins } from '../src/writers/parquet/columns';
 import { Field } from '../src/schema';

@@ -6,8 +6,9 @@
 #include <node_api.h>
 #include "meter.h"
 
-/* Builds the JS batch from m->out[0..n) ({ length, base, baseNames, stats?, statsNames?,
- * strings: {...}, splt? }). */
+/* Builds the JS batch from m->out[0..n): a NativeBatch (src/native.ts), { length, base, stats?,
+ * strings, splt?, activity?, fineTime?, payload?, header?, events?, uids?, newFlowKeys?, counters };
+ * the column names come from fs_batch_column_names. */
 napi_status fs_batch_build(napi_env env, const struct fs_meter *m, size_t n, napi_value *out);
 /* The names of the numeric columns, in column order (for the schema test). */
 napi_status fs_batch_column_names(napi_env env, napi_value *out);

@@ -1,5 +1,6 @@
-/* JA4 client fingerprint of a TLS ClientHello (FoxIO's public JA4 specification), for TLS over
- * TCP when the whole ClientHello is in one segment. */
+/* JA4 client fingerprint of a TLS ClientHello (FoxIO's public JA4 specification): over TCP when the
+ * whole ClientHello is in one segment ('t'), and inside a QUIC version 1 Initial packet ('q'), which
+ * quic_initial.c decrypts and checks first. */
 #ifndef FS_JA4_H
 #define FS_JA4_H
 #include <stdint.h>

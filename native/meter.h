@@ -1,5 +1,6 @@
 /* The meter: decoded packets in, finished flows out (into an output queue the batch drains).
- * Clock, expiry and export order follow NFStream exactly (see ../docs in the README). */
+ * Clock, expiry and export order follow NFStream exactly (test/10.oracle compares with its output;
+ * the README says where flowseek differs on purpose). */
 #ifndef FS_METER_H
 #define FS_METER_H
 

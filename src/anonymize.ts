@@ -5,7 +5,7 @@
  * no user agent) stays empty: it hides nothing.
  */
 import * as crypto from 'node:crypto';
-import { Column, FlowBatch } from './streamer';
+import { Column, FlowBatch } from './flow-batch';
 import { Field } from './schema';
 
 const CACHE_LIMIT = 1 << 16;

@@ -1,7 +1,9 @@
 /** The programmatic API: `for await (const flow of new FlowStreamer({...}))`. */
 import './node-free';
-export { FlowStreamer, FlowBatch } from './streamer';
-export type { StreamerOptions, StreamerInput, Column } from './streamer';
+export { FlowStreamer } from './streamer';
+export { FlowBatch } from './flow-batch';
+export type { StreamerOptions, StreamerInput } from './streamer';
+export type { Column } from './flow-batch';
 export { FIELDS, fieldsFor } from './schema';
 export type { Field, FieldType, FieldGroup } from './schema';
 export { parseMeterOptions, parseReadOptions } from './options';

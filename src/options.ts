@@ -2,12 +2,13 @@
 import { UsageError } from './errors';
 import { IpfixTarget } from './ipfix/exporter';
 import { checkMemoryNeed } from './memory-need';
+import { ACCOUNTING_NAMES, COMPRESSIONS, CommandName, defaultOf, either, expand, FORMATS, numberDefault, option, TIME_PRECISIONS } from './option-table';
 import type { PluginSpec } from './streamer';
 import { fieldsFor, TimePrecision } from './schema';
 
-export type OutputFormat = 'csv' | 'jsonl' | 'parquet' | 'arrow';
+export { ACCOUNTING_NAMES, COMPRESSIONS } from './option-table';
+export type OutputFormat = (typeof FORMATS)[number];
 export type AccountingMode = 0 | 1 | 2 | 3;
-export const ACCOUNTING_NAMES = ['raw', 'ip', 'transport', 'payload'] as const;
 
 export interface MeterOptions {
   idleTimeoutMs: number;
@@ -39,7 +40,6 @@ export interface MeterOptions {
   pluginTimeoutMs?: number;
 }
 
-export const COMPRESSIONS = ['zstd', 'snappy', 'gzip', 'none'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
 export type Partition = 'hour' | 'day';
 
@@ -100,20 +100,6 @@ export interface RawCaptureOptions extends RawReadOptions {
   systemVisibilityPollMs?: string;
 }
 
-export const DEFAULTS = {
-  idleTimeout: 120,
-  activeTimeout: 1800,
-  dissections: 20,
-  accountingMode: 'raw',
-  batchSize: 4096,
-  /** about 1.1 GB of flow records with detection running on every one: generous, yet bounded */
-  maxActiveFlows: 1_000_000,
-  /** CICFlowMeter's activity timeout, 5 s */
-  activityGap: 5,
-  /** IPv4 with options or IPv6, and TCP with most options */
-  headerWidth: 64,
-} as const;
-
 /** A number as typed on the command line, or as a program passes it. */
 export type NumberText = string | number;
 
@@ -169,21 +155,35 @@ export interface RawReadOptions {
   workers?: string;
 }
 
-function number(flag: string, value: NumberText | undefined, fallback: number, what: string, min: number, max: number,
-                integer: boolean): number {
-  if (value === undefined) return fallback;
+/** A number option, checked against its range in the table; absent, the table's default (0 when it
+ * has none: off, no limit). */
+function number(flag: string, value: NumberText | undefined, command?: CommandName): number {
+  const spec = option(flag, command);
+  if (value === undefined) return numberDefault(flag, command);
   const n = Number(value);
-  const ok = (typeof value === 'number' || (typeof value === 'string' && value.trim() !== '')) && Number.isFinite(n) && n >= min && n <= max && (!integer || Number.isInteger(n));
-  if (!ok) throw new UsageError(`"${flag}" must be ${what}, got "${value}"`);
+  const min = spec.min ?? -Infinity;
+  const max = spec.max ?? Infinity;
+  const ok = (typeof value === 'number' || (typeof value === 'string' && value.trim() !== '')) && Number.isFinite(n) && n >= min && n <= max &&
+    (spec.kind !== 'integer' || Number.isInteger(n));
+  if (!ok) throw new UsageError(`"${flag}" must be ${expand(spec.must ?? '', spec)}, got "${value}"`);
   return n;
 }
 
+/** A choice option, in any case; absent, the table's default. */
+function choice<T extends string>(flag: string, value: string | undefined): T {
+  const spec = option(flag);
+  const v = (value ?? String(defaultOf(flag))).toLowerCase();
+  if (!(spec.choices ?? []).includes(v)) throw new UsageError(`"${flag}" must be ${either(spec.choices ?? [])}, got "${value}"`);
+  return v as T;
+}
+
 export function parseAccountingMode(value: string | number | undefined): AccountingMode {
-  const v = String(value ?? DEFAULTS.accountingMode).toLowerCase();
+  const v = String(value ?? defaultOf('--accounting-mode')).toLowerCase();
   const byName = ACCOUNTING_NAMES.indexOf(v as (typeof ACCOUNTING_NAMES)[number]);
   if (byName >= 0) return byName as AccountingMode;
   if (/^[0-3]$/.test(v)) return Number(v) as AccountingMode;
-  throw new UsageError(`"--accounting-mode" must be one of raw, ip, transport, payload (or 0-3), got "${value}"`);
+  const spec = option('--accounting-mode');
+  throw new UsageError(`"--accounting-mode" must be ${expand(spec.must ?? '', spec)}, got "${value}"`);
 }
 
 export function formatFromPath(path: string): OutputFormat | undefined {
@@ -195,29 +195,30 @@ export function formatFromPath(path: string): OutputFormat | undefined {
   return undefined;
 }
 
-export function parseMeterOptions(raw: RawReadOptions): MeterOptions {
-  const idle = number('--idle-timeout', raw.idleTimeout, DEFAULTS.idleTimeout, 'a non-negative number (seconds)', 0, 1e9, false);
-  const active = number('--active-timeout', raw.activeTimeout, DEFAULTS.activeTimeout, 'a non-negative number (seconds)', 0, 1e9, false);
+/** The meter's options; `command` picks its defaults (capture's --snaplen). */
+export function parseMeterOptions(raw: RawReadOptions, command: CommandName = 'read'): MeterOptions {
+  const idle = number('--idle-timeout', raw.idleTimeout);
+  const active = number('--active-timeout', raw.activeTimeout);
   return {
     idleTimeoutMs: Math.round(idle * 1000),
     activeTimeoutMs: Math.round(active * 1000),
     accountingMode: parseAccountingMode(raw.accountingMode),
     decodeTunnels: raw.decodeTunnels !== false,
     bpf: raw.bpf,
-    snaplen: number('--snaplen', raw.snaplen, 0, 'a whole number of bytes from 0 (keep all) to 262144', 0, 262144, true),
-    maxFlows: number('--max-flows', raw.maxFlows, 0, 'a positive whole number of flows', 1, Number.MAX_SAFE_INTEGER, true),
-    maxActiveFlows: number('--max-active-flows', raw.maxActiveFlows, DEFAULTS.maxActiveFlows, 'a positive whole number of flows (0: no limit)', 0, 1e9, true),
+    snaplen: number('--snaplen', raw.snaplen, command),
+    maxFlows: number('--max-flows', raw.maxFlows),
+    maxActiveFlows: number('--max-active-flows', raw.maxActiveFlows),
     stats: raw.stats === true,
-    splt: number('--splt', raw.splt, 0, 'a whole number of packets from 1 to 255', 1, 255, true),
-    dissections: number('--dissections', raw.dissections, DEFAULTS.dissections, 'a whole number of packets from 0 (off) to 255', 0, 255, true),
+    splt: number('--splt', raw.splt),
+    dissections: number('--dissections', raw.dissections),
     timePrecision: parseTimePrecision(raw.timePrecision),
     activityFeatures: raw.activityFeatures === true || raw.activityGap !== undefined,
-    activityGapMs: 1000 * number('--activity-gap', raw.activityGap, DEFAULTS.activityGap, 'a positive number of seconds', 0.000001, 1e6, false),
-    payloadBytes: number('--payload-bytes', raw.payloadBytes, 0, 'a whole number of bytes from 1 to 65535', 1, 65535, true),
-    headerPackets: number('--header-bytes', raw.headerBytes, 0, 'a whole number of packets from 1 to 255', 1, 255, true),
+    activityGapMs: 1000 * number('--activity-gap', raw.activityGap),
+    payloadBytes: number('--payload-bytes', raw.payloadBytes),
+    headerPackets: number('--header-bytes', raw.headerBytes),
     headerWidth: headerWidth(raw),
     communityId: raw.communityId === true || raw.communityIdSeed !== undefined,
-    communityIdSeed: number('--community-id-seed', raw.communityIdSeed, 0, 'a whole number from 0 to 65535', 0, 65535, true),
+    communityIdSeed: number('--community-id-seed', raw.communityIdSeed),
     ...parsePlugins(raw),
   };
 }
@@ -238,42 +239,34 @@ function parsePlugins(raw: RawReadOptions): { plugins: PluginSpec[]; pluginError
   for (const [flag, value, key] of modelFlags) {
     if (value === undefined) continue;
     if (!specs.includes('model')) throw new UsageError(`"${flag}" goes with --plugin model`);
-    options[`model.${key}`] = key === 'predictAt' ? number(flag, value, 0, 'a positive whole number of packets', 1, 1e9, true) : value;
+    options[`model.${key}`] = key === 'predictAt' ? number(flag, value) : value;
   }
-  const errors = (raw.pluginErrors ?? 'count').toLowerCase();
-  if (errors !== 'count' && errors !== 'fail') throw new UsageError(`"--plugin-errors" must be count or fail, got "${raw.pluginErrors}"`);
-  const pluginTimeoutMs = Math.round(number('--plugin-timeout', raw.pluginTimeout, 60, 'a positive number of seconds', 0.1, 86400, false) * 1000);
+  const errors = choice<'count' | 'fail'>('--plugin-errors', raw.pluginErrors);
+  const pluginTimeoutMs = Math.round(number('--plugin-timeout', raw.pluginTimeout) * 1000);
   return { plugins: specs.map((spec) => ({ spec, options })), pluginErrors: errors, pluginTimeoutMs };
 }
 
 function parseTimePrecision(value: string | undefined): TimePrecision {
-  const v = (value ?? 'ms').toLowerCase();
-  if (v === 'ms' || v === 'us' || v === 'ns') return v;
-  throw new UsageError(`"--time-precision" must be ms, us or ns, got "${value}"`);
+  return choice<(typeof TIME_PRECISIONS)[number]>('--time-precision', value);
 }
 
 function headerWidth(raw: RawReadOptions): number {
   if (raw.headerWidth !== undefined && raw.headerBytes === undefined) throw new UsageError('"--header-width" goes with --header-bytes');
-  return number('--header-width', raw.headerWidth, DEFAULTS.headerWidth, 'a whole number of bytes from 20 to 1024', 20, 1024, true);
+  return number('--header-width', raw.headerWidth);
 }
 
 /** The format flags (--csv, --jsonl, --parquet, --format) agree on at most one format. */
 function formatFlag(raw: RawReadOptions): OutputFormat | undefined {
   const named = [raw.csv && 'csv', raw.jsonl && 'jsonl', raw.parquet && 'parquet', raw.format?.toLowerCase()]
     .filter((x): x is string => Boolean(x));
-  for (const n of named) {
-    if (n !== 'csv' && n !== 'jsonl' && n !== 'parquet' && n !== 'arrow') throw new UsageError(`"--format" must be csv, jsonl, parquet or arrow, got "${n}"`);
-  }
+  for (const n of named) choice('--format', n);
   if (new Set(named).size > 1) throw new UsageError(`choose one output format, not ${[...new Set(named)].join(' and ')}`);
   return named[0] as OutputFormat | undefined;
 }
 
 export function parseOutputOptions(raw: RawReadOptions, meter: MeterOptions): OutputOptions {
   let format = formatFlag(raw);
-  const partition = raw.partition?.toLowerCase();
-  if (partition !== undefined && partition !== 'hour' && partition !== 'day') {
-    throw new UsageError(`"--partition" must be hour or day, got "${raw.partition}"`);
-  }
+  const partition = raw.partition === undefined ? undefined : choice<Partition>('--partition', raw.partition);
   if (raw.output !== undefined) {
     if (raw.output === '') throw new UsageError('"--output" needs a path');
     if (partition) format = format ?? 'parquet';
@@ -289,17 +282,14 @@ export function parseOutputOptions(raw: RawReadOptions, meter: MeterOptions): Ou
   if (format === 'parquet' && raw.output === undefined) {
     throw new UsageError('Parquet is written to a file: give one with -o PATH.parquet (a FIFO or /dev/stdout works too)');
   }
-  const compression = (raw.compression ?? 'zstd').toLowerCase();
-  if (!(COMPRESSIONS as readonly string[]).includes(compression)) {
-    throw new UsageError(`"--compression" must be one of ${COMPRESSIONS.join(', ')}, got "${raw.compression}"`);
-  }
+  const compression = choice<Compression>('--compression', raw.compression);
   if (raw.compression !== undefined && format !== 'parquet') throw new UsageError('"--compression" applies to Parquet output only');
-  const flowsPerFile = number('--flows-per-file', raw.flowsPerFile, 0, 'a positive whole number of flows', 1, Number.MAX_SAFE_INTEGER, true);
-  const rotate = number('--rotate', raw.rotate, 0, 'a positive number of seconds', 0.001, 1e9, false);
+  const flowsPerFile = number('--flows-per-file', raw.flowsPerFile);
+  const rotate = number('--rotate', raw.rotate);
   if ((flowsPerFile || rotate) && raw.output === undefined) {
     throw new UsageError('"--flows-per-file" and "--rotate" write several files: give a path with -o');
   }
-  const rotateFiles = number('--rotate-files', raw.rotateFiles, 0, 'a positive whole number of files', 1, 1e9, true);
+  const rotateFiles = number('--rotate-files', raw.rotateFiles);
   if (rotateFiles && !(flowsPerFile || rotate)) throw new UsageError('"--rotate-files" goes with --flows-per-file or --rotate');
   if (rotateFiles && partition) throw new UsageError('"--rotate-files" keeps rotated files, not dataset parts: it cannot go with --partition');
   const anonymize = parseAnonymize(raw.anonymize, meter);
@@ -310,12 +300,13 @@ export function parseOutputOptions(raw: RawReadOptions, meter: MeterOptions): Ou
   if (raw.anonymizeKey !== undefined && anonymize.length === 0) throw new UsageError('"--anonymize-key" needs "--anonymize COLUMNS"');
   if (raw.anonymizeKey === '') throw new UsageError('"--anonymize-key" must not be empty');
   return {
-    output: raw.output, format, compression: compression as Compression, flowsPerFile, rotateMs: Math.round(rotate * 1000), rotateFiles,
+    output: raw.output, format, compression, flowsPerFile, rotateMs: Math.round(rotate * 1000), rotateFiles,
     partition, anonymize, anonymizeKey: raw.anonymizeKey,
-    rowGroupRows: number(raw.rowGroupSize !== undefined ? '--row-group-size' : '--row-group-rows', raw.rowGroupSize ?? raw.rowGroupRows, 0,
-      'a positive whole number of flows', 1, 1 << 24, true),
+    // 0: the writer's own size (the table's default), which the memory check tells apart
+    rowGroupRows: raw.rowGroupSize === undefined && raw.rowGroupRows === undefined ? 0
+      : number(raw.rowGroupSize !== undefined ? '--row-group-size' : '--row-group-rows', raw.rowGroupSize ?? raw.rowGroupRows),
     ipfix,
-    stopStallMs: Math.round(number('--stop-timeout', raw.stopTimeout, 10, 'a positive number of seconds', 0.1, 86400, false) * 1000),
+    stopStallMs: Math.round(number('--stop-timeout', raw.stopTimeout) * 1000),
     partitionSettleMs: partition ? meter.activeTimeoutMs + meter.idleTimeoutMs : undefined,
   };
 }
@@ -345,7 +336,7 @@ export function parseReadOptions(files: string[], raw: RawReadOptions & { system
     ...parseOutputOptions(raw, meter),
     files,
     batchSize: batchSize(raw),
-    workers: number('--workers', raw.workers, 1, 'a whole number of processes from 1 to 64', 1, 64, true),
+    workers: number('--workers', raw.workers),
   };
   checkMemoryNeed(read, memoryDefaults(read, 1));
   return read;
@@ -353,30 +344,31 @@ export function parseReadOptions(files: string[], raw: RawReadOptions & { system
 
 /** The same run with every option that sizes memory at its default. */
 function memoryDefaults<T extends MeterOptions & OutputOptions & { batchSize: number; workers: number }>(o: T, workers: number): T {
-  return { ...o, maxActiveFlows: DEFAULTS.maxActiveFlows, batchSize: DEFAULTS.batchSize, workers, rowGroupRows: 0,
-    payloadBytes: 0, headerPackets: 0, headerWidth: DEFAULTS.headerWidth, splt: 0 };
+  return { ...o, maxActiveFlows: numberDefault('--max-active-flows'), batchSize: numberDefault('--batch-size'), workers, rowGroupRows: 0,
+    payloadBytes: numberDefault('--payload-bytes'), headerPackets: numberDefault('--header-bytes'), headerWidth: numberDefault('--header-width'),
+    splt: numberDefault('--splt') };
 }
 
-const batchSize = (raw: RawReadOptions) =>
-  number('--batch-size', raw.batchSize, DEFAULTS.batchSize, 'a whole number of flows from 1 to 1048576', 1, 1 << 20, true);
+const batchSize = (raw: RawReadOptions) => number('--batch-size', raw.batchSize);
 
 /** Live capture defaults to all cores but one for the workers (the parent writes). */
 export function parseCaptureOptions(raw: RawCaptureOptions, cores: number): CaptureOptions {
   if (!raw.interface) throw new UsageError('capture needs an interface: -i IFACE (see: flowseek interfaces)');
-  const meter = parseMeterOptions({ ...raw, snaplen: raw.snaplen ?? '1536' });
+  const meter = parseMeterOptions(raw, 'capture');
   if (meter.snaplen === 0) throw new UsageError('"--snaplen" must be at least 1 byte for a live capture');
   const capture: CaptureOptions = {
     ...meter,
     ...parseOutputOptions(raw, meter),
     interface: raw.interface,
-    promisc: raw.promisc !== false,
-    bufferBytes: number('--buffer-size', raw.bufferSize, 0, 'a whole number of bytes', 0, 2 ** 31 - 1, true),
-    workers: number('--workers', raw.workers, Math.max(1, cores - 1), 'a whole number of processes from 1 to 64', 1, 64, true),
-    durationMs: Math.round(number('--duration', raw.duration, 0, 'a positive number of seconds', 0.001, 1e9, false) * 1000),
-    reportMs: Math.round(number('--report', raw.report, 0, 'a positive number of seconds', 0.1, 1e9, false) * 1000),
+    promisc: raw.promisc ?? defaultOf('--no-promisc') === true,
+    bufferBytes: number('--buffer-size', raw.bufferSize),
+    // cores - 1 (the table's text), the parent writing: not held to the range a value given is
+    workers: raw.workers === undefined ? Math.max(1, cores - 1) : number('--workers', raw.workers, 'capture'),
+    durationMs: Math.round(number('--duration', raw.duration) * 1000),
+    reportMs: Math.round(number('--report', raw.report) * 1000),
     batchSize: batchSize(raw),
     systemVisibility: raw.systemVisibility === true,
-    systemVisibilityPollMs: number('--system-visibility-poll-ms', raw.systemVisibilityPollMs, 100, 'a whole number of milliseconds from 10 to 60000', 10, 60000, true),
+    systemVisibilityPollMs: number('--system-visibility-poll-ms', raw.systemVisibilityPollMs),
   };
   checkMemoryNeed(capture, memoryDefaults(capture, Math.max(1, cores - 1)));
   return capture;
@@ -395,7 +387,7 @@ export function parseIpfix(raw: RawReadOptions): IpfixTarget | undefined {
   }
   return {
     transport: (m[1] ?? 'udp') as 'udp' | 'tcp', host: m[2] ?? m[3], port,
-    domain: number('--ipfix-domain', raw.ipfixDomain, 0, 'a whole number from 0 to 4294967295', 0, 4294967295, true),
-    templateRefreshMs: 1000 * number('--ipfix-template-refresh', raw.ipfixTemplateRefresh, 60, 'a positive number of seconds', 0.001, 86400, false),
+    domain: number('--ipfix-domain', raw.ipfixDomain),
+    templateRefreshMs: 1000 * number('--ipfix-template-refresh', raw.ipfixTemplateRefresh),
   };
 }

@@ -14,7 +14,7 @@ import { EXIT_OK, EXIT_RUNTIME, FlowseekError, OutputError } from './errors';
 import { NativeStats } from './native';
 import { OutputOptions } from './options';
 import { Field } from './schema';
-import { FlowBatch } from './streamer';
+import { FlowBatch } from './flow-batch';
 import { IpfixExporter } from './ipfix/exporter';
 import { FlowOutput } from './writers/output';
 import { ProgressBar } from './progress';

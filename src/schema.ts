@@ -2,6 +2,8 @@
  * The output columns: one list, in NFStream's order, that drives every writer, the field
  * reference and the man page. Names are NFStream's.
  */
+import { numberDefault } from './option-table';
+
 export type FieldType = 'uint64' | 'int64' | 'uint32' | 'uint16' | 'uint8' | 'int8' | 'float64' | 'string' | 'list<int64>'
   | 'bytes' | 'list<bytes>';
 export type FieldGroup = 'base' | 'tunnel' | 'stats' | 'splt' | 'dpi' | 'system' | 'time_us' | 'time_ns' | 'activity' | 'payload'
@@ -125,7 +127,7 @@ export const FIELDS: readonly Field[] = [
   f('server_fingerprint', 'string', 'dpi', 'string', 'JA3S (TLS) or HASSH server (SSH)'),
   f('user_agent', 'string', 'dpi', 'string', 'HTTP (or QUIC) user agent'),
   f('content_type', 'string', 'dpi', 'string', 'HTTP content type'),
-  f('client_ja4', 'string', 'dpi', 'string', 'JA4 fingerprint of the TLS ClientHello (TCP, whole hello in one segment; flowseek addition)'),
+  f('client_ja4', 'string', 'dpi', 'string', 'JA4 fingerprint of the client hello: TLS over TCP (t..., the whole hello in one segment) or QUIC version 1 (q..., the hello in one Initial packet, its AES-GCM tag verified); flowseek addition'),
   f('community_id', 'string', 'community', 'string', 'Community ID v1 of the 5-tuple (seed --community-id-seed), to join with Zeek, Suricata, Elastic'),
   f('system_process_pid', 'uint32', 'system', 'system', 'pid of the local process that owned the flow\'s socket (0 if none found; capture --system-visibility)'),
   f('system_process_name', 'string', 'system', 'system', 'that process\'s name (/proc/<pid>/comm)'),
@@ -158,7 +160,7 @@ export function fieldsFor(o: SchemaOptions): Field[] {
   };
   return FIELDS.filter((x) => on[x.group]).map((x) => {
     if (x.type === 'bytes') return { ...x, width: o.payloadBytes };
-    if (x.type === 'list<bytes>') return { ...x, width: o.headerWidth ?? 64, items: o.headerPackets };
+    if (x.type === 'list<bytes>') return { ...x, width: o.headerWidth ?? numberDefault('--header-width'), items: o.headerPackets };
     return x;
   });
 }

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
 import { fieldsFor } from '../src/schema';
-import { FlowBatch } from '../src/streamer';
+import { FlowBatch } from '../src/flow-batch';
 import { Sink, WRITERS } from '../src/writers';
 import { lit, query } from './helpers/duckdb';
 import { tmpdir } from './helpers/packets';

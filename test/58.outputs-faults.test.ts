@@ -13,7 +13,7 @@ import t from 'tap';
 import { checkMemoryNeed } from '../src/memory-need';
 import { OutputOptions, parseCaptureOptions, parseReadOptions } from '../src/options';
 import { fieldsFor } from '../src/schema';
-import { FlowBatch } from '../src/streamer';
+import { FlowBatch } from '../src/flow-batch';
 import { Sink, WRITERS } from '../src/writers';
 import { FlowOutput } from '../src/writers/output';
 import { lit, query } from './helpers/duckdb';

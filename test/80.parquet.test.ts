@@ -11,7 +11,7 @@ import t from 'tap';
 import { FieldType, fieldsFor } from '../src/schema';
 import { parseMeterOptions } from '../src/options';
 import { lit, query } from './helpers/duckdb';
-import { FlowBatch } from '../src/streamer';
+import { FlowBatch } from '../src/flow-batch';
 import { FlowOutput } from '../src/writers/output';
 import { tmpdir } from './helpers/packets';
 import { BIN, cli, NO_ORACLE, ORACLE } from './helpers/run';

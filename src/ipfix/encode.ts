@@ -4,7 +4,7 @@
  * IANA's registry (RFC 7012). Encoded by hand into bytes: nothing here opens a socket.
  */
 import { ipBytes } from '../ip';
-import { FlowBatch } from '../streamer';
+import { FlowBatch } from '../flow-batch';
 
 /** RFC 5103's private enterprise number for reverse information elements. */
 const REVERSE_PEN = 29305;

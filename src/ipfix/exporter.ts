@@ -6,7 +6,7 @@
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { OutputError } from '../errors';
-import { FlowBatch } from '../streamer';
+import { FlowBatch } from '../flow-batch';
 import { dataRecord, message, set, Template, templates, templateSet } from './encode';
 
 export interface IpfixTarget {

@@ -8,7 +8,7 @@ import { HOOK_TIMEOUT_MS, settleWithin } from './deadline';
 import { ipString } from '../ip';
 import { NativeBatch } from '../native';
 import { Field } from '../schema';
-import { Column, FlowBatch } from '../streamer';
+import { Column, FlowBatch } from '../flow-batch';
 import { BatchColumns, ColumnType, ExpiredFlow, PluginDefinition, PluginPacket, Udps } from './api';
 import { PluginError } from './load';
 

@@ -9,7 +9,7 @@
  * wildcard address.
  */
 import { Field, fieldsFor, SchemaOptions } from '../schema';
-import { FlowBatch } from '../streamer';
+import { FlowBatch } from '../flow-batch';
 import { NativeStats } from '../native';
 import { FlowSource } from '../run';
 import { loadNative } from '../native';

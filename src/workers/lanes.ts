@@ -7,7 +7,8 @@
  */
 import { NativeStats } from '../native';
 import { Field } from '../schema';
-import { FlowBatch, FlowStreamer, StreamerOptions } from '../streamer';
+import { FlowBatch } from '../flow-batch';
+import { FlowStreamer, StreamerOptions } from '../streamer';
 import { activeFlowsShare } from './share';
 import { mergeStats } from './stats';
 

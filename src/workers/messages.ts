@@ -2,7 +2,7 @@
  * serialization: a batch travels as its typed-array columns, one message per batch). */
 import { NativeStats } from '../native';
 import { Field } from '../schema';
-import { Column } from '../streamer';
+import { Column } from '../flow-batch';
 import { StreamerOptions } from '../streamer';
 
 export type ToWorker = { t: 'start'; options: StreamerOptions } | { t: 'stop' };

@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import { Field } from '../schema';
-import { Column, FlowBatch, isByteColumn } from '../streamer';
+import { Column, FlowBatch, isByteColumn } from '../flow-batch';
 import { bool, finish, Fb, i16, i32, i64, longs, str, table, tables, u8 } from './arrow-flatbuf';
 import { timeTwins } from './parquet/columns';
 import { Sink } from './sink';

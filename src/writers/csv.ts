@@ -5,7 +5,7 @@
  * read (npm run bench:writers).
  */
 import { Field } from '../schema';
-import { FlowBatch, isByteColumn, rowBytes } from '../streamer';
+import { FlowBatch, isByteColumn, rowBytes } from '../flow-batch';
 import { ByteBuilder } from './bytes';
 import { Sink } from './sink';
 import { FlowWriter } from './writer';

@@ -3,7 +3,7 @@
  * nanosecond times as whole numbers beyond 2^53 (exact for pandas, DuckDB, Spark; JavaScript's
  * JSON.parse rounds them). Encoded straight into bytes like the CSV writer. */
 import { Field } from '../schema';
-import { FlowBatch, isByteColumn, rowBytes } from '../streamer';
+import { FlowBatch, isByteColumn, rowBytes } from '../flow-batch';
 import { ByteBuilder } from './bytes';
 import { Sink } from './sink';
 import { FlowWriter } from './writer';

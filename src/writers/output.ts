@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { OutputError } from '../errors';
 import { OutputOptions } from '../options';
 import { Field } from '../schema';
-import { FlowBatch } from '../streamer';
+import { FlowBatch } from '../flow-batch';
 import { checkDatasetSchema } from './dataset-schema';
 import { createTemporary, describe, Sink } from './sink';
 import { FlowWriter, WriterOptions } from './writer';

@@ -1,6 +1,6 @@
 /** A writer turns batches of flows into bytes for a sink: one call per batch, one to finish. */
 import { Field } from '../schema';
-import { FlowBatch } from '../streamer';
+import { FlowBatch } from '../flow-batch';
 import { Sink } from './sink';
 import type { CodecName } from './parquet/format';
 

@@ -3,7 +3,7 @@ import { spawnSync, SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FlowStreamer, StreamerOptions } from '../../src/index';
-import { FlowValue } from '../../src/streamer';
+import { FlowValue } from '../../src/flow-batch';
 import { parseMeterOptions, RawReadOptions } from '../../src/options';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');

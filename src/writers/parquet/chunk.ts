@@ -5,7 +5,7 @@
  * statistics and the page index). Text starts dictionary-encoded and falls back to PLAIN for the
  * rest of the chunk once the dictionary passes DICTIONARY_BYTES.
  */
-import { Column, isByteColumn } from '../../streamer';
+import { Column, isByteColumn } from '../../flow-batch';
 import { ByteBuilder } from '../bytes';
 import { ColumnSpec } from './columns';
 import {

@@ -5,17 +5,17 @@
  */
 import * as zlib from 'node:zlib';
 import { loadNative } from '../../native';
+import { numberDefault } from '../../option-table';
 import { Field } from '../../schema';
-import { FlowBatch } from '../../streamer';
+import { FlowBatch } from '../../flow-batch';
 import { Sink } from '../sink';
 import { FlowWriter, WriterOptions } from '../writer';
 import { ChunkOutput, ChunkWriter } from './chunk';
 import { columnSpecs } from './columns';
 import { BoundaryOrder, Codec, CodecName, columnIndex, fileMetadata, MAGIC, offsetIndex, Repetition, RowGroupMeta, SchemaNode } from './format';
 
-/** DuckDB's row group size: its readers, polars' and pyarrow's scan a group per thread, and a
- * filter on time or label skips whole groups of this size */
-export const DEFAULT_ROW_GROUP_ROWS = 122_880;
+/** flows per row group unless --row-group-size says otherwise (src/option-table.ts) */
+export const DEFAULT_ROW_GROUP_ROWS = numberDefault('--row-group-size');
 
 const VERSION = (require('../../../../package.json') as { version: string }).version;
 

@@ -1,0 +1,18 @@
+/** The options a native meter is opened with, from the parsed ones: every option src/option-table.ts
+ * marks `native`, each always given, so the addon never falls back on a default of its own. */
+import { NativeOpenOptions } from './native';
+import { defaultOf, longFlag, OPTIONS } from './option-table';
+import { MeterOptions } from './options';
+
+type NativeMeterOptions = Omit<NativeOpenOptions, 'files'>;
+
+export function nativeMeterOptions(o: MeterOptions & { promisc?: boolean; bufferBytes?: number }): Partial<NativeMeterOptions> {
+  const out: Record<string, unknown> = {};
+  const parsed = o as unknown as Record<string, unknown>;
+  for (const spec of OPTIONS) {
+    if (!spec.native) continue;
+    const value = parsed[spec.parsed ?? spec.native];
+    out[spec.native] = spec.kind === 'choice' ? spec.choices?.indexOf(String(value ?? defaultOf(longFlag(spec)))) : value;
+  }
+  return out as Partial<NativeMeterOptions>;
+}

@@ -1,0 +1,64 @@
+/**
+ * The flow source for a run, chosen once from the parsed options: one meter in this process
+ * (FlowStreamer), meters on threads over one reading of the files (LaneSet), worker processes
+ * (WorkerPool: plugins with --workers, and every capture), wrapped in SystemVisibility when a
+ * capture names the process behind each flow.
+ */
+import { checkPluginFiles } from './plugins/load';
+import { CaptureOptions, ReadOptions } from './options';
+import { FlowSource } from './run';
+import { FlowStreamer } from './streamer';
+import { SocketPoller, SystemVisibility } from './system/visibility';
+import { LaneSet } from './workers/lanes';
+import { WorkerPool } from './workers/pool';
+
+export interface SourceHooks {
+  warn(message: string): void;
+  /** what plugins emit besides flows (the model plugin's early predictions) */
+  pluginRecords(records: Record<string, unknown>[]): void;
+  /** read: a batch at least this often, full or not (a terminal's progress line) */
+  yieldMs?: number;
+}
+
+export async function openSource(opts: ReadOptions | CaptureOptions, hooks: SourceHooks): Promise<FlowSource> {
+  return 'interface' in opts ? openCapture(opts, hooks) : openRead(opts, hooks);
+}
+
+async function openRead(opts: ReadOptions, hooks: SourceHooks): Promise<FlowSource> {
+  if (opts.workers > 1 && !opts.plugins?.length) return new LaneSet(opts, opts.workers);
+  if (opts.workers > 1) {
+    // plugins run JavaScript per packet: each worker process runs its own copy
+    await FlowStreamer.checkPlugins(opts);
+    FlowStreamer.check(opts);
+    const pool = new WorkerPool(opts, opts.workers);
+    pool.onWarning = hooks.warn;
+    pool.onPluginRecords = hooks.pluginRecords;
+    return pool;
+  }
+  const streamer = new FlowStreamer({ ...opts, yieldMs: hooks.yieldMs ?? 0 });
+  streamer.onPluginRecords = hooks.pluginRecords;
+  await streamer.loadPlugins();
+  streamer.open();
+  return streamer;
+}
+
+async function openCapture(opts: CaptureOptions, hooks: SourceHooks): Promise<FlowSource> {
+  // open once here so a missing interface, a permission, a bad filter or a plugin that does not
+  // load fails before any worker starts
+  // plugins are not run here (this process keeps its privileges): their files are checked, and
+  // the workers load them once they have dropped theirs
+  checkPluginFiles(opts.plugins ?? []);
+  FlowStreamer.check({ ...opts, systemVisibility: false });
+  // system visibility: workers report each new flow within a poll interval, to be looked up
+  const reportNewFlows = opts.systemVisibility;
+  const pool = new WorkerPool({ ...opts, systemVisibility: false, reportNewFlows, yieldMs: reportNewFlows ? opts.systemVisibilityPollMs : undefined },
+    opts.workers);
+  pool.onWarning = hooks.warn;
+  pool.onPluginRecords = hooks.pluginRecords;
+  if (!reportNewFlows) return pool;
+  // sockets stay known for a while after they close: until their flow can have ended idle; the
+  // whole tables are read once a second, for what the new flows' lookups missed
+  const poller = new SocketPoller(opts.systemVisibilityPollMs, opts.idleTimeoutMs + 60_000, Math.max(1000, opts.systemVisibilityPollMs));
+  pool.onNewFlows = (keys) => poller.lookup(keys);
+  return new SystemVisibility(pool, opts, poller);
+}
