@@ -12,7 +12,8 @@ export function nativeMeterOptions(o: MeterOptions & { promisc?: boolean; buffer
   for (const spec of OPTIONS) {
     if (!spec.native) continue;
     const value = parsed[spec.parsed ?? spec.native];
-    out[spec.native] = spec.kind === 'choice' ? spec.choices?.indexOf(String(value ?? defaultOf(longFlag(spec)))) : value;
+    // a choice travels as its index in the table's list (the addon's enums follow that order)
+    out[spec.native] = spec.kind === 'choice' ? spec.choices?.indexOf(String((value as string | undefined) ?? defaultOf(longFlag(spec)))) : value;
   }
-  return out as Partial<NativeMeterOptions>;
+  return out;
 }
