@@ -9,11 +9,15 @@
         "native/decode_pppoe.c", "native/decode_sll.c", "native/decode_null.c", "native/decode_ppp.c",
         "native/decode_radiotap.c", "native/decode_ipv4.c", "native/decode_ipv6.c",
         "native/decode_transport.c", "native/decode_tunnel.c", "native/dpi.c", "native/ja4.c", "native/quic_initial.c",
-        "native/compress.c", "native/privileges.c", "native/sockdiag.c", "native/spread.c"
+        "native/compress.c", "native/privileges.c", "native/sockdiag.c", "native/spread.c",
+        "native/sockevents.c"
       ],
       "cflags_c": ["-std=c11", "-D_GNU_SOURCE", "-O2", "-Wall", "-Wextra", "-Wshadow", "-Wno-unused-parameter"],
       "libraries": ["-lpcap", "-lndpi", "-lcrypto", "-lzstd", "-lsnappy", "-lm"],
       "conditions": [
+        ["'<!(test -f build-bpf/sockevents.bpf.inc && echo 1 || echo 0)'=='1'", {
+          "defines": ["FS_HAVE_BPF"], "include_dirs": ["build-bpf"], "libraries": ["-lbpf"]
+        }],
         ["'<!(echo $FLOWSEEK_SANITIZE)'=='1'", {
           "cflags_c": ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-O1", "-g"],
           "ldflags": ["-fsanitize=address,undefined"]
