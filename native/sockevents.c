@@ -7,7 +7,6 @@
  * on). Built without FS_HAVE_BPF (no clang or libbpf at build time), bpfStart says so. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/types.h>
 #include <node_api.h>
 #include <pthread.h>
@@ -131,7 +130,7 @@ static void record(const struct fs_sock_event *ev, int64_t now) {
   k.protocol = ev->protocol;
   k.lport = ev->lport;
   memcpy(k.laddr, ev->laddr, 16);
-  if (ev->kind != FS_SE_BIND) {
+  if (ev->kind != FS_SE_BIND && ev->rport != 0) {
     k.rport = ev->rport;
     memcpy(k.raddr, ev->raddr, 16);
   }
@@ -152,7 +151,9 @@ static void record(const struct fs_sock_event *ev, int64_t now) {
     *p = e;
     se.entries++;
   }
-  bool tcp_open = ev->protocol == 6 && (ev->kind == FS_SE_CONNECT || ev->kind == FS_SE_ACCEPT || ev->kind == FS_SE_BIND);
+  /* a connected TCP socket stays until it closes; the rest for a grace period after they were
+   * last reported (UDP peers every 10 s while traffic goes on) */
+  bool tcp_open = ev->protocol == 6 && (ev->kind == FS_SE_CONNECT || ev->kind == FS_SE_ACCEPT);
   e->expire_ms = tcp_open ? INT64_MAX : now + se.grace_ms;
   e->tgid = ev->tgid;
   e->uid = ev->uid;
@@ -238,23 +239,6 @@ static void failure(char *out, size_t size, const char *stage, int err) {
     snprintf(out, size, "could not %s: %s%s%s", stage, strerror(err), last_message[0] ? "; libbpf: " : "", last_message);
 }
 
-/* The root of the cgroup v2 hierarchy (from /proc/self/mountinfo), where the cgroup programs
- * see every process below it: an open directory, or -1. */
-static int cgroup2_root(void) {
-  FILE *f = fopen("/proc/self/mountinfo", "r");
-  if (!f) return -1;
-  char line[1024];
-  int fd = -1;
-  while (fd < 0 && fgets(line, sizeof(line), f)) {
-    /* id parent major:minor root mount-point options ... - fstype source options */
-    char root[256], point[512], *dash = strstr(line, " - cgroup2 ");
-    if (dash && sscanf(line, "%*s %*s %*s %255s %511s", root, point) == 2 && strcmp(root, "/") == 0)
-      fd = open(point, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  }
-  fclose(f);
-  return fd;
-}
-
 /* Loads and attaches every program; 0, or -1 with the reason in why. */
 static int load(uint32_t netns, char *why, size_t size) {
   last_message[0] = 0;
@@ -280,28 +264,19 @@ static int load(uint32_t netns, char *why, size_t size) {
     unload();
     return -1;
   }
-  int cgroup = cgroup2_root();
-  if (cgroup < 0) {
-    snprintf(why, size, "no cgroup v2 hierarchy is mounted (its socket hooks see UDP peers and bound sockets)");
-    unload();
-    return -1;
-  }
   struct bpf_program *prog;
   bpf_object__for_each_program(prog, se.obj) {
-    bool on_cgroup = strncmp(bpf_program__section_name(prog), "cgroup/", 7) == 0;
-    struct bpf_link *link = on_cgroup ? bpf_program__attach_cgroup(prog, cgroup) : bpf_program__attach(prog);
+    struct bpf_link *link = bpf_program__attach(prog);
     if (!link || se.n_links == (int)(sizeof(se.links) / sizeof(se.links[0]))) {
       char stage[96];
       snprintf(stage, sizeof(stage), "attach %s", bpf_program__name(prog));
       failure(why, size, stage, link ? E2BIG : errno);
       bpf_link__destroy(link);
-      close(cgroup);
       unload();
       return -1;
     }
     se.links[se.n_links++] = link;
   }
-  close(cgroup);
   se.rb = ring_buffer__new(bpf_map__fd(bpf_object__find_map_by_name(se.obj, "events")), on_event, NULL, NULL);
   if (!se.rb) {
     failure(why, size, "open the ring buffer", errno);

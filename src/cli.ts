@@ -11,6 +11,7 @@ import { ProgressBar } from './progress';
 import { loadNative } from './native';
 import { FlowSource, runFlows } from './run';
 import { SocketPoller, SystemVisibility } from './system/visibility';
+import { KernelEvents, openOwnerSource } from './system/bpf';
 import { checkPluginFiles } from './plugins/load';
 import { openPluginRecords, withPluginRecords } from './plugins/records-file';
 import { LaneSet } from './workers/lanes';
@@ -68,29 +69,44 @@ async function runCapture(raw: RawCaptureOptions, g: GlobalOptions): Promise<num
   // the workers load them once they have dropped theirs
   checkPluginFiles(opts.plugins ?? []);
   FlowStreamer.check({ ...opts, systemVisibility: false });
-  // system visibility: workers report each new flow within a poll interval, to be looked up
-  const reportNewFlows = opts.systemVisibility;
+  // system visibility: kernel events where BPF loads; else workers report each new flow within a
+  // poll interval, to be looked up. Sockets stay known for a while after they close: until their
+  // flow can have ended idle
+  const visibility = opts.systemVisibility ? openOwnerSource(opts.systemVisibilityMode, opts.systemVisibilityPollMs, opts.idleTimeoutMs + 60_000) : undefined;
+  if (visibility && 'unavailable' in visibility && opts.systemVisibilityMode === 'bpf') {
+    throw new FlowseekError(`--system-visibility-mode bpf: ${visibility.unavailable}`, 'FS_BPF');
+  }
+  if (visibility) ('unavailable' in visibility ? log.warn(visibility.line) : log.info(visibility.line));
+  const poller = visibility?.source instanceof SocketPoller ? visibility.source : undefined;
+  const reportNewFlows = poller !== undefined;
   const pool = new WorkerPool({ ...opts, systemVisibility: false, reportNewFlows, yieldMs: reportNewFlows ? opts.systemVisibilityPollMs : undefined },
     opts.workers);
-  // sockets stay known for a while after they close: until their flow can have ended idle; the
-  // whole tables are read once a second, for what the new flows' lookups missed
-  const poller = reportNewFlows
-    ? new SocketPoller(opts.systemVisibilityPollMs, opts.idleTimeoutMs + 60_000, Math.max(1000, opts.systemVisibilityPollMs))
-    : undefined;
   if (poller) pool.onNewFlows = (keys) => poller.lookup(keys);
   pool.onWarning = (m) => log.warn(m);
   const records = openPluginRecords(opts.plugins);
   pool.onPluginRecords = (r) => records?.write(r);
-  const started = `capturing on ${opts.interface} with ${opts.workers} worker${opts.workers === 1 ? '' : 's'}${poller ? ', system visibility on' : ''}; Ctrl-C to stop`;
+  const started = `capturing on ${opts.interface} with ${opts.workers} worker${opts.workers === 1 ? '' : 's'}${visibility ? ', system visibility on' : ''}; Ctrl-C to stop`;
   const run = { ...opts, inputLabel: `on ${opts.interface}`, live: true, started };
-  if (!poller) return withPluginRecords(records, () => runFlows(pool, run, log));
-  const visible = new SystemVisibility(pool, opts, poller);
-  const code = await withPluginRecords(records, () => runFlows(visible, run, log));
-  const share = poller.polls > 1 ? (100 * poller.cpuMicros) / ((poller.polls - 1) * opts.systemVisibilityPollMs * 1000) : 0;
-  log.info(`system visibility: ${visible.matched} of ${visible.withLocalEnd} TCP/UDP flows matched a local process; ` +
-    `${poller.flowsLookedUp} new flows looked up (${poller.socketsFound} sockets found), ${poller.polls} polls, ${poller.dumps} reads of the whole tables, ` +
-    `${(poller.cpuMicros / 1000).toFixed(0)} ms of CPU after the first poll (${share.toFixed(1)} % of a core at ${opts.systemVisibilityPollMs} ms), ` +
-    `the first ${(poller.firstPollMicros / 1000).toFixed(0)} ms`);
+  if (!visibility) return withPluginRecords(records, () => runFlows(pool, run, log));
+  const visible = new SystemVisibility(pool, opts, visibility.source);
+  let code: number;
+  try {
+    code = await withPluginRecords(records, () => runFlows(visible, run, log));
+  } finally {
+    visibility.source.stop();
+  }
+  const matched = `system visibility: ${visible.matched} of ${visible.withLocalEnd} TCP/UDP flows matched a local process`;
+  if (visibility.source instanceof KernelEvents) {
+    const s = visibility.source.stats();
+    log.info(`${matched} (BPF); ${s.events} socket events read (${s.lost} lost to a full ring buffer), ${s.sockets} sockets known at the end, ` +
+      `${(s.readerCpuMicros / 1000).toFixed(0)} ms of CPU in the reader thread`);
+  } else if (poller) {
+    const share = poller.polls > 1 ? (100 * poller.cpuMicros) / ((poller.polls - 1) * opts.systemVisibilityPollMs * 1000) : 0;
+    log.info(`${matched}; ` +
+      `${poller.flowsLookedUp} new flows looked up (${poller.socketsFound} sockets found), ${poller.polls} polls, ${poller.dumps} reads of the whole tables, ` +
+      `${(poller.cpuMicros / 1000).toFixed(0)} ms of CPU after the first poll (${share.toFixed(1)} % of a core at ${opts.systemVisibilityPollMs} ms), ` +
+      `the first ${(poller.firstPollMicros / 1000).toFixed(0)} ms`);
+  }
   return code;
 }
 
@@ -190,7 +206,8 @@ export function buildProgram(run: (code: number) => void): Command {
     .option('--duration <seconds>', 'stop after this long')
     .option('--report <seconds>', 'every this many seconds, a line of counters on stderr')
     .option('--system-visibility', 'add the pid, name and command line of the local process behind each flow')
-    .option('--system-visibility-poll-ms <ms>', 'how soon each new flow\'s sockets are looked up for --system-visibility', '100')
+    .option('--system-visibility-poll-ms <ms>', 'how soon each new flow\'s sockets are looked up for --system-visibility (poll mode)', '100')
+    .option('--system-visibility-mode <mode>', 'bpf: kernel events (every socket, however short); poll: sock_diag lookups; auto: bpf where it loads, else poll', 'auto')
     .action(async (raw: RawCaptureOptions) => {
       run(await runCapture(raw, program.opts<GlobalOptions>()));
     });

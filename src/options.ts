@@ -87,7 +87,11 @@ export interface CaptureOptions extends MeterOptions, OutputOptions {
   /** the process behind each flow, from the host's socket tables */
   systemVisibility: boolean;
   systemVisibilityPollMs: number;
+  /** bpf: kernel events, or fail; poll: sock_diag lookups; auto: bpf where it loads, else poll */
+  systemVisibilityMode: SystemVisibilityMode;
 }
+
+export type SystemVisibilityMode = 'bpf' | 'poll' | 'auto';
 
 /** What commander hands over for `capture`, beyond what `read` takes. */
 export interface RawCaptureOptions extends RawReadOptions {
@@ -98,6 +102,7 @@ export interface RawCaptureOptions extends RawReadOptions {
   report?: string;
   systemVisibility?: boolean;
   systemVisibilityPollMs?: string;
+  systemVisibilityMode?: string;
 }
 
 export const DEFAULTS = {
@@ -377,9 +382,18 @@ export function parseCaptureOptions(raw: RawCaptureOptions, cores: number): Capt
     batchSize: batchSize(raw),
     systemVisibility: raw.systemVisibility === true,
     systemVisibilityPollMs: number('--system-visibility-poll-ms', raw.systemVisibilityPollMs, 100, 'a whole number of milliseconds from 10 to 60000', 10, 60000, true),
+    systemVisibilityMode: visibilityMode(raw.systemVisibilityMode),
   };
   checkMemoryNeed(capture, memoryDefaults(capture, Math.max(1, cores - 1)));
   return capture;
+}
+
+function visibilityMode(raw: string | undefined): SystemVisibilityMode {
+  const mode = raw ?? 'auto';
+  if (mode !== 'bpf' && mode !== 'poll' && mode !== 'auto') {
+    throw new UsageError(`"--system-visibility-mode" must be bpf, poll or auto, not "${mode}"`);
+  }
+  return mode;
 }
 
 /** "HOST:PORT", "udp://HOST:PORT", "tcp://HOST:PORT"; an IPv6 host in brackets. */

@@ -6,17 +6,20 @@
  * machine's BTF), so one object loads on any kernel with BTF from 6.1 on.
  *
  * Attach points: only program types every kernel from Debian 12's 6.1 on has, whatever its
- * tracing options — no kprobes (CONFIG_KPROBE_EVENTS) and no fentry (BPF trampolines), which
- * some kernels (and this project's CI machine's) leave out. See README, "System visibility".
- *  - raw_tp/sys_exit, for connect() and accept()/accept4() only: in the calling process, after the
- *    call, so the socket (from its file descriptor) has both ends: TCP either way, connected UDP;
- *  - cgroup/sendmsg4, sendmsg6 (root cgroup v2): an unconnected UDP socket sending, with its peer;
- *  - cgroup/recvmsg4, recvmsg6: an unconnected UDP socket reading a datagram, with its peer;
- *  - cgroup/post_bind4, post_bind6: a socket bound (servers: their local end);
- *  - raw_tp/inet_sock_set_state (to TCP_CLOSE): a TCP socket's end, so its owner is kept only
- *    for a grace period after.
- * The cgroup programs always allow the call: they only look. UDP events are sent once per socket,
- * process and peer, then again every REFRESH_NS while traffic goes on.
+ * tracing options — no kprobes (CONFIG_KPROBE_EVENTS), no fentry (BPF trampolines), which some
+ * kernels leave out (this project's CI machine's among them), and no cgroup hooks (a cgroup v2
+ * mount may not be in sight: `ip netns exec` hides it). See README, "System visibility".
+ *  - raw_tp/sys_exit, for the socket calls only (the number is checked first; any other call
+ *    returns at once): in the calling process, after the call, with the socket found from its
+ *    file descriptor, so its ends are the kernel's —
+ *      connect(), accept(), accept4(): TCP either way, connected UDP;
+ *      sendto(), sendmsg(), sendmmsg() with an address: an unconnected UDP socket's peer;
+ *      recvfrom(), recvmsg(), recvmmsg() asked for the sender: the same, the other way;
+ *      bind(): a server's local end, before any traffic;
+ *  - raw_tp/inet_sock_set_state (to TCP_CLOSE): a TCP socket's end, so that its owner is kept
+ *    only for a grace period after.
+ * UDP events are sent once per socket, process and peer, then again every REFRESH_NS while
+ * traffic goes on.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -68,11 +71,25 @@ static __always_inline int is_v4_mapped(const __u8 *a) {
 #define NR_CONNECT 42
 #define NR_ACCEPT 43
 #define NR_ACCEPT4 288
+#define NR_SENDTO 44
+#define NR_RECVFROM 45
+#define NR_SENDMSG 46
+#define NR_RECVMSG 47
+#define NR_BIND 49
+#define NR_RECVMMSG 299
+#define NR_SENDMMSG 307
 #define SYSCALL_NR(regs) BPF_CORE_READ(regs, orig_ax)
 #elif defined(__TARGET_ARCH_arm64)
 #define NR_CONNECT 203
 #define NR_ACCEPT 202
 #define NR_ACCEPT4 242
+#define NR_BIND 200
+#define NR_SENDTO 206
+#define NR_RECVFROM 207
+#define NR_SENDMSG 211
+#define NR_RECVMSG 212
+#define NR_RECVMMSG 243
+#define NR_SENDMMSG 269
 #define SYSCALL_NR(regs) BPF_CORE_READ((struct user_pt_regs___fs *)(regs), syscallno)
 #else
 #error "sys_exit: system call numbers of this architecture are not known"
@@ -137,6 +154,7 @@ static __always_inline int sock_tuple(struct fs_sock_event *e, const struct sock
 
 /* An event for a kernel socket, its addresses as the socket has them now. */
 static __always_inline void sock_event(const struct sock *sk, __u8 kind, int with_task) {
+  if (!sk) return;
   __u32 netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
   if (netns_only && netns != netns_only) return;
   __u16 protocol = BPF_CORE_READ(sk, sk_protocol);
@@ -144,7 +162,8 @@ static __always_inline void sock_event(const struct sock *sk, __u8 kind, int wit
   struct fs_sock_event *e = reserve();
   if (!e) return;
   __builtin_memset(e, 0, sizeof(*e));
-  if (!sock_tuple(e, sk) || !e->lport || !e->rport) {
+  /* a bound socket, or a listener closing, has no remote end */
+  if (!sock_tuple(e, sk) || !e->lport || (!e->rport && kind != FS_SE_BIND && kind != FS_SE_CLOSE)) {
     bpf_ringbuf_discard(e, 0);
     return;
   }
@@ -172,32 +191,8 @@ struct user_pt_regs___fs {
   __u64 syscallno;
 } __attribute__((preserve_access_index));
 
-/* connect() and accept(): the socket's two ends are known once the call returns. */
-SEC("raw_tp/sys_exit")
-int fs_sys_exit(struct bpf_raw_tracepoint_args *ctx) {
-  struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-  long nr = SYSCALL_NR(regs), ret = ctx->args[1];
-  if (nr == NR_CONNECT) {
-    /* a non-blocking TCP connect has chosen its source by EINPROGRESS */
-    if (ret != 0 && ret != -EINPROGRESS) return 0;
-    const struct sock *sk = fd_sock(PT_REGS_PARM1_CORE_SYSCALL(regs));
-    if (sk) sock_event(sk, FS_SE_CONNECT, 1);
-  } else if (nr == NR_ACCEPT || nr == NR_ACCEPT4) {
-    const struct sock *sk = ret >= 0 ? fd_sock(ret) : NULL;
-    if (sk) sock_event(sk, FS_SE_ACCEPT, 1);
-  }
-  return 0;
-}
-
-SEC("raw_tp/inet_sock_set_state")
-int fs_tcp_state(struct bpf_raw_tracepoint_args *ctx) {
-  if (ctx->args[2] != TCP_CLOSE) return 0;
-  sock_event((const struct sock *)ctx->args[0], FS_SE_CLOSE, 0);
-  return 0;
-}
-
 struct seen_key {
-  __u64 cookie;
+  __u64 sk;
   __u32 tgid;
   __u16 lport;
   __u16 rport;
@@ -212,28 +207,30 @@ struct {
   __type(value, __u64);
 } seen SEC(".maps");
 
-/* The peer of a UDP socket's send or receive, as the cgroup hook sees it: reported the first time
- * this socket and process meet the peer, then at most every REFRESH_NS. */
-static __always_inline void udp_event(struct bpf_sock_addr *ctx, __u8 kind, int v6) {
-  struct bpf_sock *sk = ctx->sk;
-  if (!sk || ctx->protocol != IPPROTO_UDP) return;
-  struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-  __u32 netns = task_netns(task);
+/* A UDP socket's datagram to or from a peer (a sockaddr in the caller's memory, which the call has
+ * just read or written): reported the first time this socket and process meet the peer, then at
+ * most every REFRESH_NS. */
+static __always_inline void udp_peer(const struct sock *sk, const void *uaddr, __u8 kind) {
+  if (!sk || !uaddr || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_UDP) return;
+  __u32 netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
   if (netns_only && netns != netns_only) return;
+  struct sockaddr_in6 sa = {};
+  if (bpf_probe_read_user(&sa, sizeof(sa), uaddr) != 0 &&
+      bpf_probe_read_user(&sa, sizeof(struct sockaddr_in), uaddr) != 0) return;
   struct seen_key key = {};
-  key.cookie = bpf_get_socket_cookie(ctx);
-  key.tgid = bpf_get_current_pid_tgid() >> 32;
-  key.lport = sk->src_port;
-  key.rport = bpf_ntohs(ctx->user_port);
-  if (v6) {
-    __u32 a0 = ctx->user_ip6[0], a1 = ctx->user_ip6[1], a2 = ctx->user_ip6[2], a3 = ctx->user_ip6[3];
-    __builtin_memcpy(key.raddr, &a0, 4);
-    __builtin_memcpy(key.raddr + 4, &a1, 4);
-    __builtin_memcpy(key.raddr + 8, &a2, 4);
-    __builtin_memcpy(key.raddr + 12, &a3, 4);
+  if (sa.sin6_family == AF_INET) {
+    struct sockaddr_in *sin = (struct sockaddr_in *)&sa;
+    map_v4(key.raddr, sin->sin_addr.s_addr);
+  } else if (sa.sin6_family == AF_INET6) {
+    __builtin_memcpy(key.raddr, &sa.sin6_addr, 16);
   } else {
-    map_v4(key.raddr, ctx->user_ip4);
+    return;
   }
+  key.rport = bpf_ntohs(sa.sin6_port); /* where sin_port is too */
+  if (!key.rport) return;
+  key.sk = (__u64)sk;
+  key.tgid = bpf_get_current_pid_tgid() >> 32;
+  key.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
   __u64 now = bpf_ktime_get_ns();
   __u64 *last = bpf_map_lookup_elem(&seen, &key);
   if (last && now - *last < REFRESH_NS) return;
@@ -241,17 +238,11 @@ static __always_inline void udp_event(struct bpf_sock_addr *ctx, __u8 kind, int 
   struct fs_sock_event *e = reserve();
   if (!e) return;
   __builtin_memset(e, 0, sizeof(*e));
-  if (v6) {
-    __u32 l0 = sk->src_ip6[0], l1 = sk->src_ip6[1], l2 = sk->src_ip6[2], l3 = sk->src_ip6[3];
-    __builtin_memcpy(e->laddr, &l0, 4);
-    __builtin_memcpy(e->laddr + 4, &l1, 4);
-    __builtin_memcpy(e->laddr + 8, &l2, 4);
-    __builtin_memcpy(e->laddr + 12, &l3, 4);
-  } else {
-    map_v4(e->laddr, sk->src_ip4);
+  if (!sock_tuple(e, sk)) {
+    bpf_ringbuf_discard(e, 0);
+    return;
   }
   __builtin_memcpy(e->raddr, key.raddr, 16);
-  e->lport = key.lport;
   e->rport = key.rport;
   e->netns = netns;
   e->kind = kind;
@@ -260,63 +251,50 @@ static __always_inline void udp_event(struct bpf_sock_addr *ctx, __u8 kind, int 
   bpf_ringbuf_submit(e, 0);
 }
 
-SEC("cgroup/sendmsg4")
-int fs_udp_send4(struct bpf_sock_addr *ctx) {
-  udp_event(ctx, FS_SE_SEND, 0);
-  return 1;
+/* The address of a msghdr in the caller's memory (sendmsg, recvmsg; the first of sendmmsg's). */
+static __always_inline const void *msg_name(const void *umsg) {
+  void *name = NULL;
+  if (umsg) bpf_probe_read_user(&name, sizeof(name), umsg + __builtin_offsetof(struct user_msghdr, msg_name));
+  return name;
 }
 
-SEC("cgroup/sendmsg6")
-int fs_udp_send6(struct bpf_sock_addr *ctx) {
-  udp_event(ctx, FS_SE_SEND, 1);
-  return 1;
-}
-
-SEC("cgroup/recvmsg4")
-int fs_udp_recv4(struct bpf_sock_addr *ctx) {
-  udp_event(ctx, FS_SE_RECV, 0);
-  return 1;
-}
-
-SEC("cgroup/recvmsg6")
-int fs_udp_recv6(struct bpf_sock_addr *ctx) {
-  udp_event(ctx, FS_SE_RECV, 1);
-  return 1;
-}
-
-/* A socket bound to its local end: a server's, before any traffic. */
-static __always_inline void bind_event(struct bpf_sock *sk, int v6) {
-  if (sk->protocol != IPPROTO_TCP && sk->protocol != IPPROTO_UDP) return;
-  __u32 netns = task_netns((struct task_struct *)bpf_get_current_task());
-  if (netns_only && netns != netns_only) return;
-  struct fs_sock_event *e = reserve();
-  if (!e) return;
-  __builtin_memset(e, 0, sizeof(*e));
-  if (v6) {
-    __u32 l0 = sk->src_ip6[0], l1 = sk->src_ip6[1], l2 = sk->src_ip6[2], l3 = sk->src_ip6[3];
-    __builtin_memcpy(e->laddr, &l0, 4);
-    __builtin_memcpy(e->laddr + 4, &l1, 4);
-    __builtin_memcpy(e->laddr + 8, &l2, 4);
-    __builtin_memcpy(e->laddr + 12, &l3, 4);
-  } else {
-    map_v4(e->laddr, sk->src_ip4);
+SEC("raw_tp/sys_exit")
+int fs_sys_exit(struct bpf_raw_tracepoint_args *ctx) {
+  struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+  long nr = SYSCALL_NR(regs), ret = ctx->args[1];
+  switch (nr) {
+  case NR_CONNECT:
+    /* a non-blocking TCP connect has chosen its source by EINPROGRESS */
+    if (ret == 0 || ret == -EINPROGRESS) sock_event(fd_sock(PT_REGS_PARM1_CORE_SYSCALL(regs)), FS_SE_CONNECT, 1);
+    break;
+  case NR_ACCEPT:
+  case NR_ACCEPT4:
+    if (ret >= 0) sock_event(fd_sock(ret), FS_SE_ACCEPT, 1);
+    break;
+  case NR_BIND:
+    if (ret == 0) sock_event(fd_sock(PT_REGS_PARM1_CORE_SYSCALL(regs)), FS_SE_BIND, 1);
+    break;
+  case NR_SENDTO:
+  case NR_RECVFROM:
+    if (ret >= 0)
+      udp_peer(fd_sock(PT_REGS_PARM1_CORE_SYSCALL(regs)), (const void *)PT_REGS_PARM5_CORE_SYSCALL(regs),
+               nr == NR_SENDTO ? FS_SE_SEND : FS_SE_RECV);
+    break;
+  case NR_SENDMSG:
+  case NR_RECVMSG:
+  case NR_SENDMMSG:
+  case NR_RECVMMSG:
+    if (ret > 0 || (ret == 0 && (nr == NR_SENDMSG || nr == NR_RECVMSG)))
+      udp_peer(fd_sock(PT_REGS_PARM1_CORE_SYSCALL(regs)), msg_name((const void *)PT_REGS_PARM2_CORE_SYSCALL(regs)),
+               nr == NR_SENDMSG || nr == NR_SENDMMSG ? FS_SE_SEND : FS_SE_RECV);
+    break;
   }
-  e->lport = sk->src_port;
-  e->netns = netns;
-  e->kind = FS_SE_BIND;
-  e->protocol = sk->protocol;
-  current_task(e);
-  bpf_ringbuf_submit(e, 0);
+  return 0;
 }
 
-SEC("cgroup/post_bind4")
-int fs_bind4(struct bpf_sock *sk) {
-  bind_event(sk, 0);
-  return 1;
-}
-
-SEC("cgroup/post_bind6")
-int fs_bind6(struct bpf_sock *sk) {
-  bind_event(sk, 1);
-  return 1;
+SEC("raw_tp/inet_sock_set_state")
+int fs_tcp_state(struct bpf_raw_tracepoint_args *ctx) {
+  if (ctx->args[2] != TCP_CLOSE) return 0;
+  sock_event((const struct sock *)ctx->args[0], FS_SE_CLOSE, 0);
+  return 0;
 }
