@@ -232,9 +232,10 @@ export function buildProgram(run: (code: number) => void): Command {
     .option('--payload-bytes <n>', 'include payload_bytes')
     .option('--header-bytes <n>', 'include header_bytes')
     .option('--community-id', 'include community_id')
+    .option('--system-visibility', 'include the system_process columns (capture)')
     .option('--json', 'one JSON array instead of a table')
-    .action((raw: RawReadOptions & { json?: boolean }) => {
-      const fields = fieldsFor(parseMeterOptions(raw));
+    .action((raw: RawReadOptions & { json?: boolean; systemVisibility?: boolean }) => {
+      const fields = fieldsFor({ ...parseMeterOptions(raw), systemVisibility: raw.systemVisibility === true });
       const w = Math.max(...fields.map((f) => f.name.length));
       const text = raw.json
         ? `${JSON.stringify(fields.map(({ name, type, unit, doc }) => ({ name, type, unit: unit ?? null, doc })), null, 2)}\n`
