@@ -74,12 +74,6 @@ static struct {
 #endif
 };
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static uint32_t hash_key(const struct se_key *k) {
   const uint8_t *b = (const uint8_t *)k;
   uint32_t h = 2166136261u;
@@ -91,6 +85,13 @@ static struct se_entry **find(const struct se_key *k) {
   struct se_entry **p = &se.buckets[hash_key(k)];
   while (*p && memcmp(&(*p)->key, k, sizeof(*k)) != 0) p = &(*p)->next;
   return p;
+}
+
+#ifdef FS_HAVE_BPF
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void free_entry(struct se_entry *e) {
@@ -171,7 +172,6 @@ static void record(const struct fs_sock_event *ev, int64_t now) {
   }
 }
 
-#ifdef FS_HAVE_BPF
 static int on_event(void *ctx, void *data, size_t size) {
   if (size < sizeof(struct fs_sock_event)) return 0;
   int64_t now = now_ms();

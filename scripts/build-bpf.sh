@@ -3,7 +3,8 @@
 # clang (target bpf), libbpf's headers and library (Debian's libbpf-dev), and the kernel's BTF for
 # vmlinux.h (bpftool if present, else native/bpf/btf-to-c.c over /sys/kernel/btf/vmlinux). The
 # object goes into build-bpf/ as a C array that binding.gyp finds and builds in (FS_HAVE_BPF);
-# without it flowseek builds all the same and --system-visibility polls sock_diag. One line says which.
+# without it (or with FLOWSEEK_BPF=0) flowseek builds all the same and --system-visibility polls
+# sock_diag. One line says which.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=build-bpf
@@ -15,6 +16,7 @@ leave_out() {
   exit 0
 }
 
+[ "${FLOWSEEK_BPF:-}" = 0 ] && leave_out "FLOWSEEK_BPF=0"
 command -v clang >/dev/null 2>&1 || leave_out "no clang"
 [ -f /usr/include/bpf/bpf_helpers.h ] && [ -f /usr/include/bpf/libbpf.h ] || leave_out "no libbpf headers: install libbpf-dev"
 cc=${CC:-cc}
