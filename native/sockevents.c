@@ -26,6 +26,7 @@
 #ifdef FS_HAVE_BPF
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/epoll.h>
 #include "sockevents.bpf.inc"
 #endif
 
@@ -182,10 +183,22 @@ static int on_event(void *ctx, void *data, size_t size) {
   return 0;
 }
 
+/* Reads what the ring buffer holds; from the reader thread, and before a batch is matched (so
+ * that no event of the last 10 ms is missed). */
+static pthread_mutex_t consume_lock = PTHREAD_MUTEX_INITIALIZER;
+static void consume(void) {
+  pthread_mutex_lock(&consume_lock);
+  ring_buffer__consume(se.rb);
+  pthread_mutex_unlock(&consume_lock);
+}
+
 static void *reader(void *arg) {
   int64_t last_sweep = now_ms();
+  struct epoll_event ev;
   while (se.running) {
-    ring_buffer__poll(se.rb, 100);
+    /* the programs wake this thread only once events pile up: it looks every 10 ms */
+    epoll_wait(ring_buffer__epoll_fd(se.rb), &ev, 1, 10);
+    consume();
     int64_t now = now_ms();
     if (now - last_sweep >= 1000) {
       pthread_mutex_lock(&se.lock);
@@ -198,7 +211,7 @@ static void *reader(void *arg) {
     __atomic_store_n(&se.reader_cpu_ns, (int64_t)cpu.tv_sec * 1000000000 + cpu.tv_nsec, __ATOMIC_RELAXED);
   }
   /* what came in meanwhile */
-  ring_buffer__consume(se.rb);
+  consume();
   return arg;
 }
 
@@ -456,6 +469,9 @@ static napi_value js_match(napi_env env, napi_callback_info info) {
   struct stat ns;
   uint32_t netns = stat("/proc/self/ns/net", &ns) == 0 ? (uint32_t)ns.st_ino : 0;
   napi_value empty = string(env, "");
+#ifdef FS_HAVE_BPF
+  if (se.started) consume();
+#endif
   pthread_mutex_lock(&se.lock);
   for (uint32_t r = 0; r < rows; r++) {
     pid[r] = 0;

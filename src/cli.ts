@@ -99,7 +99,9 @@ async function runCapture(raw: RawCaptureOptions, g: GlobalOptions): Promise<num
   if (visibility.source instanceof KernelEvents) {
     const s = visibility.source.stats();
     log.info(`${matched} (BPF); ${s.events} socket events read (${s.lost} lost to a full ring buffer), ${s.sockets} sockets known at the end, ` +
-      `${(s.readerCpuMicros / 1000).toFixed(0)} ms of CPU in the reader thread`);
+      `${(s.readerCpuMicros / 1000).toFixed(0)} ms of CPU in the reader thread` +
+      // counted only while something turned the kernel's BPF statistics on (bench/visibility.ts)
+      (s.programRuns ? `; the programs ran ${s.programRuns} times, ${(s.programRunMicros / 1000).toFixed(0)} ms in the kernel` : ''));
   } else if (poller) {
     const share = poller.polls > 1 ? (100 * poller.cpuMicros) / ((poller.polls - 1) * opts.systemVisibilityPollMs * 1000) : 0;
     log.info(`${matched}; ` +

@@ -122,6 +122,14 @@ static __always_inline void current_task(struct fs_sock_event *e) {
   if (bpf_probe_read_user(e->cmdline, len, (void *)start) == 0) e->cmdline_len = len;
 }
 
+/* Wakes the reader only once this much is waiting: it also looks every 10 ms by itself, and a
+ * wake-up per event would cost more than the event. */
+#define WAKE_BYTES (64 * sizeof(struct fs_sock_event))
+
+static __always_inline void submit(struct fs_sock_event *e) {
+  bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKE_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
 static __always_inline struct fs_sock_event *reserve(void) {
   struct fs_sock_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
   if (!e) {
@@ -171,7 +179,7 @@ static __always_inline void sock_event(const struct sock *sk, __u8 kind, int wit
   e->kind = kind;
   e->protocol = protocol;
   if (with_task) current_task(e);
-  bpf_ringbuf_submit(e, 0);
+  submit(e);
 }
 
 /* The kernel socket behind a file descriptor of the current process. */
@@ -248,7 +256,7 @@ static __always_inline void udp_peer(const struct sock *sk, const void *uaddr, _
   e->kind = kind;
   e->protocol = IPPROTO_UDP;
   current_task(e);
-  bpf_ringbuf_submit(e, 0);
+  submit(e);
 }
 
 /* The address of a msghdr in the caller's memory (sendmsg, recvmsg; the first of sendmmsg's). */

@@ -5,7 +5,7 @@
  * of flows is matched against it in one call. Nothing is polled, so a connection that lives a
  * millisecond is labelled, by a process that may be gone by then.
  */
-import { loadNative } from '../native';
+import { loadNative, NativeAddon } from '../native';
 import { SystemVisibilityMode } from '../options';
 import { OwnerSource, Owners, SocketPoller } from './visibility';
 
@@ -16,17 +16,24 @@ export class KernelEvents implements OwnerSource {
     return why === null ? new KernelEvents() : why;
   }
 
+  /** the counters as they were when stopped */
+  private last?: ReturnType<NativeAddon['bpfStats']>;
+
   private constructor() {}
 
   start(): void { /* running since open() */ }
 
-  stop(): void { loadNative().bpfStop(); }
+  stop(): void {
+    if (this.last) return;
+    this.last = this.stats();
+    loadNative().bpfStop();
+  }
 
   owners(protocol: Float64Array, srcIp: string[], srcPort: Float64Array, dstIp: string[], dstPort: Float64Array): Owners {
     return loadNative().bpfMatch(protocol, srcIp, srcPort, dstIp, dstPort);
   }
 
-  stats() { return loadNative().bpfStats(); }
+  stats(): ReturnType<NativeAddon['bpfStats']> { return this.last ?? loadNative().bpfStats(); }
 }
 
 /** The source a capture uses, and the one line that says which and why. */
