@@ -184,7 +184,7 @@ static int on_event(void *ctx, void *data, size_t size) {
 }
 
 /* Reads what the ring buffer holds; from the reader thread, and before a batch is matched (so
- * that no event of the last 10 ms is missed). */
+ * that no event not yet read is missed). */
 static pthread_mutex_t consume_lock = PTHREAD_MUTEX_INITIALIZER;
 static void consume(void) {
   pthread_mutex_lock(&consume_lock);
@@ -196,8 +196,8 @@ static void *reader(void *arg) {
   int64_t last_sweep = now_ms();
   struct epoll_event ev;
   while (se.running) {
-    /* the programs wake this thread only once events pile up: it looks every 10 ms */
-    epoll_wait(ring_buffer__epoll_fd(se.rb), &ev, 1, 10);
+    /* the programs wake this thread only once events pile up: it also looks every 100 ms */
+    epoll_wait(ring_buffer__epoll_fd(se.rb), &ev, 1, 100);
     consume();
     int64_t now = now_ms();
     if (now - last_sweep >= 1000) {

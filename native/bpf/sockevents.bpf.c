@@ -122,8 +122,8 @@ static __always_inline void current_task(struct fs_sock_event *e) {
   if (bpf_probe_read_user(e->cmdline, len, (void *)start) == 0) e->cmdline_len = len;
 }
 
-/* Wakes the reader only once this much is waiting: it also looks every 10 ms by itself, and a
- * wake-up per event would cost more than the event. */
+/* Wakes the reader only once this much is waiting: it also looks every 100 ms by itself and
+ * before each batch of flows is matched, and a wake-up per event would cost more than the event. */
 #define WAKE_BYTES (64 * sizeof(struct fs_sock_event))
 
 static __always_inline void submit(struct fs_sock_event *e) {
