@@ -66,6 +66,10 @@ static __always_inline int is_v4_mapped(const __u8 *a) {
   return a[10] == 0xff && a[11] == 0xff;
 }
 
+/* arm64 keeps the call's number in its pt_regs (relocated against the kernel's by name) */
+struct pt_regs___arm64_nr {
+  int syscallno;
+} __attribute__((preserve_access_index));
 
 #if defined(__TARGET_ARCH_x86)
 #define NR_CONNECT 42
@@ -90,16 +94,12 @@ static __always_inline int is_v4_mapped(const __u8 *a) {
 #define NR_RECVMSG 212
 #define NR_RECVMMSG 243
 #define NR_SENDMMSG 269
-#define SYSCALL_NR(regs) BPF_CORE_READ((struct user_pt_regs___fs *)(regs), syscallno)
+#define SYSCALL_NR(regs) BPF_CORE_READ((struct pt_regs___arm64_nr *)(regs), syscallno)
 #else
 #error "sys_exit: system call numbers of this architecture are not known"
 #endif
 
 #define EINPROGRESS 115
-
-static __always_inline __u32 task_netns(struct task_struct *task) {
-  return BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
-}
 
 /* Who is running: pid, thread group, uid, the process's name and command line. */
 static __always_inline void current_task(struct fs_sock_event *e) {
@@ -194,10 +194,6 @@ static __always_inline const struct sock *fd_sock(long fd) {
   struct socket *sock = BPF_CORE_READ(file, private_data);
   return sock ? BPF_CORE_READ(sock, sk) : NULL;
 }
-
-struct user_pt_regs___fs {
-  __u64 syscallno;
-} __attribute__((preserve_access_index));
 
 struct seen_key {
   __u64 sk;
