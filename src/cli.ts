@@ -207,7 +207,7 @@ export function buildProgram(run: (code: number) => void): Command {
     .option('--workers <n>', 'meter processes sharing the interface through PACKET_FANOUT (default: cores - 1)')
     .option('--duration <seconds>', 'stop after this long')
     .option('--report <seconds>', 'every this many seconds, a line of counters on stderr')
-    .option('--system-visibility', 'add the pid, name and command line of the local process behind each flow')
+    .option('--system-visibility', 'add the pid, name, command line and user of the local process behind each flow')
     .option('--system-visibility-poll-ms <ms>', 'how soon each new flow\'s sockets are looked up for --system-visibility (poll mode)', '100')
     .option('--system-visibility-mode <mode>', 'bpf: kernel events (every socket, however short); poll: sock_diag lookups; auto: bpf where it loads, else poll', 'auto')
     .action(async (raw: RawCaptureOptions) => {

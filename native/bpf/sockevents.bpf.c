@@ -214,8 +214,11 @@ struct {
 /* A UDP socket's datagram to or from a peer (a sockaddr in the caller's memory, which the call has
  * just read or written): reported the first time this socket and process meet the peer, then at
  * most every REFRESH_NS. */
-static __always_inline void udp_peer(const struct sock *sk, const void *uaddr, __u8 kind) {
-  if (!sk || !uaddr || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_UDP) return;
+static __always_inline void udp_peer(long fd, const void *uaddr, __u8 kind) {
+  /* no address (a connected socket's send, a read that did not ask): nothing to look up */
+  if (!uaddr) return;
+  const struct sock *sk = fd_sock(fd);
+  if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_UDP) return;
   __u32 netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
   if (netns_only && netns != netns_only) return;
   struct sockaddr_in6 sa = {};
@@ -281,7 +284,7 @@ int fs_sys_exit(struct bpf_raw_tracepoint_args *ctx) {
   case NR_SENDTO:
   case NR_RECVFROM:
     if (ret >= 0)
-      udp_peer(fd_sock(PT_REGS_PARM1_CORE_SYSCALL(regs)), (const void *)PT_REGS_PARM5_CORE_SYSCALL(regs),
+      udp_peer(PT_REGS_PARM1_CORE_SYSCALL(regs), (const void *)PT_REGS_PARM5_CORE_SYSCALL(regs),
                nr == NR_SENDTO ? FS_SE_SEND : FS_SE_RECV);
     break;
   case NR_SENDMSG:
@@ -289,7 +292,7 @@ int fs_sys_exit(struct bpf_raw_tracepoint_args *ctx) {
   case NR_SENDMMSG:
   case NR_RECVMMSG:
     if (ret > 0 || (ret == 0 && (nr == NR_SENDMSG || nr == NR_RECVMSG)))
-      udp_peer(fd_sock(PT_REGS_PARM1_CORE_SYSCALL(regs)), msg_name((const void *)PT_REGS_PARM2_CORE_SYSCALL(regs)),
+      udp_peer(PT_REGS_PARM1_CORE_SYSCALL(regs), msg_name((const void *)PT_REGS_PARM2_CORE_SYSCALL(regs)),
                nr == NR_SENDMSG || nr == NR_SENDMMSG ? FS_SE_SEND : FS_SE_RECV);
     break;
   }
