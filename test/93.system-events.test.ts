@@ -89,6 +89,7 @@ function expected(run: Run): { flow: Record<string, unknown>; owner: string }[] 
   return out;
 }
 
+const bpfWhy = process.getuid?.() === 0 ? bpfUnavailable() : 'needs root';
 const unavailable = process.getuid?.() !== 0 ? 'needs root' : spawnSync('cc', ['--version']).status !== 0 ? 'no C compiler (cc)' : undefined;
 const missing = unavailable ?? vethPair({ ns: HOST, dev: VH, addr: IP_H }, { ns: PEER, dev: VP, addr: IP_P });
 if (missing) {
@@ -103,7 +104,6 @@ if (missing) {
   for (const name of ['fsvis-client', 'fsvis-server', 'fsvis-peer']) fs.copyFileSync(path.join(dir, 'sockburst'), path.join(dir, name));
   fs.chmodSync(dir, 0o755);
 
-  const bpfWhy = bpfUnavailable();
   t.test('kernel events: every short-lived flow carries its pid and name', { skip: bpfWhy ? `skipped: BPF cannot load here: ${bpfWhy}` : false }, async (t) => {
     const run = await capture(dir, 'bpf');
     t.equal(run.code, 0, 'the capture ended well');
@@ -148,6 +148,31 @@ if (missing) {
     t.match(forced.stderr, /--system-visibility-mode bpf: not permitted/);
   });
 }
+
+t.test('kernel events: a closed TCP socket is forgotten after the grace period, an open one kept', { skip: bpfWhy ? `skipped: BPF cannot load here: ${bpfWhy}` : false }, async (t) => {
+  const net = await import('node:net');
+  const native = loadNative();
+  t.equal(native.bpfStart(300), null, 'started, with a grace period of 300 ms');
+  try {
+    const server = net.createServer((s) => { s.resume(); s.on('end', () => s.end()); });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    const connect = () => new Promise<import('node:net').Socket>((r) => { const c = net.connect(port, '127.0.0.1', () => r(c)); });
+    const [closed, open] = [await connect(), await connect()];
+    const local = [closed.localPort!, open.localPort!];
+    const owner = (p: number) => native.bpfMatch(new Float64Array([6]), ['127.0.0.1'], new Float64Array([p]), ['127.0.0.1'], new Float64Array([port])).pid[0];
+    await sleep(100);
+    t.same(local.map(owner), [process.pid, process.pid], 'both connections: this process');
+    closed.end();
+    await new Promise((r) => closed.on('close', r));
+    await sleep(1800); // the grace period, and the reader's sweep (once a second)
+    t.same(local.map(owner), [0, process.pid], 'the closed one forgotten (both ends closed), the open one kept');
+    open.destroy();
+    server.close();
+  } finally {
+    native.bpfStop();
+  }
+});
 
 t.test('--system-visibility-mode takes bpf, poll or auto', async (t) => {
   const r = spawnSync(process.execPath, [BIN, 'capture', '-i', 'lo', '--system-visibility', '--system-visibility-mode', 'kprobe'], { encoding: 'utf8', env });

@@ -144,6 +144,9 @@ static __always_inline struct fs_sock_event *reserve(void) {
 static __always_inline int sock_tuple(struct fs_sock_event *e, const struct sock *sk) {
   __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
   e->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+  /* a TCP socket closing has given its port back already (tcp_set_state puts it before the
+   * tracepoint): its source port is still there */
+  if (!e->lport) e->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
   e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
   if (family == AF_INET6) {
     BPF_CORE_READ_INTO(&e->raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
