@@ -13,6 +13,9 @@
         }, {
           "libraries": ["-lndpi", "-lm"]
         }],
+        ["'<!(test -f build-bpf/sockevents.bpf.inc && echo 1 || echo 0)'=='1'", {
+          "defines": ["FS_HAVE_BPF"], "include_dirs": ["build-bpf"], "libraries": ["-lbpf"]
+        }],
         ["'<!(echo $FLOWSEEK_SANITIZE)'=='1'", {
           "cflags_c": ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-O1", "-g"],
           "ldflags": ["-fsanitize=address,undefined"]

@@ -2,7 +2,9 @@
 # Installs the system libraries flowseek builds against, from Debian's packages, when missing:
 # libpcap-dev (capture), libndpi-dev (application detection), libssl-dev (OpenSSL's libcrypto:
 # SHA-1/SHA-256/AES for Community ID, JA4 and QUIC Initials), libzstd-dev and libsnappy-dev
-# (Parquet page compression), and a C toolchain.
+# (Parquet page compression), and a C toolchain; for system visibility by kernel events
+# (capture --system-visibility), clang, libbpf-dev and bpftool, without which flowseek still
+# builds, its BPF mode left out (scripts/build-bpf.sh says so).
 # The test suite also uses tshark (and its editcap), iproute2, ping, groff, script, nfdump (an IPFIX
 # collector), systemd-analyze and util-linux (the service files), clang (fuzzing), clang-tidy
 # (npm run lint), dpkg-dev and man-db (the .deb check); pass --test to install those too.
@@ -20,6 +22,10 @@ missing=()
 command -v make >/dev/null 2>&1 || missing+=(make)
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+# the BPF program: compiled by clang, loaded through libbpf, vmlinux.h written by bpftool
+command -v clang >/dev/null 2>&1 || missing+=(clang)
+[ -f /usr/include/bpf/libbpf.h ] || missing+=(libbpf-dev)
+command -v bpftool >/dev/null 2>&1 || [ -x /usr/sbin/bpftool ] || missing+=(bpftool)
 if [ "$want_test" = 1 ]; then
   command -v tshark >/dev/null 2>&1 || missing+=(tshark)
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)

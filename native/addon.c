@@ -10,6 +10,7 @@
 #include "flow_extra.h"
 #include "privileges.h"
 #include "sockdiag.h"
+#include "sockevents.h"
 #include "source.h"
 #include "spread.h"
 
@@ -550,6 +551,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "socketLookup", NULL, fs_js_socket_lookup, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof(fns) / sizeof(fns[0]), fns);
+  fs_sockevents_init(env, exports);
   napi_value v;
   napi_create_string_utf8(env, pcap_lib_version(), NAPI_AUTO_LENGTH, &v);
   napi_set_named_property(env, exports, "libpcapVersion", v);

@@ -10,6 +10,8 @@ node_prefix=$(dirname "$(dirname "$(command -v node)")")
 for dir in "$node_prefix" /usr /usr/local; do
   if [ -f "$dir/include/node/node_api.h" ]; then args+=(--nodedir="$dir"); break; fi
 done
+# the kernel side of system visibility, when clang and libbpf are here (binding.gyp looks for it)
+bash scripts/build-bpf.sh
 gyp=(node-gyp)
 command -v node-gyp >/dev/null 2>&1 || gyp=(node "$(npm root -g)/npm/node_modules/node-gyp/bin/node-gyp.js")
 if [ "${FLOWSEEK_SANITIZE:-}" = 1 ]; then

@@ -11,7 +11,8 @@ import { ProgressBar } from './progress';
 import { loadNative } from './native';
 import { runFlows } from './run';
 import { openSource } from './source';
-import { SystemVisibility } from './system/visibility';
+import { KernelEvents } from './system/bpf';
+import { SocketPoller, SystemVisibility } from './system/visibility';
 import { openPluginRecords, withPluginRecords } from './plugins/records-file';
 
 const VERSION = (require('../../package.json') as { version: string }).version;
@@ -43,7 +44,7 @@ async function runRead(files: string[], raw: RawReadOptions, g: GlobalOptions): 
 async function runCapture(raw: RawCaptureOptions, g: GlobalOptions): Promise<number> {
   const log = createLogger(g.quiet ? 'warn' : g.logLevel, g.logFormat);
   const opts = parseCaptureOptions(raw, os.availableParallelism());
-  const source = await openSource(opts, { warn: (m) => log.warn(m), pluginRecords: (r) => records?.write(r) });
+  const source = await openSource(opts, { warn: (m) => log.warn(m), info: (m) => log.info(m), pluginRecords: (r) => records?.write(r) });
   const records = openPluginRecords(opts.plugins);
   const visible = source instanceof SystemVisibility ? source : undefined;
   const started = `capturing on ${opts.interface} with ${opts.workers} worker${opts.workers === 1 ? '' : 's'}${visible ? ', system visibility on' : ''}; Ctrl-C to stop`;
@@ -53,9 +54,18 @@ async function runCapture(raw: RawCaptureOptions, g: GlobalOptions): Promise<num
 }
 
 function visibilitySummary(visible: SystemVisibility, pollMs: number): string {
-  const poller = visible.poller;
+  const matched = `system visibility: ${visible.matched} of ${visible.withLocalEnd} TCP/UDP flows matched a local process`;
+  const source = visible.source;
+  if (source instanceof KernelEvents) {
+    const s = source.stats();
+    return `${matched} (BPF); ${s.events} socket events read (${s.lost} lost to a full ring buffer), ${s.sockets} sockets known at the end, ` +
+      `${(s.readerCpuMicros / 1000).toFixed(0)} ms of CPU in the reader thread` +
+      // counted only while something turned the kernel's BPF statistics on (bench/visibility.ts)
+      (s.programRuns ? `; the programs ran ${s.programRuns} times, ${(s.programRunMicros / 1000).toFixed(0)} ms in the kernel` : '');
+  }
+  const poller = source as SocketPoller;
   const share = poller.polls > 1 ? (100 * poller.cpuMicros) / ((poller.polls - 1) * pollMs * 1000) : 0;
-  return `system visibility: ${visible.matched} of ${visible.withLocalEnd} TCP/UDP flows matched a local process; ` +
+  return `${matched}; ` +
     `${poller.flowsLookedUp} new flows looked up (${poller.socketsFound} sockets found), ${poller.polls} polls, ${poller.dumps} reads of the whole tables, ` +
     `${(poller.cpuMicros / 1000).toFixed(0)} ms of CPU after the first poll (${share.toFixed(1)} % of a core at ${pollMs} ms), ` +
     `the first ${(poller.firstPollMicros / 1000).toFixed(0)} ms`;
@@ -128,8 +138,8 @@ export function buildProgram(run: (code: number) => void): Command {
   withOptions(program
     .command('fields')
     .description('list the output columns for the given options, with type, unit and meaning'), 'fields')
-    .action((raw: RawReadOptions & { json?: boolean }) => {
-      const fields = fieldsFor(parseMeterOptions(raw, 'fields'));
+    .action((raw: RawReadOptions & { json?: boolean; systemVisibility?: boolean }) => {
+      const fields = fieldsFor({ ...parseMeterOptions(raw, 'fields'), systemVisibility: raw.systemVisibility === true });
       const w = Math.max(...fields.map((f) => f.name.length));
       const text = raw.json
         ? `${JSON.stringify(fields.map(({ name, type, unit, doc }) => ({ name, type, unit: unit ?? null, doc })), null, 2)}\n`

@@ -120,6 +120,20 @@ export interface NativeAddon {
   /** the local sockets of new flows (a batch's newFlowKeys), by exact sock_diag requests: keyed as
    * socketChanges() keys them; null if unavailable */
   socketLookup(keys: Buffer): { added: string[]; inodes: Float64Array } | null;
+  /** whether the BPF object of system visibility was built in */
+  bpfBuiltIn: boolean;
+  /** loads and attaches it, a thread reading its events into a table of sockets of this process's
+   * network namespace, each kept graceMs after it closed: null, or why it cannot */
+  bpfStart(graceMs: number): string | null;
+  bpfStop(): void;
+  /** a batch's flows matched against that table: pid 0 and uid -1 where no socket was found */
+  bpfMatch(protocol: Float64Array, srcIp: string[], srcPort: Float64Array, dstIp: string[], dstPort: Float64Array):
+    { pid: Float64Array; uid: Float64Array; name: string[]; cmdline: string[] };
+  bpfStats(): { events: number; lost: number; sockets: number; tableFull: number; readerCpuMicros: number; programRunMicros: number; programRuns: number };
+  /** the kernel counts BPF programs' run time while on (a global switch, for benchmarks) */
+  bpfRunTimeStats(on: boolean): boolean;
+  /** a user id's account name (getpwuid_r), "" if none */
+  userName(uid: number): string;
   /** zstd or snappy compression of one buffer (Parquet pages) */
   compress(codec: 'zstd' | 'snappy', data: Uint8Array, level?: number): Buffer;
   libpcapVersion: string;
@@ -134,7 +148,7 @@ export interface NativeAddon {
 let cached: NativeAddon | undefined;
 
 /** What the addon links at run time, for the message when one is missing (Debian package names). */
-const RUNTIME_LIBRARIES = 'libpcap, OpenSSL 3 (libcrypto), zstd, snappy and libgcrypt (on Debian: apt install libpcap0.8 libssl3 libzstd1 libsnappy1v5 libgcrypt20)';
+const RUNTIME_LIBRARIES = 'libpcap, OpenSSL 3 (libcrypto), zstd, snappy, libgcrypt and, where built with BPF, libbpf (on Debian: apt install libpcap0.8 libssl3 libzstd1 libsnappy1v5 libgcrypt20 libbpf1)';
 
 export function loadNative(): NativeAddon {
   if (cached) return cached;

@@ -298,22 +298,38 @@ export const OPTIONS: readonly OptionSpec[] = [
     group: 'commands', commands: CAPTURE, help: 'every this many seconds, a line of counters on stderr',
     man: '**capture**: a line of counters on standard error this often: packets, ignored, dropped by the ' +
       'kernel, flows active and exported, packets per worker.' },
-  { flags: '--system-visibility', kind: 'switch', group: 'commands', commands: RUN,
-    help: 'add the pid, name and command line of the local process behind each flow',
-    man: '**capture**: add system_process_pid, system_process_name and system_process_cmdline, the local ' +
-      'process that owned each flow\'s socket. Each new TCP or UDP flow\'s sockets are looked up by its ' +
+  { flags: '--system-visibility', kind: 'switch', group: 'commands', commands: COLUMNS,
+    help: 'add the pid, name, command line and user of the local process behind each flow',
+    man: '**capture**: add system_process_pid, system_process_name, system_process_cmdline, ' +
+      'system_process_uid and system_process_user, the local process that owned each flow\'s socket, from ' +
+      'kernel events where BPF can be used, else by polling the socket tables ' +
+      '(**--system-visibility-mode**; one line on standard error says which, and why). ' +
+      'With BPF, the kernel reports every socket of the capture\'s network namespace at the moment it ' +
+      'connects, accepts, sends or receives a UDP datagram with an address, or binds, with its process, ' +
+      'user and command line read at that moment: a connection that lives a millisecond is attributed, ' +
+      'to a process that may have exited since. Flows are matched by 5-tuple from either end, then by a ' +
+      'socket sending from any address, then by the socket bound to the local end. ' +
+      'Polling: each new TCP or UDP flow\'s sockets are looked up by its ' +
       '5-tuple (netlink sock_diag) within one poll interval of its first packet, the whole socket tables ' +
       'are read once a second for what a lookup missed (/proc/net/tcp, tcp6, udp, udp6 at every poll where ' +
       'the kernel lacks sock_diag), and owners come from /proc/PID/fd. A flow whose own socket was not seen ' +
       'goes to the process listening on (TCP) or bound to (UDP) its local port. ' +
-      'Sockets stay known for the idle timeout plus a minute after they close. ' +
       'A connection that opens and closes within one poll interval may stay unattributed (pid 0). ' +
-      '**read** refuses it.',
-    variants: { read: { hidden: true, help: 'capture only: refused here with a message' } } },
+      'Either way sockets stay known for the idle timeout plus a minute after they close. ' +
+      '**read** refuses it; **fields** lists the columns it adds.',
+    variants: {
+      read: { hidden: true, help: 'capture only: refused here with a message' },
+      fields: { help: 'include the system_process columns (capture)' },
+    } },
+  { flags: '--system-visibility-mode', arg: 'mode', kind: 'choice', choices: ['bpf', 'poll', 'auto'], default: 'auto', group: 'commands', commands: CAPTURE,
+    help: 'bpf: kernel events (every socket, however short); poll: sock_diag lookups; auto: bpf where it loads, else poll (default: {default})',
+    man: '**bpf**: kernel events, and an error where they cannot be had (no CAP_BPF and CAP_PERFMON or ' +
+      'CAP_SYS_ADMIN, a locked-down kernel, a kernel without BTF, or a flowseek built without clang and ' +
+      'libbpf); **poll**: sock_diag lookups; **auto** (the default): bpf where it loads, else poll.' },
   { flags: '--system-visibility-poll-ms', arg: 'ms', kind: 'integer', min: 10, max: 60000, must: 'a whole number of milliseconds from {min} to {max}',
     default: 100, group: 'commands', commands: CAPTURE,
-    help: 'how soon each new flow\'s sockets are looked up for --system-visibility (default: {default})',
-    man: 'How soon a new flow\'s sockets are looked up, and how often owners still missing are looked for ' +
+    help: 'how soon each new flow\'s sockets are looked up for --system-visibility, poll mode (default: {default})',
+    man: 'Poll mode: how soon a new flow\'s sockets are looked up, and how often owners still missing are looked for ' +
       '({min} to {max}; default {default}; workers report new flows at least once a second).' },
   // not shown: for tests and measurements
   { flags: '--batch-size', arg: 'flows', kind: 'integer', min: 1, max: 1 << 20, must: 'a whole number of flows from {min} to {max}', default: 4096,

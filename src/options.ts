@@ -87,7 +87,11 @@ export interface CaptureOptions extends MeterOptions, OutputOptions {
   /** the process behind each flow, from the host's socket tables */
   systemVisibility: boolean;
   systemVisibilityPollMs: number;
+  /** bpf: kernel events, or fail; poll: sock_diag lookups; auto: bpf where it loads, else poll */
+  systemVisibilityMode: SystemVisibilityMode;
 }
+
+export type SystemVisibilityMode = 'bpf' | 'poll' | 'auto';
 
 /** What commander hands over for `capture`, beyond what `read` takes. */
 export interface RawCaptureOptions extends RawReadOptions {
@@ -98,6 +102,7 @@ export interface RawCaptureOptions extends RawReadOptions {
   report?: string;
   systemVisibility?: boolean;
   systemVisibilityPollMs?: string;
+  systemVisibilityMode?: string;
 }
 
 /** A number as typed on the command line, or as a program passes it. */
@@ -369,6 +374,7 @@ export function parseCaptureOptions(raw: RawCaptureOptions, cores: number): Capt
     batchSize: batchSize(raw),
     systemVisibility: raw.systemVisibility === true,
     systemVisibilityPollMs: number('--system-visibility-poll-ms', raw.systemVisibilityPollMs),
+    systemVisibilityMode: choice<SystemVisibilityMode>('--system-visibility-mode', raw.systemVisibilityMode),
   };
   checkMemoryNeed(capture, memoryDefaults(capture, Math.max(1, cores - 1)));
   return capture;

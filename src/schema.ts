@@ -132,6 +132,8 @@ export const FIELDS: readonly Field[] = [
   f('system_process_pid', 'uint32', 'system', 'system', 'pid of the local process that owned the flow\'s socket (0 if none found; capture --system-visibility)'),
   f('system_process_name', 'string', 'system', 'system', 'that process\'s name (/proc/<pid>/comm)'),
   f('system_process_cmdline', 'string', 'system', 'system', 'that process\'s command line'),
+  f('system_process_uid', 'int64', 'system', 'system', 'that process\'s user id (-1 if no process found)'),
+  f('system_process_user', 'string', 'system', 'system', 'the name of that user (getpwuid; empty if it has none)'),
 ];
 
 export interface SchemaOptions {

@@ -4,16 +4,19 @@
  * (WorkerPool: plugins with --workers, and every capture), wrapped in SystemVisibility when a
  * capture names the process behind each flow.
  */
+import { FlowseekError } from './errors';
 import { checkPluginFiles } from './plugins/load';
 import { CaptureOptions, ReadOptions } from './options';
 import { FlowSource } from './run';
 import { FlowStreamer } from './streamer';
+import { openOwnerSource } from './system/bpf';
 import { SocketPoller, SystemVisibility } from './system/visibility';
 import { LaneSet } from './workers/lanes';
 import { WorkerPool } from './workers/pool';
 
 export interface SourceHooks {
   warn(message: string): void;
+  info?(message: string): void;
   /** what plugins emit besides flows (the model plugin's early predictions) */
   pluginRecords(records: Record<string, unknown>[]): void;
   /** read: a batch at least this often, full or not (a terminal's progress line) */
@@ -49,16 +52,28 @@ async function openCapture(opts: CaptureOptions, hooks: SourceHooks): Promise<Fl
   // the workers load them once they have dropped theirs
   checkPluginFiles(opts.plugins ?? []);
   FlowStreamer.check({ ...opts, systemVisibility: false });
-  // system visibility: workers report each new flow within a poll interval, to be looked up
-  const reportNewFlows = opts.systemVisibility;
+  if (!opts.systemVisibility) {
+    const pool = new WorkerPool({ ...opts, systemVisibility: false }, opts.workers);
+    pool.onWarning = hooks.warn;
+    pool.onPluginRecords = hooks.pluginRecords;
+    return pool;
+  }
+  // system visibility: kernel events where BPF loads; else workers report each new flow within a
+  // poll interval, to be looked up. Sockets stay known for a while after they close: until their
+  // flow can have ended idle
+  const visibility = openOwnerSource(opts.systemVisibilityMode, opts.systemVisibilityPollMs, opts.idleTimeoutMs + 60_000);
+  if ('unavailable' in visibility && opts.systemVisibilityMode === 'bpf') {
+    visibility.source.stop();
+    throw new FlowseekError(`--system-visibility-mode bpf: ${visibility.unavailable}`, 'FS_BPF');
+  }
+  if ('unavailable' in visibility) hooks.warn(visibility.line);
+  else hooks.info?.(visibility.line);
+  const poller = visibility.source instanceof SocketPoller ? visibility.source : undefined;
+  const reportNewFlows = poller !== undefined;
   const pool = new WorkerPool({ ...opts, systemVisibility: false, reportNewFlows, yieldMs: reportNewFlows ? opts.systemVisibilityPollMs : undefined },
     opts.workers);
   pool.onWarning = hooks.warn;
   pool.onPluginRecords = hooks.pluginRecords;
-  if (!reportNewFlows) return pool;
-  // sockets stay known for a while after they close: until their flow can have ended idle; the
-  // whole tables are read once a second, for what the new flows' lookups missed
-  const poller = new SocketPoller(opts.systemVisibilityPollMs, opts.idleTimeoutMs + 60_000, Math.max(1000, opts.systemVisibilityPollMs));
-  pool.onNewFlows = (keys) => poller.lookup(keys);
-  return new SystemVisibility(pool, opts, poller);
+  if (poller) pool.onNewFlows = (keys) => poller.lookup(keys);
+  return new SystemVisibility(pool, opts, visibility.source);
 }

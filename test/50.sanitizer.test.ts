@@ -66,4 +66,54 @@ if (!fs.existsSync(addon)) {
     t.ok(each > 2362, `flows came out (${each})`);
     t.equal(lanes, one, `three lanes over every file: the flows of one meter (${one})`);
   });
+
+  t.test('sanitized system visibility by kernel events: start, events, matching, stop, twice; no report', async (t) => {
+    const asan = execFileSync('gcc', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).trim();
+    const script = `
+      const native = require(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'native.js'))}).loadNative();
+      const net = require('net'), dgram = require('dgram');
+      const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+      (async () => {
+        for (let round = 0; round < 2; round++) {
+          const why = native.bpfStart(1000);
+          if (why !== null) { console.log('unavailable: ' + why); return; }
+          const server = net.createServer((s) => s.resume());
+          await new Promise((r) => server.listen(0, '127.0.0.1', r));
+          const port = server.address().port;
+          const clients = [];
+          for (let i = 0; i < 20; i++) clients.push(await new Promise((r) => { const c = net.connect(port, '127.0.0.1', () => r(c)); }));
+          const u = dgram.createSocket('udp6');
+          await new Promise((r) => u.bind(0, '::1', r));
+          const v = dgram.createSocket('udp6');
+          await new Promise((r) => v.send('x', u.address().port, '::1', r));
+          await sleep(50);
+          for (const c of clients.slice(0, 10)) c.destroy();
+          await sleep(50);
+          const n = clients.length;
+          const m = native.bpfMatch(new Float64Array([...clients.map(() => 6), 17, 17, 6]),
+            [...clients.map(() => '127.0.0.1'), '::1', 'not an address', '1.2.3.4'],
+            new Float64Array([...clients.map((c) => c.localPort), v.address().port, 1, 2]),
+            [...clients.map(() => '127.0.0.1'), '::1', '::1', '5.6.7.8'],
+            new Float64Array([...clients.map(() => port), u.address().port, 3, 4]));
+          let threw = false;
+          try { native.bpfMatch(new Float64Array(2), ['1.2.3.4'], new Float64Array(2), [], new Float64Array(2)); } catch { threw = true; }
+          const stats = native.bpfStats();
+          native.bpfStop();
+          native.bpfStop();
+          for (const c of clients) c.destroy();
+          server.close(); u.close(); v.close();
+          console.log([...m.pid.slice(0, n + 1)].every((p) => p === process.pid), m.pid[n + 1], m.pid[n + 2], threw, stats.events > 20);
+        }
+      })().catch((e) => { console.error(e.message); process.exit(1); });`;
+    const r = spawnSync(process.execPath, ['-e', script], {
+      encoding: 'utf8',
+      env: { ...process.env, FLOWSEEK_ADDON: addon, LD_PRELOAD: asan, ASAN_OPTIONS: 'detect_leaks=0:abort_on_error=1',
+        UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1' },
+    });
+    t.equal(r.status, 0, `exit 0 (${r.stderr.slice(0, 2000)})`);
+    t.notMatch(r.stderr, /AddressSanitizer|runtime error|UndefinedBehavior/, 'no sanitizer report');
+    if (r.stdout.startsWith('unavailable')) return t.comment(`BPF cannot load here: ${r.stdout.trim()}`);
+    t.same(r.stdout.trim().split('\n'), ['true 0 0 true true', 'true 0 0 true true'],
+      'each round: every flow of this process matched, the bad address and the unknown flow not, bad columns refused');
+  });
 }

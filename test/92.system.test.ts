@@ -1,10 +1,12 @@
 /**
  * System visibility in a network namespace that stands for "this host": two client processes with
  * known names (links to node named fsvis-alpha and fsvis-beta) open TCP and UDP connections over
- * the veth; flowseek capture --system-visibility on that host gives each flow its process.
+ * the veth; flowseek capture --system-visibility on that host gives each flow its process. Here the
+ * sock_diag poller (--system-visibility-mode poll); kernel events in test/93.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import t from 'tap';
 import { tmpdir } from './helpers/packets';
@@ -70,7 +72,7 @@ if (missing) {
     for (const n of names) fs.symlinkSync(process.execPath, path.join(dir, n));
     const server = spawn('ip', ['netns', 'exec', PEER, process.execPath, '-e', PEER_SERVER], { stdio: 'ignore', env });
     const capture = spawn('ip', ['netns', 'exec', HOST, process.execPath, BIN, 'capture', '-i', VH, '--workers', '1', '--dissections', '0',
-      '--system-visibility', '--system-visibility-poll-ms', '100', '-o', out], { stdio: ['ignore', 'ignore', 'pipe'], env });
+      '--system-visibility', '--system-visibility-mode', 'poll', '--system-visibility-poll-ms', '100', '-o', out], { stdio: ['ignore', 'ignore', 'pipe'], env });
     let stderr = '';
     capture.stderr.on('data', (d) => { stderr += d; });
     for (let i = 0; i < 100 && !/capturing on/.test(stderr); i++) await new Promise((r) => setTimeout(r, 100));
@@ -101,6 +103,9 @@ if (missing) {
     t.comment(`match rate: ${matched} of ${local.length} flows with a local endpoint`);
     t.ok(matched >= 5, 'every flow that lived 300 ms or more attributed');
     t.ok(flows.every((f) => 'system_process_cmdline' in f), 'the command line column is present');
+    const alphaFlow = local.find((x) => port(x) === 43001);
+    t.same([alphaFlow?.system_process_uid, alphaFlow?.system_process_user], [process.getuid?.(), os.userInfo().username], 'its user id and name');
+    t.match(stderr, /system visibility: sock_diag polling \(--system-visibility-mode poll\)/, 'the mode said at the start');
     const summary = /system visibility: (\d+) of (\d+) TCP\/UDP flows matched a local process; (\d+) new flows looked up \((\d+) sockets found\), (\d+) polls, (\d+) reads of the whole tables/.exec(stderr);
     t.ok(summary, `cost and match rate in the summary: ${summary?.[0]}`);
     t.ok(Number(summary?.[3]) >= 6 && Number(summary?.[4]) >= 5, 'the new flows were looked up, and their sockets found');

@@ -50,6 +50,8 @@ export interface ProcessInfo {
   pid: number;
   name: string;
   cmdline: string;
+  /** the process's real user id; -1 if it went meanwhile */
+  uid: number;
 }
 
 /** inode → process, for the inodes asked about: one walk over /proc/<pid>/fd, the processes in
@@ -84,5 +86,7 @@ export function findOwners(inodes: Set<number>, first: readonly number[] = []): 
 
 function describe(pid: number): ProcessInfo {
   const read = (f: string) => { try { return fs.readFileSync(`/proc/${pid}/${f}`, 'utf8'); } catch { return ''; } };
-  return { pid, name: read('comm').trim(), cmdline: read('cmdline').split('\0').filter(Boolean).join(' ') };
+  // the real user id, as the kernel events give it: the first of status's four
+  const uid = Number(/^Uid:\s+(\d+)/m.exec(read('status'))?.[1] ?? -1);
+  return { pid, name: read('comm').trim(), cmdline: read('cmdline').split('\0').filter(Boolean).join(' '), uid };
 }

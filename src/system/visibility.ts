@@ -1,6 +1,7 @@
 /**
  * System visibility (NFStream's system_visibility_mode): which process owns each flow's socket on
- * this host. Each new flow's sockets are looked up by its 5-tuple as soon as a worker reports it
+ * this host, from one of two sources. Kernel events (src/system/bpf.ts) where BPF loads; else this
+ * file's SocketPoller: each new flow's sockets are looked up by its 5-tuple as soon as a worker reports it
  * (a cost per new flow, not per socket on the host), and the whole socket tables are read now and
  * then for what a lookup missed. Every socket seen is kept, with its owner, for a grace period
  * after it last appeared (short-lived connections close before their flow ends); a flow is
@@ -14,6 +15,16 @@ import { NativeStats } from '../native';
 import { FlowSource } from '../run';
 import { loadNative } from '../native';
 import { findOwners, parseSocketLine, ProcessInfo, procHex, readSocketLines } from './sockets';
+
+/** The processes behind a batch's flows, row by row: pid 0 and uid -1 where none was found. */
+export interface Owners { pid: Float64Array; uid: Float64Array; name: string[]; cmdline: string[] }
+
+/** Where SystemVisibility finds each flow's process. */
+export interface OwnerSource {
+  start(): void;
+  stop(): void;
+  owners(protocol: Float64Array, srcIp: string[], srcPort: Float64Array, dstIp: string[], dstPort: Float64Array): Owners;
+}
 
 interface Seen extends ProcessInfo {
   inode: number;
@@ -31,7 +42,7 @@ const OWNER_TRIES = 3;
 /** Processes that owned sockets lately are looked at first. */
 const RECENT_OWNERS = 16;
 
-export class SocketPoller {
+export class SocketPoller implements OwnerSource {
   private readonly byKey = new Map<string, Seen>();
   /** new sockets whose owner was not found yet: key → inode, tries left, whether a dump saw it */
   private pending = new Map<string, { inode: number; tries: number; alive: boolean }>();
@@ -166,6 +177,23 @@ export class SocketPoller {
     return { added, inodes: addedInodes, gone };
   }
 
+  /** A batch's flows, looked for once the tables were read again (sockets of flows that just
+   * ended may be about to close). */
+  owners(protocol: Float64Array, srcIp: string[], srcPort: Float64Array, dstIp: string[], dstPort: Float64Array): Owners {
+    this.poll();
+    const n = protocol.length;
+    const out: Owners = { pid: new Float64Array(n), uid: new Float64Array(n).fill(-1), name: new Array(n).fill(''), cmdline: new Array(n).fill('') };
+    for (let r = 0; r < n; r++) {
+      const m = this.match(protocol[r], srcIp[r], srcPort[r], dstIp[r], dstPort[r]);
+      if (!m) continue;
+      out.pid[r] = m.pid;
+      out.uid[r] = m.uid;
+      out.name[r] = m.name;
+      out.cmdline[r] = m.cmdline;
+    }
+    return out;
+  }
+
   match(protocol: number, srcIp: string, srcPort: number, dstIp: string, dstPort: number): Seen | undefined {
     if (protocol !== 6 && protocol !== 17) return undefined;
     const src = procHex(srcIp, srcPort);
@@ -184,43 +212,44 @@ export class SocketPoller {
   }
 }
 
-/** A flow source whose flows carry system_process_pid, _name and _cmdline. */
+/** A flow source whose flows carry system_process_pid, _name, _cmdline, _uid and _user. */
 export class SystemVisibility implements FlowSource {
   readonly fields: Field[];
   matched = 0;
   withLocalEnd = 0;
+  private readonly users = new Map<number, string>();
 
-  constructor(private readonly inner: FlowSource, options: SchemaOptions, readonly poller: SocketPoller) {
+  constructor(private readonly inner: FlowSource, options: SchemaOptions, readonly source: OwnerSource) {
     this.fields = fieldsFor({ ...options, systemVisibility: true });
   }
 
   async *batches(): AsyncGenerator<FlowBatch> {
-    this.poller.start();
+    this.source.start();
     try {
       const col = (name: string) => this.inner.fields.findIndex((f) => f.name === name);
       const [proto, sip, sport, dip, dport] = ['protocol', 'src_ip', 'src_port', 'dst_ip', 'dst_port'].map(col);
+      const system = this.fields.filter((f) => f.group === 'system');
       for await (const b of this.inner.batches()) {
-        this.poller.poll(); // sockets of flows that just ended may be about to close: look once more
-        const pid = new Float64Array(b.length);
-        const name = new Array<string>(b.length).fill('');
-        const cmdline = new Array<string>(b.length).fill('');
+        const protocols = b.columns[proto] as Float64Array;
+        const o = this.source.owners(protocols, b.columns[sip] as string[], b.columns[sport] as Float64Array,
+          b.columns[dip] as string[], b.columns[dport] as Float64Array);
         for (let r = 0; r < b.length; r++) {
-          const p = (b.columns[proto] as Float64Array)[r];
-          const m = this.poller.match(p, (b.columns[sip] as string[])[r], (b.columns[sport] as Float64Array)[r],
-            (b.columns[dip] as string[])[r], (b.columns[dport] as Float64Array)[r]);
-          if (p === 6 || p === 17) this.withLocalEnd++;
-          if (!m) continue;
-          this.matched++;
-          pid[r] = m.pid;
-          name[r] = m.name;
-          cmdline[r] = m.cmdline;
+          if (protocols[r] === 6 || protocols[r] === 17) this.withLocalEnd++;
+          if (o.pid[r] > 0) this.matched++;
         }
+        const user = Array.from(o.uid, (uid) => (uid < 0 ? '' : this.userName(uid)));
         // the inner batch's own fields: plugins may have added udps columns
-        yield new FlowBatch([...b.fields, ...this.fields.slice(-3)], [...b.columns, pid, name, cmdline], b.length);
+        yield new FlowBatch([...b.fields, ...system], [...b.columns, o.pid, o.name, o.cmdline, o.uid, user], b.length);
       }
     } finally {
-      this.poller.stop();
+      this.source.stop();
     }
+  }
+
+  private userName(uid: number): string {
+    let name = this.users.get(uid);
+    if (name === undefined) this.users.set(uid, (name = loadNative().userName(uid)));
+    return name;
   }
 
   start(): void { this.inner.start?.(); }
