@@ -182,7 +182,7 @@ export class SocketPoller implements OwnerSource {
   owners(protocol: Float64Array, srcIp: string[], srcPort: Float64Array, dstIp: string[], dstPort: Float64Array): Owners {
     this.poll();
     const n = protocol.length;
-    const out: Owners = { pid: new Float64Array(n), uid: new Float64Array(n).fill(-1), name: new Array(n).fill(''), cmdline: new Array(n).fill('') };
+    const out: Owners = { pid: new Float64Array(n), uid: new Float64Array(n).fill(-1), name: new Array<string>(n).fill(''), cmdline: new Array<string>(n).fill('') };
     for (let r = 0; r < n; r++) {
       const m = this.match(protocol[r], srcIp[r], srcPort[r], dstIp[r], dstPort[r]);
       if (!m) continue;
