@@ -37,6 +37,8 @@ async function runRead(files: string[], raw: RawReadOptions, g: GlobalOptions): 
   let source: FlowSource;
   if (opts.workers > 1 && !opts.plugins?.length) {
     source = new LaneSet(opts, opts.workers);
+    const cores = os.availableParallelism();
+    if (opts.workers > cores) log.warn(`--workers ${opts.workers}: more lanes than the ${cores} cores this process may use; lanes beyond that share them and add no speed`);
   } else if (opts.workers > 1) {
     // plugins run JavaScript per packet: each worker process runs its own copy
     await FlowStreamer.checkPlugins(opts);
