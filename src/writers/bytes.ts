@@ -101,6 +101,17 @@ export class ByteBuilder {
     this.length += 8;
   }
 
+  /** A few bytes made once (a JSON key with its punctuation), copied by hand: for short runs a
+   * loop costs less than Buffer.write or set. */
+  raw(src: Uint8Array): void {
+    const n = src.length;
+    this.reserve(n);
+    const buf = this.buf;
+    let at = this.length;
+    for (let i = 0; i < n; i++) buf[at++] = src[i];
+    this.length = at;
+  }
+
   /** Text, as UTF-8. */
   text(s: string): void {
     this.reserve(s.length * 3);

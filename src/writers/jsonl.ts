@@ -11,17 +11,20 @@ import { FlowWriter } from './writer';
 /** A string JSON can hold as it is (no quote, backslash or control character). */
 const PLAIN = /^[^"\\\u0000-\u001f]*$/;
 
-/** Each field's key as it opens its value ({"id": first, ,"name": after). */
-export function jsonlKeys(fields: readonly Field[]): string[] {
-  return fields.map((f, i) => (i ? ',' : '{') + JSON.stringify(f.name) + ':');
+/** Each field's key as it opens its value ({"id": first, ,"name": after), as UTF-8 bytes. */
+export function jsonlKeys(fields: readonly Field[]): Uint8Array[] {
+  return fields.map((f, i) => Buffer.from((i ? ',' : '{') + JSON.stringify(f.name) + ':', 'utf8'));
 }
 
+const NULL = Buffer.from('null', 'latin1');
+const END = Buffer.from('}\n', 'latin1');
+
 /** The batch's rows, appended to out (the same bytes on a lane's thread as here). */
-export function jsonlRows(keys: readonly string[], batch: FlowBatch, out: ByteBuilder): void {
+export function jsonlRows(keys: readonly Uint8Array[], batch: FlowBatch, out: ByteBuilder): void {
   const cols = batch.columns;
   for (let r = 0; r < batch.length; r++) {
     for (let i = 0; i < cols.length; i++) {
-      out.text(keys[i]);
+      out.raw(keys[i]);
       const c = cols[i];
       if (Array.isArray(c)) {
         const s = c[r];
@@ -33,7 +36,7 @@ export function jsonlRows(keys: readonly string[], batch: FlowBatch, out: ByteBu
       } else if (c instanceof Float64Array) {
         const v = c[r];
         // NaN (a plugin's missing value) and infinities have no JSON spelling
-        if (Number.isFinite(v)) out.number(v); else out.text('null');
+        if (Number.isFinite(v)) out.number(v); else out.raw(NULL);
       } else if (c instanceof BigUint64Array) {
         out.text(c[r].toString());
       } else if (isByteColumn(c)) {
@@ -44,12 +47,12 @@ export function jsonlRows(keys: readonly string[], batch: FlowBatch, out: ByteBu
         for (let k = r * c.n; k < (r + 1) * c.n; k++) {
           if (k > r * c.n) out.byte(0x2c);
           const v = c.values[k];
-          if (Number.isFinite(v)) out.number(v); else out.text('null');
+          if (Number.isFinite(v)) out.number(v); else out.raw(NULL);
         }
         out.byte(0x5d);
       }
     }
-    out.text('}\n');
+    out.raw(END);
   }
 }
 
