@@ -3,7 +3,7 @@
     {
       "target_name": "flowseek",
       "sources": [
-        "native/addon.c", "native/addon_options.c", "native/run.c", "native/batch.c", "native/batch_columns.c", "native/source.c", "native/source_live.c", "native/source_mmap.c", "native/meter.c", "native/flow_expire.c",
+        "native/addon.c", "native/addon_options.c", "native/addon_system.c", "native/run.c", "native/batch.c", "native/batch_columns.c", "native/source.c", "native/source_live.c", "native/source_mmap.c", "native/meter.c", "native/flow_expire.c",
         "native/flow_table.c", "native/flow_key.c", "native/flow_features.c", "native/flow_extra.c", "native/community_id.c", "native/crypto.c", "native/events.c",
         "native/decode.c", "native/decode_ethernet.c", "native/decode_vlan.c", "native/decode_mpls.c",
         "native/decode_pppoe.c", "native/decode_sll.c", "native/decode_null.c", "native/decode_ppp.c",

@@ -6,11 +6,9 @@
 #include <string.h>
 #include <node_api.h>
 #include "batch.h"
-#include "compress.h"
 #include "flow_extra.h"
-#include "privileges.h"
-#include "sockdiag.h"
 #include "addon_options.h"
+#include "addon_system.h"
 #include "run.h"
 
 #define NAPI_OK(env, call) do { if ((call) != napi_ok) { throw_last(env); return NULL; } } while (0)
