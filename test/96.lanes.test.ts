@@ -4,6 +4,7 @@
  * from the map) or pcapng (frames copied), one file or many, a filter, an early stop; and so must
  * the files of every format, whose bytes the lanes make on their own threads.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -13,7 +14,7 @@ import { parseMeterOptions, RawReadOptions } from '../src/options';
 import { FlowStreamer, StreamerOptions } from '../src/streamer';
 import { LaneSet } from '../src/workers/lanes';
 import { lit, query } from './helpers/duckdb';
-import { cli, ORACLE, sortedRows } from './helpers/run';
+import { BIN, cli, ORACLE, sortedRows } from './helpers/run';
 
 const PCAPS = path.join(ORACLE, 'pcaps');
 const ALL = fs.readdirSync(PCAPS).sort().map((n) => path.join(PCAPS, n));
@@ -45,6 +46,11 @@ t.test('all captures in one run (pcap and pcapng, file after file), three lanes'
   const three = await sortedRows(new LaneSet(options(ONE_RUN), 3));
   t.equal(three.length, one.length, `${one.length} flows`);
   t.same(three, one, 'every flow equal');
+  for (const threads of [true, false]) {
+    const lanes = new LaneSet(options(ONE_RUN), 3, threads);
+    t.equal(lanes.threads, threads);
+    t.same(await sortedRows(lanes), one, `every flow equal, lanes ${threads ? 'on threads of their own' : 'on the pool'}`);
+  }
   const lanes = new LaneSet(options(ONE_RUN), 3);
   await sortedRows(lanes);
   const single = new FlowStreamer(options(ONE_RUN));
@@ -159,7 +165,10 @@ t.test('every output format with --workers 2: the bytes lanes make are one meter
   for (const format of ['csv', 'jsonl', 'parquet', 'arrow']) {
     const one = path.join(tmp, `1.${format}`), two = path.join(tmp, `2.${format}`);
     const r1 = cli(['read', ...files, ...opts, '-o', one]);
-    const r2 = cli(['read', ...files, ...opts, '--workers', '2', '-o', two]);
+    // lanes on threads of their own, which make the file's bytes (on a machine of few cores they
+    // would run on the pool: chosen here)
+    const r2 = spawnSync(process.execPath, [BIN, 'read', ...files, ...opts, '--workers', '2', '-o', two],
+      { encoding: 'utf8', env: { ...process.env, FLOWSEEK_LANES: 'threads' } });
     t.equal(r1.status, 0, `${format}, one meter: exit 0 ${r1.status ? r1.stderr : ''}`);
     t.equal(r2.status, 0, `${format}, two lanes: exit 0 ${r2.status ? r2.stderr : ''}`);
     const [a, b] = [await readBack(one, format), await readBack(two, format)];
@@ -171,9 +180,10 @@ t.test('every output format with --workers 2: the bytes lanes make are one meter
     if (format !== 'parquet') t.same(y.ids, x.ids, `${format}: written in id order`);
   }
   // standard output: the Arrow stream format, the CSV header once
-  const csv = cli(['read', ...files, '--workers', '2', '--csv', '-q']);
+  const threads = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, FLOWSEEK_LANES: 'threads' } });
+  const csv = threads(['read', ...files, '--workers', '2', '--csv', '-q']);
   t.equal(csv.stdout.split('\n').filter((l) => l.startsWith('id,')).length, 1, 'CSV on standard output: one header');
-  const max = cli(['read', ...files, '--workers', '2', '--jsonl', '--max-flows', '100', '-q']);
+  const max = threads(['read', ...files, '--workers', '2', '--jsonl', '--max-flows', '100', '-q']);
   const ids = max.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { id: number }).id);
   t.same(ids, Array.from({ length: 100 }, (_, i) => i), '--max-flows 100 as JSON Lines: ids 0 to 99 in order');
 });

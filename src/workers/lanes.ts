@@ -1,11 +1,15 @@
 /**
  * `read --workers N` without plugins: N meters in this process over one reading of the files
  * (native/spread.c). A reader thread decodes each frame once and hands it to the lane of its
- * host-pair partition; each lane runs on a worker thread of its own (lane-thread.ts), where its
- * meter runs and its flows become output bytes. This thread only puts the parts in id order and
- * writes them (parts()), or, for a consumer that needs flows (anonymisation, rotation, IPFIX, the
- * API), rebuilds batches from the lanes' columns (batches()). No meter reads frames that are not
- * its own and no flow crosses a process boundary.
+ * host-pair partition. Where the process has a core to spare for each lane besides the reader and
+ * this thread, each lane runs on a worker thread of its own (lane-thread.ts), where its meter runs
+ * and its flows become output bytes: this thread only puts the parts in id order and writes them
+ * (parts()), or, for a consumer that needs flows (anonymisation, rotation, IPFIX, the API),
+ * rebuilds batches from the lanes' columns (batches()). With fewer cores, a thread of its own per
+ * lane costs more than it gives (each worker thread is a JavaScript isolate that starts, compiles
+ * and collects on its own: measured, bench/RESULTS.md): the lanes' meters then run on libuv's pool
+ * and this thread makes their batches, as one meter's would be. FLOWSEEK_LANES=threads or inline
+ * chooses. No meter reads frames that are not its own and no flow crosses a process boundary.
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -13,7 +17,8 @@ import { FlowseekError } from '../errors';
 import { loadNative, NativeSpread, NativeStats } from '../native';
 import { OutputFormat } from '../options';
 import { Field } from '../schema';
-import { FlowBatch, FlowStreamer, openNative, StreamerOptions } from '../streamer';
+import * as os from 'node:os';
+import { buildColumnIndex, FlowBatch, FlowStreamer, openNative, StreamerOptions, toBatch } from '../streamer';
 import { EncodedPart } from '../writers/encoded';
 import { EncodedGroup } from '../writers/parquet/writer';
 import { WriterOptions } from '../writers/writer';
@@ -37,8 +42,14 @@ export class LaneSet {
   private workers: Worker[] = [];
   private exported = 0;
   readonly fields: readonly Field[];
+  /** lanes on worker threads of their own (see above); else on libuv's pool, batches made here */
+  readonly threads: boolean;
+  /** threads: the flows as output bytes made on the lanes' threads (run.ts writes them as they are) */
+  readonly parts?: (format: OutputFormat, writer: WriterOptions, maxFlows: number) => AsyncGenerator<LaneOutput>;
 
-  constructor(options: StreamerOptions, readonly size: number) {
+  constructor(options: StreamerOptions, readonly size: number, threads = laneThreads(size)) {
+    this.threads = threads;
+    if (threads) this.parts = (format, writer, maxFlows) => this.encoded(format, writer, maxFlows);
     this.options = { ...options, maxActiveFlows: activeFlowsShare(options.maxActiveFlows, size) };
     this.fields = new FlowStreamer(this.options).fields;
     this.latest = new Array(size).fill(undefined);
@@ -49,12 +60,13 @@ export class LaneSet {
 
   /** The flows as batches (ids in the order they were made). */
   async *batches(): AsyncGenerator<FlowBatch> {
+    if (!this.threads) { yield* this.inline(); return; }
     for await (const item of this.run(undefined, 0)) if (item.batch) yield item.batch;
   }
 
   /** The flows as output bytes, made on the lanes' threads: parts in id order (ids past maxFlows
    * are not encoded), Parquet row groups as they come. */
-  async *parts(format: OutputFormat, writer: WriterOptions, maxFlows: number): AsyncGenerator<LaneOutput> {
+  private async *encoded(format: OutputFormat, writer: WriterOptions, maxFlows: number): AsyncGenerator<LaneOutput> {
     for await (const item of this.run({ format, writer }, maxFlows)) if (item.output) yield item.output;
   }
 
@@ -132,6 +144,50 @@ export class LaneSet {
     }
   }
 
+  /** The lanes on libuv's pool (next() runs a lane's meter there), their batches made here in the
+   * order they come, ids numbered as they are yielded. */
+  private async *inline(): AsyncGenerator<FlowBatch> {
+    const spread = this.spread;
+    if (!spread || this.started) throw new Error('a LaneSet runs once');
+    this.started = true;
+    const native = loadNative();
+    const options = new FlowStreamer(this.options).nativeOptions();
+    const meters = Array.from({ length: this.size }, (_, lane) => native.openLane(spread.id, lane, options));
+    const index = buildColumnIndex(this.fields);
+    const idColumn = this.fields.findIndex((f) => f.name === 'id');
+    const batchSize = this.options.batchSize ?? 4096;
+    type Pulled = { lane: number; nb: Awaited<ReturnType<(typeof meters)[number]['next']>> };
+    const pending = new Map<number, Promise<Pulled>>();
+    const pull = (lane: number) => {
+      const p = meters[lane].next(batchSize).then((nb) => ({ lane, nb }));
+      p.catch(() => undefined); // raced below; a lane that fails is reported once, from there
+      pending.set(lane, p);
+    };
+    meters.forEach((_, lane) => pull(lane));
+    try {
+      while (pending.size && !Atomics.load(this.counts, KILLED)) {
+        const { lane, nb } = await Promise.race(pending.values());
+        pending.delete(lane);
+        if (!nb) continue;
+        this.latest[lane] = nb.counters;
+        pull(lane);
+        if (!nb.length) continue;
+        const batch = toBatch(this.fields, index, nb);
+        const ids = batch.columns[idColumn] as Float64Array;
+        for (let r = 0; r < batch.length; r++) ids[r] = this.exported + r;
+        this.exported += batch.length;
+        yield batch;
+      }
+    } finally {
+      // the consumer left, or a lane failed: every lane ends and frees its meter
+      spread.stop();
+      await Promise.allSettled(pending.values());
+      meters.forEach((m, lane) => { this.final[lane] = m.stats(); m.close(); });
+      spread.close();
+      this.spread = undefined;
+    }
+  }
+
   /** The reader stops; every lane flushes its open flows. */
   stop(): void {
     this.spread?.stop();
@@ -152,6 +208,14 @@ export class LaneSet {
     const each = this.final.map((s, i) => s ?? this.latest[i]);
     return { total: mergeStats(each, false, this.exported), perWorker: each };
   }
+}
+
+/** Worker threads for the lanes when the process may use a core for each, one for the reader and
+ * one for this thread (FLOWSEEK_LANES=threads or inline overrides). */
+function laneThreads(size: number): boolean {
+  const chosen = process.env.FLOWSEEK_LANES;
+  if (chosen === 'threads' || chosen === 'inline') return chosen === 'threads';
+  return os.availableParallelism() >= size + 2;
 }
 
 /** Rows in a batch's columns (the id column is a Float64Array, one value per row). */
