@@ -91,9 +91,9 @@ function threadCpu(pid: number, seen: Map<string, number>): void {
   }
 }
 
-async function measureThreads(cmd: string[]): Promise<Threads> {
+async function measureThreads(cmd: string[], env: Record<string, string> = {}): Promise<Threads> {
   const started = process.hrtime.bigint();
-  const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+  const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: '', ...env } });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
   const seen = new Map<string, number>();
@@ -106,7 +106,7 @@ async function measureThreads(cmd: string[]): Promise<Threads> {
   return { wall, cpu: cpus.reduce((a, b) => a + b, 0), busiest: Math.max(...cpus), flows: flowseekFlows(stderr) };
 }
 
-interface ScaleRow { format: string; one: Threads; two: Threads }
+interface ScaleRow { format: string; one: Threads; two: Threads; threads: Threads }
 
 /** --workers 1 on CPU 0 against --workers 2 on two CPUs, per format, --stats, to a file. */
 async function scaleRows(file: string, repeats: number): Promise<ScaleRow[]> {
@@ -114,15 +114,16 @@ async function scaleRows(file: string, repeats: number): Promise<ScaleRow[]> {
   const pick = (xs: Threads[]) => [...xs].sort((a, b) => a.wall - b.wall)[Math.floor(xs.length / 2)];
   for (const format of ['csv', 'jsonl', 'parquet']) {
     const out = path.join(CACHE, `scale.${format}`);
-    const run = (cores: string, workers: number) =>
-      measureThreads(['taskset', '-c', cores, process.execPath, BIN, 'read', file, '--stats', '--workers', String(workers), '-o', out]);
-    const one: Threads[] = [], two: Threads[] = [];
+    const run = (cores: string, workers: number, env: Record<string, string> = {}) =>
+      measureThreads(['taskset', '-c', cores, process.execPath, BIN, 'read', file, '--stats', '--workers', String(workers), '-o', out], env);
+    const one: Threads[] = [], two: Threads[] = [], threads: Threads[] = [];
     for (let i = 0; i < repeats; i++) {
       one.push(await run('0', 1));
       two.push(await run('0,1', 2));
+      threads.push(await run('0,1', 2, { FLOWSEEK_LANES: 'threads' }));
     }
     fs.rmSync(out, { force: true });
-    rows.push({ format, one: pick(one), two: pick(two) });
+    rows.push({ format, one: pick(one), two: pick(two), threads: pick(threads) });
   }
   return rows;
 }
@@ -175,10 +176,11 @@ function scaleSection(packets: number, rows: ScaleRow[], capture: CaptureRow[], 
       `${repeats} by wall time. CPU s: every thread of the process; busiest thread: the most CPU one thread used (on a shared ` +
       'machine the critical path, where wall time is mostly waiting for a core).',
     '',
-    '| format | workers 1, 1 core: wall s | CPU s | workers 2, 2 cores: wall s | CPU s | busiest thread s | speed-up (wall) | speed-up (CPU: w1 CPU / max(w2 CPU / 2, busiest)) |',
-    '|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.format} | ${r.one.wall.toFixed(2)} | ${r.one.cpu.toFixed(2)} | ${r.two.wall.toFixed(2)} | ${r.two.cpu.toFixed(2)} | ` +
-      `${r.two.busiest.toFixed(2)} | ${(r.one.wall / r.two.wall).toFixed(2)}× | ${(r.one.cpu / Math.max(r.two.cpu / 2, r.two.busiest)).toFixed(2)}× |`),
+    '| format | lanes | workers 1, 1 core: wall s | CPU s | workers 2, 2 cores: wall s | CPU s | busiest thread s | speed-up (wall) | speed-up (CPU: w1 CPU / max(w2 CPU / 2, busiest)) |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows.flatMap((r) => ([['on the pool (the default here)', r.two], ['on threads of their own (FLOWSEEK_LANES=threads)', r.threads]] as const).map(([how, two]) =>
+      `| ${r.format} | ${how} | ${r.one.wall.toFixed(2)} | ${r.one.cpu.toFixed(2)} | ${two.wall.toFixed(2)} | ${two.cpu.toFixed(2)} | ` +
+      `${two.busiest.toFixed(2)} | ${(r.one.wall / two.wall).toFixed(2)}× | ${(r.one.cpu / Math.max(two.cpu / 2, two.busiest)).toFixed(2)}× |`)),
     '',
   ];
   if (capture.length) {
