@@ -13,6 +13,7 @@ import { tableFromIPC } from 'apache-arrow';
 import { parseMeterOptions, RawReadOptions } from '../src/options';
 import { FlowStreamer, StreamerOptions } from '../src/streamer';
 import { LaneSet } from '../src/workers/lanes';
+import { norm, rows } from './helpers/arrow';
 import { lit, query } from './helpers/duckdb';
 import { BIN, cli, ORACLE, sortedRows } from './helpers/run';
 
@@ -118,15 +119,6 @@ t.test('the command line', async (t) => {
   t.equal(c2.stdout.trim().split('\n').length, c1.stdout.trim().split('\n').length, 'and the flows before the cut are kept');
 });
 
-/** A value as JSON can compare it: numbers, lowercase hex for bytes, arrays for lists. */
-function plainValue(v: unknown): unknown {
-  if (typeof v === 'bigint') return Number(v);
-  if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
-  if (v && typeof v === 'object' && 'toArray' in v) return Array.from((v as { toArray(): ArrayLike<unknown> }).toArray(), plainValue);
-  if (Array.isArray(v)) return v.map(plainValue);
-  return v;
-}
-
 /** Rows as sorted JSON with the ids aside, and the ids in file order. */
 function split(header: string[], rows: unknown[][]): { rows: string[]; ids: number[] } {
   const at = header.indexOf('id');
@@ -148,13 +140,11 @@ async function readBack(file: string, format: string): Promise<{ header: string[
   }
   if (format === 'arrow') {
     const table = tableFromIPC(fs.readFileSync(file));
-    const cols = table.schema.fields.map((f) => table.getChild(f.name)!);
-    return { header: table.schema.fields.map((f) => `${f.name}:${f.type}`.replace(/^id:.*/, 'id')),
-      rows: Array.from({ length: table.numRows }, (_, r) => cols.map((c) => plainValue(c.get(r)))) };
+    return { header: table.schema.fields.map((f) => `${f.name}:${f.type}`.replace(/^id:.*/, 'id')), rows: rows(table) };
   }
   const schema = await query(`select name, type, logical_type from parquet_schema(${lit(file)})`);
   const table = await query(`select * from read_parquet(${lit(file)})`);
-  return { header: [...table.names.map((n) => n), JSON.stringify(schema.rows.map(String))], rows: table.rows.map((r) => r.map(plainValue)) };
+  return { header: [...table.names.map((n) => n), JSON.stringify(schema.rows.map(String))], rows: table.rows.map((r) => r.map(norm)) };
 }
 
 t.test('every output format with --workers 2: the bytes lanes make are one meter\'s flows', async (t) => {
