@@ -19,10 +19,16 @@ export function jsonlKeys(fields: readonly Field[]): Uint8Array[] {
 const NULL = Buffer.from('null', 'latin1');
 const END = Buffer.from('}\n', 'latin1');
 
-/** The batch's rows, appended to out (the same bytes on a lane's thread as here). */
+/** The batch's rows, appended to out (the same bytes on a lane's thread as here). A row at a time:
+ * one loop over every row of a batch ran interpreted until V8 replaced it mid-loop, batch after
+ * batch (measured: twice the CPU of the same work done per row). */
 export function jsonlRows(keys: readonly Uint8Array[], batch: FlowBatch, out: ByteBuilder): void {
   const cols = batch.columns;
-  for (let r = 0; r < batch.length; r++) {
+  for (let r = 0; r < batch.length; r++) jsonlRow(keys, cols, r, out);
+}
+
+function jsonlRow(keys: readonly Uint8Array[], cols: FlowBatch['columns'], r: number, out: ByteBuilder): void {
+  {
     for (let i = 0; i < cols.length; i++) {
       out.raw(keys[i]);
       const c = cols[i];
