@@ -1,9 +1,11 @@
 /**
  * flowseek beside its peers on one capture, each run in a fresh process, several times:
  * median packets/s, flows/s and peak RSS, written to bench/RESULTS.md.
- * Usage: npm run bench [-- repeats [packets]]   (needs ../shared, a build, ndpiReader, tshark)
+ * Usage: npm run bench [-- repeats [packets [scale]]]   (needs ../shared, a build, ndpiReader, tshark;
+ * root for the capture rows' network namespaces). With `scale`, only the rows of cores: --workers 2
+ * on 2 cores vs --workers 1 on one per format, and capture into a veth.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -70,10 +72,162 @@ function version(cmd: string, args: string[], pattern: RegExp): string {
   }
 }
 
-function main(): void {
+/** A run's CPU by thread: the whole tree's, and its busiest thread's (the critical path on a shared
+ * machine, where wall time is mostly waiting). Sampled from /proc every 20 ms. */
+interface Threads { wall: number; cpu: number; busiest: number; flows?: number }
+
+function threadCpu(pid: number, seen: Map<string, number>): void {
+  const tick = 100; // USER_HZ
+  let tasks: string[];
+  try { tasks = fs.readdirSync(`/proc/${pid}/task`); } catch { return; }
+  for (const t of tasks) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      seen.set(`${pid}/${t}`, (Number(f[11]) + Number(f[12])) / tick);
+      const children = fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim();
+      for (const c of children ? children.split(' ') : []) threadCpu(Number(c), seen);
+    } catch { /* ended */ }
+  }
+}
+
+async function measureThreads(cmd: string[], env: Record<string, string> = {}): Promise<Threads> {
+  const started = process.hrtime.bigint();
+  const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: '', ...env } });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const seen = new Map<string, number>();
+  const timer = setInterval(() => threadCpu(child.pid as number, seen), 20);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  clearInterval(timer);
+  if (code !== 0) throw new Error(`${cmd.join(' ')}: exit ${code}: ${stderr.slice(-500)}`);
+  const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpus = [...seen.values()];
+  return { wall, cpu: cpus.reduce((a, b) => a + b, 0), busiest: Math.max(...cpus), flows: flowseekFlows(stderr) };
+}
+
+interface ScaleRow { format: string; one: Threads; two: Threads; threads: Threads }
+
+/** --workers 1 on CPU 0 against --workers 2 on two CPUs, per format, --stats, to a file. */
+async function scaleRows(file: string, repeats: number): Promise<ScaleRow[]> {
+  const rows: ScaleRow[] = [];
+  const pick = (xs: Threads[]) => [...xs].sort((a, b) => a.wall - b.wall)[Math.floor(xs.length / 2)];
+  for (const format of ['csv', 'jsonl', 'parquet']) {
+    const out = path.join(CACHE, `scale.${format}`);
+    const run = (cores: string, workers: number, env: Record<string, string> = {}) =>
+      measureThreads(['taskset', '-c', cores, process.execPath, BIN, 'read', file, '--stats', '--workers', String(workers), '-o', out], env);
+    const one: Threads[] = [], two: Threads[] = [], threads: Threads[] = [];
+    for (let i = 0; i < repeats; i++) {
+      one.push(await run('0', 1));
+      two.push(await run('0,1', 2));
+      threads.push(await run('0,1', 2, { FLOWSEEK_LANES: 'threads' }));
+    }
+    fs.rmSync(out, { force: true });
+    rows.push({ format, one: pick(one), two: pick(two), threads: pick(threads) });
+  }
+  return rows;
+}
+
+interface CaptureRow { workers: number; sent: number; refused: number; seconds: number; flows: number; dropped: number; received: number }
+
+/** `capture --workers N` on one end of a veth, the capture replayed into the other at top speed;
+ * then SIGTERM. Needs root (network namespaces). */
+async function captureRow(file: string, workers: number, packets: number): Promise<CaptureRow> {
+  const tag = `${process.pid % 10000}${workers}`;
+  const [nsA, nsB, va, vb] = [`fsbA${tag}`, `fsbB${tag}`, `fsba${tag}`, `fsbb${tag}`];
+  const ip = (...a: string[]) => execFileSync('ip', a, { stdio: 'pipe' });
+  ip('netns', 'add', nsA);
+  ip('netns', 'add', nsB);
+  try {
+    ip('link', 'add', va, 'netns', nsA, 'type', 'veth', 'peer', 'name', vb, 'netns', nsB);
+    for (const [ns, dev] of [[nsA, va], [nsB, vb]]) {
+      ip('-n', ns, 'link', 'set', dev, 'mtu', '9000', 'up');
+    }
+    const capture = spawn('ip', ['netns', 'exec', nsA, process.execPath, BIN, 'capture', '-i', va, '--workers', String(workers),
+      '--jsonl', '-o', '/dev/null', '--log-format', 'json'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+    let stderr = '';
+    capture.stderr.on('data', (d) => { stderr += d; });
+    const exited = new Promise<void>((resolve) => capture.on('exit', () => resolve()));
+    const sockets = () => execFileSync('ip', ['netns', 'exec', nsA, 'cat', '/proc/net/packet'], { encoding: 'utf8' }).trim().split('\n').length - 1;
+    for (let i = 0; i < 300 && sockets() < workers; i++) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 500));
+    const replay = JSON.parse(execFileSync('ip', ['netns', 'exec', nsB, tool('pcap-replay'), file, vb, String(packets)], { encoding: 'utf8' })) as
+      { sent: number; refused: number; seconds: number };
+    await new Promise((r) => setTimeout(r, 1000));
+    capture.kill('SIGTERM');
+    await exited;
+    const summary = stderr.trim().split('\n').map((l) => { try { return JSON.parse(l) as Record<string, unknown>; } catch { return {}; } })
+      .reverse().find((o) => typeof o.flows === 'number' && typeof o.kernelDropped === 'number');
+    if (!summary) throw new Error(`capture --workers ${workers}: no summary: ${stderr.slice(-500)}`);
+    return { workers, ...replay, flows: summary.flows as number, dropped: summary.kernelDropped as number, received: summary.packets as number };
+  } finally {
+    for (const ns of [nsA, nsB]) spawnSync('ip', ['netns', 'del', ns]);
+  }
+}
+
+/** The section of RESULTS.md on cores (replaced in place by each run). */
+function scaleSection(packets: number, rows: ScaleRow[], capture: CaptureRow[], repeats: number): string[] {
+  const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+  const lines = [
+    '## Cores: `read --workers 2` on 2 cores vs `--workers 1` on one; `capture` into a veth',
+    '',
+    `Made by \`npm run bench -- ${repeats} ${packets} scale\` on ${new Date().toISOString().slice(0, 10)} (load average at the end: ${load}). ` +
+      '--workers 1 runs on CPU 0 alone, --workers 2 on CPUs 0 and 1 (taskset); --stats, DPI on, output to a file; median of ' +
+      `${repeats} by wall time. CPU s: every thread of the process; busiest thread: the most CPU one thread used (on a shared ` +
+      'machine the critical path, where wall time is mostly waiting for a core).',
+    '',
+    '| format | lanes | workers 1, 1 core: wall s | CPU s | workers 2, 2 cores: wall s | CPU s | busiest thread s | speed-up (wall) | speed-up (CPU: w1 CPU / max(w2 CPU / 2, busiest)) |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows.flatMap((r) => ([['on the pool (the default here)', r.two], ['on threads of their own (FLOWSEEK_LANES=threads)', r.threads]] as const).map(([how, two]) =>
+      `| ${r.format} | ${how} | ${r.one.wall.toFixed(2)} | ${r.one.cpu.toFixed(2)} | ${two.wall.toFixed(2)} | ${two.cpu.toFixed(2)} | ` +
+      `${two.busiest.toFixed(2)} | ${(r.one.wall / two.wall).toFixed(2)}× | ${(r.one.cpu / Math.max(two.cpu / 2, two.busiest)).toFixed(2)}× |`)),
+    '',
+  ];
+  if (capture.length) {
+    lines.push(`\`capture --workers N --jsonl -o /dev/null\` on one end of a veth (MTU 9000), the first ${capture[0].sent + capture[0].refused} ` +
+      'packets of the same capture replayed into the other end as fast as libpcap injects them (bench/pcap-replay.c), then SIGTERM:', '',
+      '| workers | packets sent | refused (above the MTU) | replay s | packets received | kernel drops | flows written | flows/s (over the replay) |',
+      '|---|---|---|---|---|---|---|---|',
+      ...capture.map((c) => `| ${c.workers} | ${c.sent.toLocaleString('en')} | ${c.refused} | ${c.seconds.toFixed(2)} | ${c.received.toLocaleString('en')} | ` +
+        `${c.dropped.toLocaleString('en')} | ${c.flows.toLocaleString('en')} | ${Math.round(c.flows / c.seconds).toLocaleString('en')} |`), '');
+  }
+  return lines;
+}
+
+/** RESULTS.md with its first part (up to the first section) or one section replaced. */
+function writeResults(replace: (existing: string[]) => string[]): void {
+  const file = path.join(ROOT, 'bench', 'RESULTS.md');
+  const existing = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n') : [];
+  fs.writeFileSync(file, replace(existing).join('\n'));
+}
+
+function withSection(existing: string[], heading: string, section: string[]): string[] {
+  const start = existing.findIndex((l) => l.startsWith(heading));
+  if (start < 0) return [...existing, ...(existing.length && existing[existing.length - 1] !== '' ? [''] : []), ...section];
+  let end = existing.findIndex((l, i) => i > start && l.startsWith('## '));
+  if (end < 0) end = existing.length;
+  return [...existing.slice(0, start), ...section, ...existing.slice(end)];
+}
+
+async function scale(repeats: number, packets: number, file: string): Promise<void> {
+  const rows = await scaleRows(file, repeats);
+  const capture: CaptureRow[] = [];
+  if (process.getuid?.() === 0) {
+    const n = Math.min(packets, 1_000_000);
+    for (const w of [1, 2]) capture.push(await captureRow(file, w, n));
+  } else {
+    console.error('bench: the capture rows need root (network namespaces): left out');
+  }
+  const section = scaleSection(packets, rows, capture, repeats);
+  writeResults((existing) => withSection(existing, '## Cores:', section));
+  console.log(section.join('\n'));
+}
+
+async function main(): Promise<void> {
   const repeats = Number(process.argv[2] ?? 3);
   const packets = Number(process.argv[3] ?? 5_000_000);
   const file = capture(packets);
+  if (process.argv[4] === 'scale') return scale(repeats, packets, file);
   const out = (ext: string) => path.join(CACHE, `out.${ext}`);
   const run = (cores: string[], args: string[]) => [...cores, process.execPath, BIN, 'read', file, ...args];
   const fs1 = (label: string, args: string[]) => measure(label, repeats, run(ONE_CORE, args), flowseekFlows);
@@ -127,8 +281,13 @@ function main(): void {
       `(goal ≥ 1.7×); vs --workers 1 on all cores: ${(pps(`flowseek --stats --workers 2, all ${os.cpus().length} cores`) / pps(`flowseek --stats, all ${os.cpus().length} cores`)).toFixed(2)}×`,
     `- a trivial plugin (bench/trivial-plugin.js, JavaScript on every packet) vs none, --dissections 0: ` +
       `${(by('flowseek --dissections 0 --plugin (trivial)').wall / by('flowseek --dissections 0').wall).toFixed(2)}× the time`, '');
-  fs.writeFileSync(path.join(ROOT, 'bench', 'RESULTS.md'), lines.join('\n'));
+  // the first part is this run's; the sections after it (other benchmarks) stay
+  writeResults((existing) => {
+    const rest = existing.findIndex((l) => l.startsWith('## '));
+    return [...lines, ...(rest < 0 ? [] : existing.slice(rest))];
+  });
   console.log(lines.join('\n'));
+  await scale(repeats, packets, file);
 }
 
-main();
+main().catch((e: Error) => { console.error(e.message); process.exit(1); });

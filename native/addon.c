@@ -1,18 +1,16 @@
-/* The Node-API surface: open a meter over capture files, pull batches of finished flows
- * asynchronously (the meter runs on a pool thread), read counters, close. JS validates options
- * first; this file still checks every argument it reads. */
+/* The Node-API surface: open a run (files, an interface, or a lane of a spread), pull batches of
+ * finished flows (asynchronously on a pool thread, or synchronously on a lane's own thread), read
+ * counters, close. The run itself is run.c's; options are checked in addon_options.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <node_api.h>
 #include "batch.h"
-#include "compress.h"
 #include "flow_extra.h"
-#include "privileges.h"
-#include "sockdiag.h"
+#include "addon_options.h"
+#include "addon_system.h"
+#include "run.h"
 #include "sockevents.h"
-#include "source.h"
-#include "spread.h"
 
 #define NAPI_OK(env, call) do { if ((call) != napi_ok) { throw_last(env); return NULL; } } while (0)
 
@@ -22,10 +20,7 @@ static const char *const ignore_names[FS_IGN__COUNT] = {
 };
 
 struct fs_handle {
-  struct fs_meter meter;
-  struct fs_source source;          /* unused when the meter is a lane of a spread */
-  struct fs_spread *spread;
-  uint32_t lane;
+  struct fs_runner run;
   char **files;
   uint32_t n_files;
   bool busy, closed;
@@ -44,52 +39,13 @@ static void throw_last(napi_env env) {
   if (!pending) napi_throw_error(env, "FS_NAPI", info && info->error_message ? info->error_message : "Node-API call failed");
 }
 
-static bool get_prop(napi_env env, napi_value obj, const char *name, napi_valuetype want, napi_value *out) {
-  bool has = false;
-  if (napi_has_named_property(env, obj, name, &has) != napi_ok || !has) return false;
-  if (napi_get_named_property(env, obj, name, out) != napi_ok) return false;
-  napi_valuetype t;
-  return napi_typeof(env, *out, &t) == napi_ok && t == want;
-}
-
-static double num_opt(napi_env env, napi_value obj, const char *name, double dflt) {
-  napi_value v;
-  double d;
-  if (!get_prop(env, obj, name, napi_number, &v) || napi_get_value_double(env, v, &d) != napi_ok) return dflt;
-  return d;
-}
-
-static bool bool_opt(napi_env env, napi_value obj, const char *name, bool dflt) {
-  napi_value v;
-  bool b;
-  if (!get_prop(env, obj, name, napi_boolean, &v) || napi_get_value_bool(env, v, &b) != napi_ok) return dflt;
-  return b;
-}
-
-static char *str_opt(napi_env env, napi_value obj, const char *name) {
-  napi_value v;
-  size_t len;
-  if (!get_prop(env, obj, name, napi_string, &v) || napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok)
-    return NULL;
-  char *s = malloc(len + 1);
-  if (s && napi_get_value_string_utf8(env, v, s, len + 1, &len) != napi_ok) { free(s); return NULL; }
-  return s;
-}
-
-static void files_free(char **files, uint32_t n) {
-  for (uint32_t i = 0; i < n; i++) free(files[i]);
-  free(files);
-}
-
 static void handle_free(struct fs_handle *h) {
   if (!h->closed) {
-    if (h->spread) fs_spread_release(h->spread, h->lane);
-    else fs_source_close(&h->source);
-    h->spread = NULL;
-    fs_meter_free(&h->meter);
+    fs_run_close(&h->run);
     h->closed = true;
   }
-  files_free(h->files, h->n_files);
+  for (uint32_t i = 0; i < h->n_files; i++) free(h->files[i]);
+  free(h->files);
   h->files = NULL;
   h->n_files = 0;
 }
@@ -134,22 +90,9 @@ static napi_status set_num(napi_env env, napi_value obj, const char *name, doubl
 
 /* The counters so far, as an object (also attached to each batch as batch.counters). */
 static napi_value make_stats(napi_env env, struct fs_handle *h) {
-  struct fs_meter_counters c_ = h->meter.n;
-  const struct fs_meter_counters *c = &c_;
-  /* a lane: the reader counted the frames, their bytes and what was not metered */
-  struct fs_spread_counters r;
-  uint64_t bytes_read = h->source.bytes_read, read_errors = h->source.read_errors;
-  const char *warnings = h->source.warnings;
-  if (h->spread) {
-    fs_spread_counters(h->spread, &r);
-    c_.packets = r.n.packets;
-    c_.oversize_records = r.n.oversize_records;
-    memcpy(c_.ignored, r.n.ignored, sizeof(c_.ignored));
-    c_.alloc_failures += r.n.copy_failures;
-    bytes_read = r.bytes_read;
-    read_errors = r.read_errors;
-    warnings = r.warnings;
-  }
+  struct fs_run_counters r;
+  fs_run_counters(&h->run, &r);
+  const struct fs_meter_counters *c = &r.n;
   napi_value o, ign, w;
   NAPI_OK(env, napi_create_object(env, &o));
   NAPI_OK(env, set_num(env, o, "packets", (double)c->packets));
@@ -161,13 +104,13 @@ static napi_value make_stats(napi_env env, struct fs_handle *h) {
   NAPI_OK(env, set_num(env, o, "flowsFlushed", (double)c->flows_flushed));
   NAPI_OK(env, set_num(env, o, "flowsEvicted", (double)c->flows_evicted));
   NAPI_OK(env, set_num(env, o, "allocFailures", (double)c->alloc_failures));
-  NAPI_OK(env, set_num(env, o, "activeFlows", h->closed ? 0 : (double)h->meter.table.count));
-  NAPI_OK(env, set_num(env, o, "tableBytes", h->closed ? 0 : (double)fs_table_memory(&h->meter.table)));
-  NAPI_OK(env, set_num(env, o, "bytesRead", (double)bytes_read));
+  NAPI_OK(env, set_num(env, o, "activeFlows", (double)r.active_flows));
+  NAPI_OK(env, set_num(env, o, "tableBytes", (double)r.table_bytes));
+  NAPI_OK(env, set_num(env, o, "bytesRead", (double)r.bytes_read));
   NAPI_OK(env, set_num(env, o, "oversizeRecords", (double)c->oversize_records));
-  NAPI_OK(env, set_num(env, o, "readErrors", (double)read_errors));
-  NAPI_OK(env, set_num(env, o, "kernelReceived", (double)h->source.kernel_received));
-  NAPI_OK(env, set_num(env, o, "kernelDropped", (double)h->source.kernel_dropped));
+  NAPI_OK(env, set_num(env, o, "readErrors", (double)r.read_errors));
+  NAPI_OK(env, set_num(env, o, "kernelReceived", (double)r.kernel_received));
+  NAPI_OK(env, set_num(env, o, "kernelDropped", (double)r.kernel_dropped));
   NAPI_OK(env, napi_create_object(env, &ign));
   uint64_t total = 0;
   for (int i = 1; i < FS_IGN__COUNT; i++) {
@@ -176,7 +119,7 @@ static napi_value make_stats(napi_env env, struct fs_handle *h) {
   }
   NAPI_OK(env, set_num(env, o, "ignored", (double)total));
   NAPI_OK(env, napi_set_named_property(env, o, "ignoredBy", ign));
-  NAPI_OK(env, napi_create_string_utf8(env, warnings, NAPI_AUTO_LENGTH, &w));
+  NAPI_OK(env, napi_create_string_utf8(env, r.warnings, NAPI_AUTO_LENGTH, &w));
   NAPI_OK(env, napi_set_named_property(env, o, "warnings", w));
   return o;
 }
@@ -189,32 +132,32 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
   return make_stats(env, h);
 }
 
+/* The batch of the step just run (null once the run is done), or NULL on failure. */
+static napi_value take_batch(napi_env env, struct fs_handle *h) {
+  struct fs_meter *m = &h->run.meter;
+  size_t n = m->out_len < h->want ? m->out_len : h->want;
+  napi_value result = NULL;
+  bool events = m->events && m->events->len;
+  if (n == 0 && h->run.done && !events) {
+    napi_get_null(env, &result);
+    return result;
+  }
+  if (fs_batch_build(env, m, n, &result) != napi_ok) return NULL;
+  fs_run_taken(&h->run, n);
+  napi_value stats = make_stats(env, h);
+  if (stats) napi_set_named_property(env, result, "counters", stats);
+  return result;
+}
+
 static void next_execute(napi_env env, void *data) {
   (void)env;
   struct fs_handle *h = data;
-  if (h->spread) fs_spread_run(h->spread, h->lane, &h->meter, h->want);
-  else fs_source_run(&h->source, &h->meter, h->want);
-}
-
-static bool handle_done(const struct fs_handle *h) {
-  return h->spread ? h->spread->lanes[h->lane].done : h->source.done;
+  fs_run_step(&h->run, h->want);
 }
 
 static void next_complete(napi_env env, napi_status status, void *data) {
   struct fs_handle *h = data;
-  napi_value result = NULL;
-  size_t n = h->meter.out_len < h->want ? h->meter.out_len : h->want;
-  if (status == napi_ok) {
-    bool events = h->meter.events && h->meter.events->len;
-    if (n == 0 && handle_done(h) && !events) napi_get_null(env, &result);
-    else if (fs_batch_build(env, &h->meter, n, &result) == napi_ok) {
-      fs_meter_consume(&h->meter, n);
-      fs_meter_events_taken(&h->meter);
-      h->meter.new_len = 0;
-      napi_value stats = make_stats(env, h);
-      if (stats) napi_set_named_property(env, result, "counters", stats);
-    } else result = NULL;
-  }
+  napi_value result = status == napi_ok ? take_batch(env, h) : NULL;
   h->busy = false;
   if (result) {
     napi_resolve_deferred(env, h->deferred, result);
@@ -228,6 +171,20 @@ static void next_complete(napi_env env, napi_status status, void *data) {
   napi_delete_reference(env, h->self);
 }
 
+/* next(maxFlows) and nextSync(maxFlows): the batch size, a whole number from 1 to 2^20 */
+static bool read_want(napi_env env, size_t argc, napi_value *argv, struct fs_handle *h) {
+  double want = 0;
+  napi_valuetype t = napi_undefined;
+  if (argc >= 1) napi_typeof(env, argv[0], &t);
+  if (t != napi_number || napi_get_value_double(env, argv[0], &want) != napi_ok || !(want >= 1 && want <= 1 << 20) ||
+      want != (double)(size_t)want) {
+    napi_throw_range_error(env, "FS_ARG", "maxFlows must be a whole number from 1 to 1048576");
+    return false;
+  }
+  h->want = (size_t)want;
+  return true;
+}
+
 /* meter.next(maxFlows, [ends], [exact]): Promise<batch | null> */
 static napi_value js_next(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -235,12 +192,8 @@ static napi_value js_next(napi_env env, napi_callback_info info) {
   struct fs_handle *h = unwrap_idle(env, info, &argc, argv, &self, "next()");
   if (!h) return NULL;
   if (h->closed) { napi_throw_error(env, "FS_CLOSED", "the meter is closed"); return NULL; }
-  double want = 4096;
-  if (argc >= 1) {
-    napi_valuetype t;
-    if (napi_typeof(env, argv[0], &t) == napi_ok && t == napi_number) napi_get_value_double(env, argv[0], &want);
-  }
-  h->want = want >= 1 && want <= 1 << 20 ? (size_t)want : 4096;
+  if (!read_want(env, argc, argv, h)) return NULL;
+  struct fs_meter *m = &h->run.meter;
   /* next(n, [slot, uid, slot, uid...]): flows plugins ended, before any further packet */
   bool is_typed = false;
   if (argc >= 2 && napi_is_typedarray(env, argv[1], &is_typed) == napi_ok && is_typed) {
@@ -250,16 +203,16 @@ static napi_value js_next(napi_env env, napi_callback_info info) {
     if (napi_get_typedarray_info(env, argv[1], &type, &len, &data, NULL, NULL) == napi_ok && type == napi_float64_array) {
       const double *d = data;
       for (size_t i = 0; i + 1 < len; i += 2) {
-        if (d[i] >= 0 && d[i] < 4294967295.0 && d[i + 1] >= 1) fs_meter_expire_custom(&h->meter, (uint32_t)d[i], (uint64_t)d[i + 1]);
+        if (d[i] >= 0 && d[i] < 4294967295.0 && d[i + 1] >= 1) fs_meter_expire_custom(m, (uint32_t)d[i], (uint64_t)d[i + 1]);
       }
     }
   }
   /* next(n, ends, true): a plugin ended a flow of a live capture: every flow one packet per batch from now on */
   bool exact = false;
-  if (argc >= 3 && napi_get_value_bool(env, argv[2], &exact) == napi_ok && exact && h->meter.events) {
-    h->meter.cfg.events_one_per_flow = true;
-    free(h->meter.cfg.end_ports);
-    h->meter.cfg.end_ports = NULL;
+  if (argc >= 3 && napi_get_value_bool(env, argv[2], &exact) == napi_ok && exact && m->events) {
+    m->cfg.events_one_per_flow = true;
+    free(m->cfg.end_ports);
+    m->cfg.end_ports = NULL;
   }
   NAPI_OK(env, napi_create_reference(env, self, 1, &h->self));
   NAPI_OK(env, napi_create_promise(env, &h->deferred, &promise));
@@ -270,14 +223,27 @@ static napi_value js_next(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+/* meter.nextSync(maxFlows): batch | null, made on the calling thread (a lane's own worker thread,
+ * whose event loop has nothing else to do meanwhile) */
+static napi_value js_next_sync(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  struct fs_handle *h = unwrap_idle(env, info, &argc, argv, NULL, "nextSync()");
+  if (!h) return NULL;
+  if (h->closed) { napi_throw_error(env, "FS_CLOSED", "the meter is closed"); return NULL; }
+  if (!read_want(env, argc, argv, h)) return NULL;
+  fs_run_step(&h->run, h->want);
+  napi_value result = take_batch(env, h);
+  if (!result) throw_last(env);
+  return result;
+}
+
 /* meter.stop(): safe while a batch is pending; the run flushes every open flow and ends */
 static napi_value js_stop(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   struct fs_handle *h = unwrap(env, info, &argc, NULL, NULL);
   if (!h) return NULL;
-  if (h->closed) return NULL;
-  if (h->spread) fs_spread_stop(h->spread);
-  else atomic_store(&h->source.stop_requested, true);
+  if (!h->closed) fs_run_stop(&h->run);
   return NULL;
 }
 
@@ -289,98 +255,17 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* The meter's settings from the options object (JS validated them; out-of-range values fall
- * back to defaults here). */
-static void read_config(napi_env env, napi_value o, struct fs_meter_config *cfg) {
-  memset(cfg, 0, sizeof(*cfg));
-  cfg->idle_timeout_ms = (uint64_t)num_opt(env, o, "idleTimeoutMs", 120000);
-  cfg->active_timeout_ms = (uint64_t)num_opt(env, o, "activeTimeoutMs", 1800000);
-  cfg->max_flows = (uint64_t)num_opt(env, o, "maxFlows", 0);
-  cfg->max_active_flows = (uint64_t)num_opt(env, o, "maxActiveFlows", 0);
-  cfg->decode_tunnels = bool_opt(env, o, "decodeTunnels", true);
-  cfg->report_new_flows = bool_opt(env, o, "reportNewFlows", false);
-  cfg->features.accounting = (uint8_t)num_opt(env, o, "accounting", 0);
-  cfg->features.stats = bool_opt(env, o, "stats", false);
-  double dissections = num_opt(env, o, "dissections", 0);
-  cfg->features.dissections = dissections >= 0 && dissections <= 255 ? (uint8_t)dissections : 0;
-  double splt = num_opt(env, o, "splt", 0);
-  cfg->features.splt = splt >= 0 && splt <= 255 ? (uint16_t)splt : 0;
-  cfg->features.activity = bool_opt(env, o, "activity", false);
-  double gap = num_opt(env, o, "activityGapMs", 5000);
-  cfg->features.activity_gap_us = gap >= 0 && gap <= 1e12 ? (uint64_t)(gap * 1000) : 5000000;
-  double payload = num_opt(env, o, "payloadBytes", 0);
-  cfg->features.payload_bytes = payload >= 0 && payload <= 65535 ? (uint32_t)payload : 0;
-  double hp = num_opt(env, o, "headerPackets", 0), hw = num_opt(env, o, "headerWidth", 64);
-  cfg->features.header_packets = hp >= 0 && hp <= 255 ? (uint16_t)hp : 0;
-  cfg->features.header_width = hw >= 1 && hw <= 1024 ? (uint16_t)hw : 64;
-  cfg->packet_events = bool_opt(env, o, "packetEvents", false);
-  cfg->events_one_per_flow = cfg->packet_events && bool_opt(env, o, "eventsOnePerFlow", false);
-  napi_value ports_v;
-  bool ports_arr = false;
-  if (cfg->events_one_per_flow && get_prop(env, o, "endPorts", napi_object, &ports_v) &&
-      napi_is_array(env, ports_v, &ports_arr) == napi_ok && ports_arr && (cfg->end_ports = calloc(8192, 1))) {
-    uint32_t n = 0;
-    napi_get_array_length(env, ports_v, &n);
-    for (uint32_t i = 0; i < n; i++) {
-      napi_value e;
-      double port = -1;
-      if (napi_get_element(env, ports_v, i, &e) == napi_ok) napi_get_value_double(env, e, &port);
-      if (port >= 0 && port <= 65535) cfg->end_ports[(unsigned)port >> 3] |= (uint8_t)(1u << ((unsigned)port & 7));
-    }
-  }
-  cfg->community_id = bool_opt(env, o, "communityId", false);
-  double seed = num_opt(env, o, "communityIdSeed", 0);
-  cfg->community_id_seed = seed >= 0 && seed <= 65535 ? (uint16_t)seed : 0;
-  double precision = num_opt(env, o, "timePrecision", 0);
-  cfg->time_precision = precision == 1 || precision == 2 ? (uint8_t)precision : 0;
-  double parts = num_opt(env, o, "partitions", 1), part = num_opt(env, o, "partition", 0);
-  cfg->n_partitions = parts >= 1 ? (uint32_t)parts : 1;
-  cfg->partition = part >= 0 && part < cfg->n_partitions ? (uint32_t)part : 0;
-  if (cfg->features.accounting > 3) cfg->features.accounting = 0;
-}
-
-/* A copy of the options' file names (none for an interface, files_v NULL); false with an
- * exception thrown. */
-static bool read_files(napi_env env, napi_value files_v, char ***out, uint32_t *n_out) {
-  uint32_t n = 0;
-  if (files_v && napi_get_array_length(env, files_v, &n) != napi_ok) n = 0;
-  char **files = calloc(n ? n : 1, sizeof(char *));
-  if (!files) { napi_throw_error(env, "FS_NOMEM", "out of memory"); return false; }
-  for (uint32_t i = 0; i < n; i++) {
-    napi_value f;
-    size_t len;
-    if (napi_get_element(env, files_v, i, &f) != napi_ok || napi_get_value_string_utf8(env, f, NULL, 0, &len) != napi_ok) {
-      files_free(files, i);
-      napi_throw_type_error(env, "FS_ARG", "files must be strings");
-      return false;
-    }
-    if (!(files[i] = malloc(len + 1))) { files_free(files, i); napi_throw_error(env, "FS_NOMEM", "out of memory"); return false; }
-    napi_get_value_string_utf8(env, f, files[i], len + 1, &len);
-  }
-  *out = files;
-  *n_out = n;
-  return true;
-}
-
-/* A new handle holding a copy of the options' files; NULL with an exception thrown. */
-static struct fs_handle *handle_new(napi_env env, napi_value files_v) {
-  struct fs_handle *h = calloc(1, sizeof(*h));
-  if (!h) { napi_throw_error(env, "FS_NOMEM", "out of memory"); return NULL; }
-  h->closed = true;
-  if (!read_files(env, files_v, &h->files, &h->n_files)) { free(h); return NULL; }
-  return h;
-}
-
-/* The JS object of an open handle: next, stats, stop, close. */
+/* The JS object of an open handle: next, nextSync, stats, stop, close. */
 static napi_value wrap_handle(napi_env env, struct fs_handle *h) {
   napi_value obj;
   napi_property_descriptor methods[] = {
     { "next", NULL, js_next, NULL, NULL, NULL, napi_default, NULL },
+    { "nextSync", NULL, js_next_sync, NULL, NULL, NULL, napi_default, NULL },
     { "stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL },
     { "stop", NULL, js_stop, NULL, NULL, NULL, napi_default, NULL },
     { "close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL },
   };
-  if (napi_create_object(env, &obj) != napi_ok || napi_define_properties(env, obj, 4, methods) != napi_ok ||
+  if (napi_create_object(env, &obj) != napi_ok || napi_define_properties(env, obj, 5, methods) != napi_ok ||
       napi_wrap(env, obj, h, finalize, NULL, NULL) != napi_ok) {
     throw_last(env);
     handle_free(h);
@@ -390,60 +275,41 @@ static napi_value wrap_handle(napi_env env, struct fs_handle *h) {
   return obj;
 }
 
-/* The options' files array, or NULL with a type error thrown. */
-static bool files_opt(napi_env env, size_t argc, napi_value *argv, napi_value *files_v) {
-  bool is_arr = false;
-  uint32_t n = 0;
-  if (argc < 1 || !get_prop(env, argv[0], "files", napi_object, files_v) || napi_is_array(env, *files_v, &is_arr) != napi_ok ||
-      !is_arr || napi_get_array_length(env, *files_v, &n) != napi_ok || n == 0) {
-    napi_throw_type_error(env, "FS_ARG", "open() needs { files: string[] } with at least one file, or { interface: string }");
-    return false;
-  }
-  return true;
+static struct fs_handle *handle_alloc(napi_env env) {
+  struct fs_handle *h = calloc(1, sizeof(*h));
+  if (!h) napi_throw_error(env, "FS_NOMEM", "out of memory");
+  else h->closed = true;
+  return h;
 }
 
-/* open({ files | interface, idleTimeoutMs, activeTimeoutMs, maxFlows, maxActiveFlows, decodeTunnels,
- *        accounting, stats, splt, dissections, snaplen, bpf, partitions, partition, yieldMs,
- *        promisc, bufferBytes, fanoutGroup }) */
+/* open({ files | interface, ...options }): see addon_options.c for every option */
 static napi_value js_open(napi_env env, napi_callback_info info) {
   size_t argc = 1;
-  napi_value argv[1], files_v = NULL;
+  napi_value argv[1] = { NULL };
   NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  char *iface = argc >= 1 ? str_opt(env, argv[0], "interface") : NULL;
-  if (!iface && !files_opt(env, argc, argv, &files_v)) return NULL;
-  struct fs_handle *h = handle_new(env, files_v);
-  if (!h) { free(iface); return NULL; }
-  napi_value o = argv[0];
-  struct fs_meter_config cfg;
-  read_config(env, o, &cfg);
-  uint32_t snaplen = (uint32_t)num_opt(env, o, "snaplen", 0);
-  char *bpf = str_opt(env, o, "bpf");
-  char err[FS_ERRLEN] = "";
-  if (fs_meter_init(&h->meter, &cfg) != 0) {
-    free(bpf); free(iface); handle_free(h); free(h);
-    napi_throw_error(env, "FS_NOMEM", "out of memory");
+  struct fs_open_options o;
+  if (argc < 1 || !fs_options_read(env, argv[0], &o)) {
+    if (argc < 1) napi_throw_type_error(env, "FS_ARG", "open() needs its options");
     return NULL;
   }
+  struct fs_handle *h = handle_alloc(env);
+  if (!h) { fs_options_free(&o); return NULL; }
+  char err[FS_ERRLEN] = "";
   int opened;
-  /* a batch at least this often: live 10 ms to 1 s (1 s without it); files any time (never without) */
-  double yield = num_opt(env, o, "yieldMs", 0);
-  if (iface) {
-    double fanout = num_opt(env, o, "fanoutGroup", 0), buffer = num_opt(env, o, "bufferBytes", 0);
-    struct fs_live_config live = {
-      .iface = iface, .snaplen = snaplen ? snaplen : 1536, .promisc = bool_opt(env, o, "promisc", true),
-      .buffer_bytes = buffer > 0 && buffer < 4294967295.0 ? (uint32_t)buffer : 0, .bpf = bpf,
-      .fanout_group = fanout > 0 && fanout <= 65535 ? (uint16_t)fanout : 0,
-    };
-    opened = fs_source_open_live(&h->source, &live, err);
-    if (opened == 0 && yield >= 10 && yield <= 1000) h->source.yield_ms = (uint32_t)yield;
-    free(iface);
+  h->files = o.files; /* the handle owns the names: the source reads them in place */
+  h->n_files = o.n_files;
+  o.files = NULL;
+  o.n_files = 0;
+  struct fs_meter_config cfg = o.cfg;
+  o.cfg.end_ports = NULL; /* the run owns it */
+  if (o.iface) {
+    struct fs_live_config live = fs_options_live(&o);
+    opened = fs_run_open_live(&h->run, &cfg, &live, o.yield_ms, err);
   } else {
-    opened = fs_source_open(&h->source, h->files, h->n_files, snaplen, bpf, err);
-    if (opened == 0 && yield > 0 && yield < 3600000) h->source.yield_ms = (uint32_t)yield;
+    opened = fs_run_open_files(&h->run, &cfg, h->files, h->n_files, o.snaplen, o.bpf, o.yield_ms, err);
   }
-  free(bpf);
+  fs_options_free(&o);
   if (opened != 0) {
-    fs_meter_free(&h->meter);
     handle_free(h); free(h);
     napi_throw_error(env, "FS_OPEN", err);
     return NULL;
@@ -452,53 +318,122 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   return wrap_handle(env, h);
 }
 
-/* openLanes({ files, ...as open() }, n): n meters over one reading of the files (spread.c), each
- * keeping the flows of one host-pair partition, each run on its own pool thread by next(). */
-static napi_value js_open_lanes(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2], files_v, arr;
-  NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (!files_opt(env, argc, argv, &files_v)) return NULL;
-  double lanes = 0;
-  if (argc < 2 || napi_get_value_double(env, argv[1], &lanes) != napi_ok || !(lanes >= 1 && lanes <= 256)) {
-    napi_throw_type_error(env, "FS_ARG", "openLanes() needs a number of lanes from 1 to 256");
+/* The holder of a spread: the thread that opened it stops it and lets it go. */
+struct fs_spread_holder {
+  struct fs_spread *sp;
+  uint32_t id;
+};
+
+static void holder_free(struct fs_spread_holder *s) {
+  if (!s->sp) return;
+  fs_spread_unshare(s->id);
+  fs_spread_release(s->sp, FS_SPREAD_HOLDER);
+  s->sp = NULL;
+}
+
+static void holder_finalize(napi_env env, void *data, void *hint) {
+  (void)env; (void)hint;
+  holder_free(data);
+  free(data);
+}
+
+static struct fs_spread_holder *unwrap_holder(napi_env env, napi_callback_info info) {
+  napi_value me;
+  void *data = NULL;
+  size_t argc = 0;
+  if (napi_get_cb_info(env, info, &argc, NULL, &me, NULL) != napi_ok || napi_unwrap(env, me, &data) != napi_ok) {
+    napi_throw_type_error(env, "FS_ARG", "not a flowseek spread");
     return NULL;
   }
-  uint32_t n = (uint32_t)lanes, n_files;
-  char **files;
-  if (!read_files(env, files_v, &files, &n_files)) return NULL;
-  struct fs_meter_config cfg;
-  read_config(env, argv[0], &cfg);
+  return data;
+}
+
+static napi_value js_spread_stop(napi_env env, napi_callback_info info) {
+  struct fs_spread_holder *s = unwrap_holder(env, info);
+  if (s && s->sp) fs_spread_stop(s->sp);
+  return NULL;
+}
+
+static napi_value js_spread_close(napi_env env, napi_callback_info info) {
+  struct fs_spread_holder *s = unwrap_holder(env, info);
+  if (s) holder_free(s);
+  return NULL;
+}
+
+/* openSpread({ files, ...as open() }, n): one reading of the files for n lanes (spread.c), each
+ * opened on a thread of its own by openLane(id, i, options); { id, stop(), close() } */
+static napi_value js_open_spread(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], obj, v;
+  NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  double lanes = 0;
+  if (argc < 2 || napi_get_value_double(env, argv[1], &lanes) != napi_ok || !(lanes >= 1 && lanes <= 256) || lanes != (double)(uint32_t)lanes) {
+    napi_throw_range_error(env, "FS_ARG", "openSpread() needs a number of lanes from 1 to 256");
+    return NULL;
+  }
+  struct fs_open_options o;
+  if (!fs_options_read(env, argv[0], &o)) return NULL;
+  if (!o.files) { fs_options_free(&o); napi_throw_type_error(env, "FS_ARG", "openSpread() reads files, not an interface"); return NULL; }
+  struct fs_spread_holder *s = calloc(1, sizeof(*s));
+  if (!s) { fs_options_free(&o); napi_throw_error(env, "FS_NOMEM", "out of memory"); return NULL; }
+  char err[FS_ERRLEN] = "";
+  s->sp = fs_spread_open(o.files, o.n_files, o.snaplen, o.bpf, o.cfg.decode_tunnels, (uint32_t)lanes, err);
+  o.files = NULL; /* the spread owns them, even when it failed */
+  o.n_files = 0;
+  fs_options_free(&o);
+  if (!s->sp) { free(s); napi_throw_error(env, "FS_OPEN", err); return NULL; }
+  fs_spread_hold(s->sp);
+  if (!(s->id = fs_spread_share(s->sp))) {
+    for (uint32_t i = 0; i < (uint32_t)lanes; i++) fs_spread_release(s->sp, i);
+    fs_spread_release(s->sp, FS_SPREAD_HOLDER);
+    free(s);
+    napi_throw_error(env, "FS_NOMEM", "too many spreads open");
+    return NULL;
+  }
+  napi_property_descriptor methods[] = {
+    { "stop", NULL, js_spread_stop, NULL, NULL, NULL, napi_default, NULL },
+    { "close", NULL, js_spread_close, NULL, NULL, NULL, napi_default, NULL },
+  };
+  if (napi_create_object(env, &obj) != napi_ok || napi_define_properties(env, obj, 2, methods) != napi_ok ||
+      napi_create_uint32(env, s->id, &v) != napi_ok || napi_set_named_property(env, obj, "id", v) != napi_ok ||
+      napi_wrap(env, obj, s, holder_finalize, NULL, NULL) != napi_ok) {
+    throw_last(env);
+    holder_free(s);
+    free(s);
+    return NULL;
+  }
+  return obj;
+}
+
+/* openLane(id, i, options): lane i of spread id, a meter with these options (their files and
+ * filter are the spread's); a meter object as open() returns */
+static napi_value js_open_lane(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint32_t id = 0, lane = 0;
+  if (argc < 3 || napi_get_value_uint32(env, argv[0], &id) != napi_ok || napi_get_value_uint32(env, argv[1], &lane) != napi_ok) {
+    napi_throw_type_error(env, "FS_ARG", "openLane() needs a spread's id, a lane number and the options");
+    return NULL;
+  }
+  struct fs_open_options o;
+  if (!fs_options_read(env, argv[2], &o)) return NULL;
+  struct fs_meter_config cfg = o.cfg;
+  o.cfg.end_ports = NULL;
+  fs_options_free(&o);
   cfg.n_partitions = 1; /* the reader partitions */
   cfg.partition = 0;
   cfg.packet_events = cfg.events_one_per_flow = false; /* plugins run in worker processes */
   free(cfg.end_ports);
   cfg.end_ports = NULL;
-  char *bpf = str_opt(env, argv[0], "bpf");
+  struct fs_spread *sp = fs_spread_claim(id, lane);
+  if (!sp) { napi_throw_error(env, "FS_ARG", "openLane(): no such spread, or its lane is taken"); return NULL; }
+  struct fs_handle *h = handle_alloc(env);
   char err[FS_ERRLEN] = "";
-  struct fs_spread *sp = fs_spread_open(files, n_files, (uint32_t)num_opt(env, argv[0], "snaplen", 0), bpf, cfg.decode_tunnels, n, err);
-  free(bpf);
-  if (!sp) { napi_throw_error(env, "FS_OPEN", err); return NULL; }
-  NAPI_OK(env, napi_create_array_with_length(env, n, &arr));
-  /* each lane from here on holds one of the spread's references, whatever happens */
-  for (uint32_t i = 0; i < n; i++) {
-    struct fs_handle *h = calloc(1, sizeof(*h));
-    if (!h || fs_meter_init(&h->meter, &cfg) != 0) {
-      free(h);
-      for (uint32_t j = i; j < n; j++) fs_spread_release(sp, j);
-      napi_throw_error(env, "FS_NOMEM", "out of memory");
-      return NULL; /* the lanes made so far are freed with their objects */
-    }
-    h->spread = sp;
-    h->lane = i;
-    napi_value obj = wrap_handle(env, h); /* on failure it released lane i */
-    if (!obj || napi_set_element(env, arr, i, obj) != napi_ok) {
-      if (obj) throw_last(env);
-      for (uint32_t j = i + 1; j < n; j++) fs_spread_release(sp, j);
-      return NULL;
-    }
-  }
-  return arr;
+  if (!h) { fs_spread_release(sp, lane); return NULL; }
+  if (fs_run_open_lane(&h->run, &cfg, sp, lane, err) != 0) { free(h); napi_throw_error(env, "FS_NOMEM", err); return NULL; }
+  h->closed = false;
+  return wrap_handle(env, h);
 }
 
 static napi_value js_columns(napi_env env, napi_callback_info info) {
@@ -542,7 +477,8 @@ static napi_value js_interfaces(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor fns[] = {
     { "open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL },
-    { "openLanes", NULL, js_open_lanes, NULL, NULL, NULL, napi_default, NULL },
+    { "openSpread", NULL, js_open_spread, NULL, NULL, NULL, napi_default, NULL },
+    { "openLane", NULL, js_open_lane, NULL, NULL, NULL, napi_default, NULL },
     { "columns", NULL, js_columns, NULL, NULL, NULL, napi_default, NULL },
     { "compress", NULL, fs_js_compress, NULL, NULL, NULL, napi_default, NULL },
     { "interfaces", NULL, js_interfaces, NULL, NULL, NULL, napi_default, NULL },

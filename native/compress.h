@@ -1,7 +1,10 @@
 #ifndef FS_COMPRESS_H
 #define FS_COMPRESS_H
-#include <node_api.h>
+#include <stddef.h>
 
-napi_value fs_js_compress(napi_env env, napi_callback_info info);
+enum fs_codec { FS_ZSTD, FS_SNAPPY };
+
+/* data compressed into a new allocation (*out, *out_len; the caller frees it); NULL, or what failed */
+const char *fs_compress(enum fs_codec codec, const void *data, size_t length, int level, char **out, size_t *out_len);
 
 #endif

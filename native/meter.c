@@ -42,6 +42,12 @@ void fs_meter_consume(struct fs_meter *m, size_t n) {
   m->out_len -= n;
 }
 
+void fs_meter_batch_taken(struct fs_meter *m, size_t n) {
+  fs_meter_consume(m, n);
+  fs_meter_events_taken(m);
+  m->new_len = 0;
+}
+
 /* A new flow's key for system visibility, which looks its socket up while it is likely open. */
 static void note_new(struct fs_meter *m, const struct fs_flow_key *k) {
   if (m->new_len == m->new_cap) {

@@ -116,6 +116,8 @@ void fs_meter_flush(struct fs_meter *m);
 size_t fs_meter_flush_some(struct fs_meter *m, size_t most);
 /* Drop the first n finished flows from the output queue (the batch has copied them). */
 void fs_meter_consume(struct fs_meter *m, size_t n);
+/* A batch copied the first n finished flows, the events and the new flow keys: all three go. */
+void fs_meter_batch_taken(struct fs_meter *m, size_t n);
 
 /* A plugin asked to end this flow (slot idx, if it still holds flow uid): expiration_id -1. */
 void fs_meter_expire_custom(struct fs_meter *m, uint32_t idx, uint64_t uid);

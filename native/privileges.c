@@ -3,7 +3,6 @@
  * no_new_privs, so nothing run later can gain any back. */
 #include <grp.h>
 #include <linux/capability.h>
-#include <node_api.h>
 #include <stdio.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -12,7 +11,7 @@
 
 #define NOBODY 65534
 
-static const char *drop(void) {
+const char *fs_drop_privileges(void) {
   if (geteuid() == 0) {
     if (setgroups(0, NULL) != 0 || setgid(NOBODY) != 0 || setuid(NOBODY) != 0) return NULL;
   } else {
@@ -24,15 +23,3 @@ static const char *drop(void) {
   return geteuid() == NOBODY ? "running as nobody, without capabilities" : "running without capabilities";
 }
 
-/* dropPrivileges(): a sentence saying what is kept; throws if the drop failed */
-napi_value fs_js_drop_privileges(napi_env env, napi_callback_info info) {
-  (void)info;
-  const char *what = drop();
-  if (!what) {
-    napi_throw_error(env, "FS_PRIVILEGES", "could not drop privileges after opening the capture");
-    return NULL;
-  }
-  napi_value v;
-  napi_create_string_utf8(env, what, NAPI_AUTO_LENGTH, &v);
-  return v;
-}

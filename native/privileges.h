@@ -1,7 +1,8 @@
 #ifndef FS_PRIVILEGES_H
 #define FS_PRIVILEGES_H
-#include <node_api.h>
 
-napi_value fs_js_drop_privileges(napi_env env, napi_callback_info info);
+/* Root becomes nobody, capabilities go, no_new_privs: a sentence saying what is kept; NULL if the
+ * drop failed. */
+const char *fs_drop_privileges(void);
 
 #endif

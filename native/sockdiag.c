@@ -6,7 +6,6 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
-#include <node_api.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -80,11 +79,7 @@ static void hex_addr(char *out, const __be32 *a, int family) {
 }
 
 /* Texts of the sockets a poll found new. */
-struct added {
-  char (*text)[96];
-  double *inode;
-  size_t n, cap;
-};
+
 
 /* A socket's key as /proc/net writes it: "proto|LOCAL:PORT|REMOTE:PORT", or "|*" unconnected. */
 static void key_text(char out[96], int protocol, int family, const struct inet_diag_msg *m) {
@@ -97,7 +92,7 @@ static void key_text(char out[96], int protocol, int family, const struct inet_d
   else snprintf(out, 96, "%d|%s:%04X|%s:%04X", protocol, local, ntohs(m->id.idiag_sport), remote, ntohs(m->id.idiag_dport));
 }
 
-static int add(struct added *p, const char text[96], uint64_t inode) {
+static int add(struct fs_sockets *p, const char text[96], uint64_t inode) {
   if (p->n == p->cap) {
     size_t cap = p->cap ? p->cap * 2 : 256;
     void *t = realloc(p->text, cap * sizeof(*p->text)), *n = t ? realloc(p->inode, cap * sizeof(double)) : NULL;
@@ -112,7 +107,7 @@ static int add(struct added *p, const char text[96], uint64_t inode) {
 }
 
 /* One dump of one family and protocol; -1 when the kernel cannot (no udp_diag, say). */
-static int dump(int family, int protocol, struct added *p) {
+static int dump(int family, int protocol, struct fs_sockets *p) {
   int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
   if (fd < 0) return -1;
   struct { struct nlmsghdr nlh; struct inet_diag_req_v2 r; } req;
@@ -163,47 +158,16 @@ static int dump(int family, int protocol, struct added *p) {
   return rc;
 }
 
-static napi_value strings(napi_env env, const char (*texts)[96], size_t n) {
-  napi_value arr;
-  napi_create_array_with_length(env, n, &arr);
-  for (size_t i = 0; i < n; i++) {
-    napi_value s;
-    napi_create_string_latin1(env, texts[i], NAPI_AUTO_LENGTH, &s);
-    napi_set_element(env, arr, (uint32_t)i, s);
-  }
-  return arr;
-}
-
-/* The answer to {added, inodes}: texts as strings, inodes as a Float64Array. */
-static void added_object(napi_env env, const struct added *p, napi_value result) {
-  napi_value inodes, ab;
-  void *data = NULL;
-  napi_create_arraybuffer(env, p->n * sizeof(double), &data, &ab);
-  if (p->n) memcpy(data, p->inode, p->n * sizeof(double));
-  napi_create_typedarray(env, napi_float64_array, p->n, ab, 0, &inodes);
-  napi_set_named_property(env, result, "added", strings(env, (const char (*)[96])p->text, p->n));
-  napi_set_named_property(env, result, "inodes", inodes);
-}
-
-/* socketChanges(reset?): the host's TCP/UDP sockets that appeared (a key and inode each) and the
- * keys that went away since the last call — the first call (or after reset) reports every socket
- * as added. { added: string[], inodes: Float64Array, gone: string[] }, or null when sock_diag is
- * unavailable. JavaScript sees only the changes: a poll of thousands of idle sockets costs it
- * nothing. */
-napi_value fs_js_socket_changes(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], result;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  bool reset = false;
-  if (argc >= 1) napi_get_value_bool(env, argv[0], &reset);
+int fs_socket_changes(bool reset, struct fs_sockets *p, struct fs_sockets *gone_out) {
   if (reset) { free(tab.slots); memset(&tab, 0, sizeof(tab)); }
   tab.gen++;
-  struct added p = {0};
+  memset(p, 0, sizeof(*p));
+  memset(gone_out, 0, sizeof(*gone_out));
   const int families[] = { AF_INET, AF_INET6 }, protocols[] = { IPPROTO_TCP, IPPROTO_UDP };
   int failures = 0;
-  for (int f = 0; f < 2; f++) for (int q = 0; q < 2; q++) if (dump(families[f], protocols[q], &p) != 0) failures++;
+  for (int f = 0; f < 2; f++) for (int q = 0; q < 2; q++) if (dump(families[f], protocols[q], p) != 0) failures++;
   /* what this poll did not see is gone: its texts, then out of the table */
-  struct added gone = {0};
+  struct fs_sockets gone = {0};
   uint8_t (*bins)[40] = NULL;
   for (size_t i = 0; !failures && i < tab.cap; i++) {
     if (!tab.slots[i].used || tab.slots[i].gen == tab.gen) continue;
@@ -223,14 +187,18 @@ napi_value fs_js_socket_changes(napi_env env, napi_callback_info info) {
   if (failures) {
     /* start over at the next call: this one may have half-updated the table */
     free(tab.slots); memset(&tab, 0, sizeof(tab));
-    napi_get_null(env, &result);
-  } else {
-    napi_create_object(env, &result);
-    added_object(env, &p, result);
-    napi_set_named_property(env, result, "gone", strings(env, (const char (*)[96])gone.text, gone.n));
+    fs_sockets_free(p);
+    fs_sockets_free(&gone);
+    return -1;
   }
-  free(p.text); free(p.inode); free(gone.text);
-  return result;
+  *gone_out = gone;
+  return 0;
+}
+
+void fs_sockets_free(struct fs_sockets *p) {
+  free(p->text);
+  free(p->inode);
+  memset(p, 0, sizeof(*p));
 }
 
 /* Requests in one datagram: the kernel answers each with one message (a socket or an error). */
@@ -240,7 +208,7 @@ struct lookup_req { struct nlmsghdr nlh; struct inet_diag_req_v2 r; };
 
 /* Asks for the socket at each end of the flow: the kernel's own lookup finds a connected socket,
  * or the listening or unconnected one a packet would reach. Answers are appended to p. */
-static int lookup_batch(int fd, const struct fs_flow_key *keys, size_t n, struct added *p) {
+static int lookup_batch(int fd, const struct fs_flow_key *keys, size_t n, struct fs_sockets *p) {
   static struct lookup_req reqs[2 * LOOKUP_BATCH];
   size_t count = 0;
   for (size_t i = 0; i < n; i++) {
@@ -285,41 +253,23 @@ static int lookup_batch(int fd, const struct fs_flow_key *keys, size_t n, struct
   return 0;
 }
 
-/* socketLookup(keys): the sockets of new flows, keys as the meter reported them (newFlowKeys:
- * 48 bytes a flow, opaque to JavaScript): { added: string[], inodes: Float64Array } as
- * socketChanges() reports new sockets; null when sock_diag is unavailable. The cost is per new
- * flow, not per socket on the host. */
-napi_value fs_js_socket_lookup(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], result;
-  void *data = NULL;
-  size_t len = 0;
-  bool is_buffer = false;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1 || napi_is_buffer(env, argv[0], &is_buffer) != napi_ok || !is_buffer ||
-      napi_get_buffer_info(env, argv[0], &data, &len) != napi_ok) {
-    napi_throw_type_error(env, "FS_ARG", "socketLookup() needs the meter's newFlowKeys buffer");
-    return NULL;
-  }
+int fs_socket_lookup(const uint8_t *keys, size_t len, struct fs_sockets *p) {
+  memset(p, 0, sizeof(*p));
   int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
   struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
   if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0) {
     if (fd >= 0) close(fd);
-    napi_get_null(env, &result);
-    return result;
+    return -1;
   }
-  struct added p = {0};
   size_t n = len / sizeof(struct fs_flow_key);
   struct fs_flow_key chunk[LOOKUP_BATCH];
   int rc = 0;
   for (size_t i = 0; rc == 0 && i < n; i += LOOKUP_BATCH) {
     size_t m = n - i < LOOKUP_BATCH ? n - i : LOOKUP_BATCH;
-    memcpy(chunk, (const uint8_t *)data + i * sizeof(struct fs_flow_key), m * sizeof(struct fs_flow_key)); /* a Buffer need not be aligned */
-    rc = lookup_batch(fd, chunk, m, &p);
+    memcpy(chunk, keys + i * sizeof(struct fs_flow_key), m * sizeof(struct fs_flow_key)); /* a Buffer need not be aligned */
+    rc = lookup_batch(fd, chunk, m, p);
   }
   close(fd);
-  if (rc != 0 && p.n == 0) napi_get_null(env, &result);
-  else { napi_create_object(env, &result); added_object(env, &p, result); }
-  free(p.text); free(p.inode);
-  return result;
+  if (rc != 0 && p->n == 0) { fs_sockets_free(p); return -1; }
+  return 0;
 }

@@ -236,22 +236,6 @@ uint64_t fs_source_time_ms(const struct timeval *tv, uint32_t *ns_in_ms) {
   return sec * 1000 + nsec / 1000000;
 }
 
-static uint64_t wall_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-#define LIVE_BATCH_MS 1000
-
-/* Keeps a frame for the next run: libpcap's buffer is reused at the next read. */
-static void defer(struct fs_source *s, uint64_t ms, uint32_t ns, const uint8_t *data, uint32_t caplen, uint32_t wirelen) {
-  uint8_t *copy = malloc(caplen ? caplen : 1);
-  if (!copy) return; /* out of memory: the frame is lost, as a read error would lose it */
-  memcpy(copy, data, caplen);
-  s->deferred = (struct fs_deferred){ .data = copy, .ms = ms, .ns = ns, .caplen = caplen, .wirelen = wirelen };
-}
-
 /* A file's first frame: one that starts before the last file read ends overlaps it in time, and
  * the meter's clock, which only goes forward, holds its earlier packets at that file's last time. */
 static void first_frame(struct fs_source *s, const struct fs_frame *fr) {
@@ -294,7 +278,10 @@ int fs_source_read(struct fs_source *s, struct fs_frame *fr) {
     s->last_ns = fr->ns;
     return FS_READ_FRAME;
   }
-  if (rc == 0 && s->live) return FS_READ_IDLE;
+  if (rc == 0 && s->live) {
+    if (atomic_load(&s->stop_requested)) s->idle_since_stop++; /* see fs_source_live_drained */
+    return FS_READ_IDLE;
+  }
   /* a stream that a stop request cut short mid-record is an interrupted read, not a damaged file */
   if (rc == PCAP_ERROR && !(atomic_load(&s->stop_requested) && !s->mm.base && !s->live)) {
     warn(s, "%s: %s; flows up to this point are kept\n", s->live ? "capture" : file_name(s, s->cur - 1),
@@ -307,55 +294,8 @@ int fs_source_read(struct fs_source *s, struct fs_frame *fr) {
   return FS_READ_FILE_END;
 }
 
-void fs_source_run(struct fs_source *s, struct fs_meter *m, size_t want) {
-  uint32_t every = s->live && !s->yield_ms ? LIVE_BATCH_MS : s->yield_ms;
-  uint64_t started = every ? wall_ms() : 0;
-  uint32_t n = 0;
-  fs_meter_resume(m);
-  if (s->deferred.data) { /* the frame that waited for the last batch's hooks */
-    struct fs_deferred d = s->deferred;
-    s->deferred.data = NULL;
-    if (fs_meter_frame(m, s->linktype, d.ms, d.ns, d.data, d.caplen, d.wirelen) == FS_FRAME_DEFER) {
-      s->deferred = d; /* the events were not taken yet */
-      return;
-    }
-    free(d.data);
-  }
-  while (!s->done && m->out_len < want && !(m->events && fs_events_full(m->events)) && !m->scan_held) {
-    /* the clock is read once every 1024 packets when reading files */
-    if (every && (s->live || (++n & 1023) == 0) && wall_ms() - started >= every) break;
-    if (m->stopped) { s->done = true; break; }
-    if (s->draining) {
-      if (fs_meter_holding(m)) break; /* the plugins' ends come first */
-      /* end of input: open flows leave a batch at a time, not all at once */
-      fs_meter_flush_some(m, want - m->out_len);
-      if (m->table.head == FS_NIL) s->done = true;
-      break;
-    }
-    /* live, packets already in the kernel's ring are read before the flows are flushed */
-    if (atomic_load(&s->stop_requested) && (!s->live || fs_source_live_drained(s, wall_ms()))) { s->draining = true; continue; }
-    struct fs_frame fr;
-    int rc = fs_source_read(s, &fr);
-    if (rc == FS_READ_FRAME) {
-      if (fs_meter_frame(m, fr.linktype, fr.ms, fr.ns, fr.data, fr.caplen, fr.wirelen) == FS_FRAME_DEFER) {
-        defer(s, fr.ms, fr.ns, fr.data, fr.caplen, fr.wirelen);
-        break;
-      }
-    } else if (rc == FS_READ_IDLE) { /* no packet within the timeout; the wall clock still ends idle flows */
-      if (atomic_load(&s->stop_requested)) s->idle_since_stop++;
-      fs_meter_clock(m, wall_ms());
-      fs_source_wait(s);
-    } else if (rc == FS_READ_END) {
-      s->draining = true;
-    }
-  }
-  fs_source_kernel_stats(s);
-}
-
 void fs_source_close(struct fs_source *s) {
   fs_source_close_file(s);
-  free(s->deferred.data);
-  s->deferred.data = NULL;
   free(s->bpf);
   s->bpf = NULL;
 }

@@ -10,12 +10,6 @@
 
 #define FS_ERRLEN 1024
 
-struct fs_deferred {
-  uint8_t *data;
-  uint64_t ms;
-  uint32_t ns, caplen, wirelen;
-};
-
 struct fs_source {
   char **files;
   uint32_t n_files, cur;
@@ -26,10 +20,8 @@ struct fs_source {
   int linktype;
   uint32_t snaplen;                 /* 0: keep what the file captured */
   char *bpf;                        /* NULL: none */
-  bool done;
   bool file_ended;                  /* the current file is over: closed at the next read */
-  bool draining;                    /* input over: open flows are being flushed */
-  atomic_bool stop_requested;       /* set from the JS thread (SIGINT); the run flushes and ends */
+  atomic_bool stop_requested;       /* set from another thread (SIGINT); the run flushes and ends */
   uint32_t read_errors;             /* files cut short or unreadable mid-run */
   uint64_t bytes_read;              /* captured bytes, for progress */
   char warnings[4 * FS_ERRLEN];     /* what went wrong in a file that was otherwise read */
@@ -41,10 +33,7 @@ struct fs_source {
   uint32_t last_ns;
   bool live;                        /* an interface, not files: wall clock drives expiry */
   bool ts_micro;                    /* live: the interface gives microseconds, not nanoseconds */
-  struct fs_deferred deferred;      /* plugins: a frame held back for the next batch */
   int fd;                           /* live: the capture socket, to wait on */
-  uint32_t yield_ms;                /* files: return a batch at least this often (progress); 0: never;
-                                     * live: this often (default 1000) */
   uint64_t kernel_received, kernel_dropped;  /* live: pcap_stats, as of the last batch */
   uint64_t stop_seen_ms;            /* live: when the stop was first seen (0: not yet) */
   uint32_t idle_since_stop;         /* live: reads that found nothing since the stop */
@@ -80,10 +69,6 @@ enum { FS_READ_END = 0, FS_READ_FRAME = 1, FS_READ_FILE_END = 2, FS_READ_IDLE = 
  * over (a damaged one is warned about); FS_READ_IDLE live, with no packet yet; FS_READ_END when
  * there is no more input. */
 int fs_source_read(struct fs_source *s, struct fs_frame *fr);
-/* Feeds frames to the meter until it holds at least want finished flows, or the input ends
- * (then every open flow is flushed and s->done is set). Live, it also returns every second or so
- * with what it has, so flows and counters reach JavaScript on a quiet link. */
-void fs_source_run(struct fs_source *s, struct fs_meter *m, size_t want);
 void fs_source_close(struct fs_source *s);
 
 /* source_live.c: opens and activates a capture on an interface; -1 with a message a person can act

@@ -19,7 +19,7 @@ static void timed_wait(pthread_cond_t *c, pthread_mutex_t *mu) {
   pthread_cond_timedwait(c, mu, &ts);
 }
 
-static void signal(struct fs_lane *l, pthread_cond_t *c) {
+static void wake(struct fs_lane *l, pthread_cond_t *c) {
   pthread_mutex_lock(&l->lock);
   pthread_cond_signal(c);
   pthread_mutex_unlock(&l->lock);
@@ -34,9 +34,9 @@ static bool wait_room(struct fs_spread *sp, struct fs_lane *l, size_t most) {
   while (t - (l->seen_head = atomic_load(&l->head)) > most) {
     if (atomic_load(&sp->abort) || atomic_load(&l->gone)) return false;
     /* a lane asleep on a few entries (see push) is woken before the reader sleeps on it */
-    if (atomic_load(&l->lane_waiting)) signal(l, &l->has_data);
+    if (atomic_load(&l->lane_waiting)) wake(l, &l->has_data);
     pthread_mutex_lock(&l->lock);
-    l->reader_wants = most;
+    atomic_store(&l->reader_wants, most);
     atomic_store(&l->reader_waiting, 1);
     if (t - atomic_load(&l->head) > most && !atomic_load(&l->gone) && !atomic_load(&sp->abort)) timed_wait(&l->has_room, &l->lock);
     atomic_store(&l->reader_waiting, 0);
@@ -52,8 +52,13 @@ static bool push(struct fs_spread *sp, struct fs_lane *l, const struct fs_lane_e
   if (t - l->seen_head >= FS_LANE_SLOTS && !wait_room(sp, l, FS_LANE_SLOTS / 2)) return false;
   l->slots[t & MASK] = *e;
   atomic_store(&l->tail, t + 1);
-  /* a waiting lane is woken once it has work worth the switch, or a tick or the end */
-  if (atomic_load(&l->lane_waiting) && (e->kind != FS_LANE_FRAME || t + 1 - l->seen_head >= FS_LANE_WAKE_AT)) signal(l, &l->has_data);
+  /* a waiting lane is woken once it has work worth the switch (counted from where it is now: the
+   * reader's last look at head may be far behind), or at the end; a clock tick waits for frames or
+   * the lane's own timeout, as the order of entries, not their timing, makes the flows */
+  if (atomic_load(&l->lane_waiting) &&
+      (e->kind == FS_LANE_END || t + 1 - (l->seen_head = atomic_load(&l->head)) >= FS_LANE_WAKE_AT)) {
+    wake(l, &l->has_data);
+  }
   return true;
 }
 
@@ -61,9 +66,8 @@ static void push_all(struct fs_spread *sp, const struct fs_lane_entry *e, uint32
   for (uint32_t i = 0; i < sp->n_lanes; i++) if (i != except) push(sp, &sp->lanes[i], e);
 }
 
-/* Lane: its next entry, waiting a moment for one; NULL if none came. The entry stays the lane's
- * until done_with(). */
-static struct fs_lane_entry *peek(struct fs_lane *l) {
+struct fs_lane_entry *fs_lane_peek(struct fs_spread *sp, uint32_t lane) {
+  struct fs_lane *l = &sp->lanes[lane];
   size_t h = atomic_load_explicit(&l->head, memory_order_relaxed);
   if (h == l->seen_tail && h == (l->seen_tail = atomic_load(&l->tail))) {
     pthread_mutex_lock(&l->lock);
@@ -76,10 +80,15 @@ static struct fs_lane_entry *peek(struct fs_lane *l) {
   return &l->slots[h & MASK];
 }
 
-static void done_with(struct fs_lane *l) {
+void fs_lane_done_with(struct fs_spread *sp, uint32_t lane) {
+  struct fs_lane *l = &sp->lanes[lane];
   size_t h = atomic_load_explicit(&l->head, memory_order_relaxed) + 1;
   atomic_store(&l->head, h);
-  if (atomic_load(&l->reader_waiting) && l->seen_tail - h <= l->reader_wants) signal(l, &l->has_room);
+  if (atomic_load(&l->reader_waiting) && l->seen_tail - h <= atomic_load(&l->reader_wants)) wake(l, &l->has_room);
+}
+
+void fs_lane_leave(struct fs_spread *sp, uint32_t lane) {
+  atomic_store(&sp->lanes[lane].gone, true);
 }
 
 static void publish(struct fs_spread *sp, const struct fs_spread_counts *c) {
@@ -94,6 +103,7 @@ static void publish(struct fs_spread *sp, const struct fs_spread_counts *c) {
 /* The reader: a single meter's reading, decoding and clock, with the flow table split. */
 static void *reader_main(void *arg) {
   struct fs_spread *sp = arg;
+  pthread_setname_np(pthread_self(), "flowseek-reader"); /* per-thread CPU in /proc names it */
   struct fs_spread_counts c = {0};
   struct fs_clock clock = {0};
   uint32_t since = 0;
@@ -140,33 +150,6 @@ static void *reader_main(void *arg) {
   return NULL;
 }
 
-void fs_spread_run(struct fs_spread *sp, uint32_t lane, struct fs_meter *m, size_t want) {
-  struct fs_lane *l = &sp->lanes[lane];
-  while (!l->done && m->out_len < want) {
-    if (m->stopped) { /* --max-flows: this lane takes nothing more */
-      atomic_store(&l->gone, true);
-      l->done = true;
-      break;
-    }
-    if (l->draining) {
-      fs_meter_flush_some(m, want - m->out_len);
-      if (m->table.head == FS_NIL) l->done = true;
-      break;
-    }
-    struct fs_lane_entry *e = peek(l);
-    if (!e) break;
-    if (e->kind == FS_LANE_FRAME) {
-      fs_meter_decoded(m, &e->p, &e->k, e->hash);
-      free(e->copy);
-    } else if (e->kind == FS_LANE_CLOCK) {
-      fs_meter_clock(m, e->p.time_ms);
-    } else {
-      l->draining = true;
-    }
-    done_with(l);
-  }
-}
-
 void fs_spread_stop(struct fs_spread *sp) {
   atomic_store(&sp->stop, true);
   atomic_store(&sp->src.stop_requested, true); /* a reader waiting on a FIFO's data gives up */
@@ -201,12 +184,16 @@ static void spread_free(struct fs_spread *sp) {
   free(sp);
 }
 
+void fs_spread_hold(struct fs_spread *sp) {
+  atomic_fetch_add(&sp->refs, 1);
+}
+
 void fs_spread_release(struct fs_spread *sp, uint32_t lane) {
-  struct fs_lane *l = &sp->lanes[lane];
-  atomic_store(&l->gone, true);
-  pthread_mutex_lock(&l->lock);
-  pthread_cond_signal(&l->has_room); /* a reader waiting on this lane looks again */
-  pthread_mutex_unlock(&l->lock);
+  if (lane != FS_SPREAD_HOLDER) {
+    struct fs_lane *l = &sp->lanes[lane];
+    atomic_store(&l->gone, true);
+    wake(l, &l->has_room); /* a reader waiting on this lane looks again */
+  }
   if (atomic_fetch_sub(&sp->refs, 1) != 1) return;
   atomic_store(&sp->abort, true);
   atomic_store(&sp->src.stop_requested, true);

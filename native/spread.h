@@ -1,8 +1,8 @@
 /* Capture files read once, their frames spread over several meters by host-pair hash: a reader
  * thread decodes each frame far enough to know its partition and hands it to that meter's lane;
- * each lane's meter runs on its own thread. The flows are a single meter's: every lane sees the
- * run's one clock (the reader forces time monotonic and tells every lane when an idle scan is
- * due), and a flow's packets all go to one lane. */
+ * each lane's meter runs on a thread of its own (run.c drives it). The flows are a single meter's:
+ * every lane sees the run's one clock (the reader forces time monotonic and tells every lane when
+ * an idle scan is due), and a flow's packets all go to one lane. */
 #ifndef FS_SPREAD_H
 #define FS_SPREAD_H
 
@@ -22,7 +22,7 @@ struct fs_lane_entry {
 };
 
 #define FS_LANE_SLOTS 32768u        /* a power of two: ~6.5 MB of entries a lane (ample lag measured best) */
-#define FS_LANE_WAKE_AT 64          /* entries that wake a waiting lane */
+#define FS_LANE_WAKE_AT 1024        /* entries that wake a waiting lane: fewer sleeps, each worth its switch */
 
 /* A single-producer single-consumer ring; each side sleeps only when it must. */
 struct fs_lane {
@@ -31,9 +31,8 @@ struct fs_lane {
   _Alignas(64) atomic_size_t head;  /* written by the lane once an entry is done with */
   size_t seen_tail;                 /* the lane's last look at tail */
   _Alignas(64) atomic_int lane_waiting, reader_waiting;
-  size_t reader_wants;              /* the reader sleeps until the ring holds at most this many */
+  atomic_size_t reader_wants;       /* the reader sleeps until the ring holds at most this many */
   atomic_bool gone;                 /* closed, or its meter stopped: the reader skips it */
-  bool draining, done;
   pthread_mutex_t lock;
   pthread_cond_t has_data, has_room;
   struct fs_lane_entry *slots;
@@ -73,15 +72,22 @@ struct fs_spread {
  * It holds one reference per lane. */
 struct fs_spread *fs_spread_open(char **files, uint32_t n_files, uint32_t snaplen, const char *bpf, bool decode_tunnels,
                                  uint32_t n_lanes, char *err);
-/* Feeds lane i's frames to its meter until it holds want finished flows, the input ends (then
- * its open flows are flushed and the lane is done), or no frame came for a moment (a short batch,
- * so a waiting lane never holds a thread for long). */
-void fs_spread_run(struct fs_spread *sp, uint32_t lane, struct fs_meter *m, size_t want);
+/* Lane i's next entry, waiting a moment for one; NULL if none came (the lane then returns a short
+ * batch, so a waiting lane never holds its thread for long). The entry stays the lane's until
+ * fs_lane_done_with(). */
+struct fs_lane_entry *fs_lane_peek(struct fs_spread *sp, uint32_t lane);
+void fs_lane_done_with(struct fs_spread *sp, uint32_t lane);
+/* Lane i takes nothing more (its meter stopped at --max-flows): the reader skips it. */
+void fs_lane_leave(struct fs_spread *sp, uint32_t lane);
 /* The reader stops; every lane flushes and ends. */
 void fs_spread_stop(struct fs_spread *sp);
 /* A copy of the reader's counters. */
 void fs_spread_counters(struct fs_spread *sp, struct fs_spread_counters *out);
-/* Lane i is closed; the last release stops the reader and frees everything. */
+/* One more reference, for a holder that is no lane (it may stop the spread and read its counters). */
+void fs_spread_hold(struct fs_spread *sp);
+/* Lane i is closed (FS_SPREAD_HOLDER: a holder lets go); the last release stops the reader and frees
+ * everything. */
+#define FS_SPREAD_HOLDER UINT32_MAX
 void fs_spread_release(struct fs_spread *sp, uint32_t lane);
 
 #endif

@@ -60,7 +60,7 @@ export interface NativeInterface {
 }
 
 export interface NativeOpenOptions {
-  files: string[];
+  files?: string[];
   idleTimeoutMs: number;
   activeTimeoutMs: number;
   maxFlows: number;
@@ -100,16 +100,29 @@ export interface NativeMeter {
   /** expire: [slot, uid, ...] of flows plugins ended, applied before any further packet; exact:
    * from now on at most one packet per flow per batch (a live capture whose plugin ended a flow) */
   next(maxFlows: number, expire?: Float64Array, exact?: boolean): Promise<NativeBatch | null>;
+  /** the same, made on the calling thread (a lane's own worker thread) */
+  nextSync(maxFlows: number): NativeBatch | null;
   stats(): NativeStats;
   stop(): void;
   close(): void;
 }
 
+/** One reading of the files for several lanes, each opened on a thread of its own by openLane(). */
+export interface NativeSpread {
+  readonly id: number;
+  /** the reader stops; every lane flushes its open flows and ends */
+  stop(): void;
+  /** lanes never opened are released; the reader ends once every lane is closed */
+  close(): void;
+}
+
 export interface NativeAddon {
   open(options: NativeOpenOptions): NativeMeter;
-  /** n meters over one reading of the files: a reader thread hands each the frames of its
+  /** one reading of the files for n lanes: a reader thread hands each lane the frames of its
    * host-pair partition (no packet events: plugins need worker processes) */
-  openLanes(options: NativeOpenOptions, n: number): NativeMeter[];
+  openSpread(options: NativeOpenOptions, n: number): NativeSpread;
+  /** lane i of a spread, from any thread (once per lane), as a meter with these options */
+  openLane(spread: number, lane: number, options: NativeOpenOptions): NativeMeter;
   columns(): { base: string[]; stats: string[]; activity: string[] };
   interfaces(): NativeInterface[];
   /** after a capture is open: root becomes nobody, capabilities go; says what is kept */

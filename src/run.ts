@@ -12,11 +12,13 @@ import pino from 'pino';
 import { Anonymizer } from './anonymize';
 import { EXIT_OK, EXIT_RUNTIME, FlowseekError, OutputError } from './errors';
 import { NativeStats } from './native';
-import { OutputOptions } from './options';
+import { OutputFormat, OutputOptions } from './options';
 import { Field } from './schema';
 import { FlowBatch } from './flow-batch';
 import { IpfixExporter } from './ipfix/exporter';
 import { FlowOutput } from './writers/output';
+import { WriterOptions } from './writers/writer';
+import type { LaneOutput } from './workers/lanes';
 import { ProgressBar } from './progress';
 
 export const EXIT_INTERRUPTED = 130;
@@ -39,6 +41,8 @@ export interface FlowSource {
   counters(): { total?: NativeStats; perWorker?: (NativeStats | undefined)[] };
   /** the peak resident memory of the source's own processes, in KiB (worker processes) */
   peakRssKb?(): number;
+  /** lanes: the flows as output bytes made where they are metered (see LaneSet.parts) */
+  parts?(format: OutputFormat, writer: WriterOptions, maxFlows: number): AsyncGenerator<LaneOutput>;
 }
 
 export interface RunOptions extends OutputOptions {
@@ -168,7 +172,23 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
     try {
       source.start?.();
       if (o.started) void (source.ready?.() ?? Promise.resolve()).then(() => { if (!stopping) log.info(o.started as string); });
-      for await (let batch of source.batches()) {
+      // lanes make the output's bytes themselves when nothing here needs the flows
+      const direct = source.parts && output?.takesParts && !anonymizer && !ipfix ? output.partWriter() : undefined;
+      if (direct) {
+        for await (const out of (source.parts as NonNullable<FlowSource['parts']>)(o.format, output?.writerOptions ?? {}, o.maxFlows)) {
+          lastBatchAt = Date.now();
+          if ('group' in out) { await guard(() => direct.group(out.group)); continue; }
+          const { first, flows } = out.part;
+          const kept = o.maxFlows ? Math.max(0, Math.min(flows, o.maxFlows - first)) : flows;
+          exported += kept;
+          await guard(() => direct.part(out.part));
+          const now = o.progress && source.counters().total;
+          if (now) o.progress?.update(now.bytesRead, now.packets, exported);
+          if (output?.readerGone) stop('reader gone');
+          if (o.maxFlows && exported >= o.maxFlows) stop('max flows');
+        }
+      }
+      for await (let batch of direct ? [] : source.batches()) {
         lastBatchAt = Date.now();
         if (o.maxFlows && exported + batch.length > o.maxFlows) batch = batch.slice(0, o.maxFlows - exported);
         exported += batch.length;

@@ -4,6 +4,7 @@
  * (WorkerPool: plugins with --workers, and every capture), wrapped in SystemVisibility when a
  * capture names the process behind each flow.
  */
+import * as os from 'node:os';
 import { FlowseekError } from './errors';
 import { checkPluginFiles } from './plugins/load';
 import { CaptureOptions, ReadOptions } from './options';
@@ -28,7 +29,11 @@ export async function openSource(opts: ReadOptions | CaptureOptions, hooks: Sour
 }
 
 async function openRead(opts: ReadOptions, hooks: SourceHooks): Promise<FlowSource> {
-  if (opts.workers > 1 && !opts.plugins?.length) return new LaneSet(opts, opts.workers);
+  if (opts.workers > 1 && !opts.plugins?.length) {
+    const cores = os.availableParallelism();
+    if (opts.workers > cores) hooks.warn(`--workers ${opts.workers}: more lanes than the ${cores} cores this process may use; lanes beyond that share them and add no speed`);
+    return new LaneSet(opts, opts.workers);
+  }
   if (opts.workers > 1) {
     // plugins run JavaScript per packet: each worker process runs its own copy
     await FlowStreamer.checkPlugins(opts);

@@ -42,7 +42,7 @@ export interface PluginSpec { spec: string; options: Record<string, unknown> }
 
 /** Checks the files exist and are not folders, then opens; the addon's open failure becomes an
  * InputError with its message. "-" is standard input, which one meter reads once. */
-function openNative<T>(open: () => T, files: string[] | undefined, partitioned = false): T {
+export function openNative<T>(open: () => T, files: string[] | undefined, partitioned = false): T {
   const stdin = (files ?? []).filter((f) => f === '-').length;
   if (stdin > 1) throw new InputError('-: standard input can be read once only, and is given more than once');
   if (stdin && partitioned) throw new InputError('-: standard input can be read by one meter only: not with worker processes (--plugin with --workers)');
@@ -116,23 +116,12 @@ export class FlowStreamer {
     this.openedExact = this.exact !== 'fast';
   }
 
-  /** Streamers over one reading of the files, each with the flows of one host-pair partition
-   * (threads of this process: see native/spread.c). No plugins: they run in worker processes. */
-  static lanes(options: StreamerOptions, n: number): FlowStreamer[] {
-    const first = new FlowStreamer(options);
-    const meters = openNative(() => loadNative().openLanes(first.nativeOptions(), n), options.files);
-    return meters.map((m, i) => {
-      const s = i === 0 ? first : new FlowStreamer(options);
-      s.meter = m;
-      return s;
-    });
-  }
-
-  private nativeOptions(): NativeOpenOptions {
+  /** The addon's options (it rejects any it does not know, or a bad value, naming it). */
+  nativeOptions(): NativeOpenOptions {
     const o = this.options;
     return {
       ...nativeMeterOptions(o) as Omit<NativeOpenOptions, 'files'>,
-      files: o.files ?? [], interface: o.interface, fanoutGroup: o.fanoutGroup,
+      files: o.interface === undefined ? o.files ?? [] : undefined, interface: o.interface, fanoutGroup: o.fanoutGroup,
       partitions: o.hashPartitions, partition: o.hashPartition, yieldMs: o.yieldMs,
       packetEvents: this.host ? this.host.wantsPackets : Boolean(o.plugins?.length),
       reportNewFlows: o.reportNewFlows,
@@ -309,7 +298,7 @@ export class FlowStreamer {
   }
 }
 
-function buildColumnIndex(fields: readonly Field[]): number[] {
+export function buildColumnIndex(fields: readonly Field[]): number[] {
   const names = loadNative().columns();
   return fields.map((f) => {
     if (f.source === 'base') return names.base.indexOf(f.name);
@@ -329,7 +318,7 @@ function strings(v: string[] | string, n: number): string[] {
   return n === 0 ? [] : v.split('\n');
 }
 
-function toBatch(fields: readonly Field[], index: number[], nb: NativeBatch): FlowBatch {
+export function toBatch(fields: readonly Field[], index: number[], nb: NativeBatch): FlowBatch {
   const n = nb.length;
   const columns = fields.map((f, i): Column => {
     switch (f.source) {

@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
-import { tableFromIPC, Table as ArrowTable } from 'apache-arrow';
+import { tableFromIPC } from 'apache-arrow';
+import { rows } from './helpers/arrow';
 import { lit, query } from './helpers/duckdb';
 import { tmpdir } from './helpers/packets';
 import { BIN, cli, NO_ORACLE, ORACLE } from './helpers/run';
@@ -16,20 +17,6 @@ const PCAPS = path.join(ORACLE, 'pcaps');
 const SOME = NO_ORACLE ? [] : fs.readdirSync(PCAPS).sort().slice(0, 40).map((f) => path.join(PCAPS, f));
 const OPTS = ['--stats', '--splt', '5', '--payload-bytes', '8', '--header-bytes', '2', '--community-id'];
 const dir = tmpdir();
-
-/** A value as JSON can compare it: numbers, lowercase hex for bytes, arrays for lists. */
-function norm(v: unknown): unknown {
-  if (typeof v === 'bigint') return Number(v);
-  if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
-  if (v && typeof v === 'object' && 'toArray' in v) return Array.from((v as { toArray(): ArrayLike<unknown> }).toArray(), norm);
-  if (Array.isArray(v)) return v.map(norm);
-  return v;
-}
-
-function rows(table: ArrowTable): unknown[][] {
-  const cols = table.schema.fields.map((f) => table.getChild(f.name)!);
-  return Array.from({ length: table.numRows }, (_, r) => cols.map((c) => norm(c.get(r))));
-}
 
 t.test('Arrow file and stream: every value and type as in the Parquet output', { skip: NO_ORACLE }, async (t) => {
   const pq = path.join(dir, 'all.parquet');

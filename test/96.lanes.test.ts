@@ -1,16 +1,21 @@
 /**
  * read --workers N without plugins: N meters over one reading of the files (native/spread.c).
  * The flows must be one meter's, as sets (ids aside), whatever the capture: classic pcap (frames
- * from the map) or pcapng (frames copied), one file or many, a filter, an early stop.
+ * from the map) or pcapng (frames copied), one file or many, a filter, an early stop; and so must
+ * the files of every format, whose bytes the lanes make on their own threads.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import t from 'tap';
+import { tableFromIPC } from 'apache-arrow';
 import { parseMeterOptions, RawReadOptions } from '../src/options';
 import { FlowStreamer, StreamerOptions } from '../src/streamer';
 import { LaneSet } from '../src/workers/lanes';
-import { cli, NO_ORACLE, ORACLE, sortedRows } from './helpers/run';
+import { norm, rows } from './helpers/arrow';
+import { lit, query } from './helpers/duckdb';
+import { BIN, cli, NO_ORACLE, ORACLE, sortedRows } from './helpers/run';
 
 const PCAPS = path.join(ORACLE, 'pcaps');
 const ALL = NO_ORACLE ? [] : fs.readdirSync(PCAPS).sort().map((n) => path.join(PCAPS, n));
@@ -42,6 +47,11 @@ t.test('all captures in one run (pcap and pcapng, file after file), three lanes'
   const three = await sortedRows(new LaneSet(options(ONE_RUN), 3));
   t.equal(three.length, one.length, `${one.length} flows`);
   t.same(three, one, 'every flow equal');
+  for (const threads of [true, false]) {
+    const lanes = new LaneSet(options(ONE_RUN), 3, threads);
+    t.equal(lanes.threads, threads);
+    t.same(await sortedRows(lanes), one, `every flow equal, lanes ${threads ? 'on threads of their own' : 'on the pool'}`);
+  }
   const lanes = new LaneSet(options(ONE_RUN), 3);
   await sortedRows(lanes);
   const single = new FlowStreamer(options(ONE_RUN));
@@ -107,4 +117,63 @@ t.test('the command line', { skip: NO_ORACLE }, async (t) => {
   t.equal(c2.status, c1.status, `a capture cut short: exit ${c1.status}, as one meter`);
   t.match(c2.stderr, /truncated dump file/, 'the file is named as cut short');
   t.equal(c2.stdout.trim().split('\n').length, c1.stdout.trim().split('\n').length, 'and the flows before the cut are kept');
+});
+
+/** Rows as sorted JSON with the ids aside, and the ids in file order. */
+function split(header: string[], rows: unknown[][]): { rows: string[]; ids: number[] } {
+  const at = header.indexOf('id');
+  return {
+    rows: rows.map((r) => JSON.stringify(r.filter((_, i) => i !== at), (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).sort(),
+    ids: rows.map((r) => Number(r[at])),
+  };
+}
+
+async function readBack(file: string, format: string): Promise<{ header: string[]; rows: unknown[][] }> {
+  const text = () => fs.readFileSync(file, 'utf8').trim().split('\n');
+  if (format === 'csv') {
+    const [head, ...lines] = text();
+    return { header: head.split(','), rows: lines.map((l) => [l.slice(0, l.indexOf(',')), l.slice(l.indexOf(',') + 1)]) };
+  }
+  if (format === 'jsonl') {
+    const objects = text().map((l) => JSON.parse(l) as Record<string, unknown>);
+    return { header: Object.keys(objects[0]), rows: objects.map((o) => Object.values(o)) };
+  }
+  if (format === 'arrow') {
+    const table = tableFromIPC(fs.readFileSync(file));
+    return { header: table.schema.fields.map((f) => `${f.name}:${f.type}`.replace(/^id:.*/, 'id')), rows: rows(table) };
+  }
+  const schema = await query(`select name, type, logical_type from parquet_schema(${lit(file)})`);
+  const table = await query(`select * from read_parquet(${lit(file)})`);
+  return { header: [...table.names.map((n) => n), JSON.stringify(schema.rows.map(String))], rows: table.rows.map((r) => r.map(norm)) };
+}
+
+t.test('every output format with --workers 2: the bytes lanes make are one meter\'s flows', { skip: NO_ORACLE }, async (t) => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'flowseek-lanes-out-'));
+  t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  const files = ALL.slice(0, 40);
+  const opts = ['--stats', '--splt', '5', '--payload-bytes', '8', '--header-bytes', '2', '--community-id', '--time-precision', 'us', '-q'];
+  for (const format of ['csv', 'jsonl', 'parquet', 'arrow']) {
+    const one = path.join(tmp, `1.${format}`), two = path.join(tmp, `2.${format}`);
+    const r1 = cli(['read', ...files, ...opts, '-o', one]);
+    // lanes on threads of their own, which make the file's bytes (on a machine of few cores they
+    // would run on the pool: chosen here)
+    const r2 = spawnSync(process.execPath, [BIN, 'read', ...files, ...opts, '--workers', '2', '-o', two],
+      { encoding: 'utf8', env: { ...process.env, FLOWSEEK_LANES: 'threads' } });
+    t.equal(r1.status, 0, `${format}, one meter: exit 0 ${r1.status ? r1.stderr : ''}`);
+    t.equal(r2.status, 0, `${format}, two lanes: exit 0 ${r2.status ? r2.stderr : ''}`);
+    const [a, b] = [await readBack(one, format), await readBack(two, format)];
+    t.same(b.header, a.header, `${format}: the same columns and types`);
+    const [x, y] = [split(a.header, a.rows), split(b.header, b.rows)];
+    t.ok(x.rows.length > 400, `${format}: ${x.rows.length} flows`);
+    t.same(y.rows, x.rows, `${format}: every flow equal, ids aside`);
+    t.same([...y.ids].sort((p, q) => p - q), x.ids, `${format}: ids 0 to ${x.ids.length - 1}, each once`);
+    if (format !== 'parquet') t.same(y.ids, x.ids, `${format}: written in id order`);
+  }
+  // standard output: the Arrow stream format, the CSV header once
+  const threads = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, FLOWSEEK_LANES: 'threads' } });
+  const csv = threads(['read', ...files, '--workers', '2', '--csv', '-q']);
+  t.equal(csv.stdout.split('\n').filter((l) => l.startsWith('id,')).length, 1, 'CSV on standard output: one header');
+  const max = threads(['read', ...files, '--workers', '2', '--jsonl', '--max-flows', '100', '-q']);
+  const ids = max.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { id: number }).id);
+  t.same(ids, Array.from({ length: 100 }, (_, i) => i), '--max-flows 100 as JSON Lines: ids 0 to 99 in order');
 });

@@ -1,5 +1,5 @@
 /* libFuzzer harness over the file readers: the input is a capture file (classic pcap, pcapng or
- * anything), read through fs_source_open / fs_source_run into a meter, as `flowseek read` does.
+ * anything), read through fs_source_open and run.c's loop into a meter, as `flowseek read` does.
  *
  * Byte 0 picks the path and options: bit 0 libpcap instead of the memory map (fs_mmap_open is
  * wrapped at link time, -Wl,--wrap=fs_mmap_open, to refuse the file), bit 1 a BPF filter (read from
@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "../source.h"
+#include "../run.h"
 
 static int force_libpcap;
 int __real_fs_mmap_open(struct fs_mmap_file *f, const char *path);
@@ -40,19 +40,23 @@ static struct fs_meter *meter_for(int features) {
   return meters[features] = m;
 }
 
-/* One read of the whole file into the meter, as the addon's batches do. */
+/* One read of the whole file into the meter, as the addon's batches do. The run borrows the
+ * cached meter (its nDPI module is slow to make) and gives it back. */
 static void read_all(char *path, uint8_t opts) {
-  struct fs_source s;
+  struct fs_runner r = {0};
   char err[FS_ERRLEN];
   char *files[1] = { path };
   force_libpcap = opts & 1;
-  if (fs_source_open(&s, files, 1, (opts & 4) ? 64 : 0, (opts & 2) ? "tcp or udp or vlan" : NULL, err) != 0) return;
+  if (fs_source_open(&r.source, files, 1, (opts & 4) ? 64 : 0, (opts & 2) ? "tcp or udp or vlan" : NULL, err) != 0) return;
   struct fs_meter *m = meter_for((opts & 8) != 0);
-  while (!s.done) {
-    fs_source_run(&s, m, 64);
-    fs_meter_consume(m, m->out_len);
+  r.meter = *m;
+  r.open = true;
+  while (!r.done) {
+    fs_run_step(&r, 64);
+    fs_run_taken(&r, r.meter.out_len);
   }
-  fs_source_close(&s);
+  *m = r.meter;
+  fs_source_close(&r.source);
   m->clock = (struct fs_clock){0};
   m->stopped = false;
   memset(&m->n, 0, sizeof(m->n));

@@ -3,7 +3,7 @@
  * exit. Usage: leakcheck FILE...   (exit 0 and no report: no leak) */
 #include <stdio.h>
 #include <stdlib.h>
-#include "../source.h"
+#include "../run.h"
 
 int main(int argc, char **argv) {
   if (argc < 2) { fprintf(stderr, "usage: %s FILE...\n", argv[0]); return 2; }
@@ -20,19 +20,16 @@ int main(int argc, char **argv) {
   cfg.features.payload_bytes = 784;
   cfg.features.header_packets = 8;
   cfg.features.header_width = 64;
-  struct fs_meter m;
-  struct fs_source s;
+  struct fs_runner r;
   char err[FS_ERRLEN];
-  if (fs_meter_init(&m, &cfg) != 0) return 1;
-  if (fs_source_open(&s, argv + 1, (uint32_t)(argc - 1), 0, NULL, err) != 0) { fprintf(stderr, "%s\n", err); return 1; }
+  if (fs_run_open_files(&r, &cfg, argv + 1, (uint32_t)(argc - 1), 0, NULL, 0, err) != 0) { fprintf(stderr, "%s\n", err); return 1; }
   unsigned long flows = 0;
-  while (!s.done) {
-    fs_source_run(&s, &m, 4096);
-    flows += m.out_len;
-    fs_meter_consume(&m, m.out_len);
+  while (!r.done) {
+    fs_run_step(&r, 4096);
+    flows += r.meter.out_len;
+    fs_run_taken(&r, r.meter.out_len);
   }
-  fs_source_close(&s);
-  fs_meter_free(&m);
+  fs_run_close(&r);
   printf("%lu flows\n", flows);
   return 0;
 }

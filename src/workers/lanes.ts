@@ -1,78 +1,226 @@
 /**
  * `read --workers N` without plugins: N meters in this process over one reading of the files
- * (native/spread.c). A reader thread decodes each frame once and hands it to the meter of its
- * host-pair partition; each meter runs on a pool thread; batches are yielded as they come, with
- * `id` renumbered in arrival order. Unlike worker processes, no meter reads frames that are not
- * its own and no flow crosses a process boundary.
+ * (native/spread.c). A reader thread decodes each frame once and hands it to the lane of its
+ * host-pair partition. Where the process has a core to spare for each lane besides the reader and
+ * this thread, each lane runs on a worker thread of its own (lane-thread.ts), where its meter runs
+ * and its flows become output bytes: this thread only puts the parts in id order and writes them
+ * (parts()), or, for a consumer that needs flows (anonymisation, rotation, IPFIX, the API),
+ * rebuilds batches from the lanes' columns (batches()). With fewer cores, a thread of its own per
+ * lane costs more than it gives (each worker thread is a JavaScript isolate that starts, compiles
+ * and collects on its own: measured, bench/RESULTS.md): the lanes' meters then run on libuv's pool
+ * and this thread makes their batches, as one meter's would be. FLOWSEEK_LANES=threads or inline
+ * chooses. No meter reads frames that are not its own and no flow crosses a process boundary.
  */
-import { NativeStats } from '../native';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { FlowseekError } from '../errors';
+import { loadNative, NativeSpread, NativeStats } from '../native';
+import { OutputFormat } from '../options';
 import { Field } from '../schema';
+import * as os from 'node:os';
 import { FlowBatch } from '../flow-batch';
-import { FlowStreamer, StreamerOptions } from '../streamer';
+import { buildColumnIndex, FlowStreamer, openNative, StreamerOptions, toBatch } from '../streamer';
+import { EncodedPart } from '../writers/encoded';
+import { EncodedGroup } from '../writers/parquet/writer';
+import { WriterOptions } from '../writers/writer';
+import { DONE_ID, FromLane, KILLED, LaneData, SHARED_SLOTS } from './lane-thread';
 import { activeFlowsShare } from './share';
 import { mergeStats } from './stats';
 
-type Pulled = { lane: number; result: IteratorResult<FlowBatch> };
+/** What parts() hands over: a batch's bytes in id order, or a row group. */
+export type LaneOutput = { part: EncodedPart } | { group: EncodedGroup };
+
+type Item = { flows: number; output?: LaneOutput; batch?: FlowBatch };
 
 export class LaneSet {
-  private readonly lanes: FlowStreamer[];
-  private nextId = 0;
+  private readonly options: StreamerOptions;
+  private spread?: NativeSpread;
+  private started = false;
+  private readonly shared = new SharedArrayBuffer(8 * SHARED_SLOTS);
+  private readonly counts = new BigInt64Array(this.shared);
+  private readonly latest: (NativeStats | undefined)[];
+  private readonly final: (NativeStats | undefined)[];
+  private workers: Worker[] = [];
+  private exported = 0;
+  readonly fields: readonly Field[];
+  /** lanes on worker threads of their own (see above); else on libuv's pool, batches made here */
+  readonly threads: boolean;
+  /** threads: the flows as output bytes made on the lanes' threads (run.ts writes them as they are) */
+  readonly parts?: (format: OutputFormat, writer: WriterOptions, maxFlows: number) => AsyncGenerator<LaneOutput>;
 
-  constructor(options: StreamerOptions, size: number) {
-    // libuv runs next() on its pool (4 threads unless UV_THREADPOOL_SIZE says more): a lane
-    // waiting for frames gives its thread back within 20 ms, so file writes are never starved
-    this.lanes = FlowStreamer.lanes({ ...options, maxActiveFlows: activeFlowsShare(options.maxActiveFlows, size) }, size);
+  constructor(options: StreamerOptions, readonly size: number, threads = laneThreads(size)) {
+    this.threads = threads;
+    if (threads) this.parts = (format, writer, maxFlows) => this.encoded(format, writer, maxFlows);
+    this.options = { ...options, maxActiveFlows: activeFlowsShare(options.maxActiveFlows, size) };
+    this.fields = new FlowStreamer(this.options).fields;
+    this.latest = new Array<NativeStats | undefined>(size).fill(undefined);
+    this.final = new Array<NativeStats | undefined>(size).fill(undefined);
+    // a missing file or a bad filter fails here, before any output is opened
+    this.spread = openNative(() => loadNative().openSpread(new FlowStreamer(this.options).nativeOptions(), size), this.options.files);
   }
 
-  get fields(): readonly Field[] {
-    return this.lanes[0].fields;
-  }
-
+  /** The flows as batches (ids in the order they were made). */
   async *batches(): AsyncGenerator<FlowBatch> {
+    if (!this.threads) { yield* this.inline(); return; }
+    for await (const item of this.run(undefined, 0)) if (item.batch) yield item.batch;
+  }
+
+  /** The flows as output bytes, made on the lanes' threads: parts in id order (ids past maxFlows
+   * are not encoded), Parquet row groups as they come. */
+  private async *encoded(format: OutputFormat, writer: WriterOptions, maxFlows: number): AsyncGenerator<LaneOutput> {
+    for await (const item of this.run({ format, writer }, maxFlows)) if (item.output) yield item.output;
+  }
+
+  private async *run(encode: LaneData['encode'], maxFlows: number): AsyncGenerator<Item> {
+    const spread = this.spread;
+    if (!spread || this.started) throw new Error('a LaneSet runs once');
+    this.started = true;
+    const queue: (Item & { first: number })[] = [];
+    const waiting = new Map<number, Item>();
+    let next = 0;
+    let wake: (() => void) | undefined;
+    let failure: FlowseekError | undefined;
+    let running = this.size;
+    const poke = () => { wake?.(); wake = undefined; };
+    const worker = path.join(__dirname, 'lane-thread.js');
+    this.workers = Array.from({ length: this.size }, (_, lane) => {
+      const data: LaneData = { spread: spread.id, lane, options: this.options, shared: this.shared, encode, maxFlows };
+      // the tap loader (or any --require) is not needed by a thread of compiled JavaScript
+      const w = new Worker(worker, { workerData: data, execArgv: [], env: process.env });
+      let ended = false;
+      const end = () => { if (!ended) { ended = true; running--; poke(); } };
+      w.on('message', (m: FromLane) => {
+        if (m.t === 'part') {
+          this.latest[lane] = m.counters;
+          if (m.first < 0) return;
+          const item: Item = { flows: m.flows };
+          if (m.bytes) item.output = { part: { first: m.first, flows: m.flows, bytes: m.bytes, bodyLength: m.bodyLength } };
+          if (m.columns) item.batch = new FlowBatch(this.fields, m.columns, m.columns.length ? lengthOf(this.fields, m.columns) : 0);
+          waiting.set(m.first, item);
+          // parts leave in id order: each id range is one lane's, sent before it takes another
+          for (let it = waiting.get(next); it; it = waiting.get(next)) {
+            waiting.delete(next);
+            queue.push({ ...it, first: next });
+            next += it.flows;
+          }
+        } else if (m.t === 'groups') {
+          for (const g of m.groups) queue.push({ flows: 0, first: -1, output: { group: g } });
+        } else if (m.t === 'done') {
+          this.final[lane] = m.stats;
+          end();
+        } else {
+          failure ??= new FlowseekError(`lane ${lane}: ${m.message}`, m.code ?? 'FS_LANE');
+          this.kill();
+        }
+        poke();
+      });
+      w.on('error', (e) => { failure ??= new FlowseekError(`lane ${lane}: ${e.message}`, 'FS_LANE'); this.kill(); end(); });
+      w.on('exit', end);
+      return w;
+    });
+    try {
+      for (;;) {
+        const item = queue.shift();
+        if (item) {
+          yield item;
+          this.exported += item.flows;
+          // lanes may run ahead of what is written by a few batches at most
+          Atomics.store(this.counts, DONE_ID, BigInt(this.exported));
+          Atomics.notify(this.counts, DONE_ID);
+          continue;
+        }
+        if (failure) throw failure;
+        if (!running) break;
+        await new Promise<void>((resolve) => { wake = resolve; });
+      }
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- set by the lanes' callbacks; TypeScript narrows it to never after the loop
+      if (failure) throw failure;
+    } finally {
+      // the consumer left, or a lane failed: every lane ends and frees its meter
+      if (running) this.kill();
+      await Promise.all(this.workers.map((w) => new Promise<void>((resolve) => {
+        if (w.threadId < 0) resolve(); else w.once('exit', () => resolve());
+      })));
+      spread.close();
+      this.spread = undefined;
+    }
+  }
+
+  /** The lanes on libuv's pool (next() runs a lane's meter there), their batches made here in the
+   * order they come, ids numbered as they are yielded. */
+  private async *inline(): AsyncGenerator<FlowBatch> {
+    const spread = this.spread;
+    if (!spread || this.started) throw new Error('a LaneSet runs once');
+    this.started = true;
+    const native = loadNative();
+    const options = new FlowStreamer(this.options).nativeOptions();
+    const meters = Array.from({ length: this.size }, (_, lane) => native.openLane(spread.id, lane, options));
+    const index = buildColumnIndex(this.fields);
     const idColumn = this.fields.findIndex((f) => f.name === 'id');
-    const iterators = this.lanes.map((l) => l.batches());
+    const batchSize = this.options.batchSize ?? 4096;
+    type Pulled = { lane: number; nb: Awaited<ReturnType<(typeof meters)[number]['next']>> };
     const pending = new Map<number, Promise<Pulled>>();
     const pull = (lane: number) => {
-      const p = iterators[lane].next().then((result) => ({ lane, result }));
+      const p = meters[lane].next(batchSize).then((nb) => ({ lane, nb }));
       p.catch(() => undefined); // raced below; a lane that fails is reported once, from there
       pending.set(lane, p);
     };
-    iterators.forEach((_, lane) => pull(lane));
+    meters.forEach((_, lane) => pull(lane));
     try {
-      while (pending.size) {
-        const { lane, result } = await Promise.race(pending.values());
+      while (pending.size && !Atomics.load(this.counts, KILLED)) {
+        const { lane, nb } = await Promise.race(pending.values());
         pending.delete(lane);
-        if (result.done) continue;
+        if (!nb) continue;
+        this.latest[lane] = nb.counters;
         pull(lane);
-        const batch = result.value;
-        if (!batch.length) continue;
+        if (!nb.length) continue;
+        const batch = toBatch(this.fields, index, nb);
         const ids = batch.columns[idColumn] as Float64Array;
-        for (let r = 0; r < batch.length; r++) ids[r] = this.nextId++;
+        for (let r = 0; r < batch.length; r++) ids[r] = this.exported + r;
+        this.exported += batch.length;
         yield batch;
       }
     } finally {
       // the consumer left, or a lane failed: every lane ends and frees its meter
-      this.stop();
-      await Promise.allSettled(iterators.map((it) => it.return(undefined)));
+      spread.stop();
+      await Promise.allSettled(pending.values());
+      meters.forEach((m, lane) => { this.final[lane] = m.stats(); m.close(); });
+      spread.close();
+      this.spread = undefined;
     }
   }
 
   /** The reader stops; every lane flushes its open flows. */
   stop(): void {
-    for (const l of this.lanes) l.stop();
+    this.spread?.stop();
   }
 
   /** Every lane ends at once; open flows are not flushed. */
   kill(): void {
-    for (const l of this.lanes) l.kill();
+    Atomics.store(this.counts, KILLED, 1n);
+    Atomics.notify(this.counts, DONE_ID);
+    this.spread?.stop();
   }
 
   stats(): NativeStats {
-    return mergeStats(this.lanes.map((l) => l.stats()), false, this.nextId);
+    return mergeStats(this.final.map((s, i) => s ?? this.latest[i]), false, this.exported);
   }
 
   counters(): { total?: NativeStats; perWorker?: (NativeStats | undefined)[] } {
-    const each = this.lanes.map((l) => l.progress());
-    return { total: mergeStats(each, false, this.nextId), perWorker: each };
+    const each = this.final.map((s, i) => s ?? this.latest[i]);
+    return { total: mergeStats(each, false, this.exported), perWorker: each };
   }
+}
+
+/** Worker threads for the lanes when the process may use a core for each, one for the reader and
+ * one for this thread (FLOWSEEK_LANES=threads or inline overrides). */
+function laneThreads(size: number): boolean {
+  const chosen = process.env.FLOWSEEK_LANES;
+  if (chosen === 'threads' || chosen === 'inline') return chosen === 'threads';
+  return os.availableParallelism() >= size + 2;
+}
+
+/** Rows in a batch's columns (the id column is a Float64Array, one value per row). */
+function lengthOf(fields: readonly Field[], columns: unknown[]): number {
+  return (columns[fields.findIndex((f) => f.name === 'id')] as Float64Array).length;
 }

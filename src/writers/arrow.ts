@@ -190,49 +190,67 @@ function streamFormat(sink: Sink): boolean {
   }
 }
 
-export function arrowWriter(fields: readonly Field[], sink: Sink): FlowWriter {
-  let encoder: ArrowEncoder | undefined;
-  const stream = streamFormat(sink);
-  const blocks: number[][] = [];
-  let offset = 0;
+/** A record batch message as ArrowEncoder makes it: framed metadata, body parts, body length. */
+export interface ArrowMessage { meta: Uint8Array; parts: Uint8Array[]; bodyLength: number }
 
-  async function put(b: Uint8Array): Promise<void> {
-    await sink.write(b);
-    offset += b.byteLength;
+/** The stream or file: schema (with the first message's columns), record batch messages as they
+ * come (encoded here or on lanes' threads), the end, and the file format's footer. */
+export class ArrowFile {
+  private encoder?: ArrowEncoder;
+  private readonly stream: boolean;
+  private readonly blocks: number[][] = [];
+  private offset = 0;
+
+  constructor(private readonly fields: readonly Field[], private readonly sink: Sink) {
+    this.stream = streamFormat(sink);
+  }
+
+  private async put(b: Uint8Array): Promise<void> {
+    await this.sink.write(b);
+    this.offset += b.byteLength;
   }
 
   /** Magic (file format) and schema, once, with the columns of the first batch. */
-  async function start(f: readonly Field[]): Promise<ArrowEncoder> {
-    if (encoder) return encoder;
-    encoder = new ArrowEncoder(f);
-    if (!stream) await put(MAGIC);
-    await put(encoder.schemaMessage());
-    return encoder;
+  async start(f: readonly Field[]): Promise<ArrowEncoder> {
+    if (this.encoder) return this.encoder;
+    this.encoder = new ArrowEncoder(f);
+    if (!this.stream) await this.put(MAGIC);
+    await this.put(this.encoder.schemaMessage());
+    return this.encoder;
   }
 
+  async message(m: ArrowMessage): Promise<void> {
+    await this.start(this.fields);
+    this.blocks.push([this.offset, m.meta.byteLength, m.bodyLength]);
+    await this.put(m.meta);
+    for (const p of m.parts) await this.put(p);
+  }
+
+  async close(): Promise<void> {
+    const e = await this.start(this.fields);
+    const eos = Buffer.alloc(8);
+    eos.writeUInt32LE(CONTINUATION, 0);
+    await this.put(eos);
+    if (!this.stream) {
+      const footer = finish(table(i16(V5), e.schemaTable(), longs([]), longs(this.blocks)));
+      const tail = Buffer.alloc(4);
+      tail.writeInt32LE(footer.length, 0);
+      await this.put(footer);
+      await this.put(tail);
+      await this.put(MAGIC.subarray(0, 6));
+    }
+    await this.sink.close();
+  }
+}
+
+export function arrowWriter(fields: readonly Field[], sink: Sink): FlowWriter {
+  const file = new ArrowFile(fields, sink);
   return {
     async write(batch: FlowBatch) {
       if (batch.length === 0) return;
-      const e = await start(batch.fields);
-      const { meta, parts, bodyLength } = e.recordBatch(batch);
-      blocks.push([offset, meta.length, bodyLength]);
-      await put(meta);
-      for (const p of parts) await put(p);
+      const e = await file.start(batch.fields);
+      await file.message(e.recordBatch(batch));
     },
-    async close() {
-      const e = await start(fields);
-      const eos = Buffer.alloc(8);
-      eos.writeUInt32LE(CONTINUATION, 0);
-      await put(eos);
-      if (!stream) {
-        const footer = finish(table(i16(V5), e.schemaTable(), longs([]), longs(blocks)));
-        const tail = Buffer.alloc(4);
-        tail.writeInt32LE(footer.length, 0);
-        await put(footer);
-        await put(tail);
-        await put(MAGIC.subarray(0, 6));
-      }
-      await sink.close();
-    },
+    close: () => file.close(),
   };
 }

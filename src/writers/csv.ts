@@ -16,38 +16,47 @@ export function csvCell(s: string): string {
   return NEEDS_QUOTES.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+export function csvHeader(fields: readonly Field[]): string {
+  return fields.map((f) => csvCell(f.name)).join(',') + '\n';
+}
+
+/** The batch's rows, appended to out (the same bytes on a lane's thread as here). */
+export function csvRows(batch: FlowBatch, out: ByteBuilder): void {
+  const cols = batch.columns;
+  for (let r = 0; r < batch.length; r++) {
+    for (let i = 0; i < cols.length; i++) {
+      if (i) out.byte(0x2c);
+      const c = cols[i];
+      if (Array.isArray(c)) { const s = c[r]; if (!out.plain(s, true)) out.text(csvCell(s)); }
+      else if (c instanceof Float64Array) { const v = c[r]; if (v === v) out.number(v); } // NaN (a plugin's missing value): empty
+      else if (c instanceof BigUint64Array) out.text(c[r].toString());
+      else if (isByteColumn(c)) {
+        const at = r * rowBytes(c);
+        if (c.items === undefined) out.hex(c.bytes, at, at + c.width);
+        else { out.byte(0x22); out.hexList(c.bytes, at, c.width, c.items, '""'); out.byte(0x22); }
+      } else {
+        out.text('"[');
+        for (let k = r * c.n; k < (r + 1) * c.n; k++) {
+          if (k > r * c.n) out.byte(0x2c);
+          out.number(c.values[k]);
+        }
+        out.text(']"');
+      }
+    }
+    out.byte(0x0a);
+  }
+}
+
 export function csvWriter(fields: readonly Field[], sink: Sink): FlowWriter {
-  const header = fields.map((f) => csvCell(f.name)).join(',') + '\n';
+  const header = csvHeader(fields);
   let headerDone = false;
   const out = new ByteBuilder(1 << 20);
   return {
     async write(batch: FlowBatch) {
-      const cols = batch.columns;
       out.reset();
       if (!headerDone) out.text(header);
       headerDone = true;
-      for (let r = 0; r < batch.length; r++) {
-        for (let i = 0; i < cols.length; i++) {
-          if (i) out.byte(0x2c);
-          const c = cols[i];
-          if (Array.isArray(c)) { const s = c[r]; if (!out.plain(s, true)) out.text(csvCell(s)); }
-          else if (c instanceof Float64Array) { const v = c[r]; if (v === v) out.number(v); } // NaN (a plugin's missing value): empty
-          else if (c instanceof BigUint64Array) out.text(c[r].toString());
-          else if (isByteColumn(c)) {
-            const at = r * rowBytes(c);
-            if (c.items === undefined) out.hex(c.bytes, at, at + c.width);
-            else { out.byte(0x22); out.hexList(c.bytes, at, c.width, c.items, '""'); out.byte(0x22); }
-          } else {
-            out.text('"[');
-            for (let k = r * c.n; k < (r + 1) * c.n; k++) {
-              if (k > r * c.n) out.byte(0x2c);
-              out.number(c.values[k]);
-            }
-            out.text(']"');
-          }
-        }
-        out.byte(0x0a);
-      }
+      csvRows(batch, out);
       await sink.write(Buffer.from(out.view()));
     },
     async close() {

@@ -15,6 +15,7 @@ import { OutputOptions } from '../options';
 import { Field } from '../schema';
 import { FlowBatch } from '../flow-batch';
 import { checkDatasetSchema } from './dataset-schema';
+import { PartWriter, partWriter } from './encoded';
 import { createTemporary, describe, Sink } from './sink';
 import { FlowWriter, WriterOptions } from './writer';
 import { WRITERS } from './index';
@@ -52,7 +53,7 @@ export class FlowOutput implements FlowWriter {
   private readonly ring: string[] = [];
   private readonly deleted = new Set<string>();
   private readonly rolls = new Map<string, Roll>();
-  private readonly writerOptions: WriterOptions;
+  readonly writerOptions: WriterOptions;
   private readonly rotating: boolean;
   private readonly firstSeen: number;
   private readonly lastSeen: number;
@@ -130,6 +131,21 @@ export class FlowOutput implements FlowWriter {
     }
     roll.file = { sink, flows: 0, startMs };
     return roll.file;
+  }
+
+  /** Whether lanes may make this output's bytes (partWriter): one file or standard output, neither
+   * rotated nor partitioned, its columns the schema's. */
+  get takesParts(): boolean {
+    return !this.o.partition && !this.rotating && !this.columnsFixed;
+  }
+
+  /** The one file's writer of parts made on the lanes' threads (src/writers/encoded.ts). */
+  partWriter(): PartWriter {
+    const f = this.roll('').file as OpenFile;
+    const parts = partWriter(this.o.format, this.fields, f.sink, this.writerOptions);
+    this.columnsFixed = true;
+    f.writer = { write: async () => { throw new Error('this file takes parts, not batches'); }, close: () => parts.close() };
+    return parts;
   }
 
   private writer(f: OpenFile): FlowWriter {

@@ -1,0 +1,63 @@
+/**
+ * The binding's options (native/addon_options.c): every option it is given is checked, and a bad
+ * one is rejected with an error naming it — never replaced by a default of the binding's own.
+ * And a spread's lanes are each opened once, from any thread.
+ */
+import * as path from 'node:path';
+import t from 'tap';
+import { loadNative, NativeOpenOptions } from '../src/native';
+import { parseMeterOptions } from '../src/options';
+import { FlowStreamer } from '../src/streamer';
+import { NO_ORACLE, ORACLE } from './helpers/run';
+
+const FILE = path.join(ORACLE, 'pcaps', 'ftp.pcap');
+const good = (): NativeOpenOptions => new FlowStreamer({ ...parseMeterOptions({}), files: [FILE] }).nativeOptions();
+
+t.test('good options open; each bad one is refused by name', { skip: NO_ORACLE }, async (t) => {
+  const native = loadNative();
+  const meter = native.open(good());
+  t.ok(meter.nextSync(4096), 'the command line\'s options open a meter that makes a batch');
+  meter.close();
+  const bad: [string, unknown, RegExp][] = [
+    ['idleTimeoutMs', -1, /option idleTimeoutMs must be a whole number from 0/],
+    ['idleTimeoutMs', 1.5, /option idleTimeoutMs must be a whole number/],
+    ['idleTimeoutMs', '120', /option idleTimeoutMs must be a number/],
+    ['dissections', 256, /option dissections must be a whole number from 0 to 255/],
+    ['accounting', 4, /option accounting must be a whole number from 0 to 3/],
+    ['stats', 1, /option stats must be true or false/],
+    ['headerWidth', 0, /option headerWidth must be a whole number from 1 to 1024/],
+    ['timePrecision', 3, /option timePrecision/],
+    ['files', 'a.pcap', /option files must be an array/],
+    ['files', [1], /option files must hold strings/],
+    ['endPorts', [70000], /option endPorts must be a whole number from 0 to 65535/],
+    ['idleTimeout', 5, /unknown option idleTimeout/],
+  ];
+  for (const [name, value, message] of bad) {
+    t.throws(() => native.open({ ...good(), [name]: value }), message, `${name}: ${JSON.stringify(value)}`);
+  }
+  const { splt: _splt, ...noSplt } = good();
+  t.throws(() => native.open(noSplt as NativeOpenOptions), /option splt is required/, 'a required option left out');
+  t.throws(() => native.open({ ...good(), files: [] }), /option files must list at least one file/);
+  t.throws(() => native.open({ ...good(), interface: 'lo' }), /files .* or interface, not both/);
+  t.throws(() => native.open({ ...good(), activity: true, activityGapMs: undefined }), /activityGapMs is required with activity/);
+  const m = native.open(good());
+  t.throws(() => m.nextSync(0), /maxFlows must be a whole number from 1/, 'a batch of no flows');
+  m.close();
+});
+
+t.test('a spread: each lane opened once; unknown spreads refused; lanes never opened released', { skip: NO_ORACLE }, async (t) => {
+  const native = loadNative();
+  const spread = native.openSpread(good(), 2);
+  t.throws(() => native.openLane(spread.id + 1000, 0, good()), /no such spread, or its lane is taken/);
+  const lane = native.openLane(spread.id, 0, good());
+  t.throws(() => native.openLane(spread.id, 0, good()), /no such spread, or its lane is taken/, 'lane 0 again');
+  t.throws(() => native.openLane(spread.id, 2, good()), /no such spread, or its lane is taken/, 'a lane past the last');
+  // lane 1 is never opened: closing the spread releases it, and lane 0 still reads to the end
+  spread.close();
+  let batches = 0;
+  for (let b = lane.nextSync(4096); b; b = lane.nextSync(4096)) batches++;
+  const read = lane.stats().packets;
+  t.ok(read > 0, `lane 0 alone reads to the end: ${read} packets, ${batches} batches`);
+  lane.close();
+  t.throws(() => native.openSpread(good(), 0), /from 1 to 256/);
+});
