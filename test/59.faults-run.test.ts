@@ -102,9 +102,14 @@ function liveTests(): void {
 
   t.test('a collector that goes away mid-capture ends it (exit 1); the file output keeps every flow received', async (t) => {
     const server = spawn('ip', ['netns', 'exec', NS_A, process.execPath, '-e',
-      "const s = require('net').createServer((c) => { c.resume(); process.on('SIGTERM', () => { c.destroy(); s.close(); }); }).listen(4739, '127.0.0.1');"],
-    { stdio: 'ignore', env });
-    await sleep(500);
+      "const s = require('net').createServer((c) => { c.resume(); process.on('SIGTERM', () => { c.destroy(); s.close(); }); }).listen(4739, '127.0.0.1', () => console.log('listening'));"],
+    { stdio: ['ignore', 'pipe', 'ignore'], env });
+    // the collector listens before the capture connects (a fixed wait was too short on a loaded machine)
+    const listening = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 20000);
+      server.stdout?.on('data', () => { clearTimeout(timer); resolve(true); });
+    });
+    t.ok(listening, 'the collector listens');
     const out = path.join(fs.mkdtempSync(path.join(tmpdir(), 'ipfix-')), 'flows.csv');
     // --idle-timeout 1: flows end and are sent while the capture runs
     const run = capture(['--workers', '2', '--ipfix', 'tcp://127.0.0.1:4739', '-o', out, '--idle-timeout', '1']);
