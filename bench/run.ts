@@ -114,7 +114,7 @@ function main(): void {
     ...rows.map((r) => `| ${r.label} | ${r.wall.toFixed(2)} | ${r.cpu.toFixed(2)} | ${Math.round(packets / r.wall).toLocaleString('en')} | ` +
       `${r.flows ? r.flows.toLocaleString('en') : '—'} | ${r.flows ? Math.round(r.flows / r.wall).toLocaleString('en') : '—'} | ${r.rss.toFixed(0)} |`),
     '',
-    `Memory per open flow in the meter: a ${native.flowRecordBytes}-byte record plus 16 bytes of hash slot; while nDPI ` +
+    `Memory per open flow in the meter: a ${native.flowRecordBytes}-byte record (${native.flowRecordBytes + native.flowStatsBytes} with --stats) plus 16 bytes of hash slot; while nDPI ` +
       `detects, ${native.ndpiFlowStateBytes} bytes of its flow state plus its own allocations, freed when detection ends.`,
     '',
   ];

@@ -555,8 +555,10 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "libpcapVersion", v);
   napi_create_uint32(env, fs_dpi_state_size(), &v);
   napi_set_named_property(env, exports, "ndpiFlowStateBytes", v);
-  napi_create_uint32(env, (uint32_t)sizeof(struct fs_flow), &v);
+  napi_create_uint32(env, (uint32_t)fs_flow_bytes(false), &v);
   napi_set_named_property(env, exports, "flowRecordBytes", v);
+  napi_create_uint32(env, (uint32_t)(fs_flow_bytes(true) - fs_flow_bytes(false)), &v);
+  napi_set_named_property(env, exports, "flowStatsBytes", v);
   napi_create_uint32(env, (uint32_t)sizeof(struct fs_flow_key), &v);
   napi_set_named_property(env, exports, "flowKeyBytes", v);
   napi_create_uint32(env, (uint32_t)sizeof(struct fs_flow_extra), &v);

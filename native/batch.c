@@ -113,7 +113,7 @@ napi_status fs_batch_build(napi_env env, const struct fs_meter *m, size_t n, nap
     NAPI(events_object(env, m->events, *out));
     double *uids;
     NAPI(typed(env, *out, "uids", napi_float64_array, 8, n, (void **)&uids));
-    for (size_t r = 0; r < n; r++) uids[r] = (double)m->out[r].uid;
+    for (size_t r = 0; r < n; r++) uids[r] = (double)fs_meter_out(m, r)->uid;
   }
   if (m->cfg.features.activity) {
     NAPI(typed(env, *out, "activity", napi_float64_array, sizeof(double), n * FS_COLS_N_ACTIVITY, (void **)&col));
@@ -150,7 +150,7 @@ napi_status fs_batch_build(napi_env env, const struct fs_meter *m, size_t n, nap
     NAPI(napi_create_array_with_length(env, n, &arr));
     for (size_t r = 0; r < n; r++) {
       char id[FS_COMMUNITY_ID_LEN];
-      fs_community_id(&m->out[r], m->cfg.community_id_seed, id);
+      fs_community_id(fs_meter_out(m, r), m->cfg.community_id_seed, id);
       napi_value sv;
       NAPI(napi_create_string_latin1(env, id, NAPI_AUTO_LENGTH, &sv));
       NAPI(napi_set_element(env, arr, (uint32_t)r, sv));
@@ -165,7 +165,7 @@ napi_status fs_batch_build(napi_env env, const struct fs_meter *m, size_t n, nap
       NAPI(napi_create_array_with_length(env, n, &arr));
       for (size_t r = 0; r < n; r++) {
         napi_value s;
-        NAPI(napi_create_string_utf8(env, fs_dpi_text(m->out[r].dpi, (enum fs_dpi_text)i), NAPI_AUTO_LENGTH, &s));
+        NAPI(napi_create_string_utf8(env, fs_dpi_text(fs_meter_out(m, r)->dpi, (enum fs_dpi_text)i), NAPI_AUTO_LENGTH, &s));
         NAPI(napi_set_element(env, arr, (uint32_t)r, s));
       }
       NAPI(napi_set_named_property(env, strings, dpi_names[i], arr));

@@ -1,14 +1,25 @@
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include "decode.h"
 #include "meter.h"
+
+/* A meter runs on whichever pool thread is free for each batch, and glibc gives each thread an
+ * arena of its own: a flow's memory was taken in one arena and freed into another, and each arena
+ * kept the free memory of its own peak (four arenas, 170 MB held for 100 MB in use on the bench
+ * capture). One arena for the process holds no more than the largest use. */
+__attribute__((constructor)) static void one_arena(void) {
+#ifdef M_ARENA_MAX
+  mallopt(M_ARENA_MAX, 1);
+#endif
+}
 
 int fs_meter_init(struct fs_meter *m, const struct fs_meter_config *cfg) {
   memset(m, 0, sizeof(*m));
   m->cfg = *cfg;
   if (m->cfg.n_partitions == 0) m->cfg.n_partitions = 1;
   if (cfg->features.dissections && !(m->dpi = fs_dpi_module_new(cfg->features.dissections))) return -1;
-  if (fs_table_init(&m->table) != 0) { fs_dpi_module_free(m->dpi); m->dpi = NULL; return -1; }
+  if (fs_table_init(&m->table, fs_flow_bytes(cfg->features.stats)) != 0) { fs_dpi_module_free(m->dpi); m->dpi = NULL; return -1; }
   if (cfg->packet_events && !(m->events = calloc(1, sizeof(*m->events)))) { fs_meter_free(m); return -1; }
   m->event_batch = 1; /* never a fresh flow's 0 */
   return 0;
@@ -37,8 +48,8 @@ void fs_meter_free(struct fs_meter *m) {
 void fs_meter_consume(struct fs_meter *m, size_t n) {
   if (n > m->out_len) n = m->out_len;
   if (n == 0) return;
-  for (size_t i = 0; i < n; i++) fs_features_release(&m->out[i]);
-  memmove(m->out, m->out + n, (m->out_len - n) * sizeof(*m->out));
+  for (size_t i = 0; i < n; i++) fs_features_release(fs_meter_out(m, i));
+  memmove(m->out, fs_meter_out(m, n), (m->out_len - n) * m->table.stride);
   m->out_len -= n;
 }
 
