@@ -68,6 +68,11 @@ static void give_up(struct fs_dpi_module *d, struct fs_dpi_flow *f) {
   f->guessed = guessed;
 }
 
+/* Known, and nothing more to extract: detection is over. */
+static int detected(struct fs_dpi_module *d, struct fs_dpi_flow *f) {
+  return f->app != NDPI_PROTOCOL_UNKNOWN && !ndpi_extra_dissection_possible(d->ndpi, f->state);
+}
+
 static int is_proto(const struct fs_dpi_flow *f, uint16_t id) { return f->master == id || f->app == id; }
 
 /* Copies the strings out of nDPI's state (NFStream's choice of fields per protocol), frees the
@@ -140,6 +145,9 @@ struct fs_dpi_flow *fs_dpi_flow_start(struct fs_dpi_module *d, const struct fs_p
     give_up(d, f);
     return finish(d, f);
   }
+  /* the state goes as soon as detection is over, not at the flow's next packet, which may never
+   * come (a DNS query and its answer held it until their flow's idle timeout) */
+  if (detected(d, f)) return finish(d, f);
   return f;
 }
 
@@ -155,6 +163,8 @@ struct fs_dpi_flow *fs_dpi_flow_update(struct fs_dpi_module *d, struct fs_dpi_fl
     if (f->app == NDPI_PROTOCOL_UNKNOWN) give_up(d, f);
     return finish(d, f);
   }
+  /* finished with the state it has now, as the next packet would have finished it unprocessed */
+  if (detected(d, f)) return finish(d, f);
   return f;
 }
 

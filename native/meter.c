@@ -51,6 +51,7 @@ void fs_meter_consume(struct fs_meter *m, size_t n) {
   for (size_t i = 0; i < n; i++) fs_features_release(fs_meter_out(m, i));
   memmove(m->out, fs_meter_out(m, n), (m->out_len - n) * m->table.stride);
   m->out_len -= n;
+  malloc_trim(0);
 }
 
 /* A new flow's key for system visibility, which looks its socket up while it is likely open. */

@@ -21,10 +21,10 @@
 
 #define MAX_CAPLEN 262144u
 /* pages given back in steps of this much, once a step lies keep bytes behind the read */
-#define RELEASE_STEP ((size_t)2 << 20)
+#define RELEASE_STEP ((size_t)1 << 20)
 #define PREFETCH_AHEAD 8192
 /* page tables filled a chunk ahead in one call: cheaper than a fault every few pages */
-#define POPULATE_STEP ((size_t)4 << 20)
+#define POPULATE_STEP ((size_t)1 << 20)
 /* maps open at once in this process (a meter or a lane reader has one); past it, libpcap reads */
 #define GUARDS 64
 

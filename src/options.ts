@@ -105,7 +105,12 @@ export const DEFAULTS = {
   activeTimeout: 1800,
   dissections: 20,
   accountingMode: 'raw',
-  batchSize: 4096,
+  /** flows a native batch hands JavaScript: each is a few thousand strings while it is written, and
+   * smaller batches keep V8's young generation small (peak memory 188 -> 151 MB at 1024 on the
+   * bench capture, the same CPU) */
+  batchSize: 1024,
+  /** Arrow IPC writes a record batch per batch: its stream keeps the framing it had */
+  arrowBatchSize: 4096,
   /** about 1.1 GB of flow records with detection running on every one: generous, yet bounded */
   maxActiveFlows: 1_000_000,
   /** CICFlowMeter's activity timeout, 5 s */
@@ -344,21 +349,22 @@ export function parseReadOptions(files: string[], raw: RawReadOptions & { system
     ...meter,
     ...parseOutputOptions(raw, meter),
     files,
-    batchSize: batchSize(raw),
+    batchSize: 0,
     workers: number('--workers', raw.workers, 1, 'a whole number of processes from 1 to 64', 1, 64, true),
   };
+  read.batchSize = batchSize(raw, read.format);
   checkMemoryNeed(read, memoryDefaults(read, 1));
   return read;
 }
 
 /** The same run with every option that sizes memory at its default. */
 function memoryDefaults<T extends MeterOptions & OutputOptions & { batchSize: number; workers: number }>(o: T, workers: number): T {
-  return { ...o, maxActiveFlows: DEFAULTS.maxActiveFlows, batchSize: DEFAULTS.batchSize, workers, rowGroupRows: 0,
+  return { ...o, maxActiveFlows: DEFAULTS.maxActiveFlows, batchSize: batchSize({}, o.format), workers, rowGroupRows: 0,
     payloadBytes: 0, headerPackets: 0, headerWidth: DEFAULTS.headerWidth, splt: 0 };
 }
 
-const batchSize = (raw: RawReadOptions) =>
-  number('--batch-size', raw.batchSize, DEFAULTS.batchSize, 'a whole number of flows from 1 to 1048576', 1, 1 << 20, true);
+const batchSize = (raw: RawReadOptions, format: OutputFormat) =>
+  number('--batch-size', raw.batchSize, format === 'arrow' ? DEFAULTS.arrowBatchSize : DEFAULTS.batchSize, 'a whole number of flows from 1 to 1048576', 1, 1 << 20, true);
 
 /** Live capture defaults to all cores but one for the workers (the parent writes). */
 export function parseCaptureOptions(raw: RawCaptureOptions, cores: number): CaptureOptions {
@@ -374,10 +380,11 @@ export function parseCaptureOptions(raw: RawCaptureOptions, cores: number): Capt
     workers: number('--workers', raw.workers, Math.max(1, cores - 1), 'a whole number of processes from 1 to 64', 1, 64, true),
     durationMs: Math.round(number('--duration', raw.duration, 0, 'a positive number of seconds', 0.001, 1e9, false) * 1000),
     reportMs: Math.round(number('--report', raw.report, 0, 'a positive number of seconds', 0.1, 1e9, false) * 1000),
-    batchSize: batchSize(raw),
+    batchSize: 0,
     systemVisibility: raw.systemVisibility === true,
     systemVisibilityPollMs: number('--system-visibility-poll-ms', raw.systemVisibilityPollMs, 100, 'a whole number of milliseconds from 10 to 60000', 10, 60000, true),
   };
+  capture.batchSize = batchSize(raw, capture.format);
   checkMemoryNeed(capture, memoryDefaults(capture, Math.max(1, cores - 1)));
   return capture;
 }
