@@ -161,6 +161,7 @@ static napi_value make_stats(napi_env env, struct fs_handle *h) {
   NAPI_OK(env, set_num(env, o, "flowsEvicted", (double)c->flows_evicted));
   NAPI_OK(env, set_num(env, o, "allocFailures", (double)c->alloc_failures));
   NAPI_OK(env, set_num(env, o, "activeFlows", h->closed ? 0 : (double)h->meter.table.count));
+  NAPI_OK(env, set_num(env, o, "detectingFlows", h->closed ? 0 : (double)h->meter.n.detecting));
   NAPI_OK(env, set_num(env, o, "tableBytes", h->closed ? 0 : (double)fs_table_memory(&h->meter.table)));
   NAPI_OK(env, set_num(env, o, "bytesRead", (double)bytes_read));
   NAPI_OK(env, set_num(env, o, "oversizeRecords", (double)c->oversize_records));

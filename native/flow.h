@@ -67,6 +67,11 @@ struct fs_flow {
   struct fs_flow_extra *x;           /* flowseek's own features (flow_extra.h); NULL when none is on */
 };
 
+/* Whether the flow holds nDPI's state still (detection not over). */
+static inline bool fs_flow_detecting(const struct fs_flow *f) {
+  return f->dpi && !f->dpi->completed;
+}
+
 /* Bytes of one flow's record: the struct, and with --stats its scopes' statistics after it. */
 static inline size_t fs_flow_bytes(bool stats) {
   return sizeof(struct fs_flow) + (stats ? FS_SCOPES * sizeof(struct fs_scope_stats) : 0);

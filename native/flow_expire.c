@@ -16,6 +16,7 @@ static int out_reserve(struct fs_meter *m) {
 
 void fs_expire_flow(struct fs_meter *m, uint32_t idx, int8_t reason) {
   struct fs_flow *f = fs_table_flow(&m->table, idx);
+  if (fs_flow_detecting(f)) m->n.detecting--; /* detection ends with the flow, or the flow goes */
   if (m->stopped || out_reserve(m) != 0) {
     if (!m->stopped) m->n.alloc_failures++;
     fs_features_release(f);

@@ -83,6 +83,7 @@ static void create_flow(struct fs_meter *m, const struct fs_packet *p, const str
     return;
   }
   f->uid = ++m->n.flows_created;
+  if (fs_flow_detecting(f)) m->n.detecting++;
   if (m->cfg.report_new_flows && (k->protocol == 6 || k->protocol == 17) && k->tunnel_id == 0) note_new(m, k);
   f->event_batch = m->event_batch;
   const uint8_t *ports = m->cfg.end_ports;
@@ -105,7 +106,10 @@ static void consume(struct fs_meter *m, const struct fs_packet *p, const struct 
     uint64_t prev = f->s[FS_BI].last_ms;
     int direction = fs_packet_direction(f, p);
     fs_features_update(f, p, direction, &m->cfg.features);
-    if (f->dpi) f->dpi = fs_dpi_flow_update(m->dpi, f->dpi, p, f->s[FS_BI].packets);
+    if (fs_flow_detecting(f)) {
+      f->dpi = fs_dpi_flow_update(m->dpi, f->dpi, p, f->s[FS_BI].packets);
+      if (!fs_flow_detecting(f)) m->n.detecting--;
+    }
     f->event_batch = m->event_batch;
     if (m->events && fs_events_add(m->events, f, idx, p, direction, false, prev) != 0) m->events_lost++;
     else if (f->watched && m->cfg.events_one_per_flow) m->watched_events++;

@@ -63,6 +63,7 @@ struct fs_meter_counters {
   uint64_t flows_idle, flows_active, flows_flushed, flows_evicted;
   uint64_t alloc_failures;
   uint64_t oversize_records;     /* wire length above 65535: sizes wrap to 16 bits, as NFStream's */
+  uint64_t detecting;            /* open flows holding nDPI's state: detection not over yet */
 };
 
 struct fs_meter {

@@ -39,6 +39,8 @@ export interface NativeStats {
   allocFailures: number;
   activeFlows: number;
   tableBytes: number;
+  /** open flows holding nDPI's state (detection not over) */
+  detectingFlows: number;
   bytesRead: number;
   oversizeRecords: number;
   readErrors: number;
