@@ -10,33 +10,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadNative } from '../src/native';
+import { CACHE, capture, ROOT, tool } from './capture';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const CACHE = path.join(ROOT, 'bench', 'cache');
-const PCAPS = path.resolve(ROOT, '..', 'shared', 'oracle', 'nfstream', 'pcaps');
 const BIN = path.join(ROOT, 'bin', 'flowseek');
 const TRIVIAL = path.join(ROOT, 'bench', 'trivial-plugin.js');
 
 interface Row { label: string; wall: number; cpu: number; rss: number; flows?: number; note?: string }
-
-function tool(name: string): string {
-  const out = path.join(CACHE, 'bin', name);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  const src = path.join(ROOT, 'bench', `${name}.c`);
-  if (!fs.existsSync(out) || fs.statSync(out).mtimeMs < fs.statSync(src).mtimeMs) {
-    execFileSync('cc', ['-O2', '-Wall', '-o', out, src, '-lpcap']);
-  }
-  return out;
-}
-
-function capture(packets: number): string {
-  const file = path.join(CACHE, `bench-${packets}.pcap`);
-  if (!fs.existsSync(file)) {
-    const inputs = fs.readdirSync(PCAPS).sort().map((f) => path.join(PCAPS, f));
-    execFileSync(tool('make-capture'), [file, String(packets), ...inputs], { stdio: 'inherit' });
-  }
-  return file;
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -268,7 +247,7 @@ async function main(): Promise<void> {
     ...rows.map((r) => `| ${r.label} | ${r.wall.toFixed(2)} | ${r.cpu.toFixed(2)} | ${Math.round(packets / r.wall).toLocaleString('en')} | ` +
       `${r.flows ? r.flows.toLocaleString('en') : '—'} | ${r.flows ? Math.round(r.flows / r.wall).toLocaleString('en') : '—'} | ${r.rss.toFixed(0)} |`),
     '',
-    `Memory per open flow in the meter: a ${native.flowRecordBytes}-byte record plus 16 bytes of hash slot; while nDPI ` +
+    `Memory per open flow in the meter: a ${native.flowRecordBytes}-byte record (${native.flowRecordBytes + native.flowStatsBytes} with --stats) plus 16 bytes of hash slot; while nDPI ` +
       `detects, ${native.ndpiFlowStateBytes} bytes of its flow state plus its own allocations, freed when detection ends.`,
     '',
   ];
@@ -279,6 +258,8 @@ async function main(): Promise<void> {
     `- --dissections 0 vs the bare libpcap loop: ${(100 * pps('flowseek --dissections 0') / pps('bare libpcap read loop (the ceiling)')).toFixed(0)} % (goal ≥ 60 %)`,
     `- --workers 2 on all cores vs --workers 1 on one (--stats): ${(pps(`flowseek --stats --workers 2, all ${os.cpus().length} cores`) / pps('flowseek --stats (DPI 20)')).toFixed(2)}× ` +
       `(goal ≥ 1.7×); vs --workers 1 on all cores: ${(pps(`flowseek --stats --workers 2, all ${os.cpus().length} cores`) / pps(`flowseek --stats, all ${os.cpus().length} cores`)).toFixed(2)}×`,
+    `- peak RSS with defaults: ${by('flowseek (defaults: DPI 20)').rss.toFixed(0)} MB (goal ≤ 134 MB, NFStream 6.5.4's on the 4 M-packet capture; ` +
+      'where it goes: node dist/bench/memory.js)',
     `- a trivial plugin (bench/trivial-plugin.js, JavaScript on every packet) vs none, --dissections 0: ` +
       `${(by('flowseek --dissections 0 --plugin (trivial)').wall / by('flowseek --dissections 0').wall).toFixed(2)}× the time`, '');
   // the first part is this run's; the sections after it (other benchmarks) stay

@@ -105,6 +105,7 @@ static napi_value make_stats(napi_env env, struct fs_handle *h) {
   NAPI_OK(env, set_num(env, o, "flowsEvicted", (double)c->flows_evicted));
   NAPI_OK(env, set_num(env, o, "allocFailures", (double)c->alloc_failures));
   NAPI_OK(env, set_num(env, o, "activeFlows", (double)r.active_flows));
+  NAPI_OK(env, set_num(env, o, "detectingFlows", (double)r.detecting_flows));
   NAPI_OK(env, set_num(env, o, "tableBytes", (double)r.table_bytes));
   NAPI_OK(env, set_num(env, o, "bytesRead", (double)r.bytes_read));
   NAPI_OK(env, set_num(env, o, "oversizeRecords", (double)c->oversize_records));
@@ -493,8 +494,10 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "libpcapVersion", v);
   napi_create_uint32(env, fs_dpi_state_size(), &v);
   napi_set_named_property(env, exports, "ndpiFlowStateBytes", v);
-  napi_create_uint32(env, (uint32_t)sizeof(struct fs_flow), &v);
+  napi_create_uint32(env, (uint32_t)fs_flow_bytes(false), &v);
   napi_set_named_property(env, exports, "flowRecordBytes", v);
+  napi_create_uint32(env, (uint32_t)(fs_flow_bytes(true) - fs_flow_bytes(false)), &v);
+  napi_set_named_property(env, exports, "flowStatsBytes", v);
   napi_create_uint32(env, (uint32_t)sizeof(struct fs_flow_key), &v);
   napi_set_named_property(env, exports, "flowKeyBytes", v);
   napi_create_uint32(env, (uint32_t)sizeof(struct fs_flow_extra), &v);

@@ -52,6 +52,30 @@ static napi_status string_column(napi_env env, napi_value strings, const char *n
   return napi_set_named_property(env, strings, name, s);
 }
 
+/* A detection text of every flow as an array of strings. Most values repeat within a batch (an
+ * empty string, an application or category name): a value met again is the same JavaScript
+ * string, not a new one, so a batch makes a few hundred strings instead of a few thousand per
+ * column (fewer objects for the young generation to copy while the batch is written). */
+#define TEXT_SEEN 64
+static napi_status text_column(napi_env env, napi_value strings, const char *name, const struct fs_meter *m, size_t n,
+                               enum fs_dpi_text which) {
+  struct { const char *text; napi_value s; } seen[TEXT_SEEN] = { { NULL, NULL } };
+  napi_value arr;
+  NAPI(napi_create_array_with_length(env, n, &arr));
+  for (size_t r = 0; r < n; r++) {
+    const char *t = fs_dpi_text(fs_meter_out(m, r)->dpi, which);
+    uint32_t h = 2166136261u; /* FNV-1a of the first bytes: enough to spread a few distinct values */
+    for (int k = 0; k < 16 && t[k]; k++) h = (h ^ (uint8_t)t[k]) * 16777619u;
+    h %= TEXT_SEEN;
+    if (!seen[h].text || strcmp(seen[h].text, t) != 0) {
+      seen[h].text = t;
+      NAPI(napi_create_string_utf8(env, t, NAPI_AUTO_LENGTH, &seen[h].s));
+    }
+    NAPI(napi_set_element(env, arr, (uint32_t)r, seen[h].s));
+  }
+  return napi_set_named_property(env, strings, name, arr);
+}
+
 /* out[name] = { [n: items,] width, bytes: Uint8Array(rows * items * width), [count]: Float64Array(rows) }
  * (items 0: one array of width bytes a row, and no n); the caller fills bytes and the counts. */
 static napi_status byte_block(napi_env env, napi_value out, const char *name, const char *count, size_t rows, uint32_t items,
@@ -113,7 +137,7 @@ napi_status fs_batch_build(napi_env env, const struct fs_meter *m, size_t n, nap
     NAPI(events_object(env, m->events, *out));
     double *uids;
     NAPI(typed(env, *out, "uids", napi_float64_array, 8, n, (void **)&uids));
-    for (size_t r = 0; r < n; r++) uids[r] = (double)m->out[r].uid;
+    for (size_t r = 0; r < n; r++) uids[r] = (double)fs_meter_out(m, r)->uid;
   }
   if (m->cfg.features.activity) {
     NAPI(typed(env, *out, "activity", napi_float64_array, sizeof(double), n * FS_COLS_N_ACTIVITY, (void **)&col));
@@ -150,7 +174,7 @@ napi_status fs_batch_build(napi_env env, const struct fs_meter *m, size_t n, nap
     NAPI(napi_create_array_with_length(env, n, &arr));
     for (size_t r = 0; r < n; r++) {
       char id[FS_COMMUNITY_ID_LEN];
-      fs_community_id(&m->out[r], m->cfg.community_id_seed, id);
+      fs_community_id(fs_meter_out(m, r), m->cfg.community_id_seed, id);
       napi_value sv;
       NAPI(napi_create_string_latin1(env, id, NAPI_AUTO_LENGTH, &sv));
       NAPI(napi_set_element(env, arr, (uint32_t)r, sv));
@@ -160,16 +184,7 @@ napi_status fs_batch_build(napi_env env, const struct fs_meter *m, size_t n, nap
   if (m->dpi) {
     static const char *const dpi_names[FS_DPI_TEXTS] = { "application_name", "application_category_name",
       "requested_server_name", "client_fingerprint", "server_fingerprint", "user_agent", "content_type", "client_ja4" };
-    for (int i = 0; i < FS_DPI_TEXTS; i++) {
-      napi_value arr;
-      NAPI(napi_create_array_with_length(env, n, &arr));
-      for (size_t r = 0; r < n; r++) {
-        napi_value s;
-        NAPI(napi_create_string_utf8(env, fs_dpi_text(m->out[r].dpi, (enum fs_dpi_text)i), NAPI_AUTO_LENGTH, &s));
-        NAPI(napi_set_element(env, arr, (uint32_t)r, s));
-      }
-      NAPI(napi_set_named_property(env, strings, dpi_names[i], arr));
-    }
+    for (int i = 0; i < FS_DPI_TEXTS; i++) NAPI(text_column(env, strings, dpi_names[i], m, n, (enum fs_dpi_text)i));
   }
   NAPI(napi_set_named_property(env, *out, "strings", strings));
 

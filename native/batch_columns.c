@@ -31,7 +31,10 @@ const char *const fs_cols_stats_names[FS_COLS_N_STATS] = { STATS_COLUMNS(FS_COLS
 const char *const fs_cols_activity_names[FS_COLS_N_ACTIVITY] = { ACTIVITY_COLUMNS(FS_COLS_NAME) };
 const char *const fs_cols_event_names[FS_COLS_N_EVENT] = { EVENT_COLUMNS(FS_COLS_NAME) };
 
-#define FILL(name, expr) for (size_t r = 0; r < n; r++) { const struct fs_flow *f = &m->out[r]; col[c * n + r] = (double)(expr); } c++;
+#define FILL(name, expr) for (size_t r = 0; r < n; r++) { const struct fs_flow *f = fs_meter_out(m, r); col[c * n + r] = (double)(expr); } c++;
+#define FILL_STATS(name, expr) \
+  for (size_t r = 0; r < n; r++) { const struct fs_flow *f = fs_meter_out(m, r); const struct fs_scope_stats *st = fs_flow_stats(f); \
+    col[c * n + r] = (double)(expr); } c++;
 void fs_cols_base(const struct fs_meter *m, size_t n, double *col) {
   size_t c = 0;
   BASE_COLUMNS(FILL)
@@ -39,14 +42,15 @@ void fs_cols_base(const struct fs_meter *m, size_t n, double *col) {
 
 void fs_cols_stats(const struct fs_meter *m, size_t n, double *col) {
   size_t c = 0;
-  STATS_COLUMNS(FILL)
+  STATS_COLUMNS(FILL_STATS)
 }
 #undef FILL
+#undef FILL_STATS
 
 void fs_cols_activity(const struct fs_meter *m, size_t n, double *col) {
   static const struct fs_flow_extra none;
   for (size_t r = 0; r < n; r++) {
-    const struct fs_flow *f = &m->out[r];
+    const struct fs_flow *f = fs_meter_out(m, r);
     const struct fs_flow_extra *x = f->x ? f->x : &none;
     struct fs_run act = fs_extra_active_final(x);
     size_t c = 0;
@@ -60,7 +64,7 @@ void fs_cols_activity(const struct fs_meter *m, size_t n, double *col) {
 void fs_cols_fine_time(const struct fs_meter *m, size_t n, uint64_t *col) {
   bool ns = m->cfg.time_precision == 2;
   for (size_t r = 0; r < n; r++) {
-    const struct fs_flow *f = &m->out[r];
+    const struct fs_flow *f = fs_meter_out(m, r);
     for (int s = 0; s < FS_SCOPES; s++) {
       const struct fs_scope *sc = &f->s[s];
       uint64_t first = ns ? sc->first_ms * 1000000 + sc->first_ns : scope_us(sc, false);
@@ -77,7 +81,7 @@ void fs_cols_payload(const struct fs_meter *m, size_t n, uint8_t *bytes, double 
   uint32_t w = m->cfg.features.payload_bytes;
   memset(bytes, 0, n * w);
   for (size_t r = 0; r < n; r++) {
-    struct fs_flow_extra *x = m->out[r].x;
+    struct fs_flow_extra *x = fs_meter_out(m, r)->x;
     len[r] = x ? x->payload_len : 0;
     if (x) memcpy(bytes + r * w, fs_extra_payload(x), x->payload_len);
   }
@@ -87,7 +91,7 @@ void fs_cols_header(const struct fs_meter *m, size_t n, uint8_t *bytes, double *
   const struct fs_feature_config *cfg = &m->cfg.features;
   size_t row = (size_t)cfg->header_packets * cfg->header_width;
   for (size_t r = 0; r < n; r++) {
-    struct fs_flow_extra *x = m->out[r].x;
+    struct fs_flow_extra *x = fs_meter_out(m, r)->x;
     count[r] = x ? x->header_count : 0;
     if (x) memcpy(bytes + r * row, fs_extra_headers(x, cfg), row);
     else memset(bytes + r * row, 0, row);
@@ -109,7 +113,7 @@ static void fmt_ip(const uint8_t *ip, uint8_t version, char *buf) {
 size_t fs_cols_addresses(const struct fs_meter *m, size_t n, int kind, char *text) {
   char *at = text;
   for (size_t r = 0; r < n; r++) {
-    const struct fs_flow *f = &m->out[r];
+    const struct fs_flow *f = fs_meter_out(m, r);
     const uint8_t *mac = (kind & 1) ? f->dst_mac : f->src_mac;
     if (r) *at++ = '\n';
     switch (kind) {
@@ -126,7 +130,7 @@ size_t fs_cols_addresses(const struct fs_meter *m, size_t n, int kind, char *tex
 void fs_cols_splt(const struct fs_meter *m, size_t n, int8_t *dir, int32_t *ps, double *piat) {
   uint32_t k = m->cfg.features.splt;
   for (size_t r = 0; r < n; r++) {
-    const struct fs_flow *f = &m->out[r];
+    const struct fs_flow *f = fs_meter_out(m, r);
     for (uint32_t i = 0; i < k; i++) {
       dir[r * k + i] = f->splt_dir ? f->splt_dir[i] : -1;
       ps[r * k + i] = f->splt_ps ? f->splt_ps[i] : -1;

@@ -25,16 +25,16 @@
   SCOPE_PIAT(X, bidirectional, FS_BI) SCOPE_PIAT(X, src2dst, FS_S2D) SCOPE_PIAT(X, dst2src, FS_D2S) \
   SCOPE_FLAGS(X, bidirectional, FS_BI) SCOPE_FLAGS(X, src2dst, FS_S2D) SCOPE_FLAGS(X, dst2src, FS_D2S)
 #define SCOPE_PS(X, n, i) \
-  X(n##_min_ps, f->s[i].ps_min) X(n##_mean_ps, f->s[i].ps_mean) \
-  X(n##_stddev_ps, sd(f->s[i].ps_m2, f->s[i].packets, 1)) X(n##_max_ps, f->s[i].ps_max)
+  X(n##_min_ps, st[i].ps_min) X(n##_mean_ps, st[i].ps_mean) \
+  X(n##_stddev_ps, sd(st[i].ps_m2, f->s[i].packets, 1)) X(n##_max_ps, st[i].ps_max)
 #define SCOPE_PIAT(X, n, i) \
-  X(n##_min_piat_ms, f->s[i].piat_min_ms) X(n##_mean_piat_ms, f->s[i].piat_mean_ms) \
-  X(n##_stddev_piat_ms, sd(f->s[i].piat_m2, f->s[i].packets, 2)) X(n##_max_piat_ms, f->s[i].piat_max_ms)
+  X(n##_min_piat_ms, st[i].piat_min_ms) X(n##_mean_piat_ms, st[i].piat_mean_ms) \
+  X(n##_stddev_piat_ms, sd(st[i].piat_m2, f->s[i].packets, 2)) X(n##_max_piat_ms, st[i].piat_max_ms)
 #define SCOPE_FLAGS(X, n, i) \
-  X(n##_syn_packets, f->s[i].flags[FS_F_SYN]) X(n##_cwr_packets, f->s[i].flags[FS_F_CWR]) \
-  X(n##_ece_packets, f->s[i].flags[FS_F_ECE]) X(n##_urg_packets, f->s[i].flags[FS_F_URG]) \
-  X(n##_ack_packets, f->s[i].flags[FS_F_ACK]) X(n##_psh_packets, f->s[i].flags[FS_F_PSH]) \
-  X(n##_rst_packets, f->s[i].flags[FS_F_RST]) X(n##_fin_packets, f->s[i].flags[FS_F_FIN])
+  X(n##_syn_packets, st[i].flags[FS_F_SYN]) X(n##_cwr_packets, st[i].flags[FS_F_CWR]) \
+  X(n##_ece_packets, st[i].flags[FS_F_ECE]) X(n##_urg_packets, st[i].flags[FS_F_URG]) \
+  X(n##_ack_packets, st[i].flags[FS_F_ACK]) X(n##_psh_packets, st[i].flags[FS_F_PSH]) \
+  X(n##_rst_packets, st[i].flags[FS_F_RST]) X(n##_fin_packets, st[i].flags[FS_F_FIN])
 
 /* --activity-features: rates over the flow's duration (microsecond precision; 0 for a flow of
  * one instant) and CICFlowMeter's active / idle periods, in milliseconds. */

@@ -33,6 +33,8 @@ void fs_dpi_module_free(struct fs_dpi_module *d) {
   free(d);
 }
 
+static struct fs_dpi_live *live(struct fs_dpi_flow *f) { return (struct fs_dpi_live *)(void *)f->text; }
+
 static ndpi_protocol proto_of(const struct fs_dpi_flow *f) {
   ndpi_protocol p = NDPI_PROTOCOL_NULL;
   p.master_protocol = f->master;
@@ -49,23 +51,28 @@ static void set_proto(struct fs_dpi_flow *f, ndpi_protocol p) {
 
 /* A ClientHello starts a TLS payload with record type 22 and handshake type 1; over UDP, a QUIC
  * long header with the Initial type. */
-static void try_ja4(struct fs_dpi_flow *f, const struct fs_packet *p) {
-  if (f->ja4[0] || !p->l4_payload || p->l4_payload_caplen < 6) return;
+static void try_ja4(struct fs_dpi_live *l, const struct fs_packet *p) {
+  if (l->ja4[0] || !p->l4_payload || p->l4_payload_caplen < 6) return;
   const uint8_t *pl = p->l4_payload;
-  if (p->protocol == 6 && pl[0] == 0x16 && pl[5] == 0x01) fs_ja4_from_tls(pl, p->l4_payload_caplen, f->ja4);
-  else if (p->protocol == 17 && (pl[0] & 0xf0) == 0xc0) fs_quic_initial_ja4(pl, p->l4_payload_caplen, f->ja4);
+  if (p->protocol == 6 && pl[0] == 0x16 && pl[5] == 0x01) fs_ja4_from_tls(pl, p->l4_payload_caplen, l->ja4);
+  else if (p->protocol == 17 && (pl[0] & 0xf0) == 0xc0) fs_quic_initial_ja4(pl, p->l4_payload_caplen, l->ja4);
 }
 
 static void process(struct fs_dpi_module *d, struct fs_dpi_flow *f, const struct fs_packet *p) {
-  try_ja4(f, p);
+  try_ja4(live(f), p);
   uint16_t len = p->ip_caplen > 0xffff ? 0xffff : (uint16_t)p->ip_caplen;
-  set_proto(f, ndpi_detection_process_packet(d->ndpi, f->state, p->ip, len, p->time_ms));
+  set_proto(f, ndpi_detection_process_packet(d->ndpi, live(f)->state, p->ip, len, p->time_ms));
 }
 
 static void give_up(struct fs_dpi_module *d, struct fs_dpi_flow *f) {
   uint8_t guessed = 0;
-  set_proto(f, ndpi_detection_giveup(d->ndpi, f->state, 1, &guessed));
+  set_proto(f, ndpi_detection_giveup(d->ndpi, live(f)->state, 1, &guessed));
   f->guessed = guessed;
+}
+
+/* Known, and nothing more to extract: detection is over. */
+static int detected(struct fs_dpi_module *d, struct fs_dpi_flow *f) {
+  return f->app != NDPI_PROTOCOL_UNKNOWN && !ndpi_extra_dissection_possible(d->ndpi, live(f)->state);
 }
 
 static int is_proto(const struct fs_dpi_flow *f, uint16_t id) { return f->master == id || f->app == id; }
@@ -76,8 +83,8 @@ static int is_proto(const struct fs_dpi_flow *f, uint16_t id) { return f->master
  * the one that writes it, never by testing its bytes (a Kerberos flow's domain sits where a TLS
  * flow's JA3 would). */
 static struct fs_dpi_flow *finish(struct fs_dpi_module *d, struct fs_dpi_flow *f) {
-  struct ndpi_flow_struct *nf = f->state;
-  const char *t[FS_DPI_TEXTS] = { "", "", "", "", "", "", "", f->ja4 };
+  struct ndpi_flow_struct *nf = live(f)->state;
+  const char *t[FS_DPI_TEXTS] = { "", "", "", "", "", "", "", live(f)->ja4 };
   char name[64];
   ndpi_protocol2name(d->ndpi, proto_of(f), name, sizeof(name));
   t[FS_DPI_APP_NAME] = name;
@@ -108,7 +115,6 @@ static struct fs_dpi_flow *finish(struct fs_dpi_module *d, struct fs_dpi_flow *f
   struct fs_dpi_flow *r = malloc(sizeof(*r) + total);
   if (r) {
     *r = *f;
-    r->state = NULL;
     size_t off = 0;
     for (int i = 0; i < FS_DPI_TEXTS; i++) {
       r->text_off[i] = (uint16_t)off;
@@ -118,9 +124,10 @@ static struct fs_dpi_flow *finish(struct fs_dpi_module *d, struct fs_dpi_flow *f
     }
   }
   if (nf) ndpi_flow_free(nf);
-  f->state = NULL;
-  if (!r) { /* keep the ids, lose the strings */
+  live(f)->state = NULL;
+  if (!r) { /* keep the ids, lose the strings: each is the empty string at the tail's start */
     for (int i = 0; i < FS_DPI_TEXTS; i++) f->text_off[i] = 0;
+    f->text[0] = '\0';
     f->completed = 1;
     return f;
   }
@@ -130,23 +137,27 @@ static struct fs_dpi_flow *finish(struct fs_dpi_module *d, struct fs_dpi_flow *f
 }
 
 struct fs_dpi_flow *fs_dpi_flow_start(struct fs_dpi_module *d, const struct fs_packet *p) {
-  struct fs_dpi_flow *f = calloc(1, sizeof(*f) + 1);
+  struct fs_dpi_flow *f = calloc(1, sizeof(*f) + sizeof(struct fs_dpi_live));
   if (!f) return NULL;
-  f->state = ndpi_flow_malloc(fs_dpi_state_size());
-  if (!f->state) { free(f); return NULL; }
-  memset(f->state, 0, fs_dpi_state_size());
+  struct fs_dpi_live *l = live(f);
+  l->state = ndpi_flow_malloc(fs_dpi_state_size());
+  if (!l->state) { free(f); return NULL; }
+  memset(l->state, 0, fs_dpi_state_size());
   process(d, f, p);
   if (f->app == NDPI_PROTOCOL_UNKNOWN && d->n_dissections == 1) {
     give_up(d, f);
     return finish(d, f);
   }
+  /* the state goes as soon as detection is over, not at the flow's next packet, which may never
+   * come (a DNS query and its answer held it until their flow's idle timeout) */
+  if (detected(d, f)) return finish(d, f);
   return f;
 }
 
 struct fs_dpi_flow *fs_dpi_flow_update(struct fs_dpi_module *d, struct fs_dpi_flow *f, const struct fs_packet *p,
                                        uint64_t packets) {
   if (f->completed) return f;
-  if (f->app == NDPI_PROTOCOL_UNKNOWN || ndpi_extra_dissection_possible(d->ndpi, f->state)) {
+  if (f->app == NDPI_PROTOCOL_UNKNOWN || ndpi_extra_dissection_possible(d->ndpi, live(f)->state)) {
     process(d, f, p);
   } else {
     return finish(d, f); /* known, and nothing more to extract */
@@ -155,6 +166,8 @@ struct fs_dpi_flow *fs_dpi_flow_update(struct fs_dpi_module *d, struct fs_dpi_fl
     if (f->app == NDPI_PROTOCOL_UNKNOWN) give_up(d, f);
     return finish(d, f);
   }
+  /* finished with the state it has now, as the next packet would have finished it unprocessed */
+  if (detected(d, f)) return finish(d, f);
   return f;
 }
 
@@ -166,7 +179,7 @@ struct fs_dpi_flow *fs_dpi_flow_end(struct fs_dpi_module *d, struct fs_dpi_flow 
 
 void fs_dpi_flow_free(struct fs_dpi_flow *f) {
   if (!f) return;
-  if (f->state) ndpi_flow_free(f->state);
+  if (!f->completed && live(f)->state) ndpi_flow_free(live(f)->state);
   free(f);
 }
 

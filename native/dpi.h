@@ -15,14 +15,20 @@ enum fs_dpi_text {
 
 struct fs_dpi_module;
 
-/* A flow's detection: live state while detecting, then only the result. */
+/* What a flow's detection needs while it goes on (in fs_dpi_flow's tail). */
+struct fs_dpi_live {
+  void *state;                       /* nDPI's flow */
+  char ja4[37];                      /* JA4 of the first ClientHello seen */
+};
+
+/* A flow's detection: its live state while detecting, then only the result, in an allocation
+ * sized to it (the live part gone). */
 struct fs_dpi_flow {
-  void *state;                       /* nDPI's flow (NULL once detection ended) */
   uint16_t master, app, category;
   uint8_t guessed, confidence, completed;
-  char ja4[37];                      /* JA4 of the first ClientHello seen, while detecting */
   uint16_t text_off[FS_DPI_TEXTS];   /* into text, once completed */
-  char text[];                       /* the strings, NUL-terminated, back to back */
+  _Alignas(8) char text[];           /* completed: the strings, NUL-terminated, back to back;
+                                      * detecting: a struct fs_dpi_live */
 };
 
 struct fs_dpi_module *fs_dpi_module_new(uint8_t n_dissections);

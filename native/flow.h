@@ -3,6 +3,8 @@
 #ifndef FS_FLOW_H
 #define FS_FLOW_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "dpi.h"
 #include "fs_packet.h"
@@ -31,6 +33,11 @@ struct fs_flow_key {
 struct fs_scope {
   uint64_t first_ms, last_ms, packets, bytes;
   uint32_t first_ns, last_ns;        /* nanoseconds within first_ms / last_ms (--time-precision) */
+};
+
+/* --stats, per scope. Only a run with --stats gives its records room for them, after the record
+ * (fs_flow_stats): a record is sized to the options in use (fs_flow_bytes). */
+struct fs_scope_stats {
   uint32_t ps_min, ps_max;
   double ps_mean, ps_m2;             /* Welford running mean and sum of squares */
   uint64_t piat_min_ms, piat_max_ms;
@@ -59,6 +66,20 @@ struct fs_flow {
   struct fs_dpi_flow *dpi;           /* detection state, then its result; NULL with detection off */
   struct fs_flow_extra *x;           /* flowseek's own features (flow_extra.h); NULL when none is on */
 };
+
+/* Whether the flow holds nDPI's state still (detection not over). */
+static inline bool fs_flow_detecting(const struct fs_flow *f) {
+  return f->dpi && !f->dpi->completed;
+}
+
+/* Bytes of one flow's record: the struct, and with --stats its scopes' statistics after it. */
+static inline size_t fs_flow_bytes(bool stats) {
+  return sizeof(struct fs_flow) + (stats ? FS_SCOPES * sizeof(struct fs_scope_stats) : 0);
+}
+/* The statistics of a record sized with stats (FS_SCOPES of them, by FS_BI / FS_S2D / FS_D2S). */
+static inline struct fs_scope_stats *fs_flow_stats(const struct fs_flow *f) {
+  return (struct fs_scope_stats *)(uintptr_t)(f + 1);
+}
 
 /* Builds the normalised key of a packet: both directions of a flow give the same key. */
 void fs_flow_key_make(const struct fs_packet *p, struct fs_flow_key *k);

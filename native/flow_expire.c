@@ -7,7 +7,7 @@
 static int out_reserve(struct fs_meter *m) {
   if (m->out_len < m->out_cap) return 0;
   size_t cap = m->out_cap ? m->out_cap * 2 : 1024;
-  struct fs_flow *o = realloc(m->out, cap * sizeof(*o));
+  uint8_t *o = realloc(m->out, cap * m->table.stride);
   if (!o) return -1;
   m->out = o;
   m->out_cap = cap;
@@ -16,6 +16,7 @@ static int out_reserve(struct fs_meter *m) {
 
 void fs_expire_flow(struct fs_meter *m, uint32_t idx, int8_t reason) {
   struct fs_flow *f = fs_table_flow(&m->table, idx);
+  if (fs_flow_detecting(f)) m->n.detecting--; /* detection ends with the flow, or the flow goes */
   if (m->stopped || out_reserve(m) != 0) {
     if (!m->stopped) m->n.alloc_failures++;
     fs_features_release(f);
@@ -23,7 +24,7 @@ void fs_expire_flow(struct fs_meter *m, uint32_t idx, int8_t reason) {
     if (f->dpi) f->dpi = fs_dpi_flow_end(m->dpi, f->dpi);
     f->expiration_id = reason;
     f->id = m->n.flows_exported++;
-    m->out[m->out_len++] = *f;  /* the copy owns the SPLT arrays now */
+    memcpy(fs_meter_out(m, m->out_len++), f, m->table.stride);  /* the copy owns the SPLT arrays now */
     if (reason == FS_EXP_ACTIVE) m->n.flows_active++;
     else if (reason == FS_EXP_IDLE) m->n.flows_idle++;
     if (m->cfg.max_flows && m->n.flows_exported >= m->cfg.max_flows) m->stopped = true;

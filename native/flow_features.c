@@ -13,52 +13,53 @@ uint32_t fs_packet_size(const struct fs_packet *p, uint8_t accounting) {
 }
 
 /* NFStream counts flags in the order syn, cwr, ece, urg, ack, psh, rst, fin. */
-static void count_flags(struct fs_scope *s, uint8_t fl) {
-  s->flags[FS_F_SYN] += (fl >> 1) & 1;
-  s->flags[FS_F_CWR] += (fl >> 7) & 1;
-  s->flags[FS_F_ECE] += (fl >> 6) & 1;
-  s->flags[FS_F_URG] += (fl >> 5) & 1;
-  s->flags[FS_F_ACK] += (fl >> 4) & 1;
-  s->flags[FS_F_PSH] += (fl >> 3) & 1;
-  s->flags[FS_F_RST] += (fl >> 2) & 1;
-  s->flags[FS_F_FIN] += fl & 1;
+static void count_flags(struct fs_scope_stats *st, uint8_t fl) {
+  st->flags[FS_F_SYN] += (fl >> 1) & 1;
+  st->flags[FS_F_CWR] += (fl >> 7) & 1;
+  st->flags[FS_F_ECE] += (fl >> 6) & 1;
+  st->flags[FS_F_URG] += (fl >> 5) & 1;
+  st->flags[FS_F_ACK] += (fl >> 4) & 1;
+  st->flags[FS_F_PSH] += (fl >> 3) & 1;
+  st->flags[FS_F_RST] += (fl >> 2) & 1;
+  st->flags[FS_F_FIN] += fl & 1;
 }
 
-static void scope_first(struct fs_scope *s, uint64_t t, uint32_t ns, uint32_t size, uint8_t fl, bool stats) {
+/* st: the scope's statistics, NULL without --stats */
+static void scope_first(struct fs_scope *s, struct fs_scope_stats *st, uint64_t t, uint32_t ns, uint32_t size, uint8_t fl) {
   s->first_ms = s->last_ms = t;
   s->first_ns = s->last_ns = ns;
   s->packets = 1;
   s->bytes = size;
-  if (!stats) return;
-  s->ps_min = s->ps_max = size;
-  s->ps_mean = size;
-  count_flags(s, fl);
+  if (!st) return;
+  st->ps_min = st->ps_max = size;
+  st->ps_mean = size;
+  count_flags(st, fl);
 }
 
 /* s->packets already counts this packet. Welford: the same arithmetic, in the same order, as
  * NFStream, so means and variances agree to the last bit. */
-static void scope_next(struct fs_scope *s, uint64_t t, uint32_t ns, uint32_t size, uint8_t fl, bool stats) {
+static void scope_next(struct fs_scope *s, struct fs_scope_stats *st, uint64_t t, uint32_t ns, uint32_t size, uint8_t fl) {
   uint64_t piat = t - s->last_ms;
   s->last_ms = t;
   s->last_ns = ns;
   s->bytes += size;
-  if (!stats) return;
-  count_flags(s, fl);
-  if (size > s->ps_max) s->ps_max = size;
-  if (size < s->ps_min) s->ps_min = size;
-  double old = s->ps_mean;
-  s->ps_mean += (size - old) / (double)s->packets;
-  s->ps_m2 += (size - old) * (size - s->ps_mean);
+  if (!st) return;
+  count_flags(st, fl);
+  if (size > st->ps_max) st->ps_max = size;
+  if (size < st->ps_min) st->ps_min = size;
+  double old = st->ps_mean;
+  st->ps_mean += (size - old) / (double)s->packets;
+  st->ps_m2 += (size - old) * (size - st->ps_mean);
   if (s->packets == 2) {
-    s->piat_min_ms = s->piat_max_ms = piat;
-    s->piat_mean_ms = (double)piat;
+    st->piat_min_ms = st->piat_max_ms = piat;
+    st->piat_mean_ms = (double)piat;
     return;
   }
-  if (piat > s->piat_max_ms) s->piat_max_ms = piat;
-  if (piat < s->piat_min_ms) s->piat_min_ms = piat;
-  double pold = s->piat_mean_ms;
-  s->piat_mean_ms += ((double)piat - pold) / (double)(s->packets - 1);
-  s->piat_m2 += ((double)piat - pold) * ((double)piat - s->piat_mean_ms);
+  if (piat > st->piat_max_ms) st->piat_max_ms = piat;
+  if (piat < st->piat_min_ms) st->piat_min_ms = piat;
+  double pold = st->piat_mean_ms;
+  st->piat_mean_ms += ((double)piat - pold) / (double)(s->packets - 1);
+  st->piat_m2 += ((double)piat - pold) * ((double)piat - st->piat_mean_ms);
 }
 
 int fs_features_init(struct fs_flow *f, const struct fs_packet *p, const struct fs_feature_config *cfg) {
@@ -75,8 +76,9 @@ int fs_features_init(struct fs_flow *f, const struct fs_packet *p, const struct 
   f->tunnel_id = p->tunnel_id;
   f->icmp_type = p->icmp_type;
   f->icmp_code = p->icmp_code;
-  scope_first(&f->s[FS_BI], p->time_ms, p->time_ns, size, p->tcp_flags, cfg->stats);
-  scope_first(&f->s[FS_S2D], p->time_ms, p->time_ns, size, p->tcp_flags, cfg->stats);
+  struct fs_scope_stats *st = cfg->stats ? fs_flow_stats(f) : NULL;
+  scope_first(&f->s[FS_BI], st ? &st[FS_BI] : NULL, p->time_ms, p->time_ns, size, p->tcp_flags);
+  scope_first(&f->s[FS_S2D], st ? &st[FS_S2D] : NULL, p->time_ms, p->time_ns, size, p->tcp_flags);
   if (fs_extra_enabled(cfg) && fs_extra_packet(f, p, fs_packet_time_us(p), cfg) != 0) return -1;
   if (cfg->splt) {
     size_t n = cfg->splt;
@@ -110,10 +112,12 @@ void fs_features_update(struct fs_flow *f, const struct fs_packet *p, int direct
     f->splt_ps[n - 1] = (int32_t)size;
     f->splt_piat_ms[n - 1] = (int64_t)(t - bi->last_ms);
   }
-  scope_next(bi, t, p->time_ns, size, p->tcp_flags, cfg->stats);
-  struct fs_scope *s = &f->s[direction ? FS_D2S : FS_S2D];
-  if (++s->packets == 1) scope_first(s, t, p->time_ns, size, p->tcp_flags, cfg->stats);
-  else scope_next(s, t, p->time_ns, size, p->tcp_flags, cfg->stats);
+  struct fs_scope_stats *st = cfg->stats ? fs_flow_stats(f) : NULL;
+  scope_next(bi, st ? &st[FS_BI] : NULL, t, p->time_ns, size, p->tcp_flags);
+  int k = direction ? FS_D2S : FS_S2D;
+  struct fs_scope *s = &f->s[k];
+  if (++s->packets == 1) scope_first(s, st ? &st[k] : NULL, t, p->time_ns, size, p->tcp_flags);
+  else scope_next(s, st ? &st[k] : NULL, t, p->time_ns, size, p->tcp_flags);
   if (f->x) fs_extra_packet(f, p, fs_packet_time_us(p), cfg);
 }
 

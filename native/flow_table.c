@@ -4,8 +4,9 @@
 
 #define INITIAL_SLOTS 4096u
 
-int fs_table_init(struct fs_flow_table *t) {
+int fs_table_init(struct fs_flow_table *t, size_t record_bytes) {
   memset(t, 0, sizeof(*t));
+  t->stride = record_bytes;
   t->slots = malloc(sizeof(*t->slots) * INITIAL_SLOTS);
   if (!t->slots) return -1;
   for (uint32_t i = 0; i < INITIAL_SLOTS; i++) t->slots[i].idx = FS_NIL;
@@ -64,11 +65,10 @@ static uint32_t pool_take(struct fs_flow_table *t) {
   }
   if (t->pool_used == t->n_chunks * FS_CHUNK) {
     if (t->n_chunks >= (FS_NIL >> FS_CHUNK_BITS) - 1) return FS_NIL;
-    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of chunk pointers, sized as one */
-    struct fs_flow **c = realloc(t->chunks, sizeof(*c) * (t->n_chunks + 1));
+    uint8_t **c = realloc(t->chunks, sizeof(*c) * (t->n_chunks + 1));
     if (!c) return FS_NIL;
     t->chunks = c;
-    c[t->n_chunks] = malloc(sizeof(struct fs_flow) * FS_CHUNK);
+    c[t->n_chunks] = malloc(t->stride * FS_CHUNK);
     if (!c[t->n_chunks]) return FS_NIL;
     t->n_chunks++;
   }
@@ -80,7 +80,7 @@ uint32_t fs_table_insert(struct fs_flow_table *t, const struct fs_flow_key *k, u
   uint32_t idx = pool_take(t);
   if (idx == FS_NIL) return FS_NIL;
   struct fs_flow *f = fs_table_flow(t, idx);
-  memset(f, 0, sizeof(*f));
+  memset(f, 0, t->stride);
   f->key = *k;
   f->hash = hash;
   f->prev = t->tail;
@@ -116,5 +116,5 @@ void fs_table_remove(struct fs_flow_table *t, uint32_t idx) {
 }
 
 size_t fs_table_memory(const struct fs_flow_table *t) {
-  return (size_t)t->n_chunks * FS_CHUNK * sizeof(struct fs_flow) + (size_t)(t->mask + 1) * sizeof(struct fs_slot);
+  return (size_t)t->n_chunks * FS_CHUNK * t->stride + (size_t)(t->mask + 1) * sizeof(struct fs_slot);
 }

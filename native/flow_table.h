@@ -13,7 +13,8 @@
 struct fs_slot { uint32_t idx; uint32_t tag; };
 
 struct fs_flow_table {
-  struct fs_flow **chunks;
+  uint8_t **chunks;         /* FS_CHUNK records each, stride bytes apart */
+  size_t stride;            /* bytes of one record (fs_flow_bytes) */
   uint32_t n_chunks;
   uint32_t free_head;       /* free pool entries, linked through .next */
   uint32_t pool_used;       /* entries ever handed out */
@@ -24,10 +25,11 @@ struct fs_flow_table {
   const struct fs_hash_secret *seed;  /* the process's: keys are hashed with it */
 };
 
-int fs_table_init(struct fs_flow_table *t);
+/* record_bytes: fs_flow_bytes() of the options in use */
+int fs_table_init(struct fs_flow_table *t, size_t record_bytes);
 void fs_table_free(struct fs_flow_table *t);
 static inline struct fs_flow *fs_table_flow(const struct fs_flow_table *t, uint32_t idx) {
-  return &t->chunks[idx >> FS_CHUNK_BITS][idx & (FS_CHUNK - 1)];
+  return (struct fs_flow *)(t->chunks[idx >> FS_CHUNK_BITS] + (size_t)(idx & (FS_CHUNK - 1)) * t->stride);
 }
 uint32_t fs_table_find(const struct fs_flow_table *t, const struct fs_flow_key *k, uint64_t hash);
 /* A zeroed flow with key and hash set, appended to the creation order; FS_NIL when out of memory. */

@@ -1,14 +1,33 @@
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include "decode.h"
 #include "meter.h"
+
+/* A meter runs on whichever pool thread is free for each batch, and glibc gives each thread an
+ * arena of its own: a flow's memory was taken in one arena and freed into another, and each arena
+ * kept the free memory of its own peak (four arenas, 170 MB held for 100 MB in use on the bench
+ * capture). One arena for the process holds no more than the largest use. */
+__attribute__((constructor)) static void one_arena(void) {
+#ifdef __GLIBC__
+  mallopt(M_ARENA_MAX, 1);
+#endif
+}
+
+/* The pages of what the flows a batch took had allocated go back to the system: glibc keeps freed
+ * memory in the heap otherwise, and the run's next peak came on top of it (204 -> 171 MB). */
+static void give_back(void) {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
 
 int fs_meter_init(struct fs_meter *m, const struct fs_meter_config *cfg) {
   memset(m, 0, sizeof(*m));
   m->cfg = *cfg;
   if (m->cfg.n_partitions == 0) m->cfg.n_partitions = 1;
   if (cfg->features.dissections && !(m->dpi = fs_dpi_module_new(cfg->features.dissections))) return -1;
-  if (fs_table_init(&m->table) != 0) { fs_dpi_module_free(m->dpi); m->dpi = NULL; return -1; }
+  if (fs_table_init(&m->table, fs_flow_bytes(cfg->features.stats)) != 0) { fs_dpi_module_free(m->dpi); m->dpi = NULL; return -1; }
   if (cfg->packet_events && !(m->events = calloc(1, sizeof(*m->events)))) { fs_meter_free(m); return -1; }
   m->event_batch = 1; /* never a fresh flow's 0 */
   return 0;
@@ -37,9 +56,10 @@ void fs_meter_free(struct fs_meter *m) {
 void fs_meter_consume(struct fs_meter *m, size_t n) {
   if (n > m->out_len) n = m->out_len;
   if (n == 0) return;
-  for (size_t i = 0; i < n; i++) fs_features_release(&m->out[i]);
-  memmove(m->out, m->out + n, (m->out_len - n) * sizeof(*m->out));
+  for (size_t i = 0; i < n; i++) fs_features_release(fs_meter_out(m, i));
+  memmove(m->out, fs_meter_out(m, n), (m->out_len - n) * m->table.stride);
   m->out_len -= n;
+  give_back();
 }
 
 void fs_meter_batch_taken(struct fs_meter *m, size_t n) {
@@ -77,6 +97,7 @@ static void create_flow(struct fs_meter *m, const struct fs_packet *p, const str
     return;
   }
   f->uid = ++m->n.flows_created;
+  if (fs_flow_detecting(f)) m->n.detecting++;
   if (m->cfg.report_new_flows && (k->protocol == 6 || k->protocol == 17) && k->tunnel_id == 0) note_new(m, k);
   f->event_batch = m->event_batch;
   const uint8_t *ports = m->cfg.end_ports;
@@ -99,7 +120,10 @@ static void consume(struct fs_meter *m, const struct fs_packet *p, const struct 
     uint64_t prev = f->s[FS_BI].last_ms;
     int direction = fs_packet_direction(f, p);
     fs_features_update(f, p, direction, &m->cfg.features);
-    if (f->dpi) f->dpi = fs_dpi_flow_update(m->dpi, f->dpi, p, f->s[FS_BI].packets);
+    if (fs_flow_detecting(f)) {
+      f->dpi = fs_dpi_flow_update(m->dpi, f->dpi, p, f->s[FS_BI].packets);
+      if (!fs_flow_detecting(f)) m->n.detecting--;
+    }
     f->event_batch = m->event_batch;
     if (m->events && fs_events_add(m->events, f, idx, p, direction, false, prev) != 0) m->events_lost++;
     else if (f->watched && m->cfg.events_one_per_flow) m->watched_events++;

@@ -64,6 +64,7 @@ struct fs_meter_counters {
   uint64_t flows_idle, flows_active, flows_flushed, flows_evicted;
   uint64_t alloc_failures;
   uint64_t oversize_records;     /* wire length above 65535: sizes wrap to 16 bits, as NFStream's */
+  uint64_t detecting;            /* open flows holding nDPI's state: detection not over yet */
 };
 
 struct fs_meter {
@@ -84,9 +85,14 @@ struct fs_meter {
   struct fs_flow_key *new_keys;  /* report_new_flows: keys of flows begun since the last batch */
   size_t new_len, new_cap;
   uint64_t new_keys_dropped;     /* beyond FS_NEW_KEYS_MAX in one batch */
-  struct fs_flow *out;           /* finished flows, in export order */
+  uint8_t *out;                  /* finished flows, in export order, table.stride bytes apart (fs_meter_out) */
   size_t out_len, out_cap;
 };
+
+/* Finished flow r of the output queue. */
+static inline struct fs_flow *fs_meter_out(const struct fs_meter *m, size_t r) {
+  return (struct fs_flow *)(m->out + r * m->table.stride);
+}
 
 int fs_meter_init(struct fs_meter *m, const struct fs_meter_config *cfg);
 void fs_meter_free(struct fs_meter *m);

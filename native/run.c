@@ -154,6 +154,7 @@ void fs_run_counters(const struct fs_runner *r, struct fs_run_counters *out) {
   out->n = r->meter.n;
   if (r->open) {
     out->active_flows = r->meter.table.count;
+    out->detecting_flows = r->meter.n.detecting;
     out->table_bytes = fs_table_memory(&r->meter.table);
   }
   if (r->spread) {

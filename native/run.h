@@ -28,7 +28,7 @@ struct fs_runner {
 /* The run's counters: the meter's, with the reader's where a spread reads for the lanes. */
 struct fs_run_counters {
   struct fs_meter_counters n;
-  uint64_t active_flows, table_bytes, bytes_read, kernel_received, kernel_dropped;
+  uint64_t active_flows, detecting_flows, table_bytes, bytes_read, kernel_received, kernel_dropped;
   uint32_t read_errors;
   char warnings[4 * FS_ERRLEN];
 };

@@ -20,10 +20,11 @@
 #include "source_mmap.h"
 
 #define MAX_CAPLEN 262144u
-#define RELEASE_STEP ((size_t)32 << 20)
+/* pages given back in steps of this much, once a step lies keep bytes behind the read */
+#define RELEASE_STEP ((size_t)1 << 20)
 #define PREFETCH_AHEAD 8192
 /* page tables filled a chunk ahead in one call: cheaper than a fault every few pages */
-#define POPULATE_STEP ((size_t)4 << 20)
+#define POPULATE_STEP ((size_t)1 << 20)
 /* maps open at once in this process (a meter or a lane reader has one); past it, libpcap reads */
 #define GUARDS 64
 
@@ -109,9 +110,10 @@ static uint32_t rd32(const uint8_t *p, bool swapped) {
   return swapped ? __builtin_bswap32(v) : v;
 }
 
-int fs_mmap_open(struct fs_mmap_file *f, int fd) {
+int fs_mmap_open(struct fs_mmap_file *f, int fd, size_t keep) {
   memset(f, 0, sizeof(*f));
   f->fd = -1;
+  f->keep = keep;
   f->guard = GUARDS;
   struct stat st;
   if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 24) return 0;
@@ -222,9 +224,10 @@ int fs_mmap_next(struct fs_mmap_file *f, struct pcap_pkthdr *h, const uint8_t **
   /* the hardware prefetcher stops at page boundaries: ask for the records a few pages ahead */
   if (f->off + PREFETCH_AHEAD < f->size) __builtin_prefetch(f->base + f->off + PREFETCH_AHEAD);
   /* pages read long ago leave this process's resident set (they stay in the page cache): the
-   * memory a read shows is the meter's, not the size of the file */
+   * memory a read shows is the meter's, not the size of the file. Never the record handed on: a
+   * page given back and read again faults in once more, and stays */
   if (f->off + POPULATE_STEP > f->populated && f->populated < f->size) populate(f);
-  if (f->off - f->released > 2 * RELEASE_STEP) {
+  if ((size_t)(r - f->base) - f->released > RELEASE_STEP + f->keep) {
     madvise((void *)(f->base + f->released), RELEASE_STEP, MADV_DONTNEED);
     f->released += RELEASE_STEP;
   }

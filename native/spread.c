@@ -234,6 +234,7 @@ struct fs_spread *fs_spread_open(char **files, uint32_t n_files, uint32_t snaple
     spread_free(sp);
     return NULL;
   }
+  sp->src.map_keep = (size_t)32 << 20; /* the lanes read frames behind the reader, up to their rings' lag */
   sp->n_lanes = n_lanes;
   for (uint32_t i = 0; i < n_lanes; i++) {
     if (lane_init(&lanes[i]) != 0) { snprintf(err, FS_ERRLEN, "out of memory"); spread_free(sp); return NULL; }

@@ -34,7 +34,7 @@ interface Term {
 function flowBytes(o: MemoryOptions): number {
   const native = loadNative();
   const extra = o.activityFeatures || o.payloadBytes > 0 || o.headerPackets > 0;
-  return native.flowRecordBytes + SLOT_BYTES +
+  return native.flowRecordBytes + (o.stats ? native.flowStatsBytes : 0) + SLOT_BYTES +
     (o.dissections > 0 ? native.ndpiFlowStateBytes + 2 * MALLOC_BYTES : 0) +
     (o.splt > 0 ? o.splt * (8 + 4 + 1) + MALLOC_BYTES : 0) +
     (extra ? native.flowExtraBytes + o.payloadBytes + o.headerPackets * o.headerWidth + MALLOC_BYTES : 0);

@@ -43,6 +43,8 @@ export interface NativeStats {
   allocFailures: number;
   activeFlows: number;
   tableBytes: number;
+  /** open flows holding nDPI's state (detection not over) */
+  detectingFlows: number;
   bytesRead: number;
   oversizeRecords: number;
   readErrors: number;
@@ -151,7 +153,10 @@ export interface NativeAddon {
   compress(codec: 'zstd' | 'snappy', data: Uint8Array, level?: number): Buffer;
   libpcapVersion: string;
   ndpiFlowStateBytes: number;
+  /** bytes of one open flow's record without --stats */
   flowRecordBytes: number;
+  /** what --stats adds to each record */
+  flowStatsBytes: number;
   /** bytes of a flow's own-features block, before its payload and header bytes */
   flowExtraBytes: number;
   /** bytes of one key in a batch's newFlowKeys */

@@ -332,8 +332,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     man: 'Poll mode: how soon a new flow\'s sockets are looked up, and how often owners still missing are looked for ' +
       '({min} to {max}; default {default}; workers report new flows at least once a second).' },
   // not shown: for tests and measurements
-  { flags: '--batch-size', arg: 'flows', kind: 'integer', min: 1, max: 1 << 20, must: 'a whole number of flows from {min} to {max}', default: 4096,
-    group: 'commands', commands: RUN, hidden: true, help: 'flows per native batch' },
+  { flags: '--batch-size', arg: 'flows', kind: 'integer', min: 1, max: 1 << 20, must: 'a whole number of flows from {min} to {max}', default: 1024,
+    group: 'commands', commands: RUN, hidden: true, help: 'flows per native batch (Arrow IPC: 4096 unless given)' },
 ];
 
 /** '--no-decode-tunnels' → 'decodeTunnels', as commander names the value. */

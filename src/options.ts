@@ -340,21 +340,26 @@ export function parseReadOptions(files: string[], raw: RawReadOptions & { system
     ...meter,
     ...parseOutputOptions(raw, meter),
     files,
-    batchSize: batchSize(raw),
+    batchSize: 0,
     workers: number('--workers', raw.workers),
   };
+  read.batchSize = batchSize(raw, read.format);
   checkMemoryNeed(read, memoryDefaults(read, 1));
   return read;
 }
 
 /** The same run with every option that sizes memory at its default. */
 function memoryDefaults<T extends MeterOptions & OutputOptions & { batchSize: number; workers: number }>(o: T, workers: number): T {
-  return { ...o, maxActiveFlows: numberDefault('--max-active-flows'), batchSize: numberDefault('--batch-size'), workers, rowGroupRows: 0,
+  return { ...o, maxActiveFlows: numberDefault('--max-active-flows'), batchSize: batchSize({}, o.format), workers, rowGroupRows: 0,
     payloadBytes: numberDefault('--payload-bytes'), headerPackets: numberDefault('--header-bytes'), headerWidth: numberDefault('--header-width'),
     splt: numberDefault('--splt') };
 }
 
-const batchSize = (raw: RawReadOptions) => number('--batch-size', raw.batchSize);
+/** Arrow IPC writes a record batch per native batch: its stream keeps the framing of 4096 flows
+ * (other formats take the table's smaller default, which keeps V8's young generation small) */
+const ARROW_BATCH_SIZE = 4096;
+const batchSize = (raw: RawReadOptions, format: OutputFormat) =>
+  raw.batchSize !== undefined || format !== 'arrow' ? number('--batch-size', raw.batchSize) : ARROW_BATCH_SIZE;
 
 /** Live capture defaults to all cores but one for the workers (the parent writes). */
 export function parseCaptureOptions(raw: RawCaptureOptions, cores: number): CaptureOptions {
@@ -371,11 +376,12 @@ export function parseCaptureOptions(raw: RawCaptureOptions, cores: number): Capt
     workers: raw.workers === undefined ? Math.max(1, cores - 1) : number('--workers', raw.workers, 'capture'),
     durationMs: Math.round(number('--duration', raw.duration) * 1000),
     reportMs: Math.round(number('--report', raw.report) * 1000),
-    batchSize: batchSize(raw),
+    batchSize: 0,
     systemVisibility: raw.systemVisibility === true,
     systemVisibilityPollMs: number('--system-visibility-poll-ms', raw.systemVisibilityPollMs),
     systemVisibilityMode: choice<SystemVisibilityMode>('--system-visibility-mode', raw.systemVisibilityMode),
   };
+  capture.batchSize = batchSize(raw, capture.format);
   checkMemoryNeed(capture, memoryDefaults(capture, Math.max(1, cores - 1)));
   return capture;
 }

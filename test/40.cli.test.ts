@@ -100,9 +100,12 @@ t.test('SIGINT in the middle of a read: flows seen so far are written whole, exi
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
   const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  child.stdin.write(capture.subarray(0, capture.length >> 1));
+  // the whole half is in the pipe before the signal: a write still pending when the child exits
+  // would fail (EPIPE), and flows are written a batch at a time from early on
+  const sent = new Promise<void>((r) => child.stdin.write(capture.subarray(0, capture.length >> 1), () => r()));
   const dir = path.dirname(out);
   const writing = () => fs.readdirSync(dir).some((n) => n.startsWith('.interrupted.csv.') && fs.statSync(path.join(dir, n)).size > 0);
+  await sent;
   for (let i = 0; i < 600 && !writing() && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
   t.equal(child.exitCode, null, 'still reading when the signal is sent');
   child.kill('SIGINT');

@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (m->events) fs_events_clear(m->events);
   for (size_t i = 0; i < m->out_len; i++) {
     char id[FS_COMMUNITY_ID_LEN];
-    fs_community_id(&m->out[i], 0, id);
+    fs_community_id(fs_meter_out(m, i), 0, id);
   }
   fs_meter_consume(m, m->out_len);
   m->new_len = 0; /* the batch took them */

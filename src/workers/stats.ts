@@ -22,7 +22,7 @@ export function mergeStats(all: readonly (NativeStats | undefined)[], live: bool
     ignored: Object.values(ignoredBy).reduce((a, b) => a + b, 0), ignoredBy,
     flowsCreated: sum('flowsCreated'), flowsExported, flowsIdle: sum('flowsIdle'), flowsActive: sum('flowsActive'),
     flowsFlushed: sum('flowsFlushed'), flowsEvicted: sum('flowsEvicted'), allocFailures: sum('allocFailures'), activeFlows: sum('activeFlows'),
-    tableBytes: sum('tableBytes'), bytesRead: max('bytesRead'), oversizeRecords: max('oversizeRecords'),
+    detectingFlows: sum('detectingFlows'), tableBytes: sum('tableBytes'), bytesRead: max('bytesRead'), oversizeRecords: max('oversizeRecords'),
     readErrors: max('readErrors'), kernelReceived: sum('kernelReceived'), kernelDropped: sum('kernelDropped'),
     warnings: [...new Set(some.flatMap((s) => s.warnings.split('\n')).filter(Boolean))].join('\n'),
   };
