@@ -251,12 +251,14 @@ function liveTests(): void {
 function slowPlugin(dir: string): string {
   const plugin = path.join(dir, 'slow.js');
   fs.writeFileSync(plugin, `const fs = require('fs');
-module.exports = { name: 'slow', onInit() {}, async onBatch() { fs.writeFileSync(${JSON.stringify(path.join(dir, 'began'))}, ''); await new Promise((r) => setTimeout(r, 100)); } };\n`);
+module.exports = { name: 'slow', onInit() {}, async onBatch() { fs.writeFileSync(${JSON.stringify(path.join(dir, 'began-'))} + process.pid, ''); await new Promise((r) => setTimeout(r, 100)); } };\n`);
   return plugin;
 }
 
-async function batchesBegan(dir: string, ms = 30000): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (fs.existsSync(path.join(dir, 'began'))) return true;
+/** Batches have begun in `processes` processes (the slow plugin leaves a file per process). */
+async function batchesBegan(dir: string, processes = 1, ms = 30000): Promise<boolean> {
+  const began = () => fs.readdirSync(dir).filter((f) => f.startsWith('began-')).length;
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (began() >= processes) return true;
   return false;
 }
 
@@ -297,7 +299,8 @@ t.test('read --workers 2 with a plugin, a worker killed: the run ends (exit 1), 
   const plugin = slowPlugin(dir);
   const out = path.join(dir, 'flows.csv');
   const run = flowseek(['read', file, '--workers', '2', '--batch-size', '50', '--plugin', plugin, '-o', out]);
-  t.ok(await batchesBegan(dir), 'the run is under way');
+  // both workers under way: one that had not begun when the other was killed rightly has no flows
+  t.ok(await batchesBegan(dir, 2), 'the run is under way in both workers');
   const workers = workersOf(run.child.pid as number);
   t.equal(workers.length, 2);
   process.kill(workers[0], 'SIGKILL');
