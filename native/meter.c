@@ -112,10 +112,9 @@ static void consume(struct fs_meter *m, const struct fs_packet *p, const struct 
   if (idx == FS_NIL) { create_flow(m, p, k, hash); return; }
   struct fs_flow *f = fs_table_flow(&m->table, idx);
   uint64_t t = p->time_ms;
-  if (t - f->s[FS_BI].last_ms >= m->cfg.idle_timeout_ms) {
-    fs_expire_flow(m, idx, FS_EXP_IDLE);
-  } else if (t - f->s[FS_BI].first_ms >= m->cfg.active_timeout_ms) {
-    fs_expire_flow(m, idx, FS_EXP_ACTIVE);
+  int8_t reason;
+  if (fs_flow_timed_out(m, f, t, &reason)) {
+    fs_expire_flow(m, idx, reason);
   } else {
     uint64_t prev = f->s[FS_BI].last_ms;
     int direction = fs_packet_direction(f, p);
@@ -155,7 +154,8 @@ static void advance(struct fs_meter *m, struct fs_packet *p, const struct fs_flo
 static bool ends_a_flow(const struct fs_meter *m, uint32_t idx, uint64_t t) {
   if (idx == FS_NIL) return m->cfg.max_active_flows && m->table.count >= m->cfg.max_active_flows && m->table.head != FS_NIL;
   const struct fs_flow *f = fs_table_flow(&m->table, idx);
-  return t - f->s[FS_BI].last_ms >= m->cfg.idle_timeout_ms || t - f->s[FS_BI].first_ms >= m->cfg.active_timeout_ms;
+  int8_t reason;
+  return fs_flow_timed_out(m, f, t, &reason);
 }
 
 int fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t time_ns, const uint8_t *data,

@@ -129,6 +129,14 @@ void fs_meter_batch_taken(struct fs_meter *m, size_t n);
 void fs_meter_expire_custom(struct fs_meter *m, uint32_t idx, uint64_t uid);
 
 /* flow_expire.c */
+/* NFStream's timeouts for a flow at time t (the run's clock): idle since its last packet for the
+ * idle timeout, or older than the active timeout. The one place they are compared (inline: it runs
+ * for every packet); the idle scan walks flows in creation order with the same idle rule. */
+static inline bool fs_flow_timed_out(const struct fs_meter *m, const struct fs_flow *f, uint64_t t, int8_t *reason) {
+  if (t - f->s[FS_BI].last_ms >= m->cfg.idle_timeout_ms) { *reason = FS_EXP_IDLE; return true; }
+  if (t - f->s[FS_BI].first_ms >= m->cfg.active_timeout_ms) { *reason = FS_EXP_ACTIVE; return true; }
+  return false;
+}
 void fs_expire_flow(struct fs_meter *m, uint32_t idx, int8_t reason);
 void fs_expire_idle_scan(struct fs_meter *m);
 /* Whether the idle scan would end a flow now. */
