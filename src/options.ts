@@ -336,14 +336,14 @@ export function parseReadOptions(files: string[], raw: RawReadOptions & { system
     throw new UsageError('"--system-visibility" needs live traffic of this host: use it with "flowseek capture", not with a capture file');
   }
   const meter = parseMeterOptions(raw);
+  const output = parseOutputOptions(raw, meter);
   const read: ReadOptions = {
     ...meter,
-    ...parseOutputOptions(raw, meter),
+    ...output,
     files,
-    batchSize: 0,
     workers: number('--workers', raw.workers),
+    batchSize: batchSize(raw, output.format),
   };
-  read.batchSize = batchSize(raw, read.format);
   checkMemoryNeed(read, memoryDefaults(read, 1));
   return read;
 }
@@ -366,9 +366,10 @@ export function parseCaptureOptions(raw: RawCaptureOptions, cores: number): Capt
   if (!raw.interface) throw new UsageError('capture needs an interface: -i IFACE (see: flowseek interfaces)');
   const meter = parseMeterOptions(raw, 'capture');
   if (meter.snaplen === 0) throw new UsageError('"--snaplen" must be at least 1 byte for a live capture');
+  const output = parseOutputOptions(raw, meter);
   const capture: CaptureOptions = {
     ...meter,
-    ...parseOutputOptions(raw, meter),
+    ...output,
     interface: raw.interface,
     promisc: raw.promisc ?? defaultOf('--no-promisc') === true,
     bufferBytes: number('--buffer-size', raw.bufferSize),
@@ -376,12 +377,11 @@ export function parseCaptureOptions(raw: RawCaptureOptions, cores: number): Capt
     workers: raw.workers === undefined ? Math.max(1, cores - 1) : number('--workers', raw.workers, 'capture'),
     durationMs: Math.round(number('--duration', raw.duration) * 1000),
     reportMs: Math.round(number('--report', raw.report) * 1000),
-    batchSize: 0,
     systemVisibility: raw.systemVisibility === true,
     systemVisibilityPollMs: number('--system-visibility-poll-ms', raw.systemVisibilityPollMs),
     systemVisibilityMode: choice<SystemVisibilityMode>('--system-visibility-mode', raw.systemVisibilityMode),
+    batchSize: batchSize(raw, output.format),
   };
-  capture.batchSize = batchSize(raw, capture.format);
   checkMemoryNeed(capture, memoryDefaults(capture, Math.max(1, cores - 1)));
   return capture;
 }
