@@ -9,9 +9,9 @@ import { FlowseekError } from './errors';
 import { checkPluginFiles } from './plugins/load';
 import { CaptureOptions, ReadOptions } from './options';
 import { FlowSource } from './run';
-import { FlowStreamer } from './streamer';
+import { FlowStreamer, StreamerOptions } from './streamer';
 import { openOwnerSource } from './system/bpf';
-import { SocketPoller, SystemVisibility } from './system/visibility';
+import { OwnerSource, SocketPoller, SystemVisibility } from './system/visibility';
 import { LaneSet } from './workers/lanes';
 import { WorkerPool } from './workers/pool';
 
@@ -38,10 +38,7 @@ async function openRead(opts: ReadOptions, hooks: SourceHooks): Promise<FlowSour
     // plugins run JavaScript per packet: each worker process runs its own copy
     await FlowStreamer.checkPlugins(opts);
     FlowStreamer.check(opts);
-    const pool = new WorkerPool(opts, opts.workers);
-    pool.onWarning = hooks.warn;
-    pool.onPluginRecords = hooks.pluginRecords;
-    return pool;
+    return workerPool(opts, hooks);
   }
   const streamer = new FlowStreamer({ ...opts, yieldMs: hooks.yieldMs ?? 0 });
   streamer.onPluginRecords = hooks.pluginRecords;
@@ -57,15 +54,18 @@ async function openCapture(opts: CaptureOptions, hooks: SourceHooks): Promise<Fl
   // the workers load them once they have dropped theirs
   checkPluginFiles(opts.plugins ?? []);
   FlowStreamer.check({ ...opts, systemVisibility: false });
-  if (!opts.systemVisibility) {
-    const pool = new WorkerPool({ ...opts, systemVisibility: false }, opts.workers);
-    pool.onWarning = hooks.warn;
-    pool.onPluginRecords = hooks.pluginRecords;
-    return pool;
-  }
-  // system visibility: kernel events where BPF loads; else workers report each new flow within a
-  // poll interval, to be looked up. Sockets stay known for a while after they close: until their
-  // flow can have ended idle
+  const owners = opts.systemVisibility ? openOwners(opts, hooks) : undefined;
+  // polling: workers report each new flow within a poll interval, to be looked up
+  const poller = owners instanceof SocketPoller ? owners : undefined;
+  const pool = workerPool({ ...opts, systemVisibility: false, reportNewFlows: poller !== undefined, yieldMs: poller ? opts.systemVisibilityPollMs : undefined },
+    hooks);
+  if (poller) pool.onNewFlows = (keys) => poller.lookup(keys);
+  return owners ? new SystemVisibility(pool, opts, owners) : pool;
+}
+
+/** System visibility's source: kernel events where BPF loads, else the poller, said in one line.
+ * Sockets stay known for a while after they close: until their flow can have ended idle. */
+function openOwners(opts: CaptureOptions, hooks: SourceHooks): OwnerSource {
   const visibility = openOwnerSource(opts.systemVisibilityMode, opts.systemVisibilityPollMs, opts.idleTimeoutMs + 60_000);
   if ('unavailable' in visibility && opts.systemVisibilityMode === 'bpf') {
     visibility.source.stop();
@@ -73,12 +73,12 @@ async function openCapture(opts: CaptureOptions, hooks: SourceHooks): Promise<Fl
   }
   if ('unavailable' in visibility) hooks.warn(visibility.line);
   else hooks.info?.(visibility.line);
-  const poller = visibility.source instanceof SocketPoller ? visibility.source : undefined;
-  const reportNewFlows = poller !== undefined;
-  const pool = new WorkerPool({ ...opts, systemVisibility: false, reportNewFlows, yieldMs: reportNewFlows ? opts.systemVisibilityPollMs : undefined },
-    opts.workers);
+  return visibility.source;
+}
+
+function workerPool(opts: StreamerOptions & { workers: number }, hooks: SourceHooks): WorkerPool {
+  const pool = new WorkerPool(opts, opts.workers);
   pool.onWarning = hooks.warn;
   pool.onPluginRecords = hooks.pluginRecords;
-  if (poller) pool.onNewFlows = (keys) => poller.lookup(keys);
-  return new SystemVisibility(pool, opts, visibility.source);
+  return pool;
 }
