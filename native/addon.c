@@ -10,7 +10,7 @@
 #include "addon_options.h"
 #include "addon_system.h"
 #include "run.h"
-#include "sockevents.h"
+#include "addon_sockevents.h"
 
 #define NAPI_OK(env, call) do { if ((call) != napi_ok) { throw_last(env); return NULL; } } while (0)
 

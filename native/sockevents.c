@@ -8,7 +8,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/types.h>
-#include <node_api.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -300,39 +299,33 @@ static int load(uint32_t netns, char *why, size_t size) {
 }
 #endif
 
-static napi_value undefined(napi_env env) {
-  napi_value u;
-  napi_get_undefined(env, &u);
-  return u;
-}
-
-static napi_value string(napi_env env, const char *s) {
-  napi_value v;
-  napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v);
-  return v;
-}
-
-/* bpfStart(graceMs): null once the programs run, else why they cannot. Only this namespace's
- * sockets are reported (the one the capture runs in). */
-static napi_value js_start(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  double grace = 0;
-  if (argc < 1 || napi_get_value_double(env, argv[0], &grace) != napi_ok || grace < 0) {
-    napi_throw_type_error(env, NULL, "bpfStart(graceMs): graceMs must be a number of milliseconds");
-    return NULL;
-  }
-#ifndef FS_HAVE_BPF
-  return string(env, "this flowseek was built without BPF (clang or libbpf-dev missing at build time)");
+bool fs_sockevents_built_in(void) {
+#ifdef FS_HAVE_BPF
+  return true;
 #else
-  if (se.started) return string(env, "already started in this process");
+  return false;
+#endif
+}
+
+/* Only this namespace's sockets are reported (the one the capture runs in). */
+static uint32_t this_netns(void) {
   struct stat ns;
-  uint32_t netns = stat("/proc/self/ns/net", &ns) == 0 ? (uint32_t)ns.st_ino : 0;
-  char why[512];
-  if (load(netns, why, sizeof(why)) != 0) return string(env, why);
+  return stat("/proc/self/ns/net", &ns) == 0 ? (uint32_t)ns.st_ino : 0;
+}
+
+const char *fs_sockevents_start(int64_t grace_ms, char *why, size_t size) {
+#ifndef FS_HAVE_BPF
+  (void)grace_ms;
+  snprintf(why, size, "this flowseek was built without BPF (clang or libbpf-dev missing at build time)");
+  return why;
+#else
+  if (se.started) {
+    snprintf(why, size, "already started in this process");
+    return why;
+  }
+  if (load(this_netns(), why, size) != 0) return why;
   se.buckets = calloc(SE_BUCKETS, sizeof(*se.buckets));
-  se.grace_ms = (int64_t)grace;
+  se.grace_ms = grace_ms;
   se.events = se.dropped_full = 0;
   se.reader_cpu_ns = 0;
   se.running = 1;
@@ -341,18 +334,17 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
     free(se.buckets);
     se.buckets = NULL;
     unload();
-    return string(env, "could not start the ring buffer's reader thread");
+    snprintf(why, size, "could not start the ring buffer's reader thread");
+    return why;
   }
   se.started = true;
-  napi_value null;
-  napi_get_null(env, &null);
-  return null;
+  return NULL;
 #endif
 }
 
-static napi_value js_stop(napi_env env, napi_callback_info info) {
+void fs_sockevents_stop(void) {
 #ifdef FS_HAVE_BPF
-  if (!se.started) return undefined(env);
+  if (!se.started) return;
   se.running = 0;
   pthread_join(se.thread, NULL);
   unload();
@@ -361,7 +353,6 @@ static napi_value js_stop(napi_env env, napi_callback_info info) {
   pthread_mutex_unlock(&se.lock);
   se.started = false;
 #endif
-  return undefined(env);
 }
 
 /* An IP address as a flow column gives it, as the table keys it (IPv4 mapped into IPv6). */
@@ -405,7 +396,7 @@ static const struct se_entry *match(uint32_t netns, uint8_t protocol, const uint
 }
 
 /* The name of a user id (getpwuid_r, so NSS users too); "" if it has none. A few cached. */
-static void user_name(uint32_t uid, char *out, size_t size) {
+void fs_user_name(uint32_t uid, char *out, size_t size) {
   static struct { uint32_t uid; char name[64]; bool used; } cache[8];
   static unsigned next;
   for (unsigned i = 0; i < 8; i++) {
@@ -424,114 +415,37 @@ static void user_name(uint32_t uid, char *out, size_t size) {
   snprintf(cache[i].name, sizeof(cache[i].name), "%s", out);
 }
 
-static bool get_string(napi_env env, napi_value v, char *out, size_t size) {
-  size_t n;
-  return napi_get_value_string_utf8(env, v, out, size, &n) == napi_ok;
-}
 
-/* bpfMatch(protocol, srcIp, srcPort, dstIp, dstPort): a batch's columns in, its owners out —
- * { pid, uid: Float64Array (uid -1: none), name, cmdline: string[] }. */
-static napi_value js_match(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  double *col[5] = { NULL };
-  size_t len[5] = { 0 };
-  uint32_t rows = 0;
-  bool ok = argc == 5;
-  for (int i = 0; ok && i < 5; i++) {
-    if (i == 1 || i == 3) {
-      bool is_array = false;
-      ok = napi_is_array(env, argv[i], &is_array) == napi_ok && is_array;
-      uint32_t n = 0;
-      if (ok) napi_get_array_length(env, argv[i], &n);
-      len[i] = n;
-    } else {
-      napi_typedarray_type type;
-      void *data;
-      ok = napi_get_typedarray_info(env, argv[i], &type, &len[i], &data, NULL, NULL) == napi_ok && type == napi_float64_array;
-      col[i] = data;
-    }
-    if (ok && i == 0) rows = (uint32_t)len[0];
-    ok = ok && len[i] == rows;
-  }
-  if (!ok) {
-    napi_throw_type_error(env, NULL, "bpfMatch: protocol, srcIp, srcPort, dstIp, dstPort columns of one length");
-    return NULL;
-  }
-  napi_value result, pid_ab, uid_ab, names, cmdlines;
-  double *pid, *uid;
-  napi_create_object(env, &result);
-  napi_create_arraybuffer(env, rows * sizeof(double), (void **)&pid, &pid_ab);
-  napi_create_arraybuffer(env, rows * sizeof(double), (void **)&uid, &uid_ab);
-  napi_create_array_with_length(env, rows, &names);
-  napi_create_array_with_length(env, rows, &cmdlines);
-  struct stat ns;
-  uint32_t netns = stat("/proc/self/ns/net", &ns) == 0 ? (uint32_t)ns.st_ino : 0;
-  napi_value empty = string(env, "");
+static uint32_t match_netns;
+
+bool fs_sockevents_begin(void) {
 #ifdef FS_HAVE_BPF
   if (se.started) consume();
 #endif
+  match_netns = this_netns();
   pthread_mutex_lock(&se.lock);
-  for (uint32_t r = 0; r < rows; r++) {
-    pid[r] = 0;
-    uid[r] = -1;
-    const struct se_entry *e = NULL;
-    uint8_t protocol = (uint8_t)col[0][r], a[16], b[16];
-    char ip[64];
-    napi_value v;
-    if (se.buckets && (protocol == 6 || protocol == 17) &&
-        napi_get_element(env, argv[1], r, &v) == napi_ok && get_string(env, v, ip, sizeof(ip)) && parse_ip(ip, a) &&
-        napi_get_element(env, argv[3], r, &v) == napi_ok && get_string(env, v, ip, sizeof(ip)) && parse_ip(ip, b))
-      e = match(netns, protocol, a, (uint16_t)col[2][r], b, (uint16_t)col[4][r]);
-    if (!e) {
-      napi_set_element(env, names, r, empty);
-      napi_set_element(env, cmdlines, r, empty);
-      continue;
-    }
-    pid[r] = e->tgid;
-    uid[r] = e->uid;
-    napi_set_element(env, names, r, string(env, e->comm));
-    napi_set_element(env, cmdlines, r, string(env, e->cmdline ? e->cmdline : ""));
-  }
+  return se.buckets != NULL;
+}
+
+bool fs_sockevents_owner(uint8_t protocol, const char *src_ip, uint16_t src_port, const char *dst_ip, uint16_t dst_port,
+                         struct fs_sock_owner *out) {
+  uint8_t a[16], b[16];
+  if (!se.buckets || (protocol != 6 && protocol != 17) || !parse_ip(src_ip, a) || !parse_ip(dst_ip, b)) return false;
+  const struct se_entry *e = match(match_netns, protocol, a, src_port, b, dst_port);
+  if (!e) return false;
+  out->tgid = e->tgid;
+  out->uid = e->uid;
+  out->comm = e->comm;
+  out->cmdline = e->cmdline ? e->cmdline : "";
+  return true;
+}
+
+void fs_sockevents_end(void) {
   pthread_mutex_unlock(&se.lock);
-  napi_value pid_arr, uid_arr;
-  napi_create_typedarray(env, napi_float64_array, rows, pid_ab, 0, &pid_arr);
-  napi_create_typedarray(env, napi_float64_array, rows, uid_ab, 0, &uid_arr);
-  napi_set_named_property(env, result, "pid", pid_arr);
-  napi_set_named_property(env, result, "uid", uid_arr);
-  napi_set_named_property(env, result, "name", names);
-  napi_set_named_property(env, result, "cmdline", cmdlines);
-  return result;
 }
 
-/* userName(uid): the account's name, "" if none. */
-static napi_value js_user_name(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  uint32_t uid;
-  if (argc < 1 || napi_get_value_uint32(env, argv[0], &uid) != napi_ok) {
-    napi_throw_type_error(env, NULL, "userName(uid): uid must be a number");
-    return NULL;
-  }
-  char name[64];
-  user_name(uid, name, sizeof(name));
-  return string(env, name);
-}
-
-static void set_number(napi_env env, napi_value o, const char *name, double x) {
-  napi_value v;
-  napi_create_double(env, x, &v);
-  napi_set_named_property(env, o, name, v);
-}
-
-/* bpfStats(): events read, events the ring buffer had no room for, sockets known, the reader
- * thread's CPU, and the programs' own run time in the kernel (counted while bpfRunTimeStats is on). */
-static napi_value js_stats(napi_env env, napi_callback_info info) {
-  napi_value o;
-  napi_create_object(env, &o);
-  double lost = 0, run_ns = 0, runs = 0;
+void fs_sockevents_stats(struct fs_sockevents_stats *out) {
+  memset(out, 0, sizeof(*out));
 #ifdef FS_HAVE_BPF
   if (se.started) {
     struct bpf_map *m = bpf_object__find_map_by_name(se.obj, "lost");
@@ -540,7 +454,7 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
       uint64_t *per_cpu = calloc((size_t)cpus, sizeof(uint64_t));
       uint32_t zero = 0;
       if (per_cpu && bpf_map_lookup_elem(bpf_map__fd(m), &zero, per_cpu) == 0)
-        for (int i = 0; i < cpus; i++) lost += (double)per_cpu[i];
+        for (int i = 0; i < cpus; i++) out->lost += (double)per_cpu[i];
       free(per_cpu);
     }
     struct bpf_program *prog;
@@ -549,62 +463,29 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
       uint32_t n = sizeof(pi);
       memset(&pi, 0, sizeof(pi));
       if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &pi, &n) == 0) {
-        run_ns += (double)pi.run_time_ns;
-        runs += (double)pi.run_cnt;
+        out->program_run_ns += (double)pi.run_time_ns;
+        out->program_runs += (double)pi.run_cnt;
       }
     }
   }
 #endif
   pthread_mutex_lock(&se.lock);
-  set_number(env, o, "events", (double)se.events);
-  set_number(env, o, "sockets", se.entries);
-  set_number(env, o, "tableFull", (double)se.dropped_full);
+  out->events = (double)se.events;
+  out->sockets = se.entries;
+  out->table_full = (double)se.dropped_full;
   pthread_mutex_unlock(&se.lock);
-  set_number(env, o, "lost", lost);
-  set_number(env, o, "readerCpuMicros", (double)__atomic_load_n(&se.reader_cpu_ns, __ATOMIC_RELAXED) / 1000);
-  set_number(env, o, "programRunMicros", run_ns / 1000);
-  set_number(env, o, "programRuns", runs);
-  return o;
+  out->reader_cpu_ns = (double)__atomic_load_n(&se.reader_cpu_ns, __ATOMIC_RELAXED);
 }
 
-/* bpfRunTimeStats(on): the kernel counts every BPF program's run time while this is on (for
- * bench/visibility.ts); true if it could. */
-static napi_value js_run_time_stats(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  bool on = false, done = false;
-  if (argc >= 1) napi_get_value_bool(env, argv[0], &on);
+bool fs_sockevents_run_time_stats(bool on) {
 #ifdef FS_HAVE_BPF
   if (on && se.stats_fd < 0) se.stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
   if (!on && se.stats_fd >= 0) {
     close(se.stats_fd);
     se.stats_fd = -1;
   }
-  done = on ? se.stats_fd >= 0 : true;
-#endif
-  napi_value v;
-  napi_get_boolean(env, done, &v);
-  return v;
-}
-
-void fs_sockevents_init(napi_env env, napi_value exports) {
-  napi_property_descriptor fns[] = {
-    { "bpfStart", NULL, js_start, NULL, NULL, NULL, napi_default, NULL },
-    { "bpfStop", NULL, js_stop, NULL, NULL, NULL, napi_default, NULL },
-    { "bpfMatch", NULL, js_match, NULL, NULL, NULL, napi_default, NULL },
-    { "bpfStats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL },
-    { "bpfRunTimeStats", NULL, js_run_time_stats, NULL, NULL, NULL, napi_default, NULL },
-    { "userName", NULL, js_user_name, NULL, NULL, NULL, napi_default, NULL },
-  };
-  napi_define_properties(env, exports, sizeof(fns) / sizeof(fns[0]), fns);
-  napi_value v;
-  napi_get_boolean(env,
-#ifdef FS_HAVE_BPF
-                   true,
+  return on ? se.stats_fd >= 0 : true;
 #else
-                   false,
+  return false;
 #endif
-                   &v);
-  napi_set_named_property(env, exports, "bpfBuiltIn", v);
 }
