@@ -69,11 +69,34 @@ static int tcp_exchange(int port, int keep) {
   return fd;
 }
 
+/* UDP ports this run has used: a closed UDP socket's port may be handed out again at once, and two
+ * exchanges from one port would be one flow (the test counts one flow per exchange). */
+static char used_udp[65536];
+
+/* A UDP socket on an ephemeral port this run has not used yet. */
+static int fresh_udp_socket(void) {
+  for (int tries = 0; tries < 100; tries++) {
+    int fd = socket(family, SOCK_DGRAM, 0);
+    if (fd < 0) die("socket");
+    struct sockaddr_storage any;
+    memset(&any, 0, sizeof(any));
+    any.ss_family = (sa_family_t)family;
+    if (bind(fd, (struct sockaddr *)&any, family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) != 0) die("udp bind");
+    int p = local_port(fd);
+    if (!used_udp[p]) {
+      used_udp[p] = 1;
+      return fd;
+    }
+    close(fd);
+  }
+  fprintf(stderr, "no unused UDP port after 100 tries\n");
+  exit(1);
+}
+
 /* One datagram out, its echo back, from a socket of its own (an ephemeral port); closed unless keep. */
 static int udp_exchange(int port, int keep) {
   set_port(port);
-  int fd = socket(family, SOCK_DGRAM, 0);
-  if (fd < 0) die("socket");
+  int fd = fresh_udp_socket();
   char b = 'u';
   if (sendto(fd, &b, 1, 0, (struct sockaddr *)&peer, peer_len) != 1) die("sendto");
   struct pollfd p = { .fd = fd, .events = POLLIN };
