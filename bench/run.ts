@@ -85,7 +85,7 @@ async function measureThreads(cmd: string[], env: Record<string, string> = {}): 
   return { wall, cpu: cpus.reduce((a, b) => a + b, 0), busiest: Math.max(...cpus), flows: flowseekFlows(stderr) };
 }
 
-interface ScaleRow { format: string; one: Threads; two: Threads; threads: Threads }
+interface ScaleRow { format: string; one: Threads; two: Threads; threads: Threads; pair: Threads }
 
 /** --workers 1 on CPU 0 against --workers 2 on two CPUs, per format, --stats, to a file. */
 async function scaleRows(file: string, repeats: number): Promise<ScaleRow[]> {
@@ -95,14 +95,21 @@ async function scaleRows(file: string, repeats: number): Promise<ScaleRow[]> {
     const out = path.join(CACHE, `scale.${format}`);
     const run = (cores: string, workers: number, env: Record<string, string> = {}) =>
       measureThreads(['taskset', '-c', cores, process.execPath, BIN, 'read', file, '--stats', '--workers', String(workers), '-o', out], env);
-    const one: Threads[] = [], two: Threads[] = [], threads: Threads[] = [];
+    const one: Threads[] = [], two: Threads[] = [], threads: Threads[] = [], pair: Threads[] = [];
+    // the ceiling: two meters that share nothing, one process per core, each reading the whole file
+    const pairOut = (tag: string) => path.join(CACHE, `scale-${tag}.${format}`);
+    const alone = (core: string, to: string) =>
+      measureThreads(['taskset', '-c', core, process.execPath, BIN, 'read', file, '--stats', '-o', to]);
     for (let i = 0; i < repeats; i++) {
       one.push(await run('0', 1));
       two.push(await run('0,1', 2));
       threads.push(await run('0,1', 2, { FLOWSEEK_LANES: 'threads' }));
+      const [a, b] = await Promise.all([alone('0', pairOut('a')), alone('1', pairOut('b'))]);
+      // as one run of twice the packets: its wall time is the slower one's; per process, half its CPU
+      pair.push({ wall: Math.max(a.wall, b.wall), cpu: a.cpu + b.cpu, busiest: Math.max(a.busiest, b.busiest), flows: (a.flows ?? 0) + (b.flows ?? 0) });
     }
-    fs.rmSync(out, { force: true });
-    rows.push({ format, one: pick(one), two: pick(two), threads: pick(threads) });
+    for (const f of [out, pairOut('a'), pairOut('b')]) fs.rmSync(f, { force: true });
+    rows.push({ format, one: pick(one), two: pick(two), threads: pick(threads), pair: pick(pair) });
   }
   return rows;
 }
@@ -157,9 +164,12 @@ function scaleSection(packets: number, rows: ScaleRow[], capture: CaptureRow[], 
     '',
     '| format | lanes | workers 1, 1 core: wall s | CPU s | workers 2, 2 cores: wall s | CPU s | busiest thread s | speed-up (wall) | speed-up (CPU: w1 CPU / max(w2 CPU / 2, busiest)) |',
     '|---|---|---|---|---|---|---|---|---|',
-    ...rows.flatMap((r) => ([['on the pool (the default here)', r.two], ['on threads of their own (FLOWSEEK_LANES=threads)', r.threads]] as const).map(([how, two]) =>
-      `| ${r.format} | ${how} | ${r.one.wall.toFixed(2)} | ${r.one.cpu.toFixed(2)} | ${two.wall.toFixed(2)} | ${two.cpu.toFixed(2)} | ` +
-      `${two.busiest.toFixed(2)} | ${(r.one.wall / two.wall).toFixed(2)}× | ${(r.one.cpu / Math.max(two.cpu / 2, two.busiest)).toFixed(2)}× |`)),
+    ...rows.flatMap((r) => ([['on the pool (the default here)', r.two], ['on threads of their own (FLOWSEEK_LANES=threads)', r.threads],
+      ['the ceiling: two --workers 1 processes at once, one per core, sharing nothing (wall: the slower; speed-up: twice the packets)', r.pair]] as const).map(([how, two]) => {
+      const work = (x: Threads) => (x === r.pair ? 2 : 1);
+      return `| ${r.format} | ${how} | ${r.one.wall.toFixed(2)} | ${r.one.cpu.toFixed(2)} | ${two.wall.toFixed(2)} | ${two.cpu.toFixed(2)} | ` +
+      `${two.busiest.toFixed(2)} | ${(work(two) * r.one.wall / two.wall).toFixed(2)}× | ${(work(two) * r.one.cpu / Math.max(two.cpu / 2, two.busiest)).toFixed(2)}× |`;
+    })),
     '',
   ];
   if (capture.length) {
