@@ -251,7 +251,10 @@ bool fs_options_read(napi_env env, napi_value opts, struct fs_open_options *o) {
   o->fanout_group = (uint16_t)num(env, &g, "fanoutGroup");
   if (iface) {
     if (!has(&g, "promisc")) return fail(env, false, "option %s is required with interface", "promisc", 0, 0);
-    if (o->yield_ms && (o->yield_ms < 10 || o->yield_ms > 1000)) return fail(env, true, "option %s must be from 10 to 1000 with interface", "yieldMs", 0, 0);
+    /* the command line's defaults come from JavaScript (src/option-table.ts, src/streamer.ts): none here */
+    if (!has(&g, "yieldMs")) return fail(env, false, "option %s is required with interface", "yieldMs", 0, 0);
+    if (o->yield_ms < 10 || o->yield_ms > 1000) return fail(env, true, "option %s must be from 10 to 1000 with interface", "yieldMs", 0, 0);
+    if (o->snaplen < 1) return fail(env, true, "option %s must be at least 1 with interface", "snaplen", 0, 0);
   }
   if (!string(env, &g, "interface", &o->iface) || !string(env, &g, "bpf", &o->bpf)) { fs_options_free(o); return false; }
   if (files) {
@@ -276,7 +279,7 @@ void fs_options_free(struct fs_open_options *o) {
 
 struct fs_live_config fs_options_live(const struct fs_open_options *o) {
   return (struct fs_live_config){
-    .iface = o->iface, .snaplen = o->snaplen ? o->snaplen : 1536, .promisc = o->promisc,
+    .iface = o->iface, .snaplen = o->snaplen, .promisc = o->promisc,
     .buffer_bytes = o->buffer_bytes, .bpf = o->bpf, .fanout_group = o->fanout_group,
   };
 }

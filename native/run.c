@@ -4,9 +4,6 @@
 #include <time.h>
 #include "run.h"
 
-/* live without a yield interval: a batch this often, so flows and counters come on a quiet link */
-#define LIVE_BATCH_MS 1000
-
 static uint64_t wall_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -34,7 +31,7 @@ int fs_run_open_live(struct fs_runner *r, const struct fs_meter_config *cfg, con
                      char *err) {
   if (open_meter(r, cfg, err) != 0) return -1;
   if (fs_source_open_live(&r->source, live, err) != 0) { fs_meter_free(&r->meter); return -1; }
-  r->yield_ms = yield_ms ? yield_ms : LIVE_BATCH_MS;
+  r->yield_ms = yield_ms;
   r->open = true;
   return 0;
 }

@@ -42,6 +42,9 @@ export interface PluginSpec { spec: string; options: Record<string, unknown> }
 
 /** Checks the files exist and are not folders, then opens; the addon's open failure becomes an
  * InputError with its message. "-" is standard input, which one meter reads once. */
+/** A live meter hands over a batch at least this often, so flows and counters come on a quiet link */
+const LIVE_BATCH_MS = 1000;
+
 export function openNative<T>(open: () => T, files: string[] | undefined, partitioned = false): T {
   const stdin = (files ?? []).filter((f) => f === '-').length;
   if (stdin > 1) throw new InputError('-: standard input can be read once only, and is given more than once');
@@ -122,7 +125,7 @@ export class FlowStreamer {
     return {
       ...nativeMeterOptions(o) as Omit<NativeOpenOptions, 'files'>,
       files: o.interface === undefined ? o.files ?? [] : undefined, interface: o.interface, fanoutGroup: o.fanoutGroup,
-      partitions: o.hashPartitions, partition: o.hashPartition, yieldMs: o.yieldMs,
+      partitions: o.hashPartitions, partition: o.hashPartition, yieldMs: o.yieldMs ?? (o.interface === undefined ? undefined : LIVE_BATCH_MS),
       packetEvents: this.host ? this.host.wantsPackets : Boolean(o.plugins?.length),
       reportNewFlows: o.reportNewFlows,
       eventsOnePerFlow: this.exact !== 'fast', endPorts: this.exact === 'ports' ? this.host?.endPorts : undefined,

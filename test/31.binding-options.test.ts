@@ -39,6 +39,11 @@ t.test('good options open; each bad one is refused by name', { skip: NO_ORACLE }
   t.throws(() => native.open(noSplt as NativeOpenOptions), /option splt is required/, 'a required option left out');
   t.throws(() => native.open({ ...good(), files: [] }), /option files must list at least one file/);
   t.throws(() => native.open({ ...good(), interface: 'lo' }), /files .* or interface, not both/);
+  // a live meter's defaults are the command line's: the binding has none of its own
+  const live = { ...good(), files: undefined, interface: 'lo', promisc: false, snaplen: 1536, yieldMs: 1000 };
+  t.throws(() => native.open({ ...live, yieldMs: undefined }), /option yieldMs is required with interface/);
+  t.throws(() => native.open({ ...live, yieldMs: 5 }), /option yieldMs must be from 10 to 1000 with interface/);
+  t.throws(() => native.open({ ...live, snaplen: 0 }), /option snaplen must be at least 1 with interface/);
   t.throws(() => native.open({ ...good(), activity: true, activityGapMs: undefined }), /activityGapMs is required with activity/);
   const m = native.open(good());
   t.throws(() => m.nextSync(0), /maxFlows must be a whole number from 1/, 'a batch of no flows');
