@@ -57,11 +57,12 @@ export const COMPRESSIONS = ['zstd', 'snappy', 'gzip', 'none'] as const;
 export const FORMATS = ['csv', 'jsonl', 'parquet', 'arrow'] as const;
 export const TIME_PRECISIONS = ['ms', 'us', 'ns'] as const;
 
-const RUN: readonly CommandName[] = ['read', 'capture'];
-const COLUMNS: readonly CommandName[] = ['read', 'capture', 'fields'];
-const CAPTURE: readonly CommandName[] = ['capture'];
+const RUN = ['read', 'capture'] as const;
+const COLUMNS = ['read', 'capture', 'fields'] as const;
+const CAPTURE = ['capture'] as const;
 
-export const OPTIONS: readonly OptionSpec[] = [
+/** Kept literal (as const) so the options' value types are derived from it (RawOptionsOf). */
+const TABLE = [
   // where flows go
   { flags: '-o, --output', arg: 'path', kind: 'text', group: 'output', commands: RUN,
     help: 'write to this file (format from .csv / .jsonl / .parquet / .arrow), or dataset folder; default standard output',
@@ -334,7 +335,26 @@ export const OPTIONS: readonly OptionSpec[] = [
   // not shown: for tests and measurements
   { flags: '--batch-size', arg: 'flows', kind: 'integer', min: 1, max: 1 << 20, must: 'a whole number of flows from {min} to {max}', default: 1024,
     group: 'commands', commands: RUN, hidden: true, help: 'flows per native batch (Arrow IPC: 4096 unless given)' },
-];
+] as const satisfies readonly OptionSpec[];
+
+export const OPTIONS: readonly OptionSpec[] = TABLE;
+export type OptionTable = typeof TABLE;
+
+/** A number as typed on the command line, or as a program passes it. */
+export type NumberText = string | number;
+
+/** 'idle-timeout' → 'idleTimeout' */
+type Camel<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
+/** '-o, --output' → 'output', '--no-decode-tunnels' → 'decodeTunnels': optionKey() at the type level */
+type KeyOf<F extends string> = F extends `${string}, ${infer L}` ? KeyOf<L> : F extends `--no-${infer L}` ? Camel<L>
+  : F extends `--${infer L}` ? Camel<L> : never;
+type ValueOf<K extends OptionKind> = K extends 'switch' ? boolean : K extends 'list' ? string[] : K extends 'integer' | 'number' ? NumberText : string;
+
+/** What commander hands over for a command's options (text as typed, booleans for switches, lists
+ * as arrays), typed from the table; a program may pass numbers where the command line has text. */
+export type RawOptionsOf<C extends CommandName> = {
+  [O in (typeof TABLE)[number] as C extends O['commands'][number] ? KeyOf<O['flags']> : never]?: ValueOf<O['kind']>;
+};
 
 /** '--no-decode-tunnels' → 'decodeTunnels', as commander names the value. */
 export function optionKey(spec: OptionSpec): string {

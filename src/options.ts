@@ -2,7 +2,7 @@
 import { UsageError } from './errors';
 import { IpfixTarget } from './ipfix/exporter';
 import { checkMemoryNeed } from './memory-need';
-import { ACCOUNTING_NAMES, COMPRESSIONS, CommandName, defaultOf, either, expand, FORMATS, numberDefault, option, TIME_PRECISIONS } from './option-table';
+import { ACCOUNTING_NAMES, COMPRESSIONS, CommandName, defaultOf, either, expand, FORMATS, NumberText, numberDefault, option, RawOptionsOf, TIME_PRECISIONS } from './option-table';
 import type { PluginSpec } from './streamer';
 import { fieldsFor, TimePrecision } from './schema';
 
@@ -93,72 +93,14 @@ export interface CaptureOptions extends MeterOptions, OutputOptions {
 
 export type SystemVisibilityMode = 'bpf' | 'poll' | 'auto';
 
-/** What commander hands over for `capture`, beyond what `read` takes. */
-export interface RawCaptureOptions extends RawReadOptions {
-  interface?: string;
-  promisc?: boolean;
-  bufferSize?: string;
-  duration?: string;
-  report?: string;
-  systemVisibility?: boolean;
-  systemVisibilityPollMs?: string;
-  systemVisibilityMode?: string;
-}
-
 /** A number as typed on the command line, or as a program passes it. */
-export type NumberText = string | number;
+export type { NumberText } from './option-table';
 
-/** What commander hands over for `read` (strings as typed, booleans for switches); a program may
- * pass numbers where the command line has numeric text. */
-export interface RawReadOptions {
-  idleTimeout?: NumberText;
-  activeTimeout?: NumberText;
-  accountingMode?: string | AccountingMode;
-  decodeTunnels?: boolean;
-  bpf?: string;
-  snaplen?: NumberText;
-  maxFlows?: NumberText;
-  stopTimeout?: NumberText;
-  maxActiveFlows?: NumberText;
-  stats?: boolean;
-  splt?: NumberText;
-  dissections?: NumberText;
-  timePrecision?: string;
-  activityFeatures?: boolean;
-  activityGap?: NumberText;
-  payloadBytes?: NumberText;
-  headerBytes?: NumberText;
-  headerWidth?: NumberText;
-  communityId?: boolean;
-  communityIdSeed?: NumberText;
-  plugin?: string[];
-  pluginOption?: string[];
-  model?: string;
-  features?: string;
-  predictAt?: string;
-  predictions?: string;
-  pluginErrors?: string;
-  pluginTimeout?: NumberText;
-  output?: string;
-  csv?: boolean;
-  jsonl?: boolean;
-  parquet?: boolean;
-  format?: string;
-  compression?: string;
-  flowsPerFile?: string;
-  rotate?: string;
-  rotateFiles?: string;
-  partition?: string;
-  anonymize?: string;
-  anonymizeKey?: string;
-  rowGroupRows?: string;
-  rowGroupSize?: string;
-  ipfix?: string;
-  ipfixDomain?: string;
-  ipfixTemplateRefresh?: string;
-  batchSize?: string;
-  workers?: string;
-}
+/** What commander hands over for `read` and `capture` (text as typed, booleans for switches, lists as
+ * arrays; a program may pass numbers where the command line has numeric text): typed from the
+ * options table, so an option added there is known here. --accounting-mode also takes its number. */
+export type RawReadOptions = Omit<RawOptionsOf<'read'>, 'accountingMode'> & { accountingMode?: string | AccountingMode };
+export type RawCaptureOptions = Omit<RawOptionsOf<'capture'>, 'accountingMode'> & { accountingMode?: string | AccountingMode };
 
 /** A number option, checked against its range in the table; absent, the table's default (0 when it
  * has none: off, no limit). */
@@ -240,7 +182,7 @@ function parsePlugins(raw: RawReadOptions): { plugins: PluginSpec[]; pluginError
   const specs = raw.plugin ?? [];
   if (!specs.length && raw.pluginOption?.length) throw new UsageError('"--plugin-option" goes with --plugin');
   // the model plugin's own flags
-  const modelFlags: [string, string | undefined, string][] = [['--model', raw.model, 'model'], ['--features', raw.features, 'features'], ['--predict-at', raw.predictAt, 'predictAt'], ['--predictions', raw.predictions, 'predictions']];
+  const modelFlags: [string, NumberText | undefined, string][] = [['--model', raw.model, 'model'], ['--features', raw.features, 'features'], ['--predict-at', raw.predictAt, 'predictAt'], ['--predictions', raw.predictions, 'predictions']];
   for (const [flag, value, key] of modelFlags) {
     if (value === undefined) continue;
     if (!specs.includes('model')) throw new UsageError(`"${flag}" goes with --plugin model`);

@@ -8,7 +8,7 @@ import { buildProgram } from '../src/cli';
 import { withGenerated } from '../src/manpage';
 import { nativeMeterOptions } from '../src/native-options';
 import { CommandName, defaultOf, expand, longFlag, option, OPTIONS, optionKey, optionsOf } from '../src/option-table';
-import { parseCaptureOptions, parseMeterOptions, parseReadOptions } from '../src/options';
+import { parseCaptureOptions, parseMeterOptions, parseReadOptions, RawCaptureOptions, RawReadOptions } from '../src/options';
 import { FIELDS } from '../src/schema';
 import { ROOT } from './helpers/run';
 
@@ -60,6 +60,25 @@ function help(command: CommandName): string {
   const cmd = command === 'program' ? program : program.commands.find((c) => c.name() === command);
   return (cmd?.helpInformation() ?? '').replace(/\n\s{3,}/g, ' ');
 }
+
+t.test('the raw options\' types are the table\'s: each key commander makes, a value of its kind, nothing else', async (t) => {
+  // checked when the tests compile: a key the table lacks, or a value of the wrong kind, is an error
+  const read: RawReadOptions = { idleTimeout: 30, splt: '5', stats: true, decodeTunnels: false, plugin: ['dhcp'], accountingMode: 2, output: 'x.csv' };
+  const capture: RawCaptureOptions = { interface: 'lo', promisc: true, duration: 5, workers: '2' };
+  // @ts-expect-error -- not an option (a misspelt one)
+  const misspelt: RawReadOptions = { idleTimout: 30 };
+  // @ts-expect-error -- a switch takes no text
+  const wrongKind: RawReadOptions = { stats: 'yes' };
+  // @ts-expect-error -- capture's options are not read's
+  const captureOnly: RawReadOptions = { interface: 'lo' };
+  // and at run time: every key the table names for read and capture is one commander hands over
+  for (const command of ['read', 'capture'] as const) {
+    const parsed = buildProgram(() => undefined).commands.find((c) => c.name() === command);
+    const keys = new Set(parsed?.options.map((o) => o.attributeName()));
+    t.same(optionsOf(command).map(optionKey).filter((k) => !keys.has(k)), [], `${command}: every key the table types, commander makes`);
+  }
+  t.ok(read && capture && misspelt && wrongKind && captureOnly);
+});
 
 t.test('--help shows each option of each command with the table\'s text and default, and no other', async (t) => {
   const commands: CommandName[] = ['program', 'read', 'capture', 'fields', 'interfaces'];
