@@ -338,7 +338,6 @@ const TABLE = [
 ] as const satisfies readonly OptionSpec[];
 
 export const OPTIONS: readonly OptionSpec[] = TABLE;
-export type OptionTable = typeof TABLE;
 
 /** A number as typed on the command line, or as a program passes it. */
 export type NumberText = string | number;
