@@ -1,9 +1,9 @@
 /** Logs go to stderr only (stdout carries data). "pretty" is one plain line per message, for
  * people and cron mail; "json" is pino's own line format, for log pipelines. */
 import pino from 'pino';
+import { LOG_LEVELS } from './option-table';
 
 export type LogFormat = 'pretty' | 'json';
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const PRETTY_LEVELS: Record<number, string> = { 60: 'fatal: ', 50: 'error: ', 40: 'warning: ', 30: '', 20: 'debug: ', 10: 'trace: ' };

@@ -7,7 +7,6 @@
  * In `help`, `man` and `must`, {default}, {min}, {max} and {choices} stand for the option's own
  * values; in `man`, **x** is bold and __x__ italic.
  */
-import { LOG_LEVELS } from './log';
 import type { NativeOpenOptions } from './native';
 
 export type CommandName = 'program' | 'read' | 'capture' | 'fields' | 'interfaces';
@@ -52,6 +51,8 @@ export interface OptionSpec extends OptionVariant {
   parsed?: string;
 }
 
+/** Here, not in log.ts: this table is loaded by every lane thread and worker, log.ts loads pino (~30 ms) */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const ACCOUNTING_NAMES = ['raw', 'ip', 'transport', 'payload'] as const;
 export const COMPRESSIONS = ['zstd', 'snappy', 'gzip', 'none'] as const;
 export const FORMATS = ['csv', 'jsonl', 'parquet', 'arrow'] as const;
