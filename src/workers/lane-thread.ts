@@ -86,6 +86,11 @@ async function main(d: LaneData): Promise<void> {
       await postGroups(false);
     }
     if (!killed()) await postGroups(true);
+  } catch (e) {
+    // before 'done': the parent ends a run once no lane is running, and an error after the last
+    // lane's 'done' would be lost
+    const err = e as Error & { code?: string };
+    port.postMessage({ t: 'error', message: err.message, code: err.code } satisfies FromLane);
   } finally {
     const stats = meter.stats();
     meter.close();
@@ -93,6 +98,7 @@ async function main(d: LaneData): Promise<void> {
   }
 }
 
+// a lane that fails before its meter opens (its own 'done' never comes: the thread's exit ends it)
 main(workerData as LaneData).catch((e: Error & { code?: string }) => {
   parentPort?.postMessage({ t: 'error', message: e.message, code: e.code } satisfies FromLane);
 });
