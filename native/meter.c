@@ -34,7 +34,8 @@ int fs_meter_init(struct fs_meter *m, const struct fs_meter_config *cfg) {
 }
 
 void fs_meter_free(struct fs_meter *m) {
-  while (m->table.head != FS_NIL) {
+  /* also after an init that failed, and twice: a table never made (or freed) holds no flow */
+  while (m->table.slots && m->table.head != FS_NIL) {
     fs_features_release(fs_table_flow(&m->table, m->table.head));
     fs_table_remove(&m->table, m->table.head);
   }
