@@ -157,11 +157,8 @@ struct fs_dpi_flow *fs_dpi_flow_start(struct fs_dpi_module *d, const struct fs_p
 struct fs_dpi_flow *fs_dpi_flow_update(struct fs_dpi_module *d, struct fs_dpi_flow *f, const struct fs_packet *p,
                                        uint64_t packets) {
   if (f->completed) return f;
-  if (f->app == NDPI_PROTOCOL_UNKNOWN || ndpi_extra_dissection_possible(d->ndpi, live(f)->state)) {
-    process(d, f, p);
-  } else {
-    return finish(d, f); /* known, and nothing more to extract */
-  }
+  /* still detecting: every packet that ended detection finished the flow at once (below) */
+  process(d, f, p);
   if (packets == d->n_dissections) {
     if (f->app == NDPI_PROTOCOL_UNKNOWN) give_up(d, f);
     return finish(d, f);
