@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadNative, NativeStats } from '../native';
+import { numberDefault } from '../option-table';
 import { OutputFormat } from '../options';
 import { Column } from '../flow-batch';
 import { buildColumnIndex, FlowStreamer, StreamerOptions, toBatch } from '../streamer';
@@ -53,7 +54,7 @@ async function main(d: LaneData): Promise<void> {
   const fields = streamer.fields;
   const index = buildColumnIndex(fields);
   const idColumn = fields.findIndex((f) => f.name === 'id');
-  const size = d.options.batchSize ?? 4096;
+  const size = d.options.batchSize ?? numberDefault('--batch-size');
   const encoder = d.encode && laneEncoder(d.encode.format, fields, d.encode.writer);
   const meter = loadNative().openLane(d.spread, d.lane, streamer.nativeOptions());
   const killed = () => Atomics.load(shared, KILLED) !== 0n;

@@ -14,7 +14,8 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { FlowseekError } from '../errors';
-import { loadNative, NativeSpread, NativeStats } from '../native';
+import { loadNative, NativeOpenOptions, NativeSpread, NativeStats } from '../native';
+import { numberDefault } from '../option-table';
 import { OutputFormat } from '../options';
 import { Field } from '../schema';
 import * as os from 'node:os';
@@ -43,6 +44,7 @@ export class LaneSet {
   private workers: Worker[] = [];
   private exported = 0;
   readonly fields: readonly Field[];
+  private readonly nativeOptions: NativeOpenOptions;
   /** lanes on worker threads of their own (see above); else on libuv's pool, batches made here */
   readonly threads: boolean;
   /** threads: the flows as output bytes made on the lanes' threads (run.ts writes them as they are) */
@@ -52,11 +54,13 @@ export class LaneSet {
     this.threads = threads;
     if (threads) this.parts = (format, writer, maxFlows) => this.encoded(format, writer, maxFlows);
     this.options = { ...options, maxActiveFlows: activeFlowsShare(options.maxActiveFlows, size) };
-    this.fields = new FlowStreamer(this.options).fields;
+    const streamer = new FlowStreamer(this.options);
+    this.fields = streamer.fields;
+    this.nativeOptions = streamer.nativeOptions();
     this.latest = new Array<NativeStats | undefined>(size).fill(undefined);
     this.final = new Array<NativeStats | undefined>(size).fill(undefined);
     // a missing file or a bad filter fails here, before any output is opened
-    this.spread = openNative(() => loadNative().openSpread(new FlowStreamer(this.options).nativeOptions(), size), this.options.files);
+    this.spread = openNative(() => loadNative().openSpread(this.nativeOptions, size), this.options.files);
   }
 
   /** The flows as batches (ids in the order they were made). */
@@ -153,11 +157,10 @@ export class LaneSet {
     if (!spread || this.started) throw new Error('a LaneSet runs once');
     this.started = true;
     const native = loadNative();
-    const options = new FlowStreamer(this.options).nativeOptions();
-    const meters = Array.from({ length: this.size }, (_, lane) => native.openLane(spread.id, lane, options));
+    const meters = Array.from({ length: this.size }, (_, lane) => native.openLane(spread.id, lane, this.nativeOptions));
     const index = buildColumnIndex(this.fields);
     const idColumn = this.fields.findIndex((f) => f.name === 'id');
-    const batchSize = this.options.batchSize ?? 4096;
+    const batchSize = this.options.batchSize ?? numberDefault('--batch-size');
     type Pulled = { lane: number; nb: Awaited<ReturnType<(typeof meters)[number]['next']>> };
     const pending = new Map<number, Promise<Pulled>>();
     const pull = (lane: number) => {
