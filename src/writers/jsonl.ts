@@ -29,38 +29,36 @@ export function jsonlRows(keys: readonly Uint8Array[], batch: FlowBatch, out: By
 }
 
 function jsonlRow(keys: readonly Uint8Array[], cols: FlowBatch['columns'], r: number, out: ByteBuilder): void {
-  {
-    for (let i = 0; i < cols.length; i++) {
-      out.raw(keys[i]);
-      const c = cols[i];
-      if (Array.isArray(c)) {
-        const s = c[r];
-        out.byte(0x22);
-        if (!out.plain(s, false)) {
-          out.length--;
-          if (PLAIN.test(s)) { out.byte(0x22); out.text(s); out.byte(0x22); } else out.text(JSON.stringify(s));
-        } else out.byte(0x22);
-      } else if (c instanceof Float64Array) {
-        const v = c[r];
-        // NaN (a plugin's missing value) and infinities have no JSON spelling
+  for (let i = 0; i < cols.length; i++) {
+    out.raw(keys[i]);
+    const c = cols[i];
+    if (Array.isArray(c)) {
+      const s = c[r];
+      out.byte(0x22);
+      if (!out.plain(s, false)) {
+        out.length--;
+        if (PLAIN.test(s)) { out.byte(0x22); out.text(s); out.byte(0x22); } else out.text(JSON.stringify(s));
+      } else out.byte(0x22);
+    } else if (c instanceof Float64Array) {
+      const v = c[r];
+      // NaN (a plugin's missing value) and infinities have no JSON spelling
+      if (Number.isFinite(v)) out.number(v); else out.raw(NULL);
+    } else if (c instanceof BigUint64Array) {
+      out.text(c[r].toString());
+    } else if (isByteColumn(c)) {
+      const at = r * rowBytes(c);
+      if (c.items === undefined) { out.byte(0x22); out.hex(c.bytes, at, at + c.width); out.byte(0x22); } else out.hexList(c.bytes, at, c.width, c.items, '"');
+    } else {
+      out.byte(0x5b);
+      for (let k = r * c.n; k < (r + 1) * c.n; k++) {
+        if (k > r * c.n) out.byte(0x2c);
+        const v = c.values[k];
         if (Number.isFinite(v)) out.number(v); else out.raw(NULL);
-      } else if (c instanceof BigUint64Array) {
-        out.text(c[r].toString());
-      } else if (isByteColumn(c)) {
-        const at = r * rowBytes(c);
-        if (c.items === undefined) { out.byte(0x22); out.hex(c.bytes, at, at + c.width); out.byte(0x22); } else out.hexList(c.bytes, at, c.width, c.items, '"');
-      } else {
-        out.byte(0x5b);
-        for (let k = r * c.n; k < (r + 1) * c.n; k++) {
-          if (k > r * c.n) out.byte(0x2c);
-          const v = c.values[k];
-          if (Number.isFinite(v)) out.number(v); else out.raw(NULL);
-        }
-        out.byte(0x5d);
       }
+      out.byte(0x5d);
     }
-    out.raw(END);
   }
+  out.raw(END);
 }
 
 export function jsonlWriter(fields: readonly Field[], sink: Sink): FlowWriter {
