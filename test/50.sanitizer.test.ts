@@ -86,7 +86,10 @@ if (!fs.existsSync(addon)) {
           await new Promise((r) => u.bind(0, '::1', r));
           const v = dgram.createSocket('udp6');
           await new Promise((r) => v.send('x', u.address().port, '::1', r));
-          await sleep(50);
+          // the reader thread takes events in order: once the last (the datagram) is in, all are
+          const udpSeen = () => native.bpfMatch(new Float64Array([17]), ['::1'], new Float64Array([v.address().port]), ['::1'],
+            new Float64Array([u.address().port])).pid[0] === process.pid;
+          for (const end = Date.now() + 5000; !udpSeen() && Date.now() < end;) await sleep(20);
           for (const c of clients.slice(0, 10)) c.destroy();
           await sleep(50);
           const n = clients.length;

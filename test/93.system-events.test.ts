@@ -24,6 +24,10 @@ const SHORT = 25;
 const env = { ...process.env, NODE_OPTIONS: '' };
 const exited = (c: ChildProcess) => new Promise<number | null>((r) => (c.exitCode !== null ? r(c.exitCode) : c.on('exit', (code) => r(code))));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits until ready() holds, looking every 50 ms, for at most ms. */
+async function until(ready: () => boolean, ms: number): Promise<void> {
+  for (const end = Date.now() + ms; !ready() && Date.now() < end;) await sleep(50);
+}
 
 /** Why BPF cannot run here, or undefined: the same load the capture would do. */
 function bpfUnavailable(): string | undefined {
@@ -164,11 +168,13 @@ t.test('kernel events: a closed TCP socket is forgotten after the grace period, 
     const [closed, open] = [await connect(), await connect()];
     const local = [closed.localPort!, open.localPort!];
     const owner = (p: number) => native.bpfMatch(new Float64Array([6]), ['127.0.0.1'], new Float64Array([p]), ['127.0.0.1'], new Float64Array([port])).pid[0];
-    await sleep(100);
+    // the events reach the table through the reader thread: waited for, not a fixed time
+    await until(() => local.every((p) => owner(p) === process.pid), 5000);
     t.same(local.map(owner), [process.pid, process.pid], 'both connections: this process');
     closed.end();
     await new Promise((r) => closed.on('close', r));
-    await sleep(1800); // the grace period, and the reader's sweep (once a second)
+    await sleep(300); // the grace period; then the reader's sweep (once a second)
+    await until(() => owner(local[0]) === 0, 10_000);
     t.same(local.map(owner), [0, process.pid], 'the closed one forgotten (both ends closed), the open one kept');
     open.destroy();
     server.close();

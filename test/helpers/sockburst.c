@@ -118,7 +118,9 @@ static int client(int tcp_port, int udp_port, int n, int long_ms) {
   /* the long ones: a last exchange, then the end */
   char b = 'l';
   set_port(udp_port);
-  if (sendto(long_udp, &b, 1, 0, (struct sockaddr *)&peer, peer_len) != 1 || recvfrom(long_udp, &b, 1, 0, NULL, NULL) != 1) die("long udp");
+  struct pollfd p = { .fd = long_udp, .events = POLLIN };
+  if (sendto(long_udp, &b, 1, 0, (struct sockaddr *)&peer, peer_len) != 1 || poll(&p, 1, 2000) != 1 ||
+      recvfrom(long_udp, &b, 1, 0, NULL, NULL) != 1) die("long udp");
   if (write(long_tcp, &b, 1) != 1 || read(long_tcp, &b, 1) != 1) die("long tcp");
   shutdown(long_tcp, SHUT_WR);
   while (read(long_tcp, &b, 1) > 0) {}
