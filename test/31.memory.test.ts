@@ -3,7 +3,8 @@
  * as soon as its detection is over, not when the flow ends. Peak RSS itself is measured in bench/
  * (bench/RESULTS.md), not here. */
 import t, { Test } from 'tap';
-import { loadNative, NativeStats } from '../src/native';
+import { loadNative, NativeOpenOptions, NativeStats } from '../src/native';
+import { nativeMeterOptions } from '../src/native-options';
 import { parseMeterOptions, RawReadOptions } from '../src/options';
 import { DLT, ipv4, udp, writePcap } from './helpers/packets';
 
@@ -33,11 +34,7 @@ const file = writePcap('memory.pcap', DLT.RAW, [
 /** The counters that came with the first batch of one flow. */
 async function firstBatch(t: Test, raw: RawReadOptions): Promise<NativeStats> {
   const o = parseMeterOptions({ idleTimeout: '100', ...raw });
-  const meter = native.open({
-    files: [file], idleTimeoutMs: o.idleTimeoutMs, activeTimeoutMs: o.activeTimeoutMs, maxFlows: o.maxFlows,
-    decodeTunnels: o.decodeTunnels, accounting: o.accountingMode, stats: o.stats, splt: o.splt, dissections: o.dissections,
-    snaplen: o.snaplen,
-  });
+  const meter = native.open({ ...nativeMeterOptions(o), files: [file] } as NativeOpenOptions);
   try {
     const batch = await meter.next(1);
     if (!batch) throw new Error('no batch');
