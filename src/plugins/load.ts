@@ -11,6 +11,8 @@ import { PluginDefinition } from './api';
 import { checkOwnerOnlyWritable } from './trust';
 
 export const BUILTIN = ['dhcp', 'mdns', 'model'] as const;
+const isShipped = (spec: string) => (BUILTIN as readonly string[]).includes(spec);
+const shippedFile = (spec: string) => path.join(__dirname, 'builtin', `${spec}.js`);
 const HOOKS = ['onInit', 'onUpdate', 'onExpire', 'onCleanup', 'onStart', 'onBatch', 'onPackets', 'wantsPackets'] as const;
 
 export class PluginError extends FlowseekError {
@@ -66,10 +68,7 @@ function compileTs(file: string): Record<string, unknown> {
 /** The module behind a --plugin argument. */
 async function moduleOf(spec: string): Promise<{ exports: Record<string, unknown>; file: string }> {
   resolveFlowseek();
-  if ((BUILTIN as readonly string[]).includes(spec)) {
-    const file = path.join(__dirname, 'builtin', `${spec}.js`);
-    return { exports: require(file) as Record<string, unknown>, file: spec };
-  }
+  if (isShipped(spec)) return { exports: require(shippedFile(spec)) as Record<string, unknown>, file: spec };
   const file = path.resolve(spec);
   checkReadable(spec);
   checkOwnerOnlyWritable(spec, 'plugin');
@@ -96,10 +95,24 @@ function checkReadable(spec: string): void {
   }
 }
 
+/**
+ * The shipped plugins named, and what they load (onnxruntime-node), loaded while a capture worker
+ * still has its privileges: they are flowseek's own code, and an install in a folder only root may
+ * enter (a clone in /root) cannot be read once the worker runs as nobody. Loading runs no hook;
+ * plugin files given by path are still read only after the drop.
+ */
+export function preloadShipped(specs: readonly { spec: string }[]): void {
+  for (const { spec } of specs) {
+    if (!isShipped(spec)) continue;
+    const m = require(shippedFile(spec)) as { preload?: () => void };
+    m.preload?.();
+  }
+}
+
 /** Without running any plugin code: each plugin file exists and only its owner can change it. */
 export function checkPluginFiles(specs: readonly { spec: string }[]): void {
   for (const { spec } of specs) {
-    if ((BUILTIN as readonly string[]).includes(spec)) continue;
+    if (isShipped(spec)) continue;
     checkReadable(spec);
     checkOwnerOnlyWritable(spec, 'plugin');
   }

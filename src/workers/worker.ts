@@ -6,6 +6,7 @@
  */
 import { FlowseekError } from '../errors';
 import { loadNative, NativeStats } from '../native';
+import { preloadShipped } from '../plugins/load';
 import { FlowStreamer } from '../streamer';
 import { FromWorker, ToWorker } from './messages';
 
@@ -30,6 +31,7 @@ async function run(options: ToWorker & { t: 'start' }): Promise<void> {
       // the capture socket is opened with the privileges it needs, which are then dropped:
       // plugin and model code only ever runs without them
       streamer.open();
+      preloadShipped(options.options.plugins ?? []);
       loadNative().dropPrivileges();
       // the socket takes packets from now on: the parent says the capture has begun once all have
       await send({ t: 'ready' });

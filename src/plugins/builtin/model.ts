@@ -214,6 +214,12 @@ function emit(ctx: PluginContext<Options>, r: Record<string, unknown>): void {
   ctx.emit(r);
 }
 
+/** Loads onnxruntime-node while a capture worker still has its privileges (see preloadShipped);
+ * a failure is said when the plugin starts. */
+export function preload(): void {
+  try { loadOnnxRuntime(); } catch { /* said at onStart, as without a preload */ }
+}
+
 /** onnxruntime-node, which flowseek does not install (an optional peer dependency: 288 MB installed). */
 function loadOnnxRuntime(): Ort {
   try {
