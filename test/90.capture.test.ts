@@ -5,6 +5,7 @@
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import t from 'tap';
 import { tmpdir } from './helpers/packets';
@@ -53,8 +54,14 @@ function runTests(): void {
   t.test('capture --workers 2 on a veth: every flow once, exact packets each way, stopped by SIGINT', async (t) => {
     const out = path.join(tmpdir(), 'live.jsonl');
     const server = inNs(NS_A, [process.execPath, '-e', SERVER], 'ignore');
-    // with a plugin counting packets in JavaScript, loaded by each worker before it drops its privileges
-    const counter = path.join(ROOT, 'bench', 'trivial-plugin.js');
+    // with a plugin counting packets in JavaScript, which each worker loads once it has dropped its
+    // privileges: copied to a folder others may read (the checkout may be private)
+    const open = fs.mkdtempSync(path.join(os.tmpdir(), 'flowseek-plugin-'));
+    t.teardown(() => fs.rmSync(open, { recursive: true, force: true }));
+    fs.chmodSync(open, 0o755);
+    const counter = path.join(open, 'count.js');
+    fs.copyFileSync(path.join(ROOT, 'bench', 'trivial-plugin.js'), counter);
+    fs.chmodSync(counter, 0o644);
     const capture = inNs(NS_A, [process.execPath, BIN, 'capture', '-i', VA, '--workers', '2', '--dissections', '0', '-o', out, '--report', '1', '--plugin', counter]);
     let stderr = '';
     capture.stderr?.on('data', (d) => { stderr += d; });

@@ -9,6 +9,15 @@ import { parseMeterOptions, RawReadOptions } from '../../src/options';
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const BIN = path.join(ROOT, 'bin', 'flowseek');
 export const ORACLE = path.resolve(ROOT, '..', 'shared', 'oracle', 'nfstream');
+/** Why a test that runs flowseek itself as another user (nobody) cannot, or undefined: a folder on
+ * the way to this checkout that others may not enter (a clone under mktemp -d, or in /root). */
+export const CHECKOUT_CLOSED: string | undefined = (() => {
+  for (let dir = ROOT; ; dir = path.dirname(dir)) {
+    if ((fs.statSync(dir).mode & 0o001) === 0) return `skipped: ${dir} may not be entered by other users, and this test runs flowseek as nobody`;
+    if (dir === path.dirname(dir)) return undefined;
+  }
+})();
+
 /** Why a test that reads the oracle skips (`{ skip: NO_ORACLE }`), or false: the oracle is there, or
  * this is CI (CI=true), where a missing oracle must fail the run, not shrink it. */
 export const NO_ORACLE: string | false = fs.existsSync(path.join(ORACLE, 'pcaps')) || process.env.CI === 'true' ? false :
