@@ -13,7 +13,7 @@ import t from 'tap';
 import { query } from './helpers/duckdb';
 import { deleteNamespaces, vethPair } from './helpers/netns';
 import { tmpdir } from './helpers/packets';
-import { BIN, CHECKOUT_CLOSED, NO_ORACLE, ORACLE, ROOT } from './helpers/run';
+import { BIN, binForOthers, NO_ORACLE, ORACLE, ROOT } from './helpers/run';
 
 const UNIT = path.join(ROOT, 'contrib', 'systemd', 'flowseek-capture@.service');
 const CRON = path.join(ROOT, 'contrib', 'cron', 'flowseek-hourly.cron');
@@ -153,14 +153,14 @@ if (missing) {
   t.test('the unit\'s ExecStart as the unit runs it', { skip: missing }, async () => undefined);
 } else {
   t.teardown(() => deleteNamespaces(NS_A, NS_B));
-  t.test('the unit\'s ExecStart, as an unprivileged user with the ambient capabilities: captures, SIGTERM flushes, exit 0', { skip: CHECKOUT_CLOSED }, async (t) => {
+  t.test('the unit\'s ExecStart, as an unprivileged user with the ambient capabilities: captures, SIGTERM flushes, exit 0', { skip: binForOthers().why }, async (t) => {
     // a folder the unprivileged user can reach (the test's own temporary folder is private)
     const state = fs.mkdtempSync(path.join(os.tmpdir(), 'flowseek-unit-'));
     t.teardown(() => fs.rmSync(state, { recursive: true, force: true }));
     fs.chmodSync(state, 0o755);
     fs.chownSync(state, 65534, 65534);
     const exec = section(fs.readFileSync(UNIT, 'utf8'), 'Service').get('ExecStart') as string;
-    const argv = exec.split(/\s+/).map((a) => a.replace(INSTALLED, BIN).replace(STATE_DIR, state).replace('%i', VA));
+    const argv = exec.split(/\s+/).map((a) => a.replace(INSTALLED, binForOthers().bin as string).replace(STATE_DIR, state).replace('%i', VA));
     // env -i: a service's bare environment (and none of the test runner's loaders)
     const child: ChildProcess = spawn('ip', ['netns', 'exec', NS_A, 'env', '-i', `PATH=${process.env.PATH}`, 'setpriv', '--reuid', '65534', '--regid', '65534', '--clear-groups',
       '--inh-caps', '+net_raw,+net_admin', '--ambient-caps', '+net_raw,+net_admin', '--bounding-set', '-all,+net_raw,+net_admin',

@@ -14,7 +14,7 @@ import t from 'tap';
 import { ELEM, int, ints, OnnxGraph } from '../scripts/onnx-graph';
 import { DLT, ipv4, tcp, udp, writePcap } from './helpers/packets';
 import { deleteNamespaces, vethPair } from './helpers/netns';
-import { BIN, CHECKOUT_CLOSED, cli, Flow, NO_ORACLE, ORACLE } from './helpers/run';
+import { BIN, binForOthers, cli, Flow, NO_ORACLE, ORACLE } from './helpers/run';
 
 const PCAPS = path.join(ORACLE, 'pcaps');
 // readable by others: a capture's workers load the model as nobody
@@ -257,12 +257,12 @@ t.test('each mismatch between the columns and the model says what', { skip: NO_O
   t.notOk(fs.existsSync(noFile), 'no predictions file left by a run that failed before any prediction');
 });
 
-t.test('a model nobody can read: a capture\'s workers (nobody) say why', { skip: NO_ORACLE || CHECKOUT_CLOSED }, async (t) => {
+t.test('a model nobody can read: a capture\'s workers (nobody) say why', { skip: NO_ORACLE || binForOthers().why }, async (t) => {
   if (process.getuid?.() !== 0) { t.comment('skipped: needs root to run as nobody'); return; }
   const closed = fs.mkdtempSync(path.join(os.tmpdir(), 'flowseek-closed-'));
   t.teardown(() => fs.rmSync(closed, { recursive: true, force: true }));
   fs.copyFileSync(cnn, path.join(closed, 'cnn.onnx'));
-  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, '-q', 'read', path.join(PCAPS, 'ftp.pcap'),
+  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, binForOthers().bin as string, '-q', 'read', path.join(PCAPS, 'ftp.pcap'),
     '--payload-bytes', '16', '--plugin', 'model', '--model', path.join(closed, 'cnn.onnx'), '--features', 'payload_bytes', '--csv'],
   { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
   t.equal(r.status, 1);

@@ -1,6 +1,7 @@
 /** Runs the meter through the public API, or the CLI as a child process. */
-import { spawnSync, SpawnSyncReturns } from 'node:child_process';
+import { execFileSync, spawnSync, SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { FlowStreamer, StreamerOptions } from '../../src/index';
 import { FlowValue } from '../../src/flow-batch';
@@ -9,14 +10,39 @@ import { parseMeterOptions, RawReadOptions } from '../../src/options';
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const BIN = path.join(ROOT, 'bin', 'flowseek');
 export const ORACLE = path.resolve(ROOT, '..', 'shared', 'oracle', 'nfstream');
-/** Why a test that runs flowseek itself as another user (nobody) cannot, or undefined: a folder on
- * the way to this checkout that others may not enter (a clone under mktemp -d, or in /root). */
-export const CHECKOUT_CLOSED: string | undefined = (() => {
-  for (let dir = ROOT; ; dir = path.dirname(dir)) {
-    if ((fs.statSync(dir).mode & 0o001) === 0) return `skipped: ${dir} may not be entered by other users, and this test runs flowseek as nobody`;
+/** A folder on the way to this checkout that others may not enter (a clone under mktemp -d, or in
+ * /root), or undefined. */
+function closedOnTheWay(dir: string): string | undefined {
+  for (;; dir = path.dirname(dir)) {
+    if ((fs.statSync(dir).mode & 0o001) === 0) return dir;
     if (dir === path.dirname(dir)) return undefined;
   }
-})();
+}
+
+let forOthers: { bin?: string; why?: string } | undefined;
+
+/**
+ * flowseek's command for a test that runs it as nobody: this checkout's where others may enter it;
+ * else the same install made again of hard links in a temporary folder they may enter (removed at
+ * exit); else why not (`{ skip: why }`).
+ */
+export function binForOthers(): { bin?: string; why?: string } {
+  if (forOthers) return forOthers;
+  const closed = closedOnTheWay(ROOT);
+  if (!closed) return (forOthers = { bin: BIN });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowseek-open-'));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  try {
+    fs.chmodSync(dir, 0o755);
+    if (closedOnTheWay(dir)) throw new Error(`${os.tmpdir()} is closed too`);
+    for (const part of ['bin', 'dist', 'build', 'node_modules', 'package.json']) {
+      if (fs.existsSync(path.join(ROOT, part))) execFileSync('cp', ['-al', path.join(ROOT, part), dir], { stdio: 'pipe' });
+    }
+    return (forOthers = { bin: path.join(dir, 'bin', 'flowseek') });
+  } catch (e) {
+    return (forOthers = { why: `skipped: ${closed} may not be entered by other users, and no copy of the install could be made where they may (${(e as Error).message.split('\n')[0]})` });
+  }
+}
 
 /** Why a test that reads the oracle skips (`{ skip: NO_ORACLE }`), or false: the oracle is there, or
  * this is CI (CI=true), where a missing oracle must fail the run, not shrink it. */
