@@ -2,9 +2,11 @@
   "targets": [
     {
       "target_name": "flowseek",
-      "sources": ["<!@(ls native/*.c)"],
+      "sources": ["<!@(ls native/*.c native/*.cc)"],
       "cflags_c": ["-std=c11", "-D_GNU_SOURCE", "-O2", "-Wall", "-Wextra", "-Wshadow", "-Wno-unused-parameter"],
-      "libraries": ["-lpcap", "-lcrypto", "-lzstd", "-lsnappy"],
+      "cflags_cc": ["-O2", "-Wall", "-Wextra"],
+      # double-conversion from its static archive: no library more to install where the addon runs
+      "libraries": ["-lpcap", "-lcrypto", "-lzstd", "-lsnappy", "-Wl,-Bstatic", "-ldouble-conversion", "-Wl,-Bdynamic"],
       "conditions": [
         # FLOWSEEK_STATIC_NDPI=1 (the prebuilt addon): nDPI from its static archive, so the addon
         # runs where no libndpi is installed; libgcrypt is what nDPI itself needs

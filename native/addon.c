@@ -11,6 +11,7 @@
 #include "addon_system.h"
 #include "run.h"
 #include "addon_sockevents.h"
+#include "addon_text.h"
 
 #define NAPI_OK(env, call) do { if ((call) != napi_ok) { throw_last(env); return NULL; } } while (0)
 
@@ -29,6 +30,7 @@ struct fs_handle {
   napi_deferred deferred;
   napi_ref self;
   size_t want;
+  struct fs_text_out *text;         /* textOutput(): batches are text, made after each step */
 };
 
 static void throw_last(napi_env env) {
@@ -44,6 +46,7 @@ static void handle_free(struct fs_handle *h) {
     fs_run_close(&h->run);
     h->closed = true;
   }
+  if (h->text) { fs_text_out_free(h->text); free(h->text); h->text = NULL; }
   for (uint32_t i = 0; i < h->n_files; i++) free(h->files[i]);
   free(h->files);
   h->files = NULL;
@@ -133,17 +136,30 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
   return make_stats(env, h);
 }
 
+/* The flows a batch takes after a step. */
+static size_t batch_flows(const struct fs_handle *h) {
+  return h->run.meter.out_len < h->want ? h->run.meter.out_len : h->want;
+}
+
+/* One step, on the calling thread; text output is made here too (a pool thread, or a lane's own). */
+static void step(struct fs_handle *h) {
+  fs_run_step(&h->run, h->want);
+  if (h->text) fs_text_encode(h->text, &h->run, batch_flows(h));
+}
+
 /* The batch of the step just run (null once the run is done), or NULL on failure. */
 static napi_value take_batch(napi_env env, struct fs_handle *h) {
   struct fs_meter *m = &h->run.meter;
-  size_t n = m->out_len < h->want ? m->out_len : h->want;
+  size_t n = batch_flows(h);
   napi_value result = NULL;
   bool events = m->events && m->events->len;
   if (n == 0 && h->run.done && !events) {
     napi_get_null(env, &result);
     return result;
   }
-  if (fs_batch_build(env, m, n, &result) != napi_ok) return NULL;
+  if (h->text) result = fs_text_part(env, h->text);
+  else if (fs_batch_build(env, m, n, &result) != napi_ok) result = NULL;
+  if (!result) return NULL;
   fs_run_taken(&h->run, n);
   napi_value stats = make_stats(env, h);
   if (stats) napi_set_named_property(env, result, "counters", stats);
@@ -153,7 +169,7 @@ static napi_value take_batch(napi_env env, struct fs_handle *h) {
 static void next_execute(napi_env env, void *data) {
   (void)env;
   struct fs_handle *h = data;
-  fs_run_step(&h->run, h->want);
+  step(h);
 }
 
 static void next_complete(napi_env env, napi_status status, void *data) {
@@ -233,7 +249,7 @@ static napi_value js_next_sync(napi_env env, napi_callback_info info) {
   if (!h) return NULL;
   if (h->closed) { napi_throw_error(env, "FS_CLOSED", "the meter is closed"); return NULL; }
   if (!read_want(env, argc, argv, h)) return NULL;
-  fs_run_step(&h->run, h->want);
+  step(h);
   napi_value result = take_batch(env, h);
   if (!result) throw_last(env);
   return result;
@@ -256,17 +272,35 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* The JS object of an open handle: next, nextSync, stats, stop, close. */
+/* meter.textOutput(plan): from now on each batch is { length, first, bytes }, the flows as CSV or
+ * JSON Lines rows (text_rows.h), made where the step ran */
+static napi_value js_text_output(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1] = { NULL };
+  struct fs_handle *h = unwrap_idle(env, info, &argc, argv, NULL, "textOutput()");
+  if (!h) return NULL;
+  if (h->closed) { napi_throw_error(env, "FS_CLOSED", "the meter is closed"); return NULL; }
+  if (argc < 1) { napi_throw_type_error(env, "FS_ARG", "textOutput() needs a plan"); return NULL; }
+  struct fs_text_out *t = calloc(1, sizeof(*t));
+  if (!t) { napi_throw_error(env, "FS_NOMEM", "out of memory"); return NULL; }
+  if (!fs_text_plan_read(env, argv[0], &t->plan)) { free(t); return NULL; }
+  if (h->text) { fs_text_out_free(h->text); free(h->text); }
+  h->text = t;
+  return NULL;
+}
+
+/* The JS object of an open handle: next, nextSync, textOutput, stats, stop, close. */
 static napi_value wrap_handle(napi_env env, struct fs_handle *h) {
   napi_value obj;
   napi_property_descriptor methods[] = {
     { "next", NULL, js_next, NULL, NULL, NULL, napi_default, NULL },
     { "nextSync", NULL, js_next_sync, NULL, NULL, NULL, napi_default, NULL },
+    { "textOutput", NULL, js_text_output, NULL, NULL, NULL, napi_default, NULL },
     { "stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL },
     { "stop", NULL, js_stop, NULL, NULL, NULL, napi_default, NULL },
     { "close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL },
   };
-  if (napi_create_object(env, &obj) != napi_ok || napi_define_properties(env, obj, 5, methods) != napi_ok ||
+  if (napi_create_object(env, &obj) != napi_ok || napi_define_properties(env, obj, sizeof(methods) / sizeof(methods[0]), methods) != napi_ok ||
       napi_wrap(env, obj, h, finalize, NULL, NULL) != napi_ok) {
     throw_last(env);
     handle_free(h);
@@ -439,8 +473,10 @@ static napi_value js_open_lane(napi_env env, napi_callback_info info) {
 
 static napi_value js_columns(napi_env env, napi_callback_info info) {
   (void)info;
-  napi_value out;
+  napi_value out, strings;
   NAPI_OK(env, fs_batch_column_names(env, &out));
+  NAPI_OK(env, fs_text_names(env, &strings));
+  NAPI_OK(env, napi_set_named_property(env, out, "strings", strings));
   return out;
 }
 
@@ -482,6 +518,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "openLane", NULL, js_open_lane, NULL, NULL, NULL, napi_default, NULL },
     { "columns", NULL, js_columns, NULL, NULL, NULL, napi_default, NULL },
     { "compress", NULL, fs_js_compress, NULL, NULL, NULL, napi_default, NULL },
+    { "textCell", NULL, fs_js_text_cell, NULL, NULL, NULL, napi_default, NULL },
     { "interfaces", NULL, js_interfaces, NULL, NULL, NULL, napi_default, NULL },
     { "dropPrivileges", NULL, fs_js_drop_privileges, NULL, NULL, NULL, napi_default, NULL },
     { "socketChanges", NULL, fs_js_socket_changes, NULL, NULL, NULL, napi_default, NULL },

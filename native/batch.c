@@ -163,12 +163,7 @@ napi_status fs_batch_build(napi_env env, const struct fs_meter *m, size_t n, nap
 
   napi_value strings;
   NAPI(napi_create_object(env, &strings));
-  NAPI(string_column(env, strings, "src_ip", m, n, 0));
-  NAPI(string_column(env, strings, "dst_ip", m, n, 1));
-  NAPI(string_column(env, strings, "src_mac", m, n, 2));
-  NAPI(string_column(env, strings, "dst_mac", m, n, 3));
-  NAPI(string_column(env, strings, "src_oui", m, n, 4));
-  NAPI(string_column(env, strings, "dst_oui", m, n, 5));
+  for (int kind = 0; kind < FS_COLS_N_ADDRESS; kind++) NAPI(string_column(env, strings, fs_cols_address_names[kind], m, n, kind));
   if (m->cfg.community_id) {
     napi_value arr;
     NAPI(napi_create_array_with_length(env, n, &arr));
@@ -182,9 +177,7 @@ napi_status fs_batch_build(napi_env env, const struct fs_meter *m, size_t n, nap
     NAPI(napi_set_named_property(env, strings, "community_id", arr));
   }
   if (m->dpi) {
-    static const char *const dpi_names[FS_DPI_TEXTS] = { "application_name", "application_category_name",
-      "requested_server_name", "client_fingerprint", "server_fingerprint", "user_agent", "content_type", "client_ja4" };
-    for (int i = 0; i < FS_DPI_TEXTS; i++) NAPI(text_column(env, strings, dpi_names[i], m, n, (enum fs_dpi_text)i));
+    for (int i = 0; i < FS_DPI_TEXTS; i++) NAPI(text_column(env, strings, fs_cols_dpi_names[i], m, n, (enum fs_dpi_text)i));
   }
   NAPI(napi_set_named_property(env, *out, "strings", strings));
 

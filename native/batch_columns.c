@@ -30,6 +30,9 @@ const char *const fs_cols_base_names[FS_COLS_N_BASE] = { BASE_COLUMNS(FS_COLS_NA
 const char *const fs_cols_stats_names[FS_COLS_N_STATS] = { STATS_COLUMNS(FS_COLS_NAME) };
 const char *const fs_cols_activity_names[FS_COLS_N_ACTIVITY] = { ACTIVITY_COLUMNS(FS_COLS_NAME) };
 const char *const fs_cols_event_names[FS_COLS_N_EVENT] = { EVENT_COLUMNS(FS_COLS_NAME) };
+const char *const fs_cols_address_names[FS_COLS_N_ADDRESS] = { "src_ip", "dst_ip", "src_mac", "dst_mac", "src_oui", "dst_oui" };
+const char *const fs_cols_dpi_names[FS_DPI_TEXTS] = { "application_name", "application_category_name", "requested_server_name",
+  "client_fingerprint", "server_fingerprint", "user_agent", "content_type", "client_ja4" };
 
 #define FILL(name, expr) for (size_t r = 0; r < n; r++) { const struct fs_flow *f = fs_meter_out(m, r); col[c * n + r] = (double)(expr); } c++;
 #define FILL_STATS(name, expr) \
@@ -110,19 +113,22 @@ static void fmt_ip(const uint8_t *ip, uint8_t version, char *buf) {
   }
 }
 
+size_t fs_cols_address(const struct fs_flow *f, int kind, char *buf) {
+  const uint8_t *mac = (kind & 1) ? f->dst_mac : f->src_mac;
+  switch (kind) {
+  case 0: fmt_ip(f->src_ip, f->ip_version, buf); break;
+  case 1: fmt_ip(f->dst_ip, f->ip_version, buf); break;
+  case 2: case 3: fmt_mac(mac, 6, buf); break;
+  default: fmt_mac(mac, 3, buf); break;
+  }
+  return strlen(buf);
+}
+
 size_t fs_cols_addresses(const struct fs_meter *m, size_t n, int kind, char *text) {
   char *at = text;
   for (size_t r = 0; r < n; r++) {
-    const struct fs_flow *f = fs_meter_out(m, r);
-    const uint8_t *mac = (kind & 1) ? f->dst_mac : f->src_mac;
     if (r) *at++ = '\n';
-    switch (kind) {
-    case 0: fmt_ip(f->src_ip, f->ip_version, at); break;
-    case 1: fmt_ip(f->dst_ip, f->ip_version, at); break;
-    case 2: case 3: fmt_mac(mac, 6, at); break;
-    default: fmt_mac(mac, 3, at); break;
-    }
-    at += strlen(at);
+    at += fs_cols_address(fs_meter_out(m, r), kind, at);
   }
   return (size_t)(at - text);
 }

@@ -75,6 +75,10 @@ extern const char *const fs_cols_base_names[FS_COLS_N_BASE];
 extern const char *const fs_cols_stats_names[FS_COLS_N_STATS];
 extern const char *const fs_cols_activity_names[FS_COLS_N_ACTIVITY];
 extern const char *const fs_cols_event_names[FS_COLS_N_EVENT];
+/* the string columns: addresses by kind (fs_cols_address), detection texts by enum fs_dpi_text */
+#define FS_COLS_N_ADDRESS 6
+extern const char *const fs_cols_address_names[FS_COLS_N_ADDRESS];
+extern const char *const fs_cols_dpi_names[FS_DPI_TEXTS];
 
 /* m->out[0..n) into col: n * FS_COLS_N_BASE, n * FS_COLS_N_STATS, n * FS_COLS_N_ACTIVITY doubles */
 void fs_cols_base(const struct fs_meter *m, size_t n, double *col);
@@ -88,6 +92,8 @@ void fs_cols_payload(const struct fs_meter *m, size_t n, uint8_t *bytes, double 
 void fs_cols_header(const struct fs_meter *m, size_t n, uint8_t *bytes, double *count);
 /* One address column as text, "\n" between rows, into text (n * FS_COLS_ADDRESS_WIDTH + 1 bytes);
  * kind 0 src_ip, 1 dst_ip, 2 src_mac, 3 dst_mac, 4 src_oui, 5 dst_oui. Returns its length. */
+/* One flow's address of that kind into buf (FS_COLS_ADDRESS_WIDTH bytes), NUL-terminated; its length. */
+size_t fs_cols_address(const struct fs_flow *f, int kind, char *buf);
 size_t fs_cols_addresses(const struct fs_meter *m, size_t n, int kind, char *text);
 /* n * splt each */
 void fs_cols_splt(const struct fs_meter *m, size_t n, int8_t *dir, int32_t *ps, double *piat);

@@ -241,6 +241,7 @@ struct fs_spread *fs_spread_open(char **files, uint32_t n_files, uint32_t snaple
   }
   sp->decode_tunnels = decode_tunnels;
   atomic_init(&sp->refs, n_lanes);
+  atomic_init(&sp->next_id, 0);
   if ((errno = pthread_create(&sp->reader, NULL, reader_main, sp)) != 0) {
     snprintf(err, FS_ERRLEN, "cannot start the reading thread: %s", strerror(errno));
     spread_free(sp);

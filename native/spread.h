@@ -62,6 +62,7 @@ struct fs_spread {
   bool decode_tunnels;
   atomic_bool stop, abort;
   atomic_uint refs;
+  atomic_uint_least64_t next_id;    /* lanes writing text take their batches' ids from here, in the order made */
   pthread_t reader;
   pthread_mutex_t counters_lock;
   struct fs_spread_counters counters;

@@ -104,9 +104,32 @@ export interface NativeMeter {
   next(maxFlows: number, expire?: Float64Array, exact?: boolean): Promise<NativeBatch | null>;
   /** the same, made on the calling thread (a lane's own worker thread) */
   nextSync(maxFlows: number): NativeBatch | null;
+  /** from now on next() and nextSync() give NativeTextPart, not NativeBatch (src/writers/text-plan.ts) */
+  textOutput(plan: NativeTextPlan): void;
   stats(): NativeStats;
   stop(): void;
   close(): void;
+}
+
+/** CSV or JSON Lines made in C after each step (native/text_rows.h): the columns in output order. */
+export interface NativeTextPlan {
+  format: 'csv' | 'jsonl';
+  /** the id column's index in the base block: a lane's ids are its spread's, in the order made */
+  idColumn: number;
+  /** rows whose id reaches this are left out (0: none) */
+  maxFlows: number;
+  columns: { source: NativeTextSource; index: number; key: string }[];
+}
+
+export type NativeTextSource = 'base' | 'stats' | 'activity' | 'fine' | 'address' | 'community' | 'dpi' | 'splt' | 'payload'
+  | 'payload_len' | 'header' | 'header_count';
+
+/** A step's flows as text: ids [first, first + length), rows past maxFlows left out. */
+export interface NativeTextPart {
+  length: number;
+  first: number;
+  bytes: Buffer;
+  counters: NativeStats;
 }
 
 /** One reading of the files for several lanes, each opened on a thread of its own by openLane(). */
@@ -125,7 +148,9 @@ export interface NativeAddon {
   openSpread(options: NativeOpenOptions, n: number): NativeSpread;
   /** lane i of a spread, from any thread (once per lane), as a meter with these options */
   openLane(spread: number, lane: number, options: NativeOpenOptions): NativeMeter;
-  columns(): { base: string[]; stats: string[]; activity: string[] };
+  columns(): { base: string[]; stats: string[]; activity: string[]; strings: { addresses: string[]; dpi: string[] } };
+  /** a detection text's bytes as the C text writers write that format (for tests) */
+  textCell(format: 'csv' | 'jsonl', bytes: Buffer): Buffer;
   interfaces(): NativeInterface[];
   /** after a capture is open: root becomes nobody, capabilities go; says what is kept */
   dropPrivileges(): string;

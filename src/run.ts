@@ -41,8 +41,9 @@ export interface FlowSource {
   counters(): { total?: NativeStats; perWorker?: (NativeStats | undefined)[] };
   /** the peak resident memory of the source's own processes, in KiB (worker processes) */
   peakRssKb?(): number;
-  /** lanes: the flows as output bytes made where they are metered (see LaneSet.parts) */
-  parts?(format: OutputFormat, writer: WriterOptions, maxFlows: number): AsyncGenerator<LaneOutput>;
+  /** the flows as output bytes made where they are metered (LaneSet.parts, FlowStreamer.parts);
+   * undefined where this source cannot make that format's bytes */
+  parts?(format: OutputFormat, writer: WriterOptions, maxFlows: number): AsyncGenerator<LaneOutput> | undefined;
 }
 
 export interface RunOptions extends OutputOptions {
@@ -172,10 +173,11 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
     try {
       source.start?.();
       if (o.started) void (source.ready?.() ?? Promise.resolve()).then(() => { if (!stopping) log.info(o.started as string); });
-      // lanes make the output's bytes themselves when nothing here needs the flows
-      const direct = source.parts && output?.takesParts && !anonymizer && !ipfix ? output.partWriter() : undefined;
-      if (direct) {
-        for await (const out of (source.parts as NonNullable<FlowSource['parts']>)(o.format, output?.writerOptions ?? {}, o.maxFlows)) {
+      // the meters make the output's bytes themselves when nothing here needs the flows
+      const made = output?.takesParts && !anonymizer && !ipfix ? source.parts?.(o.format, output.writerOptions, o.maxFlows) : undefined;
+      const direct = made && output?.partWriter();
+      if (made && direct) {
+        for await (const out of made) {
           lastBatchAt = Date.now();
           if ('group' in out) { await guard(() => direct.group(out.group)); continue; }
           const { first, flows } = out.part;

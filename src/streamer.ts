@@ -7,11 +7,14 @@ import { InputError } from './errors';
 import { loadNative, NativeBatch, NativeMeter, NativeOpenOptions, NativeStats } from './native';
 import { nativeMeterOptions } from './native-options';
 import { numberDefault } from './option-table';
-import { MeterOptions, parseMeterOptions } from './options';
+import { MeterOptions, OutputFormat, parseMeterOptions } from './options';
 import { PluginHost } from './plugins/host';
 import { loadPlugin } from './plugins/load';
 import { Column, FlowBatch, FlowValue } from './flow-batch';
 import { Field, fieldsFor } from './schema';
+import { EncodedPart } from './writers/encoded';
+import { WriterOptions } from './writers/writer';
+import { nextPart, textPlan } from './writers/text-plan';
 
 export interface StreamerOptions extends MeterOptions {
   /** capture files, read in order; or */
@@ -77,6 +80,39 @@ export class FlowStreamer {
   private finalStats?: NativeStats;
   private latest?: NativeStats;
   private killed = false;
+  /** Without plugins, CSV and JSON Lines rows are made in C on the thread the meter runs on
+   * (src/writers/text-plan.ts): the parts come in id order. Undefined for other formats, or where
+   * plugins add columns: batches() then. */
+  parts(format: OutputFormat, _writer: WriterOptions, maxFlows: number): AsyncGenerator<{ part: EncodedPart }> | undefined {
+    const plan = this.host || this.options.plugins?.length ? undefined : textPlan(format, this.baseFields, maxFlows);
+    if (!plan) return undefined;
+    if (!this.meter) this.open();
+    const meter = this.meter as NativeMeter;
+    meter.textOutput(plan);
+    return this.textParts(meter);
+  }
+
+  private async *textParts(meter: NativeMeter): AsyncGenerator<{ part: EncodedPart }> {
+    const size = this.options.batchSize ?? numberDefault('--batch-size');
+    let pending = nextPart(meter, size) as ReturnType<typeof nextPart> | undefined;
+    try {
+      for (;;) {
+        const p = await pending;
+        pending = undefined;
+        if (!p || this.killed) break;
+        this.latest = p.counters;
+        pending = nextPart(meter, size);
+        if (p.length) yield { part: { first: p.first, flows: p.length, bytes: [p.bytes] } };
+      }
+    } finally {
+      if (pending) {
+        this.meter?.stop();
+        await pending.catch(() => null);
+      }
+      this.close();
+    }
+  }
+
   /** Plugins: which flows the meter holds to one packet per batch, so that a hook's end is exact:
    * none (fast), those on the declared endsFlowsOnPorts, or all. */
   private exact: 'fast' | 'ports' | 'all' = 'fast';

@@ -1,0 +1,178 @@
+#include <stdlib.h>
+#include <string.h>
+#include "addon_text.h"
+#include "batch_columns.h"
+
+static const char *const source_names[] = {
+  [FS_TS_BASE] = "base", [FS_TS_STATS] = "stats", [FS_TS_ACTIVITY] = "activity", [FS_TS_FINE] = "fine",
+  [FS_TS_ADDRESS] = "address", [FS_TS_COMMUNITY] = "community", [FS_TS_DPI] = "dpi", [FS_TS_SPLT] = "splt",
+  [FS_TS_PAYLOAD] = "payload", [FS_TS_PAYLOAD_LEN] = "payload_len", [FS_TS_HEADER] = "header",
+  [FS_TS_HEADER_COUNT] = "header_count",
+};
+#define N_SOURCES (sizeof(source_names) / sizeof(source_names[0]))
+
+/* how many columns each source has (an index past it is refused) */
+static uint32_t source_width(enum fs_text_source s) {
+  switch (s) {
+  case FS_TS_BASE: return FS_COLS_N_BASE;
+  case FS_TS_STATS: return FS_COLS_N_STATS;
+  case FS_TS_ACTIVITY: return FS_COLS_N_ACTIVITY;
+  case FS_TS_FINE: return 3 * FS_SCOPES;
+  case FS_TS_ADDRESS: return FS_COLS_N_ADDRESS;
+  case FS_TS_DPI: return FS_DPI_TEXTS;
+  case FS_TS_SPLT: return 3;
+  default: return 1;
+  }
+}
+
+static bool fail(napi_env env, const char *what) {
+  char msg[128];
+  snprintf(msg, sizeof(msg), "textOutput(): %s", what);
+  napi_throw_type_error(env, "FS_ARG", msg);
+  return false;
+}
+
+static bool get_prop(napi_env env, napi_value o, const char *name, napi_valuetype type, napi_value *out) {
+  napi_valuetype t;
+  return napi_get_named_property(env, o, name, out) == napi_ok && napi_typeof(env, *out, &t) == napi_ok && t == type;
+}
+
+/* a string property into buf (NUL-terminated); false when missing or too long */
+static bool get_string(napi_env env, napi_value o, const char *name, char *buf, size_t cap, size_t *len) {
+  napi_value v;
+  return get_prop(env, o, name, napi_string, &v) && napi_get_value_string_utf8(env, v, buf, cap, len) == napi_ok && *len < cap - 1;
+}
+
+static bool get_number(napi_env env, napi_value o, const char *name, double *out) {
+  napi_value v;
+  return get_prop(env, o, name, napi_number, &v) && napi_get_value_double(env, v, out) == napi_ok;
+}
+
+/* { format: 'csv' | 'jsonl', idColumn, maxFlows, columns: [{ source, index, key }] } */
+bool fs_text_plan_read(napi_env env, napi_value spec, struct fs_text_plan *pl) {
+  memset(pl, 0, sizeof(*pl));
+  char buf[512];
+  size_t len;
+  double id_col, max_flows;
+  napi_value cols;
+  bool is_array = false;
+  if (!get_string(env, spec, "format", buf, sizeof(buf), &len) || (strcmp(buf, "csv") != 0 && strcmp(buf, "jsonl") != 0)) {
+    return fail(env, "format must be csv or jsonl");
+  }
+  pl->format = strcmp(buf, "csv") == 0 ? FS_TEXT_CSV : FS_TEXT_JSONL;
+  if (!get_number(env, spec, "idColumn", &id_col) || !(id_col >= 0 && id_col < FS_COLS_N_BASE) || id_col != (int32_t)id_col) {
+    return fail(env, "idColumn must be a base column");
+  }
+  if (!get_number(env, spec, "maxFlows", &max_flows) || !(max_flows >= 0 && max_flows <= 9007199254740992.0)) {
+    return fail(env, "maxFlows must be a whole number of flows");
+  }
+  pl->id_col = (int32_t)id_col;
+  pl->max_flows = (uint64_t)max_flows;
+  uint32_t n = 0;
+  if (napi_get_named_property(env, spec, "columns", &cols) != napi_ok || napi_is_array(env, cols, &is_array) != napi_ok ||
+      !is_array || napi_get_array_length(env, cols, &n) != napi_ok || n == 0 || n > 4096) {
+    return fail(env, "columns must be an array of 1 to 4096 columns");
+  }
+  if (!(pl->cols = calloc(n, sizeof(*pl->cols)))) return fail(env, "out of memory");
+  for (uint32_t i = 0; i < n; i++) {
+    struct fs_text_col *c = &pl->cols[i];
+    pl->n_cols = i + 1; /* freed with the plan from here on */
+    napi_value col;
+    double index;
+    uint32_t s = 0;
+    if (napi_get_element(env, cols, i, &col) != napi_ok || !get_string(env, col, "source", buf, sizeof(buf), &len)) break;
+    while (s < N_SOURCES && strcmp(buf, source_names[s]) != 0) s++;
+    if (s == N_SOURCES || !get_number(env, col, "index", &index) || !(index >= 0 && index < source_width(s)) ||
+        index != (uint32_t)index || !get_string(env, col, "key", buf, sizeof(buf), &len)) break;
+    c->source = (uint8_t)s;
+    c->index = (uint16_t)index;
+    c->key_len = len;
+    if (!(c->key = malloc(len ? len : 1))) { fs_text_plan_free(pl); return fail(env, "out of memory"); }
+    memcpy(c->key, buf, len);
+    if (i + 1 == n) return true;
+  }
+  char what[96];
+  snprintf(what, sizeof(what), "column %u needs a known source, an index within it and a key", pl->n_cols - 1);
+  fs_text_plan_free(pl);
+  return fail(env, what);
+}
+
+void fs_text_encode(struct fs_text_out *t, struct fs_runner *r, size_t n) {
+  const struct fs_meter *m = &r->meter;
+  uint64_t first = UINT64_MAX;
+  if (r->spread && n) first = atomic_fetch_add(&r->spread->next_id, n);
+  t->first = first != UINT64_MAX ? first : n ? fs_meter_out(m, 0)->id : 0;
+  t->flows = n;
+  t->buf.len = 0;
+  t->failed = fs_text_rows(&t->plan, m, n, first, &t->buf) != 0;
+}
+
+napi_value fs_text_part(napi_env env, struct fs_text_out *t) {
+  if (t->failed) {
+    napi_throw_error(env, "FS_NOMEM", "out of memory while writing flows as text");
+    return NULL;
+  }
+  napi_value o, v;
+  void *data;
+  if (napi_create_object(env, &o) != napi_ok ||
+      napi_create_double(env, (double)t->flows, &v) != napi_ok || napi_set_named_property(env, o, "length", v) != napi_ok ||
+      napi_create_double(env, (double)t->first, &v) != napi_ok || napi_set_named_property(env, o, "first", v) != napi_ok ||
+      napi_create_buffer_copy(env, t->buf.len, t->buf.len ? t->buf.p : "", &data, &v) != napi_ok ||
+      napi_set_named_property(env, o, "bytes", v) != napi_ok) {
+    return NULL;
+  }
+  /* a large batch's buffer is not kept for the next */
+  if (t->buf.cap > ((size_t)8 << 20)) { free(t->buf.p); t->buf = (struct fs_text_buf){ 0 }; }
+  return o;
+}
+
+void fs_text_out_free(struct fs_text_out *t) {
+  fs_text_plan_free(&t->plan);
+  free(t->buf.p);
+  memset(t, 0, sizeof(*t));
+}
+
+napi_value fs_js_text_cell(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], out;
+  char fmt[8] = "";
+  size_t flen = 0, len = 0;
+  void *bytes = NULL, *data;
+  bool is_buffer = false;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
+      napi_get_value_string_utf8(env, argv[0], fmt, sizeof(fmt), &flen) != napi_ok ||
+      napi_is_buffer(env, argv[1], &is_buffer) != napi_ok || !is_buffer ||
+      napi_get_buffer_info(env, argv[1], &bytes, &len) != napi_ok) {
+    napi_throw_type_error(env, "FS_ARG", "textCell() needs 'csv' or 'jsonl' and a Buffer");
+    return NULL;
+  }
+  struct fs_text_buf b = { 0 };
+  if (fs_text_cell(strcmp(fmt, "csv") == 0 ? FS_TEXT_CSV : FS_TEXT_JSONL, len ? bytes : "", len, &b) != 0) {
+    free(b.p);
+    napi_throw_error(env, "FS_NOMEM", "out of memory");
+    return NULL;
+  }
+  napi_status st = napi_create_buffer_copy(env, b.len, b.len ? b.p : "", &data, &out);
+  free(b.p);
+  return st == napi_ok ? out : NULL;
+}
+
+static napi_status names(napi_env env, const char *const *list, size_t n, napi_value *out) {
+  napi_status st = napi_create_array_with_length(env, n, out);
+  for (size_t i = 0; i < n && st == napi_ok; i++) {
+    napi_value s;
+    st = napi_create_string_utf8(env, list[i], NAPI_AUTO_LENGTH, &s);
+    if (st == napi_ok) st = napi_set_element(env, *out, (uint32_t)i, s);
+  }
+  return st;
+}
+
+napi_status fs_text_names(napi_env env, napi_value *out) {
+  napi_value a, d;
+  napi_status st = napi_create_object(env, out);
+  if (st == napi_ok) st = names(env, fs_cols_address_names, FS_COLS_N_ADDRESS, &a);
+  if (st == napi_ok) st = names(env, fs_cols_dpi_names, FS_DPI_TEXTS, &d);
+  if (st == napi_ok) st = napi_set_named_property(env, *out, "addresses", a);
+  if (st == napi_ok) st = napi_set_named_property(env, *out, "dpi", d);
+  return st;
+}
