@@ -12,6 +12,7 @@ import { Column } from '../flow-batch';
 import { buildColumnIndex, FlowStreamer, StreamerOptions, toBatch } from '../streamer';
 import { EncodedGroup } from '../writers/parquet/writer';
 import { laneEncoder } from '../writers/encoded';
+import { nextPartSync, textPlan } from '../writers/text-plan';
 import { WriterOptions } from '../writers/writer';
 
 /** The shared counters (a BigInt64Array over one SharedArrayBuffer). */
@@ -47,6 +48,22 @@ function owned(bytes: Uint8Array[]): ArrayBuffer[] {
   return [...new Set(whole)];
 }
 
+/** The parent writes in id order: a lane far ahead waits for it (its earlier parts are all sent). */
+function waitForWriter(shared: BigInt64Array, size: number, killed: () => boolean): void {
+  for (let ahead = BigInt(AHEAD_BATCHES * size); Atomics.load(shared, NEXT_ID) - Atomics.load(shared, DONE_ID) > ahead && !killed();) {
+    Atomics.wait(shared, DONE_ID, Atomics.load(shared, DONE_ID), 100);
+  }
+}
+
+/** Text parts take their ids in C: the shared count of ids taken only rises to the part's end. */
+function advanceTo(shared: BigInt64Array, end: number): void {
+  for (let seen = Atomics.load(shared, NEXT_ID); seen < BigInt(end);) {
+    const was = Atomics.compareExchange(shared, NEXT_ID, seen, BigInt(end));
+    if (was === seen) break;
+    seen = was;
+  }
+}
+
 async function main(d: LaneData): Promise<void> {
   const port = parentPort as NonNullable<typeof parentPort>;
   const shared = new BigInt64Array(d.shared);
@@ -55,8 +72,11 @@ async function main(d: LaneData): Promise<void> {
   const index = buildColumnIndex(fields);
   const idColumn = fields.findIndex((f) => f.name === 'id');
   const size = d.options.batchSize ?? numberDefault('--batch-size');
-  const encoder = d.encode && laneEncoder(d.encode.format, fields, d.encode.writer);
+  // CSV and JSON Lines: the rows are made in C after each step, their ids the spread's
+  const plan = d.encode && textPlan(d.encode.format, fields, d.maxFlows);
+  const encoder = d.encode && !plan ? laneEncoder(d.encode.format, fields, d.encode.writer) : undefined;
   const meter = loadNative().openLane(d.spread, d.lane, streamer.nativeOptions());
+  if (plan) meter.textOutput(plan);
   const killed = () => Atomics.load(shared, KILLED) !== 0n;
   const postGroups = async (end: boolean) => {
     const groups = encoder ? await encoder.groups(end) : [];
@@ -65,13 +85,19 @@ async function main(d: LaneData): Promise<void> {
   try {
     for (;;) {
       if (killed()) break;
+      if (plan) {
+        waitForWriter(shared, size, killed);
+        const p = nextPartSync(meter, size);
+        if (!p) break;
+        if (p.length) advanceTo(shared, p.first + p.length);
+        const bytes = p.length ? [p.bytes] : undefined;
+        port.postMessage({ t: 'part', first: p.length ? p.first : -1, flows: p.length, bytes, counters: p.counters } satisfies FromLane, owned(bytes ?? []));
+        continue;
+      }
       const nb = meter.nextSync(size);
       if (!nb) break;
       if (!nb.length) { port.postMessage({ t: 'part', first: -1, flows: 0, counters: nb.counters } satisfies FromLane); continue; }
-      // the parent writes in id order: a lane far ahead waits for it (its earlier parts are all sent)
-      for (let ahead = AHEAD_BATCHES * size; Atomics.load(shared, NEXT_ID) - Atomics.load(shared, DONE_ID) > ahead && !killed();) {
-        Atomics.wait(shared, DONE_ID, Atomics.load(shared, DONE_ID), 100);
-      }
+      waitForWriter(shared, size, killed);
       const first = Number(Atomics.add(shared, NEXT_ID, BigInt(nb.length)));
       const batch = toBatch(fields, index, nb);
       const ids = batch.columns[idColumn] as Float64Array;

@@ -14,7 +14,7 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { FlowseekError } from '../errors';
-import { loadNative, NativeOpenOptions, NativeSpread, NativeStats } from '../native';
+import { loadNative, NativeMeter, NativeOpenOptions, NativeSpread, NativeStats, NativeTextPart, NativeTextPlan } from '../native';
 import { numberDefault } from '../option-table';
 import { OutputFormat } from '../options';
 import { Field } from '../schema';
@@ -22,6 +22,7 @@ import * as os from 'node:os';
 import { FlowBatch } from '../flow-batch';
 import { buildColumnIndex, FlowStreamer, openNative, StreamerOptions, toBatch } from '../streamer';
 import { EncodedPart } from '../writers/encoded';
+import { nextPart, textPlan } from '../writers/text-plan';
 import { EncodedGroup } from '../writers/parquet/writer';
 import { WriterOptions } from '../writers/writer';
 import { DONE_ID, FromLane, KILLED, LaneData, SHARED_SLOTS } from './lane-thread';
@@ -47,12 +48,9 @@ export class LaneSet {
   private readonly nativeOptions: NativeOpenOptions;
   /** lanes on worker threads of their own (see above); else on libuv's pool, batches made here */
   readonly threads: boolean;
-  /** threads: the flows as output bytes made on the lanes' threads (run.ts writes them as they are) */
-  readonly parts?: (format: OutputFormat, writer: WriterOptions, maxFlows: number) => AsyncGenerator<LaneOutput>;
 
   constructor(options: StreamerOptions, readonly size: number, threads = laneThreads(size)) {
     this.threads = threads;
-    if (threads) this.parts = (format, writer, maxFlows) => this.encoded(format, writer, maxFlows);
     this.options = { ...options, maxActiveFlows: activeFlowsShare(options.maxActiveFlows, size) };
     const streamer = new FlowStreamer(this.options);
     this.fields = streamer.fields;
@@ -67,6 +65,16 @@ export class LaneSet {
   async *batches(): AsyncGenerator<FlowBatch> {
     if (!this.threads) { yield* this.inline(); return; }
     for await (const item of this.run(undefined, 0)) if (item.batch) yield item.batch;
+  }
+
+  /** The flows as output bytes made where they are metered, parts in id order (ids past maxFlows
+   * are not encoded): on the lanes' threads, or, for CSV and JSON Lines, in C after each lane's
+   * step on the pool (src/writers/text-plan.ts). Undefined where the lanes run on the pool and
+   * the format is not text: batches() then. */
+  parts(format: OutputFormat, writer: WriterOptions, maxFlows: number): AsyncGenerator<LaneOutput> | undefined {
+    if (this.threads) return this.encoded(format, writer, maxFlows);
+    const plan = textPlan(format, this.fields, maxFlows);
+    return plan ? this.inlineText(plan) : undefined;
   }
 
   /** The flows as output bytes, made on the lanes' threads: parts in id order (ids past maxFlows
@@ -153,11 +161,8 @@ export class LaneSet {
   /** The lanes on libuv's pool (next() runs a lane's meter there), their batches made here in the
    * order they come, ids numbered as they are yielded. */
   private async *inline(): AsyncGenerator<FlowBatch> {
-    const spread = this.spread;
-    if (!spread || this.started) throw new Error('a LaneSet runs once');
-    this.started = true;
-    const native = loadNative();
-    const meters = Array.from({ length: this.size }, (_, lane) => native.openLane(spread.id, lane, this.nativeOptions));
+    const meters = this.openInline();
+    const spread = this.spread as NativeSpread;
     const index = buildColumnIndex(this.fields);
     const idColumn = this.fields.findIndex((f) => f.name === 'id');
     const batchSize = this.options.batchSize ?? numberDefault('--batch-size');
@@ -191,6 +196,57 @@ export class LaneSet {
       spread.close();
       this.spread = undefined;
     }
+  }
+
+  /** The lanes on libuv's pool, each step's rows made in C there; each part's ids were taken from
+   * the spread's counter as it was made, so the parts are put in id order here. */
+  private async *inlineText(plan: NativeTextPlan): AsyncGenerator<LaneOutput> {
+    const meters = this.openInline();
+    const spread = this.spread as NativeSpread;
+    meters.forEach((m) => m.textOutput(plan));
+    const batchSize = this.options.batchSize ?? numberDefault('--batch-size');
+    type Pulled = { lane: number; part: NativeTextPart | null };
+    const pending = new Map<number, Promise<Pulled>>();
+    const pull = (lane: number) => {
+      const p = nextPart(meters[lane], batchSize).then((part) => ({ lane, part }));
+      p.catch(() => undefined); // raced below; a lane that fails is reported once, from there
+      pending.set(lane, p);
+    };
+    meters.forEach((_, lane) => pull(lane));
+    const waiting = new Map<number, NativeTextPart>();
+    let next = 0;
+    try {
+      while (pending.size && !Atomics.load(this.counts, KILLED)) {
+        const { lane, part } = await Promise.race(pending.values());
+        pending.delete(lane);
+        if (!part) continue;
+        this.latest[lane] = part.counters;
+        pull(lane);
+        if (!part.length) continue;
+        waiting.set(part.first, part);
+        for (let p = waiting.get(next); p; p = waiting.get(next)) {
+          waiting.delete(next);
+          next += p.length;
+          this.exported += p.length;
+          yield { part: { first: p.first, flows: p.length, bytes: [p.bytes] } };
+        }
+      }
+    } finally {
+      spread.stop();
+      await Promise.allSettled(pending.values());
+      meters.forEach((m, lane) => { this.final[lane] = m.stats(); m.close(); });
+      spread.close();
+      this.spread = undefined;
+    }
+  }
+
+  /** Every lane's meter, for a run on the pool. */
+  private openInline(): NativeMeter[] {
+    const spread = this.spread;
+    if (!spread || this.started) throw new Error('a LaneSet runs once');
+    this.started = true;
+    const native = loadNative();
+    return Array.from({ length: this.size }, (_, lane) => native.openLane(spread.id, lane, this.nativeOptions));
   }
 
   /** The reader stops; every lane flushes its open flows. */
