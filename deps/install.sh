@@ -2,7 +2,8 @@
 # Installs the system libraries flowseek builds against, from Debian's packages, when missing:
 # libpcap-dev (capture), libndpi-dev (application detection), libssl-dev (OpenSSL's libcrypto:
 # SHA-1/SHA-256/AES for Community ID, JA4 and QUIC Initials), libzstd-dev and libsnappy-dev
-# (Parquet page compression), and a C toolchain; for system visibility by kernel events
+# (Parquet page compression), libdouble-conversion-dev (numbers in CSV and JSON Lines spelled as
+# JavaScript spells them; linked statically), and a C and C++ toolchain; for system visibility by kernel events
 # (capture --system-visibility), clang, libbpf-dev and bpftool, without which flowseek still
 # builds, its BPF mode left out (scripts/build-bpf.sh says so).
 # The test suite also uses tshark (and its editcap), iproute2, ping, groff, script, nfdump (an IPFIX
@@ -19,8 +20,10 @@ missing=()
 [ -f /usr/include/openssl/evp.h ] || missing+=(libssl-dev)
 [ -f /usr/include/zstd.h ] || missing+=(libzstd-dev)
 [ -f /usr/include/snappy-c.h ] || missing+=(libsnappy-dev)
+[ -f /usr/include/double-conversion/double-conversion.h ] || missing+=(libdouble-conversion-dev)
 command -v make >/dev/null 2>&1 || missing+=(make)
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
+command -v g++ >/dev/null 2>&1 || missing+=(g++)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 # the BPF program: compiled by clang, loaded through libbpf, vmlinux.h written by bpftool
 command -v clang >/dev/null 2>&1 || missing+=(clang)

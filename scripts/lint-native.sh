@@ -20,7 +20,8 @@ if [ -z "$node_include" ]; then
 fi
 # binding.gyp is JSON with #-comments; a source entry "<!@(ls native/*.c)" is expanded by the shell as gyp does
 gyp() { node -e "const text = require('fs').readFileSync('binding.gyp', 'utf8').replace(/^\s*#.*$/gm, ''); console.log(JSON.parse(text).targets[0].$1.join('\n'))"; }
-mapfile -t sources < <(gyp sources | while read -r s; do case $s in '<!@('*')') eval "${s:4:${#s}-5}" | tr ' ' '\n' ;; *) echo "$s" ;; esac; done)
+# (the C only: native/js_number.cc is a few lines around a C++ library)
+mapfile -t sources < <(gyp sources | while read -r s; do case $s in '<!@('*')') eval "${s:4:${#s}-5}" | tr ' ' '\n' ;; *) echo "$s" ;; esac; done | grep '\.c$')
 mapfile -t cflags < <(gyp cflags_c)
 flags=("${cflags[@]}" -D_FILE_OFFSET_BITS=64 -D_LARGEFILE_SOURCE -DBUILDING_NODE_EXTENSION "-I$node_include")
 # one clang-tidy per two files, as many at once as there are cores; its "N warnings generated."

@@ -53,6 +53,19 @@ if (!fs.existsSync(addon)) {
         const lanes = await count(new LaneSet(opts(all), 3));
         const early = new LaneSet(opts(all), 2);
         for await (const b of early.batches()) { early.stop(); }
+        // rows made in C (native/text_rows.c), every kind of column, one meter and lanes
+        const wide = (files) => ({ ...parseMeterOptions({ stats: true, splt: '9', payloadBytes: '40', headerBytes: '3', communityId: true,
+          timePrecision: 'ns', activityFeatures: true }), files });
+        const text = async (source, format) => { let n = 0; for await (const o of source.parts(format, {}, 0)) n += o.part.bytes[0].length; return n; };
+        for (const format of ['csv', 'jsonl']) {
+          if (!(await text(new FlowStreamer(wide(all)), format) > 0)) throw new Error('no text from one meter');
+          if (!(await text(new LaneSet(wide(all), 2, false), format) > 0)) throw new Error('no text from lanes');
+        }
+        const native = require(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'native.js'))}).loadNative();
+        for (let i = 0; i < 5000; i++) {
+          const b = Buffer.from(Array.from({ length: i % 40 }, (_, k) => (i * 131 + k * 71) & 0xff));
+          native.textCell('csv', b); native.textCell('jsonl', b);
+        }
         console.log(flows, one, lanes);
       })().catch((e) => { console.error(e.message); process.exit(1); });`;
     const r = spawnSync(process.execPath, ['-e', script, JSON.stringify(files)], {

@@ -152,22 +152,24 @@ t.test('every output format with --workers 2: the bytes lanes make are one meter
   t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
   const files = ALL.slice(0, 40);
   const opts = ['--stats', '--splt', '5', '--payload-bytes', '8', '--header-bytes', '2', '--community-id', '--time-precision', 'us', '-q'];
-  for (const format of ['csv', 'jsonl', 'parquet', 'arrow']) {
-    const one = path.join(tmp, `1.${format}`), two = path.join(tmp, `2.${format}`);
+  // lanes on threads of their own, which make the file's bytes; and for CSV and JSON Lines, lanes
+  // on the pool, whose rows are made in C after each step (a machine of few cores picks the pool)
+  const runs = [...['csv', 'jsonl', 'parquet', 'arrow'].map((f) => [f, 'threads']), ['csv', 'inline'], ['jsonl', 'inline']];
+  for (const [format, lanes] of runs) {
+    const one = path.join(tmp, `1.${format}`), two = path.join(tmp, `2.${lanes}.${format}`);
     const r1 = cli(['read', ...files, ...opts, '-o', one]);
-    // lanes on threads of their own, which make the file's bytes (on a machine of few cores they
-    // would run on the pool: chosen here)
     const r2 = spawnSync(process.execPath, [BIN, 'read', ...files, ...opts, '--workers', '2', '-o', two],
-      { encoding: 'utf8', env: { ...process.env, FLOWSEEK_LANES: 'threads' } });
+      { encoding: 'utf8', env: { ...process.env, FLOWSEEK_LANES: lanes } });
+    const what = `${format}, lanes ${lanes === 'threads' ? 'on threads' : 'on the pool'}`;
     t.equal(r1.status, 0, `${format}, one meter: exit 0 ${r1.status ? r1.stderr : ''}`);
-    t.equal(r2.status, 0, `${format}, two lanes: exit 0 ${r2.status ? r2.stderr : ''}`);
+    t.equal(r2.status, 0, `${what}: exit 0 ${r2.status ? r2.stderr : ''}`);
     const [a, b] = [await readBack(one, format), await readBack(two, format)];
-    t.same(b.header, a.header, `${format}: the same columns and types`);
+    t.same(b.header, a.header, `${what}: the same columns and types`);
     const [x, y] = [split(a.header, a.rows), split(b.header, b.rows)];
-    t.ok(x.rows.length > 400, `${format}: ${x.rows.length} flows`);
-    t.same(y.rows, x.rows, `${format}: every flow equal, ids aside`);
-    t.same([...y.ids].sort((p, q) => p - q), x.ids, `${format}: ids 0 to ${x.ids.length - 1}, each once`);
-    if (format !== 'parquet') t.same(y.ids, x.ids, `${format}: written in id order`);
+    t.ok(x.rows.length > 400, `${what}: ${x.rows.length} flows`);
+    t.same(y.rows, x.rows, `${what}: every flow equal, ids aside`);
+    t.same([...y.ids].sort((p, q) => p - q), x.ids, `${what}: ids 0 to ${x.ids.length - 1}, each once`);
+    if (format !== 'parquet') t.same(y.ids, x.ids, `${what}: written in id order`);
   }
   // standard output: the Arrow stream format, the CSV header once
   const threads = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, FLOWSEEK_LANES: 'threads' } });
@@ -176,4 +178,8 @@ t.test('every output format with --workers 2: the bytes lanes make are one meter
   const max = threads(['read', ...files, '--workers', '2', '--jsonl', '--max-flows', '100', '-q']);
   const ids = max.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { id: number }).id);
   t.same(ids, Array.from({ length: 100 }, (_, i) => i), '--max-flows 100 as JSON Lines: ids 0 to 99 in order');
+  const pool = spawnSync(process.execPath, [BIN, 'read', ...files, '--workers', '3', '--jsonl', '--max-flows', '100', '-q'],
+    { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, FLOWSEEK_LANES: 'inline' } });
+  const poolIds = pool.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { id: number }).id);
+  t.same(poolIds, Array.from({ length: 100 }, (_, i) => i), '--max-flows 100, three lanes on the pool: ids 0 to 99 in order');
 });
