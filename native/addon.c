@@ -179,9 +179,15 @@ static void next_complete(napi_env env, napi_status status, void *data) {
   if (result) {
     napi_resolve_deferred(env, h->deferred, result);
   } else {
-    napi_value msg, err;
-    napi_create_string_utf8(env, "flowseek meter: batch failed", NAPI_AUTO_LENGTH, &msg);
-    napi_create_error(env, NULL, msg, &err);
+    /* the error thrown while the batch was made (out of memory) rejects the promise: a pending
+     * exception would make the rejection itself fail, and the promise never settle */
+    napi_value msg, err = NULL;
+    bool pending = false;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &err);
+    if (!err) {
+      napi_create_string_utf8(env, "flowseek meter: batch failed", NAPI_AUTO_LENGTH, &msg);
+      napi_create_error(env, NULL, msg, &err);
+    }
     napi_reject_deferred(env, h->deferred, err);
   }
   napi_delete_async_work(env, h->work);
@@ -283,7 +289,7 @@ static napi_value js_text_output(napi_env env, napi_callback_info info) {
   if (argc < 1) { napi_throw_type_error(env, "FS_ARG", "textOutput() needs a plan"); return NULL; }
   struct fs_text_out *t = calloc(1, sizeof(*t));
   if (!t) { napi_throw_error(env, "FS_NOMEM", "out of memory"); return NULL; }
-  if (!fs_text_plan_read(env, argv[0], &t->plan)) { free(t); return NULL; }
+  if (!fs_text_plan_read(env, argv[0], &t->plan) || !fs_text_plan_fits(env, &t->plan, &h->run.meter)) { free(t); return NULL; }
   if (h->text) { fs_text_out_free(h->text); free(h->text); }
   h->text = t;
   return NULL;

@@ -68,6 +68,10 @@ bool fs_text_plan_read(napi_env env, napi_value spec, struct fs_text_plan *pl) {
   }
   pl->id_col = (int32_t)id_col;
   pl->max_flows = (uint64_t)max_flows;
+  napi_value omit;
+  bool omit_id = false;
+  if (get_prop(env, spec, "omitId", napi_boolean, &omit)) napi_get_value_bool(env, omit, &omit_id);
+  pl->omit_id = omit_id;
   uint32_t n = 0;
   if (napi_get_named_property(env, spec, "columns", &cols) != napi_ok || napi_is_array(env, cols, &is_array) != napi_ok ||
       !is_array || napi_get_array_length(env, cols, &n) != napi_ok || n == 0 || n > 4096) {
@@ -89,12 +93,43 @@ bool fs_text_plan_read(napi_env env, napi_value spec, struct fs_text_plan *pl) {
     c->key_len = len;
     if (!(c->key = malloc(len ? len : 1))) { fs_text_plan_free(pl); return fail(env, "out of memory"); }
     memcpy(c->key, buf, len);
-    if (i + 1 == n) return true;
+    if (i + 1 < n) continue;
+    /* rows without their id: the id must be the first column, a base one */
+    if (pl->omit_id && (pl->cols[0].source != FS_TS_BASE || pl->cols[0].index != pl->id_col)) {
+      fs_text_plan_free(pl);
+      return fail(env, "omitId needs the id as the first column");
+    }
+    return true;
   }
   char what[96];
   snprintf(what, sizeof(what), "column %u needs a known source, an index within it and a key", pl->n_cols - 1);
   fs_text_plan_free(pl);
   return fail(env, what);
+}
+
+bool fs_text_plan_fits(napi_env env, struct fs_text_plan *pl, const struct fs_meter *m) {
+  const struct fs_feature_config *fc = &m->cfg.features;
+  for (uint32_t i = 0; i < pl->n_cols; i++) {
+    bool on;
+    switch (pl->cols[i].source) {
+    case FS_TS_STATS: on = fc->stats; break;
+    case FS_TS_ACTIVITY: on = fc->activity; break;
+    case FS_TS_FINE: on = m->cfg.time_precision != 0; break;
+    case FS_TS_COMMUNITY: on = m->cfg.community_id; break;
+    case FS_TS_DPI: on = m->dpi != NULL; break;
+    case FS_TS_SPLT: on = fc->splt > 0; break;
+    case FS_TS_PAYLOAD: case FS_TS_PAYLOAD_LEN: on = fc->payload_bytes > 0; break;
+    case FS_TS_HEADER: case FS_TS_HEADER_COUNT: on = fc->header_packets > 0; break;
+    default: on = true; break;
+    }
+    if (!on) {
+      char what[96];
+      snprintf(what, sizeof(what), "column %u: the meter was opened without its option", i);
+      fs_text_plan_free(pl);
+      return fail(env, what);
+    }
+  }
+  return true;
 }
 
 void fs_text_encode(struct fs_text_out *t, struct fs_runner *r, size_t n) {
@@ -104,7 +139,18 @@ void fs_text_encode(struct fs_text_out *t, struct fs_runner *r, size_t n) {
   t->first = first != UINT64_MAX ? first : n ? fs_meter_out(m, 0)->id : 0;
   t->flows = n;
   t->buf.len = 0;
-  t->failed = fs_text_rows(&t->plan, m, n, first, &t->buf) != 0;
+  t->rows = 0;
+  uint32_t *ends = NULL;
+  if (t->plan.omit_id && n > t->ends_cap) {
+    uint32_t *e = realloc(t->ends, n * sizeof(*e));
+    if (!e) { t->failed = true; return; }
+    t->ends = e;
+    t->ends_cap = n;
+  }
+  if (t->plan.omit_id) ends = t->ends;
+  long rows = fs_text_rows(&t->plan, m, n, first, &t->buf, ends);
+  t->failed = rows < 0;
+  t->rows = rows < 0 ? 0 : (size_t)rows;
 }
 
 napi_value fs_text_part(napi_env env, struct fs_text_out *t) {
@@ -121,6 +167,14 @@ napi_value fs_text_part(napi_env env, struct fs_text_out *t) {
       napi_set_named_property(env, o, "bytes", v) != napi_ok) {
     return NULL;
   }
+  if (t->plan.omit_id) {
+    napi_value ab, arr;
+    void *ends;
+    if (napi_create_arraybuffer(env, t->rows * sizeof(uint32_t), &ends, &ab) != napi_ok ||
+        napi_create_typedarray(env, napi_uint32_array, t->rows, ab, 0, &arr) != napi_ok ||
+        napi_set_named_property(env, o, "ends", arr) != napi_ok) return NULL;
+    if (t->rows) memcpy(ends, t->ends, t->rows * sizeof(uint32_t));
+  }
   /* a large batch's buffer is not kept for the next */
   if (t->buf.cap > ((size_t)8 << 20)) { free(t->buf.p); t->buf = (struct fs_text_buf){ 0 }; }
   return o;
@@ -129,6 +183,7 @@ napi_value fs_text_part(napi_env env, struct fs_text_out *t) {
 void fs_text_out_free(struct fs_text_out *t) {
   fs_text_plan_free(&t->plan);
   free(t->buf.p);
+  free(t->ends);
   memset(t, 0, sizeof(*t));
 }
 

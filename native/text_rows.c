@@ -230,17 +230,19 @@ static void put_col(struct fs_text_plan *pl, const struct fs_meter *m, const str
   }
 }
 
-int fs_text_rows(struct fs_text_plan *pl, const struct fs_meter *m, size_t n, uint64_t first, struct fs_text_buf *out) {
+long fs_text_rows(struct fs_text_plan *pl, const struct fs_meter *m, size_t n, uint64_t first, struct fs_text_buf *out,
+                  uint32_t *ends) {
   if (n == 0) return 0;
   if (fill(pl, m, n)) return -1;
   size_t room = 2;
   for (uint32_t i = 0; i < pl->n_cols; i++) room += col_room(pl, m, &pl->cols[i]) + 1;
+  long written = 0;
   for (size_t r = 0; r < n; r++) {
     uint64_t id = first == UINT64_MAX ? UINT64_MAX : first + r;
     uint64_t own = id == UINT64_MAX ? fs_meter_out(m, r)->id : id;
     if (pl->max_flows && own >= pl->max_flows) continue;
     if (reserve(out, room)) return -1;
-    for (uint32_t i = 0; i < pl->n_cols; i++) {
+    for (uint32_t i = pl->omit_id ? 1 : 0; i < pl->n_cols; i++) {
       const struct fs_text_col *c = &pl->cols[i];
       if (pl->format == FS_TEXT_JSONL) put(out, c->key, c->key_len);
       else if (i) putc1(out, ',');
@@ -248,8 +250,10 @@ int fs_text_rows(struct fs_text_plan *pl, const struct fs_meter *m, size_t n, ui
     }
     if (pl->format == FS_TEXT_JSONL) putc1(out, '}');
     putc1(out, '\n');
+    if (ends) ends[written] = (uint32_t)out->len;
+    written++;
   }
-  return 0;
+  return written;
 }
 
 void fs_text_plan_free(struct fs_text_plan *pl) {

@@ -33,6 +33,8 @@ struct fs_text_plan {
   struct fs_text_col *cols;
   int32_t id_col;                   /* the base block's id column: a lane's ids replace the flows' own */
   uint64_t max_flows;               /* rows whose id reaches this are left out (0: none) */
+  bool omit_id;                     /* each row without its first column, the id (given later, by
+                                     * whoever puts the rows of several processes in order) */
   /* scratch, grown to the largest batch */
   size_t rows;
   double *base, *stats, *activity, *payload_len, *header_count, *piat;
@@ -48,8 +50,10 @@ struct fs_text_buf {
 };
 
 /* The rows of m->out[0..n) appended to out; ids first, first + 1, ... (UINT64_MAX: the flows'
- * own). -1 when memory runs out. */
-int fs_text_rows(struct fs_text_plan *plan, const struct fs_meter *m, size_t n, uint64_t first, struct fs_text_buf *out);
+ * own). ends (n entries, or NULL): where each row written ends in out. The rows written, or -1
+ * when memory runs out. */
+long fs_text_rows(struct fs_text_plan *plan, const struct fs_meter *m, size_t n, uint64_t first, struct fs_text_buf *out,
+                  uint32_t *ends);
 void fs_text_plan_free(struct fs_text_plan *plan);
 
 /* A detection text as either format writes it (for the test of the decoding rule). */

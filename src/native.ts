@@ -118,6 +118,9 @@ export interface NativeTextPlan {
   idColumn: number;
   /** rows whose id reaches this are left out (0: none) */
   maxFlows: number;
+  /** each row without its first column, the id: whoever orders the rows of several processes
+   * writes it (the part's ends then say where each row ends) */
+  omitId?: boolean;
   columns: { source: NativeTextSource; index: number; key: string }[];
 }
 
@@ -129,6 +132,8 @@ export interface NativeTextPart {
   length: number;
   first: number;
   bytes: Buffer;
+  /** omitId: where each row ends in bytes */
+  ends?: Uint32Array;
   counters: NativeStats;
 }
 

@@ -171,11 +171,12 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
   if (ipfix) ipfix.onFailure = collectorFailed;
   try {
     try {
-      source.start?.();
-      if (o.started) void (source.ready?.() ?? Promise.resolve()).then(() => { if (!stopping) log.info(o.started as string); });
-      // the meters make the output's bytes themselves when nothing here needs the flows
+      // the meters make the output's bytes themselves when nothing here needs the flows (asked
+      // before the start: worker processes are told when they start)
       const made = output?.takesParts && !anonymizer && !ipfix ? source.parts?.(o.format, output.writerOptions, o.maxFlows) : undefined;
       const direct = made && output?.partWriter();
+      source.start?.();
+      if (o.started) void (source.ready?.() ?? Promise.resolve()).then(() => { if (!stopping) log.info(o.started as string); });
       if (made && direct) {
         for await (const out of made) {
           lastBatchAt = Date.now();

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import { InputError } from './errors';
-import { loadNative, NativeBatch, NativeMeter, NativeOpenOptions, NativeStats } from './native';
+import { loadNative, NativeBatch, NativeMeter, NativeOpenOptions, NativeStats, NativeTextPart, NativeTextPlan } from './native';
 import { nativeMeterOptions } from './native-options';
 import { numberDefault } from './option-table';
 import { MeterOptions, OutputFormat, parseMeterOptions } from './options';
@@ -85,14 +85,19 @@ export class FlowStreamer {
    * plugins add columns: batches() then. */
   parts(format: OutputFormat, _writer: WriterOptions, maxFlows: number): AsyncGenerator<{ part: EncodedPart }> | undefined {
     const plan = this.host || this.options.plugins?.length ? undefined : textPlan(format, this.baseFields, maxFlows);
-    if (!plan) return undefined;
+    return plan && this.textParts(plan);
+  }
+
+  private async *textParts(plan: NativeTextPlan): AsyncGenerator<{ part: EncodedPart }> {
+    for await (const p of this.textRows(plan)) yield { part: { first: p.first, flows: p.length, bytes: [p.bytes] } };
+  }
+
+  /** The flows as text rows made in C after each step (no plugins: the caller checks); parts with
+   * no flow are left out, each part's counters kept for progress(). */
+  async *textRows(plan: NativeTextPlan): AsyncGenerator<NativeTextPart> {
     if (!this.meter) this.open();
     const meter = this.meter as NativeMeter;
     meter.textOutput(plan);
-    return this.textParts(meter);
-  }
-
-  private async *textParts(meter: NativeMeter): AsyncGenerator<{ part: EncodedPart }> {
     const size = this.options.batchSize ?? numberDefault('--batch-size');
     let pending = nextPart(meter, size) as ReturnType<typeof nextPart> | undefined;
     try {
@@ -102,7 +107,7 @@ export class FlowStreamer {
         if (!p || this.killed) break;
         this.latest = p.counters;
         pending = nextPart(meter, size);
-        if (p.length) yield { part: { first: p.first, flows: p.length, bytes: [p.bytes] } };
+        if (p.length) yield p;
       }
     } finally {
       if (pending) {

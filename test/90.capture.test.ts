@@ -102,6 +102,39 @@ function runTests(): void {
     t.ok(flows.every((f) => f.udps_packets === f.bidirectional_packets), `the plugin saw every packet of all ${flows.length} flows (udps_packets)`);
   });
 
+  t.test('capture --workers 2 without plugins: rows made in the workers, numbered here in order', async (t) => {
+    for (const format of ['jsonl', 'csv'] as const) {
+      const out = path.join(tmpdir(), `text.${format}`);
+      const server = inNs(NS_A, [process.execPath, '-e', SERVER], 'ignore');
+      const capture = inNs(NS_A, [process.execPath, BIN, 'capture', '-i', VA, '--workers', '2', '--stats', '-o', out]);
+      let stderr = '';
+      capture.stderr?.on('data', (d) => { stderr += d; });
+      for (let i = 0; i < 100 && !/capturing on/.test(stderr); i++) await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 1500)); // the workers join the fanout group
+      const client = inNs(NS_B, [process.execPath, '-e', CLIENT], 'ignore');
+      t.equal(await exited(client), 0, `${format}: UDP and TCP traffic sent`);
+      await new Promise((r) => setTimeout(r, 1000));
+      capture.kill('SIGINT');
+      t.equal(await exited(capture), 0, `${format}: exit 0`);
+      server.kill();
+      const text = fs.readFileSync(out, 'utf8').trim().split('\n');
+      const header = format === 'csv' ? (text.shift() as string).split(',') : [];
+      const flows = text.map((l) => format === 'jsonl' ? JSON.parse(l) as Record<string, unknown>
+        : Object.fromEntries(l.split(',').map((v, i) => [header[i], /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v])));
+      const summary = /(\d+) flows from/.exec(stderr);
+      t.equal(flows.length, Number(summary?.[1]), `${format}: as many rows as the summary's flows (${flows.length})`);
+      t.same(flows.map((f) => f.id), flows.map((_, i) => i), `${format}: ids 0 to ${flows.length - 1}, in order`);
+      const sample = cli(['read', path.join(ROOT, 'samples', 'sample.pcap'), '--stats', `--${format}`]).stdout.split('\n')[0];
+      const keys = format === 'jsonl' ? Object.keys(JSON.parse(sample) as object) : sample.split(',');
+      t.same(Object.keys(flows[0] ?? {}), keys, `${format}: the columns of a read`);
+      const between = flows.filter((f) => [f.src_ip, f.dst_ip].sort().join() === [IP_A, IP_B].sort().join());
+      for (let i = 0; i < 8; i++) {
+        const mine = between.filter((f) => f.protocol === 17 && f.src_port === 41000 + i && f.dst_port === 9000);
+        t.same(mine.map((f) => [f.src2dst_packets, f.dst2src_packets]), [[i + 2, i + 2]], `${format}: UDP flow ${i} once, ${i + 2} packets each way`);
+      }
+    }
+  });
+
   t.test('capture errors: no such interface, bad filter, interface down, no permission; --duration ends a quiet capture with exit 0', async (t) => {
     const none = cli(['capture', '-i', `nosuch${tag}`, '--csv']);
     t.equal(none.status, 1);

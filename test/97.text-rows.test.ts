@@ -16,6 +16,7 @@ import { FlowStreamer } from '../src/streamer';
 import { ByteBuilder } from '../src/writers/bytes';
 import { csvRows } from '../src/writers/csv';
 import { jsonlKeys, jsonlRows } from '../src/writers/jsonl';
+import { textPlan } from '../src/writers/text-plan';
 import { cli, NO_ORACLE, ORACLE } from './helpers/run';
 
 const PCAPS = path.join(ORACLE, 'pcaps');
@@ -123,4 +124,23 @@ t.test('the command line: text made in C where no column is a plugin\'s; the sam
     t.equal(r2.status, 0, r2.stderr);
     t.ok(fs.readFileSync(a).equals(fs.readFileSync(b)), `${format}: the same file (${fs.statSync(a).size} bytes)`);
   }
+});
+
+t.test('textOutput() refuses a plan the meter cannot fill', async (t) => {
+  const sample = path.join(__dirname, '..', '..', 'samples', 'sample.pcap');
+  const plain = new FlowStreamer({ ...parseMeterOptions({}), files: [sample] });
+  const withStats = new FlowStreamer({ ...parseMeterOptions({ stats: true }), files: [sample] });
+  const meter = loadNative().open(plain.nativeOptions());
+  t.teardown(() => meter.close());
+  t.throws(() => meter.textOutput({ format: 'xml' } as never), /format must be csv or jsonl/, 'an unknown format');
+  const plan = textPlan('csv', withStats.fields, 0);
+  t.ok(plan, 'a plan for --stats columns');
+  if (plan) t.throws(() => meter.textOutput(plan), /the meter was opened without its option/, 'statistics from a meter without --stats');
+  t.throws(() => meter.textOutput({ ...(textPlan('jsonl', plain.fields, 0) as NonNullable<typeof plan>), omitId: true, columns: [...(textPlan('jsonl', plain.fields, 0)?.columns ?? [])].reverse() }),
+    /omitId needs the id as the first column/, 'rows without ids need the id first');
+  const ok = textPlan('csv', plain.fields, 0);
+  if (ok) meter.textOutput(ok);
+  const part = await meter.next(64) as unknown as { length: number; bytes: Buffer };
+  t.equal(part.length, 6, 'a plan it can fill: the sample\'s six flows as rows');
+  t.equal(part.bytes.toString().trim().split('\n').length, 6);
 });

@@ -12,7 +12,12 @@
 import { ChildProcess, fork } from 'node:child_process';
 import * as path from 'node:path';
 import { FlowseekError } from '../errors';
-import { NativeStats } from '../native';
+import { NativeStats, NativeTextPlan } from '../native';
+import { OutputFormat } from '../options';
+import { ByteBuilder } from '../writers/bytes';
+import { textPlan } from '../writers/text-plan';
+import { WriterOptions } from '../writers/writer';
+import { LaneOutput } from './lanes';
 import { Field, fieldsFor } from '../schema';
 import { FlowBatch } from '../flow-batch';
 import { StreamerOptions } from '../streamer';
@@ -67,7 +72,7 @@ export class WorkerPool {
       // the channel to a worker that died: sends fail, which its exit already tells
       child.on('error', () => undefined);
       child.on('exit', (code, signal) => this.exited(i, code, signal));
-      child.send({ t: 'start', options } satisfies ToWorker, () => undefined);
+      child.send({ t: 'start', options, text: this.text?.plan } satisfies ToWorker, () => undefined);
       this.children.push(child);
       this.running++;
     }
@@ -88,6 +93,9 @@ export class WorkerPool {
     }
     this.wake?.();
   }
+
+  /** parts(): the workers' plan, and what opens each row before its id */
+  private text?: { plan: NativeTextPlan; open: Buffer };
 
   /** system visibility: the keys of flows a worker just saw begin (as a Buffer for socketLookup) */
   onNewFlows?: (keys: Buffer) => void;
@@ -122,7 +130,7 @@ export class WorkerPool {
       this.onNewFlows?.(Buffer.from(m.keys.buffer, m.keys.byteOffset, m.keys.byteLength));
       return;
     }
-    if (m.t === 'batch' || m.t === 'done') {
+    if (m.t === 'batch' || m.t === 'text' || m.t === 'done') {
       this.workerStats[i] = m.stats;
       this.workerRss[i] = Math.max(this.workerRss[i], m.peakRssKb);
     }
@@ -137,13 +145,48 @@ export class WorkerPool {
   /** Every batch the workers send, until all have ended; then the first failure, if any. */
   async *batches(): AsyncGenerator<FlowBatch> {
     const idColumn = this.fields.findIndex((f) => f.name === 'id');
+    for await (const m of this.messages()) {
+      if (m.t !== 'batch' || m.length === 0) continue;
+      const ids = m.columns[idColumn] as Float64Array;
+      for (let r = 0; r < m.length; r++) ids[r] = this.nextId++;
+      yield this.withUdps(m);
+    }
+  }
+
+  /** Before start(), without plugins: the workers make CSV or JSON Lines rows in C, each without
+   * its id, and this process numbers them in the order they come (a row at a time: the id, then
+   * the bytes as they are). Undefined for another format. */
+  parts(format: OutputFormat, _writer: WriterOptions, maxFlows: number): AsyncGenerator<LaneOutput> | undefined {
+    if (this.children.length || this.options.plugins?.length || this.fields[0]?.name !== 'id') return undefined;
+    const plan = textPlan(format, this.fields, 0);
+    if (!plan) return undefined;
+    this.text = { plan: { ...plan, omitId: true }, open: Buffer.from(format === 'jsonl' ? '{"id":' : '', 'latin1') };
+    return this.numbered(maxFlows);
+  }
+
+  private async *numbered(maxFlows: number): AsyncGenerator<LaneOutput> {
+    const open = (this.text as NonNullable<WorkerPool['text']>).open;
+    for await (const m of this.messages()) {
+      if (m.t !== 'text' || m.length === 0) continue;
+      const first = this.nextId;
+      const keep = maxFlows ? Math.max(0, Math.min(m.length, maxFlows - first)) : m.length;
+      const out = new ByteBuilder(m.bytes.length + keep * (open.length + 16));
+      for (let r = 0, at = 0; r < keep; at = m.ends[r++]) {
+        out.raw(open);
+        out.number(first + r);
+        out.bytes(m.bytes.subarray(at, m.ends[r]));
+      }
+      this.nextId += m.length;
+      yield { part: { first, flows: m.length, bytes: [out.view()] } };
+    }
+  }
+
+  /** What the workers send, in order, until all have ended; then the first failure, if any. */
+  private async *messages(): AsyncGenerator<FromWorker> {
     for (;;) {
       const m = this.queue.shift();
       if (m) {
-        if (m.t !== 'batch' || m.length === 0) continue;
-        const ids = m.columns[idColumn] as Float64Array;
-        for (let r = 0; r < m.length; r++) ids[r] = this.nextId++;
-        yield this.withUdps(m);
+        yield m;
         continue;
       }
       if (this.running === 0) {
@@ -181,7 +224,7 @@ export class WorkerPool {
   kill(): void {
     this.killed = true;
     for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    this.queue = this.queue.filter((m) => m.t === 'batch');
+    this.queue = this.queue.filter((m) => m.t === 'batch' || m.t === 'text');
   }
 
   counters(): { total?: NativeStats; perWorker?: (NativeStats | undefined)[] } {

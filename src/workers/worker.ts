@@ -41,9 +41,15 @@ async function run(options: ToWorker & { t: 'start' }): Promise<void> {
       streamer.open();
       await send({ t: 'ready' });
     }
-    for await (const b of streamer.batches()) {
-      const udps = b.fields.filter((f) => f.group === 'udps');
-      await send({ t: 'batch', length: b.length, columns: [...b.columns], udps, stats: streamer.progress() as NativeStats, peakRssKb: peakRssKb() });
+    if (options.text) {
+      for await (const p of streamer.textRows(options.text)) {
+        await send({ t: 'text', length: p.length, bytes: p.bytes, ends: p.ends ?? new Uint32Array(0), stats: p.counters, peakRssKb: peakRssKb() });
+      }
+    } else {
+      for await (const b of streamer.batches()) {
+        const udps = b.fields.filter((f) => f.group === 'udps');
+        await send({ t: 'batch', length: b.length, columns: [...b.columns], udps, stats: streamer.progress() as NativeStats, peakRssKb: peakRssKb() });
+      }
     }
     await send({ t: 'done', stats: streamer.stats() as NativeStats, peakRssKb: peakRssKb() });
   } catch (e) {
