@@ -125,11 +125,11 @@ static int grow(void **p, size_t bytes) {
 static int fill(struct fs_text_plan *pl, const struct fs_meter *m, size_t n) {
   const struct fs_feature_config *fc = &m->cfg.features;
   size_t k = fc->splt, hrow = (size_t)fc->header_packets * fc->header_width;
-  if (n > pl->rows) {
+  if (n > pl->rows) { /* the blocks of options that are off stay a byte each */
     if (grow((void **)&pl->base, n * FS_COLS_N_BASE * sizeof(double)) ||
-        grow((void **)&pl->stats, n * FS_COLS_N_STATS * sizeof(double)) ||
-        grow((void **)&pl->activity, n * FS_COLS_N_ACTIVITY * sizeof(double)) ||
-        grow((void **)&pl->fine, n * 3 * FS_SCOPES * sizeof(uint64_t)) ||
+        grow((void **)&pl->stats, fc->stats ? n * FS_COLS_N_STATS * sizeof(double) : 0) ||
+        grow((void **)&pl->activity, fc->activity ? n * FS_COLS_N_ACTIVITY * sizeof(double) : 0) ||
+        grow((void **)&pl->fine, m->cfg.time_precision ? n * 3 * FS_SCOPES * sizeof(uint64_t) : 0) ||
         grow((void **)&pl->payload_len, n * sizeof(double)) || grow((void **)&pl->header_count, n * sizeof(double)) ||
         grow((void **)&pl->payload, n * fc->payload_bytes) || grow((void **)&pl->header, n * hrow) ||
         grow((void **)&pl->dir, n * k) || grow((void **)&pl->ps, n * k * sizeof(int32_t)) ||
