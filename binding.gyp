@@ -5,8 +5,9 @@
       "sources": ["<!@(ls native/*.c native/*.cc)"],
       "cflags_c": ["-std=c11", "-D_GNU_SOURCE", "-O2", "-Wall", "-Wextra", "-Wshadow", "-Wno-unused-parameter"],
       "cflags_cc": ["-O2", "-Wall", "-Wextra"],
-      # double-conversion from its static archive: no library more to install where the addon runs
-      "libraries": ["-lpcap", "-lcrypto", "-lzstd", "-lsnappy", "-Wl,-Bstatic", "-ldouble-conversion", "-Wl,-Bdynamic"],
+      # double-conversion from its static archive by name (-l:), no library more to install where the addon runs; not
+      # -Bstatic: gyp drops a repeated flag, which would undo the static nDPI below
+      "libraries": ["-lpcap", "-lcrypto", "-lzstd", "-lsnappy", "-l:libdouble-conversion.a"],
       "conditions": [
         # FLOWSEEK_STATIC_NDPI=1 (the prebuilt addon): nDPI from its static archive, so the addon
         # runs where no libndpi is installed; libgcrypt is what nDPI itself needs
