@@ -477,6 +477,27 @@ static napi_value js_open_lane(napi_env env, napi_callback_info info) {
   return wrap_handle(env, h);
 }
 
+/* release(bytes): a Uint8Array that is the whole of its ArrayBuffer is detached, which frees its
+ * memory now rather than at the next garbage collection (it then reads as empty); anything else
+ * is left as it is */
+static napi_value js_release(napi_env env, napi_callback_info info) {
+  size_t argc = 1, length = 0, offset = 0, ab_length = 0;
+  napi_value argv[1], ab;
+  bool typed = false, detached = true;
+  napi_typedarray_type type;
+  void *data, *ab_data;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_is_typedarray(env, argv[0], &typed) != napi_ok || !typed ||
+      napi_get_typedarray_info(env, argv[0], &type, &length, &data, &ab, &offset) != napi_ok ||
+      type != napi_uint8_array || offset != 0 ||
+      napi_get_arraybuffer_info(env, ab, &ab_data, &ab_length) != napi_ok || ab_length != length ||
+      napi_is_detached_arraybuffer(env, ab, &detached) != napi_ok || detached) {
+    return NULL;
+  }
+  napi_detach_arraybuffer(env, ab); /* one that cannot be detached is left to the collector */
+  return NULL;
+}
+
 static napi_value js_columns(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value out, strings;
@@ -525,6 +546,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "columns", NULL, js_columns, NULL, NULL, NULL, napi_default, NULL },
     { "compress", NULL, fs_js_compress, NULL, NULL, NULL, napi_default, NULL },
     { "textCell", NULL, fs_js_text_cell, NULL, NULL, NULL, napi_default, NULL },
+    { "release", NULL, js_release, NULL, NULL, NULL, napi_default, NULL },
     { "interfaces", NULL, js_interfaces, NULL, NULL, NULL, napi_default, NULL },
     { "dropPrivileges", NULL, fs_js_drop_privileges, NULL, NULL, NULL, napi_default, NULL },
     { "socketChanges", NULL, fs_js_socket_changes, NULL, NULL, NULL, napi_default, NULL },

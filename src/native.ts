@@ -154,6 +154,8 @@ export interface NativeAddon {
   /** lane i of a spread, from any thread (once per lane), as a meter with these options */
   openLane(spread: number, lane: number, options: NativeOpenOptions): NativeMeter;
   columns(): { base: string[]; stats: string[]; activity: string[]; strings: { addresses: string[]; dpi: string[] } };
+  /** frees the memory of a buffer that is the whole of its ArrayBuffer (detached: it reads as empty) */
+  release(bytes: Uint8Array): void;
   /** a detection text's bytes as the C text writers write that format (for tests) */
   textCell(format: 'csv' | 'jsonl', bytes: Buffer): Buffer;
   interfaces(): NativeInterface[];

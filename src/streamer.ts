@@ -89,7 +89,7 @@ export class FlowStreamer {
   }
 
   private async *textParts(plan: NativeTextPlan): AsyncGenerator<{ part: EncodedPart }> {
-    for await (const p of this.textRows(plan)) yield { part: { first: p.first, flows: p.length, bytes: [p.bytes] } };
+    for await (const p of this.textRows(plan)) yield { part: { first: p.first, flows: p.length, bytes: [p.bytes], owned: true } };
   }
 
   /** The flows as text rows made in C after each step (no plugins: the caller checks); parts with

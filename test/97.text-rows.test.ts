@@ -144,3 +144,21 @@ t.test('textOutput() refuses a plan the meter cannot fill', async (t) => {
   t.equal(part.length, 6, 'a plan it can fill: the sample\'s six flows as rows');
   t.equal(part.bytes.toString().trim().split('\n').length, 6);
 });
+
+t.test('release(): the memory of a buffer that is its whole ArrayBuffer goes at once; any other is left alone', async (t) => {
+  const native = loadNative();
+  const whole = Buffer.allocUnsafeSlow(1 << 16).fill(1);
+  native.release(whole);
+  t.equal(whole.length, 0, 'a buffer of its own: detached, it reads as empty');
+  const big = Buffer.allocUnsafeSlow(100).fill(2);
+  const slice = big.subarray(10, 20);
+  native.release(slice);
+  t.equal(slice.length, 10, 'a slice: left alone');
+  t.equal(big[0], 2, 'and the buffer it is a slice of too');
+  const pooled = Buffer.from('small');
+  native.release(pooled);
+  t.equal(pooled.toString(), 'small', 'a buffer from Node\'s pool of small buffers: left alone');
+  native.release(new Uint16Array(4) as unknown as Uint8Array);
+  native.release('not a buffer' as unknown as Uint8Array);
+  t.pass('other values: ignored');
+});

@@ -106,7 +106,8 @@ export class LaneSet {
           this.latest[lane] = m.counters;
           if (m.first < 0) return;
           const item: Item = { flows: m.flows };
-          if (m.bytes) item.output = { part: { first: m.first, flows: m.flows, bytes: m.bytes, bodyLength: m.bodyLength } };
+          // bytes that came through the channel are this thread's alone
+          if (m.bytes) item.output = { part: { first: m.first, flows: m.flows, bytes: m.bytes, bodyLength: m.bodyLength, owned: true } };
           if (m.columns) item.batch = new FlowBatch(this.fields, m.columns, m.columns.length ? lengthOf(this.fields, m.columns) : 0);
           waiting.set(m.first, item);
           // parts leave in id order: each id range is one lane's, sent before it takes another
@@ -228,7 +229,7 @@ export class LaneSet {
           waiting.delete(next);
           next += p.length;
           this.exported += p.length;
-          yield { part: { first: p.first, flows: p.length, bytes: [p.bytes] } };
+          yield { part: { first: p.first, flows: p.length, bytes: [p.bytes], owned: true } };
         }
       }
     } finally {

@@ -177,7 +177,10 @@ export class WorkerPool {
         out.bytes(m.bytes.subarray(at, m.ends[r]));
       }
       this.nextId += m.length;
-      yield { part: { first, flows: m.length, bytes: [out.view()] } };
+      // an ArrayBuffer of its own, of exactly the rows (a small builder may be a slice of Node's pool)
+      const bytes = Buffer.allocUnsafeSlow(out.length);
+      out.view().copy(bytes);
+      yield { part: { first, flows: m.length, bytes: [bytes], owned: true } };
     }
   }
 

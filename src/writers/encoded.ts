@@ -5,6 +5,7 @@
  * once per file (CSV header, Arrow schema and footer, Parquet magic, page index and footer) and
  * writes. The bytes are those of one writer given the same batches.
  */
+import { loadNative } from '../native';
 import { OutputFormat } from '../options';
 import { Field } from '../schema';
 import { FlowBatch } from '../flow-batch';
@@ -23,6 +24,10 @@ export interface EncodedPart {
   bytes: Uint8Array[];
   /** Arrow: the record batch's framed metadata is bytes[0]; its body is the rest */
   bodyLength?: number;
+  /** each of bytes is the whole of its own ArrayBuffer, used by nothing else: its memory is given
+   * back as soon as it is written (text made in C: few JavaScript objects are made meanwhile, so the
+   * garbage collector runs seldom, and the dead rows piled up by the tens of megabytes) */
+  owned?: boolean;
 }
 
 /** A lane's side. */
@@ -86,7 +91,7 @@ export function partWriter(format: OutputFormat, fields: readonly Field[], sink:
       return {
         async part(p) {
           await start();
-          for (const b of p.bytes) await sink.write(b);
+          for (const b of p.bytes) await sink.write(b, p.owned ? () => loadNative().release(b) : undefined);
         },
         group: refuse,
         async close() {

@@ -57,10 +57,12 @@ export class Sink {
     return new Sink(target, stream, fd, temp, nextName);
   }
 
-  async write(chunk: string | Uint8Array): Promise<void> {
-    if (this.failure) throw this.error(this.failure);
-    if (this.readerGone) return;
-    if (!this.stream.write(chunk)) {
+  /** written: called once the chunk has left for the file (or will never go), so its memory can be
+   * given back at once rather than when the garbage collector next runs */
+  async write(chunk: string | Uint8Array, written?: () => void): Promise<void> {
+    if (this.failure) { written?.(); throw this.error(this.failure); }
+    if (this.readerGone) { written?.(); return; }
+    if (!this.stream.write(chunk, written && (() => written()))) {
       await new Promise<void>((resolve) => {
         const done = () => { this.stream.off('drain', done); this.stream.off('error', done); this.stream.off('close', done); resolve(); };
         this.stream.once('drain', done).once('error', done).once('close', done);
