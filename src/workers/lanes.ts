@@ -163,39 +163,15 @@ export class LaneSet {
    * order they come, ids numbered as they are yielded. */
   private async *inline(): AsyncGenerator<FlowBatch> {
     const meters = this.openInline();
-    const spread = this.spread as NativeSpread;
     const index = buildColumnIndex(this.fields);
     const idColumn = this.fields.findIndex((f) => f.name === 'id');
     const batchSize = this.options.batchSize ?? numberDefault('--batch-size');
-    type Pulled = { lane: number; nb: Awaited<ReturnType<(typeof meters)[number]['next']>> };
-    const pending = new Map<number, Promise<Pulled>>();
-    const pull = (lane: number) => {
-      const p = meters[lane].next(batchSize).then((nb) => ({ lane, nb }));
-      p.catch(() => undefined); // raced below; a lane that fails is reported once, from there
-      pending.set(lane, p);
-    };
-    meters.forEach((_, lane) => pull(lane));
-    try {
-      while (pending.size && !Atomics.load(this.counts, KILLED)) {
-        const { lane, nb } = await Promise.race(pending.values());
-        pending.delete(lane);
-        if (!nb) continue;
-        this.latest[lane] = nb.counters;
-        pull(lane);
-        if (!nb.length) continue;
-        const batch = toBatch(this.fields, index, nb);
-        const ids = batch.columns[idColumn] as Float64Array;
-        for (let r = 0; r < batch.length; r++) ids[r] = this.exported + r;
-        this.exported += batch.length;
-        yield batch;
-      }
-    } finally {
-      // the consumer left, or a lane failed: every lane ends and frees its meter
-      spread.stop();
-      await Promise.allSettled(pending.values());
-      meters.forEach((m, lane) => { this.final[lane] = m.stats(); m.close(); });
-      spread.close();
-      this.spread = undefined;
+    for await (const nb of this.onPool(meters, (m) => m.next(batchSize))) {
+      const batch = toBatch(this.fields, index, nb);
+      const ids = batch.columns[idColumn] as Float64Array;
+      for (let r = 0; r < batch.length; r++) ids[r] = this.exported + r;
+      this.exported += batch.length;
+      yield batch;
     }
   }
 
@@ -203,34 +179,41 @@ export class LaneSet {
    * the spread's counter as it was made, so the parts are put in id order here. */
   private async *inlineText(plan: NativeTextPlan): AsyncGenerator<LaneOutput> {
     const meters = this.openInline();
-    const spread = this.spread as NativeSpread;
     meters.forEach((m) => m.textOutput(plan));
     const batchSize = this.options.batchSize ?? numberDefault('--batch-size');
-    type Pulled = { lane: number; part: NativeTextPart | null };
-    const pending = new Map<number, Promise<Pulled>>();
+    const waiting = new Map<number, NativeTextPart>();
+    let next = 0;
+    for await (const part of this.onPool(meters, (m) => nextPart(m, batchSize))) {
+      waiting.set(part.first, part);
+      for (let p = waiting.get(next); p; p = waiting.get(next)) {
+        waiting.delete(next);
+        next += p.length;
+        this.exported += p.length;
+        yield { part: { first: p.first, flows: p.length, bytes: [p.bytes], owned: true } };
+      }
+    }
+  }
+
+  /** Every lane's steps on libuv's pool, each result with flows as it comes; at the end, or when
+   * the consumer leaves or a lane fails, every lane ends and frees its meter. */
+  private async *onPool<T extends { length: number; counters: NativeStats }>(meters: NativeMeter[],
+    step: (m: NativeMeter) => Promise<T | null>): AsyncGenerator<T> {
+    const spread = this.spread as NativeSpread;
+    const pending = new Map<number, Promise<{ lane: number; got: T | null }>>();
     const pull = (lane: number) => {
-      const p = nextPart(meters[lane], batchSize).then((part) => ({ lane, part }));
+      const p = step(meters[lane]).then((got) => ({ lane, got }));
       p.catch(() => undefined); // raced below; a lane that fails is reported once, from there
       pending.set(lane, p);
     };
     meters.forEach((_, lane) => pull(lane));
-    const waiting = new Map<number, NativeTextPart>();
-    let next = 0;
     try {
       while (pending.size && !Atomics.load(this.counts, KILLED)) {
-        const { lane, part } = await Promise.race(pending.values());
+        const { lane, got } = await Promise.race(pending.values());
         pending.delete(lane);
-        if (!part) continue;
-        this.latest[lane] = part.counters;
+        if (!got) continue;
+        this.latest[lane] = got.counters;
         pull(lane);
-        if (!part.length) continue;
-        waiting.set(part.first, part);
-        for (let p = waiting.get(next); p; p = waiting.get(next)) {
-          waiting.delete(next);
-          next += p.length;
-          this.exported += p.length;
-          yield { part: { first: p.first, flows: p.length, bytes: [p.bytes], owned: true } };
-        }
+        if (got.length) yield got;
       }
     } finally {
       spread.stop();
