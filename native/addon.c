@@ -500,10 +500,8 @@ static napi_value js_release(napi_env env, napi_callback_info info) {
 
 static napi_value js_columns(napi_env env, napi_callback_info info) {
   (void)info;
-  napi_value out, strings;
+  napi_value out;
   NAPI_OK(env, fs_batch_column_names(env, &out));
-  NAPI_OK(env, fs_text_names(env, &strings));
-  NAPI_OK(env, napi_set_named_property(env, out, "strings", strings));
   return out;
 }
 

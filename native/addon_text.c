@@ -211,23 +211,3 @@ napi_value fs_js_text_cell(napi_env env, napi_callback_info info) {
   free(b.p);
   return st == napi_ok ? out : NULL;
 }
-
-static napi_status names(napi_env env, const char *const *list, size_t n, napi_value *out) {
-  napi_status st = napi_create_array_with_length(env, n, out);
-  for (size_t i = 0; i < n && st == napi_ok; i++) {
-    napi_value s;
-    st = napi_create_string_utf8(env, list[i], NAPI_AUTO_LENGTH, &s);
-    if (st == napi_ok) st = napi_set_element(env, *out, (uint32_t)i, s);
-  }
-  return st;
-}
-
-napi_status fs_text_names(napi_env env, napi_value *out) {
-  napi_value a, d;
-  napi_status st = napi_create_object(env, out);
-  if (st == napi_ok) st = names(env, fs_cols_address_names, FS_COLS_N_ADDRESS, &a);
-  if (st == napi_ok) st = names(env, fs_cols_dpi_names, FS_DPI_TEXTS, &d);
-  if (st == napi_ok) st = napi_set_named_property(env, *out, "addresses", a);
-  if (st == napi_ok) st = napi_set_named_property(env, *out, "dpi", d);
-  return st;
-}

@@ -29,7 +29,5 @@ napi_value fs_text_part(napi_env env, struct fs_text_out *t);
 void fs_text_out_free(struct fs_text_out *t);
 /* textCell(format, buffer): a detection text's bytes as that format writes them (tests). */
 napi_value fs_js_text_cell(napi_env env, napi_callback_info info);
-/* { addresses, dpi }: the string columns' names, in the plan's index order */
-napi_status fs_text_names(napi_env env, napi_value *out);
 
 #endif

@@ -25,7 +25,14 @@ napi_status fs_batch_column_names(napi_env env, napi_value *out) {
   NAPI(napi_set_named_property(env, *out, "base", b));
   NAPI(napi_set_named_property(env, *out, "stats", s));
   NAPI(napi_set_named_property(env, *out, "activity", a));
-  return napi_ok;
+  /* the string columns, in the order the text rows' plan numbers them (text_rows.h) */
+  napi_value strings, addr, dpi;
+  NAPI(napi_create_object(env, &strings));
+  NAPI(names_array(env, fs_cols_address_names, FS_COLS_N_ADDRESS, &addr));
+  NAPI(names_array(env, fs_cols_dpi_names, FS_DPI_TEXTS, &dpi));
+  NAPI(napi_set_named_property(env, strings, "addresses", addr));
+  NAPI(napi_set_named_property(env, strings, "dpi", dpi));
+  return napi_set_named_property(env, *out, "strings", strings);
 }
 
 /* A typed array of len elements as obj[name]; *data is where to fill it. */

@@ -10,7 +10,8 @@
  * strings, splt?, activity?, fineTime?, payload?, header?, events?, uids?, newFlowKeys?, counters };
  * the column names come from fs_batch_column_names. */
 napi_status fs_batch_build(napi_env env, const struct fs_meter *m, size_t n, napi_value *out);
-/* The names of the numeric columns, in column order (for the schema test). */
+/* The names of the numeric columns, in column order (for the schema test), and of the string
+ * columns the text rows take by index. */
 napi_status fs_batch_column_names(napi_env env, napi_value *out);
 
 #endif

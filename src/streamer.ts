@@ -43,11 +43,11 @@ export type StreamerInput = Omit<StreamerOptions, keyof MeterOptions> & Partial<
 
 export interface PluginSpec { spec: string; options: Record<string, unknown> }
 
-/** Checks the files exist and are not folders, then opens; the addon's open failure becomes an
- * InputError with its message. "-" is standard input, which one meter reads once. */
 /** A live meter hands over a batch at least this often, so flows and counters come on a quiet link */
 const LIVE_BATCH_MS = 1000;
 
+/** Checks the files exist and are not folders, then opens; the addon's open failure becomes an
+ * InputError with its message. "-" is standard input, which one meter reads once. */
 export function openNative<T>(open: () => T, files: string[] | undefined, partitioned = false): T {
   const stdin = (files ?? []).filter((f) => f === '-').length;
   if (stdin > 1) throw new InputError('-: standard input can be read once only, and is given more than once');
@@ -353,6 +353,9 @@ export function buildColumnIndex(fields: readonly Field[]): number[] {
   });
 }
 
+/** The SPLT columns, in the order of the native batch's splt arrays (direction, ps, piat_ms). */
+export const SPLT_COLUMNS = ['splt_direction', 'splt_ps', 'splt_piat_ms'];
+
 /** The native fineTime block's column order. */
 const FINE_ORDER = ['bidirectional', 'src2dst', 'dst2src'].flatMap((s) => [`${s}_first_seen`, `${s}_last_seen`, `${s}_duration`]);
 
@@ -371,7 +374,7 @@ export function toBatch(fields: readonly Field[], index: number[], nb: NativeBat
       case 'string': return strings(nb.strings[f.name], n);
       case 'splt': {
         const s = nb.splt as NonNullable<NativeBatch['splt']>;
-        const values = f.name === 'splt_direction' ? s.direction : f.name === 'splt_ps' ? s.ps : s.piat_ms;
+        const values = [s.direction, s.ps, s.piat_ms][SPLT_COLUMNS.indexOf(f.name)];
         return { n: s.n, values };
       }
       case 'activity': return (nb.activity as Float64Array).subarray(index[i] * n, (index[i] + 1) * n);

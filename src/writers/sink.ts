@@ -62,7 +62,7 @@ export class Sink {
   async write(chunk: string | Uint8Array, written?: () => void): Promise<void> {
     if (this.failure) { written?.(); throw this.error(this.failure); }
     if (this.readerGone) { written?.(); return; }
-    if (!this.stream.write(chunk, written && (() => written()))) {
+    if (!this.stream.write(chunk, written)) {
       await new Promise<void>((resolve) => {
         const done = () => { this.stream.off('drain', done); this.stream.off('error', done); this.stream.off('close', done); resolve(); };
         this.stream.once('drain', done).once('error', done).once('close', done);

@@ -7,10 +7,8 @@
 import { loadNative, NativeMeter, NativeTextPart, NativeTextPlan, NativeTextSource } from '../native';
 import { OutputFormat } from '../options';
 import { Field } from '../schema';
-import { buildColumnIndex } from '../streamer';
+import { buildColumnIndex, SPLT_COLUMNS } from '../streamer';
 import { jsonlKeys } from './jsonl';
-
-const SPLT = ['splt_direction', 'splt_ps', 'splt_piat_ms'];
 
 /** The plan for these fields, or undefined where a column is not the meter's or the format is
  * not text. */
@@ -30,7 +28,7 @@ export function textPlan(format: OutputFormat, fields: readonly Field[], maxFlow
           : names.strings.addresses.includes(f.name) ? at('address', names.strings.addresses.indexOf(f.name))
           : at('dpi', names.strings.dpi.indexOf(f.name));
         break;
-      case 'splt': where = at('splt', SPLT.indexOf(f.name)); break;
+      case 'splt': where = at('splt', SPLT_COLUMNS.indexOf(f.name)); break;
       case 'payload': where = at(f.type === 'bytes' ? 'payload' : 'payload_len', 0); break;
       case 'header': where = at(f.type === 'list<bytes>' ? 'header' : 'header_count', 0); break;
       default: return undefined;
