@@ -102,9 +102,10 @@ void fs_meter_free(struct fs_meter *m);
  * after the batch. 0 otherwise. */
 int fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t time_ns, const uint8_t *data,
                    uint32_t caplen, uint32_t wirelen);
-/* A packet decoded elsewhere (spread.c's reader), with its time (forced monotonic there), its key
- * and the key's hash with fs_flow_hash_secret(): the meter's part of fs_meter_frame. */
-void fs_meter_decoded(struct fs_meter *m, struct fs_packet *p, const struct fs_flow_key *k, uint64_t hash);
+/* A lane's frame (spread.c): its reader decoded it and found it this lane's, and forced its time
+ * monotonic on the run's one clock. Decoded again here, next to the meter that uses it. */
+void fs_meter_lane_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t time_ns, const uint8_t *data,
+                         uint32_t caplen, uint32_t wirelen);
 /* The batch took the events: clear them, and start a new event batch. */
 void fs_meter_events_taken(struct fs_meter *m);
 /* At the start of a batch, after the plugins' ends: the idle scan held back (see watched_events). */

@@ -69,10 +69,10 @@ static bool lane_input(struct fs_runner *r) {
   struct fs_lane_entry *e = fs_lane_peek(r->spread, r->lane);
   if (!e) return false;
   if (e->kind == FS_LANE_FRAME) {
-    fs_meter_decoded(&r->meter, &e->p, &e->k, e->hash);
-    free(e->copy);
+    fs_meter_lane_frame(&r->meter, e->linktype, e->time_ms, e->time_ns, e->data, e->caplen, e->wirelen);
+    if (e->owned) free((void *)e->data);
   } else if (e->kind == FS_LANE_CLOCK) {
-    fs_meter_clock(&r->meter, e->p.time_ms);
+    fs_meter_clock(&r->meter, e->time_ms);
   } else {
     r->draining = true;
   }

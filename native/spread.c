@@ -28,9 +28,12 @@ static void wake(struct fs_lane *l, pthread_cond_t *c) {
 /* Reader: waits until lane l holds at most `most` entries. False if the lane is gone or the run
  * aborted. The flag is raised under the lock before the last look, and the lane signals under the
  * same lock, so a wake-up is not lost (the timeout is a second guard). */
+static void publish_tail(struct fs_lane *l, bool end);
+
 static bool wait_room(struct fs_spread *sp, struct fs_lane *l, size_t most) {
-  size_t t = atomic_load_explicit(&l->tail, memory_order_relaxed);
+  size_t t = l->filled;
   if (t - l->seen_head <= most) return true;
+  publish_tail(l, false); /* the lane can only make room out of what it sees */
   while (t - (l->seen_head = atomic_load(&l->head)) > most) {
     if (atomic_load(&sp->abort) || atomic_load(&l->gone)) return false;
     /* a lane asleep on a few entries (see push) is woken before the reader sleeps on it */
@@ -45,31 +48,54 @@ static bool wait_room(struct fs_spread *sp, struct fs_lane *l, size_t most) {
   return true;
 }
 
-static bool push(struct fs_spread *sp, struct fs_lane *l, const struct fs_lane_entry *e) {
-  /* a full ring is waited on until half empty: fewer sleeps and wake-ups on either side */
-  if (atomic_load(&l->gone)) return false;
-  size_t t = atomic_load_explicit(&l->tail, memory_order_relaxed);
-  if (t - l->seen_head >= FS_LANE_SLOTS && !wait_room(sp, l, FS_LANE_SLOTS / 2)) return false;
-  l->slots[t & MASK] = *e;
-  atomic_store(&l->tail, t + 1);
-  /* a waiting lane is woken once it has work worth the switch (counted from where it is now: the
-   * reader's last look at head may be far behind), or at the end; a clock tick waits for frames or
-   * the lane's own timeout, as the order of entries, not their timing, makes the flows */
-  if (atomic_load(&l->lane_waiting) &&
-      (e->kind == FS_LANE_END || t + 1 - (l->seen_head = atomic_load(&l->head)) >= FS_LANE_WAKE_AT)) {
+/* Reader: the entries written so far reach lane l. A waiting lane is woken once it has work worth
+ * the switch (counted from where it is now: the reader's last look at head may be far behind), or
+ * at the end; a clock tick waits for frames or the lane's own timeout, as the order of entries,
+ * not their timing, makes the flows. */
+static void publish_tail(struct fs_lane *l, bool end) {
+  if (atomic_load_explicit(&l->tail, memory_order_relaxed) == l->filled) return; /* the reader alone stores it */
+  atomic_store(&l->tail, l->filled);
+  if (atomic_load(&l->lane_waiting) && (end || l->filled - (l->seen_head = atomic_load(&l->head)) >= FS_LANE_WAKE_AT)) {
     wake(l, &l->has_data);
   }
+}
+
+static bool push(struct fs_spread *sp, struct fs_lane *l, const struct fs_lane_entry *e) {
+  /* a full ring is waited on until half empty: fewer sleeps and wake-ups on either side */
+  if (atomic_load_explicit(&l->gone, memory_order_relaxed)) return false;
+  size_t t = l->filled;
+  if (t - l->seen_head >= FS_LANE_SLOTS && !wait_room(sp, l, FS_LANE_SLOTS / 2)) return false;
+  l->slots[t & MASK] = *e;
+  l->filled = t + 1;
+  if (e->kind == FS_LANE_END || (l->filled & (FS_LANE_PUBLISH - 1)) == 0) publish_tail(l, e->kind == FS_LANE_END);
   return true;
+}
+
+/* Reader, before a read that may wait (a FIFO, standard input): every lane has what was read. */
+static void publish_tails(struct fs_spread *sp) {
+  for (uint32_t i = 0; i < sp->n_lanes; i++) publish_tail(&sp->lanes[i], false);
 }
 
 static void push_all(struct fs_spread *sp, const struct fs_lane_entry *e, uint32_t except) {
   for (uint32_t i = 0; i < sp->n_lanes; i++) if (i != except) push(sp, &sp->lanes[i], e);
 }
 
+/* Lane: the entries done with so far are given back; a reader waiting for that much room is woken. */
+static void publish_head(struct fs_lane *l) {
+  atomic_store(&l->head, l->taken);
+  /* counted from the ring's true tail (the reader published it before it waited), not the lane's
+   * last look at it: that look may lag far behind, and woke the reader to find no room, over and
+   * over (tens of thousands of switches a run) */
+  if (atomic_load(&l->reader_waiting) && atomic_load(&l->tail) - l->taken <= atomic_load(&l->reader_wants)) {
+    wake(l, &l->has_room);
+  }
+}
+
 struct fs_lane_entry *fs_lane_peek(struct fs_spread *sp, uint32_t lane) {
   struct fs_lane *l = &sp->lanes[lane];
-  size_t h = atomic_load_explicit(&l->head, memory_order_relaxed);
+  size_t h = l->taken;
   if (h == l->seen_tail && h == (l->seen_tail = atomic_load(&l->tail))) {
+    publish_head(l); /* a reader waiting for an empty ring (the end of a file) sees it */
     pthread_mutex_lock(&l->lock);
     atomic_store(&l->lane_waiting, 1);
     if (h == atomic_load(&l->tail)) timed_wait(&l->has_data, &l->lock);
@@ -82,9 +108,8 @@ struct fs_lane_entry *fs_lane_peek(struct fs_spread *sp, uint32_t lane) {
 
 void fs_lane_done_with(struct fs_spread *sp, uint32_t lane) {
   struct fs_lane *l = &sp->lanes[lane];
-  size_t h = atomic_load_explicit(&l->head, memory_order_relaxed) + 1;
-  atomic_store(&l->head, h);
-  if (atomic_load(&l->reader_waiting) && l->seen_tail - h <= atomic_load(&l->reader_wants)) wake(l, &l->has_room);
+  l->taken++;
+  if ((l->taken & (FS_LANE_PUBLISH - 1)) == 0 || atomic_load_explicit(&l->reader_waiting, memory_order_relaxed)) publish_head(l);
 }
 
 void fs_lane_leave(struct fs_spread *sp, uint32_t lane) {
@@ -119,30 +144,30 @@ static void *reader_main(void *arg) {
     if (rc != FS_READ_FRAME) continue;
     c.packets++;
     if (fr.wirelen > 0xffff) c.oversize_records++;
-    struct fs_lane_entry e = { .kind = FS_LANE_FRAME };
-    const uint8_t *data = fr.data;
-    if (!fr.mapped) { /* libpcap reuses its buffer at the next read: the lane gets a copy */
-      if (!(e.copy = malloc(fr.caplen ? fr.caplen : 1))) { c.copy_failures++; continue; }
-      memcpy(e.copy, fr.data, fr.caplen);
-      data = e.copy;
-    }
-    /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): e.copy keeps the copy; the analyzer forgets it once &e.p escapes */
-    int d = fs_decode(fr.linktype, data, fr.caplen, fr.wirelen, sp->decode_tunnels, &e.p);
+    struct fs_packet p;
+    struct fs_flow_key k;
+    int d = fs_decode(fr.linktype, fr.data, fr.caplen, fr.wirelen, sp->decode_tunnels, &p);
     if (d == FS_OK) {
-      fs_flow_key_make(&e.p, &e.k);
-      e.hash = fs_flow_key_hash(&e.k, fs_flow_hash_secret());
-      uint32_t lane = (uint32_t)(fs_flow_key_host_hash(&e.k) % sp->n_lanes);
+      fs_flow_key_make(&p, &k);
+      uint32_t lane = (uint32_t)(fs_flow_key_host_hash(&k) % sp->n_lanes);
       /* the run's one clock, as a single meter keeps it */
       bool scan = fs_clock_advance(&clock, fr.ms, fr.ns);
-      e.p.time_ms = clock.tick_ms;
-      e.p.time_ns = clock.tick_ns;
-      if (!push(sp, &sp->lanes[lane], &e)) free(e.copy);
+      struct fs_lane_entry e = { .data = fr.data, .time_ms = clock.tick_ms, .time_ns = clock.tick_ns, .caplen = fr.caplen,
+                                 .wirelen = fr.wirelen, .linktype = (int16_t)fr.linktype, .kind = FS_LANE_FRAME };
+      if (!fr.mapped) { /* libpcap reuses its buffer at the next read: the lane gets a copy */
+        uint8_t *copy = malloc(fr.caplen ? fr.caplen : 1);
+        if (copy) memcpy(copy, fr.data, fr.caplen);
+        e.data = copy;
+        e.owned = true;
+      }
+      if (!e.data) c.copy_failures++;
+      else if (!push(sp, &sp->lanes[lane], &e) && e.owned) free((void *)e.data);
       /* the other lanes' clocks reach this tick where their idle scans fall due */
-      if (scan) push_all(sp, &(struct fs_lane_entry){ .p.time_ms = clock.tick_ms, .kind = FS_LANE_CLOCK }, lane);
+      if (scan) push_all(sp, &(struct fs_lane_entry){ .time_ms = clock.tick_ms, .kind = FS_LANE_CLOCK }, lane);
     } else {
       c.ignored[d]++;
-      free(e.copy);
     }
+    if (!fr.mapped) publish_tails(sp); /* a FIFO's next read may wait: the lanes have this frame first */
     if (++since == REPORT_EVERY) { since = 0; publish(sp, &c); }
   }
   publish(sp, &c);
@@ -163,9 +188,10 @@ void fs_spread_counters(struct fs_spread *sp, struct fs_spread_counters *out) {
 
 static void lane_free(struct fs_lane *l) {
   if (!l->slots) return;
-  /* frames the lane never took */
-  for (size_t h = atomic_load(&l->head), t = atomic_load(&l->tail); h != t; h++) {
-    free(l->slots[h & MASK].copy);
+  /* frames the lane never took (the last release comes after every lane's and the reader's last
+   * word: their own counts, published or not, are the truth) */
+  for (size_t h = l->taken, t = l->filled; h != t; h++) {
+    if (l->slots[h & MASK].owned) free((void *)l->slots[h & MASK].data);
   }
   free(l->slots);
   l->slots = NULL;

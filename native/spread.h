@@ -1,5 +1,6 @@
 /* Capture files read once, their frames spread over several meters by host-pair hash: a reader
- * thread decodes each frame far enough to know its partition and hands it to that meter's lane;
+ * thread decodes each frame far enough to know its partition and hands that meter's lane a
+ * reference to it (the lane decodes it again: cheaper than handing over the decoded packet);
  * each lane's meter runs on a thread of its own (run.c drives it). The flows are a single meter's:
  * every lane sees the run's one clock (the reader forces time monotonic and tells every lane when
  * an idle scan is due), and a flow's packets all go to one lane. */
@@ -14,22 +15,30 @@
 enum { FS_LANE_FRAME = 0, FS_LANE_CLOCK = 1, FS_LANE_END = 2 };
 
 struct fs_lane_entry {
-  struct fs_packet p;               /* decoded, its time forced monotonic; a clock tick: p.time_ms */
-  struct fs_flow_key k;
-  uint64_t hash;                    /* of k, with fs_flow_hash_secret() */
-  uint8_t *copy;                    /* a frame libpcap read, which p points into: the lane frees it */
+  const uint8_t *data;              /* in the file's map, or a copy the lane frees (owned) */
+  uint64_t time_ms;                 /* forced monotonic; a clock tick's time */
+  uint32_t time_ns;
+  uint32_t caplen, wirelen;
+  int16_t linktype;
   uint8_t kind;
+  bool owned;                       /* data is a copy of a frame libpcap read */
 };
 
-#define FS_LANE_SLOTS 32768u        /* a power of two: ~6.5 MB of entries a lane (ample lag measured best) */
+#define FS_LANE_SLOTS 32768u        /* a power of two: 1 MB of entries a lane (ample lag measured best) */
 #define FS_LANE_WAKE_AT 1024        /* entries that wake a waiting lane: fewer sleeps, each worth its switch */
+/* Each side makes its index known this many entries at a time (and before it waits, and at the
+ * end): an index stored at every entry bounces its cache line between the cores at every entry,
+ * and that cost more than the entry itself. */
+#define FS_LANE_PUBLISH 64
 
 /* A single-producer single-consumer ring; each side sleeps only when it must. */
 struct fs_lane {
-  _Alignas(64) atomic_size_t tail;  /* written by the reader */
+  _Alignas(64) atomic_size_t tail;  /* written by the reader, FS_LANE_PUBLISH entries at a time */
   size_t seen_head;                 /* the reader's last look at head */
-  _Alignas(64) atomic_size_t head;  /* written by the lane once an entry is done with */
+  size_t filled;                    /* the reader's: entries written, published or not */
+  _Alignas(64) atomic_size_t head;  /* written by the lane, FS_LANE_PUBLISH entries done with at a time */
   size_t seen_tail;                 /* the lane's last look at tail */
+  size_t taken;                     /* the lane's: entries done with, published or not */
   _Alignas(64) atomic_int lane_waiting, reader_waiting;
   atomic_size_t reader_wants;       /* the reader sleeps until the ring holds at most this many */
   atomic_bool gone;                 /* closed, or its meter stopped: the reader skips it */
