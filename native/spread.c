@@ -10,6 +10,8 @@
 #define WAIT_MS 20
 /* the reader's counters reach JavaScript this often */
 #define REPORT_EVERY 8192
+/* entries between a frame's prefetch by its lane and its turn */
+#define PREFETCH_AHEAD 8
 
 static void timed_wait(pthread_cond_t *c, pthread_mutex_t *mu) {
   struct timespec ts;
@@ -102,6 +104,13 @@ struct fs_lane_entry *fs_lane_peek(struct fs_spread *sp, uint32_t lane) {
     atomic_store(&l->lane_waiting, 0);
     pthread_mutex_unlock(&l->lock);
     if (h == (l->seen_tail = atomic_load(&l->tail))) return NULL;
+  }
+  /* the frame a few entries on was last read on the reader's core: asked for now, it is here
+   * by the time its turn comes (its headers, where the decode and nDPI start) */
+  if (l->seen_tail - h > PREFETCH_AHEAD) {
+    const uint8_t *d = l->slots[(h + PREFETCH_AHEAD) & MASK].data;
+    __builtin_prefetch(d);
+    __builtin_prefetch(d + 64);
   }
   return &l->slots[h & MASK];
 }
