@@ -1,7 +1,7 @@
 /**
  * `read --workers N` without plugins: N meters in this process over one reading of the files
- * (native/spread.c). A reader thread decodes each frame once and hands it to the lane of its
- * host-pair partition. Where the process has a core to spare for each lane besides the reader and
+ * (native/spread.c). A reader thread decodes each frame far enough to know its host pair and
+ * hands a reference to it to the lane of that partition, which decodes it again. Where the process has a core to spare for each lane besides the reader and
  * this thread, each lane runs on a worker thread of its own (lane-thread.ts), where its meter runs
  * and its flows become output bytes: this thread only puts the parts in id order and writes them
  * (parts()), or, for a consumer that needs flows (anonymisation, rotation, IPFIX, the API),
