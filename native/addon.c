@@ -401,8 +401,21 @@ static napi_value js_spread_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* waits(): { sleeps, needless }: how often the reader waited for a lane's room, and woke to none */
+static napi_value js_spread_waits(napi_env env, napi_callback_info info) {
+  struct fs_spread_holder *s = unwrap_holder(env, info);
+  if (!s || !s->sp) return NULL;
+  uint64_t sleeps, needless;
+  fs_spread_waits(s->sp, &sleeps, &needless);
+  napi_value o;
+  NAPI_OK(env, napi_create_object(env, &o));
+  NAPI_OK(env, set_num(env, o, "sleeps", (double)sleeps));
+  NAPI_OK(env, set_num(env, o, "needless", (double)needless));
+  return o;
+}
+
 /* openSpread({ files, ...as open() }, n): one reading of the files for n lanes (spread.c), each
- * opened on a thread of its own by openLane(id, i, options); { id, stop(), close() } */
+ * opened on a thread of its own by openLane(id, i, options); { id, stop(), close(), waits() } */
 static napi_value js_open_spread(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2], obj, v;
@@ -434,8 +447,9 @@ static napi_value js_open_spread(napi_env env, napi_callback_info info) {
   napi_property_descriptor methods[] = {
     { "stop", NULL, js_spread_stop, NULL, NULL, NULL, napi_default, NULL },
     { "close", NULL, js_spread_close, NULL, NULL, NULL, napi_default, NULL },
+    { "waits", NULL, js_spread_waits, NULL, NULL, NULL, napi_default, NULL },
   };
-  if (napi_create_object(env, &obj) != napi_ok || napi_define_properties(env, obj, 2, methods) != napi_ok ||
+  if (napi_create_object(env, &obj) != napi_ok || napi_define_properties(env, obj, 3, methods) != napi_ok ||
       napi_create_uint32(env, s->id, &v) != napi_ok || napi_set_named_property(env, obj, "id", v) != napi_ok ||
       napi_wrap(env, obj, s, holder_finalize, NULL, NULL) != napi_ok) {
     throw_last(env);

@@ -13,12 +13,13 @@
 /* entries between a frame's prefetch by its lane and its turn */
 #define PREFETCH_AHEAD 8
 
-static void timed_wait(pthread_cond_t *c, pthread_mutex_t *mu) {
+/* 0 when signalled, ETIMEDOUT when the moment passed */
+static int timed_wait(pthread_cond_t *c, pthread_mutex_t *mu) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   ts.tv_nsec += WAIT_MS * 1000000L;
   if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
-  pthread_cond_timedwait(c, mu, &ts);
+  return pthread_cond_timedwait(c, mu, &ts);
 }
 
 static void wake(struct fs_lane *l, pthread_cond_t *c) {
@@ -43,7 +44,13 @@ static bool wait_room(struct fs_spread *sp, struct fs_lane *l, size_t most) {
     pthread_mutex_lock(&l->lock);
     atomic_store(&l->reader_wants, most);
     atomic_store(&l->reader_waiting, 1);
-    if (t - atomic_load(&l->head) > most && !atomic_load(&l->gone) && !atomic_load(&sp->abort)) timed_wait(&l->has_room, &l->lock);
+    if (t - atomic_load(&l->head) > most && !atomic_load(&l->gone) && !atomic_load(&sp->abort)) {
+      atomic_fetch_add_explicit(&sp->reader_sleeps, 1, memory_order_relaxed);
+      if (timed_wait(&l->has_room, &l->lock) == 0 && t - atomic_load(&l->head) > most && !atomic_load(&l->gone) &&
+          !atomic_load(&sp->abort)) {
+        atomic_fetch_add_explicit(&sp->reader_needless_wakes, 1, memory_order_relaxed);
+      }
+    }
     atomic_store(&l->reader_waiting, 0);
     pthread_mutex_unlock(&l->lock);
   }
@@ -189,6 +196,11 @@ void fs_spread_stop(struct fs_spread *sp) {
   atomic_store(&sp->src.stop_requested, true); /* a reader waiting on a FIFO's data gives up */
 }
 
+void fs_spread_waits(struct fs_spread *sp, uint64_t *sleeps, uint64_t *needless) {
+  *sleeps = atomic_load(&sp->reader_sleeps);
+  *needless = atomic_load(&sp->reader_needless_wakes);
+}
+
 void fs_spread_counters(struct fs_spread *sp, struct fs_spread_counters *out) {
   pthread_mutex_lock(&sp->counters_lock);
   *out = sp->counters;
@@ -277,6 +289,8 @@ struct fs_spread *fs_spread_open(char **files, uint32_t n_files, uint32_t snaple
   sp->decode_tunnels = decode_tunnels;
   atomic_init(&sp->refs, n_lanes);
   atomic_init(&sp->next_id, 0);
+  atomic_init(&sp->reader_sleeps, 0);
+  atomic_init(&sp->reader_needless_wakes, 0);
   if ((errno = pthread_create(&sp->reader, NULL, reader_main, sp)) != 0) {
     snprintf(err, FS_ERRLEN, "cannot start the reading thread: %s", strerror(errno));
     spread_free(sp);

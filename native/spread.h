@@ -72,6 +72,9 @@ struct fs_spread {
   atomic_bool stop, abort;
   atomic_uint refs;
   atomic_uint_least64_t next_id;    /* lanes writing text take their batches' ids from here, in the order made */
+  /* the reader's waits for room, and the wake-ups among them that found none (a lane woke it too
+   * early: each costs two context switches and a lane's core, and once came by the ten thousand) */
+  atomic_uint_least64_t reader_sleeps, reader_needless_wakes;
   pthread_t reader;
   pthread_mutex_t counters_lock;
   struct fs_spread_counters counters;
@@ -91,6 +94,8 @@ void fs_lane_done_with(struct fs_spread *sp, uint32_t lane);
 void fs_lane_leave(struct fs_spread *sp, uint32_t lane);
 /* The reader stops; every lane flushes and ends. */
 void fs_spread_stop(struct fs_spread *sp);
+/* How often the reader waited for a lane's room, and woke to find none. */
+void fs_spread_waits(struct fs_spread *sp, uint64_t *sleeps, uint64_t *needless);
 /* A copy of the reader's counters. */
 void fs_spread_counters(struct fs_spread *sp, struct fs_spread_counters *out);
 /* One more reference, for a holder that is no lane (it may stop the spread and read its counters). */

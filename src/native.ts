@@ -144,6 +144,8 @@ export interface NativeSpread {
   stop(): void;
   /** lanes never opened are released; the reader ends once every lane is closed */
   close(): void;
+  /** how often the reader waited for a lane's room, and woke to find none (undefined once closed) */
+  waits(): { sleeps: number; needless: number } | undefined;
 }
 
 export interface NativeAddon {

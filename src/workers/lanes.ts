@@ -48,6 +48,8 @@ export class LaneSet {
   private readonly nativeOptions: NativeOpenOptions;
   /** lanes on worker threads of their own (see above); else on libuv's pool, batches made here */
   readonly threads: boolean;
+  /** once the run ended: how often the reader waited for a lane's room, and woke to find none */
+  readerWaits?: { sleeps: number; needless: number };
 
   constructor(options: StreamerOptions, readonly size: number, threads = laneThreads(size)) {
     this.threads = threads;
@@ -154,6 +156,7 @@ export class LaneSet {
       await Promise.all(this.workers.map((w) => new Promise<void>((resolve) => {
         if (w.threadId < 0) resolve(); else w.once('exit', () => resolve());
       })));
+      this.readerWaits = spread.waits();
       spread.close();
       this.spread = undefined;
     }
@@ -219,6 +222,7 @@ export class LaneSet {
       spread.stop();
       await Promise.allSettled(pending.values());
       meters.forEach((m, lane) => { this.final[lane] = m.stats(); m.close(); });
+      this.readerWaits = spread.waits();
       spread.close();
       this.spread = undefined;
     }
