@@ -28,11 +28,11 @@ static void wake(struct fs_lane *l, pthread_cond_t *c) {
   pthread_mutex_unlock(&l->lock);
 }
 
+static void publish_tail(struct fs_lane *l, bool end);
+
 /* Reader: waits until lane l holds at most `most` entries. False if the lane is gone or the run
  * aborted. The flag is raised under the lock before the last look, and the lane signals under the
  * same lock, so a wake-up is not lost (the timeout is a second guard). */
-static void publish_tail(struct fs_lane *l, bool end);
-
 static bool wait_room(struct fs_spread *sp, struct fs_lane *l, size_t most) {
   size_t t = l->filled;
   if (t - l->seen_head <= most) return true;
@@ -114,8 +114,8 @@ struct fs_lane_entry *fs_lane_peek(struct fs_spread *sp, uint32_t lane) {
   }
   /* the frame a few entries on was last read on the reader's core: asked for now, it is here
    * by the time its turn comes (its headers, where the decode and nDPI start) */
-  if (l->seen_tail - h > PREFETCH_AHEAD) {
-    const uint8_t *d = l->slots[(h + PREFETCH_AHEAD) & MASK].data;
+  const uint8_t *d = l->seen_tail - h > PREFETCH_AHEAD ? l->slots[(h + PREFETCH_AHEAD) & MASK].data : NULL;
+  if (d) { /* a clock tick or the end has none */
     __builtin_prefetch(d);
     __builtin_prefetch(d + 64);
   }
