@@ -14,7 +14,7 @@ import { parseMeterOptions, RawReadOptions } from '../src/options';
 import { FlowStreamer, StreamerOptions } from '../src/streamer';
 import { LaneSet } from '../src/workers/lanes';
 import { norm, rows } from './helpers/arrow';
-import { DLT, ether, ipv4, pcap, tmpdir, udp } from './helpers/packets';
+import { DLT, ether, ipv4, pcap, udp } from './helpers/packets';
 import { lit, query } from './helpers/duckdb';
 import { BIN, cli, NO_ORACLE, ORACLE, sortedRows } from './helpers/run';
 
@@ -115,9 +115,10 @@ function manyPackets(n: number, pairs: number): Buffer {
 // said it was half empty: it found no room and slept again, tens of thousands of times a read,
 // a quarter of the CPU of two lanes. Timing is not tested; the needless wake-ups are counted.
 t.test('the reader sleeps only when a ring is full, and wakes to room', async (t) => {
-  const file = path.join(tmpdir(), 'many-packets.pcap');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowseek-lanes-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'many-packets.pcap');
   fs.writeFileSync(file, manyPackets(400_000, 4000));
-  t.teardown(() => fs.rmSync(file, { force: true }));
   for (const threads of [false, true]) {
     const lanes = new LaneSet(options([file]), 2, threads);
     const flows = (await sortedRows(lanes)).length;
