@@ -8,28 +8,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import t from 'tap';
-import { DLT, ether, ipv4, pcap, Record, tmpdir, udp } from './helpers/packets';
+import { DLT, ether, ipv4, pcap, Record, tmpdir, udp, udpBurst } from './helpers/packets';
 import { BIN, cli, ROOT } from './helpers/run';
 
 const dir = fs.mkdtempSync(path.join(tmpdir(), 'inputs-'));
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true })); // captures of several MB
 
 /** A capture of n one-packet flows, one a second from `start`: with a 1 s idle timeout they end as
- * the file is read, so flows come out all along. Written straight into one buffer (fast). */
+ * the file is read, so flows come out all along. */
 function manyFlows(n: number, start: number): Buffer {
-  const frame = ether(0x0800, ipv4('10.0.0.0', '192.168.7.1', 17, udp(40000, 53, Buffer.alloc(12))));
-  const head = pcap(DLT.EN10MB, []);
-  const size = 16 + frame.length;
-  const out = Buffer.alloc(head.length + n * size);
-  head.copy(out);
-  for (let i = 0, at = head.length; i < n; i++, at += size) {
-    out.writeUInt32LE(start + i, at);
-    out.writeUInt32LE(frame.length, at + 8);
-    out.writeUInt32LE(frame.length, at + 12);
-    frame.copy(out, at + 16);
-    out.writeUInt32BE((10 << 24) | i, at + 16 + 26); // a source address of its own
-  }
-  return out;
+  return udpBurst(n, { start, stepUs: 1_000_000, sources: n, payload: 12 });
 }
 
 /** Flows of a few packets each, over `seconds` from `start`, between two hosts on `port`. */

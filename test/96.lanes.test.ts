@@ -14,7 +14,7 @@ import { parseMeterOptions, RawReadOptions } from '../src/options';
 import { FlowStreamer, StreamerOptions } from '../src/streamer';
 import { LaneSet } from '../src/workers/lanes';
 import { norm, rows } from './helpers/arrow';
-import { DLT, ether, ipv4, pcap, udp } from './helpers/packets';
+import { udpBurst } from './helpers/packets';
 import { lit, query } from './helpers/duckdb';
 import { BIN, cli, NO_ORACLE, ORACLE, sortedRows } from './helpers/run';
 
@@ -92,25 +92,6 @@ t.test('stopped early, or left by its consumer: ends, with every flow it had', {
   t.equal(batches, 2, 'a consumer that leaves after two batches: the run ends and frees its lanes');
 });
 
-/** n UDP packets a millisecond apart, over `pairs` host pairs (each a flow of n / pairs packets),
- * written straight into one buffer. */
-function manyPackets(n: number, pairs: number): Buffer {
-  const frame = ether(0x0800, ipv4('10.0.0.0', '192.168.7.1', 17, udp(40000, 53, Buffer.alloc(40))));
-  const head = pcap(DLT.EN10MB, []);
-  const size = 16 + frame.length;
-  const out = Buffer.alloc(head.length + n * size);
-  head.copy(out);
-  for (let i = 0, at = head.length; i < n; i++, at += size) {
-    out.writeUInt32LE(1_600_000_000 + Math.floor(i / 1000), at);
-    out.writeUInt32LE((i % 1000) * 1000, at + 4);
-    out.writeUInt32LE(frame.length, at + 8);
-    out.writeUInt32LE(frame.length, at + 12);
-    frame.copy(out, at + 16);
-    out.writeUInt32BE((10 << 24) | (i % pairs), at + 16 + 26); // the pair's source address
-  }
-  return out;
-}
-
 // The lanes once woke a reader waiting for room whenever their own (lagging) look at the ring
 // said it was half empty: it found no room and slept again, tens of thousands of times a read,
 // a quarter of the CPU of two lanes. Timing is not tested; the needless wake-ups are counted.
@@ -118,7 +99,8 @@ t.test('the reader sleeps only when a ring is full, and wakes to room', async (t
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowseek-lanes-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'many-packets.pcap');
-  fs.writeFileSync(file, manyPackets(400_000, 4000));
+  // 400,000 packets a millisecond apart over 4,000 host pairs (a flow each)
+  fs.writeFileSync(file, udpBurst(400_000, { start: 1_600_000_000, stepUs: 1000, sources: 4000, payload: 40 }));
   for (const threads of [false, true]) {
     const lanes = new LaneSet(options([file]), 2, threads);
     const flows = (await sortedRows(lanes)).length;

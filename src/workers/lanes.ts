@@ -1,9 +1,10 @@
 /**
  * `read --workers N` without plugins: N meters in this process over one reading of the files
  * (native/spread.c). A reader thread decodes each frame far enough to know its host pair and
- * hands a reference to it to the lane of that partition, which decodes it again. Where the process has a core to spare for each lane besides the reader and
- * this thread, each lane runs on a worker thread of its own (lane-thread.ts), where its meter runs
- * and its flows become output bytes: this thread only puts the parts in id order and writes them
+ * hands a reference to it to the lane of that partition, which decodes it again. Where the
+ * process has a core to spare for each lane besides the reader and this thread, each lane runs
+ * on a worker thread of its own (lane-thread.ts), where its meter runs and its flows become
+ * output bytes: this thread only puts the parts in id order and writes them
  * (parts()), or, for a consumer that needs flows (anonymisation, rotation, IPFIX, the API),
  * rebuilds batches from the lanes' columns (batches()). With fewer cores, a thread of its own per
  * lane costs more than it gives (each worker thread is a JavaScript isolate that starts, compiles
@@ -156,9 +157,7 @@ export class LaneSet {
       await Promise.all(this.workers.map((w) => new Promise<void>((resolve) => {
         if (w.threadId < 0) resolve(); else w.once('exit', () => resolve());
       })));
-      this.readerWaits = spread.waits();
-      spread.close();
-      this.spread = undefined;
+      this.closeSpread(spread);
     }
   }
 
@@ -222,10 +221,15 @@ export class LaneSet {
       spread.stop();
       await Promise.allSettled(pending.values());
       meters.forEach((m, lane) => { this.final[lane] = m.stats(); m.close(); });
-      this.readerWaits = spread.waits();
-      spread.close();
-      this.spread = undefined;
+      this.closeSpread(spread);
     }
+  }
+
+  /** Every lane has ended: the reader's waits are kept and the spread is let go. */
+  private closeSpread(spread: NativeSpread): void {
+    this.readerWaits = spread.waits();
+    spread.close();
+    this.spread = undefined;
   }
 
   /** Every lane's meter, for a run on the pool. */
