@@ -141,26 +141,31 @@ static size_t batch_flows(const struct fs_handle *h) {
   return h->run.meter.out_len < h->want ? h->run.meter.out_len : h->want;
 }
 
-/* One step, on the calling thread; text output is made here too (a pool thread, or a lane's own). */
+/* One step, on the calling thread; text output is made here too (a pool thread, or a lane's own),
+ * and the flows it was made of are let go here: on the main thread, their freeing (and the heap's
+ * trim) held up every lane that had finished a step, and stopped the others at the heap's lock. */
 static void step(struct fs_handle *h) {
   fs_run_step(&h->run, h->want);
-  if (h->text) fs_text_encode(h->text, &h->run, batch_flows(h));
+  if (!h->text) return;
+  size_t n = batch_flows(h);
+  fs_text_encode(h->text, &h->run, n);
+  if (!h->text->failed) fs_run_taken(&h->run, n);
 }
 
 /* The batch of the step just run (null once the run is done), or NULL on failure. */
 static napi_value take_batch(napi_env env, struct fs_handle *h) {
   struct fs_meter *m = &h->run.meter;
-  size_t n = batch_flows(h);
+  size_t n = h->text ? h->text->flows : batch_flows(h);
   napi_value result = NULL;
   bool events = m->events && m->events->len;
   if (n == 0 && h->run.done && !events) {
     napi_get_null(env, &result);
     return result;
   }
-  if (h->text) result = fs_text_part(env, h->text);
+  if (h->text) result = fs_text_part(env, h->text); /* its flows were taken by the step */
   else if (fs_batch_build(env, m, n, &result) != napi_ok) result = NULL;
   if (!result) return NULL;
-  fs_run_taken(&h->run, n);
+  if (!h->text) fs_run_taken(&h->run, n);
   napi_value stats = make_stats(env, h);
   if (stats) napi_set_named_property(env, result, "counters", stats);
   return result;
@@ -558,6 +563,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "columns", NULL, js_columns, NULL, NULL, NULL, napi_default, NULL },
     { "compress", NULL, fs_js_compress, NULL, NULL, NULL, napi_default, NULL },
     { "textCell", NULL, fs_js_text_cell, NULL, NULL, NULL, napi_default, NULL },
+    { "textBuffers", NULL, fs_js_text_buffers, NULL, NULL, NULL, napi_default, NULL },
     { "release", NULL, js_release, NULL, NULL, NULL, napi_default, NULL },
     { "interfaces", NULL, js_interfaces, NULL, NULL, NULL, napi_default, NULL },
     { "dropPrivileges", NULL, fs_js_drop_privileges, NULL, NULL, NULL, napi_default, NULL },

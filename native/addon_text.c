@@ -1,3 +1,5 @@
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "addon_text.h"
@@ -72,6 +74,10 @@ bool fs_text_plan_read(napi_env env, napi_value spec, struct fs_text_plan *pl) {
   bool omit_id = false;
   if (get_prop(env, spec, "omitId", napi_boolean, &omit)) napi_get_value_bool(env, omit, &omit_id);
   pl->omit_id = omit_id;
+  napi_value lend;
+  bool lend_bytes = false;
+  if (get_prop(env, spec, "lendBuffers", napi_boolean, &lend)) napi_get_value_bool(env, lend, &lend_bytes);
+  pl->lend = lend_bytes;
   uint32_t n = 0;
   if (napi_get_named_property(env, spec, "columns", &cols) != napi_ok || napi_is_array(env, cols, &is_array) != napi_ok ||
       !is_array || napi_get_array_length(env, cols, &n) != napi_ok || n == 0 || n > 4096) {
@@ -132,8 +138,46 @@ bool fs_text_plan_fits(napi_env env, struct fs_text_plan *pl, const struct fs_me
   return true;
 }
 
+/* Buffers lent to JavaScript come back here once their bytes are written (release() detaches them)
+ * or collected, for the next step of any meter: a fresh buffer for every part cost a page fault per
+ * 4 kB as the rows filled it, and a copy into JavaScript's memory cost as much again. A few are kept,
+ * the rest freed. */
+#define SPARE_MAX 4
+#define SPARE_BYTES ((size_t)32 << 20)
+static struct { char *p; size_t cap; } spare[SPARE_MAX];
+static int n_spare;
+static size_t spare_bytes;
+static uint64_t n_lent, n_reused;   /* textBuffers(): buffers lent, and lent again after coming back */
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void take_spare(struct fs_text_buf *b) {
+  pthread_mutex_lock(&spare_lock);
+  if (n_spare > 0) {
+    n_spare--;
+    *b = (struct fs_text_buf){ .p = spare[n_spare].p, .cap = spare[n_spare].cap };
+    spare_bytes -= b->cap;
+    n_reused++;
+  }
+  pthread_mutex_unlock(&spare_lock);
+}
+
+static void give_back(napi_env env, void *data, void *hint) {
+  (void)env;
+  size_t cap = (size_t)(uintptr_t)hint;
+  pthread_mutex_lock(&spare_lock);
+  if (n_spare < SPARE_MAX && spare_bytes + cap <= SPARE_BYTES) {
+    spare[n_spare].p = data;
+    spare[n_spare++].cap = cap;
+    spare_bytes += cap;
+    data = NULL;
+  }
+  pthread_mutex_unlock(&spare_lock);
+  free(data);
+}
+
 void fs_text_encode(struct fs_text_out *t, struct fs_runner *r, size_t n) {
   const struct fs_meter *m = &r->meter;
+  if (!t->buf.p && t->plan.lend) take_spare(&t->buf);
   uint64_t first = UINT64_MAX;
   if (r->spread && n) first = atomic_fetch_add(&r->spread->next_id, n);
   t->first = first != UINT64_MAX ? first : n ? fs_meter_out(m, 0)->id : 0;
@@ -153,18 +197,31 @@ void fs_text_encode(struct fs_text_out *t, struct fs_runner *r, size_t n) {
   t->rows = rows < 0 ? 0 : (size_t)rows;
 }
 
+/* The rows as a Buffer: the buffer itself where the plan lends it (the next step takes another),
+ * else a copy. */
+static bool bytes_of(napi_env env, struct fs_text_out *t, napi_value *v) {
+  void *data;
+  if (t->plan.lend && t->buf.len &&
+      napi_create_external_buffer(env, t->buf.len, t->buf.p, give_back, (void *)(uintptr_t)t->buf.cap, v) == napi_ok) {
+    t->buf = (struct fs_text_buf){ 0 };
+    pthread_mutex_lock(&spare_lock);
+    n_lent++;
+    pthread_mutex_unlock(&spare_lock);
+    return true;
+  }
+  return napi_create_buffer_copy(env, t->buf.len, t->buf.len ? t->buf.p : "", &data, v) == napi_ok;
+}
+
 napi_value fs_text_part(napi_env env, struct fs_text_out *t) {
   if (t->failed) {
     napi_throw_error(env, "FS_NOMEM", "out of memory while writing flows as text");
     return NULL;
   }
   napi_value o, v;
-  void *data;
   if (napi_create_object(env, &o) != napi_ok ||
       napi_create_double(env, (double)t->flows, &v) != napi_ok || napi_set_named_property(env, o, "length", v) != napi_ok ||
       napi_create_double(env, (double)t->first, &v) != napi_ok || napi_set_named_property(env, o, "first", v) != napi_ok ||
-      napi_create_buffer_copy(env, t->buf.len, t->buf.len ? t->buf.p : "", &data, &v) != napi_ok ||
-      napi_set_named_property(env, o, "bytes", v) != napi_ok) {
+      !bytes_of(env, t, &v) || napi_set_named_property(env, o, "bytes", v) != napi_ok) {
     return NULL;
   }
   if (t->plan.omit_id) {
@@ -210,4 +267,16 @@ napi_value fs_js_text_cell(napi_env env, napi_callback_info info) {
   napi_status st = napi_create_buffer_copy(env, b.len, b.len ? b.p : "", &data, &out);
   free(b.p);
   return st == napi_ok ? out : NULL;
+}
+
+napi_value fs_js_text_buffers(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value o, v;
+  pthread_mutex_lock(&spare_lock);
+  double lent = (double)n_lent, reused = (double)n_reused;
+  pthread_mutex_unlock(&spare_lock);
+  if (napi_create_object(env, &o) != napi_ok || napi_create_double(env, lent, &v) != napi_ok ||
+      napi_set_named_property(env, o, "lent", v) != napi_ok || napi_create_double(env, reused, &v) != napi_ok ||
+      napi_set_named_property(env, o, "reused", v) != napi_ok) return NULL;
+  return o;
 }

@@ -27,6 +27,9 @@ void fs_text_encode(struct fs_text_out *t, struct fs_runner *r, size_t n);
 /* { length, first, bytes[, ends] } of the last encode, or NULL with an exception pending. */
 napi_value fs_text_part(napi_env env, struct fs_text_out *t);
 void fs_text_out_free(struct fs_text_out *t);
+/* textBuffers(): { lent, reused }, the buffers handed to JavaScript as they are and those among them
+ * that had come back from an earlier part (tests). */
+napi_value fs_js_text_buffers(napi_env env, napi_callback_info info);
 /* textCell(format, buffer): a detection text's bytes as that format writes them (tests). */
 napi_value fs_js_text_cell(napi_env env, napi_callback_info info);
 

@@ -35,6 +35,7 @@ struct fs_text_plan {
   uint64_t max_flows;               /* rows whose id reaches this are left out (0: none) */
   bool omit_id;                     /* each row without its first column, the id (given later, by
                                      * whoever puts the rows of several processes in order) */
+  bool lend;                        /* each part's bytes are its buffer itself, given back once released */
   /* scratch, grown to the largest batch */
   size_t rows;
   double *base, *stats, *activity, *payload_len, *header_count, *piat;

@@ -121,6 +121,10 @@ export interface NativeTextPlan {
   /** each row without its first column, the id: whoever orders the rows of several processes
    * writes it (the part's ends then say where each row ends) */
   omitId?: boolean;
+  /** each part's bytes are the meter's own buffer, not a copy, taken back for a later step once
+   * release()d or collected: only where the bytes stay on this thread (a transfer to another
+   * thread copies them instead, and the buffer comes back only when collected) */
+  lendBuffers?: boolean;
   columns: { source: NativeTextSource; index: number; key: string }[];
 }
 
@@ -160,6 +164,8 @@ export interface NativeAddon {
   release(bytes: Uint8Array): void;
   /** a detection text's bytes as the C text writers write that format (for tests) */
   textCell(format: 'csv' | 'jsonl', bytes: Buffer): Buffer;
+  /** text buffers lent as they are (lendBuffers), and those among them that had come back (for tests) */
+  textBuffers(): { lent: number; reused: number };
   interfaces(): NativeInterface[];
   /** after a capture is open: root becomes nobody, capabilities go; says what is kept */
   dropPrivileges(): string;

@@ -97,7 +97,7 @@ export class FlowStreamer {
   async *textRows(plan: NativeTextPlan): AsyncGenerator<NativeTextPart> {
     if (!this.meter) this.open();
     const meter = this.meter as NativeMeter;
-    meter.textOutput(plan);
+    meter.textOutput({ ...plan, lendBuffers: true }); // the parts are written, or sent to the parent, from this thread
     const size = this.options.batchSize ?? numberDefault('--batch-size');
     let pending = nextPart(meter, size) as ReturnType<typeof nextPart> | undefined;
     try {

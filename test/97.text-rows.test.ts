@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import t from 'tap';
-import { loadNative } from '../src/native';
+import { loadNative, NativeTextPlan } from '../src/native';
 import { parseMeterOptions, RawReadOptions } from '../src/options';
 import { Field } from '../src/schema';
 import { FlowBatch } from '../src/flow-batch';
@@ -16,7 +16,8 @@ import { FlowStreamer } from '../src/streamer';
 import { ByteBuilder } from '../src/writers/bytes';
 import { csvRows } from '../src/writers/csv';
 import { jsonlKeys, jsonlRows } from '../src/writers/jsonl';
-import { textPlan } from '../src/writers/text-plan';
+import { nextPartSync, textPlan } from '../src/writers/text-plan';
+import { tmpdir, udpBurst } from './helpers/packets';
 import { cli, NO_ORACLE, ORACLE } from './helpers/run';
 
 const PCAPS = path.join(ORACLE, 'pcaps');
@@ -143,6 +144,39 @@ t.test('textOutput() refuses a plan the meter cannot fill', async (t) => {
   const part = await meter.next(64) as unknown as { length: number; bytes: Buffer };
   t.equal(part.length, 6, 'a plan it can fill: the sample\'s six flows as rows');
   t.equal(part.bytes.toString().trim().split('\n').length, 6);
+});
+
+t.test('lent buffers: the bytes of copies; a part kept while later ones are made keeps its bytes; a released one serves a later part', async (t) => {
+  const file = path.join(tmpdir(), 'lent.pcap');
+  fs.writeFileSync(file, udpBurst(6000, { start: 1_600_000_000, stepUs: 1000, sources: 3000, payload: 20 }));
+  const native = loadNative();
+  const parts = async (lend: boolean, each: (bytes: Buffer, i: number) => void) => {
+    const s = streamer(file, { stats: true });
+    const meter = native.open(s.nativeOptions());
+    meter.textOutput({ ...(textPlan('jsonl', s.fields, 0) as NativeTextPlan), lendBuffers: lend });
+    let i = 0;
+    for (let p = nextPartSync(meter, 64); p; p = nextPartSync(meter, 64)) {
+      if (p.length) each(p.bytes, i++);
+      await new Promise(setImmediate); // a released buffer comes back on a later turn of the loop
+    }
+    meter.close();
+    return i;
+  };
+  const copies: Buffer[] = [];
+  const n = await parts(false, (b) => copies.push(Buffer.from(b)));
+  const before = native.textBuffers();
+  const kept: [number, Buffer][] = [];
+  const differing: number[] = [];
+  t.equal(await parts(true, (b, i) => {
+    if (!b.equals(copies[i])) differing.push(i);
+    if (i % 3 === 0) kept.push([i, b]); else native.release(b);
+  }), n, 'as many parts');
+  const after = native.textBuffers();
+  t.ok(n > 40, `${n} parts`);
+  t.same(differing, [], 'each part as it came: the bytes of the copy');
+  t.same(kept.filter(([i, b]) => !b.equals(copies[i])).map(([i]) => i), [], 'the parts kept: their bytes unchanged by the later parts');
+  t.equal(after.lent - before.lent, n, 'every part lent');
+  t.ok(after.reused - before.reused >= n / 2, `released buffers lent again (${after.reused - before.reused} of ${n})`);
 });
 
 t.test('release(): the memory of a buffer that is its whole ArrayBuffer goes at once; any other is left alone', async (t) => {

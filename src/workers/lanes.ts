@@ -181,7 +181,7 @@ export class LaneSet {
    * the spread's counter as it was made, so the parts are put in id order here. */
   private async *inlineText(plan: NativeTextPlan): AsyncGenerator<LaneOutput> {
     const meters = this.openInline();
-    meters.forEach((m) => m.textOutput(plan));
+    meters.forEach((m) => m.textOutput({ ...plan, lendBuffers: true })); // written from this thread
     const batchSize = this.options.batchSize ?? numberDefault('--batch-size');
     const waiting = new Map<number, NativeTextPart>();
     let next = 0;

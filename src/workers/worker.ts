@@ -44,6 +44,7 @@ async function run(options: ToWorker & { t: 'start' }): Promise<void> {
     if (options.text) {
       for await (const p of streamer.textRows(options.text)) {
         await send({ t: 'text', length: p.length, bytes: p.bytes, ends: p.ends ?? new Uint32Array(0), stats: p.counters, peakRssKb: peakRssKb() });
+        loadNative().release(p.bytes); // sent (a copy went into the channel): the meter's buffer goes back to it
       }
     } else {
       for await (const b of streamer.batches()) {
