@@ -12,6 +12,7 @@
 #include "run.h"
 #include "addon_sockevents.h"
 #include "addon_text.h"
+#include "addon_writeback.h"
 
 #define NAPI_OK(env, call) do { if ((call) != napi_ok) { throw_last(env); return NULL; } } while (0)
 
@@ -564,6 +565,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "compress", NULL, fs_js_compress, NULL, NULL, NULL, napi_default, NULL },
     { "textCell", NULL, fs_js_text_cell, NULL, NULL, NULL, napi_default, NULL },
     { "textBuffers", NULL, fs_js_text_buffers, NULL, NULL, NULL, napi_default, NULL },
+    { "startWriteback", NULL, fs_js_start_writeback, NULL, NULL, NULL, napi_default, NULL },
     { "release", NULL, js_release, NULL, NULL, NULL, napi_default, NULL },
     { "interfaces", NULL, js_interfaces, NULL, NULL, NULL, napi_default, NULL },
     { "dropPrivileges", NULL, fs_js_drop_privileges, NULL, NULL, NULL, napi_default, NULL },

@@ -164,6 +164,9 @@ export interface NativeAddon {
   release(bytes: Uint8Array): void;
   /** a detection text's bytes as the C text writers write that format (for tests) */
   textCell(format: 'csv' | 'jsonl', bytes: Buffer): Buffer;
+  /** asks the kernel to start writing a range of the file out (sync_file_range), on a pool thread;
+   * rejects with the errno's code where the file system cannot */
+  startWriteback(fd: number, offset: number, length: number): Promise<void>;
   /** text buffers lent as they are (lendBuffers), and those among them that had come back (for tests) */
   textBuffers(): { lent: number; reused: number };
   interfaces(): NativeInterface[];

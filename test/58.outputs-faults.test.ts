@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import t from 'tap';
 import { checkMemoryNeed } from '../src/memory-need';
+import { loadNative } from '../src/native';
 import { OutputOptions, parseCaptureOptions, parseReadOptions } from '../src/options';
 import { fieldsFor } from '../src/schema';
 import { FlowBatch } from '../src/flow-batch';
@@ -87,6 +88,46 @@ t.test('temporary names are unguessable and created exclusively', async (t) => {
   }
   t.equal(names.size, 20, 'a new random name each time');
   t.same(fs.readdirSync(d), [], 'discard() leaves nothing');
+});
+
+t.test('a file\'s bytes are written out as they come: ranges in order, none twice; a file system that cannot is asked no more', async (t) => {
+  const d = path.join(dir, 'writeback');
+  fs.mkdirSync(d);
+  const real = loadNative().startWriteback;
+  const original = Sink.startWriteback;
+  const chunk = Buffer.alloc(1 << 20, 0x61);
+  const write = async (name: string, chunks: number) => {
+    const sink = Sink.file(path.join(d, name));
+    for (let i = 0; i < chunks; i++) await sink.write(chunk);
+    await sink.close();
+    return fs.statSync(path.join(d, name)).size;
+  };
+  const asked: [number, number][] = [];
+  Sink.startWriteback = (fd, offset, length) => { asked.push([offset, length]); return real(fd, offset, length); };
+  try {
+    t.equal(await write('out.csv', 40), 40 << 20, 'every byte in the file');
+    t.ok(asked.length >= 3, `write-out started ${asked.length} times for 40 MB`);
+    t.ok(asked.every(([o, n], i) => o === (i ? asked[i - 1][0] + asked[i - 1][1] : 0) && n >= 8 << 20), 'each range where the last ended, 8 MB or more');
+    t.ok(asked[asked.length - 1][0] + asked[asked.length - 1][1] <= 40 << 20, 'none past what was written');
+    asked.length = 0;
+    Sink.startWriteback = (_fd, offset, length) => { asked.push([offset, length]); return Promise.reject(Object.assign(new Error('no'), { code: 'EINVAL' })); };
+    t.equal(await write('refused.csv', 40), 40 << 20, 'refused: every byte in the file still');
+    t.equal(asked.length, 1, 'asked once, then no more');
+  } finally {
+    Sink.startWriteback = original;
+  }
+  t.same(fs.readdirSync(d).sort(), ['out.csv', 'refused.csv'], 'no temporary left');
+  // the call itself: a real range of a real file, and a descriptor that is no file
+  const fd = fs.openSync(path.join(d, 'out.csv'), 'r+');
+  await t.resolves(real(fd, 0, 1 << 20), 'a range of a file');
+  fs.closeSync(fd);
+  const fifo = path.join(d, 'fifo');
+  spawnSync('mkfifo', [fifo]);
+  const pipe = fs.openSync(fifo, 'r+'); // read and write: opens at once
+  await t.rejects(real(pipe, 0, 1), { code: 'ESPIPE' }, 'a FIFO: rejected with ESPIPE');
+  fs.closeSync(pipe);
+  fs.unlinkSync(fifo);
+  t.throws(() => real(-1, 0, 1), /needs a descriptor/, 'a descriptor that cannot be one: thrown');
 });
 
 t.test('-o /dev/stdout with standard output redirected to a file: written there, /dev/stdout left alone', async (t) => {

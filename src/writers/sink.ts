@@ -9,17 +9,27 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OutputError } from '../errors';
+import { loadNative } from '../native';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_APPEND } = fs.constants;
+/** bytes written to a file before the kernel is asked to start writing them out (see startWriteback) */
+const WRITEBACK_BYTES = 8 << 20;
 /** this process's own descriptors: written where the shell pointed them, never replaced */
 const DESCRIPTOR = /^\/(dev\/(stdout|stderr|fd\/\d+)|proc\/self\/fd\/\d+)$/;
 
 export class Sink {
+  /** how write-out is asked for (replaced by tests that watch it) */
+  static startWriteback = (fd: number, offset: number, length: number): Promise<void> => loadNative().startWriteback(fd, offset, length);
   /** True once the reader of stdout went away (e.g. `| head -1`): writes are dropped quietly. */
   readerGone = false;
   private stream: NodeJS.WritableStream;
   private failure?: Error;
   private fdOpen: boolean;
+  /** the file's bytes written so far, and those whose write-out to the disk was started */
+  private written = 0;
+  private writtenOut = 0;
+  private writeback?: Promise<void>;
+  private noWriteback = false;
 
   private constructor(public target: string | undefined, stream: NodeJS.WritableStream, private readonly fd?: number,
                       private readonly tempPath?: string, private readonly nextName?: () => string) {
@@ -62,13 +72,32 @@ export class Sink {
   async write(chunk: string | Uint8Array, written?: () => void): Promise<void> {
     if (this.failure) { written?.(); throw this.error(this.failure); }
     if (this.readerGone) { written?.(); return; }
-    if (!this.stream.write(chunk, written)) {
+    const done = this.tempPath ? this.counted(typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength, written) : written;
+    if (!this.stream.write(chunk, done)) {
       await new Promise<void>((resolve) => {
         const done = () => { this.stream.off('drain', done); this.stream.off('error', done); this.stream.off('close', done); resolve(); };
         this.stream.once('drain', done).once('error', done).once('close', done);
       });
       if (this.failure) throw this.error(this.failure);
     }
+  }
+
+  /** The write's callback, which also counts the bytes the file holds (chunks are written in order)
+   * and starts their write-out every WRITEBACK_BYTES: the sync before the rename then waits only for
+   * the tail, not for every byte of the run (seconds for gigabytes on a slow disk). */
+  private counted(bytes: number, written?: () => void): (e?: Error | null) => void {
+    return (e) => {
+      if (!e) this.written += bytes;
+      if (!this.writeback && !this.noWriteback && this.written - this.writtenOut >= WRITEBACK_BYTES) {
+        const from = this.writtenOut;
+        this.writtenOut = this.written;
+        // a file system that cannot (ENOSYS, EINVAL) is asked no more: its sync does it all
+        this.writeback = Sink.startWriteback(this.fd as number, from, this.written - from)
+          .catch(() => { this.noWriteback = true; })
+          .finally(() => { this.writeback = undefined; });
+      }
+      written?.();
+    };
   }
 
   /** Flushes and, for a file, syncs it to disk and renames it into place. */
@@ -86,6 +115,7 @@ export class Sink {
       this.discard();
       throw this.error(failure);
     }
+    await this.writeback; // its descriptor stays open until it is done
     try {
       // a published name must hold every byte, even after a crash: synced before the rename
       if (this.tempPath) fs.fsyncSync(this.fd as number);
@@ -113,7 +143,8 @@ export class Sink {
     if (this.fd === undefined) return;
     if (this.fdOpen) {
       // the stream closes the descriptor once a write in flight is done: closing it here could
-      // close a number reused meanwhile
+      // close a number reused meanwhile (a write-out request in flight on the number is harmless:
+      // it only starts writing out pages already dirty)
       this.fdOpen = false;
       (this.stream as fs.WriteStream).destroy();
     }
