@@ -24,10 +24,16 @@ static int is_grease(uint16_t v) { return (v & 0x0f0f) == 0x0a0a && (v >> 8) == 
 static int cmp16(const void *a, const void *b) { return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b; }
 static int alnum(uint8_t c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
-/* "1301,1302,..." */
+static const char HEX[] = "0123456789abcdef";
+
+/* "1301,1302,..." (by hand: sprintf for each value was a visible share of a whole read) */
 static size_t hex_list(const uint16_t *v, size_t n, char *out) {
   size_t o = 0;
-  for (size_t i = 0; i < n; i++) o += (size_t)sprintf(out + o, i ? ",%04x" : "%04x", v[i]);
+  for (size_t i = 0; i < n; i++) {
+    if (i) out[o++] = ',';
+    for (int shift = 12; shift >= 0; shift -= 4) out[o++] = HEX[(v[i] >> shift) & 0xf];
+  }
+  out[o] = '\0';
   return o;
 }
 
@@ -36,7 +42,11 @@ static int hash12(const char *text, size_t len, char out[13]) {
   if (len == 0) { memcpy(out, "000000000000", 13); return 0; }
   uint8_t d[32];
   if (fs_sha256(text, len, d) != 0) return -1;
-  for (int i = 0; i < 6; i++) sprintf(out + 2 * i, "%02x", d[i]);
+  for (int i = 0; i < 6; i++) {
+    out[2 * i] = HEX[d[i] >> 4];
+    out[2 * i + 1] = HEX[d[i] & 0xf];
+  }
+  out[12] = '\0';
   return 0;
 }
 
