@@ -198,7 +198,7 @@ static bool next_file(struct fs_source *s) {
     s->linktype = pcap_datalink(s->pc);
     s->file_fresh = true;
     /* mapped through libpcap's own descriptor: the file is opened once */
-    if (fs_mmap_open(&s->mm, fileno(pcap_file(s->pc)), s->map_keep) == 1 && s->bpf) {
+    if (fs_mmap_open(&s->mm, fileno(pcap_file(s->pc)), s->map_handed_on) == 1 && s->bpf) {
       s->has_prog = pcap_compile(s->pc, &s->prog, s->bpf, 1, PCAP_NETMASK_UNKNOWN) == 0;
       if (!s->has_prog) fs_mmap_close(&s->mm); /* cannot filter the map: libpcap reads it */
     }

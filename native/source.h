@@ -15,7 +15,7 @@ struct fs_source {
   uint32_t n_files, cur;
   pcap_t *pc;
   struct fs_mmap_file mm;           /* a classic pcap file is read from here when mapped */
-  size_t map_keep;                  /* bytes of it kept mapped behind the read (fs_mmap_open) */
+  bool map_handed_on;               /* its records go to other threads: fs_mmap_open's handed_on */
   struct bpf_program prog;          /* the filter, for records read from the map */
   bool has_prog;
   int linktype;

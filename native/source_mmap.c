@@ -20,7 +20,7 @@
 #include "source_mmap.h"
 
 #define MAX_CAPLEN 262144u
-/* pages given back in steps of this much, once a step lies keep bytes behind the read */
+/* pages given back in steps of this much, once a step lies behind the read (and what is needed) */
 #define RELEASE_STEP ((size_t)1 << 20)
 #define PREFETCH_AHEAD 8192
 /* page tables filled a chunk ahead in one call: cheaper than a fault every few pages */
@@ -110,10 +110,9 @@ static uint32_t rd32(const uint8_t *p, bool swapped) {
   return swapped ? __builtin_bswap32(v) : v;
 }
 
-int fs_mmap_open(struct fs_mmap_file *f, int fd, size_t keep) {
+int fs_mmap_open(struct fs_mmap_file *f, int fd, bool handed_on) {
   memset(f, 0, sizeof(*f));
   f->fd = -1;
-  f->keep = keep;
   f->guard = GUARDS;
   struct stat st;
   if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 24) return 0;
@@ -142,7 +141,14 @@ int fs_mmap_open(struct fs_mmap_file *f, int fd, size_t keep) {
   f->fd = fd;
   f->size = f->limit = (size_t)st.st_size;
   f->off = 24;
+  f->needed = handed_on ? 0 : SIZE_MAX; /* handed on: nothing is given back until a holder says */
   return 1;
+}
+
+void fs_mmap_needed(struct fs_mmap_file *f, const uint8_t *data) {
+  size_t at = f->off;
+  if (data && data >= f->base + 16 && (size_t)(data - 16 - f->base) < at) at = (size_t)(data - 16 - f->base);
+  f->needed = at;
 }
 
 static void populate(struct fs_mmap_file *f) {
@@ -227,7 +233,9 @@ int fs_mmap_next(struct fs_mmap_file *f, struct pcap_pkthdr *h, const uint8_t **
    * memory a read shows is the meter's, not the size of the file. Never the record handed on: a
    * page given back and read again faults in once more, and stays */
   if (f->off + POPULATE_STEP > f->populated && f->populated < f->size) populate(f);
-  if ((size_t)(r - f->base) - f->released > RELEASE_STEP + f->keep) {
+  /* nor a record another thread still needs: given back, its pages would fault in again when it is
+   * read, and stay for the rest of the file */
+  if ((size_t)(r - f->base) - f->released > RELEASE_STEP && f->released + RELEASE_STEP <= f->needed) {
     madvise((void *)(f->base + f->released), RELEASE_STEP, MADV_DONTNEED);
     f->released += RELEASE_STEP;
   }

@@ -22,7 +22,8 @@ struct fs_mmap_file {
   size_t limit;                     /* the size when opened; once it was cut, the size then */
   bool cut;                         /* a fault showed the file was cut short */
   size_t released;                  /* bytes from the start already given back (page-aligned) */
-  size_t keep;                      /* bytes behind the read still mapped (records handed on, not yet read) */
+  size_t needed;                    /* the oldest record still needed by whoever it was handed to (its
+                                     * offset): nothing from there on is given back; SIZE_MAX: no one */
   size_t populated;                 /* bytes from the start whose page tables were filled ahead */
   bool no_populate;
   char err[256];
@@ -31,12 +32,16 @@ struct fs_mmap_file {
 /* 1: mapped, a classic pcap; 0: not one (not a regular file, or too many maps): use libpcap.
  * fd is the file libpcap already opened (a file is opened once: a FIFO cannot be opened twice);
  * its 24-byte header was already checked by libpcap. Pages read leave the process's resident set
- * (they stay in the page cache) once they lie keep bytes behind the read: a reader that meters
- * each record before the next needs 0; one that hands records to other threads, their lag. */
-int fs_mmap_open(struct fs_mmap_file *f, int fd, size_t keep);
+ * (they stay in the page cache) once they lie behind the read; where records are handed on to
+ * other threads (handed_on), only once they lie behind the oldest record fs_mmap_needed() names. */
+int fs_mmap_open(struct fs_mmap_file *f, int fd, bool handed_on);
 /* 1: a record in *h / *data; 0: end of file; -1: a damaged record, or the file was cut short
  * while it was read (message in f->err). */
 int fs_mmap_next(struct fs_mmap_file *f, struct pcap_pkthdr *h, const uint8_t **data);
+/* The record at data (handed on) and every later one are still needed: pages from its own on stay
+ * mapped until a later call moves the mark on. NULL: none handed on is held, the next record read
+ * is the oldest needed. */
+void fs_mmap_needed(struct fs_mmap_file *f, const uint8_t *data);
 void fs_mmap_close(struct fs_mmap_file *f);
 
 #endif

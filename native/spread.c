@@ -10,6 +10,8 @@
 #define WAIT_MS 20
 /* the reader's counters reach JavaScript this often */
 #define REPORT_EVERY 8192
+/* frames read between two looks at the oldest frame the lanes hold (a power of two) */
+#define NEEDED_EVERY 1024
 /* entries between a frame's prefetch by its lane and its turn */
 #define PREFETCH_AHEAD 8
 
@@ -132,6 +134,37 @@ void fs_lane_leave(struct fs_spread *sp, uint32_t lane) {
   atomic_store(&sp->lanes[lane].gone, true);
 }
 
+/* The oldest frame of the file's map that a lane still holds (NULL: none): the map's pages from
+ * there on stay. Entries are in the file's order, so a lane's first frame at or after its published
+ * head is its oldest (that head lags the lane: the answer errs on the side of keeping). */
+static const uint8_t *oldest_held(struct fs_spread *sp, struct fs_lane **holder) {
+  const uint8_t *oldest = NULL;
+  for (uint32_t i = 0; i < sp->n_lanes; i++) {
+    struct fs_lane *l = &sp->lanes[i];
+    if (atomic_load_explicit(&l->gone, memory_order_relaxed)) continue; /* reads nothing more */
+    for (size_t h = atomic_load(&l->head); h != l->filled; h++) {
+      const struct fs_lane_entry *e = &l->slots[h & MASK];
+      if (e->kind != FS_LANE_FRAME || e->owned || !e->data) continue;
+      if (!oldest || e->data < oldest) { oldest = e->data; *holder = l; }
+      break;
+    }
+  }
+  return oldest;
+}
+
+/* Reader: the map keeps the frames the lanes hold, and no more than FS_SPREAD_WINDOW bytes of them:
+ * past that, the lane holding the oldest waits for it to take half of what it holds (a lane far
+ * behind the others would otherwise hold the file's pages for them all). */
+static void keep_needed(struct fs_spread *sp) {
+  struct fs_lane *holder = NULL;
+  fs_mmap_needed(&sp->src.mm, oldest_held(sp, &holder));
+  if (holder && sp->src.mm.off - sp->src.mm.needed > FS_SPREAD_WINDOW) {
+    size_t held = holder->filled - atomic_load(&holder->head);
+    wait_room(sp, holder, held / 2);
+    fs_mmap_needed(&sp->src.mm, oldest_held(sp, &holder));
+  }
+}
+
 static void publish(struct fs_spread *sp, const struct fs_spread_counts *c) {
   pthread_mutex_lock(&sp->counters_lock);
   sp->counters.n = *c;
@@ -184,6 +217,10 @@ static void *reader_main(void *arg) {
       c.ignored[d]++;
     }
     if (!fr.mapped) publish_tails(sp); /* a FIFO's next read may wait: the lanes have this frame first */
+    /* the map gives back pages no lane holds a frame of: a fixed distance behind the read was
+     * either too short for a lane running behind (its pages, given back, faulted in again and
+     * stayed: the process grew toward the file's size) or memory held for nothing */
+    if ((c.packets & (NEEDED_EVERY - 1)) == 0 && sp->src.mm.base) keep_needed(sp);
     if (++since == REPORT_EVERY) { since = 0; publish(sp, &c); }
   }
   publish(sp, &c);
@@ -281,7 +318,7 @@ struct fs_spread *fs_spread_open(char **files, uint32_t n_files, uint32_t snaple
     spread_free(sp);
     return NULL;
   }
-  sp->src.map_keep = (size_t)32 << 20; /* the lanes read frames behind the reader, up to their rings' lag */
+  sp->src.map_handed_on = true; /* the lanes read frames behind the reader: the map keeps what they hold (oldest_held) */
   sp->n_lanes = n_lanes;
   for (uint32_t i = 0; i < n_lanes; i++) {
     if (lane_init(&lanes[i]) != 0) { snprintf(err, FS_ERRLEN, "out of memory"); spread_free(sp); return NULL; }

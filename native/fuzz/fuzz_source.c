@@ -19,10 +19,10 @@
 #include "../run.h"
 
 static int force_libpcap;
-int __real_fs_mmap_open(struct fs_mmap_file *f, int fd, size_t keep);
-int __wrap_fs_mmap_open(struct fs_mmap_file *f, int fd, size_t keep) {
+int __real_fs_mmap_open(struct fs_mmap_file *f, int fd, bool handed_on);
+int __wrap_fs_mmap_open(struct fs_mmap_file *f, int fd, bool handed_on) {
   if (force_libpcap) { memset(f, 0, sizeof(*f)); return 0; }
-  return __real_fs_mmap_open(f, fd, keep);
+  return __real_fs_mmap_open(f, fd, handed_on);
 }
 
 static struct fs_meter *meters[2];
