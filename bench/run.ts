@@ -85,7 +85,10 @@ async function measureThreads(cmd: string[], env: Record<string, string> = {}): 
   return { wall, cpu: cpus.reduce((a, b) => a + b, 0), busiest: Math.max(...cpus), flows: flowseekFlows(stderr) };
 }
 
-interface ScaleRow { format: string; one: Threads; two: Threads; threads: Threads; pair: Threads }
+/** paired: the median over the rounds of each round's own speed-up (its --workers 1 run and the
+ * runs beside it, a minute apart at most: on a shared machine whose speed drifts, a fairer
+ * figure than the ratio of two medians taken from different minutes) */
+interface ScaleRow { format: string; one: Threads; two: Threads; threads: Threads; pair: Threads; paired: { two: number; threads: number; pair: number } }
 
 /** --workers 1 on CPU 0 against --workers 2 on two CPUs, per format, --stats, to a file. */
 async function scaleRows(file: string, repeats: number): Promise<ScaleRow[]> {
@@ -109,7 +112,9 @@ async function scaleRows(file: string, repeats: number): Promise<ScaleRow[]> {
       pair.push({ wall: Math.max(a.wall, b.wall), cpu: a.cpu + b.cpu, busiest: Math.max(a.busiest, b.busiest), flows: (a.flows ?? 0) + (b.flows ?? 0) });
     }
     for (const f of [out, pairOut('a'), pairOut('b')]) fs.rmSync(f, { force: true });
-    rows.push({ format, one: pick(one), two: pick(two), threads: pick(threads), pair: pick(pair) });
+    const paired = (xs: Threads[], work: number) => median(xs.map((x, i) => work * one[i].wall / x.wall));
+    rows.push({ format, one: pick(one), two: pick(two), threads: pick(threads), pair: pick(pair),
+      paired: { two: paired(two, 1), threads: paired(threads, 1), pair: paired(pair, 2) } });
   }
   return rows;
 }
@@ -160,15 +165,16 @@ function scaleSection(packets: number, rows: ScaleRow[], capture: CaptureRow[], 
     `Made by \`npm run bench -- ${repeats} ${packets} scale\` on ${new Date().toISOString().slice(0, 10)} (load average at the end: ${load}). ` +
       '--workers 1 runs on CPU 0 alone, --workers 2 on CPUs 0 and 1 (taskset); --stats, DPI on, output to a file; median of ' +
       `${repeats} by wall time. CPU s: every thread of the process; busiest thread: the most CPU one thread used (on a shared ` +
-      'machine the critical path, where wall time is mostly waiting for a core).',
+      'machine the critical path, where wall time is mostly waiting for a core). Rounds paired: each round runs --workers 1, ' +
+      'then the rows beside it; the median of each round\'s own ratio.',
     '',
-    '| format | lanes | workers 1, 1 core: wall s | CPU s | workers 2, 2 cores: wall s | CPU s | busiest thread s | speed-up (wall) | speed-up (CPU: w1 CPU / max(w2 CPU / 2, busiest)) |',
-    '|---|---|---|---|---|---|---|---|---|',
-    ...rows.flatMap((r) => ([['on the pool (the default here)', r.two], ['on threads of their own (FLOWSEEK_LANES=threads)', r.threads],
-      ['the ceiling: two --workers 1 processes at once, one per core, sharing nothing (wall: the slower; speed-up: twice the packets)', r.pair]] as const).map(([how, two]) => {
+    '| format | lanes | workers 1, 1 core: wall s | CPU s | workers 2, 2 cores: wall s | CPU s | busiest thread s | speed-up (wall) | speed-up (wall, rounds paired) | speed-up (CPU: w1 CPU / max(w2 CPU / 2, busiest)) |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.flatMap((r) => ([['on the pool (the default here)', r.two, r.paired.two], ['on threads of their own (FLOWSEEK_LANES=threads)', r.threads, r.paired.threads],
+      ['the ceiling: two --workers 1 processes at once, one per core, sharing nothing (wall: the slower; speed-up: twice the packets)', r.pair, r.paired.pair]] as const).map(([how, two, paired]) => {
       const work = (x: Threads) => (x === r.pair ? 2 : 1);
       return `| ${r.format} | ${how} | ${r.one.wall.toFixed(2)} | ${r.one.cpu.toFixed(2)} | ${two.wall.toFixed(2)} | ${two.cpu.toFixed(2)} | ` +
-      `${two.busiest.toFixed(2)} | ${(work(two) * r.one.wall / two.wall).toFixed(2)}× | ${(work(two) * r.one.cpu / Math.max(two.cpu / 2, two.busiest)).toFixed(2)}× |`;
+      `${two.busiest.toFixed(2)} | ${(work(two) * r.one.wall / two.wall).toFixed(2)}× | ${paired.toFixed(2)}× | ${(work(two) * r.one.cpu / Math.max(two.cpu / 2, two.busiest)).toFixed(2)}× |`;
     })),
     '',
   ];
