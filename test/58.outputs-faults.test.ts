@@ -113,10 +113,14 @@ t.test('a file\'s bytes are written out as they come: ranges in order, none twic
     Sink.startWriteback = (_fd, offset, length) => { asked.push([offset, length]); return Promise.reject(Object.assign(new Error('no'), { code: 'EINVAL' })); };
     t.equal(await write('refused.csv', 40), 40 << 20, 'refused: every byte in the file still');
     t.equal(asked.length, 1, 'asked once, then no more');
+    asked.length = 0;
+    Sink.startWriteback = (_fd, offset, length) => { asked.push([offset, length]); throw new Error('thrown, not rejected'); };
+    t.equal(await write('thrown.csv', 40), 40 << 20, 'a request that throws: every byte in the file still');
+    t.equal(asked.length, 1, 'asked once, then no more');
   } finally {
     Sink.startWriteback = original;
   }
-  t.same(fs.readdirSync(d).sort(), ['out.csv', 'refused.csv'], 'no temporary left');
+  t.same(fs.readdirSync(d).sort(), ['out.csv', 'refused.csv', 'thrown.csv'], 'no temporary left');
   // the call itself: a real range of a real file, and a descriptor that is no file
   const fd = fs.openSync(path.join(d, 'out.csv'), 'r+');
   await t.resolves(real(fd, 0, 1 << 20), 'a range of a file');

@@ -92,9 +92,13 @@ export class Sink {
         const from = this.writtenOut;
         this.writtenOut = this.written;
         // a file system that cannot (ENOSYS, EINVAL) is asked no more: its sync does it all
-        this.writeback = Sink.startWriteback(this.fd as number, from, this.written - from)
-          .catch(() => { this.noWriteback = true; })
-          .finally(() => { this.writeback = undefined; });
+        try {
+          this.writeback = Sink.startWriteback(this.fd as number, from, this.written - from)
+            .catch(() => { this.noWriteback = true; })
+            .finally(() => { this.writeback = undefined; });
+        } catch {
+          this.noWriteback = true; // never thrown into the stream's callback
+        }
       }
       written?.();
     };
