@@ -6,7 +6,8 @@
 #   bash scripts/fuzz.sh --build-only          bash scripts/fuzz.sh [--target T] --replay FILE...  (run inputs once)
 # Targets: meter (default: decode, flow table, features, nDPI), source (the file readers, memory map
 # and libpcap, compared frame by frame), batch (the meter's flows laid out in columns).
-# --build-only builds all three, and build-fuzz/leakcheck (a whole read under LeakSanitizer).
+# --build-only builds all three, build-fuzz/leakcheck (a whole read under LeakSanitizer) and
+# build-fuzz/spread_check (no lane of read --workers takes a frame whose page was given back).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v clang >/dev/null || { echo "fuzz: needs clang and libclang-rt-14-dev (bash deps/install.sh --test)" >&2; exit 1; }
@@ -27,6 +28,9 @@ if [ ! -x build-fuzz/fuzz_batch ] || [ -n "$(find native -name '*.[ch]' -newer b
   # shellcheck disable=SC2086
   clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=address,undefined -fno-omit-frame-pointer -o build-fuzz/leakcheck \
     native/fuzz/leakcheck.c $readers $sources -lndpi -lcrypto -lpcap -lm
+  # shellcheck disable=SC2086
+  clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=address,undefined -fno-omit-frame-pointer -o build-fuzz/spread_check \
+    native/fuzz/spread_check.c $readers $sources -lndpi -lcrypto -lpcap -lm -lpthread
 fi
 [ "${1:-}" = --build-only ] && exit 0
 if [ "${1:-}" = --replay ]; then shift; exec "build-fuzz/fuzz_$target" -runs=1 "$@"; fi
