@@ -192,20 +192,6 @@ int fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t 
   return 0;
 }
 
-void fs_meter_lane_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t time_ns, const uint8_t *data,
-                         uint32_t caplen, uint32_t wirelen) {
-  if (m->stopped) return;
-  struct fs_packet p;
-  struct fs_flow_key k;
-  if (fs_decode(linktype, data, caplen, wirelen, m->cfg.decode_tunnels, &p) != FS_OK) return; /* the reader's decode said it was */
-  fs_flow_key_make(&p, &k);
-  uint64_t hash = fs_flow_key_hash(&k, m->table.seed);
-  m->n.packets++;
-  p.time_ms = time_ms;
-  p.time_ns = time_ns;
-  advance(m, &p, &k, hash, fs_table_find(&m->table, &k, hash), true);
-}
-
 void fs_meter_events_taken(struct fs_meter *m) {
   if (!m->events) return;
   fs_events_clear(m->events);

@@ -102,10 +102,6 @@ void fs_meter_free(struct fs_meter *m);
  * after the batch. 0 otherwise. */
 int fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t time_ns, const uint8_t *data,
                    uint32_t caplen, uint32_t wirelen);
-/* A lane's frame (spread.c): its reader decoded it and found it this lane's, and forced its time
- * monotonic on the run's one clock. Decoded again here, next to the meter that uses it. */
-void fs_meter_lane_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t time_ns, const uint8_t *data,
-                         uint32_t caplen, uint32_t wirelen);
 /* The batch took the events: clear them, and start a new event batch. */
 void fs_meter_events_taken(struct fs_meter *m);
 /* At the start of a batch, after the plugins' ends: the idle scan held back (see watched_events). */

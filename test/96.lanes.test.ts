@@ -106,7 +106,7 @@ t.test('the reader sleeps only when a ring is full, and wakes to room', async (t
     const flows = (await sortedRows(lanes)).length;
     const w = lanes.readerWaits;
     t.equal(flows, 4000, `lanes ${threads ? 'on threads' : 'on the pool'}: every flow`);
-    t.ok(w && w.sleeps > 0, `the reader waited for room ${w?.sleeps} times (400,000 packets, rings of 32,768)`);
+    t.ok(w && w.sleeps > 0, `the reader waited for room ${w?.sleeps} times (400,000 packets, rings of 131,072)`);
     t.ok(w && w.needless <= 2 + w.sleeps / 20, `and woke to none ${w?.needless} times`);
   }
 });

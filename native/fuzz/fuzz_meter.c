@@ -71,12 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       fs_meter_expire_custom(m, v->idx, v->uid);
     }
     uint32_t ns = (uint32_t)(data[at - 1] * 3907u % 1000000u), wire = (uint32_t)len + (oversize ? 70000 : 0);
-    if (data[1] & 0x80) { /* as a lane of spread.c: the reader decoded it already, and forced its time */
-      struct fs_packet p;
-      if (fs_decode(link, pkt, (uint32_t)len, wire, m->cfg.decode_tunnels, &p) == FS_OK) {
-        fs_meter_lane_frame(m, link, t, ns, pkt, (uint32_t)len, wire);
-      }
-    } else if (fs_meter_frame(m, link, t, ns, pkt, (uint32_t)len, wire) == FS_FRAME_DEFER) {
+    if (fs_meter_frame(m, link, t, ns, pkt, (uint32_t)len, wire) == FS_FRAME_DEFER) {
       fs_meter_events_taken(m); /* the batch a plugin would have seen */
       fs_meter_frame(m, link, t, ns, pkt, (uint32_t)len, wire);
     }
