@@ -88,6 +88,8 @@ int fs_decode_transport(struct fs_decode_ctx *c, uint8_t proto, uint32_t off, ui
 /* Tunnels: return FS_OK having decoded the inner packet, 1 when the UDP payload is not a tunnel,
  * or an ignore reason. */
 int fs_decode_udp_tunnel(struct fs_decode_ctx *c, uint16_t sport, uint16_t dport, uint32_t off);
+/* Whether these ports make fs_decode_udp_tunnel() look for a tunnel (the ports it tries, below). */
+bool fs_udp_tunnel_port(uint16_t sport, uint16_t dport);
 int fs_decode_gre(struct fs_decode_ctx *c, uint32_t off, uint32_t len);
 
 #endif

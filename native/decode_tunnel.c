@@ -83,6 +83,11 @@ static int vxlan(struct fs_decode_ctx *c, uint32_t off) {
   return rc != FS_OK ? rc : fs_decode_link(c, FS_DLT_EN10MB, off + 8);
 }
 
+bool fs_udp_tunnel_port(uint16_t sport, uint16_t dport) {
+  return sport == PORT_GTPU || dport == PORT_GTPU || sport == PORT_TZSP || dport == PORT_TZSP ||
+         sport == PORT_CAPWAP_DATA || dport == PORT_CAPWAP_DATA || dport == PORT_VXLAN;
+}
+
 int fs_decode_udp_tunnel(struct fs_decode_ctx *c, uint16_t sport, uint16_t dport, uint32_t off) {
   if (sport == PORT_GTPU || dport == PORT_GTPU) return gtpu(c, off);
   if (sport == PORT_TZSP || dport == PORT_TZSP) return tzsp(c, off);

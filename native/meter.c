@@ -185,7 +185,7 @@ int fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t 
   }
   m->n.packets++;
   if (wirelen > 0xffff) m->n.oversize_records++;
-  if (rc != FS_OK) { m->n.ignored[rc]++; return 0; }
+  if (rc != FS_OK) { m->n.ignored[rc]++; return -rc; }
   p.time_ms = time_ms;
   p.time_ns = time_ns;
   advance(m, &p, &k, hash, idx, mine);

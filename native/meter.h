@@ -99,7 +99,7 @@ void fs_meter_free(struct fs_meter *m);
 #define FS_FRAME_DEFER 1
 /* One captured frame. Returns FS_FRAME_DEFER, having counted nothing, when a plugin that may end
  * flows must see the events so far first (events_one_per_flow): hand the same frame in again
- * after the batch. 0 otherwise. */
+ * after the batch; minus the fs_ignore reason it was counted under when not decoded; 0 otherwise. */
 int fs_meter_frame(struct fs_meter *m, int linktype, uint64_t time_ms, uint32_t time_ns, const uint8_t *data,
                    uint32_t caplen, uint32_t wirelen);
 /* The batch took the events: clear them, and start a new event batch. */

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 #include "decode.h"
+#include "host_pair.h"
 #include "spread.h"
 
 #define MASK (FS_LANE_SLOTS - 1)
@@ -191,14 +192,29 @@ static void *reader_main(void *arg) {
       continue;
     }
     if (rc != FS_READ_FRAME) continue;
+    /* the next frames' headers, asked for now, arrive while this one is handled: the reader's time
+     * went mostly to waiting for them (sampled: 10 % less of it, and the lanes, which read the same
+     * lines after it, gained too). A record header is 16 bytes; 26 more reach the IPv4 addresses;
+     * 512 bytes on is about the frame after (the bench capture averages 450 bytes a frame). */
+    if (fr.mapped) {
+      __builtin_prefetch(fr.data + fr.caplen + 16 + 26);
+      __builtin_prefetch(fr.data + fr.caplen + 16 + 26 + 512);
+    }
     c.packets++;
     if (fr.wirelen > 0xffff) c.oversize_records++;
-    struct fs_packet p;
-    struct fs_flow_key k;
-    int d = fs_decode(fr.linktype, fr.data, fr.caplen, fr.wirelen, sp->decode_tunnels, &p);
+    /* most frames' lane is read from their headers; the rest are decoded as their lane will */
+    uint64_t host;
+    int d = FS_OK;
+    if (!fs_frame_host_hash(fr.linktype, fr.data, fr.caplen, sp->decode_tunnels, &host)) {
+      struct fs_packet p;
+      struct fs_flow_key k;
+      if ((d = fs_decode(fr.linktype, fr.data, fr.caplen, fr.wirelen, sp->decode_tunnels, &p)) == FS_OK) {
+        fs_flow_key_make(&p, &k);
+        host = fs_flow_key_host_hash(&k);
+      }
+    }
     if (d == FS_OK) {
-      fs_flow_key_make(&p, &k);
-      uint32_t lane = (uint32_t)(fs_flow_key_host_hash(&k) % sp->n_lanes);
+      uint32_t lane = (uint32_t)(host % sp->n_lanes);
       /* the run's one clock, as a single meter keeps it */
       bool scan = fs_clock_advance(&clock, fr.ms, fr.ns);
       struct fs_lane_entry e = { .data = fr.data, .time_ms = clock.tick_ms, .time_ns = clock.tick_ns, .caplen = fr.caplen,
@@ -238,10 +254,15 @@ void fs_spread_waits(struct fs_spread *sp, uint64_t *sleeps, uint64_t *needless)
   *needless = atomic_load(&sp->reader_needless_wakes);
 }
 
+void fs_spread_ignored(struct fs_spread *sp, uint32_t reason) {
+  if (reason < FS_IGN__COUNT) atomic_fetch_add_explicit(&sp->lane_ignored[reason], 1, memory_order_relaxed);
+}
+
 void fs_spread_counters(struct fs_spread *sp, struct fs_spread_counters *out) {
   pthread_mutex_lock(&sp->counters_lock);
   *out = sp->counters;
   pthread_mutex_unlock(&sp->counters_lock);
+  for (int i = 0; i < FS_IGN__COUNT; i++) out->n.ignored[i] += atomic_load_explicit(&sp->lane_ignored[i], memory_order_relaxed);
 }
 
 static void lane_free(struct fs_lane *l) {
@@ -326,6 +347,7 @@ struct fs_spread *fs_spread_open(char **files, uint32_t n_files, uint32_t snaple
   sp->decode_tunnels = decode_tunnels;
   atomic_init(&sp->refs, n_lanes);
   atomic_init(&sp->next_id, 0);
+  for (int i = 0; i < FS_IGN__COUNT; i++) atomic_init(&sp->lane_ignored[i], 0);
   atomic_init(&sp->reader_sleeps, 0);
   atomic_init(&sp->reader_needless_wakes, 0);
   if ((errno = pthread_create(&sp->reader, NULL, reader_main, sp)) != 0) {

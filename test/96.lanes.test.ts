@@ -14,6 +14,7 @@ import { parseMeterOptions, RawReadOptions } from '../src/options';
 import { FlowStreamer, StreamerOptions } from '../src/streamer';
 import { LaneSet } from '../src/workers/lanes';
 import { norm, rows } from './helpers/arrow';
+import { DLT, ether, frag6, ipv4, ipv6, tcp, udp, writePcap } from './helpers/packets';
 import { udpBurst } from './helpers/packets';
 import { lit, query } from './helpers/duckdb';
 import { BIN, cli, NO_ORACLE, ORACLE, sortedRows } from './helpers/run';
@@ -71,6 +72,45 @@ t.test('a BPF filter, a snaplen and other timeouts: the same flows', { skip: NO_
   t.ok(one.length > 100, `${one.length} flows`);
   t.same(await sortedRows(new LaneSet(options(files, raw), 2)), one, 'two lanes');
   t.same(await sortedRows(new LaneSet(options(files, raw), 5)), one, 'five lanes (some with hardly a flow)');
+});
+
+// The reader takes most frames' lane from their headers alone (native/host_pair.c) and hands them
+// on undecoded: a frame its lane's decode then refuses must still be counted, once, under its reason;
+// a frame that may enter a tunnel (a GTP-U port, IP in IP) is decoded by the reader and goes by
+// its inner hosts. Crafted frames of each kind, between many host pairs so that every lane has some.
+t.test('frames the reader hands on undecoded: refused by their lane, counted as one meter counts them', async (t) => {
+  const frames: Buffer[] = [];
+  for (let h = 1; h <= 40; h++) {
+    const a = `10.1.0.${h}`, b = `10.2.0.${h}`;
+    frames.push(ether(0x0800, ipv4(a, b, 6, tcp(1000 + h, 80))));
+    frames.push(ether(0x0800, ipv4(b, a, 6, tcp(80, 1000 + h))));
+    frames.push(ether(0x0800, ipv4(a, b, 6, tcp(1000 + h, 80), { fragOffset: 8 }))); // a fragment: refused
+    frames.push(ether(0x0800, ipv4(a, b, 6, tcp(1000 + h, 80), { totalLength: 12 }))); // length below the header
+    // tunnels: each inner flow's two packets come by two outer host pairs, and must meet in one lane
+    for (const [x, y] of [[a, b], [`10.3.${h}.1`, `10.4.${h}.1`]]) {
+      frames.push(ether(0x0800, ipv4(x, y, 17, udp(2152, 2152, Buffer.from([0x30, 0xff, 0, 24, 0, 0, 0, 1,
+        ...ipv4(`172.16.0.${h}`, '172.17.0.1', 17, udp(5000, 53, Buffer.alloc(4)))]))))); // GTP-U
+      frames.push(ether(0x0800, ipv4(x, y, 4, ipv4(`192.0.2.${h}`, '198.51.100.1', 6, tcp(7, 7))))); // IP in IP
+    }
+    const v6a = `2001:db8::${h.toString(16)}`, v6b = '2001:db8:1::1';
+    frames.push(ether(0x86dd, ipv6(v6a, v6b, 6, tcp(2000 + h, 443))));
+    frames.push(ether(0x86dd, ipv6(v6a, v6b, 17, udp(3000 + h, 53, Buffer.alloc(12))).subarray(0, 40 + 8))); // payload cut
+    frames.push(ether(0x86dd, ipv6(v6a, v6b, 44, frag6(6, 0, true, tcp(2000 + h, 443))))); // an extension header
+  }
+  const file = writePcap('undecoded-by-reader.pcap', DLT.EN10MB, frames.map((frame, i) => ({ t: 1700000000 + i * 0.001, frame })));
+  const single = new FlowStreamer(options([file]));
+  const one = await sortedRows(single);
+  const b = single.stats();
+  t.equal(one.length, 160, 'four flows a host pair: TCP, GTP-U\'s inner one, IP in IP\'s inner one, IPv6 TCP');
+  t.ok((b?.ignoredBy.fragment ?? 0) >= 40 && (b?.ignoredBy.ipv4_header ?? 0) >= 40 && (b?.ignoredBy.ipv6_header ?? 0) >= 40,
+    `one meter refuses them: ${JSON.stringify(b?.ignoredBy)}`);
+  for (const n of [2, 3]) {
+    const lanes = new LaneSet(options([file]), n, false);
+    t.same(await sortedRows(lanes), one, `${n} lanes: every flow equal`);
+    const a = lanes.stats();
+    for (const k of ['packets', 'processed', 'ignored'] as const) t.equal(a[k], b?.[k], `${n} lanes, ${k}: ${a[k]}`);
+    t.same(a.ignoredBy, Object.fromEntries(Object.entries(b?.ignoredBy ?? {}).filter(([k]) => k !== 'other_partition')), `${n} lanes: ignored, by reason`);
+  }
 });
 
 t.test('stopped early, or left by its consumer: ends, with every flow it had', { skip: NO_ORACLE }, async (t) => {

@@ -11,6 +11,8 @@
 #include "../decode.h"
 #include "../meter.h"
 #include "../community_id.h"
+#include "../flow.h"
+#include "../host_pair.h"
 
 static const int LINKS[] = {
   FS_DLT_EN10MB, FS_DLT_RAW, FS_DLT_RAW_LT, FS_DLT_IPV4, FS_DLT_IPV6, FS_DLT_NULL, FS_DLT_LOOP, FS_DLT_PPP,
@@ -51,6 +53,18 @@ static struct fs_meter *meter_for(uint8_t opts) {
   return meters[opts] = m;
 }
 
+/* The reader of read --workers takes most frames' lane from their headers (host_pair.h): it must
+ * be the lane their full decode gives, or a flow's packets would be split between two meters. */
+static void check_host_pair(int link, const uint8_t *pkt, uint32_t len, bool tunnels) {
+  uint64_t fast;
+  if (!fs_frame_host_hash(link, pkt, len, tunnels, &fast)) return;
+  struct fs_packet p;
+  struct fs_flow_key k;
+  if (fs_decode(link, pkt, len, len, tunnels, &p) != FS_OK) return;
+  fs_flow_key_make(&p, &k);
+  if (fs_flow_key_host_hash(&k) != fast) abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 2) return 0;
   int link = LINKS[data[0] % N_LINKS];
@@ -70,6 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       const struct fs_event *v = &m->events->ev[m->events->len - 1];
       fs_meter_expire_custom(m, v->idx, v->uid);
     }
+    check_host_pair(link, pkt, (uint32_t)len, m->cfg.decode_tunnels);
     uint32_t ns = (uint32_t)(data[at - 1] * 3907u % 1000000u), wire = (uint32_t)len + (oversize ? 70000 : 0);
     if (fs_meter_frame(m, link, t, ns, pkt, (uint32_t)len, wire) == FS_FRAME_DEFER) {
       fs_meter_events_taken(m); /* the batch a plugin would have seen */
