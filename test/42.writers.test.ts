@@ -6,6 +6,7 @@ import t from 'tap';
 import { fieldsFor } from '../src/schema';
 import { FlowBatch } from '../src/flow-batch';
 import { Sink, WRITERS } from '../src/writers';
+import { ByteBuilder, NumberKind } from '../src/writers/bytes';
 import { lit, query } from './helpers/duckdb';
 import { tmpdir } from './helpers/packets';
 
@@ -44,4 +45,27 @@ t.test('CSV: every value back through DuckDB\'s reader (RFC 4180 quoting)', asyn
     // DuckDB reads an empty unquoted field as NULL
     t.same(row.map((v) => (v === null ? '' : v)), want, `row ${r}`);
   });
+});
+
+// Parquet pages take a column's numbers in one copy (ByteBuilder.numbers): the bytes must be those
+// of one call per value, edge values included, from any part of a column into any position.
+t.test('numbers() in one copy: the bytes of a call per value', async (t) => {
+  const edge = [0, -0, 1, -1, 255, 256, 0x7fffffff, 0x80000000, 0xffffffff, 2 ** 32, 2 ** 32 + 5, -(2 ** 31), -(2 ** 31) - 1,
+    2 ** 53, -(2 ** 53), 2 ** 63, -(2 ** 63), 2 ** 64, -(2 ** 64), 1.5, -2.5, 1e300, NaN, Infinity, -Infinity, 123456789.75];
+  const backing = new Float64Array(edge.length + 3);
+  backing.set(edge, 3);
+  const column = backing.subarray(1); // a column that does not start its buffer
+  const one: Record<NumberKind, (b: ByteBuilder, v: number) => void> = {
+    f64: (b, v) => b.float64(v), u32: (b, v) => b.uint32(v), i32: (b, v) => b.int32(v), i64: (b, v) => b.int64(v),
+  };
+  for (const kind of ['f64', 'u32', 'i32', 'i64'] as const) {
+    for (const [from, to] of [[2, column.length], [5, 9], [0, 0]]) {
+      const bulk = new ByteBuilder(4);
+      const each = new ByteBuilder(4);
+      bulk.byte(7); each.byte(7); // an odd position
+      bulk.numbers(column, from, to, kind);
+      for (let r = from; r < to; r++) one[kind](each, column[r]);
+      t.same(bulk.view(), each.view(), `${kind}, values ${from} to ${to}`);
+    }
+  }
 });

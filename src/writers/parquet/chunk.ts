@@ -108,10 +108,8 @@ export class ChunkWriter {
     if (lo === undefined) { lo = Infinity; hi = -Infinity; }
     if (column instanceof Float64Array) {
       const physical = this.spec.physical;
-      if (physical === PhysicalType.DOUBLE) for (let r = from; r < to; r++) out.float64(column[r]);
-      else if (physical === PhysicalType.INT64) for (let r = from; r < to; r++) out.int64(column[r]);
-      else if (this.spec.field.type === 'int8') for (let r = from; r < to; r++) out.int32(column[r]);
-      else for (let r = from; r < to; r++) out.uint32(column[r]);
+      out.numbers(column, from, to, physical === PhysicalType.DOUBLE ? 'f64' : physical === PhysicalType.INT64 ? 'i64'
+        : this.spec.field.type === 'int8' ? 'i32' : 'u32');
       // NaN compares false both ways: left out, as Parquet asks
       for (let r = from; r < to; r++) { const v = column[r]; if (v < lo) lo = v; if (v > hi) hi = v; }
       this.lo = lo; this.hi = hi;
@@ -151,9 +149,10 @@ export class ChunkWriter {
     }
     const n = column.n;
     const values = column.values;
+    if (values instanceof Float64Array) out.numbers(values, from * n, to * n, 'i64');
+    else for (let i = from * n; i < to * n; i++) out.int64(values[i]);
     for (let i = from * n; i < to * n; i++) {
       const v = values[i];
-      out.int64(v);
       if (v < lo) lo = v;
       if (v > hi) hi = v;
     }
