@@ -7,11 +7,11 @@ const LITTLE_ENDIAN = os.endianness() === 'LE';
 /** How numbers() writes each value: as float64(), uint32(), int32() or int64() would. */
 export type NumberKind = 'f64' | 'u32' | 'i32' | 'i64';
 
-/** A growable little-endian byte buffer: where Parquet pages and CSV/JSONL text are assembled
- * without building intermediate strings. */
 /** numbers()' conversions, reused */
 let scratch = new Uint32Array(4096);
 
+/** A growable little-endian byte buffer: where Parquet pages and CSV/JSONL text are assembled
+ * without building intermediate strings. */
 export class ByteBuilder {
   private buf: Buffer;
   length = 0;
