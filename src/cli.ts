@@ -170,7 +170,18 @@ function writeUsageError(text: string, format: LogFormat): void {
   for (const line of text.split('\n').filter((l) => l.trim())) log.error({ code: 'FS_USAGE' }, line.replace(/^error: /, ''));
 }
 
+/** A diagnostic that cannot be written (stderr a pipe whose reader left, as in `2>&1 | head`, or a
+ * file on a full disk) is lost, and the run ends as it would have: Node otherwise throws the
+ * stream's 'error' event, and the run dies of its summary line. */
+let stderrGuarded = false;
+function guardStderr(): void {
+  if (stderrGuarded) return;
+  stderrGuarded = true;
+  process.stderr.on('error', () => undefined);
+}
+
 export async function main(argv: string[]): Promise<number> {
+  guardStderr();
   let code = EXIT_OK;
   const program = buildProgram((c) => { code = c; });
   try {

@@ -78,6 +78,23 @@ t.test('a closed stdout ends quietly', async (t) => {
   t.notMatch(r.stderr, /EPIPE|error/i);
 });
 
+// `flowseek read ... 2>&1 | head`: the summary, and any warning, then go to a closed pipe too. A
+// diagnostic that cannot be written must not turn the run into a crash (Node's unhandled 'error'
+// event on stderr, exit 1, a stack trace written nowhere).
+t.test('a closed stderr as well: the run ends as it would have, without a crash', async (t) => {
+  const many = Array.from({ length: 20000 }, (_, i) => ({ t: 1 + i / 1000, frame: ipv4('10.0.0.1', '10.0.0.2', 17, udp(i % 60000, 53)) }));
+  const big = writePcap('big-stderr.pcap', DLT.RAW, many);
+  const { spawnSync } = await import('node:child_process');
+  const bin = path.resolve(__dirname, '../../bin/flowseek');
+  const both = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${bin}" read "${big}" --csv 2>&1 | head -1`], { encoding: 'utf8' });
+  t.equal(both.status, 0, 'stdout and stderr into a pipe closed after one line: exit 0');
+  t.equal(both.stdout.trim().split('\n').length, 1, 'the one line head took');
+  // only stderr closed (2>&- would leave fd 2 free for the next file opened: a pipe closed at once instead)
+  const errOnly = spawnSync('bash', ['-c', `"${process.execPath}" "${bin}" read "${big}" --csv -o /dev/null 2> >(exec 0<&-; true); echo "rc=$?"`],
+    { encoding: 'utf8' });
+  t.match(errOnly.stdout, /^rc=0$/m, 'stderr closed by its reader: exit 0');
+});
+
 t.test('--help and --version', async (t) => {
   t.match(cli(['read', '--help']).stdout, /--idle-timeout <seconds>/);
   t.match(cli(['--version']).stdout, /^\d+\.\d+\.\d+/);
