@@ -22,6 +22,10 @@ import type { LaneOutput } from './workers/lanes';
 import { ProgressBar } from './progress';
 
 export const EXIT_INTERRUPTED = 130;
+/** What stops a run, read or capture. SIGHUP too: untaken, it ended a read at once, its output left
+ * as a hidden temporary file. `nohup` cannot keep it away: Node puts every signal but SIGPIPE and
+ * SIGXFSZ back to its default when it starts. */
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 /** After a stop, a source that hands over nothing for this long is ended by force. */
 export const STOP_STALL_MS = 10_000;
 
@@ -109,13 +113,12 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
   // signals are taken from here on: one arriving while the outputs open stops the run cleanly
   const early: NodeJS.Signals[] = [];
   const onEarlySignal = (sig: NodeJS.Signals) => { early.push(sig); };
-  const earlySignals: NodeJS.Signals[] = o.live ? ['SIGINT', 'SIGTERM', 'SIGHUP'] : ['SIGINT', 'SIGTERM'];
-  for (const s of earlySignals) process.on(s, onEarlySignal);
+  for (const s of STOP_SIGNALS) process.on(s, onEarlySignal);
   let opened: Awaited<ReturnType<typeof openOutputs>>;
   try {
     opened = await openOutputs(source, o);
   } finally {
-    for (const s of earlySignals) process.off(s, onEarlySignal);
+    for (const s of STOP_SIGNALS) process.off(s, onEarlySignal);
   }
   const { output, ipfix } = opened;
   const anonymizer = o.anonymize.length ? new Anonymizer(o.anonymize, o.anonymizeKey) : undefined;
@@ -151,8 +154,7 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
     log.warn(`${sig}: stopping; every open flow is being written (again to quit at once)`);
     stop(sig);
   };
-  const signals: NodeJS.Signals[] = o.live ? ['SIGINT', 'SIGTERM', 'SIGHUP'] : ['SIGINT', 'SIGTERM'];
-  for (const s of signals) process.on(s, onSignal);
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
   for (const sig of early) onSignal(sig);
   const timers = [
     o.durationMs ? setTimeout(() => { log.info('duration reached: stopping'); stop('duration'); }, o.durationMs) : undefined,
@@ -220,7 +222,7 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
     throw err instanceof FlowseekError ? err : new OutputError(`cannot write the output: ${(err as Error).message}`, { cause: err });
   } finally {
     o.progress?.clear();
-    for (const s of signals) process.off(s, onSignal);
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
     for (const t of timers) if (t) clearTimeout(t);
     if (watchdog) clearInterval(watchdog);
   }

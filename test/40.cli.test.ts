@@ -101,7 +101,9 @@ t.test('--help and --version', async (t) => {
   t.equal(cli(['--version']).status, 0);
 });
 
-t.test('SIGINT in the middle of a read: flows seen so far are written whole, exit 130', async (t) => {
+// SIGHUP too (a terminal closed, a session ended): untaken, it killed the read at once (exit 129)
+// and left its output as a hidden temporary file
+for (const sig of ['SIGINT', 'SIGHUP'] as const) t.test(`${sig} in the middle of a read: flows seen so far are written whole, exit 130`, async (t) => {
   const { spawn } = await import('node:child_process');
   // a capture on standard input, of which the test sends the first half and keeps the pipe open:
   // the read is surely under way, and flows (one per host, idle 1 s) are being written, when the
@@ -111,7 +113,7 @@ t.test('SIGINT in the middle of a read: flows seen so far are written whole, exi
     records.push({ t: 1000 + i / 100, frame: ipv4(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, '10.255.0.1', 17, udp(5000, 53)) });
   }
   const capture = pcap(DLT.RAW, records);
-  const out = path.join(tmpdir(), 'interrupted.csv');
+  const out = path.join(tmpdir(), `interrupted-${sig}.csv`);
   const child = spawn(process.execPath, [path.resolve(__dirname, '../../bin/flowseek'), 'read', '-', '-o', out, '--dissections', '0', '--idle-timeout', '1'],
     { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
@@ -121,20 +123,20 @@ t.test('SIGINT in the middle of a read: flows seen so far are written whole, exi
   // would fail (EPIPE), and flows are written a batch at a time from early on
   const sent = new Promise<void>((r) => child.stdin.write(capture.subarray(0, capture.length >> 1), () => r()));
   const dir = path.dirname(out);
-  const writing = () => fs.readdirSync(dir).some((n) => n.startsWith('.interrupted.csv.') && fs.statSync(path.join(dir, n)).size > 0);
+  const writing = () => fs.readdirSync(dir).some((n) => n.startsWith(`.interrupted-${sig}.csv.`) && fs.statSync(path.join(dir, n)).size > 0);
   await sent;
   for (let i = 0; i < 600 && !writing() && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
   t.equal(child.exitCode, null, 'still reading when the signal is sent');
-  child.kill('SIGINT');
+  child.kill(sig);
   const code = await exited;
   child.stdin.destroy();
   t.equal(code, 130, 'exit 130');
-  t.match(stderr, /SIGINT: stopping/);
+  t.match(stderr, new RegExp(`${sig}: stopping`));
   const lines = fs.readFileSync(out, 'utf8').trim().split('\n');
   t.ok(lines.length > 1000 && lines.length <= 10001, `the flows of the half sent were written (${lines.length - 1})`);
   const columns = lines[0].split(',').length;
   t.ok(lines.every((l) => l.split(',').length === columns), 'every row complete');
-  t.same(fs.readdirSync(dir).filter((n) => n.startsWith('.interrupted.csv.')), [], 'no temporary file');
+  t.same(fs.readdirSync(dir).filter((n) => n.startsWith(`.interrupted-${sig}.csv.`)), [], 'no temporary file');
 });
 
 t.test('fields: the columns for the options, from the schema that drives the writers', async (t) => {
