@@ -297,6 +297,24 @@ t.test('a full disk: exit 1, one line, no temporary, the files published before 
   for (const f of fs.readdirSync(mnt).filter((n) => n !== 'rot.0.csv')) t.equal(csvRows(path.join(mnt, f)), 300, `${f} whole`);
 });
 
+// A service's file size limit (LimitFSIZE, ulimit -f): the write fails with EFBIG (Node ignores
+// SIGXFSZ). No root needed: the limit is the shell's, in 512-byte blocks.
+t.test('a file size limit reached: exit 1, one line that names it, no temporary, the previous file kept', async (t) => {
+  const lim = path.join(dir, 'limited');
+  fs.mkdirSync(lim);
+  for (const format of ['csv', 'parquet']) {
+    const out = path.join(lim, `flows.${format}`);
+    fs.writeFileSync(out, 'previous\n');
+    // the test runner puts its loader back into NODE_OPTIONS of whatever it spawns: env(1) takes it out
+    const r = spawnSync('bash', ['-c', `ulimit -f 64; exec env -u NODE_OPTIONS "${process.execPath}" "${BIN}" read "${HOURS}" -o "${out}" --stats --splt 30`],
+      { encoding: 'utf8' });
+    t.equal(r.status, 1, `${format}: exit 1`);
+    t.equal(r.stderr, `flowseek: error: cannot write ${out}: the file size limit of this process is reached (ulimit -f, LimitFSIZE)\n`);
+    t.same(fs.readdirSync(lim).filter((n) => n.includes(format)), [`flows.${format}`], `${format}: no temporary`);
+    t.equal(fs.readFileSync(out, 'utf8'), 'previous\n', `${format}: the previous file is not replaced`);
+  }
+});
+
 t.test('JSON Lines: never a bare NaN or Infinity', { skip: NO_ORACLE }, async (t) => {
   const batch = flows(2);
   const packets = fields.findIndex((f) => f.name === 'bidirectional_packets');

@@ -235,6 +235,7 @@ export function describe(e: unknown): string {
     case 'EACCES': case 'EPERM': return 'permission denied';
     case 'ENOSPC': return 'no space left on the device';
     case 'EDQUOT': return 'disk quota exceeded';
+    case 'EFBIG': return 'the file size limit of this process is reached (ulimit -f, LimitFSIZE)';
     case 'EISDIR': return 'is a directory';
     case 'EROFS': return 'read-only file system';
     case 'ENOTDIR': return 'a part of the path is not a folder';
