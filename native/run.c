@@ -71,9 +71,9 @@ static bool lane_input(struct fs_runner *r) {
   if (e->kind == FS_LANE_FRAME) {
     /* the reader forced its time; a lane has no plugins, so nothing defers it (the frame's counts
      * are the reader's: fs_run_counters; a frame the reader did not decode and this lane could
-     * not goes to them too) */
+     * not goes to them too, unless it was lost to a cut of its file) */
     int rc = fs_meter_frame(&r->meter, e->linktype, e->time_ms, e->time_ns, e->data, e->caplen, e->wirelen);
-    if (rc < 0) fs_spread_ignored(r->spread, (uint32_t)-rc);
+    if (rc < 0) fs_spread_refused(r->spread, e, (uint32_t)-rc);
     if (e->owned) free((void *)e->data);
   } else if (e->kind == FS_LANE_CLOCK) {
     fs_meter_clock(&r->meter, e->time_ms);

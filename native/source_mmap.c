@@ -242,6 +242,18 @@ int fs_mmap_next(struct fs_mmap_file *f, struct pcap_pkthdr *h, const uint8_t **
   return 1;
 }
 
+bool fs_mmap_past_cut(const struct fs_mmap_file *f, const uint8_t *data, uint32_t caplen) {
+  if (!f->base || data < f->base || (size_t)(data - f->base) >= f->size) return false;
+  /* no fault seen: only a record that reads as zeros is looked at (the tail of the page the cut
+   * falls in reads so without one); a frame refused for what it holds costs no system call */
+  if (!atomic_load(&guards[f->guard].truncated)) {
+    static const uint8_t zeros[16];
+    if (memcmp(data, zeros, caplen < sizeof(zeros) ? caplen : sizeof(zeros)) != 0) return false;
+  }
+  struct stat st;
+  return fstat(f->fd, &st) == 0 && (size_t)(data - f->base) + caplen > (size_t)st.st_size;
+}
+
 void fs_mmap_close(struct fs_mmap_file *f) {
   if (f->base) {
     guard_drop(f->guard);

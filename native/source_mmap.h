@@ -42,6 +42,10 @@ int fs_mmap_next(struct fs_mmap_file *f, struct pcap_pkthdr *h, const uint8_t **
  * mapped until a later call moves the mark on. NULL: none handed on is held, the next record read
  * is the oldest needed. */
 void fs_mmap_needed(struct fs_mmap_file *f, const uint8_t *data);
+/* A record handed on (data, caplen) that its reader refused: whether the file was cut while it was
+ * read and the record lies past the cut (its vanished pages read as zeros: it is not the file's).
+ * Any thread, while the map is open. */
+bool fs_mmap_past_cut(const struct fs_mmap_file *f, const uint8_t *data, uint32_t caplen);
 void fs_mmap_close(struct fs_mmap_file *f);
 
 #endif

@@ -254,8 +254,15 @@ void fs_spread_waits(struct fs_spread *sp, uint64_t *sleeps, uint64_t *needless)
   *needless = atomic_load(&sp->reader_needless_wakes);
 }
 
-void fs_spread_ignored(struct fs_spread *sp, uint32_t reason) {
-  if (reason < FS_IGN__COUNT) atomic_fetch_add_explicit(&sp->lane_ignored[reason], 1, memory_order_relaxed);
+void fs_spread_refused(struct fs_spread *sp, const struct fs_lane_entry *e, uint32_t reason) {
+  /* the map is the reader's, but what is read here was set when it was opened, and it stays open
+   * until every lane is done with its frames */
+  if (!e->owned && fs_mmap_past_cut(&sp->src.mm, e->data, e->caplen)) {
+    atomic_fetch_add_explicit(&sp->lane_lost, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&sp->lane_lost_bytes, 16 + (uint64_t)e->caplen, memory_order_relaxed);
+  } else if (reason < FS_IGN__COUNT) {
+    atomic_fetch_add_explicit(&sp->lane_ignored[reason], 1, memory_order_relaxed);
+  }
 }
 
 void fs_spread_counters(struct fs_spread *sp, struct fs_spread_counters *out) {
@@ -263,6 +270,10 @@ void fs_spread_counters(struct fs_spread *sp, struct fs_spread_counters *out) {
   *out = sp->counters;
   pthread_mutex_unlock(&sp->counters_lock);
   for (int i = 0; i < FS_IGN__COUNT; i++) out->n.ignored[i] += atomic_load_explicit(&sp->lane_ignored[i], memory_order_relaxed);
+  uint64_t lost = atomic_load_explicit(&sp->lane_lost, memory_order_relaxed);
+  uint64_t lost_bytes = atomic_load_explicit(&sp->lane_lost_bytes, memory_order_relaxed);
+  out->n.packets -= lost < out->n.packets ? lost : out->n.packets;
+  out->bytes_read -= lost_bytes < out->bytes_read ? lost_bytes : out->bytes_read;
 }
 
 static void lane_free(struct fs_lane *l) {
@@ -348,6 +359,8 @@ struct fs_spread *fs_spread_open(char **files, uint32_t n_files, uint32_t snaple
   atomic_init(&sp->refs, n_lanes);
   atomic_init(&sp->next_id, 0);
   for (int i = 0; i < FS_IGN__COUNT; i++) atomic_init(&sp->lane_ignored[i], 0);
+  atomic_init(&sp->lane_lost, 0);
+  atomic_init(&sp->lane_lost_bytes, 0);
   atomic_init(&sp->reader_sleeps, 0);
   atomic_init(&sp->reader_needless_wakes, 0);
   if ((errno = pthread_create(&sp->reader, NULL, reader_main, sp)) != 0) {

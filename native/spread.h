@@ -80,6 +80,8 @@ struct fs_spread {
   atomic_uint_least64_t next_id;    /* lanes writing text take their batches' ids from here, in the order made */
   /* frames the reader handed on undecoded (host_pair.h) that their lane's decode refused, by reason */
   atomic_uint_least64_t lane_ignored[FS_IGN__COUNT];
+  /* frames handed on before the file was cut, past the cut: read as zeros, the file's no more */
+  atomic_uint_least64_t lane_lost, lane_lost_bytes;
   /* the reader's waits for room, and the wake-ups among them that found none (a lane woke it too
    * early: each costs two context switches and a lane's core, and once came by the ten thousand) */
   atomic_uint_least64_t reader_sleeps, reader_needless_wakes;
@@ -104,8 +106,10 @@ void fs_lane_leave(struct fs_spread *sp, uint32_t lane);
 void fs_spread_stop(struct fs_spread *sp);
 /* How often the reader waited for a lane's room, and woke to find none. */
 void fs_spread_waits(struct fs_spread *sp, uint64_t *sleeps, uint64_t *needless);
-/* A lane's decode refused a frame the reader handed on undecoded: it counts among the reader's. */
-void fs_spread_ignored(struct fs_spread *sp, uint32_t reason);
+/* A lane's decode refused frame e of reason: counted among the reader's, under that reason, or, if it
+ * lies past where its file was cut while it was read, not counted at all (as the reader would not
+ * have, had the cut come before it read it). */
+void fs_spread_refused(struct fs_spread *sp, const struct fs_lane_entry *e, uint32_t reason);
 /* A copy of the reader's counters, with the frames lanes refused. */
 void fs_spread_counters(struct fs_spread *sp, struct fs_spread_counters *out);
 /* One more reference, for a holder that is no lane (it may stop the spread and read its counters). */

@@ -46,6 +46,8 @@ function rows(csv: string): string[] {
 }
 
 const flowCount = (stderr: string) => Number(/(\d+) flows from/.exec(stderr)?.[1]);
+const packetsOf = (stderr: string) => Number(/flows from (\d+) packets/.exec(stderr)?.[1]);
+const ignoredOf = (stderr: string) => /packets( \([^)]*\))? in /.exec(stderr)?.[1] ?? '';
 const warnings = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('flowseek: warning'));
 const leftovers = () => fs.readdirSync(dir).filter((n) => n.endsWith('.tmp'));
 
@@ -142,8 +144,38 @@ for (const workers of [1, 2]) {
     const after = cli(['read', ...args]);
     t.equal(after.status, 1, 'read once cut: exit 1');
     t.same(rows(r.stdout), rows(after.stdout), `the flows of the file as cut (${flowCount(after.stderr)})`);
+    // and its counts: frames handed to a lane before the cut, whose pages then vanished (read as
+    // zeros), were counted as read and refused (not IP); they are the file's no more
+    t.equal(packetsOf(r.stderr), packetsOf(after.stderr), `the packets of the file as cut (${packetsOf(after.stderr)})`);
+    t.equal(ignoredOf(r.stderr), ignoredOf(after.stderr), 'and what was not metered');
   });
 }
+
+// Lanes: the reader runs up to a ring ahead of the lanes (131,072 entries each; a packet a second
+// here, so every packet also sends the other lane a clock tick: the reader stops about 131,072
+// packets on). A cut between the lanes and the reader leaves the frames handed on past it to be read
+// as zeros: they were counted as read and refused (not IP), not as the file's no more.
+t.test('truncated behind the reader of lanes: the frames handed on past the cut are not counted', async (t) => {
+  const whole = manyFlows(400_000, 1_600_000_000);
+  // between two records: one the cut fell inside, read whole before the cut and by its lane after
+  // it, would be metered with its tail as zeros (as one meter's record read before a cut can be)
+  const cut = 24 + 100_000 * ((whole.length - 24) / 400_000);
+  const file = write('behind.pcap', whole);
+  const args = [file, '--idle-timeout', '1', '--dissections', '0', '--csv', '--workers', '2'];
+  const run = start(args);
+  await new Promise<void>((resolve) => run.stdout.once('data', (d: string) => { run.out(d); run.stdout.pause(); resolve(); }));
+  await sleep(500);
+  fs.truncateSync(file, cut);
+  run.stdout.on('data', run.out);
+  run.stdout.resume();
+  const r = await run.done;
+  t.equal(r.code, 1, `exit 1 (${r.stderr.trim().split('\n').pop()})`);
+  t.match(warnings(r.stderr)[0], `${file}: the file was truncated while it was read`);
+  const after = cli(['read', ...args]);
+  t.equal(packetsOf(r.stderr), packetsOf(after.stderr), `the packets of the file as cut (${packetsOf(after.stderr)})`);
+  t.equal(ignoredOf(r.stderr), ignoredOf(after.stderr), `and what was not metered (${ignoredOf(after.stderr) || 'none'})`);
+  t.same(rows(r.stdout), rows(after.stdout), `the flows of the file as cut (${flowCount(after.stderr)})`);
+});
 
 t.test('a FIFO that stalls: SIGTERM and SIGINT end the read at once, its flows written (exit 130)', async (t) => {
   const records = conversation(1_600_000_000, 40, 4000);
