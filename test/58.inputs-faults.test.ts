@@ -119,23 +119,28 @@ module.exports = { name: 'cut', options: { file: '', size: 0 },
   t.equal(got, fs.readFileSync(again, 'utf8'), 'the flows of the file as cut, exactly');
 });
 
+/** Reads with standard output a pipe the test stops reading after the first rows: the meter (and
+ * a lanes' reader, whose rings then fill) waits; the file is cut to `cut` bytes while it does. */
+async function cutWhilePaused(args: string[], file: string, cut: number): Promise<Exit> {
+  const run = start(args);
+  await new Promise<void>((resolve) => run.stdout.once('data', (d: string) => { run.out(d); run.stdout.pause(); resolve(); }));
+  await sleep(500);
+  fs.truncateSync(file, cut);
+  run.stdout.on('data', run.out);
+  run.stdout.resume();
+  return run.done;
+}
+
 for (const workers of [1, 2]) {
   t.test(`truncated while read, output paused${workers > 1 ? ', lanes' : ''}: no crash, the flows before the cut`, async (t) => {
-    // standard output is a pipe the test stops reading: the meter (and a lanes' reader, whose
-    // rings then fill) waits far before the cut, which comes while it waits
-    // where each waits: one meter, a batch or two of 4096 flows in; lanes, each lane's ring
-    // (32768 packets) and a batch or two besides: well before the cut either way
+    // where each waits (cutWhilePaused): one meter, a batch or two of 4096 flows in; lanes, each
+    // lane's ring (131,072 entries: about as many packets here, see below) and a batch or two
+    // besides: before the cut either way
     const whole = manyFlows(workers > 1 ? 200_000 : 100_000, 1_600_000_000);
     const cut = Math.floor(whole.length * (workers > 1 ? 0.8 : 0.6)) + 3;
     const file = write(`paused-${workers}.pcap`, whole);
     const args = [file, '--idle-timeout', '1', '--dissections', '0', '--csv', '--workers', String(workers)];
-    const run = start(args);
-    await new Promise<void>((resolve) => run.stdout.once('data', (d: string) => { run.out(d); run.stdout.pause(); resolve(); }));
-    await sleep(500);
-    fs.truncateSync(file, cut);
-    run.stdout.on('data', run.out);
-    run.stdout.resume();
-    const r = await run.done;
+    const r = await cutWhilePaused(args, file, cut);
     t.equal(r.code, 1, `exit 1 (${r.stderr.trim().split('\n').pop()})`);
     const w = warnings(r.stderr);
     t.equal(w.length, 1, `one warning: ${w.join(' | ')}`);
@@ -162,13 +167,7 @@ t.test('truncated behind the reader of lanes: the frames handed on past the cut 
   const cut = 24 + 100_000 * ((whole.length - 24) / 400_000);
   const file = write('behind.pcap', whole);
   const args = [file, '--idle-timeout', '1', '--dissections', '0', '--csv', '--workers', '2'];
-  const run = start(args);
-  await new Promise<void>((resolve) => run.stdout.once('data', (d: string) => { run.out(d); run.stdout.pause(); resolve(); }));
-  await sleep(500);
-  fs.truncateSync(file, cut);
-  run.stdout.on('data', run.out);
-  run.stdout.resume();
-  const r = await run.done;
+  const r = await cutWhilePaused(args, file, cut);
   t.equal(r.code, 1, `exit 1 (${r.stderr.trim().split('\n').pop()})`);
   t.match(warnings(r.stderr)[0], `${file}: the file was truncated while it was read`);
   const after = cli(['read', ...args]);
