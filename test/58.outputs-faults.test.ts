@@ -219,6 +219,24 @@ t.test('an output that cannot be opened fails before any input is read', async (
   }
 });
 
+// A name close to the limit of a file name (255 bytes): the temporary's longer name was refused, so
+// a name the file system allows could not be written. Past the limit: refused before any reading.
+t.test('an output name near the 255-byte limit is written; one past it is refused up front', async (t) => {
+  const own = path.join(dir, 'long-names');
+  fs.mkdirSync(own);
+  const near = path.join(own, `${'é'.repeat(100)}${'n'.repeat(51)}.csv`); // 255 bytes of UTF-8
+  t.equal(Buffer.byteLength(path.basename(near)), 255);
+  const ok = cli(['read', SAMPLE, '-o', near]);
+  t.equal(ok.status, 0, `exit 0 (${ok.stderr.trim()})`);
+  t.equal(csvRows(near), 6, 'the sample\'s six flows');
+  t.same(temporaries(own), [], 'no temporary left');
+  const far = path.join(own, `${'f'.repeat(252)}.csv`);
+  const r = cli(['read', HOURS, '-o', far]);
+  t.equal(r.status, 1);
+  t.equal(r.stderr, `flowseek: error: cannot write ${far}: the name is too long\n`, 'one line, before any flow');
+  t.notOk(fs.existsSync(far));
+});
+
 t.test('discard() leaves no temporary file in any mode', async (t) => {
   const modes: [string, Partial<OutputOptions>][] = [
     ['one CSV file', { output: 'one.csv' }],

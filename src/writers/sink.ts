@@ -198,16 +198,33 @@ function openDirect(target: string): number {
   return fd;
 }
 
-/** `.<name>.<random>.tmp` beside the target, created exclusively; its mode is 0666 less the umask. */
+/** The longest file name (bytes) of Linux's usual file systems (ext4, XFS, Btrfs, tmpfs). */
+const NAME_MAX = 255;
+
+/** `.<name>.<random>.tmp` beside the target, created exclusively; its mode is 0666 less the umask.
+ * A target whose name cannot be is refused here, before anything is read; one whose name is close
+ * to the limit gets a temporary of its name cut short (the temporary's longer name was refused,
+ * and a name the file system allows could not be written). */
 export function createTemporary(target: string): { fd: number; temp: string } {
+  const name = path.basename(target);
+  if (Buffer.byteLength(name) > NAME_MAX) throw Object.assign(new Error(`name too long: ${name}`), { code: 'ENAMETOOLONG' });
   for (let attempt = 0; ; attempt++) {
-    const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(8).toString('hex')}.tmp`);
+    const suffix = `.${randomBytes(8).toString('hex')}.tmp`;
+    const temp = path.join(path.dirname(target), `.${fitted(name, NAME_MAX - 1 - suffix.length)}${suffix}`);
     try {
       return { fd: fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o666), temp };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw e;
     }
   }
+}
+
+/** name's first code points, at most `bytes` bytes of UTF-8 */
+function fitted(name: string, bytes: number): string {
+  if (Buffer.byteLength(name) <= bytes) return name;
+  const points = Array.from(name);
+  while (Buffer.byteLength(points.join('')) > bytes) points.pop();
+  return points.join('');
 }
 
 /** Gives the temporary file the name `target` unless a file has it: false then. link() fails on an
@@ -240,6 +257,7 @@ export function describe(e: unknown): string {
     case 'EROFS': return 'read-only file system';
     case 'ENOTDIR': return 'a part of the path is not a folder';
     case 'ELOOP': return 'too many symbolic links';
+    case 'ENAMETOOLONG': return 'the name is too long';
     default: return err.message ?? String(e);
   }
 }
