@@ -36,6 +36,14 @@
 #define FS_ETH_MPLS_MC 0x8848
 #define FS_ETH_PPPOE_SESS 0x8864
 #define FS_ETH_TEB 0x6558      /* transparent Ethernet bridging, inside GRE */
+#define FS_ETH_HLEN 14         /* an Ethernet II header */
+
+/* IP protocol numbers the decoders follow */
+#define FS_IP_ICMP 1
+#define FS_IP_TCP 6
+#define FS_IP_UDP 17
+#define FS_IP_GRE 47
+#define FS_IP_ICMPV6 58
 
 struct fs_decode_ctx {
   const uint8_t *data;

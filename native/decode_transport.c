@@ -5,11 +5,6 @@
 #include <stddef.h>
 #include "decode.h"
 
-#define P_ICMP 1
-#define P_TCP 6
-#define P_UDP 17
-#define P_GRE 47
-#define P_ICMPV6 58
 
 int fs_decode_transport(struct fs_decode_ctx *c, uint8_t proto, uint32_t off, uint32_t l4_len) {
   struct fs_packet *p = c->pkt;
@@ -25,7 +20,7 @@ int fs_decode_transport(struct fs_decode_ctx *c, uint8_t proto, uint32_t off, ui
   p->l4_offset = (uint32_t)(l4 - p->ip);
   p->l4_header_len = 0;
   switch (proto) {
-  case P_TCP:
+  case FS_IP_TCP:
     if (l4_len >= 20) p->transport_size = l4_len;
     if (l4_len >= 20 && fs_has(c, off, 14)) {
       uint32_t doff = (uint32_t)(l4[12] >> 4) * 4;
@@ -40,7 +35,7 @@ int fs_decode_transport(struct fs_decode_ctx *c, uint8_t proto, uint32_t off, ui
       }
     }
     return FS_OK;
-  case P_UDP:
+  case FS_IP_UDP:
     if (l4_len >= 8) p->transport_size = l4_len;
     if (l4_len >= 8 && fs_has(c, off, 4)) {
       p->src_port = fs_rd16(l4);
@@ -57,13 +52,13 @@ int fs_decode_transport(struct fs_decode_ctx *c, uint8_t proto, uint32_t off, ui
       }
     }
     return FS_OK;
-  case P_ICMP: case P_ICMPV6:
+  case FS_IP_ICMP: case FS_IP_ICMPV6:
     p->transport_size = l4_len;
     p->payload_size = l4_len > 8 ? l4_len - 8 : 0;
     if (fs_has(c, off, 2)) { p->icmp_type = l4[0]; p->icmp_code = l4[1]; }
     p->l4_header_len = l4_len < 8 ? l4_len : 8;
     return FS_OK;
-  case P_GRE:
+  case FS_IP_GRE:
     if (c->decode_tunnels) {
       int rc = fs_decode_gre(c, off, l4_len);
       if (rc != 1) return rc;

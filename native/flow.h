@@ -88,6 +88,9 @@ struct fs_hash_secret { uint64_t w[7]; };
 const struct fs_hash_secret *fs_flow_hash_secret(void);
 uint64_t fs_flow_key_hash(const struct fs_flow_key *k, const struct fs_hash_secret *s);
 uint64_t fs_flow_key_host_hash(const struct fs_flow_key *k);
+/* The same of a key with these two addresses (16 bytes each, IPv4 in the first 4), in either order,
+ * and no VLAN and no tunnel. */
+uint64_t fs_address_pair_hash(const uint8_t a[16], const uint8_t b[16]);
 int fs_flow_key_equal(const struct fs_flow_key *a, const struct fs_flow_key *b);
 
 #endif

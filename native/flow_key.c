@@ -90,13 +90,21 @@ uint64_t fs_flow_key_hash(const struct fs_flow_key *k, const struct fs_hash_secr
  * meter's. Not seeded: worker processes each compute their own share and must agree without
  * talking; crafted host pairs can at worst load one worker or lane more (each one's table is
  * seeded), and the same run splits alike every time. */
-uint64_t fs_flow_key_host_hash(const struct fs_flow_key *k) {
+static uint64_t host_hash(const uint8_t lo[16], const uint8_t hi[16], uint16_t vlan_id, uint8_t tunnel_id) {
   uint64_t w[4];
-  memcpy(w, k->ip_lo, 16);
-  memcpy(w + 2, k->ip_hi, 16);
+  memcpy(w, lo, 16);
+  memcpy(w + 2, hi, 16);
   uint64_t h = 0x9e3779b97f4a7c15ULL;
   for (int i = 0; i < 4; i++) h = (h ^ (w[i] * 0xbf58476d1ce4e5b9ULL)) * 0x94d049bb133111ebULL;
-  return mix64(h ^ k->vlan_id ^ ((uint64_t)k->tunnel_id << 16));
+  return mix64(h ^ vlan_id ^ ((uint64_t)tunnel_id << 16));
+}
+
+uint64_t fs_flow_key_host_hash(const struct fs_flow_key *k) {
+  return host_hash(k->ip_lo, k->ip_hi, k->vlan_id, k->tunnel_id);
+}
+
+uint64_t fs_address_pair_hash(const uint8_t a[16], const uint8_t b[16]) {
+  return addr_cmp(a, b) <= 0 ? host_hash(a, b, 0, 0) : host_hash(b, a, 0, 0);
 }
 
 /* Six words compared without a library call (it ran once per packet at least). */

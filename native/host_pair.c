@@ -6,53 +6,40 @@
 #include "flow.h"
 #include "host_pair.h"
 
-#define ETH_HLEN 14
-#define P_ICMP 1
-#define P_TCP 6
-#define P_UDP 17
-#define P_ICMPV6 58
-
 /* Transport protocols that never lead into another layer; UDP does where tunnels are decoded and
  * a port says so. */
 static bool final_layer(uint8_t proto, const uint8_t *data, uint32_t caplen, uint32_t l4, bool decode_tunnels) {
-  if (proto == P_TCP || proto == P_ICMP || proto == P_ICMPV6) return true;
-  if (proto != P_UDP) return false;
+  if (proto == FS_IP_TCP || proto == FS_IP_ICMP || proto == FS_IP_ICMPV6) return true;
+  if (proto != FS_IP_UDP) return false;
   if (!decode_tunnels) return true;
   if (l4 > caplen || caplen - l4 < 4) return false;
   return !fs_udp_tunnel_port(fs_rd16(data + l4), fs_rd16(data + l4 + 2));
 }
 
-/* The key's two addresses in fs_flow_key_make()'s order (a library memcmp here cost as much as
- * the rest of the shortcut). */
-static uint64_t hash_of(const uint8_t *a, const uint8_t *b, uint32_t len) {
-  struct fs_flow_key k;
-  memset(&k, 0, sizeof(k));
-  bool a_low = true;
-  for (uint32_t i = 0; i < len; i += 4) {
-    uint32_t x = fs_rd32(a + i), y = fs_rd32(b + i);
-    if (x != y) { a_low = x < y; break; }
-  }
-  memcpy(k.ip_lo, a_low ? a : b, len);
-  memcpy(k.ip_hi, a_low ? b : a, len);
-  return fs_flow_key_host_hash(&k);
+/* IPv4 addresses as a key holds them: in the first 4 of 16 bytes */
+static uint64_t ipv4_pair_hash(const uint8_t *a, const uint8_t *b) {
+  uint8_t x[16] = {0}, y[16] = {0};
+  memcpy(x, a, 4);
+  memcpy(y, b, 4);
+  return fs_address_pair_hash(x, y);
 }
 
 bool fs_frame_host_hash(int linktype, const uint8_t *data, uint32_t caplen, bool decode_tunnels, uint64_t *hash) {
-  if (linktype != FS_DLT_EN10MB || caplen < ETH_HLEN + 40) return false;
+  if (linktype != FS_DLT_EN10MB || caplen < FS_ETH_HLEN + 40) return false;
   uint16_t type = fs_rd16(data + 12);
   if (type != FS_ETH_IPV4 && type != FS_ETH_IPV6) return false;
-  const uint8_t *ip = data + ETH_HLEN;
+  const uint8_t *ip = data + FS_ETH_HLEN;
   switch (ip[0] >> 4) { /* the version nibble decides, whatever the ethertype said */
   case 4: {
     uint32_t ihl = (uint32_t)(ip[0] & 0x0f) * 4;
-    if (ihl < 20 || !final_layer(ip[9], data, caplen, ETH_HLEN + ihl, decode_tunnels)) return false;
-    *hash = hash_of(ip + 12, ip + 16, 4);
+    if (ihl < 20 || !final_layer(ip[9], data, caplen, FS_ETH_HLEN + ihl, decode_tunnels)) return false;
+    *hash = ipv4_pair_hash(ip + 12, ip + 16);
     return true;
   }
   case 6:
     /* an extension header, or IP inside IP, goes the long way */
-    if (!final_layer(ip[6], data, caplen, ETH_HLEN + 40, decode_tunnels)) return false;
-    *hash = hash_of(ip + 8, ip + 24, 16);
+    if (!final_layer(ip[6], data, caplen, FS_ETH_HLEN + 40, decode_tunnels)) return false;
+    *hash = fs_address_pair_hash(ip + 8, ip + 24);
     return true;
   default:
     return false;

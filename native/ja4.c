@@ -133,8 +133,7 @@ int fs_ja4_from_handshake(const uint8_t *payload, uint32_t len, char proto, char
   if (have_alpn) {
     if (alnum(alpn_first) && alnum(alpn_last)) { alpn[0] = (char)alpn_first; alpn[1] = (char)alpn_last; }
     else { /* not alphanumeric: first hex digit of the first byte, last hex digit of the last */
-      static const char hx[] = "0123456789abcdef";
-      alpn[0] = hx[alpn_first >> 4]; alpn[1] = hx[alpn_last & 0xf];
+      alpn[0] = HEX[alpn_first >> 4]; alpn[1] = HEX[alpn_last & 0xf];
     }
   }
   qsort(ciphers, nc, sizeof(uint16_t), cmp16);

@@ -69,9 +69,12 @@ t.test('truncated capture: flows up to the cut are written, then a warning and e
   t.match(r.stderr, /truncated/);
 });
 
+/** 20,000 UDP flows: more rows than a pipe holds, so a reader that leaves early is noticed */
+const bigCapture = (name: string) => writePcap(name, DLT.RAW,
+  Array.from({ length: 20000 }, (_, i) => ({ t: 1 + i / 1000, frame: ipv4('10.0.0.1', '10.0.0.2', 17, udp(i % 60000, 53)) })));
+
 t.test('a closed stdout ends quietly', async (t) => {
-  const many = Array.from({ length: 20000 }, (_, i) => ({ t: 1 + i / 1000, frame: ipv4('10.0.0.1', '10.0.0.2', 17, udp(i % 60000, 53)) }));
-  const big = writePcap('big.pcap', DLT.RAW, many);
+  const big = bigCapture('big.pcap');
   const { spawnSync } = await import('node:child_process');
   const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${path.resolve(__dirname, '../../bin/flowseek')}" read "${big}" --csv | head -1`], { encoding: 'utf8' });
   t.equal(r.status, 0, 'exit 0');
@@ -82,8 +85,7 @@ t.test('a closed stdout ends quietly', async (t) => {
 // diagnostic that cannot be written must not turn the run into a crash (Node's unhandled 'error'
 // event on stderr, exit 1, a stack trace written nowhere).
 t.test('a closed stderr as well: the run ends as it would have, without a crash', async (t) => {
-  const many = Array.from({ length: 20000 }, (_, i) => ({ t: 1 + i / 1000, frame: ipv4('10.0.0.1', '10.0.0.2', 17, udp(i % 60000, 53)) }));
-  const big = writePcap('big-stderr.pcap', DLT.RAW, many);
+  const big = bigCapture('big-stderr.pcap');
   const { spawnSync } = await import('node:child_process');
   const bin = path.resolve(__dirname, '../../bin/flowseek');
   const both = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${bin}" read "${big}" --csv 2>&1 | head -1`], { encoding: 'utf8' });

@@ -10,6 +10,11 @@ export type NumberKind = 'f64' | 'u32' | 'i32' | 'i64';
 /** numbers()' conversions, reused */
 let scratch = new Uint32Array(4096);
 
+/** A whole number's two 32-bit words as a two's-complement 64-bit integer (beyond INT64's range:
+ * clamped): the high one, signed, then the low one, given the high. */
+const int64High = (v: number) => Math.max(-0x80000000, Math.min(0x7fffffff, Math.floor(v / 0x100000000)));
+const int64Low = (v: number, hi: number) => (v >= 2 ** 63 ? 0xffffffff : v < -(2 ** 63) ? 0 : v - hi * 0x100000000);
+
 /** A growable little-endian byte buffer: where Parquet pages and CSV/JSONL text are assembled
  * without building intermediate strings. */
 export class ByteBuilder {
@@ -68,8 +73,8 @@ export class ByteBuilder {
   /** A whole number as a two's-complement 64-bit integer (beyond INT64's range: clamped). */
   int64(v: number): void {
     this.reserve(8);
-    const hi = Math.max(-0x80000000, Math.min(0x7fffffff, Math.floor(v / 0x100000000)));
-    const lo = v >= 2 ** 63 ? 0xffffffff : v < -(2 ** 63) ? 0 : v - hi * 0x100000000;
+    const hi = int64High(v);
+    const lo = int64Low(v, hi);
     this.buf.writeUInt32LE(lo, this.length);
     this.buf.writeInt32LE(hi, this.length + 4);
     this.length += 8;
@@ -127,8 +132,8 @@ export class ByteBuilder {
       const signed = new Int32Array(scratch.buffer, 0, words);
       for (let i = 0; i < n; i++) {
         const v = src[from + i];
-        const hi = Math.max(-0x80000000, Math.min(0x7fffffff, Math.floor(v / 0x100000000)));
-        scratch[2 * i] = v >= 2 ** 63 ? 0xffffffff : v < -(2 ** 63) ? 0 : v - hi * 0x100000000;
+        const hi = int64High(v);
+        scratch[2 * i] = int64Low(v, hi);
         signed[2 * i + 1] = hi;
       }
     }
