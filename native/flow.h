@@ -91,6 +91,8 @@ uint64_t fs_flow_key_host_hash(const struct fs_flow_key *k);
 /* The same of a key with these two addresses (16 bytes each, IPv4 in the first 4), in either order,
  * and no VLAN and no tunnel. */
 uint64_t fs_address_pair_hash(const uint8_t a[16], const uint8_t b[16]);
+/* The same of two IPv4 addresses (4 bytes each). */
+uint64_t fs_ipv4_pair_hash(const uint8_t a[4], const uint8_t b[4]);
 int fs_flow_key_equal(const struct fs_flow_key *a, const struct fs_flow_key *b);
 
 #endif

@@ -1,7 +1,6 @@
 /* The common frames' host-pair hash without fs_decode(): see host_pair.h. Every condition below
  * is one under which fs_decode() of the same frame, if it takes it, makes a key of these two
  * addresses with no VLAN and no tunnel (the meter fuzz harness checks the two agree). */
-#include <string.h>
 #include "decode.h"
 #include "flow.h"
 #include "host_pair.h"
@@ -16,14 +15,6 @@ static bool final_layer(uint8_t proto, const uint8_t *data, uint32_t caplen, uin
   return !fs_udp_tunnel_port(fs_rd16(data + l4), fs_rd16(data + l4 + 2));
 }
 
-/* IPv4 addresses as a key holds them: in the first 4 of 16 bytes */
-static uint64_t ipv4_pair_hash(const uint8_t *a, const uint8_t *b) {
-  uint8_t x[16] = {0}, y[16] = {0};
-  memcpy(x, a, 4);
-  memcpy(y, b, 4);
-  return fs_address_pair_hash(x, y);
-}
-
 bool fs_frame_host_hash(int linktype, const uint8_t *data, uint32_t caplen, bool decode_tunnels, uint64_t *hash) {
   if (linktype != FS_DLT_EN10MB || caplen < FS_ETH_HLEN + 40) return false;
   uint16_t type = fs_rd16(data + 12);
@@ -33,7 +24,7 @@ bool fs_frame_host_hash(int linktype, const uint8_t *data, uint32_t caplen, bool
   case 4: {
     uint32_t ihl = (uint32_t)(ip[0] & 0x0f) * 4;
     if (ihl < 20 || !final_layer(ip[9], data, caplen, FS_ETH_HLEN + ihl, decode_tunnels)) return false;
-    *hash = ipv4_pair_hash(ip + 12, ip + 16);
+    *hash = fs_ipv4_pair_hash(ip + 12, ip + 16);
     return true;
   }
   case 6:
