@@ -2,6 +2,8 @@
  * A progress line for long reads, on a terminal only (never in a pipe or cron): share of the input
  * read, packets/s, flows so far, time left. Redrawn in place at most five times a second.
  */
+import { grouped } from './grouped';
+
 const WIDTH = 24;
 
 function clock(seconds: number): string {
@@ -29,7 +31,7 @@ export class ProgressBar {
     const rate = elapsed > 0 ? Math.round(packets / elapsed) : 0;
     const eta = share > 0 ? (elapsed / share) * (1 - share) : NaN;
     const line = `[${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}] ${(share * 100).toFixed(0).padStart(3)}%  ` +
-      `${rate.toLocaleString('en')} packets/s  ${flows.toLocaleString('en')} flows  ETA ${clock(eta)}`;
+      `${grouped(rate)} packets/s  ${grouped(flows)} flows  ETA ${clock(eta)}`;
     this.out.write(`\r${line.slice(0, Math.max(20, (this.out.columns || 100) - 1))}\x1b[K`);
     this.drawn = true;
   }

@@ -20,6 +20,7 @@ import { FlowOutput } from './writers/output';
 import { WriterOptions } from './writers/writer';
 import type { LaneOutput } from './workers/lanes';
 import { ProgressBar } from './progress';
+import { grouped } from './grouped';
 
 export const EXIT_INTERRUPTED = 130;
 /** What stops a run, read or capture. SIGHUP too: untaken, it ended a read at once, its output left
@@ -74,7 +75,7 @@ function summary(s: NativeStats, o: RunOptions, outputs: number | undefined, sec
   const ignored = s.ignored ? ` (${s.ignored} ignored: ${reasons})` : '';
   const dropped = o.live ? `, ${s.kernelDropped} dropped by the kernel` : '';
   const pps = seconds > 0 ? Math.round(s.packets / seconds) : 0;
-  const rate = seconds > 0 ? `, ${pps.toLocaleString('en')} packets/s` : '';
+  const rate = seconds > 0 ? `, ${grouped(pps)} packets/s` : '';
   const written = outputs === undefined ? '' : `, ${plural(outputs, 'output file')} written`;
   const peakMb = Math.round(peakKb / 1024);
   const fields: Summary = { flows: s.flowsExported, packets: s.packets, ignored: s.ignored, seconds: Number(seconds.toFixed(3)), packetsPerSecond: pps, peakMemoryMb: peakMb };

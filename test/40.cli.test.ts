@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
 import { FIELDS } from '../src/schema';
+import { grouped } from '../src/grouped';
 import { DLT, ipv4, pcap, tcp, tmpdir, udp, writePcap } from './helpers/packets';
 import { cli } from './helpers/run';
 
@@ -158,4 +159,10 @@ t.test('fields into a closed pipe ends quietly', async (t) => {
   const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${path.resolve(__dirname, '../../bin/flowseek')}" fields --stats --splt 9 | head -1`], { encoding: 'utf8' });
   t.equal(r.status, 0);
   t.equal(r.stderr, '');
+});
+
+t.test('the summary groups digits as toLocaleString(\'en\') does, without loading Intl', async (t) => {
+  for (const n of [0, 7, 999, 1000, 12345, 999999, 1000000, 1666347, 2 ** 53 - 1, -1, -1234567, 12.6]) {
+    t.equal(grouped(n), n.toLocaleString('en', { maximumFractionDigits: 0 }), String(n));
+  }
 });
