@@ -211,6 +211,9 @@ t.test('an output that cannot be opened fails before any input is read', async (
     [['-o', path.join(dir, 'missing', 'f.csv')], /cannot write .*missing\/f\.csv: the folder does not exist/],
     [['-o', path.join(dir, 'missing', 'f.csv'), '--flows-per-file', '10'], /the folder does not exist/],
     [['-o', blocker, '--partition', 'day'], /cannot write the dataset folder .*: it is a file, not a folder/],
+    // the kernel answers ENOENT in a folder that exists but takes no new files
+    [['-o', '/proc/flowseek-test.csv'], /cannot write \/proc\/flowseek-test\.csv: no file can be made in this folder$/m],
+    [['-o', '/proc/flowseek-test', '--partition', 'day', '--format', 'csv'], /dataset folder \/proc\/flowseek-test: no file can be made in this folder$/m],
   ] as const) {
     const r = spawnSync(process.execPath, [BIN, 'read', fifo, ...args], { encoding: 'utf8', timeout: 20_000 });
     t.equal(r.status, 1, `${args.join(' ')}: exit 1 without waiting for the input`);

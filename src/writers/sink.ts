@@ -245,10 +245,20 @@ function claim(temp: string, target: string): boolean {
   return true;
 }
 
+/** An ENOENT from making a file or folder in a folder that exists: the kernel makes none there (/proc). */
+function madeIn(err: NodeJS.ErrnoException): boolean {
+  if ((err.syscall !== 'open' && err.syscall !== 'mkdir') || !err.path) return false;
+  try {
+    return fs.statSync(path.dirname(err.path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 export function describe(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   switch (err.code) {
-    case 'ENOENT': return 'the folder does not exist';
+    case 'ENOENT': return madeIn(err) ? 'no file can be made in this folder' : 'the folder does not exist';
     case 'EACCES': case 'EPERM': return 'permission denied';
     case 'ENOSPC': return 'no space left on the device';
     case 'EDQUOT': return 'disk quota exceeded';
