@@ -211,6 +211,9 @@ t.test('an output that cannot be opened fails before any input is read', async (
     [['-o', path.join(dir, 'missing', 'f.csv')], /cannot write .*missing\/f\.csv: the folder does not exist/],
     [['-o', path.join(dir, 'missing', 'f.csv'), '--flows-per-file', '10'], /the folder does not exist/],
     [['-o', blocker, '--partition', 'day'], /cannot write the dataset folder .*: it is a file, not a folder/],
+    // a rotated file's name grows with its number: refused at the start, not at a rotation mid-run
+    [['-o', path.join(dir, `${'r'.repeat(241)}.csv`), '--flows-per-file', '10'],
+      /the name is too long for numbered files \(--flows-per-file, --rotate\): at most 240 bytes before "\.csv" leave room/],
     // the kernel answers ENOENT in a folder that exists but takes no new files
     [['-o', '/proc/flowseek-test.csv'], /cannot write \/proc\/flowseek-test\.csv: no file can be made in this folder$/m],
     [['-o', '/proc/flowseek-test', '--partition', 'day', '--format', 'csv'], /dataset folder \/proc\/flowseek-test: no file can be made in this folder$/m],
@@ -238,6 +241,11 @@ t.test('an output name near the 255-byte limit is written; one past it is refuse
   t.equal(r.status, 1);
   t.equal(r.stderr, `flowseek: error: cannot write ${far}: the name is too long\n`, 'one line, before any flow');
   t.notOk(fs.existsSync(far));
+  // rotated: the longest name that leaves room for a ten-digit number
+  const rotated = path.join(own, `${'r'.repeat(240)}.csv`);
+  const rot = cli(['read', SAMPLE, '-o', rotated, '--flows-per-file', '2']);
+  t.equal(rot.status, 0, `rotated, exit 0 (${rot.stderr.trim()})`);
+  t.same([0, 1, 2].map((n) => csvRows(path.join(own, `${'r'.repeat(240)}.${n}.csv`))), [2, 2, 2], 'three files of two flows');
 });
 
 t.test('discard() leaves no temporary file in any mode', async (t) => {

@@ -16,7 +16,7 @@ import { Field } from '../schema';
 import { FlowBatch } from '../flow-batch';
 import { checkDatasetSchema } from './dataset-schema';
 import { PartWriter, partWriter } from './encoded';
-import { createTemporary, describe, Sink } from './sink';
+import { createTemporary, describe, NAME_MAX, Sink } from './sink';
 import { FlowWriter, WriterOptions } from './writer';
 import { WRITERS } from './index';
 
@@ -25,6 +25,8 @@ const EXTENSION = { csv: '.csv', jsonl: '.jsonl', parquet: '.parquet', arrow: '.
 export const OPEN_PARTITIONS = 8;
 /** published files named in an error line, at most */
 const NAMED_FILES = 8;
+/** digits a rotated file's number must have room for in its name (ten: 10^10 files) */
+const NUMBER_DIGITS = 10;
 
 interface OpenFile {
   /** made at the file's first write or close, with the columns known by then */
@@ -94,8 +96,15 @@ export class FlowOutput implements FlowWriter {
         throw new OutputError(`cannot write the dataset folder ${out}: ${describe(e)}`, { cause: e });
       }
     } else {
+      if (this.rotating) checkNumberedName(this.rotated());
       this.openFile(this.roll(''), 0);
     }
+  }
+
+  /** The rotated files' folder, and their names before and after the number. */
+  private rotated(): { dir: string; prefix: string; suffix: string } {
+    const out = this.o.output as string;
+    return { dir: path.dirname(out), prefix: `${path.basename(out, path.extname(out))}.`, suffix: path.extname(out) || EXTENSION[this.o.format] };
   }
 
   private roll(key: string): Roll {
@@ -109,9 +118,8 @@ export class FlowOutput implements FlowWriter {
         return numbered(dir, 'part-', EXTENSION[this.o.format]);
       });
     } else if (this.rotating) {
-      const suffix = path.extname(out) || EXTENSION[this.o.format];
-      const base = path.basename(out, path.extname(out));
-      roll = new Roll(() => numbered(path.dirname(out), `${base}.`, suffix));
+      const { dir, prefix, suffix } = this.rotated();
+      roll = new Roll(() => numbered(dir, prefix, suffix));
     } else {
       roll = new Roll(() => ({ target: out }));
     }
@@ -339,6 +347,17 @@ function makeFolder(dir: string): void {
 
 /** `<prefix><n><suffix>` in dir, n one more than the largest there (published or being written),
  * and the names after it for when that one is taken before the file is published. */
+/** A rotated file's name grows with its number: one that could not reach ten digits is refused
+ * before anything is read, not at a rotation in the middle of the run. */
+function checkNumberedName(o: { dir: string; prefix: string; suffix: string }): void {
+  const room = NAME_MAX - Buffer.byteLength(o.prefix + o.suffix);
+  if (room < NUMBER_DIGITS) {
+    const target = path.join(o.dir, `${o.prefix}0${o.suffix}`);
+    throw new OutputError(`cannot write ${target}: the name is too long for numbered files (--flows-per-file, --rotate): ` +
+      `at most ${room + Buffer.byteLength(o.prefix) - 1 - NUMBER_DIGITS} bytes before "${o.suffix}" leave room for the numbers`);
+  }
+}
+
 function numbered(dir: string, prefix: string, suffix: string): { target: string; nextName: () => string } {
   let n = nextNumber(dir, prefix, suffix);
   return { target: path.join(dir, `${prefix}${n}${suffix}`), nextName: () => path.join(dir, `${prefix}${++n}${suffix}`) };

@@ -199,7 +199,7 @@ function openDirect(target: string): number {
 }
 
 /** The longest file name (bytes) of Linux's usual file systems (ext4, XFS, Btrfs, tmpfs). */
-const NAME_MAX = 255;
+export const NAME_MAX = 255;
 
 /** `.<name>.<random>.tmp` beside the target, created exclusively; its mode is 0666 less the umask.
  * A target whose name cannot be is refused here, before anything is read; one whose name is close
