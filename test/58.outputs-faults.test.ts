@@ -191,6 +191,16 @@ t.test('--rotate-files N: a ring of the run\'s newest N files', async (t) => {
   t.equal(cli(['read', HOURS, '-o', path.join(timed, 'f.jsonl'), '--rotate', '3600', '--rotate-files', '2', '-q']).status, 0);
   t.equal(fs.readdirSync(timed).length, 2, 'by flow time too');
 
+  // by flow time, no ring: six hours of flows in six files of an hour each; the first file (opened
+  // before any flow, to fail early) was published empty, its time taken as 1970
+  const hourly = path.join(dir, 'hourly');
+  fs.mkdirSync(hourly);
+  t.equal(cli(['read', HOURS, '-o', path.join(hourly, 'f.csv'), '--rotate', '3600', '-q']).status, 0);
+  const perFile = fs.readdirSync(hourly).sort((a, b) => parseInt(a.slice(2), 10) - parseInt(b.slice(2), 10)).map((f) => csvRows(path.join(hourly, f)));
+  t.equal(perFile.length, 6, `six files (${perFile.join(', ')} flows)`);
+  t.ok(perFile.every((n) => n >= 600 && n <= 700), 'each holds its hour\'s flows, the first too');
+  t.equal(perFile.reduce((a, b) => a + b, 0), 4000);
+
   const output = path.join(d, 'x.csv');
   for (const [raw, message] of [
     [{ output, rotateFiles: '3' }, /"--rotate-files" goes with --flows-per-file or --rotate/],

@@ -261,6 +261,8 @@ export class FlowOutput implements FlowWriter {
     for (let r = 0; r < batch.length; r++) {
       roll.clockMs = Math.max(roll.clockMs, last[r]);
       let file = roll.file;
+      // the file opened before any flow (to fail early) starts at its first flow's time
+      if (file && file.startMs === 0) file.startMs = roll.clockMs;
       const full = file && ((this.o.flowsPerFile > 0 && file.flows + (r - from) >= this.o.flowsPerFile) ||
         (this.o.rotateMs > 0 && roll.clockMs >= file.startMs + this.o.rotateMs));
       if (file && full) {
@@ -271,7 +273,6 @@ export class FlowOutput implements FlowWriter {
         file = undefined;
       }
       if (!file) this.openFile(roll, roll.clockMs);
-      else if (file.startMs === 0) file.startMs = roll.clockMs;
     }
     const file = roll.file as OpenFile;
     if (batch.length > from) await this.writer(file).write(batch.slice(from, batch.length));
