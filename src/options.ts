@@ -1,10 +1,12 @@
 /** Command-line values to one typed, validated configuration. Nothing is opened here. */
+import * as fs from 'node:fs';
 import { UsageError } from './errors';
 import { IpfixTarget } from './ipfix/exporter';
 import { checkMemoryNeed } from './memory-need';
 import { ACCOUNTING_NAMES, COMPRESSIONS, CommandName, defaultOf, either, expand, FORMATS, NumberText, numberDefault, option, RawOptionsOf, TIME_PRECISIONS } from './option-table';
 import type { PluginSpec } from './streamer';
 import { fieldsFor, TimePrecision } from './schema';
+import { DESCRIPTOR } from './writers/sink';
 
 export { ACCOUNTING_NAMES, COMPRESSIONS } from './option-table';
 export type OutputFormat = (typeof FORMATS)[number];
@@ -133,6 +135,20 @@ export function parseAccountingMode(value: string | number | undefined): Account
   throw new UsageError(`"--accounting-mode" must be ${expand(spec.must ?? '', spec)}, got "${value}"`);
 }
 
+const FORMAT_NAMES: Record<OutputFormat, string> = { csv: 'CSV', jsonl: 'JSON Lines', parquet: 'Parquet', arrow: 'Arrow IPC' };
+
+/** A descriptor, FIFO, device or socket: one stream, beside which numbered files cannot go
+ * (/dev/stdout.0.csv would be made in /dev). */
+function isStream(output: string): boolean {
+  if (DESCRIPTOR.test(output)) return true;
+  try {
+    const st = fs.statSync(output);
+    return !st.isFile() && !st.isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 export function formatFromPath(path: string): OutputFormat | undefined {
   const lower = path.toLowerCase();
   if (lower.endsWith('.csv')) return 'csv';
@@ -216,8 +232,13 @@ export function parseOutputOptions(raw: RawReadOptions, meter: MeterOptions): Ou
   const partition = raw.partition === undefined ? undefined : choice<Partition>('--partition', raw.partition);
   if (raw.output !== undefined) {
     if (raw.output === '') throw new UsageError('"--output" needs a path');
-    if (partition) format = format ?? 'parquet';
     const fromPath = formatFromPath(raw.output);
+    // a file named for one format holding another fools every reader that trusts the name
+    if (format && fromPath && format !== fromPath) {
+      throw new UsageError(`"${raw.output}" is named for ${FORMAT_NAMES[fromPath]}, but the format asked for is ${FORMAT_NAMES[format]}: ` +
+        'rename it or drop the format flag');
+    }
+    if (partition) format = format ?? fromPath ?? 'parquet'; // a folder: flows.parquet/ or flows.csv/ names its parts' format
     if (!format && !fromPath) {
       throw new UsageError(`cannot tell the format of "${raw.output}": name it .csv, .jsonl or .parquet (.arrow: Arrow IPC), or add --format`);
     }
@@ -233,8 +254,9 @@ export function parseOutputOptions(raw: RawReadOptions, meter: MeterOptions): Ou
   if (raw.compression !== undefined && format !== 'parquet') throw new UsageError('"--compression" applies to Parquet output only');
   const flowsPerFile = number('--flows-per-file', raw.flowsPerFile);
   const rotate = number('--rotate', raw.rotate);
-  if ((flowsPerFile || rotate) && raw.output === undefined) {
-    throw new UsageError('"--flows-per-file" and "--rotate" write several files: give a path with -o');
+  if ((flowsPerFile || rotate) && (raw.output === undefined || isStream(raw.output))) {
+    const given = raw.output === undefined ? '' : ` (${raw.output} is not a file)`;
+    throw new UsageError(`"--flows-per-file" and "--rotate" write several files: give a file's path with -o${given}`);
   }
   const rotateFiles = number('--rotate-files', raw.rotateFiles);
   if (rotateFiles && !(flowsPerFile || rotate)) throw new UsageError('"--rotate-files" goes with --flows-per-file or --rotate');

@@ -202,13 +202,25 @@ t.test('--rotate-files N: a ring of the run\'s newest N files', async (t) => {
   t.equal(perFile.reduce((a, b) => a + b, 0), 4000);
 
   const output = path.join(d, 'x.csv');
+  const fifo = path.join(d, 'rotate.fifo.csv');
+  spawnSync('mkfifo', [fifo]);
   for (const [raw, message] of [
     [{ output, rotateFiles: '3' }, /"--rotate-files" goes with --flows-per-file or --rotate/],
     [{ output, rotateFiles: '3', flowsPerFile: '10', partition: 'hour' }, /cannot go with --partition/],
     [{ output, rotateFiles: '0', flowsPerFile: '10' }, /"--rotate-files" must be a positive whole number/],
+    // numbered files beside a stream were made in /dev (/dev/stdout.0.csv), or beside a FIFO its reader never saw
+    [{ output: '/dev/stdout', flowsPerFile: '5', csv: true }, /give a file's path with -o \(\/dev\/stdout is not a file\)/],
+    [{ output: '/dev/null', rotate: '60', csv: true }, /give a file's path with -o \(\/dev\/null is not a file\)/],
+    [{ output: fifo, flowsPerFile: '5' }, /give a file's path with -o \(.*rotate\.fifo\.csv is not a file\)/],
+    // a name and a format flag that disagree: Arrow IPC was written into a .parquet
+    [{ output: path.join(d, 'a.parquet'), format: 'arrow' }, /a\.parquet" is named for Parquet, but the format asked for is Arrow IPC/],
+    [{ output: path.join(d, 'ds.csv'), parquet: true, partition: 'day' }, /ds\.csv" is named for CSV, but the format asked for is Parquet/],
   ] as const) {
     t.throws(() => parseReadOptions([SAMPLE], raw), { name: 'UsageError', message });
   }
+  // a dataset folder named for a format holds parts of that format (flows.csv/ held Parquet parts)
+  t.equal(parseReadOptions([SAMPLE], { output: path.join(d, 'flows.csv'), partition: 'day' }).format, 'csv');
+  t.equal(parseReadOptions([SAMPLE], { output: path.join(d, 'flows'), partition: 'day' }).format, 'parquet');
 });
 
 t.test('an output that cannot be opened fails before any input is read', async (t) => {

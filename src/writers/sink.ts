@@ -15,7 +15,7 @@ const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_APPEND } = fs.constants;
 /** bytes written to a file before the kernel is asked to start writing them out (see startWriteback) */
 const WRITEBACK_BYTES = 8 << 20;
 /** this process's own descriptors: written where the shell pointed them, never replaced */
-const DESCRIPTOR = /^\/(dev\/(stdout|stderr|fd\/\d+)|proc\/self\/fd\/\d+)$/;
+export const DESCRIPTOR = /^\/(dev\/(stdout|stderr|fd\/\d+)|proc\/self\/fd\/\d+)$/;
 
 export class Sink {
   /** how write-out is asked for (replaced by tests that watch it) */
