@@ -4,11 +4,11 @@
  * a later run with other columns is refused, with what differs, before it writes a file there:
  * mixed schemas make polars fail and pandas drop columns.
  */
-import { createTemporary } from './sink';
+import { createTemporary, describe as describeError } from './sink';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OutputError } from '../errors';
-import { OutputFormat } from '../options';
+import { OutputFormat, Partition } from '../options';
 import { Field } from '../schema';
 import { timeTwins } from './parquet/columns';
 
@@ -16,6 +16,8 @@ export const SCHEMA_FILE = '_flowseek_schema.json';
 
 interface DatasetSchema {
   format: OutputFormat;
+  /** the folders' layout (dt=…/ or dt=…/hour=…/); absent in schemas of older runs, then not checked */
+  partition?: Partition;
   columns: { name: string; type: string }[];
 }
 
@@ -25,13 +27,13 @@ function typeName(f: Field): string {
   return f.type;
 }
 
-function describe(fields: readonly Field[], format: OutputFormat): DatasetSchema {
+function describe(fields: readonly Field[], format: OutputFormat, partition: Partition): DatasetSchema {
   const columns = fields.map((f) => ({ name: f.name, type: typeName(f) }));
   // Parquet and Arrow add the time twins, whose unit follows --time-precision
   if (format === 'parquet' || format === 'arrow') {
     for (const t of timeTwins(fields)) columns.push({ name: t.name, type: `timestamp[${t.unit}]` });
   }
-  return { format, columns };
+  return { format, partition, columns };
 }
 
 function list(names: string[]): string {
@@ -42,6 +44,10 @@ function list(names: string[]): string {
 function differences(have: DatasetSchema, want: DatasetSchema): string[] {
   const out: string[] = [];
   if (have.format !== want.format) out.push(`it holds ${have.format} files, this run writes ${want.format}`);
+  // dt=X/part-0 beside dt=X/hour=8/part-0: Hive readers would count those flows twice
+  if (have.partition && have.partition !== want.partition) {
+    out.push(`it is partitioned by ${have.partition}, this run by ${want.partition}`);
+  }
   const old = new Map(have.columns.map((c) => [c.name, c.type]));
   const now = new Map(want.columns.map((c) => [c.name, c.type]));
   const added = want.columns.filter((c) => !old.has(c.name)).map((c) => c.name);
@@ -63,7 +69,7 @@ function read(file: string): DatasetSchema | undefined {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new OutputError(`cannot read ${file}: ${(e as Error).message}`, { cause: e });
+    throw new OutputError(`cannot read ${file}: ${describeError(e)}`, { cause: e });
   }
   try {
     const s = JSON.parse(text) as DatasetSchema;
@@ -77,9 +83,9 @@ function read(file: string): DatasetSchema | undefined {
  * OutputError saying what differs when they do not match. Two runs starting together: the file is
  * published with link(), which never replaces, so the second one checks against the first.
  */
-export function checkDatasetSchema(dir: string, fields: readonly Field[], format: OutputFormat): void {
+export function checkDatasetSchema(dir: string, fields: readonly Field[], format: OutputFormat, partition: Partition): void {
   const file = path.join(dir, SCHEMA_FILE);
-  const want = describe(fields, format);
+  const want = describe(fields, format, partition);
   let have = read(file);
   if (!have) {
     let temp: string;
@@ -101,7 +107,7 @@ export function checkDatasetSchema(dir: string, fields: readonly Field[], format
         if (temp) fs.rmSync(temp, { force: true });
       }
     } catch (e) {
-      throw new OutputError(`cannot write ${file}: ${(e as Error).message}`, { cause: e });
+      throw new OutputError(`cannot write ${file}: ${describeError(e)}`, { cause: e });
     }
     // another run published it first; removed again meanwhile, there is nothing to check against
     have = read(file);

@@ -207,7 +207,7 @@ export class FlowOutput implements FlowWriter {
       this.fields = batch.fields;
       this.columnsFixed = true;
       // one schema per dataset folder: checked once the columns are known, before any file is opened
-      if (this.o.partition) checkDatasetSchema(this.o.output as string, this.fields, this.o.format);
+      if (this.o.partition) checkDatasetSchema(this.o.output as string, this.fields, this.o.format, this.o.partition);
     }
     if (!this.o.partition) return this.writeRoll(this.roll(''), batch);
     const groups = new Map<string, number[]>();
