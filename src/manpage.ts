@@ -74,6 +74,12 @@ function paragraph(text: string): string[] {
   return lines.map((l) => (/^[.']/.test(l) ? `\\&${l}` : l));
 }
 
+/** The values an option takes, where its text does not already say: what its refusal names. */
+function withRange(text: string, spec: OptionSpec): string {
+  if (!spec.must?.includes('{max}') || text.includes(`${spec.min} to ${spec.max}`)) return text;
+  return `${text} Takes ${spec.min} to ${spec.max}.`;
+}
+
 export function optionsSection(): string {
   const lines = [BEGIN_OPTIONS];
   const shown = OPTIONS.filter((o) => !o.hidden);
@@ -87,7 +93,7 @@ export function optionsSection(): string {
     // the options after it that have no text of their own share its entry
     const along: OptionSpec[] = [];
     for (let k = i + 1; k < shown.length && !shown[k].man; k++) along.push(shown[k]);
-    lines.push('.TP', [spec, ...along].map(heading).join(', '), ...paragraph(expand(spec.man, spec)));
+    lines.push('.TP', [spec, ...along].map(heading).join(', '), ...paragraph(withRange(expand(spec.man, spec), spec)));
   });
   lines.push(END_OPTIONS);
   return lines.join('\n');

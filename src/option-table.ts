@@ -83,24 +83,24 @@ const TABLE = [
     help: 'Parquet page compression (default: {default})', man: 'Parquet page compression (default {default}).' },
   // DuckDB's row group size: its readers, polars' and pyarrow's scan a group per thread, and a
   // filter on time or label skips whole groups of this size
-  { flags: '--row-group-size', arg: 'flows', kind: 'integer', min: 1, max: 1 << 24, must: 'a positive whole number of flows',
+  { flags: '--row-group-size', arg: 'flows', kind: 'integer', min: 1, max: 1 << 24, must: 'a whole number of flows from {min} to {max}',
     default: 122_880, group: 'output', commands: RUN,
     help: 'Parquet flows per row group, the unit readers skip by statistics (default: {default})',
     man: 'Parquet flows per row group (default {default}). Every column chunk and page carries its min, max and ' +
       'null count, so readers skip the row groups a filter rules out; text is dictionary-encoded. ' +
       'Parquet and Arrow add bidirectional_first_seen and bidirectional_last_seen, the *_seen_ms ' +
       'times as UTC timestamps; the *_ms columns stay integers.' },
-  { flags: '--row-group-rows', arg: 'n', kind: 'integer', min: 1, max: 1 << 24, must: 'a positive whole number of flows',
+  { flags: '--row-group-rows', arg: 'n', kind: 'integer', min: 1, max: 1 << 24, must: 'a whole number of flows from {min} to {max}',
     group: 'output', commands: RUN, hidden: true, help: 'Parquet rows per row group' },
-  { flags: '--flows-per-file', arg: 'n', kind: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER, must: 'a positive whole number of flows',
+  { flags: '--flows-per-file', arg: 'n', kind: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER, must: 'a whole number of flows from {min} to {max}',
     group: 'output', commands: RUN, help: 'start a new output file after n flows (flows.0.csv, flows.1.csv, ...)',
     man: 'Start a new file after n flows: flows.0.csv, flows.1.csv, and so on. A file already there is ' +
       'never replaced: numbering starts after the highest one found (a second run goes on from there), ' +
       'and a name taken meanwhile is skipped.' },
-  { flags: '--rotate', arg: 'seconds', kind: 'number', min: 0.001, max: 1e9, must: 'a positive number of seconds',
+  { flags: '--rotate', arg: 'seconds', kind: 'number', min: 0.001, max: 1e9, must: 'a number of seconds from {min} to {max}',
     group: 'output', commands: RUN, help: 'start a new output file after this much flow time',
     man: 'Start a new file once this much flow time has passed since the file began.' },
-  { flags: '--rotate-files', arg: 'n', kind: 'integer', min: 1, max: 1e9, must: 'a positive whole number of files',
+  { flags: '--rotate-files', arg: 'n', kind: 'integer', min: 1, max: 1e9, must: 'a whole number of files from {min} to {max}',
     group: 'output', commands: RUN, help: 'with --flows-per-file or --rotate: keep the newest n files, deleting the oldest (a ring)',
     man: 'With **--flows-per-file** or **--rotate**: a ring. Once a file is published, the ' +
       'oldest of this run\'s files is deleted if more than n are left, capping disk use. Unlike ' +
@@ -124,7 +124,7 @@ const TABLE = [
   { flags: '--ipfix-domain', arg: 'id', kind: 'integer', min: 0, max: 4294967295, must: 'a whole number from {min} to {max}', default: 0,
     group: 'output', commands: RUN, help: 'IPFIX observation domain id (default: {default})',
     man: 'The observation domain id of the messages, {min} to {max} (default {default}).' },
-  { flags: '--ipfix-template-refresh', arg: 'seconds', kind: 'number', min: 0.001, max: 86400, must: 'a positive number of seconds', default: 60,
+  { flags: '--ipfix-template-refresh', arg: 'seconds', kind: 'number', min: 0.001, max: 86400, must: 'a number of seconds from {min} to {max}', default: 60,
     group: 'output', commands: RUN, help: 'IPFIX over UDP: send the templates again this often (default: {default})',
     man: 'Over UDP, send the templates again this often (default {default}).' },
   { flags: '--anonymize', arg: 'columns', kind: 'text', group: 'output', commands: RUN,
@@ -134,16 +134,16 @@ const TABLE = [
   { flags: '--anonymize-key', arg: 'key', kind: 'text', defaultText: 'random per run', group: 'output', commands: RUN,
     help: 'the key for --anonymize, to keep the mapping stable across runs (default: {default})',
     man: 'The key for **--anonymize**, so the mapping is the same across runs (default: {default}).' },
-  { flags: '--stop-timeout', arg: 'seconds', kind: 'number', min: 0.1, max: 86400, must: 'a positive number of seconds', default: 10,
+  { flags: '--stop-timeout', arg: 'seconds', kind: 'number', min: 0.1, max: 86400, must: 'a number of seconds from {min} to {max}', default: 10,
     group: 'output', commands: RUN,
     help: 'after a stop (signal, --duration, --max-flows), end meters that hand over no flow for this long (default: {default})',
     man: 'After a stop (a signal, --duration, --max-flows), meters that hand over no flow for this long ' +
       '(default {default}) are ended by force: the flows already received are written and the run exits 1.' },
   // the meter, as NFStream's
-  { flags: '--idle-timeout', arg: 'seconds', kind: 'number', min: 0, max: 1e9, must: 'a non-negative number (seconds)', default: 120,
+  { flags: '--idle-timeout', arg: 'seconds', kind: 'number', min: 0, max: 1e9, must: 'a number of seconds from {min} to {max}', default: 120,
     group: 'meter', commands: RUN, native: 'idleTimeoutMs',
     help: 'end a flow idle this long (default: {default})', man: 'End a flow idle this long (default {default}).' },
-  { flags: '--active-timeout', arg: 'seconds', kind: 'number', min: 0, max: 1e9, must: 'a non-negative number (seconds)', default: 1800,
+  { flags: '--active-timeout', arg: 'seconds', kind: 'number', min: 0, max: 1e9, must: 'a number of seconds from {min} to {max}', default: 1800,
     group: 'meter', commands: RUN, native: 'activeTimeoutMs',
     help: 'end a flow this old (default: {default})', man: 'End a flow this old (default {default}).' },
   { flags: '--accounting-mode', arg: 'mode', kind: 'text', choices: ACCOUNTING_NAMES, must: 'one of {choices} (or 0-3)', default: 'raw',
@@ -162,9 +162,9 @@ const TABLE = [
     man: 'Look at no more than this many bytes of each packet, {min} to {max} (**read**: default {default}, all of it; ' +
       '**capture**: default {default:capture}, and at least 1).',
     variants: { capture: { default: 1536, help: 'bytes kept of each packet (default: {default})' } } },
-  { flags: '--max-flows', arg: 'n', kind: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER, must: 'a positive whole number of flows', default: 0,
+  { flags: '--max-flows', arg: 'n', kind: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER, must: 'a whole number of flows from {min} to {max}', default: 0,
     group: 'meter', commands: RUN, native: 'maxFlows', help: 'stop after exporting this many flows', man: 'Stop after n flows.' },
-  { flags: '--max-active-flows', arg: 'n', kind: 'integer', min: 0, max: 1e9, must: 'a positive whole number of flows (0: no limit)',
+  { flags: '--max-active-flows', arg: 'n', kind: 'integer', min: 0, max: 1e9, must: 'a whole number of flows from {min} (no limit) to {max}',
     // about 1.1 GB of flow records with detection running on every one: generous, yet bounded
     default: 1_000_000, group: 'meter', commands: RUN, native: 'maxActiveFlows',
     help: 'open flows at most; beyond, the oldest ends early (expiration_id 2; 0: no limit) (default: {default})',
@@ -200,7 +200,7 @@ const TABLE = [
       'minimum, mean, maximum and standard deviation of active and idle periods.',
     variants: { fields: { help: 'include the rate and active/idle columns' } } },
   // CICFlowMeter's activity timeout
-  { flags: '--activity-gap', arg: 'seconds', kind: 'number', min: 0.000001, max: 1e6, must: 'a positive number of seconds', default: 5,
+  { flags: '--activity-gap', arg: 'seconds', kind: 'number', min: 0.000001, max: 1e6, must: 'a number of seconds from {min} to {max}', default: 5,
     group: 'beyond', commands: RUN, native: 'activityGapMs',
     help: 'a gap longer than this ends an active period (default: {default}; implies --activity-features)',
     man: 'A gap between packets longer than this ends an active period and counts as an idle one ' +
@@ -242,7 +242,7 @@ const TABLE = [
     help: 'a hook that throws: count it and go on, or fail the run',
     man: 'A hook that throws is counted and reported once at the end (count, the default), or ends the run (fail). ' +
       'A plugin value that cannot be written (a BigInt, a cycle) counts as a hook error and is written empty.' },
-  { flags: '--plugin-timeout', arg: 'seconds', kind: 'number', min: 0.1, max: 86400, must: 'a positive number of seconds', default: 60,
+  { flags: '--plugin-timeout', arg: 'seconds', kind: 'number', min: 0.1, max: 86400, must: 'a number of seconds from {min} to {max}', default: 60,
     group: 'plugins', commands: RUN, help: 'an onStart or onBatch promise not settled after this long ends the run (default: {default})',
     man: 'An onStart or onBatch promise not settled after this long (default {default}) ends the run with an error. ' +
       'A plugin or model file that others than its owner can write (or in a folder they can write) is refused. ' +
@@ -254,7 +254,7 @@ const TABLE = [
       '**payload_bytes** as [N, L] (uint8, or float scaled to 0..1); **header_bytes** as [N, P, W]; ' +
       '**splt** (or some **splt_*** lists) as [N, C, S]. Inputs are separated by **;** and may be ' +
       'named (__input__**=**__columns__). Type and sizes come from the model; a mismatch is named.' },
-  { flags: '--predict-at', arg: 'n', kind: 'integer', min: 1, max: 1e9, must: 'a positive whole number of packets', defaultText: 'at its end',
+  { flags: '--predict-at', arg: 'n', kind: 'integer', min: 1, max: 1e9, must: 'a whole number of packets from {min} to {max}', defaultText: 'at its end',
     group: 'plugins', commands: RUN,
     help: 'plugin model: predict from the flow as it stood at its nth packet (default: {default})',
     man: 'With **--plugin model**: predict from the flow as it stood at its nth packet (counters, ' +
@@ -294,9 +294,9 @@ const TABLE = [
   { flags: '--buffer-size', arg: 'bytes', kind: 'integer', min: 0, max: 2 ** 31 - 1, must: 'a whole number of bytes', default: 0,
     defaultText: 'libpcap\'s', group: 'commands', commands: CAPTURE, native: 'bufferBytes',
     help: 'kernel capture buffer per worker (default: {default})', man: '**capture**: the kernel buffer of each worker (default: {default}).' },
-  { flags: '--duration', arg: 'seconds', kind: 'number', min: 0.001, max: 1e9, must: 'a positive number of seconds',
+  { flags: '--duration', arg: 'seconds', kind: 'number', min: 0.001, max: 1e9, must: 'a number of seconds from {min} to {max}',
     group: 'commands', commands: CAPTURE, help: 'stop after this long', man: '**capture**: stop after this long.' },
-  { flags: '--report', arg: 'seconds', kind: 'number', min: 0.1, max: 1e9, must: 'a positive number of seconds',
+  { flags: '--report', arg: 'seconds', kind: 'number', min: 0.1, max: 1e9, must: 'a number of seconds from {min} to {max}',
     group: 'commands', commands: CAPTURE, help: 'every this many seconds, a line of counters on stderr',
     man: '**capture**: a line of counters on standard error this often: packets, ignored, dropped by the ' +
       'kernel, flows active and exported, packets per worker.' },

@@ -207,7 +207,7 @@ t.test('--rotate-files N: a ring of the run\'s newest N files', async (t) => {
   for (const [raw, message] of [
     [{ output, rotateFiles: '3' }, /"--rotate-files" goes with --flows-per-file or --rotate/],
     [{ output, rotateFiles: '3', flowsPerFile: '10', partition: 'hour' }, /cannot go with --partition/],
-    [{ output, rotateFiles: '0', flowsPerFile: '10' }, /"--rotate-files" must be a positive whole number/],
+    [{ output, rotateFiles: '0', flowsPerFile: '10' }, /"--rotate-files" must be a whole number of files from 1 to 1000000000/],
     // numbered files beside a stream were made in /dev (/dev/stdout.0.csv), or beside a FIFO its reader never saw
     [{ output: '/dev/stdout', flowsPerFile: '5', csv: true }, /give a file's path with -o \(\/dev\/stdout is not a file\)/],
     [{ output: '/dev/null', rotate: '60', csv: true }, /give a file's path with -o \(\/dev\/null is not a file\)/],
