@@ -8,6 +8,7 @@
  * closed whole; an output that fails is removed, never left half-written; and a stop that the
  * source does not honour in time ends it by force. Every way out leaves no process behind.
  */
+import * as path from 'node:path';
 import pino from 'pino';
 import { Anonymizer } from './anonymize';
 import { EXIT_OK, EXIT_RUNTIME, FlowseekError, OutputError } from './errors';
@@ -17,6 +18,7 @@ import { Field } from './schema';
 import { FlowBatch } from './flow-batch';
 import { IpfixExporter } from './ipfix/exporter';
 import { FlowOutput } from './writers/output';
+import { leftTemporaries } from './writers/sink';
 import { WriterOptions } from './writers/writer';
 import type { LaneOutput } from './workers/lanes';
 import { ProgressBar } from './progress';
@@ -115,6 +117,13 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
   const early: NodeJS.Signals[] = [];
   const onEarlySignal = (sig: NodeJS.Signals) => { early.push(sig); };
   for (const s of STOP_SIGNALS) process.on(s, onEarlySignal);
+  // a run killed outright (SIGKILL, power loss) leaves its temporary: said, not removed (another
+  // run may be writing it), so they do not pile up unseen under cron
+  const left = o.output && !o.partition ? leftTemporaries(o.output) : [];
+  if (left.length) {
+    log.warn(`beside ${o.output}, ${left.length === 1 ? 'a temporary file' : `${left.length} temporary files`} of runs killed before ` +
+      `they finished (or still running): ${left.map((f) => path.basename(f)).join(', ')}; remove ${left.length === 1 ? 'it' : 'them'} if no other run writes there`);
+  }
   let opened: Awaited<ReturnType<typeof openOutputs>>;
   try {
     opened = await openOutputs(source, o);
@@ -210,7 +219,9 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
       if (e instanceof OutputFailure) throw e;
       sourceFailure ??= e instanceof FlowseekError ? e : new FlowseekError((e as Error).message, 'FS_INTERNAL', EXIT_RUNTIME, { cause: e });
     }
-    await guard(() => output?.close());
+    // a failed run that handed over no flow leaves an earlier run's file as it was, not emptied
+    if (sourceFailure && exported === 0 && output?.replacesFile()) output.discard();
+    else await guard(() => output?.close());
     if (!collectorFailure) await ipfix?.close().catch(collectorFailed);
     if (collectorFailure) ipfix?.discard();
   } catch (e) {

@@ -358,6 +358,44 @@ t.test('plugins: a file others can write is refused; a hook that never settles e
   t.match(rows[1], /,,ok$/, 'the value that could not be written is empty, the other kept');
 });
 
+t.test('a run that fails before any flow (--plugin-errors fail) leaves the earlier run\'s file as it was', async (t) => {
+  const dir = fs.mkdtempSync(path.join(tmpdir(), 'keep-'));
+  const file = writePcap('keep.pcap', DLT.EN10MB, [0, 1, 2].map((i) => ({ t: 1 + i, frame: ether(0x0800, ipv4('10.5.0.1', `10.6.0.${i}`, 17, udp(1000, 53))) })));
+  for (const [hook, format] of [['onInit', 'csv'], ['onExpire', 'parquet']]) {
+    const plugin = path.join(dir, `${hook}.js`);
+    fs.writeFileSync(plugin, `module.exports = { name: 'thrower', ${hook}() { throw new Error('boom'); } };\n`);
+    const out = path.join(dir, `flows.${format}`);
+    t.equal((await flowseek(['read', file, '-o', out]).exit).code, 0);
+    const before = fs.readFileSync(out);
+    const run = flowseek(['read', file, '--plugin', plugin, '--plugin-errors', 'fail', '-o', out]);
+    t.equal((await run.exit).code, 1, `${hook} throws: exit 1`);
+    t.match(run.stderr(), new RegExp(`flowseek: error: plugin thrower: ${hook} threw: boom`));
+    t.match(run.stderr(), /0 flows from 3 packets .*0 output files written/, 'the summary says nothing was written');
+    t.ok(fs.readFileSync(out).equals(before), `${format}: the earlier file, byte for byte (it was replaced by an empty one)`);
+    t.same(tempFiles(dir), [], 'no temporary file');
+  }
+});
+
+t.test('a run killed outright leaves its temporary; the next run writing there names it, and leaves it', async (t) => {
+  const dir = fs.mkdtempSync(path.join(tmpdir(), 'killed-'));
+  const fifo = path.join(dir, 'in.fifo');
+  spawnSync('mkfifo', [fifo]);
+  const out = path.join(dir, 'flows.csv');
+  const run = flowseek(['read', fifo, '-o', out]); // waits on the FIFO with its output open
+  for (const end = Date.now() + 15000; Date.now() < end && tempFiles(dir).length === 0;) await sleep(50);
+  const left = tempFiles(dir);
+  t.equal(left.length, 1, 'the temporary is there while the run waits');
+  run.child.kill('SIGKILL');
+  await run.exit;
+  const file = writePcap('killed.pcap', DLT.EN10MB, [0, 1].map((i) => ({ t: 1 + i, frame: ether(0x0800, ipv4('10.5.0.1', '10.6.0.1', 17, udp(1000, 53))) })));
+  const next = flowseek(['read', file, '-o', out, '-q']);
+  t.equal((await next.exit).code, 0);
+  t.equal(next.stderr(), `flowseek: warning: beside ${out}, a temporary file of runs killed before they finished (or still running): ` +
+    `${left[0]}; remove it if no other run writes there\n`, 'one line naming it');
+  t.same(tempFiles(dir), left, 'left alone: another run may be writing it');
+  t.equal(csvRows(out), 1);
+});
+
 t.test('--max-active-flows bounds the whole run, not each meter', async (t) => {
   // 100 flows open at once (interleaved, none idle long enough to end), a bound of 10
   const records = [];

@@ -16,7 +16,7 @@ import { Field } from '../schema';
 import { FlowBatch } from '../flow-batch';
 import { checkDatasetSchema } from './dataset-schema';
 import { PartWriter, partWriter } from './encoded';
-import { createTemporary, describe, NAME_MAX, Sink } from './sink';
+import { createTemporary, describe, escapeRegExp, NAME_MAX, Sink } from './sink';
 import { FlowWriter, WriterOptions } from './writer';
 import { WRITERS } from './index';
 
@@ -77,6 +77,16 @@ export class FlowOutput implements FlowWriter {
   /** readerGone: stdout's reader left (| head); the run can stop quietly. */
   get readerGone(): boolean {
     return this.stdoutSink?.readerGone ?? false;
+  }
+
+  /** Whether closing would replace a file already there (one output file, not numbered ones). */
+  replacesFile(): boolean {
+    if (this.o.partition || this.rotating || this.o.output === undefined) return false;
+    try {
+      return fs.lstatSync(this.o.output).isFile();
+    } catch {
+      return false;
+    }
   }
 
   /** Fails now, before any input is read, when the output cannot be written: the first file is
@@ -346,8 +356,6 @@ function makeFolder(dir: string): void {
   }
 }
 
-/** `<prefix><n><suffix>` in dir, n one more than the largest there (published or being written),
- * and the names after it for when that one is taken before the file is published. */
 /** A rotated file's name grows with its number: one that could not reach ten digits is refused
  * before anything is read, not at a rotation in the middle of the run. */
 function checkNumberedName(o: { dir: string; prefix: string; suffix: string }): void {
@@ -359,14 +367,15 @@ function checkNumberedName(o: { dir: string; prefix: string; suffix: string }): 
   }
 }
 
+/** `<prefix><n><suffix>` in dir, n one more than the largest there (published or being written),
+ * and the names after it for when that one is taken before the file is published. */
 function numbered(dir: string, prefix: string, suffix: string): { target: string; nextName: () => string } {
   let n = nextNumber(dir, prefix, suffix);
   return { target: path.join(dir, `${prefix}${n}${suffix}`), nextName: () => path.join(dir, `${prefix}${++n}${suffix}`) };
 }
 
 function nextNumber(dir: string, prefix: string, suffix: string): number {
-  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const name = new RegExp(`^\\.?${escape(prefix)}(\\d+)${escape(suffix)}(\\.[0-9a-f]+\\.tmp)?$`);
+  const name = new RegExp(`^\\.?${escapeRegExp(prefix)}(\\d+)${escapeRegExp(suffix)}(\\.[0-9a-f]+\\.tmp)?$`);
   let max = -1;
   for (const entry of fs.readdirSync(dir)) {
     const m = name.exec(entry);

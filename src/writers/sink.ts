@@ -219,6 +219,23 @@ export function createTemporary(target: string): { fd: number; temp: string } {
   }
 }
 
+export const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Temporaries in `target`'s folder of earlier runs writing it (or its numbered files) that never
+ * finished: a process killed outright (SIGKILL, power loss) cannot remove its own. Oldest first. */
+export function leftTemporaries(target: string): string[] {
+  const dir = path.dirname(target);
+  const ext = path.extname(target);
+  const stem = path.basename(target, ext);
+  const name = new RegExp(`^\\.${escapeRegExp(stem)}(\\.\\d+)?${escapeRegExp(ext)}\\.[0-9a-f]{16}\\.tmp$`);
+  try {
+    return fs.readdirSync(dir).filter((n) => name.test(n)).map((n) => path.join(dir, n))
+      .map((f) => ({ f, at: fs.lstatSync(f).mtimeMs })).sort((a, b) => a.at - b.at).map((x) => x.f);
+  } catch {
+    return []; // a folder that cannot be listed is reported when the output is opened
+  }
+}
+
 /** name's first code points, at most `bytes` bytes of UTF-8 */
 function fitted(name: string, bytes: number): string {
   if (Buffer.byteLength(name) <= bytes) return name;
