@@ -232,7 +232,7 @@ t.test('an output that cannot be opened fails before any input is read', async (
   for (const [args, message] of [
     [['-o', path.join(dir, 'missing', 'f.csv')], /cannot write .*missing\/f\.csv: the folder does not exist/],
     [['-o', path.join(dir, 'missing', 'f.csv'), '--flows-per-file', '10'], /the folder does not exist/],
-    [['-o', blocker, '--partition', 'day'], /cannot write the dataset folder .*: it is a file, not a folder/],
+    [['-o', blocker, '--partition', 'day'], /cannot write the dataset folder .*a-file: .*a-file is a file, not a folder$/m],
     // a rotated file's name grows with its number: refused at the start, not at a rotation mid-run
     [['-o', path.join(dir, `${'r'.repeat(241)}.csv`), '--flows-per-file', '10'],
       /the name is too long for numbered files \(--flows-per-file, --rotate\): at most 240 bytes before "\.csv" leave room/],
@@ -245,6 +245,16 @@ t.test('an output that cannot be opened fails before any input is read', async (
     t.match(r.stderr, message);
     t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
   }
+});
+
+t.test('a partition folder that is a file is named in the error, not the dataset folder', async (t) => {
+  const ds = path.join(dir, 'dt-file');
+  fs.mkdirSync(ds);
+  fs.writeFileSync(path.join(ds, 'dt=2023-11-14'), 'not a folder\n'); // the day HOURS begins
+  const r = cli(['read', HOURS, '-o', ds, '--partition', 'day', '--format', 'csv']);
+  t.equal(r.status, 1);
+  t.match(r.stderr, /^flowseek: error: cannot write .*dt-file: .*dt-file\/dt=2023-11-14 is a file, not a folder[;\n]/m);
+  t.same(temporaries(ds), [], 'no temporary');
 });
 
 // A name close to the limit of a file name (255 bytes): the temporary's longer name was refused, so

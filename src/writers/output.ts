@@ -348,7 +348,7 @@ function makeFolder(dir: string): void {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') {
       if (fs.statSync(dir).isDirectory()) return;
-      throw new Error('it is a file, not a folder', { cause: e });
+      throw new Error(`${dir} is a file, not a folder`, { cause: e });
     }
     if (code !== 'ENOENT' || path.dirname(dir) === dir) throw e;
     makeFolder(path.dirname(dir));
