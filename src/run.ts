@@ -16,6 +16,7 @@ import { OutputFormat, OutputOptions } from './options';
 import { Field } from './schema';
 import { FlowBatch } from './flow-batch';
 import { IpfixExporter } from './ipfix/exporter';
+import { onStrayError } from './plugins/contain';
 import { FlowOutput } from './writers/output';
 import { WriterOptions } from './writers/writer';
 import type { LaneOutput } from './workers/lanes';
@@ -172,6 +173,8 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
     stop('collector');
   };
   if (ipfix) ipfix.onFailure = collectorFailed;
+  // an error nothing awaited (a plugin's stray rejection): the run stops, writes its flows, fails
+  const dropStray = onStrayError((e) => { sourceFailure ??= e; stop('stray error'); });
   try {
     try {
       // the meters make the output's bytes themselves when nothing here needs the flows (asked
@@ -226,6 +229,7 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
     for (const s of STOP_SIGNALS) process.off(s, onSignal);
     for (const t of timers) if (t) clearTimeout(t);
     if (watchdog) clearInterval(watchdog);
+    dropStray();
   }
   const stats = { ...(source.stats() as NativeStats), flowsExported: exported };
   for (const w of stats.warnings.split('\n').filter(Boolean)) log.warn(w);
