@@ -36,7 +36,7 @@ async function runRead(files: string[], raw: RawReadOptions, g: GlobalOptions): 
   const showProgress = process.stderr.isTTY === true && !g.quiet && opts.workers === 1 && !['warn', 'error', 'fatal', 'silent'].includes(g.logLevel);
   // plugins run here (all hooks with one worker; onStart, to check them, with more)
   if (opts.plugins?.length) guardExit();
-  const source = await beforeTheRun(openSource(opts, { warn: (m) => log.warn(m), pluginRecords: (r) => records?.write(r), yieldMs: showProgress ? 200 : 0 }), (m) => log.warn(m));
+  const source = await beforeTheRun(() => openSource(opts, { warn: (m) => log.warn(m), pluginRecords: (r) => records?.write(r), yieldMs: showProgress ? 200 : 0 }), (m) => log.warn(m));
   // opened once the plugins have loaded: a run that cannot start leaves no file
   const records = openPluginRecords(opts.plugins);
   const inputLabel = `in ${files.length} file${files.length === 1 ? '' : 's'}`;

@@ -64,14 +64,14 @@ const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** Until the run takes signals, a signal (while a plugin's onStart takes its time) ends the
  * process here, saying so: nothing is open yet, and Node would end it in silence. */
-export async function beforeTheRun<T>(work: Promise<T>, say: (message: string) => void): Promise<T> {
+export async function beforeTheRun<T>(work: () => Promise<T>, say: (message: string) => void): Promise<T> {
   const onSignal = (sig: NodeJS.Signals) => {
     say(`${sig} before the run began (plugins starting): nothing was read or written`);
     realExit(130);
   };
   for (const s of SIGNALS) process.on(s, onSignal);
   try {
-    return await work;
+    return await work();
   } finally {
     for (const s of SIGNALS) process.off(s, onSignal);
   }
