@@ -14,6 +14,7 @@ import { openSource } from './source';
 import { KernelEvents } from './system/bpf';
 import { SocketPoller, SystemVisibility } from './system/visibility';
 import { openPluginRecords, withPluginRecords } from './plugins/records-file';
+import { beforeTheRun, catchStrayErrors, guardExit, takeStrayError } from './plugins/contain';
 
 const VERSION = (require('../../package.json') as { version: string }).version;
 
@@ -33,7 +34,9 @@ async function runRead(files: string[], raw: RawReadOptions, g: GlobalOptions): 
   const opts = parseReadOptions(files, raw);
   // a progress line on a terminal only: never in a pipe, a log file or cron mail
   const showProgress = process.stderr.isTTY === true && !g.quiet && opts.workers === 1 && !['warn', 'error', 'fatal', 'silent'].includes(g.logLevel);
-  const source = await openSource(opts, { warn: (m) => log.warn(m), pluginRecords: (r) => records?.write(r), yieldMs: showProgress ? 200 : 0 });
+  // plugins run here (all hooks with one worker; onStart, to check them, with more)
+  if (opts.plugins?.length) guardExit();
+  const source = await beforeTheRun(() => openSource(opts, { warn: (m) => log.warn(m), pluginRecords: (r) => records?.write(r), yieldMs: showProgress ? 200 : 0 }), (m) => log.warn(m));
   // opened once the plugins have loaded: a run that cannot start leaves no file
   const records = openPluginRecords(opts.plugins);
   const inputLabel = `in ${files.length} file${files.length === 1 ? '' : 's'}`;
@@ -182,10 +185,14 @@ function guardStderr(): void {
 
 export async function main(argv: string[]): Promise<number> {
   guardStderr();
+  catchStrayErrors();
   let code = EXIT_OK;
   const program = buildProgram((c) => { code = c; });
   try {
     await program.parseAsync(argv);
+    // a stray error after the run (none took it): the run did not end well
+    const late = takeStrayError();
+    if (late) throw late;
     return code;
   } catch (e) {
     if (e instanceof CommanderError) {

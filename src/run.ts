@@ -17,6 +17,7 @@ import { OutputFormat, OutputOptions } from './options';
 import { Field } from './schema';
 import { FlowBatch } from './flow-batch';
 import { IpfixExporter } from './ipfix/exporter';
+import { onStrayError } from './plugins/contain';
 import { FlowOutput } from './writers/output';
 import { leftTemporaries } from './writers/sink';
 import { WriterOptions } from './writers/writer';
@@ -181,6 +182,8 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
     stop('collector');
   };
   if (ipfix) ipfix.onFailure = collectorFailed;
+  // an error nothing awaited (a plugin's stray rejection): the run stops, writes its flows, fails
+  const dropStray = onStrayError((e) => { sourceFailure ??= e; stop('stray error'); });
   try {
     try {
       // the meters make the output's bytes themselves when nothing here needs the flows (asked
@@ -237,6 +240,7 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
     for (const s of STOP_SIGNALS) process.off(s, onSignal);
     for (const t of timers) if (t) clearTimeout(t);
     if (watchdog) clearInterval(watchdog);
+    dropStray();
   }
   const stats = { ...(source.stats() as NativeStats), flowsExported: exported };
   for (const w of stats.warnings.split('\n').filter(Boolean)) log.warn(w);

@@ -1,12 +1,12 @@
 /** Plugins: the issue's example in .ts, .js and .mjs; hooks seeing the flow as it stands at each
  * packet; a flow ended by a plugin; the shipped dhcp and mdns plugins against NFStream's facts and
  * tshark; plugins in workers; plugins that do not load or throw. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
 import { DLT, ipv4, tcp, TCP_ACK, tmpdir, udp, writePcap } from './helpers/packets';
-import { cli, Flow, flows, NO_ORACLE, ORACLE } from './helpers/run';
+import { BIN, cli, Flow, flows, NO_ORACLE, ORACLE } from './helpers/run';
 
 const PCAPS = path.join(ORACLE, 'pcaps');
 const dir = path.join(tmpdir(), 'plugins');
@@ -168,6 +168,104 @@ t.test('a plugin that does not load, or throws', { skip: NO_ORACLE }, async (t) 
   const opt = cli(['read', ftp, '--plugin-option', 'size=1']);
   t.equal(opt.status, 2);
   t.match(opt.stderr, /"--plugin-option" goes with --plugin/);
+});
+
+/** A fresh folder for one case's output: what is left in it is what the run left. */
+function outDir(name: string): string {
+  const d = path.join(dir, name);
+  fs.rmSync(d, { recursive: true, force: true });
+  fs.mkdirSync(d);
+  return d;
+}
+const csvRows = (file: string) => fs.readFileSync(file, 'utf8').trim().split('\n');
+/** 30 UDP flows, one per source host: both partitions of --workers 2 have some */
+const HOSTS = writePcap('hosts.pcap', DLT.RAW, Array.from({ length: 30 }, (_, i) => ({ t: 1 + i * 0.01, frame: ipv4(`10.0.1.${i + 1}`, '10.0.0.2', 17, udp(5000, 53)) })));
+
+t.test('a plugin that ends its process: one line, exit 1, the other flows written, nothing hidden left', async (t) => {
+  // process.disconnect() gets past any guard of process.exit: the worker ends with code 0 before it finished
+  const leave = write('leave.js', `module.exports = { name: 'leave', onExpire(f) { if (f.src_ip === '10.0.1.1') process.disconnect(); } };`);
+  const quit = write('quit.js', `module.exports = { name: 'quit', onExpire(f) { if (f.src_ip === '10.0.1.1') process.exit(0); } };`);
+  for (const [plugin, msg] of [[leave, /^flowseek: error: worker \d ended unexpectedly \(exit 0\): /], [quit, /^flowseek: error: plugin quit: onExpire threw: it called process\.exit\(0\)/]] as const) {
+    const d = outDir(`quit-${path.basename(plugin)}`);
+    const r = cli(['-q', 'read', HOSTS, '--workers', '2', '--plugin', plugin, '-o', path.join(d, 'out.csv')]);
+    t.equal(r.status, 1, `${path.basename(plugin)} in a worker: exit 1, not success`);
+    t.match(r.stderr, msg);
+    t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+    const rows = csvRows(path.join(d, 'out.csv')).length - 1;
+    t.ok(rows > 0 && rows < 30, `the other worker's ${rows} flows written`);
+    t.same(fs.readdirSync(d), ['out.csv'], 'no temporary file');
+  }
+  const d = outDir('quit-one');
+  const r = cli(['-q', 'read', HOSTS, '--plugin', quit, '-o', path.join(d, 'out.csv')]);
+  t.equal(r.status, 1, 'in this process (--workers 1): exit 1, not the plugin\'s code');
+  t.match(r.stderr, /^flowseek: error: plugin quit: onExpire threw: it called process\.exit\(0\), which ends the run as an error\n$/);
+  t.same(fs.readdirSync(d), ['out.csv'], 'the output closed whole, no temporary file');
+  t.match(csvRows(path.join(d, 'out.csv'))[0], /^id,/, 'the header at least');
+});
+
+t.test('a plugin\'s stray error (nothing awaits it): one line naming the plugin, exit 1', async (t) => {
+  const atStart = write('stray.js', `module.exports = { name: 'stray', onStart() { Promise.reject(new Error('stray rejection')); }, onExpire() {} };`);
+  for (const workers of ['1', '2']) {
+    const d = outDir(`stray-${workers}`);
+    const r = cli(['-q', 'read', HOSTS, '--workers', workers, '--plugin', atStart, '-o', path.join(d, 'out.csv')]);
+    t.equal(r.status, 1, `in onStart, --workers ${workers}: exit 1`);
+    t.equal(r.stderr, 'flowseek: error: plugin stray: an unhandled error: stray rejection\n', 'one line, no stack');
+    t.same(fs.readdirSync(d), [], 'it fails the start: no output, no temporary file');
+  }
+  const later = write('timer.js', `module.exports = { name: 'timer', onExpire() { setTimeout(() => { throw new Error('from a timer'); }); } };`);
+  for (const workers of ['1', '2']) {
+    const d = outDir(`timer-${workers}`);
+    const r = cli(['-q', 'read', HOSTS, '--workers', workers, '--plugin', later, '-o', path.join(d, 'out.csv')]);
+    t.equal(r.status, 1, `thrown from a timer during the run, --workers ${workers}: exit 1`);
+    t.equal(r.stderr, 'flowseek: error: plugin timer: an unhandled error: from a timer\n', 'one line');
+    t.same(fs.readdirSync(d), ['out.csv'], 'no temporary file');
+    const rows = csvRows(path.join(d, 'out.csv'));
+    t.ok(rows.length > 1 && rows.every((l) => l.split(',').length === rows[0].split(',').length), `the flows seen written whole (${rows.length - 1})`);
+  }
+});
+
+t.test('a hook error whose message spans lines is said on one', async (t) => {
+  const cycle = write('cycle.js', `module.exports = { name: 'cycle', onExpire(f) { const o = {}; o.self = o; f.udps.c = o; } };`);
+  const warn = cli(['-q', 'read', HOSTS, '--plugin', cycle, '--csv']);
+  t.equal(warn.status, 0);
+  t.match(warn.stderr, /^flowseek: warning: plugin cycle: udps\.c threw 30 times; the first: Converting circular structure to JSON --> starting at object .* closes the circle\n$/);
+  const fail = cli(['-q', 'read', HOSTS, '--plugin', cycle, '--plugin-errors', 'fail', '--csv']);
+  t.equal(fail.status, 1);
+  t.match(fail.stderr, /^flowseek: error: plugin cycle: udps\.c threw: Converting circular structure to JSON --> .* closes the circle\n$/);
+});
+
+t.test('a signal while a plugin starts: one line, exit 130, nothing left', async (t) => {
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const d = outDir(`signal-${sig}`);
+    const started = path.join(dir, `started-${sig}`);
+    fs.rmSync(started, { force: true });
+    const slow = write(`slow-${sig}.js`, `module.exports = { name: 'slow', onExpire() {},
+      onStart() { require('fs').writeFileSync(${JSON.stringify(started)}, ''); return new Promise((r) => setTimeout(r, 30000)); } };`);
+    const child = spawn(process.execPath, [BIN, '-q', 'read', HOSTS, '--plugin', slow, '-o', path.join(d, 'out.csv')],
+      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    const ended = new Promise<[number | null, string | null]>((resolve) => child.on('close', (code, signal) => resolve([code, signal])));
+    for (let i = 0; i < 200 && !fs.existsSync(started); i++) await new Promise((r) => setTimeout(r, 50));
+    child.kill(sig);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const [code, signal] = await ended;
+    clearTimeout(timer);
+    t.same([code, signal], [130, null], `${sig}: exit 130, at once`);
+    t.equal(stderr, `flowseek: warning: ${sig} before the run began (plugins starting): nothing was read or written\n`);
+    t.same(fs.readdirSync(d), [], 'nothing left');
+  }
+});
+
+t.test('an .mjs plugin in a folder whose name has a #', async (t) => {
+  const d = path.join(dir, 'a#b');
+  fs.mkdirSync(d, { recursive: true });
+  const mjs = path.join(d, 'hash.mjs');
+  fs.writeFileSync(mjs, `export default { name: 'hash', onExpire(f) { f.udps.seen = 1; } };\n`);
+  const r = cli(['-q', 'read', HOSTS, '--plugin', mjs, '--csv']);
+  t.equal(r.stderr, '');
+  t.equal(r.status, 0);
+  t.equal(r.stdout.split('\n')[0].split(',').pop(), 'udps_seen');
 });
 
 t.test('model: an ONNX linear classifier the test builds, against predictions worked out here', { skip: NO_ORACLE }, async (t) => {

@@ -10,6 +10,7 @@ import { NativeBatch } from '../native';
 import { Field } from '../schema';
 import { Column, FlowBatch } from '../flow-batch';
 import { BatchColumns, ColumnType, ExpiredFlow, PluginDefinition, PluginPacket, Udps } from './api';
+import { oneLine, takeStrayError } from './contain';
 import { PluginError } from './load';
 
 type Events = NonNullable<NativeBatch['events']>;
@@ -169,7 +170,7 @@ export class PluginHost {
   private readonly columnKeys = new Set<string>();
 
   private failed(p: Loaded, hook: string, e: unknown): void {
-    const msg = e instanceof Error ? e.message : String(e);
+    const msg = oneLine(e instanceof Error ? e.message : String(e));
     if (this.o.failFast || (e as { fatal?: boolean } | undefined)?.fatal) throw new PluginError(`plugin ${p.def.name}: ${hook} threw: ${msg}`, { cause: e });
     const k = `${p.def.name}\0${hook}`;
     const f = this.failures.get(k);
@@ -266,15 +267,21 @@ export class PluginHost {
 
   /** onStart of each plugin, in order; a plugin that cannot start ends the run. */
   async start(): Promise<void> {
+    if (!this.plugins.some((p) => p.def.onStart)) return;
     for (const p of this.plugins) {
       if (!p.def.onStart) continue;
       try {
         await settleWithin(p.def.onStart.call(p.ctx), this.hookTimeoutMs, `plugin ${p.def.name}: onStart`);
       } catch (e) {
         if (e instanceof PluginError) throw e;
-        throw new PluginError(`plugin ${p.def.name}: ${(e as Error).message ?? e}`, { cause: e });
+        throw new PluginError(`plugin ${p.def.name}: ${oneLine(String((e as Error).message ?? e))}`, { cause: e });
       }
     }
+    // a rejection onStart left unawaited is reported after this turn: it fails the start, before
+    // any output is opened (where the CLI catches stray errors: see contain.ts)
+    await new Promise((resolve) => setImmediate(resolve));
+    const stray = takeStrayError();
+    if (stray) throw stray;
   }
 
   /** An async hook: a throw is counted (failed()); not settling within the timeout ends the run. */

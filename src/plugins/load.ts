@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import Module from 'node:module';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { FlowseekError } from '../errors';
 import { PluginDefinition } from './api';
 import { checkOwnerOnlyWritable } from './trust';
@@ -74,7 +75,8 @@ async function moduleOf(spec: string): Promise<{ exports: Record<string, unknown
   checkOwnerOnlyWritable(spec, 'plugin');
   try {
     if (file.endsWith('.ts') || file.endsWith('.mts') || file.endsWith('.cts')) return { exports: compileTs(file), file: spec };
-    if (file.endsWith('.mjs')) return { exports: await dynamicImport(`file://${file}`), file: spec };
+    // a URL made by hand breaks on a folder named with # or ? (read as the URL's fragment or query)
+    if (file.endsWith('.mjs')) return { exports: await dynamicImport(pathToFileURL(file).href), file: spec };
     return { exports: require(file) as Record<string, unknown>, file: spec };
   } catch (e) {
     if (e instanceof PluginError) throw e;
@@ -118,6 +120,9 @@ export function checkPluginFiles(specs: readonly { spec: string }[]): void {
   }
 }
 
+/** The file of each plugin loaded, and its name: a stray error's stack says whose it is. */
+const loadedFiles = new Map<string, string>();
+
 /** Loads and checks one plugin. */
 export async function loadPlugin(spec: string): Promise<PluginDefinition> {
   const { exports, file } = await moduleOf(spec);
@@ -130,5 +135,17 @@ export async function loadPlugin(spec: string): Promise<PluginDefinition> {
     if (p[h] !== undefined && typeof p[h] !== 'function') throw new PluginError(`plugin ${p.name} (${file}): ${h} must be a function`);
   }
   if (!HOOKS.some((h) => typeof p[h] === 'function')) throw new PluginError(`plugin ${p.name} (${file}): no hook (${HOOKS.join(', ')})`);
+  // the real path: require() names a symlinked plugin by its target in stacks
+  loadedFiles.set(fs.realpathSync(isShipped(spec) ? shippedFile(spec) : path.resolve(spec)), p.name);
   return p;
+}
+
+/** The plugin whose file a stack passes through (the innermost frame first), if any. */
+export function pluginOfStack(stack: string | undefined): string | undefined {
+  for (const line of stack?.split('\n').slice(1) ?? []) {
+    for (const [file, name] of loadedFiles) {
+      if (line.includes(file) || line.includes(pathToFileURL(file).href)) return name;
+    }
+  }
+  return undefined;
 }

@@ -43,6 +43,8 @@ export class WorkerPool {
   private stopped = false;
   /** per worker: its meter is open, or it ended before that */
   private readonly settled: boolean[] = [];
+  /** per worker: it said it finished ('done' or 'error') */
+  private readonly finished: boolean[] = [];
   private readonly whenReady: (() => void)[] = [];
   /** the plugins' columns, as the first batch with flows had them */
   private udps?: Field[];
@@ -71,7 +73,8 @@ export class WorkerPool {
       child.on('message', (m: FromWorker) => this.receive(i, m));
       // the channel to a worker that died: sends fail, which its exit already tells
       child.on('error', () => undefined);
-      child.on('exit', (code, signal) => this.exited(i, code, signal));
+      // 'close', not 'exit': a worker's last messages may come after its exit, never after its channel closed
+      child.on('close', (code, signal) => this.exited(i, code, signal));
       child.send({ t: 'start', options, text: this.text?.plan } satisfies ToWorker, () => undefined);
       this.children.push(child);
       this.running++;
@@ -81,7 +84,8 @@ export class WorkerPool {
   private exited(i: number, code: number | null, signal: NodeJS.Signals | null): void {
     this.running--;
     this.settle(i);
-    if ((code !== 0 || signal) && !this.failure && !this.killed) {
+    // an exit before 'done' is a loss whatever its code (a plugin's process.exit(0) in a worker)
+    if ((code !== 0 || signal || !this.finished[i]) && !this.failure && !this.killed) {
       const how = signal ? `killed by ${signal}` : `exit ${code}`;
       if (this.live && this.running > 0 && !this.stopped) {
         this.onWarning?.(`worker ${i} ended unexpectedly (${how}); capturing on with ${this.running} worker${this.running === 1 ? '' : 's'}`);
@@ -130,6 +134,7 @@ export class WorkerPool {
       this.onNewFlows?.(Buffer.from(m.keys.buffer, m.keys.byteOffset, m.keys.byteLength));
       return;
     }
+    if (m.t === 'done' || m.t === 'error') this.finished[i] = true;
     if (m.t === 'batch' || m.t === 'text' || m.t === 'done') {
       this.workerStats[i] = m.stats;
       this.workerRss[i] = Math.max(this.workerRss[i], m.peakRssKb);

@@ -6,6 +6,7 @@
  */
 import { FlowseekError } from '../errors';
 import { loadNative, NativeStats } from '../native';
+import { catchStrayErrors, guardExit, onStrayError, realExit } from '../plugins/contain';
 import { preloadShipped } from '../plugins/load';
 import { FlowStreamer } from '../streamer';
 import { FromWorker, ToWorker } from './messages';
@@ -41,6 +42,9 @@ async function run(options: ToWorker & { t: 'start' }): Promise<void> {
       streamer.open();
       await send({ t: 'ready' });
     }
+    // an error nothing awaited (a plugin's stray rejection): the flows so far go, then the error
+    let stray: FlowseekError | undefined;
+    onStrayError((e) => { stray ??= e; streamer.stop(); });
     if (options.text) {
       for await (const p of streamer.textRows(options.text)) {
         await send({ t: 'text', length: p.length, bytes: p.bytes, ends: p.ends ?? new Uint32Array(0), stats: p.counters, peakRssKb: peakRssKb() });
@@ -52,6 +56,7 @@ async function run(options: ToWorker & { t: 'start' }): Promise<void> {
         await send({ t: 'batch', length: b.length, columns: [...b.columns], udps, stats: streamer.progress() as NativeStats, peakRssKb: peakRssKb() });
       }
     }
+    if (stray) throw stray;
     await send({ t: 'done', stats: streamer.stats() as NativeStats, peakRssKb: peakRssKb() });
   } catch (e) {
     const err = e as FlowseekError;
@@ -61,9 +66,12 @@ async function run(options: ToWorker & { t: 'start' }): Promise<void> {
   if (process.connected) process.disconnect();
 }
 
+// plugin code runs here: its process.exit and stray errors end the run as plugin errors
+guardExit();
+catchStrayErrors();
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => { /* the parent decides */ });
 // the parent is gone: its flows have nowhere to go; end now, without a word
-process.on('disconnect', () => { if (!finished) process.exit(0); });
+process.on('disconnect', () => { if (!finished) realExit(0); });
 // a send to a closed channel: the disconnect above says it
 process.on('error', () => undefined);
 process.once('message', (m: ToWorker) => {
