@@ -353,7 +353,9 @@ export function parseCaptureOptions(raw: RawCaptureOptions, cores: number): Capt
 /** "HOST:PORT", "udp://HOST:PORT", "tcp://HOST:PORT"; an IPv6 host in brackets. */
 export function parseIpfix(raw: RawReadOptions): IpfixTarget | undefined {
   if (raw.ipfix === undefined) {
-    if (raw.ipfixDomain !== undefined || raw.ipfixTemplateRefresh !== undefined) throw new UsageError('"--ipfix-domain" and "--ipfix-template-refresh" go with --ipfix');
+    if (raw.ipfixDomain !== undefined || raw.ipfixTemplateRefresh !== undefined || raw.ipfixTimeout !== undefined) {
+      throw new UsageError('"--ipfix-domain", "--ipfix-template-refresh" and "--ipfix-timeout" go with --ipfix');
+    }
     return undefined;
   }
   const m = /^(?:(udp|tcp):\/\/)?(?:\[([0-9a-fA-F:.]+)\]|([^:/[\]]+)):(\d{1,5})$/.exec(raw.ipfix.trim());
@@ -365,5 +367,6 @@ export function parseIpfix(raw: RawReadOptions): IpfixTarget | undefined {
     transport: (m[1] ?? 'udp') as 'udp' | 'tcp', host: m[2] ?? m[3], port,
     domain: number('--ipfix-domain', raw.ipfixDomain),
     templateRefreshMs: 1000 * number('--ipfix-template-refresh', raw.ipfixTemplateRefresh),
+    stallMs: 1000 * number('--ipfix-timeout', raw.ipfixTimeout),
   };
 }

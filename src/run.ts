@@ -150,6 +150,8 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
     stopping = why;
     lastBatchAt = Date.now();
     source.stop();
+    // a collector that takes nothing must not hold the stop either
+    ipfix?.stopping();
     // a source that stops handing over flows after a stop (a hung worker) must not hold the run
     watchdog = setInterval(() => {
       if (Date.now() - lastBatchAt < stallMs) return;
@@ -253,12 +255,16 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
   if (stats.allocFailures) log.error(`${stats.allocFailures} flows could not be allocated (out of memory) and are missing`);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   for (const file of output?.written ?? []) log.debug(`wrote ${file}`);
-  if (ipfix) log.info({ flows: ipfix.records, messages: ipfix.messages }, `${ipfix.records} flows sent to ${ipfix.label} in ${ipfix.messages} IPFIX messages`);
+  if (ipfix) log.info({ flows: ipfix.records, messages: ipfix.messages, notSent: exported - ipfix.records }, ipfix.summary(exported));
   // workers' peaks add up: an upper bound of what the run held at once
   const peakKb = process.resourceUsage().maxRSS + (source.peakRssKb?.() ?? 0);
   const [fields, line] = summary(stats, o, o.output === undefined ? undefined : output?.written.length, seconds, peakKb);
   log.info(fields, line);
   const failure = sourceFailure ?? collectorFailure;
+  // a read stopped by a signal is interrupted (130) even when its collector then failed
+  if (!sourceFailure && collectorFailure && stopping?.startsWith('SIG') && !o.live) {
+    throw new FlowseekError(collectorFailure.message, collectorFailure.code, EXIT_INTERRUPTED, { cause: collectorFailure.cause });
+  }
   if (failure) throw failure;
   if (output?.readerGone) return EXIT_OK;
   if (stopping?.startsWith('SIG') && !o.live) return EXIT_INTERRUPTED;

@@ -165,3 +165,148 @@ t.test('collectors that are not there, and bad targets', { skip: NO_ORACLE }, as
   t.equal(anon.status, 2);
   t.match(anon.stderr, /cannot go with "--ipfix"/);
 });
+
+/** flowseek reading every oracle capture, one flow per packet (~58k flows, some 4.7 MB of IPFIX:
+ * more than loopback's socket buffers hold), to a listener of the test's own. */
+function sendAll(port: number, csv: string, extra: string[] = []): { child: ChildProcess; result: Promise<{ status: number | null; stderr: string; ms: number }> } {
+  const started = Date.now();
+  const child = spawn(process.execPath, [BIN, 'read', ...ALL, '--idle-timeout', '0', '--ipfix', `tcp://127.0.0.1:${port}`, '-o', csv, ...extra],
+    { env: { ...process.env, NODE_OPTIONS: '' } });
+  let stderr = '';
+  child.stderr?.on('data', (d) => { stderr += d; });
+  const result = new Promise<{ status: number | null; stderr: string; ms: number }>((resolve) => {
+    child.once('exit', (status) => resolve({ status, stderr, ms: Date.now() - started }));
+  });
+  return { child, result };
+}
+
+/** A collector that accepts and never reads; `close()` ends it (the test's last resort). */
+async function deafCollector(): Promise<{ port: number; accepted: Promise<void>; close: () => void }> {
+  const sockets: net.Socket[] = [];
+  let accepted!: () => void;
+  const ready = new Promise<void>((r) => { accepted = r; });
+  const server = net.createServer({ pauseOnConnect: true }, (s) => { sockets.push(s); accepted(); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as net.AddressInfo).port, accepted: ready, close: () => { for (const s of sockets) s.destroy(); server.close(); } };
+}
+
+/** The run's error lines, its flow count, and what it says it sent and did not. */
+function told(stderr: string) {
+  const sent = /(\d+) flows sent to tcp:\/\/\S+ in \d+ IPFIX messages(?:; (\d+) not sent)?/.exec(stderr);
+  return {
+    errors: stderr.split('\n').filter((l) => l.startsWith('flowseek: error:')),
+    flows: Number(/(\d+) flows from/.exec(stderr)?.[1]),
+    sent: Number(sent?.[1]), unsent: Number(sent?.[2] ?? 0),
+  };
+}
+
+const rows = (csv: string) => fs.readFileSync(csv, 'utf8').trim().split('\n').length - 1;
+const leftovers = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'));
+
+t.test('tcp://: a collector that stops reading ends the run after --ipfix-timeout, the CSV whole', { skip: NO_ORACLE }, async (t) => {
+  const deaf = await deafCollector();
+  const dir = fs.mkdtempSync(path.join(tmpdir(), 'ipfix-deaf-'));
+  const csv = path.join(dir, 'flows.csv');
+  const { result } = sendAll(deaf.port, csv, ['--ipfix-timeout', '1']);
+  // before the fix the run waited here until the collector went away
+  const guard = setTimeout(deaf.close, 60_000);
+  const r = await result;
+  clearTimeout(guard);
+  deaf.close();
+  t.equal(r.status, 1, r.stderr);
+  const said = told(r.stderr);
+  t.equal(said.errors.length, 1, 'one error line');
+  t.match(said.errors[0], new RegExp(`^flowseek: error: IPFIX collector tcp://127\\.0\\.0\\.1:${deaf.port}: it stopped reading \\(nothing taken for [12]\\.\\d s\\)$`),
+    'ended about a second after the collector stopped taking bytes');
+  t.ok(said.flows > 50_000, `${said.flows} flows`);
+  t.equal(rows(csv), said.flows, 'the CSV has every flow');
+  t.equal(said.sent + said.unsent, said.flows, `${said.sent} sent (taken by the socket) and ${said.unsent} not sent: every flow counted once`);
+  t.ok(said.unsent > 0, 'the flows the socket never took are not called sent');
+  t.same(leftovers(dir), [], 'no temporary file left');
+});
+
+t.test('tcp://: a stop signal while the collector takes nothing ends the run at once, exit 130, the CSV whole', { skip: NO_ORACLE }, async (t) => {
+  const deaf = await deafCollector();
+  const dir = fs.mkdtempSync(path.join(tmpdir(), 'ipfix-deaf-'));
+  const csv = path.join(dir, 'flows.csv');
+  const { child, result } = sendAll(deaf.port, csv);
+  await deaf.accepted;
+  // the socket's buffers are full well within this (about a second here)
+  await new Promise((r) => setTimeout(r, 3000));
+  const signalled = Date.now();
+  child.kill('SIGINT');
+  const guard = setTimeout(deaf.close, 60_000);
+  const r = await result;
+  const after = Date.now() - signalled;
+  clearTimeout(guard);
+  deaf.close();
+  t.equal(r.status, 130, r.stderr);
+  t.ok(after < 8000, `ended ${after} ms after SIGINT (the collector's limit after a stop is 2 s; the meters' is 10 s)`);
+  const said = told(r.stderr);
+  t.equal(said.errors.length, 1, 'one error line');
+  t.match(said.errors[0], new RegExp(`^flowseek: error: IPFIX collector tcp://127\\.0\\.0\\.1:${deaf.port}: it stopped reading \\(nothing taken for [\\d.]+ s\\)$`));
+  t.notMatch(r.stderr, /meters did not finish/, 'the meters are not blamed');
+  t.equal(rows(csv), said.flows, 'the CSV has every flow');
+  t.equal(said.sent + said.unsent, said.flows, `${said.sent} sent, ${said.unsent} not sent`);
+  t.same(leftovers(dir), [], 'no temporary file left');
+});
+
+t.test('tcp://: a collector that reads a little and closes: one line in words, honest counts', { skip: NO_ORACLE }, async (t) => {
+  // reading before closing empties the kernel's buffer only of what came so far: the rest resets
+  const server = net.createServer({ pauseOnConnect: true }, (s) => {
+    const take = () => { if (s.read(100)) s.destroy(); else s.once('readable', take); };
+    take();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as net.AddressInfo;
+  const dir = fs.mkdtempSync(path.join(tmpdir(), 'ipfix-rst-'));
+  const csv = path.join(dir, 'flows.csv');
+  const r = await sendAll(port, csv).result;
+  server.close();
+  t.equal(r.status, 1, r.stderr);
+  const said = told(r.stderr);
+  t.same(said.errors, [`flowseek: error: IPFIX collector tcp://127.0.0.1:${port}: the collector closed the connection`]);
+  t.notMatch(r.stderr, /E[A-Z]{4,}/, 'no errno text');
+  t.equal(said.sent + said.unsent, said.flows, `${said.sent} sent, ${said.unsent} not sent`);
+  t.ok(said.unsent > 0, 'the flows never written are not called sent');
+  t.equal(rows(csv), said.flows, 'the CSV has every flow');
+});
+
+/** flowseek in a network namespace of its own: only loopback, plus `setup`'s commands. */
+function isolated(args: string[], setup = ''): { status: number | null; stderr: string } {
+  const script = `ip link set lo up && ${setup || 'true'} && exec "$@"`;
+  const r = spawnSync('unshare', ['--net', 'sh', '-c', script, 'sh', process.execPath, BIN, ...args],
+    { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' }, timeout: 60_000 });
+  return { status: r.status, stderr: r.stderr };
+}
+
+t.test('udp:// and tcp:// collectors that cannot be reached: the cause in one line, before any input is read', {
+  skip: process.getuid?.() !== 0 ? 'needs root to make a network namespace' : spawnSync('unshare', ['--net', 'true']).status !== 0 && 'cannot make a network namespace here',
+}, async (t) => {
+  const dir = fs.mkdtempSync(path.join(tmpdir(), 'ipfix-unreachable-'));
+  const csv = path.join(dir, 'flows.csv');
+  const sample = path.join(__dirname, '..', '..', 'samples', 'sample.pcap');
+  // a default route through a veth pair whose both ends are in the namespace, the gateway absent:
+  // nothing answers, nothing leaves
+  const routed = 'ip link add v0 type veth peer name v1 && ip addr add 10.231.0.1/24 dev v0 && ip link set v0 up && ip link set v1 up && ' +
+    'ip route add default via 10.231.0.2 dev v0';
+  const cases: [string, RegExp, string?][] = [
+    ['udp://10.9.9.9:4739', /no route to the host/],
+    ['tcp://10.9.9.9:4739', /no route to the host/],
+    ['no.such.host.invalid:4739', /unknown host|the host name could not be looked up/],
+    ['[fe80::1]:4739', /not an address this host can send to/],
+    ['255.255.255.255:4739', /permission denied \(a broadcast address/, routed],
+    ['tcp://10.9.9.9:4739 --ipfix-timeout 0.5', /no answer to the connection within 0\.5 s/, routed],
+  ];
+  for (const [target, cause, setup] of cases) {
+    const [where, ...more] = target.split(' ');
+    const r = isolated(['read', sample, '--ipfix', where, ...more, '-o', csv], setup);
+    t.equal(r.status, 1, `${target}: exit 1`);
+    const label = where.includes('://') ? where : `udp://${where}`;
+    t.equal(r.stderr.trim().split('\n').length, 1, `${target}: one line`);
+    t.match(r.stderr, new RegExp(`^flowseek: error: IPFIX collector ${label.replace(/[.[\]]/g, '\\$&')}: `), `${target}: names the collector`);
+    t.match(r.stderr, cause, `${target}: ${r.stderr.trim()}`);
+    t.notOk(fs.existsSync(csv), `${target}: no output made`);
+  }
+  t.same(fs.readdirSync(dir), [], 'no temporary file left');
+});

@@ -5,6 +5,7 @@
  */
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
+import { getSystemErrorMap } from 'node:util';
 import { OutputError } from '../errors';
 import { FlowBatch } from '../flow-batch';
 import { dataRecord, message, set, Template, templates, templateSet } from './encode';
@@ -17,11 +18,18 @@ export interface IpfixTarget {
   domain: number;
   /** UDP: templates again after this long (ms) */
   templateRefreshMs: number;
+  /** TCP: a connection not made, or bytes not taken, for this long (ms) ends the run */
+  stallMs: number;
 }
 
 /** UDP messages stay within an Ethernet path MTU; TCP messages may be larger. */
 const UDP_MESSAGE = 1400;
 const TCP_MESSAGE = 16384;
+/** After a stop, a collector that takes nothing for this long is given up: it must not hold the stop
+ * (the file outputs still get every flow). One that reads takes bytes far more often than this. */
+const STOPPING_STALL_MS = 2000;
+/** TCP: how long the close waits for the collector to close its end (see close()) */
+const LINGER_MS = 1000;
 
 export class IpfixExporter {
   private readonly templates: Template[];
@@ -34,10 +42,20 @@ export class IpfixExporter {
   private templatesSentAt = -Infinity;
   /** records waiting, per template: a batch's are sent before write() returns */
   private readonly pending = new Map<number, { records: Buffer[]; bytes: number }>();
-  private closing = false;
-  /** the collector failed (refused a datagram, closed or broke the connection) */
+  /** closed or discarded: what the socket says after that is no failure */
+  private done = false;
+  /** TCP: every byte is with the kernel and ours is closed: the collector's end closing is expected */
+  private finished = false;
+  /** TCP: when the socket last took bytes, or began to hold some; checked by `watch` */
+  private lastTaken = 0;
+  private stallMs: number;
+  private watch?: NodeJS.Timeout;
+  /** ends a wait for the socket (drain, finish) at a failure */
+  private wake?: () => void;
+  /** the collector failed (refused a datagram, closed or broke the connection, stopped reading) */
   onFailure?: (e: OutputError) => void;
-  /** messages and records sent, for the summary */
+  /** messages and records the socket took (UDP: sent; TCP: in the kernel's send buffer), for the
+   * summary: a record handed over is not yet sent */
   messages = 0;
   records = 0;
 
@@ -45,11 +63,18 @@ export class IpfixExporter {
     this.templates = templates(fieldNames);
     this.ipVersion = fieldNames.indexOf('ip_version');
     this.limit = target.transport === 'udp' ? UDP_MESSAGE : TCP_MESSAGE;
+    this.stallMs = target.stallMs;
   }
 
   get label(): string {
     const host = this.target.host.includes(':') ? `[${this.target.host}]` : this.target.host;
     return `${this.target.transport}://${host}:${this.target.port}`;
+  }
+
+  /** The closing summary, of the run's `flows`. */
+  summary(flows: number): string {
+    const unsent = flows - this.records;
+    return `${this.records} flows sent to ${this.label} in ${this.messages} IPFIX messages${unsent ? `; ${unsent} not sent` : ''}`;
   }
 
   async open(): Promise<void> {
@@ -58,27 +83,56 @@ export class IpfixExporter {
     if (this.target.transport === 'tcp') {
       this.tcp = await new Promise<net.Socket>((resolve, reject) => {
         const s = net.connect({ host, port });
-        s.once('connect', () => { s.off('error', reject); resolve(s); });
-        s.once('error', (e) => reject(fail(e)));
+        // a SYN nobody answers is retried for about two minutes, and a stop signal waits for the open
+        const timer = setTimeout(() => {
+          s.destroy();
+          reject(new OutputError(`IPFIX collector ${this.label}: no answer to the connection within ${seconds(this.stallMs)} s`));
+        }, this.stallMs);
+        const onError = (e: Error) => { clearTimeout(timer); reject(fail(e)); };
+        s.once('connect', () => { clearTimeout(timer); s.off('error', onError); resolve(s); });
+        s.once('error', onError);
       });
       this.tcp.on('error', (e) => this.fail(fail(e)));
       // a collector that closes its end takes no more flows: nothing else would say so
-      this.tcp.on('end', () => this.fail(new OutputError(`IPFIX collector ${this.label}: the collector closed the connection`)));
-      this.tcp.on('close', () => this.fail(new OutputError(`IPFIX collector ${this.label}: the connection closed`)));
+      this.tcp.on('end', () => { if (!this.finished) this.fail(new OutputError(`IPFIX collector ${this.label}: the collector closed the connection`)); });
+      this.tcp.on('close', (hadError) => { if (!this.finished || hadError) this.fail(new OutputError(`IPFIX collector ${this.label}: the connection closed`)); });
+      // a collector that accepts and never reads fills the send buffer: a write would wait for ever
+      this.watch = setInterval(() => this.checkStall(), Math.min(250, this.stallMs / 4)).unref();
       return;
     }
     const family = net.isIPv6(host) ? 'udp6' : 'udp4';
     const s = dgram.createSocket(family);
     await new Promise<void>((resolve, reject) => {
       s.once('error', (e) => reject(fail(e)));
-      s.connect(port, host, () => resolve());
+      // the callback gets the connect's error (unknown host, no route, broadcast): an unconnected
+      // socket would fail at the first send, with a message about the arguments
+      s.connect(port, host, (e?: Error) => {
+        if (!e) { resolve(); return; }
+        s.close();
+        reject(fail(e));
+      });
     });
     // a collector that is not listening shows as ICMP port unreachable on a later send
     s.on('error', (e) => this.fail(fail(e)));
     this.udp = s;
   }
 
+  /** The run is stopping: a collector that takes nothing for a moment is given up. */
+  stopping(): void {
+    this.stallMs = Math.min(this.stallMs, STOPPING_STALL_MS);
+  }
+
+  private checkStall(): void {
+    const s = this.tcp;
+    if (!s || this.failure || this.done || s.writableLength === 0) return;
+    const idle = Date.now() - this.lastTaken;
+    if (idle < this.stallMs) return;
+    this.fail(new OutputError(`IPFIX collector ${this.label}: it stopped reading (nothing taken for ${seconds(idle)} s)`));
+    s.destroy();
+  }
+
   async write(batch: FlowBatch): Promise<void> {
+    this.throwIfFailed();
     for (let r = 0; r < batch.length; r++) {
       const t = this.templates[batch.value(this.ipVersion, r) === 6 ? 1 : 0];
       const rec = dataRecord(t, batch, r);
@@ -100,38 +154,51 @@ export class IpfixExporter {
     const refresh = this.target.transport === 'udp' && now - this.templatesSentAt >= this.target.templateRefreshMs;
     if (this.templatesSentAt === -Infinity || refresh) {
       // one template per set: nfcapd 1.7 mixes up two templates sent in one set
-      await this.send(message(this.header(now), this.templates.map((t) => templateSet([t]))));
+      await this.send(message(this.header(now), this.templates.map((t) => templateSet([t]))), 0);
       this.templatesSentAt = now;
     }
-    await this.send(message(this.header(now), [set(id, Buffer.concat(records))]));
+    await this.send(message(this.header(now), [set(id, Buffer.concat(records))]), records.length);
     this.sequence = (this.sequence + records.length) >>> 0;
-    this.records += records.length;
   }
 
   private header(now: number) {
     return { exportTime: Math.floor(now / 1000), sequence: this.sequence, domain: this.target.domain };
   }
 
-  private async send(msg: Buffer): Promise<void> {
+  /** Counted once the socket has taken the message, not when it is handed over. */
+  private async send(msg: Buffer, records: number): Promise<void> {
     this.throwIfFailed();
-    this.messages++;
+    const taken = () => { this.messages++; this.records += records; };
     if (this.udp) {
       const s = this.udp;
       await new Promise<void>((resolve, reject) => s.send(msg, (e) => (e ? reject(e) : resolve())))
         .catch((e: Error) => { throw new OutputError(`IPFIX collector ${this.label}: ${describe(e)}`, { cause: e }); });
+      taken();
       // let an ICMP error from the previous datagram arrive before the next one
       if (this.messages % 64 === 0) await new Promise((r) => setImmediate(r));
       return;
     }
     const s = this.tcp as net.Socket;
-    if (!s.write(msg)) {
-      // a connection that breaks while full never drains
-      await new Promise<void>((resolve) => {
-        const done = () => { s.off('drain', done).off('close', done); resolve(); };
-        s.once('drain', done).once('close', done);
-      });
-      this.throwIfFailed();
-    }
+    // the time without progress counts from when the socket begins to hold bytes
+    if (s.writableLength === 0) this.lastTaken = Date.now();
+    const full = !s.write(msg, (e) => {
+      if (e) return;
+      this.lastTaken = Date.now();
+      taken();
+    });
+    // a connection that breaks while full never drains; one that stops reading is ended by checkStall
+    if (full) await this.until(s, 'drain');
+    this.throwIfFailed();
+  }
+
+  /** Resolves at the event, when the socket closes, or at a failure. */
+  private until(s: net.Socket, event: 'drain' | 'finish' | 'end'): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => { s.off(event, done).off('close', done); this.wake = undefined; resolve(); };
+      if (this.failure || s.destroyed) { resolve(); return; }
+      this.wake = done;
+      s.once(event, done).once('close', done);
+    });
   }
 
   /** A method, not an inline check: after an await TypeScript still believes the check made before
@@ -142,8 +209,9 @@ export class IpfixExporter {
 
   /** The first failure, once: the run is told at once, not at the next write. */
   private fail(e: OutputError): void {
-    if (this.failure || this.closing) return;
+    if (this.failure || this.done) return;
     this.failure = e;
+    this.wake?.();
     this.onFailure?.(e);
   }
 
@@ -154,29 +222,61 @@ export class IpfixExporter {
       // a last port-unreachable has a moment to show before the socket goes
       await new Promise((r) => setTimeout(r, 20));
       this.throwIfFailed();
+      this.done = true;
       s.close();
     }
     if (this.tcp) {
       const s = this.tcp;
-      this.closing = true;
-      await new Promise<void>((resolve) => s.end(resolve));
+      // 'finish': the socket took the last bytes; a collector that closes or stops reading before
+      // that is a failure (checkStall still watches)
+      const finished = this.until(s, 'finish');
+      s.end();
+      await finished;
       this.throwIfFailed();
+      // a collector that read every byte closes its end too; one that closed without reading them
+      // all resets the connection, which may come after 'finish'. One that keeps its end open is
+      // not waited for long.
+      this.finished = true;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.until(s, 'end'), new Promise((r) => { timer = setTimeout(r, LINGER_MS); })]);
+      clearTimeout(timer);
+      this.throwIfFailed();
+      this.done = true;
+      clearInterval(this.watch);
     }
   }
 
   /** Closes without waiting (after another error). */
   discard(): void {
-    this.closing = true;
+    this.done = true;
+    clearInterval(this.watch);
     try { this.udp?.close(); } catch { /* already closed */ }
     this.tcp?.destroy();
   }
 }
 
-function describe(e: Error & { code?: string }): string {
+function seconds(ms: number): string {
+  return ms < 10_000 ? (ms / 1000).toFixed(1) : String(Math.round(ms / 1000));
+}
+
+/** A socket's error in words: no errno text (ECONNRESET) reaches a person. */
+function describe(e: Error & { code?: string; errno?: number }): string {
   switch (e.code) {
     case 'ECONNREFUSED': return 'connection refused (is the collector running on that port?)';
-    case 'ENOTFOUND': case 'EAI_AGAIN': return 'unknown host';
+    case 'ECONNRESET': case 'EPIPE': case 'ECONNABORTED': return 'the collector closed the connection';
+    case 'ETIMEDOUT': return 'the connection timed out (the collector stopped answering)';
+    case 'ENOTFOUND': return 'unknown host';
+    case 'EAI_AGAIN': return 'the host name could not be looked up (no answer from DNS)';
     case 'EHOSTUNREACH': case 'ENETUNREACH': return 'no route to the host';
-    default: return e.message;
+    // UDP: connecting to a broadcast address; a firewall rule refusing the datagrams
+    case 'EACCES': case 'EPERM': return 'permission denied (a broadcast address, or a firewall rule)';
+    case 'EINVAL': return 'not an address this host can send to (an IPv6 link-local address needs an interface)';
+    case 'EADDRNOTAVAIL': return 'the address cannot be used from this host';
+    case 'EMSGSIZE': return 'the message is too long for the path';
+    default: {
+      // other system errors in libuv's words ("connection reset by peer"), not "write EXXX"
+      const known = typeof e.errno === 'number' ? getSystemErrorMap().get(e.errno) : undefined;
+      return known ? known[1] : e.message;
+    }
   }
 }
