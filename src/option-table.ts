@@ -127,7 +127,7 @@ const TABLE = [
   { flags: '--ipfix-template-refresh', arg: 'seconds', kind: 'number', min: 0.001, max: 86400, must: 'a number of seconds from {min} to {max}', default: 60,
     group: 'output', commands: RUN, help: 'IPFIX over UDP: send the templates again this often (default: {default})',
     man: 'Over UDP, send the templates again this often (default {default}).' },
-  { flags: '--ipfix-timeout', arg: 'seconds', kind: 'number', min: 0.1, max: 86400, must: 'a positive number of seconds', default: 15,
+  { flags: '--ipfix-timeout', arg: 'seconds', kind: 'number', min: 0.1, max: 86400, must: 'a number of seconds from {min} to {max}', default: 15,
     group: 'output', commands: RUN, help: 'IPFIX over TCP: a collector that answers no connection or takes nothing for this long ends the run (default: {default})',
     man: 'Over TCP, a collector that does not answer the connection, or takes no byte for this long while flows wait ' +
       '(default {default}), ends the run with an error (exit 1); the file outputs still get every flow. After a stop ' +
