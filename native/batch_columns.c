@@ -17,8 +17,16 @@ static void fmt_mac(const uint8_t *mac, int n, char *buf) {
 
 static double sd(double m2, uint64_t n, uint64_t k) { return n > k ? sqrt(m2 / (double)(n - k)) : 0.0; }
 
+/* a time since 1970 in ms and ns as an int64 count of 1/per_ms of a millisecond: past what that
+ * holds (2262 in ns; year 294,247 in us) the largest, not wrapped into the past */
+static uint64_t since_1970(uint64_t ms, uint32_t ns, uint64_t per_ms) {
+  if (ms > (uint64_t)INT64_MAX / per_ms) return INT64_MAX;
+  uint64_t v = ms * per_ms + ns / (1000000 / per_ms);
+  return v > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : v;
+}
+
 static uint64_t scope_us(const struct fs_scope *s, bool last) {
-  return last ? s->last_ms * 1000 + s->last_ns / 1000 : s->first_ms * 1000 + s->first_ns / 1000;
+  return last ? since_1970(s->last_ms, s->last_ns, 1000) : since_1970(s->first_ms, s->first_ns, 1000);
 }
 
 static double rate(const struct fs_flow *f, uint64_t count) {
@@ -70,8 +78,8 @@ void fs_cols_fine_time(const struct fs_meter *m, size_t n, uint64_t *col) {
     const struct fs_flow *f = fs_meter_out(m, r);
     for (int s = 0; s < FS_SCOPES; s++) {
       const struct fs_scope *sc = &f->s[s];
-      uint64_t first = ns ? sc->first_ms * 1000000 + sc->first_ns : scope_us(sc, false);
-      uint64_t last = ns ? sc->last_ms * 1000000 + sc->last_ns : scope_us(sc, true);
+      uint64_t first = ns ? since_1970(sc->first_ms, sc->first_ns, 1000000) : scope_us(sc, false);
+      uint64_t last = ns ? since_1970(sc->last_ms, sc->last_ns, 1000000) : scope_us(sc, true);
       if (!sc->packets) first = last = 0;
       col[(size_t)(3 * s) * n + r] = first;
       col[(size_t)(3 * s + 1) * n + r] = last;

@@ -170,6 +170,56 @@ t.test('--time-precision: microseconds and nanoseconds at the capture\'s precisi
   t.equal(csv[1].split(',')[col], '1700000001000000005');
 });
 
+/** A pcapng of one section and one interface (microseconds, the default) holding raw IP frames
+ * at these times in microseconds since 1970 (64 bits: a pcapng can say year 3000). */
+function pcapngAt(frames: { us: bigint; frame: Buffer }[]): Buffer {
+  const block = (type: number, body: Buffer) => {
+    const pad = Buffer.alloc((4 - (body.length % 4)) % 4);
+    const len = 12 + body.length + pad.length;
+    const head = Buffer.alloc(8);
+    head.writeUInt32LE(type, 0);
+    head.writeUInt32LE(len, 4);
+    const tail = Buffer.alloc(4);
+    tail.writeUInt32LE(len, 0);
+    return Buffer.concat([head, body, pad, tail]);
+  };
+  const shb = Buffer.alloc(16);
+  shb.writeUInt32LE(0x1a2b3c4d, 0);
+  shb.writeUInt16LE(1, 4);
+  shb.writeBigInt64LE(-1n, 8);
+  const idb = Buffer.alloc(8);
+  idb.writeUInt16LE(DLT.RAW, 0);
+  idb.writeUInt32LE(65535, 4);
+  const epbs = frames.map(({ us, frame }) => {
+    const h = Buffer.alloc(20);
+    h.writeUInt32LE(Number(us >> 32n), 4);
+    h.writeUInt32LE(Number(us & 0xffffffffn), 8);
+    h.writeUInt32LE(frame.length, 12);
+    h.writeUInt32LE(frame.length, 16);
+    return block(6, Buffer.concat([h, frame]));
+  });
+  return Buffer.concat([block(0x0a0d0d0a, shb), block(1, idb), ...epbs]);
+}
+
+t.test('--time-precision ns past 2262: held at the largest int64, not wrapped into the past', async (t) => {
+  const year3000 = 32503680000n * 1000000n; // 3000-01-01 in microseconds
+  const file = path.join(tmpdir(), 'year3000.pcapng');
+  const pkt = ipv4('10.0.0.1', '10.0.0.2', 17, udp(1000, 2000, Buffer.alloc(4)));
+  fs.writeFileSync(file, pcapngAt([{ us: year3000, frame: pkt }, { us: year3000 + 1500n, frame: pkt }]));
+  const [ns] = await flows([file], { timePrecision: 'ns' });
+  t.equal(ns.bidirectional_first_seen_ns, 9223372036854775807n, 'the largest int64 (2262-04-11), not 14056935926290448384');
+  t.equal(ns.bidirectional_last_seen_ns, 9223372036854775807n);
+  t.equal(ns.bidirectional_first_seen_ms, 32503680000000, 'milliseconds exact');
+  const [us] = await flows([file], { timePrecision: 'us' });
+  t.equal(us.bidirectional_first_seen_us, year3000, 'microseconds exact');
+  t.equal(us.bidirectional_duration_us, 1500n);
+  const out = path.join(tmpdir(), 'year3000.parquet');
+  t.equal(cli(['read', file, '--time-precision', 'ns', '-o', out, '-q']).status, 0);
+  const r = await query(`select bidirectional_first_seen_ns::varchar, bidirectional_first_seen::varchar from read_parquet(${lit(out)})`);
+  // DuckDB reads the largest int64 of a timestamp as infinity (it was 1830-11-23)
+  t.same(r.rows[0], ['9223372036854775807', 'infinity'], 'Parquet: the largest int64, later than any time it can hold');
+});
+
 t.test('--activity-features: rates and active / idle periods by hand', async (t) => {
   // 40-byte packets at 0, 1, 2, 10, 10.5, 30 s, alternating directions; gap 5 s:
   // active periods 2 s (0-2) and 0.5 s (10-10.5); idle 8 s and 19.5 s; the last period (30-30) lasts 0
