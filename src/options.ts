@@ -1,5 +1,6 @@
 /** Command-line values to one typed, validated configuration. Nothing is opened here. */
 import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
 import { UsageError } from './errors';
 import { IpfixTarget } from './ipfix/exporter';
 import { checkMemoryNeed } from './memory-need';
@@ -202,6 +203,10 @@ function parsePlugins(raw: RawReadOptions): { plugins: PluginSpec[]; pluginError
   for (const [flag, value, key] of modelFlags) {
     if (value === undefined) continue;
     if (!specs.includes('model')) throw new UsageError(`"${flag}" goes with --plugin model`);
+    // the two files would be one: the flows' file, published last, replaced the predictions
+    if (key === 'predictions' && raw.output !== undefined && nodePath.resolve(String(value)) === nodePath.resolve(raw.output)) {
+      throw new UsageError(`"--predictions" and "-o" name the same file (${raw.output}): give the predictions a file of their own`);
+    }
     options[`model.${key}`] = key === 'predictAt' ? number(flag, value) : value;
   }
   const errors = choice<'count' | 'fail'>('--plugin-errors', raw.pluginErrors);

@@ -191,6 +191,49 @@ t.test('--predict-at 2: the inputs as they stood at the second packet, written a
   t.match(again.stderr, /cannot write the predictions to .*early\.jsonl: the file exists \(not overwritten\)/, 'an existing predictions file is not overwritten');
 });
 
+// The model fails on some flows only: a table of two rows indexed by the flow's packets (1 is in
+// range, 2 and more are not, and onnxruntime refuses the run)
+t.test('a model that fails on some flows: those go without a prediction, the failure counted (or fatal with --plugin-errors fail)', async (t) => {
+  const picky = save('picky.onnx', new OnnxGraph('picky')
+    .input('x', ELEM.FLOAT, ['N', 1])
+    .init('table', [2, 2], [0.9, 0.1, 0.2, 0.8])
+    .node('Cast', ['x'], ['idx'], { to: int(ELEM.INT64) })
+    .node('Gather', ['table', 'idx'], ['g'], { axis: int(0) })
+    .node('Flatten', ['g'], ['probabilities'], { axis: int(1) })
+    .output('probabilities', ELEM.FLOAT, ['N', 2])
+    .toBytes());
+  const A = '10.0.0.1';
+  // six one-packet flows, then one of three packets, then six more of one
+  const records = [
+    ...Array.from({ length: 6 }, (_, i) => ({ t: 1 + i * 0.01, frame: ipv4(A, `10.0.1.${i}`, 17, udp(4000, 53)) })),
+    ...[0, 1, 2].map((i) => ({ t: 2 + i * 0.01, frame: ipv4(A, '10.0.2.1', 17, udp(4001, 53)) })),
+    ...Array.from({ length: 6 }, (_, i) => ({ t: 3 + i * 0.01, frame: ipv4(A, `10.0.3.${i}`, 17, udp(4002, 53)) })),
+  ];
+  const file = writePcap('picky.pcap', DLT.RAW, records);
+  const predictions = path.join(dir, 'picky.jsonl');
+  const args = ['read', file, '--plugin', 'model', '--model', picky, '--features', 'bidirectional_packets', '--plugin-option', 'batch=1', '--jsonl'];
+  const r = cli([...args, '--predictions', predictions]);
+  t.equal(r.status, 0, 'counted (the default): the run goes on');
+  const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Flow);
+  t.equal(rows.length, 13, 'every flow written (the failed batch and the flows after it were lost)');
+  const three = rows.find((f) => f.bidirectional_packets === 3) as Flow;
+  t.equal(three.udps_model_prediction, null, 'the flow the model failed on: no prediction');
+  t.ok(rows.filter((f) => f.bidirectional_packets === 1).every((f) => f.udps_model_prediction === 1), 'the others predicted');
+  t.equal(fs.readFileSync(predictions, 'utf8').trim().split('\n').length, 12, 'a predictions line for each flow predicted, none for the other');
+  const lines = r.stderr.trim().split('\n');
+  t.match(lines, [/^flowseek: warning: plugin model: onBatch threw 1 time; the first: the model failed on 1 flows: /], 'one warning line of flowseek\'s, no line of onnxruntime\'s');
+  const fail = cli([...args, '--plugin-errors', 'fail']);
+  t.equal(fail.status, 1, '--plugin-errors fail: the run fails');
+  t.match(fail.stderr, /^flowseek: error: plugin model: onBatch threw: the model failed on 1 flows: /m);
+  t.notMatch(fail.stderr, /onnxruntime/i, 'onnxruntime says nothing itself');
+  // --predictions naming -o's file: the flows, published last, replaced the predictions
+  const same = path.join(dir, 'same.csv');
+  const both = cli(['read', file, '--plugin', 'model', '--model', picky, '--features', 'bidirectional_packets', '-o', same, '--predictions', same]);
+  t.equal(both.status, 2);
+  t.match(both.stderr, /^flowseek: error: "--predictions" and "-o" name the same file \(.*same\.csv\): give the predictions a file of their own\n$/);
+  t.notOk(fs.existsSync(same), 'nothing written');
+});
+
 t.test('each mismatch between the columns and the model says what', { skip: NO_ORACLE }, async (t) => {
   const one = (name: string, elem: number, dims: (number | string)[]) => save(name, new OnnxGraph('m').input('x', elem, dims)
     .node('Cast', ['x'], ['f'], { to: int(ELEM.FLOAT) }).node('Flatten', ['f'], ['scores'], { axis: int(1) })

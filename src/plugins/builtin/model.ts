@@ -80,7 +80,7 @@ export default definePlugin<Options>({
     const bytes = fs.readFileSync(file);
     try {
       // one session per process (a worker each), one thread each: workers are the parallelism
-      session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', logSeverityLevel: 3 });
+      session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', logSeverityLevel: 4 });
     } catch (e) {
       throw fatal(`${file}: not a model onnxruntime can load: ${(e as Error).message.split('\n')[0]}`);
     }
@@ -125,8 +125,9 @@ export default definePlugin<Options>({
     now.forEach((d, r) => {
       write(d.udps, result, r, predictAt);
       store.release(d.slot);
-      if (stream) emit(this, { ...d.key, early: true, ...record(d.udps) });
+      if (stream && !failedRows[r]) emit(this, { ...d.key, early: true, ...record(d.udps) });
     });
+    throwFailure();
   },
   async onBatch(flows: ExpiredFlow[], cols) {
     // the flows not predicted yet: from the early store (predictAt) or the batch's columns
@@ -148,8 +149,9 @@ export default definePlugin<Options>({
       write(f.udps, result, r, packets[row]);
       const slot = slotOf.get(f.udps);
       if (slot !== undefined) { store.release(slot); slotOf.delete(f.udps); }
-      if (stream) emit(this, { ...Object.fromEntries(key.map(([k, c]) => [k, valueAt(c, row)])), early: false, ...record(f.udps) });
+      if (stream && !failedRows[r]) emit(this, { ...Object.fromEntries(key.map(([k, c]) => [k, valueAt(c, row)])), early: false, ...record(f.udps) });
     });
+    throwFailure();
   },
 });
 
@@ -172,8 +174,21 @@ function markDue(flow: PluginFlow, slot: number): void {
 
 interface Result { label: Float64Array | undefined; scores: Float32Array | undefined }
 
+/** Rows of the last run() the model failed on (1), and the first failure's words. */
+let failedRows = new Uint8Array(0);
+let failure: string | undefined;
+
+/** Ends a hook whose run() failed somewhere, as a hook error (after its other flows were written). */
+function throwFailure(): void {
+  const f = failure;
+  failure = undefined;
+  if (f) throw new Error(f);
+}
+
 async function run(n: number): Promise<Result> {
   const values = bindings.map((b, i) => buffers.values(i, n));
+  if (failedRows.length < n) failedRows = new Uint8Array(2 * n);
+  failedRows.fill(0, 0, n);
   if (labelOut.length < n) { labelOut = new Float64Array(2 * n); scoresOut = new Float32Array(2 * n * plan.classes); }
   const c = plan.classes;
   for (let at = 0; at < n; at += chunk) {
@@ -184,7 +199,11 @@ async function run(n: number): Promise<Result> {
     try {
       out = await session.run(feeds);
     } catch (e) {
-      throw fatal(`the model failed on a batch of ${m} flows: ${(e as Error).message.split('\n')[0]}`);
+      // these flows go on without a prediction; the failure is the hook's, counted or fatal by
+      // --plugin-errors once the rest of the batch is done
+      failedRows.fill(1, at, at + m);
+      failure ??= `the model failed on ${m} flows: ${(e as Error).message.split('\n')[0]}`;
+      continue;
     }
     if (plan.label) { const d = out[plan.label].data as ArrayLike<number | bigint>; for (let r = 0; r < m; r++) labelOut[at + r] = Number(d[r]); }
     if (plan.scores) scoresOut.set(out[plan.scores].data as Float32Array, at * c);
@@ -193,6 +212,7 @@ async function run(n: number): Promise<Result> {
 }
 
 function write(udps: Udps, res: Result, r: number, packets: number): void {
+  if (failedRows[r]) return; // no prediction: its columns stay empty
   const c = plan.classes;
   let k = 0;
   if (res.label) k = Number(res.label[r]);
@@ -223,7 +243,11 @@ export function preload(): void {
 /** onnxruntime-node, which flowseek does not install (an optional peer dependency: 288 MB installed). */
 function loadOnnxRuntime(): Ort {
   try {
-    return require('onnxruntime-node') as Ort;
+    const loaded = require('onnxruntime-node') as Ort;
+    // its own log lines (a telemetry warning as root, an error beside each failed run) went to
+    // stderr past -q and --log-format json: what fails is said by flowseek, on one line
+    loaded.env.logLevel = 'fatal';
+    return loaded;
   } catch (e) {
     const missing = (e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && /'onnxruntime-node'/.test(String((e as Error).message));
     if (!missing) throw fatal(`onnxruntime-node does not load: ${String((e as Error).message).split('\n')[0]}`);
