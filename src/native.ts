@@ -170,6 +170,8 @@ export interface NativeAddon {
   /** text buffers lent as they are (lendBuffers), and those among them that had come back (for tests) */
   textBuffers(): { lent: number; reused: number };
   interfaces(): NativeInterface[];
+  /** null, or why libpcap cannot compile this filter (for an Ethernet link) */
+  checkFilter(expression: string): string | null;
   /** after a capture is open: root becomes nobody, capabilities go; says what is kept */
   dropPrivileges(): string;
   /** the host's TCP/UDP sockets through netlink sock_diag, keyed as /proc/net writes them: those

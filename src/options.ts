@@ -4,9 +4,11 @@ import * as nodePath from 'node:path';
 import { UsageError } from './errors';
 import { IpfixTarget } from './ipfix/exporter';
 import { checkMemoryNeed } from './memory-need';
+import { loadNative } from './native';
 import { ACCOUNTING_NAMES, COMPRESSIONS, CommandName, defaultOf, either, expand, FORMATS, NumberText, numberDefault, option, RawOptionsOf, TIME_PRECISIONS } from './option-table';
 import type { PluginSpec } from './streamer';
-import { fieldsFor, TimePrecision } from './schema';
+import { FieldGroup, FIELDS, fieldsFor, TimePrecision } from './schema';
+import { parseFeatures } from './plugins/model/spec';
 import { DESCRIPTOR } from './writers/sink';
 
 export { ACCOUNTING_NAMES, COMPRESSIONS } from './option-table';
@@ -150,6 +152,14 @@ function isStream(output: string): boolean {
   }
 }
 
+/** A filter libpcap cannot compile is a usage error, said before anything opens (exit 2). */
+function checkFilter(bpf: string | undefined): string | undefined {
+  if (bpf === undefined) return undefined;
+  const why = loadNative().checkFilter(bpf);
+  if (why !== null) throw new UsageError(`"--bpf" is not a filter libpcap can compile (${why}), got "${bpf}"`);
+  return bpf;
+}
+
 export function formatFromPath(path: string): OutputFormat | undefined {
   const lower = path.toLowerCase();
   if (lower.endsWith('.csv')) return 'csv';
@@ -163,12 +173,12 @@ export function formatFromPath(path: string): OutputFormat | undefined {
 export function parseMeterOptions(raw: RawReadOptions, command: CommandName = 'read'): MeterOptions {
   const idle = number('--idle-timeout', raw.idleTimeout);
   const active = number('--active-timeout', raw.activeTimeout);
-  return {
+  const meter: MeterOptions = {
     idleTimeoutMs: Math.round(idle * 1000),
     activeTimeoutMs: Math.round(active * 1000),
     accountingMode: parseAccountingMode(raw.accountingMode),
     decodeTunnels: raw.decodeTunnels !== false,
-    bpf: raw.bpf,
+    bpf: checkFilter(raw.bpf),
     snaplen: number('--snaplen', raw.snaplen, command),
     maxFlows: number('--max-flows', raw.maxFlows),
     maxActiveFlows: number('--max-active-flows', raw.maxActiveFlows),
@@ -185,6 +195,35 @@ export function parseMeterOptions(raw: RawReadOptions, command: CommandName = 'r
     communityIdSeed: number('--community-id-seed', raw.communityIdSeed),
     ...parsePlugins(raw),
   };
+  checkModelFeatures(raw.features, meter);
+  return meter;
+}
+
+/** The option that adds each group of columns, for a feature the run does not make. */
+const GROUP_FLAG: Partial<Record<FieldGroup, string>> = {
+  stats: '--stats', splt: '--splt N', dpi: '--dissections N', system: '--system-visibility', time_us: '--time-precision us',
+  time_ns: '--time-precision ns', activity: '--activity-features', payload: '--payload-bytes N', header: '--header-bytes N',
+  community: '--community-id', tunnel: 'tunnel decoding (no --no-decode-tunnels)',
+};
+
+/** --features that are not columns of this run are a usage error now, not at the first flows. */
+function checkModelFeatures(features: string | undefined, meter: MeterOptions): void {
+  if (features === undefined) return;
+  let specs: ReturnType<typeof parseFeatures>;
+  try {
+    specs = parseFeatures(features);
+  } catch (e) {
+    throw new UsageError(`"--features": ${(e as Error).message}`);
+  }
+  const have = new Set(fieldsFor(meter).map((f) => f.name));
+  const wanted = specs.flatMap((s) => (s.source.kind === 'scalar' ? s.source.columns : s.source.kind === 'splt' ? s.source.channels
+    : [s.source.kind === 'payload' ? 'payload_bytes' : 'header_bytes']));
+  for (const column of wanted) {
+    if (have.has(column)) continue;
+    const group = FIELDS.find((f) => f.name === column)?.group;
+    const flag = group ? GROUP_FLAG[group] : undefined;
+    throw new UsageError(`"--features": ${column} is not a column of this run${flag ? ` (it comes with ${flag})` : ''}`);
+  }
 }
 
 /** --plugin-option key=value (or plugin.key=value for one plugin): numbers and true/false typed. */
@@ -208,6 +247,12 @@ function parsePlugins(raw: RawReadOptions): { plugins: PluginSpec[]; pluginError
       throw new UsageError(`"--predictions" and "-o" name the same file (${raw.output}): give the predictions a file of their own`);
     }
     options[`model.${key}`] = key === 'predictAt' ? number(flag, value) : value;
+  }
+  if (specs.includes('model')) {
+    // given as flags or as plugin options: without them the plugin could only fail once started
+    const has = (key: string) => options[`model.${key}`] !== undefined || options[key] !== undefined;
+    if (!has('model')) throw new UsageError('"--plugin model" needs --model FILE.onnx');
+    if (!has('features')) throw new UsageError('"--plugin model" needs --features COLUMNS: the model\'s inputs, in order');
   }
   const errors = choice<'count' | 'fail'>('--plugin-errors', raw.pluginErrors);
   const pluginTimeoutMs = Math.round(number('--plugin-timeout', raw.pluginTimeout) * 1000);

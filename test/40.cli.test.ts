@@ -47,7 +47,9 @@ t.test('bad input: one line naming the problem, non-zero exit, no stack', async 
     ['unwritable output', ['read', sample, '-o', '/nonexistent/dir/out.csv'], 1, /cannot write .*the folder does not exist/],
     ['output is a directory', ['read', sample, '--csv', '-o', tmpdir()], 1, /is a directory/],
     ['unknown output format', ['read', sample, '-o', path.join(tmpdir(), 'x.xlsx')], 2, /name it \.csv, \.jsonl or \.parquet/],
-    ['bad BPF filter', ['read', sample, '--bpf', 'tcp port banana'], 1, /bad BPF filter/],
+    // a usage error (exit 2), said before anything opens
+    ['bad BPF filter', ['read', sample, '--bpf', 'tcp port banana'], 2, /^flowseek: error: "--bpf" is not a filter libpcap can compile \(.*\), got "tcp port banana"\n$/],
+    ['BPF port out of range', ['read', sample, '--bpf', 'udp port 70000'], 2, /"--bpf" is not a filter libpcap can compile \(illegal port number 70000 > 65535\)/],
     ['no file', ['read'], 2, /missing required argument/],
   ];
   for (const [name, args, code, msg] of cases) {

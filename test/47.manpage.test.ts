@@ -124,7 +124,7 @@ t.test('every number option refuses a value out of its range, naming itself and 
       const flag = longFlag(spec);
       // what needs another option to be given goes with it
       const company: Record<string, unknown> = flag === '--header-width' ? { headerBytes: '4' } : flag.startsWith('--ipfix-') ? { ipfix: '127.0.0.1:4739' }
-        : flag === '--rotate-files' ? { flowsPerFile: '10', output: 'x.csv' } : flag === '--predict-at' ? { plugin: ['model'] }
+        : flag === '--rotate-files' ? { flowsPerFile: '10', output: 'x.csv' } : flag === '--predict-at' ? { plugin: ['model'], model: 'm.onnx', features: 'bidirectional_packets' }
           : flag === '--flows-per-file' || flag === '--rotate' ? { output: 'x.csv' } : {};
       const message = new RegExp(`^"${flag}" must be ${expand(spec.must ?? '', spec).replace(/[()]/g, '\\$&')}, got "`);
       const bad = [spec.min !== undefined && spec.min > -Infinity ? spec.min - (spec.kind === 'integer' ? 1 : spec.min / 2 || 1) : undefined,

@@ -309,11 +309,14 @@ t.test('model: an ONNX linear classifier the test builds, against predictions wo
   t.not(expect(2, 356).label, expect(4, 6412).label, '(the whole flow would have given another class)');
 
   const bad: [string, string[], number, RegExp][] = [
-    ['no model', ['--plugin', 'model', '--features', 'bidirectional_packets'], 1, /plugin model: needs a model: --model FILE\.onnx/],
+    // usage errors (exit 2), before anything opens: they only failed once the plugin started
+    ['no model', ['--plugin', 'model', '--features', 'bidirectional_packets'], 2, /^flowseek: error: "--plugin model" needs --model FILE\.onnx\n$/],
+    ['no features', ['--plugin', 'model', '--model', model], 2, /"--plugin model" needs --features COLUMNS/],
     ['missing model', ['--plugin', 'model', '--model', path.join(dir, 'none.onnx'), '--features', 'bidirectional_packets'], 1, /none\.onnx: no such file/],
     ['not a model', ['--plugin', 'model', '--model', TS, '--features', 'bidirectional_packets'], 1, /not a model onnxruntime can load/],
-    ['unknown column', ['--plugin', 'model', '--model', model, '--features', 'bogus'], 1, /not flowseek columns: bogus/],
-    ['column off', ['--plugin', 'model', '--model', model, '--features', 'bidirectional_packets,bidirectional_mean_ps'], 1, /feature bidirectional_mean_ps is not in this run's columns/],
+    ['unknown column', ['--plugin', 'model', '--model', model, '--features', 'bogus'], 2, /"--features": not flowseek columns: bogus/],
+    ['column off', ['--plugin', 'model', '--model', model, '--features', 'bidirectional_packets,bidirectional_mean_ps'], 2,
+      /"--features": bidirectional_mean_ps is not a column of this run \(it comes with --stats\)/],
     ['wrong width', ['--plugin', 'model', '--model', model, '--features', 'bidirectional_packets'], 1, /the model does not take 1 features/],
     ['without the plugin', ['--model', model], 2, /"--model" goes with --plugin model/],
   ];

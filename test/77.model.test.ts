@@ -243,7 +243,8 @@ t.test('each mismatch between the columns and the model says what', { skip: NO_O
   const loose = save('loose.txt', 'a\nb\n');
   fs.chmodSync(loose, 0o666);
   const ftp = path.join(PCAPS, 'ftp.pcap');
-  const cases: [string, string[], RegExp][] = [
+  // [what, args, message, exit code (1: the model refuses, once started; 2: the options, before)]
+  const cases: [string, string[], RegExp, number?][] = [
     ['payload as [N, 2, L]', ['--payload-bytes', '8', '--model', one('p3.onnx', ELEM.FLOAT, ['N', 2, 8]), '--features', 'payload_bytes'],
       /input "x" of .*p3\.onnx is float32 \[N, 2, 8\]; payload_bytes needs \[N, L\] or \[N, 1, L\]/],
     ['payload as int64', ['--payload-bytes', '8', '--model', one('pi.onnx', ELEM.INT64, ['N', 8]), '--features', 'payload_bytes'],
@@ -255,7 +256,7 @@ t.test('each mismatch between the columns and the model says what', { skip: NO_O
     ['fewer bytes kept than the model takes', ['--payload-bytes', '4', '--model', one('p8.onnx', ELEM.UINT8, ['N', 8]), '--features', 'payload_bytes'],
       /the model takes 8 payload bytes \(input "x"\); this run keeps 4: run with --payload-bytes 8/],
     ['payload_bytes off', ['--model', one('p8b.onnx', ELEM.UINT8, ['N', 8]), '--features', 'payload_bytes'],
-      /feature payload_bytes is not in this run's columns \(its option, e\.g\. --payload-bytes, is off\)/],
+      /"--features": payload_bytes is not a column of this run \(it comes with --payload-bytes N\)/, 2],
     ['headers as [N, W]', ['--header-bytes', '2', '--model', one('h2.onnx', ELEM.UINT8, ['N', 8]), '--features', 'header_bytes'],
       /header_bytes needs \[N, P, W\] or \[N, 1, P, W\]/],
     ['fewer header packets kept', ['--header-bytes', '2', '--header-width', '24', '--model', one('h3.onnx', ELEM.UINT8, ['N', 3, 24]), '--features', 'header_bytes'],
@@ -267,11 +268,11 @@ t.test('each mismatch between the columns and the model says what', { skip: NO_O
     ['fewer SPLT packets kept', ['--splt', '2', '--model', one('s4.onnx', ELEM.FLOAT, ['N', 3, 4]), '--features', 'splt'],
       /the model takes the SPLT of 4 packets \(input "x"\); this run keeps 2: run with --splt 4/],
     ['scalars and bytes in one input', ['--model', one('mix.onnx', ELEM.FLOAT, ['N', 2]), '--features', 'payload_bytes,bidirectional_packets'],
-      /payload_bytes makes an input of its own; give bidirectional_packets as another input/],
-    ['an input the model lacks', ['--model', echo, '--features', 'bytes=payload_bytes'], /echo\.onnx has no input "bytes" \(its inputs: payload, headers, splt\)/],
-    ['an input left without columns', ['--model', echo, '--features', 'payload=payload_bytes'], /input "headers" of .*echo\.onnx has no features/],
-    ['more inputs than the model has', ['--model', cnn, '--features', 'payload_bytes;splt'], /--features gives 2 inputs; .*cnn\.onnx takes 1 \(bytes\)/],
-    ['a string column', ['--model', one('str.onnx', ELEM.FLOAT, ['N', 1]), '--features', 'src_ip'], /src_ip is not numeric/],
+      /"--features": ".*": payload_bytes makes an input of its own; give bidirectional_packets as another input/, 2],
+    ['an input the model lacks', ['--payload-bytes', String(PL), '--model', echo, '--features', 'bytes=payload_bytes'], /echo\.onnx has no input "bytes" \(its inputs: payload, headers, splt\)/],
+    ['an input left without columns', ['--payload-bytes', String(PL), '--model', echo, '--features', 'payload=payload_bytes'], /input "headers" of .*echo\.onnx has no features/],
+    ['more inputs than the model has', ['--payload-bytes', '16', '--splt', '4', '--model', cnn, '--features', 'payload_bytes;splt'], /--features gives 2 inputs; .*cnn\.onnx takes 1 \(bytes\)/],
+    ['a string column', ['--model', one('str.onnx', ELEM.FLOAT, ['N', 1]), '--features', 'src_ip'], /"--features": "src_ip": src_ip is not numeric/, 2],
     ['no class scores', ['--model', noScores, '--features', 'bidirectional_packets,bidirectional_bytes'], /no output is a class index \(int64 \[N\]\) or class scores/],
     ['no class names file', ['--payload-bytes', '16', '--model', cnn, '--features', 'payload_bytes', '--plugin-option', `labels=${path.join(dir, 'none.txt')}`],
       /labels file .*none\.txt: no such file/],
@@ -289,11 +290,11 @@ t.test('each mismatch between the columns and the model says what', { skip: NO_O
   cases.push(['class names one short', ['--payload-bytes', '16', '--model', cnn, '--features', 'payload_bytes', '--plugin-option', `labels=${path.join(dir, 'two.txt')}`],
     /cnn\.onnx scores 3 classes, and 2 class names are given \(a, b\)/]);
   const noFile = path.join(dir, 'never.jsonl');
-  cases.push(['with --predictions, a run that cannot start', ['--model', cnn, '--features', 'payload_bytes', '--predictions', noFile],
-    /feature payload_bytes is not in this run's columns/]);
-  for (const [what, args, msg] of cases) {
+  cases.push(['with --predictions, a run that cannot start', ['--payload-bytes', '8', '--model', cnn, '--features', 'payload_bytes', '--predictions', noFile],
+    /the model takes 16 payload bytes/]);
+  for (const [what, args, msg, code = 1] of cases) {
     const r = cli(['-q', 'read', ftp, '--plugin', 'model', ...args, '--csv']);
-    t.equal(r.status, 1, `${what}: exit 1`);
+    t.equal(r.status, code, `${what}: exit ${code}`);
     t.match(r.stderr, msg, `${what}: says why`);
     t.equal(r.stderr.trim().split('\n').length, 1, `${what}: one line`);
   }
