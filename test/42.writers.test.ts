@@ -33,6 +33,20 @@ t.test('JSON Lines: every value back through JSON.parse', async (t) => {
   rows.forEach((row, r) => t.same(row, batch.row(r), `row ${r}`));
 });
 
+t.test('JSON Lines: a lone surrogate (a plugin\'s text) is written as U+FFFD, which DuckDB reads; \\ud800 it refused', async (t) => {
+  const lone = ['\ud800', 'a\udc00b', 'quote " and \ud83d'];
+  const b = new FlowBatch(fields, fields.map((f) => (f.type === 'string' ? [...lone]
+    : f.type.startsWith('list') ? { n: 3, values: new Float64Array(3 * lone.length) } : new Float64Array(lone.length))), lone.length);
+  const file = path.join(tmpdir(), 'lone.jsonl');
+  const w = WRITERS.jsonl(fields, Sink.file(file));
+  await w.write(b);
+  await w.close();
+  const text = fs.readFileSync(file, 'utf8');
+  t.notMatch(text, /\\ud8|\\udc/, 'no escaped lone surrogate');
+  const r = await query(`select src_ip from read_json(${lit(file)}, format = 'newline_delimited')`);
+  t.same(r.rows.map((x) => x[0]), ['\ufffd', 'a\ufffdb', 'quote " and \ufffd']);
+});
+
 t.test('CSV: every value back through DuckDB\'s reader (RFC 4180 quoting)', async (t) => {
   const file = await write('csv');
   const table = await query(`select * from read_csv(${lit(file)}, header = true, all_varchar = true, quote = '"', escape = '"', delim = ',')`);

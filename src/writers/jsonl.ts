@@ -28,6 +28,8 @@ export function jsonlRows(keys: readonly Uint8Array[], batch: FlowBatch, out: By
   for (let r = 0; r < batch.length; r++) jsonlRow(keys, cols, r, out);
 }
 
+const wellFormed = (s: string): string => (s as string & { toWellFormed(): string }).toWellFormed();
+
 function jsonlRow(keys: readonly Uint8Array[], cols: FlowBatch['columns'], r: number, out: ByteBuilder): void {
   for (let i = 0; i < cols.length; i++) {
     out.raw(keys[i]);
@@ -37,7 +39,9 @@ function jsonlRow(keys: readonly Uint8Array[], cols: FlowBatch['columns'], r: nu
       out.byte(0x22);
       if (!out.plain(s, false)) {
         out.length--;
-        if (PLAIN.test(s)) { out.byte(0x22); out.text(s); out.byte(0x22); } else out.text(JSON.stringify(s));
+        // a lone surrogate (a plugin's text) as U+FFFD, as the other formats write it: JSON.stringify
+        // escapes it as \ud800, which pyarrow and DuckDB refuse
+        if (PLAIN.test(s)) { out.byte(0x22); out.text(s); out.byte(0x22); } else out.text(JSON.stringify(wellFormed(s)));
       } else out.byte(0x22);
     } else if (c instanceof Float64Array) {
       const v = c[r];
