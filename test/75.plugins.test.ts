@@ -308,11 +308,14 @@ t.test('model: an ONNX linear classifier the test builds, against predictions wo
   t.equal(early.udps_model_prediction, expect(2, 128 + 228).label, 'predicted from 2 packets, 356 bytes');
   t.not(expect(2, 356).label, expect(4, 6412).label, '(the whole flow would have given another class)');
 
+  const modelDir = path.join(dir, 'models.d');
+  fs.mkdirSync(modelDir, { mode: 0o755 });
   const bad: [string, string[], number, RegExp][] = [
     // usage errors (exit 2), before anything opens: they only failed once the plugin started
     ['no model', ['--plugin', 'model', '--features', 'bidirectional_packets'], 2, /^flowseek: error: "--plugin model" needs --model FILE\.onnx\n$/],
     ['no features', ['--plugin', 'model', '--model', model], 2, /"--plugin model" needs --features COLUMNS/],
     ['missing model', ['--plugin', 'model', '--model', path.join(dir, 'none.onnx'), '--features', 'bidirectional_packets'], 1, /none\.onnx: no such file/],
+    ['a folder for a model', ['--plugin', 'model', '--model', modelDir, '--features', 'bidirectional_packets'], 1, /^flowseek: error: plugin model: model .*models\.d: is a folder, not a file\n$/],
     ['not a model', ['--plugin', 'model', '--model', TS, '--features', 'bidirectional_packets'], 1, /not a model onnxruntime can load/],
     ['unknown column', ['--plugin', 'model', '--model', model, '--features', 'bogus'], 2, /"--features": not flowseek columns: bogus/],
     ['column off', ['--plugin', 'model', '--model', model, '--features', 'bidirectional_packets,bidirectional_mean_ps'], 2,

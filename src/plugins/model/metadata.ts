@@ -67,6 +67,7 @@ export function checkReadable(file: string, what: string): void {
     const nobody = process.getuid?.() === 65534 ? ' (a capture loads the model once it has dropped its privileges, as nobody: the file and its folders must be readable by others)' : '';
     throw new Error(`${what} ${file}: permission denied${nobody}`, { cause: e });
   }
+  if (fs.statSync(file).isDirectory()) throw new Error(`${what} ${file}: is a folder, not a file`);
 }
 
 function readTrusted(file: string, what: string): string {
