@@ -130,6 +130,26 @@ if (missing) {
     t.match(run.stderr, /system visibility: \d+ of \d+ TCP\/UDP flows matched a local process \(BPF\); \d+ socket events read \(0 lost/);
   });
 
+  t.test('kernel events: a TCP connection made before the capture began is labelled too (its sockets read once at the start)',
+    { skip: bpfWhy ? `skipped: BPF cannot load here: ${bpfWhy}` : false }, async (t) => {
+    // a server in the peer; the host's client connects, then writes every 50 ms: no connect or accept comes during the capture
+    const server = await started(['ip', 'netns', 'exec', PEER, process.execPath, '-e',
+      `require('net').createServer((s) => s.resume()).listen(9400, '${IP_P}', () => console.log('ready'))`], 'the early server');
+    const client = await started(['ip', 'netns', 'exec', HOST, process.execPath, '-e',
+      `const c = require('net').connect(9400, '${IP_P}', () => { console.log('ready'); setInterval(() => c.write('x'), 50); })`], 'the early client');
+    const out = path.join(dir, 'early.jsonl');
+    const run = spawnSync('ip', ['netns', 'exec', HOST, process.execPath, BIN, 'capture', '-i', VH, '--workers', '1', '--dissections', '0',
+      '--system-visibility', '--system-visibility-mode', 'bpf', '--duration', '2', '-o', out], { encoding: 'utf8', env });
+    client.kill();
+    server.kill();
+    await Promise.all([exited(client), exited(server)]);
+    t.equal(run.status, 0, run.stderr.slice(-300));
+    const flows = fs.readFileSync(out, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const early = flows.find((f) => f.protocol === 6 && (f.dst_port === 9400 || f.src_port === 9400));
+    t.ok(early, 'the connection was captured');
+    t.same([early?.system_process_pid, early?.system_process_name], [client.pid, 'node'], 'and carries its client\'s pid and name (it had none)');
+  });
+
   t.test('sock_diag polling: the same load, its rate reported', async (t) => {
     const run = await capture(dir, 'poll');
     t.equal(run.code, 0, 'the capture ended well');

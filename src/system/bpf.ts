@@ -3,7 +3,8 @@
  * socket of this network namespace at the moment it connects, accepts, sends, receives or binds,
  * with its process; the native side keeps them in a table by (namespace, 5-tuple), and each batch
  * of flows is matched against it in one call. Nothing is polled, so a connection that lives a
- * millisecond is labelled, by a process that may be gone by then.
+ * millisecond is labelled, by a process that may be gone by then. The sockets already open when
+ * the capture began are read once, through sock_diag, for the connections made before it.
  */
 import { loadNative, NativeAddon } from '../native';
 import { SystemVisibilityMode } from '../options';
@@ -13,15 +14,18 @@ export class KernelEvents implements OwnerSource {
   /** Loaded and running, or why not. graceMs: an entry outlives its closed socket this long. */
   static open(graceMs: number): KernelEvents | string {
     const why = loadNative().bpfStart(graceMs);
-    return why === null ? new KernelEvents() : why;
+    return why === null ? new KernelEvents(new SocketPoller(0, graceMs)) : why;
   }
 
   /** the counters as they were when stopped */
   private last?: ReturnType<NativeAddon['bpfStats']>;
 
-  private constructor() {}
+  /** before: the sockets open when the capture began, with their owners, read once. A connection
+   * made before it sends no event (its connect or accept came first; TCP's sends are not hooked),
+   * so a flow no event matched is looked for there. */
+  private constructor(private readonly before: SocketPoller) {}
 
-  start(): void { /* running since open() */ }
+  start(): void { this.before.poll(); }
 
   stop(): void {
     if (this.last) return;
@@ -30,7 +34,17 @@ export class KernelEvents implements OwnerSource {
   }
 
   owners(protocol: Float64Array, srcIp: string[], srcPort: Float64Array, dstIp: string[], dstPort: Float64Array): Owners {
-    return loadNative().bpfMatch(protocol, srcIp, srcPort, dstIp, dstPort);
+    const o = loadNative().bpfMatch(protocol, srcIp, srcPort, dstIp, dstPort);
+    for (let r = 0; r < protocol.length; r++) {
+      if (o.pid[r] > 0) continue;
+      const m = this.before.match(protocol[r], srcIp[r], srcPort[r], dstIp[r], dstPort[r]);
+      if (!m) continue;
+      o.pid[r] = m.pid;
+      o.uid[r] = m.uid;
+      o.name[r] = m.name;
+      o.cmdline[r] = m.cmdline;
+    }
+    return o;
   }
 
   stats(): ReturnType<NativeAddon['bpfStats']> { return this.last ?? loadNative().bpfStats(); }
