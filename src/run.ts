@@ -20,6 +20,7 @@ import { IpfixExporter } from './ipfix/exporter';
 import { onStrayError } from './plugins/contain';
 import { FlowOutput } from './writers/output';
 import { leftTemporaries } from './writers/sink';
+import { receiveStopSignals } from './stop-signals';
 import { WriterOptions } from './writers/writer';
 import type { LaneOutput } from './workers/lanes';
 import { ProgressBar } from './progress';
@@ -29,7 +30,6 @@ export const EXIT_INTERRUPTED = 130;
 /** What stops a run, read or capture. SIGHUP too: untaken, it ended a read at once, its output left
  * as a hidden temporary file. `nohup` cannot keep it away: Node puts every signal but SIGPIPE and
  * SIGXFSZ back to its default when it starts. */
-const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 /** After a stop, a source that hands over nothing for this long is ended by force. */
 export const STOP_STALL_MS = 10_000;
 
@@ -116,8 +116,7 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
   const started = process.hrtime.bigint();
   // signals are taken from here on: one arriving while the outputs open stops the run cleanly
   const early: NodeJS.Signals[] = [];
-  const onEarlySignal = (sig: NodeJS.Signals) => { early.push(sig); };
-  for (const s of STOP_SIGNALS) process.on(s, onEarlySignal);
+  const releaseEarly = receiveStopSignals((sig) => { early.push(sig); }); // with those held since the start
   // a run killed outright (SIGKILL, power loss) leaves its temporary: said, not removed (another
   // run may be writing it), so they do not pile up unseen under cron
   const left = o.output && !o.partition ? leftTemporaries(o.output) : [];
@@ -129,7 +128,7 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
   try {
     opened = await openOutputs(source, o);
   } finally {
-    for (const s of STOP_SIGNALS) process.off(s, onEarlySignal);
+    releaseEarly();
   }
   const { output, ipfix } = opened;
   const anonymizer = o.anonymize.length ? new Anonymizer(o.anonymize, o.anonymizeKey) : undefined;
@@ -167,7 +166,7 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
     log.warn(`${sig}: stopping; every open flow is being written (again to quit at once)`);
     stop(sig);
   };
-  for (const s of STOP_SIGNALS) process.on(s, onSignal);
+  const releaseSignals = receiveStopSignals(onSignal);
   for (const sig of early) onSignal(sig);
   const timers = [
     o.durationMs ? setTimeout(() => { log.info('duration reached: stopping'); stop('duration'); }, o.durationMs) : undefined,
@@ -239,7 +238,7 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
     throw err instanceof FlowseekError ? err : new OutputError(`cannot write the output: ${(err as Error).message}`, { cause: err });
   } finally {
     o.progress?.clear();
-    for (const s of STOP_SIGNALS) process.off(s, onSignal);
+    releaseSignals();
     for (const t of timers) if (t) clearTimeout(t);
     if (watchdog) clearInterval(watchdog);
     dropStray();

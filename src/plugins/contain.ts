@@ -8,6 +8,7 @@
  */
 import { FlowseekError } from '../errors';
 import { PluginError, pluginOfStack } from './load';
+import { receiveStopSignals } from '../stop-signals';
 
 /** flowseek's own way out, once process.exit is guarded */
 export const realExit: (code?: number) => never = process.exit.bind(process);
@@ -60,8 +61,6 @@ export function oneLine(message: string): string {
   return message.replace(/\s*\n\s*/g, ' ').trim();
 }
 
-const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-
 /** Until the run takes signals, a signal (while a plugin's onStart takes its time) ends the
  * process here, saying so: nothing is open yet, and Node would end it in silence. */
 export async function beforeTheRun<T>(work: () => Promise<T>, say: (message: string) => void): Promise<T> {
@@ -69,10 +68,10 @@ export async function beforeTheRun<T>(work: () => Promise<T>, say: (message: str
     say(`${sig} before the run began (plugins starting): nothing was read or written`);
     realExit(130);
   };
-  for (const s of SIGNALS) process.on(s, onSignal);
+  const release = receiveStopSignals(onSignal);
   try {
     return await work();
   } finally {
-    for (const s of SIGNALS) process.off(s, onSignal);
+    release();
   }
 }
