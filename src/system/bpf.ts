@@ -35,15 +35,7 @@ export class KernelEvents implements OwnerSource {
 
   owners(protocol: Float64Array, srcIp: string[], srcPort: Float64Array, dstIp: string[], dstPort: Float64Array): Owners {
     const o = loadNative().bpfMatch(protocol, srcIp, srcPort, dstIp, dstPort);
-    for (let r = 0; r < protocol.length; r++) {
-      if (o.pid[r] > 0) continue;
-      const m = this.before.match(protocol[r], srcIp[r], srcPort[r], dstIp[r], dstPort[r]);
-      if (!m) continue;
-      o.pid[r] = m.pid;
-      o.uid[r] = m.uid;
-      o.name[r] = m.name;
-      o.cmdline[r] = m.cmdline;
-    }
+    this.before.fillOwners(o, protocol, srcIp, srcPort, dstIp, dstPort);
     return o;
   }
 

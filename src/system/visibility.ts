@@ -183,7 +183,14 @@ export class SocketPoller implements OwnerSource {
     this.poll();
     const n = protocol.length;
     const out: Owners = { pid: new Float64Array(n), uid: new Float64Array(n).fill(-1), name: new Array<string>(n).fill(''), cmdline: new Array<string>(n).fill('') };
-    for (let r = 0; r < n; r++) {
+    this.fillOwners(out, protocol, srcIp, srcPort, dstIp, dstPort);
+    return out;
+  }
+
+  /** The owners this poller knows of the flows out has none for (pid 0). */
+  fillOwners(out: Owners, protocol: Float64Array, srcIp: string[], srcPort: Float64Array, dstIp: string[], dstPort: Float64Array): void {
+    for (let r = 0; r < protocol.length; r++) {
+      if (out.pid[r] > 0) continue;
       const m = this.match(protocol[r], srcIp[r], srcPort[r], dstIp[r], dstPort[r]);
       if (!m) continue;
       out.pid[r] = m.pid;
@@ -191,7 +198,6 @@ export class SocketPoller implements OwnerSource {
       out.name[r] = m.name;
       out.cmdline[r] = m.cmdline;
     }
-    return out;
   }
 
   match(protocol: number, srcIp: string, srcPort: number, dstIp: string, dstPort: number): Seen | undefined {
