@@ -3,7 +3,8 @@
  * written to one file in a format, with the same writers, atomic files and anonymisation as the CLI.
  */
 import { Anonymizer } from './anonymize';
-import { Compression, formatFromPath, OutputFormat } from './options';
+import { UsageError } from './errors';
+import { anonymizableColumns, COMPRESSIONS, Compression, formatFromPath, OutputFormat } from './options';
 import { FlowStreamer } from './streamer';
 import { FlowOutput } from './writers/output';
 
@@ -17,11 +18,16 @@ export interface ExportOptions {
 /** Writes every flow of the streamer to `path`; resolves with the number of flows written. */
 export async function exportFlows(streamer: FlowStreamer, path: string, format?: OutputFormat, o: ExportOptions = {}): Promise<number> {
   const fmt = format ?? formatFromPath(path) ?? 'csv';
+  // checked as the CLI checks them: a column not anonymised was written as it is, silently
+  const anonymize = anonymizableColumns(o.anonymize ?? [], streamer.fields, 'anonymize');
+  if (o.compression !== undefined && !(COMPRESSIONS as readonly string[]).includes(o.compression)) {
+    throw new UsageError(`compression must be ${COMPRESSIONS.join(', ')}, got "${String(o.compression)}"`);
+  }
   const output = new FlowOutput(streamer.fields, {
     output: path, format: fmt, compression: o.compression ?? 'zstd', flowsPerFile: 0, rotateMs: 0,
-    anonymize: o.anonymize ?? [], anonymizeKey: o.anonymizeKey, rowGroupRows: 0,
+    anonymize, anonymizeKey: o.anonymizeKey, rowGroupRows: 0,
   }, 0);
-  const anonymizer = o.anonymize?.length ? new Anonymizer(o.anonymize, o.anonymizeKey) : undefined;
+  const anonymizer = anonymize.length ? new Anonymizer(anonymize, o.anonymizeKey) : undefined;
   let n = 0;
   try {
     for await (const b of streamer.batches()) {

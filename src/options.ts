@@ -7,7 +7,7 @@ import { checkMemoryNeed } from './memory-need';
 import { loadNative } from './native';
 import { ACCOUNTING_NAMES, COMPRESSIONS, CommandName, defaultOf, either, expand, FORMATS, NumberText, numberDefault, option, RawOptionsOf, TIME_PRECISIONS } from './option-table';
 import type { PluginSpec } from './streamer';
-import { FieldGroup, FIELDS, fieldsFor, TimePrecision } from './schema';
+import { Field, FieldGroup, FIELDS, fieldsFor, TimePrecision } from './schema';
 import { parseFeatures } from './plugins/model/spec';
 import { DESCRIPTOR } from './writers/sink';
 
@@ -335,11 +335,16 @@ function parseAnonymize(value: string | undefined, meter: MeterOptions): string[
   if (value === undefined) return [];
   const names = value.split(',').map((x) => x.trim()).filter(Boolean);
   if (names.length === 0) throw new UsageError('"--anonymize" needs column names, e.g. src_ip,dst_ip');
-  const fields = fieldsFor(meter);
+  return anonymizableColumns(names, fieldsFor(meter), '"--anonymize"');
+}
+
+/** Columns to anonymise, each a text column of these fields (the CLI's --anonymize, the API's
+ * anonymize): one that is not would be written as it is, unanonymised. */
+export function anonymizableColumns(names: readonly string[], fields: readonly Field[], what: string): string[] {
   for (const n of names) {
     const field = fields.find((x) => x.name === n);
-    if (!field) throw new UsageError(`"--anonymize": no column "${n}" with these options (see: flowseek fields)`);
-    if (field.type !== 'string') throw new UsageError(`"--anonymize": "${n}" is a number; only text columns can be anonymised`);
+    if (!field) throw new UsageError(`${what}: no column "${n}" with these options (see: flowseek fields)`);
+    if (field.type !== 'string') throw new UsageError(`${what}: "${n}" is a number; only text columns can be anonymised`);
   }
   return [...new Set(names)];
 }

@@ -63,6 +63,17 @@ t.test('API: toParquet and toCsv write what the CLI writes', { skip: NO_ORACLE }
   t.notMatch(lines[1].split(',')[2], /\./, 'src_ip anonymised');
 });
 
+t.test('API: columns to anonymise and the compression are checked as the CLI checks them', async (t) => {
+  const sample = path.join(__dirname, '..', '..', 'samples', 'sample.pcap');
+  const streamer = () => new FlowStreamer({ ...parseMeterOptions({}), files: [sample] });
+  const out = path.join(dir, 'api-refused.csv');
+  // a column that is not there was skipped: the addresses were written as they are
+  await t.rejects(toCsv(streamer(), out, { anonymize: ['nosuch'] }), { name: 'UsageError', message: 'anonymize: no column "nosuch" with these options (see: flowseek fields)' });
+  await t.rejects(toCsv(streamer(), out, { anonymize: ['src_port'] }), { message: 'anonymize: "src_port" is a number; only text columns can be anonymised' });
+  await t.rejects(toParquet(streamer(), out, { compression: 'lz4' as never }), { message: 'compression must be zstd, snappy, gzip, none, got "lz4"' });
+  t.notOk(fs.existsSync(out), 'nothing written');
+});
+
 t.test('logging: JSON lines for pipelines, one plain line per error, the cause with --verbose', async (t) => {
   const sample = path.join(__dirname, '..', '..', 'samples', 'sample.pcap');
   const json = spawnSync(process.execPath, [BIN, '--log-format', 'json', 'read', sample, '--csv', '-o', '/dev/null'], { encoding: 'utf8' });
