@@ -53,6 +53,11 @@ async function runCapture(raw: RawCaptureOptions, g: GlobalOptions): Promise<num
   const started = `capturing on ${opts.interface} with ${opts.workers} worker${opts.workers === 1 ? '' : 's'}${visible ? ', system visibility on' : ''}; Ctrl-C to stop`;
   const code = await withPluginRecords(records, () => runFlows(source, { ...opts, inputLabel: `on ${opts.interface}`, live: true, started }, log));
   if (visible) log.info(visibilitySummary(visible, opts.systemVisibilityPollMs));
+  const denied = visible?.source instanceof SocketPoller ? visible.source.deniedProcesses : 0;
+  if (denied) {
+    log.warn(`system visibility: the sockets of ${denied} processes of other users could not be read (flowseek runs without ` +
+      'CAP_SYS_PTRACE or root): flows of theirs are not labelled');
+  }
   return code;
 }
 

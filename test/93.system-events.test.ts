@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import t from 'tap';
 import { tmpdir } from './helpers/packets';
 import { deleteNamespaces, ip, vethPair } from './helpers/netns';
-import { BIN } from './helpers/run';
+import { BIN, binForOthers } from './helpers/run';
 import { loadNative } from '../src/native';
 
 const tag = String(process.pid % 100000);
@@ -161,6 +161,26 @@ if (missing) {
   });
 
   const setpriv = spawnSync('setpriv', ['--version']).status === 0;
+  t.test('polling as another user (nobody, with only the capture\'s capabilities): the processes it cannot read are said',
+    { skip: !setpriv ? 'skipped: no setpriv (util-linux)' : binForOthers().why ?? false }, async (t) => {
+    // a root process's connection in the namespace: its owner is looked for, and cannot be read
+    const server = await started(['ip', 'netns', 'exec', PEER, process.execPath, '-e',
+      `require('net').createServer((s) => s.resume()).listen(9401, '${IP_P}', () => console.log('ready'))`], 'the server');
+    const client = await started(['ip', 'netns', 'exec', HOST, process.execPath, '-e',
+      `const c = require('net').connect(9401, '${IP_P}', () => { console.log('ready'); setInterval(() => c.write('x'), 50); })`], 'the client');
+    const open = fs.mkdtempSync(path.join(dir, 'nobody-'));
+    fs.chmodSync(open, 0o777); // nobody writes its output here
+    const out = path.join(open, 'nobody.csv');
+    const r = spawnSync('ip', ['netns', 'exec', HOST, 'setpriv', '--reuid', '65534', '--regid', '65534', '--clear-groups',
+      '--inh-caps', '+net_raw,+net_admin', '--ambient-caps', '+net_raw,+net_admin', process.execPath, binForOthers().bin as string,
+      'capture', '-i', VH, '--workers', '1', '--system-visibility', '--system-visibility-mode', 'poll', '--duration', '1.5', '-o', out],
+    { encoding: 'utf8', env });
+    client.kill();
+    server.kill();
+    await Promise.all([exited(client), exited(server)]);
+    t.equal(r.status, 0, r.stderr.slice(-300));
+    t.match(r.stderr, /flowseek: warning: system visibility: the sockets of \d+ processes of other users could not be read \(flowseek runs without CAP_SYS_PTRACE or root\): flows of theirs are not labelled/);
+  });
   t.test('auto mode where BPF may not load (no CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN): the poller, and one line that says why',
     { skip: setpriv ? false : 'skipped: no setpriv (util-linux)' }, async (t) => {
     const r = spawnSync('ip', ['netns', 'exec', HOST, 'setpriv', '--bounding-set', '-bpf,-perfmon,-sys_admin', '--inh-caps', '-bpf,-perfmon,-sys_admin',

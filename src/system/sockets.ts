@@ -57,16 +57,19 @@ export interface ProcessInfo {
 /** inode → process, for the inodes asked about: one walk over /proc/<pid>/fd, the processes in
  * `first` (recent owners: a server opens socket after socket) before the others, ending as soon
  * as every inode has its owner. */
-export function findOwners(inodes: Set<number>, first: readonly number[] = []): Map<number, ProcessInfo> {
+export function findOwners(inodes: Set<number>, first: readonly number[] = [], walk: { denied: number } = { denied: 0 }): Map<number, ProcessInfo> {
   const owners = new Map<number, ProcessInfo>();
+  walk.denied = 0;
   if (inodes.size === 0) return owners;
   const rest = fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e) && !first.includes(Number(e)));
   for (const entry of [...first.map(String), ...rest]) {
     let fds: string[];
     try {
       fds = fs.readdirSync(`/proc/${entry}/fd`);
-    } catch {
-      continue; // gone, or not ours to read
+    } catch (e) {
+      // gone, or not ours to read: another user's, without CAP_SYS_PTRACE (counted, to be said)
+      if ((e as NodeJS.ErrnoException).code === 'EACCES') walk.denied++;
+      continue;
     }
     for (const fd of fds) {
       let link: string;

@@ -63,6 +63,8 @@ export class SocketPoller implements OwnerSource {
   dumps = 0;
   flowsLookedUp = 0;
   socketsFound = 0;
+  /** the most processes one walk of /proc could not look into (other users', unprivileged) */
+  deniedProcesses = 0;
 
   /** dumpMs: the whole tables are read this often (0: at every poll); new flows are looked up
    * as they come (lookup()) */
@@ -147,7 +149,9 @@ export class SocketPoller implements OwnerSource {
   /** One walk of /proc for the owners of every socket waiting for one. */
   private resolve(now: number): void {
     if (!this.pending.size) return;
-    const owners = findOwners(new Set([...this.pending.values()].map((p) => p.inode)), this.recentOwners);
+    const walk = { denied: 0 };
+    const owners = findOwners(new Set([...this.pending.values()].map((p) => p.inode)), this.recentOwners, walk);
+    this.deniedProcesses = Math.max(this.deniedProcesses, walk.denied);
     for (const [key, p] of this.pending) {
       const owner = owners.get(p.inode);
       if (owner) this.byKey.set(key, { ...owner, inode: p.inode, lastMs: now, alive: p.alive });
