@@ -171,10 +171,11 @@ if (missing) {
     const open = fs.mkdtempSync(path.join(dir, 'nobody-'));
     fs.chmodSync(open, 0o777); // nobody writes its output here
     const out = path.join(open, 'nobody.csv');
-    const r = spawnSync('ip', ['netns', 'exec', HOST, 'setpriv', '--reuid', '65534', '--regid', '65534', '--clear-groups',
+    // env -i: none of the test runner's loaders (they live in this checkout, which may be closed to nobody)
+    const r = spawnSync('ip', ['netns', 'exec', HOST, 'env', '-i', `PATH=${process.env.PATH}`, 'setpriv', '--reuid', '65534', '--regid', '65534', '--clear-groups',
       '--inh-caps', '+net_raw,+net_admin', '--ambient-caps', '+net_raw,+net_admin', process.execPath, binForOthers().bin as string,
       'capture', '-i', VH, '--workers', '1', '--system-visibility', '--system-visibility-mode', 'poll', '--duration', '1.5', '-o', out],
-    { encoding: 'utf8', env });
+    { encoding: 'utf8' });
     client.kill();
     server.kill();
     await Promise.all([exited(client), exited(server)]);

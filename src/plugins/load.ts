@@ -135,9 +135,18 @@ export async function loadPlugin(spec: string): Promise<PluginDefinition> {
     if (p[h] !== undefined && typeof p[h] !== 'function') throw new PluginError(`plugin ${p.name} (${file}): ${h} must be a function`);
   }
   if (!HOOKS.some((h) => typeof p[h] === 'function')) throw new PluginError(`plugin ${p.name} (${file}): no hook (${HOOKS.join(', ')})`);
-  // the real path: require() names a symlinked plugin by its target in stacks
-  loadedFiles.set(fs.realpathSync(isShipped(spec) ? shippedFile(spec) : path.resolve(spec)), p.name);
+  // the real path: require() names a symlinked plugin by its target in stacks. Best effort: a
+  // capture's worker loads its plugins as nobody, who may not look into the folders on the way
+  loadedFiles.set(realPath(isShipped(spec) ? shippedFile(spec) : path.resolve(spec)), p.name);
   return p;
+}
+
+function realPath(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return file;
+  }
 }
 
 /** The plugin whose file a stack passes through (the innermost frame first), if any. */
