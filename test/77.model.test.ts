@@ -315,6 +315,24 @@ t.test('a model nobody can read: a capture\'s workers (nobody) say why', { skip:
   t.match(r.stderr, /model .*cnn\.onnx: permission denied \(a capture loads the model once it has dropped its privileges, as nobody: the file and its folders must be readable by others\)/);
 });
 
+t.test('capture with a model its workers (nobody) cannot read: the error, and no "capturing on" before it', async (t) => {
+  if (process.getuid?.() !== 0) { t.comment('skipped: a capture needs root here'); return; }
+  const tag = String(process.pid % 100000);
+  const NS = `fmC${tag}`, V = `fmc${tag}`, PEER = `fmD${tag}`, VP = `fmd${tag}`;
+  const missing = vethPair({ ns: NS, dev: V, addr: '10.77.0.1' }, { ns: PEER, dev: VP, addr: '10.77.0.2' });
+  if (missing) { t.comment(`skipped: ${missing}`); return; }
+  t.teardown(() => deleteNamespaces(NS, PEER));
+  const closed = fs.mkdtempSync(path.join(os.tmpdir(), 'flowseek-closed-'));
+  t.teardown(() => fs.rmSync(closed, { recursive: true, force: true }));
+  fs.copyFileSync(cnn, path.join(closed, 'cnn.onnx'));
+  const r = spawnSync('ip', ['netns', 'exec', NS, process.execPath, BIN, 'capture', '-i', V, '--workers', '1', '--payload-bytes', '16',
+    '--plugin', 'model', '--model', path.join(closed, 'cnn.onnx'), '--features', 'payload_bytes', '--duration', '5', '--csv'],
+  { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' }, timeout: 30_000 });
+  t.equal(r.status, 1);
+  t.match(r.stderr, /flowseek: error: plugin model: model .*cnn\.onnx: permission denied/);
+  t.notMatch(r.stderr, /capturing on/, 'it never said the capture had begun');
+});
+
 t.test('capture: a flow predicted at its 2nd packet while still open, its JSON line written at once', async (t) => {
   const tag = String(process.pid % 100000);
   const NS_A = `fmA${tag}`, NS_B = `fmB${tag}`, VA = `fma${tag}`, VB = `fmb${tag}`, IP_A = '10.78.0.1', IP_B = '10.78.0.2';

@@ -118,7 +118,10 @@ export class WorkerPool {
   private settle(i: number): void {
     if (i >= 0) this.settled[i] = true;
     if (this.settled.filter(Boolean).length < this.size) return;
-    for (const resolve of this.whenReady.splice(0)) resolve();
+    const waiting = this.whenReady.splice(0);
+    // a run that failed while its workers started (a model they cannot read) never began: no
+    // "capturing on" before the error
+    if (!this.failure) for (const resolve of waiting) resolve();
   }
 
   private receive(i: number, m: FromWorker): void {

@@ -34,9 +34,11 @@ async function run(options: ToWorker & { t: 'start' }): Promise<void> {
       streamer.open();
       preloadShipped(options.options.plugins ?? []);
       loadNative().dropPrivileges();
-      // the socket takes packets from now on: the parent says the capture has begun once all have
-      await send({ t: 'ready' });
+      // the socket takes packets from now on (the kernel holds them); the parent says the capture
+      // has begun once every worker's plugins have started too: a model that cannot load is said
+      // before "capturing on", not after it
       await streamer.loadPlugins();
+      await send({ t: 'ready' });
     } else {
       await streamer.loadPlugins();
       streamer.open();
