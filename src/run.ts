@@ -27,9 +27,6 @@ import { ProgressBar } from './progress';
 import { grouped } from './grouped';
 
 export const EXIT_INTERRUPTED = 130;
-/** What stops a run, read or capture. SIGHUP too: untaken, it ended a read at once, its output left
- * as a hidden temporary file. `nohup` cannot keep it away: Node puts every signal but SIGPIPE and
- * SIGXFSZ back to its default when it starts. */
 /** After a stop, a source that hands over nothing for this long is ended by force. */
 export const STOP_STALL_MS = 10_000;
 

@@ -11,6 +11,9 @@
  * opening) is held for the next receiver; one still held after HOLD_MS (a start that hangs) ends
  * the process as the signal would have, with a line.
  */
+/** What stops a run, read or capture. SIGHUP too: untaken, it ended a read at once, its output left
+ * as a hidden temporary file. `nohup` cannot keep it away: Node puts every signal but SIGPIPE and
+ * SIGXFSZ back to its default when it starts. */
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const HOLD_MS = 5000;
 let installed = false;
