@@ -1,6 +1,15 @@
 /** The programmatic API: `for await (const flow of new FlowStreamer({...}))`. */
 import './node-free';
-export { FlowStreamer } from './streamer';
+import { FlowStreamer as Streamer, StreamerInput } from './streamer';
+import { checkStreamerInput } from './streamer-input';
+
+/** The streamer a program makes: what it is given is checked first (a misspelt option or a wrong
+ * type is a UsageError naming it, not a default standing in silently). */
+export class FlowStreamer extends Streamer {
+  constructor(options: StreamerInput) {
+    super(checkStreamerInput(options));
+  }
+}
 export { FlowBatch } from './flow-batch';
 export type { StreamerOptions, StreamerInput } from './streamer';
 export type { Column } from './flow-batch';

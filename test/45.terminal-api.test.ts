@@ -74,6 +74,33 @@ t.test('API: columns to anonymise and the compression are checked as the CLI che
   t.notOk(fs.existsSync(out), 'nothing written');
 });
 
+t.test('API: a FlowStreamer\'s options are checked, each wrong one named', async (t) => {
+  const sample = path.join(__dirname, '..', '..', 'samples', 'sample.pcap');
+  const refused = (o: unknown, message: string) =>
+    t.throws(() => new FlowStreamer(o as never), { name: 'UsageError', message: `FlowStreamer: ${message}` }, message);
+  // each was taken before: a misspelling silently left the default, a string failed inside
+  refused({ files: [sample], statz: true }, 'unknown option "statz" (did you mean "stats"?)');
+  refused({ files: [sample], IdleTimeoutMs: 1 }, 'unknown option "IdleTimeoutMs" (did you mean "idleTimeoutMs"?)');
+  refused({ files: [sample], output: 'x.csv' }, 'unknown option "output"');
+  refused({ files: sample }, `option files must be an array of capture file names, got ${JSON.stringify(sample.length > 40 ? `${sample.slice(0, 40)}…` : sample)}`);
+  refused({ files: [sample], stats: 'yes' }, 'option stats must be true or false, got "yes"');
+  refused({ files: [sample], idleTimeoutMs: '30' }, 'option idleTimeoutMs must be a number, got "30"');
+  refused({ files: [sample], timePrecision: 'ps' }, 'option timePrecision must be one of "ms", "us", "ns", got "ps"');
+  refused({ files: [sample], accountingMode: 'bytes' }, 'option accountingMode must be one of 0, 1, 2, 3, "raw", "ip", "transport", "payload", got "bytes"');
+  refused({ files: [sample], batchSize: 0 }, 'option batchSize must be a whole number from 1 to 1048576, got 0');
+  refused({ files: [sample], interface: 'lo' }, 'give files (an array of capture file names) or an interface, not both');
+  refused({}, 'give files (an array of capture file names) or an interface');
+  refused({ files: [] }, 'option files lists no file');
+  refused(null, 'the options must be an object, e.g. { files: [\'trace.pcap\'] }');
+  // ranges stay the addon's to name
+  t.throws(() => new FlowStreamer({ files: [sample], splt: 1000 }).open(), { message: 'option splt must be a whole number from 0 to 255' });
+  // an accounting mode by name, and an option given as undefined (the default), are taken
+  const byName = new FlowStreamer({ ...parseMeterOptions({}), files: [sample], accountingMode: 'payload' as never, bpf: undefined });
+  let flows = 0;
+  for await (const b of byName.batches()) flows += b.length;
+  t.equal(flows, 6);
+});
+
 t.test('logging: JSON lines for pipelines, one plain line per error, the cause with --verbose', async (t) => {
   const sample = path.join(__dirname, '..', '..', 'samples', 'sample.pcap');
   const json = spawnSync(process.execPath, [BIN, '--log-format', 'json', 'read', sample, '--csv', '-o', '/dev/null'], { encoding: 'utf8' });
