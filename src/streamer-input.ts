@@ -80,5 +80,6 @@ export function checkStreamerInput(input: StreamerInput): StreamerInput {
 function describe(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
   if (Array.isArray(v)) return 'an array';
-  return v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v);
+  if (v === null) return 'null';
+  return typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : `a ${typeof v}`;
 }
