@@ -81,5 +81,6 @@ function describe(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
   if (Array.isArray(v)) return 'an array';
   if (v === null) return 'null';
-  return typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : `a ${typeof v}`;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
