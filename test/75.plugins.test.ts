@@ -236,6 +236,28 @@ t.test('a hook error whose message spans lines is said on one', async (t) => {
   t.match(fail.stderr, /^flowseek: error: plugin cycle: udps\.c threw: Converting circular structure to JSON --> .* closes the circle\n$/);
 });
 
+t.test('a value its column cannot hold is a counted hook error, not a silent empty cell; infinities as pandas writes them', async (t) => {
+  const sample = path.join(__dirname, '..', '..', 'samples', 'sample.pcap');
+  // the first flow types the column (a number): the later text was written empty, without a word
+  const mix = write('mix.js', `module.exports = { name: 'mix', columns: { n: 'int64' }, onInit(p, f) {
+    this.k = (this.k || 0) + 1;
+    f.udps.v = [1.5, Infinity, -Infinity][this.k - 1] ?? 'text';
+    f.udps.n = this.k === 6 ? 'six' : this.k;
+  } };`);
+  const r = cli(['-q', 'read', sample, '--plugin', mix, '--batch-size', '1', '--csv']);
+  t.equal(r.status, 0);
+  const rows = r.stdout.trim().split('\n').map((l) => l.split(','));
+  const v = rows[0].indexOf('udps_v'), n = rows[0].indexOf('udps_n');
+  t.same(rows.slice(1).map((row) => row[v]), ['1.5', 'inf', '-inf', '', '', ''], 'polars, DuckDB and pandas read inf as a float');
+  t.same(rows.slice(1).map((row) => row[n]), ['1', '2', '3', '4', '5', '0']);
+  t.equal(r.stderr, 'flowseek: warning: plugin mix: udps.v threw 3 times; the first: a string in a column of numbers (typed float64 from its first values): ' +
+    'written empty (declare it \'string\' in the plugin\'s columns to keep text)\n' +
+    'flowseek: warning: plugin mix: udps.n threw 1 time; the first: a string in a column declared int64: written 0\n');
+  const fail = cli(['-q', 'read', sample, '--plugin', mix, '--batch-size', '1', '--plugin-errors', 'fail', '--csv']);
+  t.equal(fail.status, 1);
+  t.match(fail.stderr, /^flowseek: error: plugin mix: udps\.v threw: a string in a column of numbers/);
+});
+
 t.test('a signal while a plugin starts: one line, exit 130, nothing left', async (t) => {
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const d = outDir(`signal-${sig}`);

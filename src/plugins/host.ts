@@ -338,7 +338,11 @@ export class PluginHost {
     const columns: Column[] = this.columns.map(({ key, type, plugin }) => {
       if (type === 'string') return states.map((s) => this.text(s?.udps[key], plugin, key));
       const out = new Float64Array(batch.length);
-      states.forEach((s, r) => { out[r] = number(s?.udps[key], type); });
+      states.forEach((s, r) => {
+        const v = s?.udps[key];
+        out[r] = number(v, type);
+        if (v !== undefined && v !== null && (typeof v !== 'number' || !Number.isFinite(v)) && typeof v !== 'boolean') this.misfit(v, type, plugin, key);
+      });
       return out;
     });
     return new FlowBatch([...batch.fields, ...this.udpsFields()], [...batch.columns, ...columns], batch.length);
@@ -360,6 +364,18 @@ export class PluginHost {
       this.failed(p, `udps.${key}`, e);
       return '';
     }
+  }
+
+  /** A value its column's type cannot hold (text in a column typed from numbers, no number in an
+   * integer column) was written empty, or 0, without a word: it counts as its plugin's hook error. */
+  private misfit(v: unknown, type: ColumnType, plugin: string, key: string): void {
+    if (typeof v === 'number' && type === 'float64') return; // NaN and infinities are floats
+    const declared = this.plugins.some((p) => p.def.columns && key in p.def.columns);
+    const column = declared ? `a column declared ${type}` : 'a column of numbers (typed float64 from its first values)';
+    const written = type === 'float64' ? 'written empty' : 'written 0';
+    const p = this.plugins.find((x) => x.def.name === plugin) ?? this.plugins[0];
+    const what = typeof v === 'number' ? String(v) : `a ${typeof v}`;
+    this.failed(p, `udps.${key}`, new Error(`${what} in ${column}: ${written}${declared ? '' : ` (declare it 'string' in the plugin's columns to keep text)`}`));
   }
 
   private ownerOf(key: string): string {

@@ -28,7 +28,12 @@ export function csvRows(batch: FlowBatch, out: ByteBuilder): void {
       if (i) out.byte(0x2c);
       const c = cols[i];
       if (Array.isArray(c)) { const s = c[r]; if (!out.plain(s, true)) out.text(csvCell(s)); }
-      else if (c instanceof Float64Array) { const v = c[r]; if (v === v) out.number(v); } // NaN (a plugin's missing value): empty
+      else if (c instanceof Float64Array) {
+        // NaN (a plugin's missing value): empty; infinities as pandas writes them (polars reads
+        // "Infinity" as text, and the column with it)
+        const v = c[r];
+        if (v === v) { if (v === Infinity) out.text('inf'); else if (v === -Infinity) out.text('-inf'); else out.number(v); }
+      }
       else if (c instanceof BigUint64Array) out.text(c[r].toString());
       else if (isByteColumn(c)) {
         const at = r * rowBytes(c);
