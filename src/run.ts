@@ -220,8 +220,10 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
       if (e instanceof OutputFailure) throw e;
       sourceFailure ??= e instanceof FlowseekError ? e : new FlowseekError((e as Error).message, 'FS_INTERNAL', EXIT_RUNTIME, { cause: e });
     }
-    // a failed run that handed over no flow leaves an earlier run's file as it was, not emptied
-    if (sourceFailure && exported === 0 && output?.replacesFile()) output.discard();
+    // a run that fails (or a read that is interrupted, or a file that could not be read to its end)
+    // having handed over no flow leaves an earlier run's file as it was, not emptied
+    const failing = sourceFailure || (stopping?.startsWith('SIG') && !o.live) || source.stats()?.readErrors;
+    if (failing && exported === 0 && output?.replacesFile()) output.discard();
     else await guard(() => output?.close());
     if (!collectorFailure) await ipfix?.close().catch(collectorFailed);
     if (collectorFailure) ipfix?.discard();

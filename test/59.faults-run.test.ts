@@ -398,6 +398,33 @@ t.test('a run that fails before any flow (--plugin-errors fail) leaves the earli
   }
 });
 
+t.test('a read that fails or is interrupted before any flow leaves the earlier run\'s file as it was', async (t) => {
+  const dir = fs.mkdtempSync(path.join(tmpdir(), 'keep-read-'));
+  const good = writePcap('keep-read.pcap', DLT.EN10MB, [{ t: 1, frame: ether(0x0800, ipv4('10.5.0.1', '10.6.0.1', 17, udp(1000, 53))) }]);
+  // its one record cut short: a read error (exit 1) with no flow
+  const cut = path.join(dir, 'cut.pcap');
+  const whole = fs.readFileSync(good);
+  fs.writeFileSync(cut, whole.subarray(0, whole.length - 10));
+  for (const [workers, format] of [['1', 'csv'], ['2', 'parquet']]) {
+    const out = path.join(dir, `flows.${format}`);
+    t.equal((await flowseek(['read', good, '-o', out]).exit).code, 0);
+    const before = fs.readFileSync(out);
+    const run = flowseek(['read', cut, '--workers', workers, '-o', out]);
+    t.equal((await run.exit).code, 1, `--workers ${workers}: a file cut short, exit 1`);
+    t.match(run.stderr(), /truncated/);
+    t.ok(fs.readFileSync(out).equals(before), `${format}: the earlier file, byte for byte (it was replaced by an empty one)`);
+    // a FIFO nobody writes to, interrupted: 130, the file as it was
+    const fifo = path.join(dir, `in-${workers}.pcap`);
+    spawnSync('mkfifo', [fifo]);
+    const stopped = flowseek(['read', fifo, '--workers', workers, '-o', out]);
+    await sleep(700);
+    stopped.child.kill('SIGINT');
+    t.equal((await stopped.exit).code, 130, 'interrupted');
+    t.ok(fs.readFileSync(out).equals(before), `${format}: the earlier file still, after the interrupted read`);
+    t.same(tempFiles(dir), [], 'no temporary file');
+  }
+});
+
 // What lost the early SIGTERM, done on purpose: a signal the kernel delivered to one receiver while
 // the event loop was busy, then receivers changed hands before the loop read it. With listeners
 // taken off and put on (as the run did), Node dropped it: the script below printed [].
