@@ -294,6 +294,14 @@ int fs_source_read(struct fs_source *s, struct fs_frame *fr) {
   return FS_READ_FILE_END;
 }
 
+void fs_source_cut_late(struct fs_source *s, uint64_t lost) {
+  char what[160];
+  snprintf(what, sizeof(what), "the file was truncated while it was read (%llu packets read before the cut were lost with it)",
+           (unsigned long long)lost);
+  warn(s, "%s: %s; flows up to this point are kept\n", file_name(s, s->cur - 1), what);
+  s->read_errors++;
+}
+
 void fs_source_close(struct fs_source *s) {
   fs_source_close_file(s);
   free(s->bpf);

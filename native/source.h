@@ -71,6 +71,9 @@ enum { FS_READ_END = 0, FS_READ_FRAME = 1, FS_READ_FILE_END = 2, FS_READ_IDLE = 
  * there is no more input. */
 int fs_source_read(struct fs_source *s, struct fs_frame *fr);
 void fs_source_close(struct fs_source *s);
+/* The file was cut after its records were read and handed on: lost of them were gone when their
+ * meter read them. Warned as a read error, as a cut met while reading is. */
+void fs_source_cut_late(struct fs_source *s, uint64_t lost);
 
 /* source_live.c: opens and activates a capture on an interface; -1 with a message a person can act
  * on (no such interface, permission, interface down, bad filter). */

@@ -189,6 +189,17 @@ static inline bool within(struct fs_mmap_file *f, size_t end) {
   return end + page_size <= atomic_load_explicit(&f->gate, memory_order_relaxed) || within_slow(f, end);
 }
 
+/* A header of zeros is what a page the file no longer holds reads as, without a fault when the cut
+ * falls inside the page (its tail reads as zeros): the file's size says whether it was cut. Once
+ * so, every record is checked against the size (within_slow). */
+static void __attribute__((noinline)) zeros_seen(struct fs_mmap_file *f) {
+  struct stat st;
+  if (f->cut || fstat(f->fd, &st) != 0 || (size_t)st.st_size >= f->limit) return;
+  f->cut = true;
+  f->limit = (size_t)st.st_size;
+  atomic_store(&f->gate, 0);
+}
+
 static int cut_short(struct fs_mmap_file *f) {
   snprintf(f->err, sizeof(f->err), "the file was truncated while it was read (%zu bytes left of %zu)", f->limit, f->size);
   f->off = f->size; /* nothing more is read from it */
@@ -206,6 +217,7 @@ int fs_mmap_next(struct fs_mmap_file *f, struct pcap_pkthdr *h, const uint8_t **
   /* a header on a vanished page reads as zeros; the flag, looked at below, tells */
   uint32_t sec = rd32(r, f->swapped), frac = rd32(r + 4, f->swapped);
   uint32_t caplen = rd32(r + 8, f->swapped), len = rd32(r + 12, f->swapped);
+  if (__builtin_expect((sec | frac | caplen | len) == 0, 0)) zeros_seen(f);
   if (caplen > MAX_CAPLEN) {
     if (!within(f, f->off + 16)) return cut_short(f);
     snprintf(f->err, sizeof(f->err), "invalid packet capture length %u, bigger than maximum of %u", caplen, MAX_CAPLEN);
@@ -240,6 +252,10 @@ int fs_mmap_next(struct fs_mmap_file *f, struct pcap_pkthdr *h, const uint8_t **
     f->released += RELEASE_STEP;
   }
   return 1;
+}
+
+bool fs_mmap_cut_unseen(const struct fs_mmap_file *f) {
+  return f->base && f->guard < GUARDS && atomic_load(&guards[f->guard].truncated) && !f->cut;
 }
 
 bool fs_mmap_past_cut(const struct fs_mmap_file *f, const uint8_t *data, uint32_t caplen) {

@@ -46,6 +46,9 @@ void fs_mmap_needed(struct fs_mmap_file *f, const uint8_t *data);
  * read and the record lies past the cut (its vanished pages read as zeros: it is not the file's).
  * Any thread, while the map is open. */
 bool fs_mmap_past_cut(const struct fs_mmap_file *f, const uint8_t *data, uint32_t caplen);
+/* Whether a fault showed the file was cut, and the reading did not meet the cut itself (a thread
+ * it handed records to did: its error is not said yet). */
+bool fs_mmap_cut_unseen(const struct fs_mmap_file *f);
 void fs_mmap_close(struct fs_mmap_file *f);
 
 #endif

@@ -182,6 +182,7 @@ static void *reader_main(void *arg) {
   struct fs_spread_counts c = {0};
   struct fs_clock clock = {0};
   uint32_t since = 0;
+  uint64_t lost_before = 0;         /* the lanes' frames lost to cuts, as of the last file's end */
   while (!atomic_load(&sp->stop) && !atomic_load(&sp->abort)) {
     struct fs_frame fr;
     int rc = fs_source_read(&sp->src, &fr);
@@ -189,6 +190,11 @@ static void *reader_main(void *arg) {
     if (rc == FS_READ_FILE_END) {
       /* the file's map goes at the next read: every lane must be done with its frames */
       for (uint32_t i = 0; i < sp->n_lanes; i++) wait_room(sp, &sp->lanes[i], 0);
+      /* cut after the reader had read past the cut: only the lanes met it, finding frames gone (a
+       * cut the reader met is its own read error, said already) */
+      uint64_t lost = atomic_load(&sp->lane_lost);
+      if (!sp->src.mm.cut && (lost != lost_before || fs_mmap_cut_unseen(&sp->src.mm))) fs_source_cut_late(&sp->src, lost - lost_before);
+      lost_before = lost;
       continue;
     }
     if (rc != FS_READ_FRAME) continue;

@@ -176,6 +176,24 @@ t.test('truncated behind the reader of lanes: the frames handed on past the cut 
   t.same(rows(r.stdout), rows(after.stdout), `the flows of the file as cut (${flowCount(after.stderr)})`);
 });
 
+// Lanes again, the reader this time at the end of the file before the cut (60,000 packets: with the
+// other lane's clock ticks, under a ring each), waiting for the lanes to be done with its frames. Only
+// the lanes met the cut, finding frames gone: the run said nothing and exited 0, its summary short of
+// them.
+t.test('truncated after the reader of lanes read it all: the frames lost are said, exit 1', async (t) => {
+  const whole = manyFlows(60_000, 1_600_000_000);
+  const file = write('read-all.pcap', whole);
+  const args = [file, '--idle-timeout', '1', '--dissections', '0', '--csv', '--workers', '2'];
+  const r = await cutWhilePaused(args, file, 24 + 30_000 * ((whole.length - 24) / 60_000));
+  t.equal(r.code, 1, `exit 1 (${r.stderr.trim().split('\n').pop()})`);
+  const w = warnings(r.stderr);
+  t.equal(w.length, 1, `one warning: ${w.join(' | ')}`);
+  const lost = /the file was truncated while it was read \((\d+) packets read before the cut were lost with it\); flows up to this point are kept/.exec(w[0]);
+  t.ok(lost && Number(lost[1]) > 0, w[0]);
+  t.equal(packetsOf(r.stderr), 60_000 - Number(lost?.[1]), 'the packets read, less those lost');
+  t.equal(r.stdout.trim().split('\n').length - 1, flowCount(r.stderr), 'every flow counted is written');
+});
+
 t.test('a FIFO that stalls: SIGTERM and SIGINT end the read at once, its flows written (exit 130)', async (t) => {
   const records = conversation(1_600_000_000, 40, 4000);
   const part = pcap(DLT.EN10MB, records);
