@@ -8,9 +8,8 @@
 #include <stdint.h>
 
 /* True with *hash set when the frame is Ethernet, then IPv4 or IPv6 with TCP, ICMP, or UDP that
- * enters no tunnel: *hash is then fs_flow_key_host_hash() of the key fs_decode() would make, if it
- * takes the frame (one it refuses is counted by the lane that gets it). False for any other frame:
- * the caller decodes it. */
+ * enters no tunnel, and fs_decode() takes it: *hash is then fs_flow_key_host_hash() of the key it
+ * makes. False for any other frame: the caller decodes it (and so a frame it refuses moves no clock). */
 bool fs_frame_host_hash(int linktype, const uint8_t *data, uint32_t caplen, bool decode_tunnels, uint64_t *hash);
 
 #endif
