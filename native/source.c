@@ -13,10 +13,34 @@
 /* a stream's read looks at the stop request this often while no data comes */
 #define STREAM_POLL_MS 50
 
-static void warn(struct fs_source *s, const char *fmt, const char *a, const char *b) {
+/* Notes (files out of order or overlapping, a link type not decoded) fill the warnings up to here:
+ * past it, only a read error (which fails the run) is kept, so the run always says why it failed.
+ * Forty files that overlap once filled the buffer, and a truncated file's error went unsaid. */
+#define NOTES_END (sizeof(((struct fs_source *)0)->warnings) * 3 / 4)
+/* the line that says notes were left out fits here, between the notes and the errors */
+#define NOTES_CUT_END (NOTES_END + 64)
+
+/* A warning line, whole or not at all, with the names' control characters (a newline in a file's
+ * name split the line in two) shown as '?'. */
+static bool append(struct fs_source *s, size_t end, const char *fmt, const char *a, const char *b) {
   size_t used = strlen(s->warnings);
-  if (used + 2 >= sizeof(s->warnings)) return;
-  snprintf(s->warnings + used, sizeof(s->warnings) - used, fmt, a, b);
+  if (used + 2 >= end) return false;
+  int n = snprintf(s->warnings + used, end - used, fmt, a, b);
+  if (n < 0 || (size_t)n >= end - used) { s->warnings[used] = '\0'; return false; }
+  for (char *c = s->warnings + used; *c; c++) if ((unsigned char)*c < 0x20 && !(c[1] == '\0' && *c == '\n')) *c = '?';
+  return true;
+}
+
+static void warn(struct fs_source *s, const char *fmt, const char *a, const char *b) {
+  if (append(s, NOTES_END, fmt, a, b) || s->notes_cut) return;
+  s->notes_cut = true;
+  append(s, NOTES_CUT_END, "%s%s(more notes of this kind are left out)\n", "", "");
+}
+
+/* A read error: the run fails, and says why whatever notes came before. */
+static void warn_error(struct fs_source *s, const char *fmt, const char *a, const char *b) {
+  append(s, sizeof(s->warnings), fmt, a, b);
+  s->read_errors++;
 }
 
 /* A FIFO or standard input, read so that a stop request ends a read that waits for data: its
@@ -192,7 +216,7 @@ static bool next_file(struct fs_source *s) {
     s->cur++;
     if (!s->pc) {
       /* a stream that a stop request ended before its header came is no error */
-      if (!atomic_load(&s->stop_requested)) { warn(s, "%s%s\n", err, ""); s->read_errors++; }
+      if (!atomic_load(&s->stop_requested)) warn_error(s, "%s%s\n", err, "");
       continue;
     }
     s->linktype = pcap_datalink(s->pc);
@@ -284,9 +308,8 @@ int fs_source_read(struct fs_source *s, struct fs_frame *fr) {
   }
   /* a stream that a stop request cut short mid-record is an interrupted read, not a damaged file */
   if (rc == PCAP_ERROR && !(atomic_load(&s->stop_requested) && !s->mm.base && !s->live)) {
-    warn(s, "%s: %s; flows up to this point are kept\n", s->live ? "capture" : file_name(s, s->cur - 1),
-         s->mm.base ? s->mm.err : pcap_geterr(s->pc));
-    s->read_errors++;
+    warn_error(s, "%s: %s; flows up to this point are kept\n", s->live ? "capture" : file_name(s, s->cur - 1),
+               s->mm.base ? s->mm.err : pcap_geterr(s->pc));
   }
   /* its frames may still be in use (a spreading reader hands them to other threads): the file
    * closes at the next read */
@@ -298,8 +321,7 @@ void fs_source_cut_late(struct fs_source *s, uint64_t lost) {
   char what[160];
   snprintf(what, sizeof(what), "the file was truncated while it was read (%llu packets read before the cut were lost with it)",
            (unsigned long long)lost);
-  warn(s, "%s: %s; flows up to this point are kept\n", file_name(s, s->cur - 1), what);
-  s->read_errors++;
+  warn_error(s, "%s: %s; flows up to this point are kept\n", file_name(s, s->cur - 1), what);
 }
 
 void fs_source_close(struct fs_source *s) {

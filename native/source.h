@@ -26,6 +26,7 @@ struct fs_source {
   uint32_t read_errors;             /* files cut short or unreadable mid-run */
   uint64_t bytes_read;              /* captured bytes, for progress */
   char warnings[4 * FS_ERRLEN];     /* what went wrong in a file that was otherwise read */
+  bool notes_cut;                   /* notes were left out of warnings (source.c: NOTES_END) */
   uint32_t unsupported_linktype_files;
   bool file_fresh;                  /* no frame read yet from the current file */
   bool any_frame;                   /* a frame was read: last_* and last_file hold */

@@ -291,6 +291,32 @@ t.test('files given out of time order are read in time order, with one note', as
   t.match(ow[0], `${overlap}: starts before ${early} ends`);
 });
 
+t.test('many notes never crowd out the read error that fails the run; a newline in a name stays in its line', async (t) => {
+  const many = fs.mkdtempSync(path.join(dir, 'notes-'));
+  const files: string[] = [];
+  for (let k = 0; k < 40; k++) {
+    // each starts before the one before ends: a note apiece, 40 lines of 150 bytes and more
+    files.push(path.join(many, `overlapping-capture-file-with-a-rather-long-name-${String(k).padStart(3, '0')}.pcap`));
+    fs.writeFileSync(files[k], pcap(DLT.EN10MB, conversation(1_600_000_000 + k, 10, 6000 + k)));
+  }
+  const last = path.join(many, 'zz-cut.pcap');
+  const whole = pcap(DLT.EN10MB, conversation(1_600_000_100, 3, 7000));
+  fs.writeFileSync(last, whole.subarray(0, whole.length - 20));
+  for (const workers of ['1', '2']) {
+    const r = cli(['read', ...files, last, '--csv', '--workers', workers]);
+    t.equal(r.status, 1, `--workers ${workers}: exit 1`);
+    const w = warnings(r.stderr);
+    t.match(w[w.length - 1], `${last}: truncated dump file`, 'the error that fails the run is said (it was left out)');
+    t.ok(w.some((l) => l.includes('(more notes of this kind are left out)')), 'the notes left out are said to be');
+    t.ok(w.length > 5, `and the notes that fit are there (${w.length} lines)`);
+  }
+  const odd = path.join(many, 'bad\nname.pcap');
+  fs.writeFileSync(odd, whole.subarray(0, whole.length - 20));
+  const r = cli(['read', odd, '--csv']);
+  t.equal(r.status, 1);
+  t.same(warnings(r.stderr).map((l) => l.slice(0, l.indexOf(':', 20))), [`flowseek: warning: ${path.join(many, 'bad?name.pcap')}`], 'one line, the newline shown as ?');
+});
+
 t.test('a fraction of a second past 2^31: libpcap and the memory map agree', async (t) => {
   // libpcap 1.10 reads the fraction as signed 32 bits: past 2^31 it is negative, counted as 0
   const base = 1_600_000_000;
