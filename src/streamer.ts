@@ -46,6 +46,12 @@ export interface PluginSpec { spec: string; options: Record<string, unknown> }
 /** A live meter hands over a batch at least this often, so flows and counters come on a quiet link */
 const LIVE_BATCH_MS = 1000;
 
+/** Why a capture file cannot be looked at, in words. */
+const STAT_FAILURES: Record<string, string> = {
+  ENOENT: 'no such file', EACCES: 'permission denied (a folder on its path cannot be looked into)', ELOOP: 'too many symbolic links (a loop?)',
+  ENOTDIR: 'a part of the path is not a folder', ENAMETOOLONG: 'the name is too long',
+};
+
 /** Checks the files exist and are not folders, then opens; the addon's open failure becomes an
  * InputError with its message. "-" is standard input, which one meter reads once. */
 export function openNative<T>(open: () => T, files: string[] | undefined, partitioned = false): T {
@@ -57,8 +63,10 @@ export function openNative<T>(open: () => T, files: string[] | undefined, partit
     let st: fs.Stats;
     try {
       st = fs.statSync(file);
-    } catch {
-      throw new InputError(`${file}: no such file`);
+    } catch (e) {
+      // a loop of links, a folder closed to this user, a file where a folder should be: each said
+      const code = (e as NodeJS.ErrnoException).code ?? '';
+      throw new InputError(`${file}: ${STAT_FAILURES[code] ?? (e as Error).message}`, { cause: e });
     }
     if (st.isDirectory()) throw new InputError(`${file}: is a directory, not a capture file`);
     if (partitioned && st.isFIFO()) throw new InputError(`${file}: a FIFO can be read by one meter only: not with worker processes (--plugin with --workers)`);

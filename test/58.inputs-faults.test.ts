@@ -317,6 +317,18 @@ t.test('many notes never crowd out the read error that fails the run; a newline 
   t.same(warnings(r.stderr).map((l) => l.slice(0, l.indexOf(':', 20))), [`flowseek: warning: ${path.join(many, 'bad?name.pcap')}`], 'one line, the newline shown as ?');
 });
 
+t.test('a capture file that cannot be looked at is said why, not "no such file"', async (t) => {
+  const here = fs.mkdtempSync(path.join(dir, 'stat-'));
+  fs.symlinkSync(path.join(here, 'b'), path.join(here, 'a'));
+  fs.symlinkSync(path.join(here, 'a'), path.join(here, 'b'));
+  fs.writeFileSync(path.join(here, 'file'), '');
+  for (const [name, why] of [['a', 'too many symbolic links (a loop?)'], ['file/x.pcap', 'a part of the path is not a folder'], ['none.pcap', 'no such file']]) {
+    const r = cli(['read', path.join(here, name)]);
+    t.equal(r.status, 1);
+    t.equal(r.stderr, `flowseek: error: ${path.join(here, name)}: ${why}\n`);
+  }
+});
+
 t.test('a fraction of a second past 2^31: libpcap and the memory map agree', async (t) => {
   // libpcap 1.10 reads the fraction as signed 32 bits: past 2^31 it is negative, counted as 0
   const base = 1_600_000_000;
