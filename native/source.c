@@ -228,8 +228,10 @@ static bool next_file(struct fs_source *s) {
     }
     if (!fs_decode_linktype_supported(s->linktype)) {
       const char *name = pcap_datalink_val_to_name(s->linktype);
+      char number[32];
+      snprintf(number, sizeof(number), "number %d", s->linktype);
       warn(s, "%s: link type %s is not decoded; its packets are counted as ignored\n", file_name(s, s->cur - 1),
-           name ? name : "unknown");
+           name ? name : number);
       s->unsupported_linktype_files++;
     }
     return true;
@@ -308,8 +310,13 @@ int fs_source_read(struct fs_source *s, struct fs_frame *fr) {
   }
   /* a stream that a stop request cut short mid-record is an interrupted read, not a damaged file */
   if (rc == PCAP_ERROR && !(atomic_load(&s->stop_requested) && !s->mm.base && !s->live)) {
-    warn_error(s, "%s: %s; flows up to this point are kept\n", s->live ? "capture" : file_name(s, s->cur - 1),
-               s->mm.base ? s->mm.err : pcap_geterr(s->pc));
+    const char *why = s->mm.base ? s->mm.err : pcap_geterr(s->pc);
+    /* libpcap's words for a pcapng whose interfaces differ in link type read as if the file were
+     * damaged: it is valid, and beyond what libpcap reads */
+    if (strstr(why, "different from the type of the first interface")) {
+      why = "its interfaces have different link types (pcapng), and libpcap reads none past the first type's";
+    }
+    warn_error(s, "%s: %s; flows up to this point are kept\n", s->live ? "capture" : file_name(s, s->cur - 1), why);
   }
   /* its frames may still be in use (a spreading reader hands them to other threads): the file
    * closes at the next read */

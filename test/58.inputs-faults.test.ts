@@ -329,6 +329,28 @@ t.test('a capture file that cannot be looked at is said why, not "no such file"'
   }
 });
 
+t.test('a valid pcapng of two link types, and a link type with no name, are said as they are', async (t) => {
+  const block = (type: number, body: Buffer) => {
+    const padded = Buffer.concat([body, Buffer.alloc((4 - (body.length % 4)) % 4)]);
+    const len = 12 + padded.length, b = Buffer.alloc(len);
+    b.writeUInt32LE(type, 0); b.writeUInt32LE(len, 4); padded.copy(b, 8); b.writeUInt32LE(len, len - 4);
+    return b;
+  };
+  const shb = Buffer.alloc(16); shb.writeUInt32LE(0x1a2b3c4d, 0); shb.writeUInt16LE(1, 4); shb.writeBigInt64LE(-1n, 8);
+  const idb = (linktype: number) => { const b = Buffer.alloc(8); b.writeUInt16LE(linktype, 0); return block(1, b); };
+  const epb = (iface: number, frame: Buffer) => {
+    const h = Buffer.alloc(20); h.writeUInt32LE(iface, 0); h.writeUInt32LE(0x5f5e1, 4); h.writeUInt32LE(frame.length, 12); h.writeUInt32LE(frame.length, 16);
+    return block(6, Buffer.concat([h, frame]));
+  };
+  const packet = ipv4('10.0.0.1', '10.0.0.2', 17, udp(1000, 2000, Buffer.alloc(20)));
+  const file = write('two-types.pcapng', Buffer.concat([block(0x0a0d0d0a, shb), idb(DLT.EN10MB), idb(101), epb(0, ether(0x0800, packet)), epb(1, packet)]));
+  const r = cli(['read', file, '--csv']);
+  t.equal(r.status, 1);
+  t.match(warnings(r.stderr)[0], `${file}: its interfaces have different link types (pcapng), and libpcap reads none past the first type's; flows up to this point are kept`);
+  const user0 = write('user0.pcap', pcap(147, [{ t: 1, frame: Buffer.alloc(30) }]));
+  t.match(warnings(cli(['read', user0, '--csv']).stderr)[0], `${user0}: link type number 147 is not decoded`);
+});
+
 t.test('a fraction of a second past 2^31: libpcap and the memory map agree', async (t) => {
   // libpcap 1.10 reads the fraction as signed 32 bits: past 2^31 it is negative, counted as 0
   const base = 1_600_000_000;
