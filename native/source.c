@@ -111,7 +111,9 @@ static pcap_t *open_one(const char *file, const char *bpf, const atomic_bool *st
   pcap_t *pc = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, perr);
   if (!pc) {
     fclose(fp);
-    snprintf(err, FS_ERRLEN, "%s: cannot read as a capture file (%s)", name, perr);
+    /* libpcap says "truncated dump file; tried to read 4 file header bytes, only got 0" */
+    if (strstr(perr, "header bytes, only got 0")) snprintf(err, FS_ERRLEN, "%s: is empty, not a capture file", name);
+    else snprintf(err, FS_ERRLEN, "%s: cannot read as a capture file (%s)", name, perr);
     return NULL;
   }
   if (has_first) {

@@ -37,8 +37,11 @@ t.test('JSONL to a file picked by extension; CSV lists as JSON cells', async (t)
 t.test('bad input: one line naming the problem, non-zero exit, no stack', async (t) => {
   const notCapture = path.join(tmpdir(), 'notes.txt');
   fs.writeFileSync(notCapture, 'hello, not a capture\n');
+  const empty = path.join(tmpdir(), 'empty.pcap');
+  fs.writeFileSync(empty, '');
   const cases: [string, string[], number, RegExp][] = [
     ['missing file', ['read', '/nonexistent/x.pcap'], 1, /x\.pcap: no such file/],
+    ['empty file', ['read', empty], 1, /empty\.pcap: is empty, not a capture file\n$/],
     ['not a capture', ['read', notCapture], 1, /cannot read as a capture file/],
     ['unknown flag', ['read', sample, '--frobnicate'], 2, /unknown option '--frobnicate'/],
     ['negative timeout', ['read', sample, '--idle-timeout', '-3'], 2, /"--idle-timeout" must be a number of seconds from 0 to 1000000000, got "-3"/],
