@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "decode.h"
 #include "source_mmap.h"
 
 #define MAX_CAPLEN 262144u
@@ -132,6 +133,9 @@ int fs_mmap_open(struct fs_mmap_file *f, int fd, bool handed_on) {
   uint16_t major = f->swapped ? (uint16_t)(h[4] << 8 | h[5]) : (uint16_t)(h[5] << 8 | h[4]);
   uint16_t minor = f->swapped ? (uint16_t)(h[6] << 8 | h[7]) : (uint16_t)(h[7] << 8 | h[6]);
   if (major != 2 || minor != 4) { munmap(base, (size_t)st.st_size); return 0; }
+  /* a link type the meter does not decode may allow records past MAX_CAPLEN (USBPCAP, D-Bus):
+   * libpcap, which knows each type's most, reads those files */
+  if (!fs_decode_linktype_supported((int)(rd32(h + 20, f->swapped) & 0x03ffffff))) { munmap(base, (size_t)st.st_size); return 0; }
   /* unguarded, a file cut short would kill the process: libpcap reads it instead */
   if ((f->guard = guard_take(base, (size_t)st.st_size, &f->gate)) == GUARDS) { munmap(base, (size_t)st.st_size); return 0; }
   madvise(base, (size_t)st.st_size, MADV_SEQUENTIAL);

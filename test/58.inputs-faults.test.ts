@@ -349,6 +349,11 @@ t.test('a valid pcapng of two link types, and a link type with no name, are said
   t.match(warnings(r.stderr)[0], `${file}: its interfaces have different link types (pcapng), and libpcap reads none past the first type's; flows up to this point are kept`);
   const user0 = write('user0.pcap', pcap(147, [{ t: 1, frame: Buffer.alloc(30) }]));
   t.match(warnings(cli(['read', user0, '--csv']).stderr)[0], `${user0}: link type number 147 is not decoded`);
+  // a type whose records may pass 256 KiB (USBPCAP: 1 MiB): read as libpcap reads it, not refused
+  const usb = write('usbpcap.pcap', pcap(249, [100, 300_000, 100].map((n, i) => ({ t: 1 + i, frame: Buffer.alloc(n) })), 1 << 20));
+  const u = cli(['read', usb, '--csv']);
+  t.equal(u.status, 0, u.stderr);
+  t.match(u.stderr, /0 flows from 3 packets \(3 ignored: 3 unsupported_linktype\)/);
 });
 
 t.test('a fraction of a second past 2^31: libpcap and the memory map agree', async (t) => {
