@@ -269,8 +269,12 @@ uint64_t fs_source_time_ms(const struct timeval *tv, uint32_t *ns_in_ms) {
 static void first_frame(struct fs_source *s, const struct fs_frame *fr) {
   s->file_fresh = false;
   if (s->any_frame && (fr->ms < s->last_ms || (fr->ms == s->last_ms && fr->ns < s->last_ns))) {
-    warn(s, "%s: starts before %s ends: the packets it has from before then are timed as that file's last one\n",
-         file_name(s, s->cur - 1), file_name(s, s->last_file));
+    if (strcmp(s->files[s->cur - 1], s->files[s->last_file]) == 0) {
+      warn(s, "%s: given more than once: its packets are read again, timed as its last one%s\n", file_name(s, s->cur - 1), "");
+    } else {
+      warn(s, "%s: starts before %s ends: the packets it has from before then are timed as that file's last one\n",
+           file_name(s, s->cur - 1), file_name(s, s->last_file));
+    }
   }
   s->any_frame = true;
   s->last_file = s->cur - 1;

@@ -289,6 +289,8 @@ t.test('files given out of time order are read in time order, with one note', as
   const ow = warnings(o.stderr);
   t.equal(ow.length, 1, ow.join(' | '));
   t.match(ow[0], `${overlap}: starts before ${early} ends`);
+  // the same file twice: said so, not as one file starting before itself ends
+  t.same(warnings(cli(['read', early, early, '--csv']).stderr), [`flowseek: warning: ${early}: given more than once: its packets are read again, timed as its last one`]);
 });
 
 t.test('many notes never crowd out the read error that fails the run; a newline in a name stays in its line', async (t) => {
