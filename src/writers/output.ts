@@ -16,7 +16,7 @@ import { Field } from '../schema';
 import { FlowBatch } from '../flow-batch';
 import { checkDatasetSchema } from './dataset-schema';
 import { PartWriter, partWriter } from './encoded';
-import { createTemporary, describe, escapeRegExp, NAME_MAX, Sink } from './sink';
+import { createTemporary, describe, escapeRegExp, NAME_MAX, Sink, TEMP_TAIL } from './sink';
 import { FlowWriter, WriterOptions } from './writer';
 import { WRITERS } from './index';
 
@@ -375,7 +375,7 @@ function numbered(dir: string, prefix: string, suffix: string): { target: string
 }
 
 function nextNumber(dir: string, prefix: string, suffix: string): number {
-  const name = new RegExp(`^\\.?${escapeRegExp(prefix)}(\\d+)${escapeRegExp(suffix)}(\\.[0-9a-f]+\\.tmp)?$`);
+  const name = new RegExp(`^\\.?${escapeRegExp(prefix)}(\\d+)${escapeRegExp(suffix)}(${TEMP_TAIL})?$`);
   let max = -1;
   for (const entry of fs.readdirSync(dir)) {
     const m = name.exec(entry);

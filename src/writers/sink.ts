@@ -201,6 +201,12 @@ function openDirect(target: string): number {
 /** The longest file name (bytes) of Linux's usual file systems (ext4, XFS, Btrfs, tmpfs). */
 export const NAME_MAX = 255;
 
+/** A temporary's random part, in bytes (twice as many hex digits in its name). */
+const TEMP_RANDOM_BYTES = 8;
+/** How every temporary's name ends, after `.<name>`, as a pattern: the names of earlier runs'
+ * temporaries are recognised by it (leftTemporaries, and output.ts when it numbers files). */
+export const TEMP_TAIL = `\\.[0-9a-f]{${TEMP_RANDOM_BYTES * 2}}\\.tmp`;
+
 /** `.<name>.<random>.tmp` beside the target, created exclusively; its mode is 0666 less the umask.
  * A target whose name cannot be is refused here, before anything is read; one whose name is close
  * to the limit gets a temporary of its name cut short (the temporary's longer name was refused,
@@ -209,7 +215,7 @@ export function createTemporary(target: string): { fd: number; temp: string } {
   const name = path.basename(target);
   if (Buffer.byteLength(name) > NAME_MAX) throw Object.assign(new Error(`name too long: ${name}`), { code: 'ENAMETOOLONG' });
   for (let attempt = 0; ; attempt++) {
-    const suffix = `.${randomBytes(8).toString('hex')}.tmp`;
+    const suffix = `.${randomBytes(TEMP_RANDOM_BYTES).toString('hex')}.tmp`;
     const temp = path.join(path.dirname(target), `.${fitted(name, NAME_MAX - 1 - suffix.length)}${suffix}`);
     try {
       return { fd: fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o666), temp };
@@ -227,7 +233,7 @@ export function leftTemporaries(target: string): string[] {
   const dir = path.dirname(target);
   const ext = path.extname(target);
   const stem = path.basename(target, ext);
-  const name = new RegExp(`^\\.${escapeRegExp(stem)}(\\.\\d+)?${escapeRegExp(ext)}\\.[0-9a-f]{16}\\.tmp$`);
+  const name = new RegExp(`^\\.${escapeRegExp(stem)}(\\.\\d+)?${escapeRegExp(ext)}${TEMP_TAIL}$`);
   try {
     return fs.readdirSync(dir).filter((n) => name.test(n)).map((n) => path.join(dir, n))
       .map((f) => ({ f, at: fs.lstatSync(f).mtimeMs })).sort((a, b) => a.at - b.at).map((x) => x.f);
