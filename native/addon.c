@@ -113,6 +113,8 @@ static napi_value make_stats(napi_env env, struct fs_handle *h) {
   NAPI_OK(env, set_num(env, o, "tableBytes", (double)r.table_bytes));
   NAPI_OK(env, set_num(env, o, "bytesRead", (double)r.bytes_read));
   NAPI_OK(env, set_num(env, o, "oversizeRecords", (double)c->oversize_records));
+  NAPI_OK(env, set_num(env, o, "retimed", (double)c->retimed));
+  NAPI_OK(env, set_num(env, o, "retimedMaxMs", (double)c->retimed_max_ms));
   NAPI_OK(env, set_num(env, o, "readErrors", (double)r.read_errors));
   NAPI_OK(env, set_num(env, o, "kernelReceived", (double)r.kernel_received));
   NAPI_OK(env, set_num(env, o, "kernelDropped", (double)r.kernel_dropped));

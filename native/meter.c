@@ -207,7 +207,12 @@ void fs_meter_resume(struct fs_meter *m) {
 
 void fs_meter_clock(struct fs_meter *m, uint64_t now_ms) {
   if (m->stopped) return;
-  if (!fs_clock_advance(&m->clock, now_ms, 0)) return;
+  /* a tick, not a packet: a wall clock set back is no packet held back */
+  uint64_t held = m->clock.held, held_max = m->clock.held_max_ms;
+  bool due = fs_clock_advance(&m->clock, now_ms, 0);
+  m->clock.held = held;
+  m->clock.held_max_ms = held_max;
+  if (!due) return;
   if (fs_meter_holding(m) && fs_idle_scan_due(m)) m->scan_held = true;
   else fs_expire_idle_scan(m);
 }

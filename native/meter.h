@@ -22,13 +22,22 @@
 struct fs_clock {
   uint64_t tick_ms, scan_tick_ms;
   uint32_t tick_ns;              /* within tick_ms */
+  /* packets timed more than FS_HELD_NOTE_MS before the clock, given its time (NFStream's rule): a
+   * capture's few reordered packets are not counted, a packet timed years ahead makes every later
+   * one counted here, and the run says so */
+  uint64_t held, held_max_ms;
 };
+
+#define FS_HELD_NOTE_MS 1000
 
 /* Moves the clock to (ms, ns) if that is later; true when an idle scan falls due (and is taken). */
 static inline bool fs_clock_advance(struct fs_clock *c, uint64_t ms, uint32_t ns) {
   if (ms > c->tick_ms || (ms == c->tick_ms && ns > c->tick_ns)) {
     c->tick_ms = ms;
     c->tick_ns = ns;
+  } else if (c->tick_ms - ms > FS_HELD_NOTE_MS) {
+    c->held++;
+    if (c->tick_ms - ms > c->held_max_ms) c->held_max_ms = c->tick_ms - ms;
   }
   if (c->tick_ms - c->scan_tick_ms < FS_IDLE_SCAN_INTERVAL_MS) return false;
   c->scan_tick_ms = c->tick_ms;
@@ -65,6 +74,7 @@ struct fs_meter_counters {
   uint64_t alloc_failures;
   uint64_t oversize_records;     /* wire length above 65535: sizes wrap to 16 bits, as NFStream's */
   uint64_t detecting;            /* open flows holding nDPI's state: detection not over yet */
+  uint64_t retimed, retimed_max_ms; /* the clock's held and held_max_ms, as of the counters' copy */
 };
 
 struct fs_meter {

@@ -153,6 +153,8 @@ void fs_run_stop(struct fs_runner *r) {
 void fs_run_counters(const struct fs_runner *r, struct fs_run_counters *out) {
   memset(out, 0, sizeof(*out));
   out->n = r->meter.n;
+  out->n.retimed = r->meter.clock.held;
+  out->n.retimed_max_ms = r->meter.clock.held_max_ms;
   if (r->open) {
     out->active_flows = r->meter.table.count;
     out->detecting_flows = r->meter.n.detecting;
@@ -164,6 +166,8 @@ void fs_run_counters(const struct fs_runner *r, struct fs_run_counters *out) {
     fs_spread_counters(r->spread, &c);
     out->n.packets = c.n.packets;
     out->n.oversize_records = c.n.oversize_records;
+    out->n.retimed = c.n.retimed; /* a lane's own clock only sees times the reader forced */
+    out->n.retimed_max_ms = c.n.retimed_max_ms;
     memcpy(out->n.ignored, c.n.ignored, sizeof(out->n.ignored));
     out->n.alloc_failures += c.n.copy_failures;
     out->bytes_read = c.bytes_read;

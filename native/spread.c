@@ -243,8 +243,10 @@ static void *reader_main(void *arg) {
      * either too short for a lane running behind (its pages, given back, faulted in again and
      * stayed: the process grew toward the file's size) or memory held for nothing */
     if ((c.packets & (NEEDED_EVERY - 1)) == 0 && sp->src.mm.base) keep_needed(sp);
-    if (++since == REPORT_EVERY) { since = 0; publish(sp, &c); }
+    if (++since == REPORT_EVERY) { since = 0; c.retimed = clock.held; c.retimed_max_ms = clock.held_max_ms; publish(sp, &c); }
   }
+  c.retimed = clock.held;
+  c.retimed_max_ms = clock.held_max_ms;
   publish(sp, &c);
   push_all(sp, &(struct fs_lane_entry){ .kind = FS_LANE_END }, UINT32_MAX);
   return NULL;

@@ -56,6 +56,7 @@ struct fs_lane {
 /* what the reader counts */
 struct fs_spread_counts {
   uint64_t packets, oversize_records;
+  uint64_t retimed, retimed_max_ms; /* the run's clock's (fs_clock held) */
   uint64_t copy_failures;           /* frames lost: no memory for a copy */
   uint64_t ignored[FS_IGN__COUNT];
 };

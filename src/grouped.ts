@@ -10,3 +10,12 @@ export function grouped(n: number): string {
   for (let i = head; i < digits.length; i += 3) out += `,${digits.slice(i, i + 3)}`;
   return n < 0 && out !== '0' ? `-${out}` : out;
 }
+
+/** A length of time in the largest unit it fills: "3.2 s", "12 min", "5.0 h", "1,826 days". */
+export function span(ms: number): string {
+  const s = ms / 1000;
+  if (s < 120) return `${s.toFixed(1)} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  if (s < 172_800) return `${(s / 3600).toFixed(1)} h`;
+  return `${grouped(s / 86_400)} days`;
+}

@@ -47,6 +47,9 @@ export interface NativeStats {
   detectingFlows: number;
   bytesRead: number;
   oversizeRecords: number;
+  /** packets timed more than a second before a packet read earlier, given its time; the most such */
+  retimed: number;
+  retimedMaxMs: number;
   readErrors: number;
   kernelReceived: number;
   kernelDropped: number;

@@ -24,7 +24,7 @@ import { receiveStopSignals } from './stop-signals';
 import { WriterOptions } from './writers/writer';
 import type { LaneOutput } from './workers/lanes';
 import { ProgressBar } from './progress';
-import { grouped } from './grouped';
+import { grouped, span } from './grouped';
 
 export const EXIT_INTERRUPTED = 130;
 /** After a stop, a source that hands over nothing for this long is ended by force. */
@@ -246,6 +246,10 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
   for (const w of stats.warnings.split('\n').filter(Boolean)) log.warn(w);
   if (stats.oversizeRecords) {
     log.warn(`${stats.oversizeRecords} records longer than 65535 bytes on the wire: their sizes wrap to 16 bits, as NFStream's do`);
+  }
+  if (stats.retimed) {
+    log.warn(`${grouped(stats.retimed)} packets came timed more than a second before a packet read earlier (by up to ${span(stats.retimedMaxMs)}): ` +
+      'each is counted at that later time, as NFStream counts it (one packet timed far ahead holds every later one)');
   }
   if (stats.flowsEvicted) {
     log.warn(`${stats.flowsEvicted} flows ended early (expiration_id 2): more than --max-active-flows were open at once`);

@@ -358,6 +358,24 @@ t.test('a valid pcapng of two link types, and a link type with no name, are said
   t.match(u.stderr, /0 flows from 3 packets \(3 ignored: 3 unsupported_linktype\)/);
 });
 
+t.test('a packet timed years ahead: every later one is held at its time, and the run says so', async (t) => {
+  const frame = (src: string) => ether(0x0800, ipv4(src, '10.0.0.2', 17, udp(1000, 2000, Buffer.alloc(20))));
+  const start = 1_600_000_000;
+  const records: Record[] = [{ t: start, frame: frame('10.0.0.1') }, { t: start + 0.5, frame: frame('10.0.0.1') },
+    { t: start + 5 * 365 * 86_400, frame: frame('10.9.9.9') }];
+  for (let i = 1; i <= 5; i++) records.push({ t: start + i, frame: frame(`10.0.1.${i}`) });
+  const file = write('years-ahead.pcap', pcap(DLT.EN10MB, records));
+  for (const workers of ['1', '2']) {
+    const r = cli(['read', file, '--csv', '--workers', workers]);
+    t.equal(r.status, 0);
+    t.same(warnings(r.stderr), ['flowseek: warning: 5 packets came timed more than a second before a packet read earlier (by up to 1,825 days): ' +
+      'each is counted at that later time, as NFStream counts it (one packet timed far ahead holds every later one)'], `--workers ${workers}`);
+  }
+  // a few packets out of order by less than a second are a capture's everyday: nothing said
+  const shuffled = write('reordered.pcap', pcap(DLT.EN10MB, [0, 0.3, 0.1, 0.2, 0.9, 0.5].map((d) => ({ t: start + d, frame: frame('10.0.0.1') }))));
+  t.same(warnings(cli(['read', shuffled, '--csv']).stderr), []);
+});
+
 t.test('a fraction of a second past 2^31: libpcap and the memory map agree', async (t) => {
   // libpcap 1.10 reads the fraction as signed 32 bits: past 2^31 it is negative, counted as 0
   const base = 1_600_000_000;

@@ -23,6 +23,7 @@ export function mergeStats(all: readonly (NativeStats | undefined)[], live: bool
     flowsCreated: sum('flowsCreated'), flowsExported, flowsIdle: sum('flowsIdle'), flowsActive: sum('flowsActive'),
     flowsFlushed: sum('flowsFlushed'), flowsEvicted: sum('flowsEvicted'), allocFailures: sum('allocFailures'), activeFlows: sum('activeFlows'),
     detectingFlows: sum('detectingFlows'), tableBytes: sum('tableBytes'), bytesRead: max('bytesRead'), oversizeRecords: max('oversizeRecords'),
+    retimed: live ? sum('retimed') : max('retimed'), retimedMaxMs: max('retimedMaxMs'),
     readErrors: max('readErrors'), kernelReceived: sum('kernelReceived'), kernelDropped: sum('kernelDropped'),
     warnings: [...new Set(some.flatMap((s) => s.warnings.split('\n')).filter(Boolean))].join('\n'),
   };
