@@ -135,11 +135,39 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
   let lastBatchAt = Date.now();
   const stallMs = o.stopStallMs ?? STOP_STALL_MS;
   let watchdog: NodeJS.Timeout | undefined;
+  /** what the run waits on besides the meters: the time it waits there is not the meters' */
+  let writing: 'output' | 'collector' | undefined;
+  /** the output's bytes taken when last seen to move, and when */
+  let taken = 0, takenAt = 0;
+  /** a second signal ended a write the output did not take: the run ends interrupted */
+  let abortedBy: NodeJS.Signals | undefined;
   const kill = (why: string) => {
     if (killed) return;
     killed = true;
     log.warn(why);
     if (source.kill) source.kill(); else process.exit(EXIT_INTERRUPTED);
+  };
+  const writeOut = async (to: 'output' | 'collector', work: () => Promise<void> | undefined) => {
+    writing = to;
+    taken = output?.taken ?? 0;
+    takenAt = Date.now();
+    try {
+      await work();
+    } finally {
+      writing = undefined;
+      lastBatchAt = Date.now(); // the meters' wait starts now
+    }
+  };
+  /** After a stop: an output that takes nothing (a pipe or FIFO nobody reads) ends the run, with
+   * its file discarded; one that is slow but moves is waited for. */
+  const outputStalled = (now: number): boolean => {
+    if (writing !== 'output') return false;
+    const t = output?.taken ?? 0;
+    if (t !== taken) { taken = t; takenAt = now; return true; }
+    if (now - takenAt >= stallMs) {
+      output?.abort(new Error(`it took no data for ${stallMs / 1000} s after the stop (a pipe or FIFO nobody reads?)`));
+    }
+    return true;
   };
   const stop = (why: string) => {
     if (stopping) return;
@@ -148,15 +176,22 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
     source.stop();
     // a collector that takes nothing must not hold the stop either
     ipfix?.stopping();
-    // a source that stops handing over flows after a stop (a hung worker) must not hold the run
+    // a source that stops handing over flows after a stop (a hung worker) must not hold the run;
+    // the time spent waiting on the outputs is not the meters'
     watchdog = setInterval(() => {
-      if (Date.now() - lastBatchAt < stallMs) return;
+      const now = Date.now();
+      if (outputStalled(now) || writing === 'collector' || now - lastBatchAt < stallMs) return;
       sourceFailure ??= new FlowseekError(`the meters did not finish within ${stallMs / 1000} s of stopping; ended by force`, 'FS_STOP_STALLED');
       kill('stop not honoured in time: ending the meters now; the flows already received are being written');
     }, Math.min(1000, stallMs));
   };
   const onSignal = (sig: NodeJS.Signals) => {
     if (stopping && stopping.startsWith('SIG')) {
+      if (writing === 'output' && !abortedBy) {
+        // the output may never take what waits (a pipe nobody reads): nothing more goes to it
+        abortedBy = sig;
+        output?.abort(new Error(`${sig} again while it was taking the flows: ended before they were all written`));
+      }
       kill(`${sig} again: ending now; the flows already received are being written`);
       return;
     }
@@ -193,11 +228,11 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
       if (made && direct) {
         for await (const out of made) {
           lastBatchAt = Date.now();
-          if ('group' in out) { await guard(() => direct.group(out.group)); continue; }
+          if ('group' in out) { await writeOut('output', () => guard(() => direct.group(out.group))); continue; }
           const { first, flows } = out.part;
           const kept = o.maxFlows ? Math.max(0, Math.min(flows, o.maxFlows - first)) : flows;
           exported += kept;
-          await guard(() => direct.part(out.part));
+          await writeOut('output', () => guard(() => direct.part(out.part)));
           const now = o.progress && source.counters().total;
           if (now) o.progress?.update(now.bytesRead, now.packets, exported);
           if (output?.readerGone) stop('reader gone');
@@ -209,8 +244,8 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
         if (o.maxFlows && exported + batch.length > o.maxFlows) batch = batch.slice(0, o.maxFlows - exported);
         exported += batch.length;
         if (anonymizer) batch = anonymizer.apply(batch);
-        await guard(() => output?.write(batch));
-        if (ipfix && !collectorFailure) await ipfix.write(batch).catch(collectorFailed);
+        await writeOut('output', () => guard(() => output?.write(batch)));
+        if (ipfix && !collectorFailure) await writeOut('collector', () => ipfix.write(batch).catch(collectorFailed));
         const now = o.progress && source.counters().total;
         if (now) o.progress?.update(now.bytesRead, now.packets, exported);
         if (output?.readerGone) stop('reader gone');
@@ -234,6 +269,7 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
     source.kill?.();
     output?.discard();
     ipfix?.discard();
+    if (abortedBy && err instanceof FlowseekError) throw new FlowseekError(err.message, err.code, EXIT_INTERRUPTED, { cause: err });
     throw err instanceof FlowseekError ? err : new OutputError(`cannot write the output: ${(err as Error).message}`, { cause: err });
   } finally {
     o.progress?.clear();

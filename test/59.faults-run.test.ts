@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import t from 'tap';
-import { DLT, ether, ipv4, pcap, tmpdir, udp, writePcap } from './helpers/packets';
+import { DLT, ether, ipv4, pcap, tmpdir, udp, udpBurst, writePcap } from './helpers/packets';
 import { deleteNamespaces, vethPair } from './helpers/netns';
 import { BIN } from './helpers/run';
 
@@ -423,6 +423,66 @@ t.test('a read that fails or is interrupted before any flow leaves the earlier r
     t.ok(fs.readFileSync(out).equals(before), `${format}: the earlier file still, after the interrupted read`);
     t.same(tempFiles(dir), [], 'no temporary file');
   }
+});
+
+t.test('an output nobody reads does not hold a stopped run: a FIFO, standard output, and a slow reader', async (t) => {
+  const dir = fs.mkdtempSync(path.join(tmpdir(), 'stalled-'));
+  // 200,000 one-packet flows a second apart: far more rows than a pipe holds
+  const file = path.join(dir, 'many.pcap');
+  fs.writeFileSync(file, udpBurst(200_000, { start: 1_600_000_000, stepUs: 1_000_000, sources: 200_000, payload: 12 }));
+  const args = ['read', file, '--idle-timeout', '1', '--dissections', '0', '--csv', '--stop-timeout', '2'];
+  // a FIFO opened by a reader that never reads: the write waited in write(2) on a thread of the pool,
+  // past every stop, until SIGKILL
+  const fifo = path.join(dir, 'out.csv');
+  spawnSync('mkfifo', [fifo]);
+  const holder = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const run = flowseek([...args, '-o', fifo]);
+  await sleep(1500);
+  run.child.kill('SIGTERM');
+  const ended = await Promise.race([run.exit, sleep(20_000).then(() => undefined)]);
+  t.ok(ended, 'ended without SIGKILL');
+  if (!ended) run.child.kill('SIGKILL');
+  t.equal(ended?.code, 1, 'exit 1');
+  t.match(run.stderr(), /flowseek: error: cannot write .*out\.csv: it took no data for 2 s after the stop \(a pipe or FIFO nobody reads\?\)\n$/);
+  fs.closeSync(holder);
+  // standard output a pipe nobody reads: its writes held this very thread, and no signal was read
+  const argv = ['env', '-u', 'NODE_OPTIONS', process.execPath, BIN, ...args];
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => { err += d; });
+  child.stdout.pause(); // never read
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await sleep(1500);
+  child.kill('SIGTERM');
+  await sleep(300);
+  child.kill('SIGTERM');
+  const code = await Promise.race([exit, sleep(20_000).then(() => 'hung')]);
+  if (code === 'hung') child.kill('SIGKILL');
+  t.equal(code, 130, `the second SIGTERM ends it: exit 130 (${err.trim().split('\n').pop()})`);
+  t.match(err, /cannot write standard output: SIGTERM again while it was taking the flows/);
+  child.stdout.destroy();
+  // a reader that is slow but reads, the flows all open at the stop: the stop waits for it (the time
+  // the output took was counted against the meters, and flows still open were dropped: 'the meters
+  // did not finish within 0.5 s of stopping')
+  const open = path.join(dir, 'open.pcap');
+  fs.writeFileSync(open, udpBurst(10_000, { start: 1_600_000_000, stepUs: 1000, sources: 10_000, payload: 12 }));
+  const slowFifo = path.join(dir, 'slow.csv');
+  spawnSync('mkfifo', [slowFifo]);
+  const slow = flowseek(['read', open, '--dissections', '0', '--csv', '--stop-timeout', '0.5', '-o', slowFifo]);
+  const reader = fs.createReadStream(slowFifo, { highWaterMark: 16384 });
+  let rows = 0;
+  reader.on('data', (d: string | Buffer) => {
+    for (const b of Buffer.from(d)) if (b === 10) rows++;
+    reader.pause();
+    setTimeout(() => reader.resume(), 30); // about 500 kB/s: 1.7 MB of rows take 3 s
+  });
+  await sleep(1000);
+  slow.child.kill('SIGTERM');
+  const slowEnd = await slow.exit;
+  await new Promise<void>((resolve) => reader.on('close', () => resolve()));
+  t.equal(slowEnd.code, 130, `exit 130 (${slow.stderr().trim().split('\n').pop()})`);
+  t.notMatch(slow.stderr(), /did not finish/);
+  t.equal(rows - 1, 10_000, 'every flow written');
 });
 
 // What lost the early SIGTERM, done on purpose: a signal the kernel delivered to one receiver while

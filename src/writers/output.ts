@@ -304,6 +304,18 @@ export class FlowOutput implements FlowWriter {
     }
   }
 
+  /** What the open files have taken so far (it changes while the output moves). */
+  get taken(): number {
+    let n = this.written.length;
+    for (const roll of this.rolls.values()) n += roll.file?.sink.taken ?? 0;
+    return n;
+  }
+
+  /** Writes waiting on files that take nothing end, failing with e. */
+  abort(e: Error): void {
+    for (const roll of this.rolls.values()) roll.file?.sink.abort(e);
+  }
+
   /** The error path: no half-written file is left, under a final name or a temporary one. */
   discard(): void {
     for (const roll of this.rolls.values()) {

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { OutputError } from '../errors';
 import { loadNative } from '../native';
@@ -32,17 +33,19 @@ export class Sink {
   private noWriteback = false;
 
   private constructor(public target: string | undefined, stream: NodeJS.WritableStream, private readonly fd?: number,
-                      private readonly tempPath?: string, private readonly nextName?: () => string) {
+                      private readonly tempPath?: string, private readonly nextName?: () => string,
+                      /** a pipe's stream of our own (pipeStream): ended and let go here */
+                      private readonly pipe = false) {
     this.stream = stream;
     this.fdOpen = fd !== undefined;
     stream.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EPIPE' && !target) this.readerGone = true;
-      else this.failure = e;
+      else this.failure ??= e; // the first says why: a write after an abort fails too
     });
   }
 
   static stdout(): Sink {
-    return new Sink(undefined, process.stdout);
+    return isPipe(1) ? new Sink(undefined, pipeStream(1), undefined, undefined, undefined, true) : new Sink(undefined, process.stdout);
   }
 
   /**
@@ -56,6 +59,7 @@ export class Sink {
     try {
       if (direct) {
         fd = openDirect(target);
+        if (isPipe(fd)) return new Sink(target, pipeStream(fd), undefined, undefined, nextName, true);
       } else {
         ({ fd, temp } = createTemporary(target));
       }
@@ -106,6 +110,20 @@ export class Sink {
 
   /** Flushes and, for a file, syncs it to disk and renames it into place. */
   async close(): Promise<void> {
+    if (this.pipe) {
+      // what the pipe's reader has not taken yet is flushed before the process may exit (a pipe
+      // whose reader left is closed already, and ends no more)
+      const socket = this.stream as net.Socket;
+      if (!socket.destroyed) {
+        await new Promise<void>((resolve) => {
+          socket.once('finish', resolve).once('error', () => resolve()).once('close', () => resolve());
+          socket.end();
+        });
+      }
+      socket.destroy();
+      if (this.failure && !this.readerGone) throw this.error(this.failure);
+      return;
+    }
     if (!this.target) {
       if (this.failure) throw this.error(this.failure);
       return;
@@ -142,8 +160,20 @@ export class Sink {
     }
   }
 
+  /** Bytes the output has taken so far: whether a run's output moves at all while a write waits. */
+  get taken(): number {
+    return (this.stream as { bytesWritten?: number }).bytesWritten ?? 0;
+  }
+
+  /** A write that waits on an output taking nothing (a pipe nobody reads) ends, failing with e. */
+  abort(e: Error): void {
+    this.failure ??= e;
+    (this.stream as NodeJS.WritableStream & { destroy?: () => void }).destroy?.();
+  }
+
   /** Drops a half-written file (error path): nothing is left under the final name nor the temporary one. */
   discard(): void {
+    if (this.pipe) (this.stream as net.Socket).destroy();
     if (this.fd === undefined) return;
     if (this.fdOpen) {
       // the stream closes the descriptor once a write in flight is done: closing it here could
@@ -166,6 +196,23 @@ export class Sink {
   private error(e: Error): OutputError {
     return new OutputError(`cannot write ${this.target ?? 'standard output'}: ${describe(e)}`, { cause: e });
   }
+}
+
+/** Whether descriptor fd is a pipe, a FIFO or a socket (a parent's stdio, as Node makes it). */
+function isPipe(fd: number): boolean {
+  try {
+    const st = fs.fstatSync(fd);
+    return st.isFIFO() || st.isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/** A pipe written without blocking (libuv's pipe, not a file stream): a write to a pipe nobody
+ * reads held a thread of the pool in write(2), and standard output's held this thread itself, so
+ * no stop could end the run; this one waits for 'drain' and can be torn down. */
+function pipeStream(fd: number): net.Socket {
+  return new net.Socket({ fd, readable: false, writable: true });
 }
 
 /** A FIFO, a device or one of this process's descriptors; not a regular file, a symlink or nothing. */
