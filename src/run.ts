@@ -19,7 +19,7 @@ import { FlowBatch } from './flow-batch';
 import { IpfixExporter } from './ipfix/exporter';
 import { onStrayError } from './plugins/contain';
 import { FlowOutput } from './writers/output';
-import { leftTemporaries } from './writers/sink';
+import { leftDatasetTemporaries, leftTemporaries } from './writers/sink';
 import { receiveStopSignals } from './stop-signals';
 import { WriterOptions } from './writers/writer';
 import type { LaneOutput } from './workers/lanes';
@@ -117,6 +117,11 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
   // a run killed outright (SIGKILL, power loss) leaves its temporary: said, not removed (another
   // run may be writing it), so they do not pile up unseen under cron
   const left = o.output && !o.partition ? leftTemporaries(o.output) : [];
+  const partLeft = o.output && o.partition ? leftDatasetTemporaries(o.output) : [];
+  if (partLeft.length) {
+    log.warn(`in ${o.output}, ${partLeft.length === 1 ? 'a temporary part' : `${partLeft.length} temporary parts`} of runs killed before they finished ` +
+      `(or still running): ${partLeft.slice(0, 5).join(', ')}${partLeft.length > 5 ? `, and ${partLeft.length - 5} more` : ''}; remove ${partLeft.length === 1 ? 'it' : 'them'} if no other run writes there`);
+  }
   if (left.length) {
     log.warn(`beside ${o.output}, ${left.length === 1 ? 'a temporary file' : `${left.length} temporary files`} of runs killed before ` +
       `they finished (or still running): ${left.map((f) => path.basename(f)).join(', ')}; remove ${left.length === 1 ? 'it' : 'them'} if no other run writes there`);
@@ -212,7 +217,11 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
   const collectorFailed = (e: unknown) => {
     if (collectorFailure) return;
     collectorFailure = e instanceof FlowseekError ? e : new OutputError(`IPFIX collector: ${(e as Error).message}`, { cause: e });
-    stop('collector');
+    // a read goes on for its file, which gets every flow of the input (it was cut short where the
+    // collector failed, and replaced the earlier file with part of one); a capture stops, to be
+    // started again by its service manager, which reconnects
+    if (o.live || !output) stop('collector');
+    else log.warn(`${collectorFailure.message}: nothing more goes to it; the read goes on for ${o.output ?? 'standard output'}`);
   };
   if (ipfix) ipfix.onFailure = collectorFailed;
   // an error nothing awaited (a plugin's stray rejection): the run stops, writes its flows, fails
@@ -258,8 +267,15 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
     // a run that fails (or a read that is interrupted, or a file that could not be read to its end)
     // having handed over no flow leaves an earlier run's file as it was, not emptied
     const failing = sourceFailure || (stopping?.startsWith('SIG') && !o.live) || source.stats()?.readErrors;
-    if (failing && exported === 0 && output?.replacesFile()) output.discard();
-    else await guard(() => output?.close());
+    if (failing && exported === 0 && output?.replacesFile()) {
+      output.discard();
+    } else if (sourceFailure && output?.replacesFile()) {
+      let beside: string | undefined;
+      await guard(async () => { beside = await output.closeBeside(); });
+      if (beside) log.warn(`${o.output} is left as it was; the ${grouped(exported)} flows of this failed run are in ${beside}`);
+    } else {
+      await guard(() => output?.close());
+    }
     if (!collectorFailure) await ipfix?.close().catch(collectorFailed);
     if (collectorFailure) ipfix?.discard();
   } catch (e) {
@@ -269,6 +285,7 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
     source.kill?.();
     output?.discard();
     ipfix?.discard();
+    for (const f of output?.leftBehind ?? []) log.warn(`a half-written temporary file could not be removed: ${f}; remove it`);
     if (abortedBy && err instanceof FlowseekError) throw new FlowseekError(err.message, err.code, EXIT_INTERRUPTED, { cause: err });
     throw err instanceof FlowseekError ? err : new OutputError(`cannot write the output: ${(err as Error).message}`, { cause: err });
   } finally {
@@ -279,11 +296,15 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
     dropStray();
   }
   const stats = { ...(source.stats() as NativeStats), flowsExported: exported };
-  for (const w of stats.warnings.split('\n').filter(Boolean)) log.warn(w);
+  for (const w of stats.warnings.split('\n').filter(Boolean)) {
+    // a capture's own read error (the interface gone) is what fails it: an error, for logs that filter
+    if (o.live && w.startsWith('capture: ') && w.endsWith('flows up to this point are kept')) log.error(w); else log.warn(w);
+  }
   if (stats.oversizeRecords) {
     log.warn(`${stats.oversizeRecords} records longer than 65535 bytes on the wire: their sizes wrap to 16 bits, as NFStream's do`);
   }
-  if (stats.retimed) {
+  // files that overlap in time were said to be (their packets are the ones held back)
+  if (stats.retimed && !/: (starts before .* ends|given more than once): /.test(stats.warnings)) {
     log.warn(`${grouped(stats.retimed)} packets came timed more than a second before a packet read earlier (by up to ${span(stats.retimedMaxMs)}): ` +
       'each is counted at that later time, as NFStream counts it (one packet timed far ahead holds every later one)');
   }

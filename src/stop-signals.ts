@@ -20,12 +20,14 @@ let installed = false;
 let receiver: ((sig: NodeJS.Signals) => void) | undefined;
 const held: NodeJS.Signals[] = [];
 let timer: NodeJS.Timeout | undefined;
+/** a run took signals once: one held now comes while it finishes, not while it starts */
+let received = false;
 
 function route(sig: NodeJS.Signals): void {
   if (receiver) return receiver(sig);
   held.push(sig);
   timer ??= setTimeout(() => {
-    process.stderr.write(`flowseek: ${sig} while starting: stopped before anything was read\n`);
+    process.stderr.write(received ? `flowseek: ${sig} while finishing: ended\n` : `flowseek: ${sig} while starting: stopped before anything was read\n`);
     for (const s of STOP_SIGNALS) process.off(s, route);
     process.kill(process.pid, sig);
   }, HOLD_MS).unref(); // a command that ends on its own meanwhile just ends
@@ -45,6 +47,7 @@ export function receiveStopSignals(receive: (sig: NodeJS.Signals) => void): () =
   if (own) for (const s of STOP_SIGNALS) process.on(s, route);
   const previous = receiver;
   receiver = receive;
+  received = true;
   if (timer) clearTimeout(timer);
   timer = undefined;
   for (const sig of held.splice(0)) receive(sig);

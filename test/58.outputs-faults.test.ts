@@ -257,6 +257,18 @@ t.test('a partition folder that is a file is named in the error, not the dataset
   t.same(temporaries(ds), [], 'no temporary');
 });
 
+t.test('a dataset\'s parts left half-written by a run killed outright are named by the next run, and left', async (t) => {
+  const ds = path.join(dir, 'left-parts');
+  fs.mkdirSync(path.join(ds, 'dt=2020-01-01', 'hour=03'), { recursive: true });
+  const left = ['dt=2020-01-01/.part-0.csv.0123456789abcdef.tmp', 'dt=2020-01-01/hour=03/.part-2.csv.fedcba9876543210.tmp'];
+  for (const f of left) fs.writeFileSync(path.join(ds, f), 'id,\n');
+  const r = cli(['read', HOURS, '-o', ds, '--partition', 'day', '--format', 'csv']);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stderr, `flowseek: warning: in ${ds}, 2 temporary parts of runs killed before they finished (or still running): ${left.join(', ')}; ` +
+    'remove them if no other run writes there\n');
+  for (const f of left) t.ok(fs.existsSync(path.join(ds, f)), `${f} left (another run may be writing it)`);
+});
+
 // A name close to the limit of a file name (255 bytes): the temporary's longer name was refused, so
 // a name the file system allows could not be written. Past the limit: refused before any reading.
 t.test('an output name near the 255-byte limit is written; one past it is refused up front', async (t) => {

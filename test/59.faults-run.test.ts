@@ -128,7 +128,7 @@ function liveTests(): void {
     t.same(tempFiles(path.dirname(out)), []);
   });
 
-  t.test('a capture worker killed: the others go on and say so; the flows received are all written', async (t) => {
+  t.test('a capture worker killed: the others go on and say so; the flows received are all written, and the run fails at its end', async (t) => {
     const out = path.join(fs.mkdtempSync(path.join(tmpdir(), 'kill1-')), 'flows.csv');
     const run = capture(['--workers', '2', '-o', out]);
     t.ok(await waitFor(run, /capturing on/), 'started');
@@ -136,12 +136,14 @@ function liveTests(): void {
     const workers = workersOf(run.child.pid as number);
     t.equal(workers.length, 2, 'two workers');
     process.kill(workers[0], 'SIGKILL');
-    t.ok(await waitFor(run, /worker \d ended unexpectedly \(killed by SIGKILL\); capturing on with 1 worker/, 2000), 'noticed within two seconds');
+    t.ok(await waitFor(run, /worker \d ended unexpectedly \(killed by SIGKILL\); the capture goes on with 1 worker/, 2000), 'noticed within two seconds');
     await traffic(40, 30000);
     await sleep(300);
     run.child.kill('SIGTERM');
     const { code, ms } = await run.exit;
-    t.equal(code, 0, 'a capture stopped by SIGTERM ends normally');
+    // the dead worker's open flows are gone: a service manager must hear of it (it was exit 0)
+    t.equal(code, 1, 'exit 1');
+    t.match(run.stderr(), /flowseek: error: worker \d ended unexpectedly \(killed by SIGKILL\) during the capture: the flows it had open are missing\n$/);
     t.ok(ms < 30000);
     t.equal(csvRows(out), summaryFlows(run.stderr()), 'flows written = flows received');
     t.ok(csvRows(out) >= 40, `the surviving worker took the whole traffic (${csvRows(out)} flows)`);
@@ -311,7 +313,7 @@ t.test('read: a second SIGINT writes what was received, closes the file and exit
   t.same(tempFiles(dir), [], 'no temporary file');
 });
 
-t.test('read --workers 2 with a plugin, a worker killed: the run ends (exit 1), the other worker\'s flows written', async (t) => {
+t.test('read --workers 2 with a plugin, a worker killed: the run ends (exit 1), the other worker\'s flows written beside an earlier file', async (t) => {
   const dir = fs.mkdtempSync(path.join(tmpdir(), 'rkill-'));
   const records = [];
   for (let i = 0; i < 4000; i++) {
@@ -320,6 +322,8 @@ t.test('read --workers 2 with a plugin, a worker killed: the run ends (exit 1), 
   const file = writePcap('rkill.pcap', DLT.EN10MB, records);
   const plugin = slowPlugin(dir);
   const out = path.join(dir, 'flows.csv');
+  // an earlier run's whole file: the failed run's part of the flows replaced it
+  fs.writeFileSync(out, 'id,earlier\n0,whole\n');
   const run = flowseek(['read', file, '--workers', '2', '--batch-size', '50', '--plugin', plugin, '-o', out]);
   // both workers under way: one that had not begun when the other was killed rightly has no flows
   t.ok(await batchesBegan(dir, 2), 'the run is under way in both workers');
@@ -330,7 +334,11 @@ t.test('read --workers 2 with a plugin, a worker killed: the run ends (exit 1), 
   t.equal(code, 1);
   t.ok(ms < 30000, `ended in ${ms} ms`);
   t.match(run.stderr(), /flowseek: error: worker 0 ended unexpectedly \(killed by SIGKILL\): the flows of its share of the host pairs are missing\n$/);
-  const rows = csvRows(out);
+  t.equal(fs.readFileSync(out, 'utf8'), 'id,earlier\n0,whole\n', 'the earlier file as it was');
+  const beside = path.join(dir, 'flows.partial.csv');
+  t.match(run.stderr(), `flowseek: warning: ${out} is left as it was; the `);
+  t.match(run.stderr(), `flows of this failed run are in ${beside}\n`);
+  const rows = csvRows(beside);
   t.equal(rows, summaryFlows(run.stderr()), 'flows written = flows received');
   t.ok(rows > 0 && rows < 4000, `the other worker's flows (${rows})`);
   t.same(tempFiles(dir), []);
@@ -483,6 +491,23 @@ t.test('an output nobody reads does not hold a stopped run: a FIFO, standard out
   t.equal(slowEnd.code, 130, `exit 130 (${slow.stderr().trim().split('\n').pop()})`);
   t.notMatch(slow.stderr(), /did not finish/);
   t.equal(rows - 1, 10_000, 'every flow written');
+});
+
+t.test('a capture whose interface is deleted: one error line, its flows written, exit 1', async (t) => {
+  const [nsA, nsB, va, vb] = [`fgA${tag}`, `fgB${tag}`, `fga${tag}`, `fgb${tag}`];
+  const missing = vethPair({ ns: nsA, dev: va, addr: '10.79.0.1' }, { ns: nsB, dev: vb, addr: '10.79.0.2' });
+  if (missing) { t.comment(`skipped: ${missing}`); return; }
+  t.teardown(() => deleteNamespaces(nsA, nsB));
+  const out = path.join(fs.mkdtempSync(path.join(tmpdir(), 'gone-')), 'flows.csv');
+  const run = flowseek(['capture', '-i', va, '--dissections', '0', '-o', out], nsA);
+  t.ok(await waitFor(run, /capturing on/), 'started');
+  spawnSync('ip', ['netns', 'exec', nsB, 'ping', '-c', '3', '-i', '0.2', '10.79.0.1']);
+  spawnSync('ip', ['-n', nsA, 'link', 'del', va]);
+  const { code } = await run.exit;
+  t.equal(code, 1);
+  // it was a warning: logs that keep errors only had no word of why the service failed
+  t.match(run.stderr(), /flowseek: error: capture: The interface disappeared; flows up to this point are kept\n/);
+  t.equal(csvRows(out), summaryFlows(run.stderr()), 'the flows received are written');
 });
 
 // What lost the early SIGTERM, done on purpose: a signal the kernel delivered to one receiver while

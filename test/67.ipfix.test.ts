@@ -70,7 +70,7 @@ t.test('every oracle flow reaches nfcapd with the packets and bytes of flowseek\
   const csv = path.join(tmpdir(), 'ipfix-same-run.csv');
   const run = spawnSync(process.execPath, [BIN, 'read', ...ALL, '--ipfix', `127.0.0.1:${port}`, '-o', csv], { encoding: 'utf8' });
   t.equal(run.status, 0, run.stderr);
-  t.match(run.stderr, /flows sent to udp:\/\/127\.0\.0\.1:\d+ in \d+ IPFIX messages/);
+  t.match(run.stderr, /flows sent to udp:\/\/127\.0\.0\.1:\d+ in \d+ IPFIX messages?/);
   await new Promise((r) => setTimeout(r, 300));
   nfcapd.kill('SIGINT');
   await new Promise((r) => nfcapd.once('exit', r));
@@ -192,7 +192,7 @@ async function deafCollector(): Promise<{ port: number; accepted: Promise<void>;
 
 /** The run's error lines, its flow count, and what it says it sent and did not. */
 function told(stderr: string) {
-  const sent = /(\d+) flows sent to tcp:\/\/\S+ in \d+ IPFIX messages(?:; (\d+) not sent)?/.exec(stderr);
+  const sent = /(\d+) flows sent to tcp:\/\/\S+ in \d+ IPFIX messages?(?:; (\d+) not sent)?/.exec(stderr);
   return {
     errors: stderr.split('\n').filter((l) => l.startsWith('flowseek: error:')),
     flows: Number(/(\d+) flows from/.exec(stderr)?.[1]),
@@ -223,6 +223,54 @@ t.test('tcp://: a collector that stops reading ends the run after --ipfix-timeou
   t.equal(said.sent + said.unsent, said.flows, `${said.sent} sent (taken by the socket) and ${said.unsent} not sent: every flow counted once`);
   t.ok(said.unsent > 0, 'the flows the socket never took are not called sent');
   t.same(leftovers(dir), [], 'no temporary file left');
+});
+
+t.test('udp://: a collector that restarts mid-run (port unreachable a while) is counted, not the end of the run', { skip: NO_ORACLE }, async (t) => {
+  const port = await freeUdpPort();
+  const bind = async () => {
+    const s = dgram.createSocket('udp4');
+    s.on('message', () => undefined);
+    await new Promise<void>((r) => s.bind(port, '127.0.0.1', r));
+    return s;
+  };
+  let listener = await bind();
+  const dir = fs.mkdtempSync(path.join(tmpdir(), 'ipfix-restart-'));
+  const csv = path.join(dir, 'flows.csv');
+  const started = Date.now();
+  const child = spawn(process.execPath, [BIN, 'read', ...ALL, '--idle-timeout', '0', '--ipfix', `udp://127.0.0.1:${port}`, '-o', csv],
+    { env: { ...process.env, NODE_OPTIONS: '' } });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise((r) => setTimeout(r, 300));
+  await new Promise<void>((r) => listener.close(r)); // the collector goes away: ICMP port unreachable
+  await new Promise((r) => setTimeout(r, 300));
+  listener = await bind(); // and comes back
+  const code = await exit;
+  listener.close();
+  t.ok(Date.now() - started > 700, 'the run outlived the restart');
+  t.equal(code, 0, `exit 0 (it ended at the first refusal: ${stderr.trim().split('\n').pop()})`);
+  t.match(stderr, / refused by the collector \(nothing listened for a while\)/);
+  t.equal(rows(csv), Number(/(\d+) flows from/.exec(stderr)?.[1]), 'the CSV has every flow');
+});
+
+t.test('tcp://: a collector that took every byte but never reads or closes does not hold the process after its summary', async (t) => {
+  const deaf = await deafCollector();
+  const dir = fs.mkdtempSync(path.join(tmpdir(), 'ipfix-linger-'));
+  const sample = path.join(__dirname, '..', '..', 'samples', 'sample.pcap');
+  const started = Date.now();
+  // a few flows: the kernel's buffers take them all, so the socket is 'finished' at once
+  const child = spawn(process.execPath, [BIN, 'read', sample, '--ipfix', `tcp://127.0.0.1:${deaf.port}`, '-o', path.join(dir, 'f.csv')],
+    { env: { ...process.env, NODE_OPTIONS: '' } });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const code = await Promise.race([exit, new Promise<string>((r) => setTimeout(() => r('alive'), 15_000))]);
+  if (code === 'alive') child.kill('SIGKILL');
+  deaf.close();
+  t.equal(code, 0, `exit 0 (it stayed alive until the collector went away: ${stderr.trim().split('\n').pop()})`);
+  t.ok(Date.now() - started < 10_000, 'within the linger of a second, not a minute');
+  t.match(stderr, /6 flows sent to tcp:\/\/127\.0\.0\.1:\d+ in \d+ IPFIX messages?\b/);
 });
 
 t.test('tcp://: a stop signal while the collector takes nothing ends the run at once, exit 130, the CSV whole', { skip: NO_ORACLE }, async (t) => {

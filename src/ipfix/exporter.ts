@@ -74,7 +74,8 @@ export class IpfixExporter {
   /** The closing summary, of the run's `flows`. */
   summary(flows: number): string {
     const unsent = flows - this.records;
-    return `${this.records} flows sent to ${this.label} in ${this.messages} IPFIX messages${unsent ? `; ${unsent} not sent` : ''}`;
+    const refused = this.refused ? `; ${this.refused} refused by the collector (nothing listened for a while)` : '';
+    return `${this.records} flows sent to ${this.label} in ${this.messages} IPFIX message${this.messages === 1 ? '' : 's'}${unsent ? `; ${unsent} not sent` : ''}${refused}`;
   }
 
   async open(): Promise<void> {
@@ -113,7 +114,13 @@ export class IpfixExporter {
       });
     });
     // a collector that is not listening shows as ICMP port unreachable on a later send
-    s.on('error', (e) => this.fail(fail(e)));
+    // a collector restarting answers a datagram or two with ICMP port unreachable: counted, not the
+    // end of a capture (its service restarted, and traffic went unmetered meanwhile); one that
+    // refuses at the end of the run is not there (close)
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ECONNREFUSED') this.refusedNow();
+      else this.fail(fail(e));
+    });
     this.udp = s;
   }
 
@@ -171,8 +178,13 @@ export class IpfixExporter {
     const taken = () => { this.messages++; this.records += records; };
     if (this.udp) {
       const s = this.udp;
-      await new Promise<void>((resolve, reject) => s.send(msg, (e) => (e ? reject(e) : resolve())))
-        .catch((e: Error) => { throw new OutputError(`IPFIX collector ${this.label}: ${describe(e)}`, { cause: e }); });
+      const refused = await new Promise<boolean>((resolve, reject) => s.send(msg, (e) => {
+        if (!e) resolve(false);
+        else if ((e as NodeJS.ErrnoException).code === 'ECONNREFUSED') { this.refusedNow(); resolve(true); }
+        else reject(e);
+      })).catch((e: Error) => { throw new OutputError(`IPFIX collector ${this.label}: ${describe(e)}`, { cause: e }); });
+      if (refused) return;
+      this.sentAt = Date.now(); // a refusal after this is the collector's answer to it
       taken();
       // let an ICMP error from the previous datagram arrive before the next one
       if (this.messages % 64 === 0) await new Promise((r) => setImmediate(r));
@@ -215,12 +227,26 @@ export class IpfixExporter {
     this.onFailure?.(e);
   }
 
+  /** datagrams the collector refused (ICMP port unreachable), and when the last refusal came */
+  refused = 0;
+  private refusedAt = 0;
+  private sentAt = 0;
+
+  private refusedNow(): void {
+    this.refused++;
+    this.refusedAt = Date.now();
+  }
+
   async close(): Promise<void> {
     this.throwIfFailed();
     if (this.udp) {
       const s = this.udp;
       // a last port-unreachable has a moment to show before the socket goes
       await new Promise((r) => setTimeout(r, 20));
+      // refused to the last: nothing listens there (the run fails, as it did at the first refusal)
+      if (this.refused && this.refusedAt >= this.sentAt) {
+        this.fail(new OutputError(`IPFIX collector ${this.label}: ${describe(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))}`));
+      }
       this.throwIfFailed();
       this.done = true;
       s.close();
@@ -243,6 +269,9 @@ export class IpfixExporter {
       this.throwIfFailed();
       this.done = true;
       clearInterval(this.watch);
+      // let go: a collector that keeps its end open (or reads nothing more) held the process alive
+      // after its summary, for a minute or for ever, and the next cron run skipped behind its lock
+      s.destroy();
     }
   }
 

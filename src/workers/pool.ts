@@ -81,6 +81,9 @@ export class WorkerPool {
     }
   }
 
+  /** a worker lost mid-capture while others went on: the run fails once it has ended */
+  private lateFailure?: FlowseekError;
+
   private exited(i: number, code: number | null, signal: NodeJS.Signals | null): void {
     this.running--;
     this.settle(i);
@@ -88,7 +91,9 @@ export class WorkerPool {
     if ((code !== 0 || signal || !this.finished[i]) && !this.failure && !this.killed) {
       const how = signal ? `killed by ${signal}` : `exit ${code}`;
       if (this.live && this.running > 0 && !this.stopped) {
-        this.onWarning?.(`worker ${i} ended unexpectedly (${how}); capturing on with ${this.running} worker${this.running === 1 ? '' : 's'}`);
+        this.onWarning?.(`worker ${i} ended unexpectedly (${how}); the capture goes on with ${this.running} worker${this.running === 1 ? '' : 's'}`);
+        // its open flows are lost: the run, which went on, fails at its end (a service is told)
+        this.lateFailure ??= new FlowseekError(`worker ${i} ended unexpectedly (${how}) during the capture: the flows it had open are missing`, 'FS_WORKER');
       } else {
         const lost = this.live ? 'no worker left' : 'the flows of its share of the host pairs are missing';
         this.failure = new FlowseekError(`worker ${i} ended unexpectedly (${how}): ${lost}`, 'FS_WORKER');
@@ -201,7 +206,7 @@ export class WorkerPool {
         continue;
       }
       if (this.running === 0) {
-        if (this.failure) throw this.failure;
+        if (this.failure ?? this.lateFailure) throw this.failure ?? this.lateFailure;
         return;
       }
       await new Promise<void>((resolve) => { this.wake = resolve; });

@@ -178,7 +178,7 @@ export class FlowOutput implements FlowWriter {
       await this.writer(f).close();
     } catch (e) {
       // a writer that failed before its sink's close (a Parquet footer): its temporary goes too
-      f.sink.discard();
+      this.drop(f.sink);
       throw e;
     }
     const target = f.sink.target;
@@ -304,6 +304,19 @@ export class FlowOutput implements FlowWriter {
     }
   }
 
+  /** For a run that failed partway: its flows go beside the file an earlier run wrote at -o, which
+   * stays as it was (a worker lost mid-run replaced a whole file with part of one). The name they
+   * went to, or undefined when no file was there (closed as usual). */
+  async closeBeside(): Promise<string | undefined> {
+    if (!this.replacesFile()) { await this.close(); return undefined; }
+    const out = this.o.output as string;
+    const ext = path.extname(out);
+    const beside = path.join(path.dirname(out), `${path.basename(out, ext)}.partial${ext}`);
+    for (const roll of this.rolls.values()) if (roll.file) roll.file.sink.target = beside;
+    await this.close();
+    return beside;
+  }
+
   /** What the open files have taken so far (it changes while the output moves). */
   get taken(): number {
     let n = this.written.length;
@@ -316,10 +329,18 @@ export class FlowOutput implements FlowWriter {
     for (const roll of this.rolls.values()) roll.file?.sink.abort(e);
   }
 
+  /** half-written temporaries that could not be removed (the run names them) */
+  readonly leftBehind: string[] = [];
+
+  private drop(sink: Sink): void {
+    sink.discard();
+    if (sink.leftBehind && !this.leftBehind.includes(sink.leftBehind)) this.leftBehind.push(sink.leftBehind);
+  }
+
   /** The error path: no half-written file is left, under a final name or a temporary one. */
   discard(): void {
     for (const roll of this.rolls.values()) {
-      roll.file?.sink.discard();
+      if (roll.file) this.drop(roll.file.sink);
       roll.file = undefined;
     }
   }

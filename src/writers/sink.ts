@@ -171,6 +171,9 @@ export class Sink {
     (this.stream as NodeJS.WritableStream & { destroy?: () => void }).destroy?.();
   }
 
+  /** the temporary that discard() could not remove (its folder made read-only meanwhile), and why */
+  leftBehind?: string;
+
   /** Drops a half-written file (error path): nothing is left under the final name nor the temporary one. */
   discard(): void {
     if (this.pipe) (this.stream as net.Socket).destroy();
@@ -183,7 +186,12 @@ export class Sink {
       (this.stream as fs.WriteStream).destroy();
     }
     if (this.tempPath) {
-      try { fs.unlinkSync(this.tempPath); } catch { /* already gone or published */ }
+      try {
+        fs.unlinkSync(this.tempPath);
+      } catch (e) {
+        // gone already, or published; otherwise it stays, and is named
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.leftBehind = `${this.tempPath} (${describe(e)})`;
+      }
     }
   }
 
@@ -287,6 +295,24 @@ export function leftTemporaries(target: string): string[] {
   } catch {
     return []; // a folder that cannot be listed is reported when the output is opened
   }
+}
+
+/** The same for a --partition dataset: its parts' temporaries in every dt=…[/hour=…] folder, paths
+ * relative to the dataset (a service killed at its stop timeout leaves one a restart; they piled up
+ * unseen, taking part numbers). */
+export function leftDatasetTemporaries(dataset: string): string[] {
+  const part = new RegExp(`^\\.part-\\d+\\.[a-z]+${TEMP_TAIL}$`);
+  const found: string[] = [];
+  const look = (rel: string, depth: number) => {
+    let entries: fs.Dirent[];
+    try { entries = fs.readdirSync(path.join(dataset, rel), { withFileTypes: true }); } catch { return; }
+    for (const e of entries) {
+      if (e.isFile() && part.test(e.name)) found.push(path.join(rel, e.name));
+      else if (e.isDirectory() && depth < 2 && /^(dt|hour)=/.test(e.name)) look(path.join(rel, e.name), depth + 1);
+    }
+  };
+  look('', 0);
+  return found.sort();
 }
 
 /** name's first code points, at most `bytes` bytes of UTF-8 */
