@@ -206,7 +206,8 @@ export class WorkerPool {
         continue;
       }
       if (this.running === 0) {
-        if (this.failure ?? this.lateFailure) throw this.failure ?? this.lateFailure;
+        const failure = this.failure ?? this.lateFailure;
+        if (failure) throw failure;
         return;
       }
       await new Promise<void>((resolve) => { this.wake = resolve; });
