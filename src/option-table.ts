@@ -130,7 +130,8 @@ const TABLE = [
   { flags: '--ipfix-timeout', arg: 'seconds', kind: 'number', min: 0.1, max: 86400, must: 'a number of seconds from {min} to {max}', default: 15,
     group: 'output', commands: RUN, help: 'IPFIX over TCP: a collector that answers no connection or takes nothing for this long ends the run (default: {default})',
     man: 'Over TCP, a collector that does not answer the connection, or takes no byte for this long while flows wait ' +
-      '(default {default}), ends the run with an error (exit 1); the file outputs still get every flow. After a stop ' +
+      '(default {default}), ends its export with an error (exit 1): a capture stops, a read goes on for its file outputs, ' +
+      'which get every flow. After a stop ' +
       '(a signal, --duration, --max-flows) one that takes nothing for 2 s is given up.' },
   { flags: '--anonymize', arg: 'columns', kind: 'text', group: 'output', commands: RUN,
     help: 'replace these text columns (e.g. src_ip,dst_ip,src_mac,dst_mac) with a keyed hash',
@@ -143,7 +144,8 @@ const TABLE = [
     group: 'output', commands: RUN,
     help: 'after a stop (signal, --duration, --max-flows), end meters that hand over no flow for this long (default: {default})',
     man: 'After a stop (a signal, --duration, --max-flows), meters that hand over no flow for this long ' +
-      '(default {default}) are ended by force: the flows already received are written and the run exits 1.' },
+      '(default {default}) are ended by force: the flows already received are written and the run exits 1. ' +
+      'An output that takes no byte for as long after a stop (a pipe nobody reads) ends the run, its file not written (exit 1).' },
   // the meter, as NFStream's
   { flags: '--idle-timeout', arg: 'seconds', kind: 'number', min: 0, max: 1e9, must: 'a number of seconds from {min} to {max}', default: 120,
     group: 'meter', commands: RUN, native: 'idleTimeoutMs',
