@@ -146,6 +146,21 @@ t.test('the cron job: rotated hours into the dataset once each, a truncated one 
   t.equal(listing(vars.DATASET).filter((f) => f.endsWith('.parquet')).length, 3, 'its flows added as a new part');
 });
 
+t.test('the cron job: an hour without a flow is done, and holds back no later hour', async (t) => {
+  const dir = fs.mkdtempSync(path.join(tmpdir(), 'cron-empty-'));
+  const { command, vars } = cronCommand(dir);
+  const pcaps = path.join(dir, 'pcap');
+  fs.mkdirSync(pcaps);
+  const sample = fs.readFileSync(path.join(ROOT, 'samples', 'sample.pcap'));
+  fs.writeFileSync(path.join(pcaps, `eth0-${hourName(3)}.pcap`), sample);
+  fs.writeFileSync(path.join(pcaps, `eth0-${hourName(2)}.pcap`), sample.subarray(0, 24)); // its header, no packet
+  fs.writeFileSync(path.join(pcaps, `eth0-${hourName(1)}.pcap`), sample);
+  const r = spawnSync('sh', ['-c', command], { encoding: 'utf8', env: { ...env, ...vars, TZ: 'UTC' }, timeout: 60000 });
+  t.equal(r.status, 0, r.stderr);
+  t.same(listing(vars.STATE).filter((f) => f.endsWith('.done')), [3, 2, 1].map((h) => `${hourName(h)}.done`).sort());
+  t.equal(listing(vars.DATASET).filter((f) => f.endsWith('.parquet')).length, 2, 'the two hours with flows in the dataset');
+});
+
 /** The unit's identity without systemd: setpriv gives what DynamicUser and AmbientCapabilities give. */
 const tag = String(process.pid % 100000);
 const NS_A = `fsvA${tag}`, NS_B = `fsvB${tag}`, VA = `fsva${tag}`, VB = `fsvb${tag}`;

@@ -42,6 +42,11 @@ while [ "$h" -ge 1 ]; do
       if [ "$rc" = 1 ] && [ -z "$(find "$staging" -name '*.parquet' 2>/dev/null)" ]; then
         rm -rf "$staging"; echo "flowseek-hourly: $pcap: nothing written (above); the hour will be read again" >&2; status=1; continue
       fi
+      # an hour without a flow leaves no part and no schema: nothing to add (its missing schema read as
+      # other columns, kept the hour out, and stopped every later hour behind it)
+      if [ -z "$(find "$staging" -name '*.parquet' 2>/dev/null)" ]; then
+        rm -rf "$staging"; touch "$STATE/$hour.done"; continue
+      fi
       # the dataset keeps one schema (flowseek records it beside the parts): the first hour brings
       # it, a later hour with other columns (FLOWSEEK_OPTIONS changed) is kept out, in staging
       record=_flowseek_schema.json
