@@ -5,6 +5,7 @@
  * anything is opened, with the figure; the defaults never are (--max-active-flows is a bound the
  * meter enforces, sized to fit an ordinary machine).
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { UsageError } from './errors';
 import { loadNative } from './native';
@@ -66,7 +67,22 @@ const total = (ts: Term[]) => ts.reduce((n, t) => n + t.bytes, 0);
  * Refuses (a usage error) options that could need more memory than this machine has, unless the
  * same run with every memory option at its default would need as much (`defaults` is that run).
  */
-export function checkMemoryNeed(o: MemoryOptions, defaults: MemoryOptions, totalBytes = os.totalmem()): void {
+/** What this process may use: the machine's memory, or less where a cgroup (memory.max) or ulimit -v
+ * says so (a need checked against the machine alone ran into the limit: V8's fatal error and its
+ * stack, or a library that would not map). */
+export function memoryLimit(): { bytes: number; by: string } {
+  let limit = { bytes: os.totalmem(), by: 'this machine has' };
+  const cgroup = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.();
+  if (cgroup && cgroup < limit.bytes) limit = { bytes: cgroup, by: 'its cgroup allows (memory.max)' };
+  try {
+    const as = /^Max address space\s+(\d+)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'));
+    if (as && Number(as[1]) < limit.bytes) limit = { bytes: Number(as[1]), by: 'this process may map (ulimit -v)' };
+  } catch { /* no /proc: the machine's figure */ }
+  return limit;
+}
+
+export function checkMemoryNeed(o: MemoryOptions, defaults: MemoryOptions, limit = memoryLimit()): void {
+  const totalBytes = limit.bytes;
   const given: Record<string, string> = {
     '--max-active-flows': String(o.maxActiveFlows), '--workers': String(o.workers), '--batch-size': String(o.batchSize),
     '--row-group-size': String(o.rowGroupRows), '--payload-bytes': String(o.payloadBytes), '--header-bytes': String(o.headerPackets),
@@ -87,7 +103,7 @@ export function checkMemoryNeed(o: MemoryOptions, defaults: MemoryOptions, total
     o.splt > 0 ? flagged('--splt') : '',
   ].filter(Boolean);
   const what = [biggest.count.join(' and '), ...sizing].join(' with ');
-  throw new UsageError(`${what} could need ${bytes(need)} of memory; this machine has ${bytes(totalBytes)}: lower one of them`);
+  throw new UsageError(`${what} could need ${bytes(need)} of memory; ${limit.by} ${bytes(totalBytes)}: lower one of them`);
 }
 
 /** Decimal units, as disks and memory are sold: 262 TB, 1.4 GB. */

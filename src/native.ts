@@ -231,7 +231,8 @@ export function loadNative(): NativeAddon {
       cached = require(file) as NativeAddon;
     } catch (e) {
       const why = String((e as Error).message).split('\n')[0];
-      const hint = /cannot open shared object file/.test(why) ? `; it needs ${RUNTIME_LIBRARIES}` : '';
+      const hint = /cannot open shared object file/.test(why) ? `; it needs ${RUNTIME_LIBRARIES}`
+        : /failed to map segment|cannot allocate memory/i.test(why) ? '; out of memory: is this process\'s memory limited (ulimit -v, a cgroup)?' : '';
       throw new FlowseekError(`the native meter ${file} does not load: ${why}${hint}`, 'FS_NO_ADDON', 1, { cause: e });
     }
     return cached;
