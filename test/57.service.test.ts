@@ -161,6 +161,28 @@ t.test('the cron job: an hour without a flow is done, and holds back no later ho
   t.equal(listing(vars.DATASET).filter((f) => f.endsWith('.parquet')).length, 2, 'the two hours with flows in the dataset');
 });
 
+t.test('the cron job: a read that failed (an error line, exit 1) is not marked done; its flows are not moved in', async (t) => {
+  const dir = fs.mkdtempSync(path.join(tmpdir(), 'cron-failed-'));
+  const { command, vars } = cronCommand(dir);
+  const pcaps = path.join(dir, 'pcap');
+  fs.mkdirSync(pcaps);
+  fs.copyFileSync(path.join(ROOT, 'samples', 'sample.pcap'), path.join(pcaps, `eth0-${hourName(1)}.pcap`));
+  // a plugin that fails the run at the fourth flow: three flows written, the others missing
+  const plugin = path.join(dir, 'fails.js');
+  fs.writeFileSync(plugin, `module.exports = { name: 'fails', onExpire() { this.n = (this.n || 0) + 1; if (this.n === 4) throw new Error('boom'); } };\n`);
+  const run = (options: string) => spawnSync('sh', ['-c', command], { encoding: 'utf8', env: { ...env, ...vars, TZ: 'UTC', FLOWSEEK_OPTIONS: options }, timeout: 60000 });
+  const failed = run(`--batch-size 1 --plugin ${plugin} --plugin-errors fail`);
+  t.equal(failed.status, 1);
+  t.match(failed.stderr, /flowseek: error: plugin fails: onExpire threw: boom/);
+  t.match(failed.stderr, /flowseek-hourly: .*: the read failed \(above\); the hour will be read again/);
+  t.same(listing(vars.STATE).filter((f) => f.endsWith('.done')), [], 'not done (it was, with flows missing for good)');
+  t.same(listing(vars.DATASET).filter((f) => f.endsWith('.parquet')), [], 'nothing moved in');
+  t.notOk(listing(vars.STATE).some((f) => f.startsWith('staging') || f.startsWith('stderr')), 'nothing left in the state folder');
+  const again = run('--stats');
+  t.equal(again.status, 0, again.stderr);
+  t.same(listing(vars.STATE).filter((f) => f.endsWith('.done')), [`${hourName(1)}.done`], 'read whole the next time');
+});
+
 /** The unit's identity without systemd: setpriv gives what DynamicUser and AmbientCapabilities give. */
 const tag = String(process.pid % 100000);
 const NS_A = `fsvA${tag}`, NS_B = `fsvB${tag}`, VA = `fsva${tag}`, VB = `fsvb${tag}`;

@@ -7,10 +7,12 @@
 # The dataset only ever gains whole hours: each hour is read into a staging folder and its parts
 # moved in when flowseek exits 0 or 1. Exit codes of flowseek read:
 #   0    every flow written                      -> parts moved in, hour marked done
-#   1    a runtime error, e.g. a capture cut short: the flows before the cut are written
+#   1    a capture cut short or damaged (warnings only): the flows before the cut are written
 #                                                -> parts moved in, hour marked done, the message
 #                                                   stays on stderr (cron mails it); with no part
 #                                                   at all (an unwritable folder?) read again later
+#   1    with a "flowseek: error:" line: the run itself failed (a worker killed, a plugin failing):
+#        flows are missing                       -> nothing moved in; a later run reads the hour again
 #   2    a usage error (a bad option here)       -> nothing moved in; this script exits 2
 #   130  interrupted (shutdown)                  -> nothing moved in; a later run reads the hour again
 set -u
@@ -34,8 +36,15 @@ while [ "$h" -ge 1 ]; do
   staging="$STATE/staging-$hour"
   rm -rf "$staging"
   # shellcheck disable=SC2086 # FLOWSEEK_OPTIONS is a list of options
-  "$FLOWSEEK" read "$pcap" -o "$staging" --partition hour -q $FLOWSEEK_OPTIONS
+  "$FLOWSEEK" read "$pcap" -o "$staging" --partition hour -q $FLOWSEEK_OPTIONS 2> "$STATE/stderr-$hour"
   rc=$?
+  cat "$STATE/stderr-$hour" >&2
+  # an error line (not the warnings of a damaged capture) is a run that failed: its flows are incomplete
+  failed=$(grep -c '^flowseek: error:' "$STATE/stderr-$hour")
+  rm -f "$STATE/stderr-$hour"
+  if [ "$rc" = 1 ] && [ "$failed" -gt 0 ]; then
+    rm -rf "$staging"; echo "flowseek-hourly: $pcap: the read failed (above); the hour will be read again" >&2; status=1; continue
+  fi
   case $rc in
     0|1)
       # exit 1 with no part at all may be an output that could not be written: tried again later
