@@ -271,10 +271,11 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
       output.discard();
     } else if (sourceFailure && output?.replacesFile()) {
       let beside: string | undefined;
-      await guard(async () => { beside = await output.closeBeside(); });
+      await writeOut('output', () => guard(async () => { beside = await output.closeBeside(); }));
       if (beside) log.warn(`${o.output} is left as it was; the ${grouped(exported)} flows of this failed run are in ${beside}`);
     } else {
-      await guard(() => output?.close());
+      // the close flushes what a pipe still holds: a reader that takes nothing is watched for there too
+      await writeOut('output', () => guard(() => output?.close()));
     }
     if (!collectorFailure) await ipfix?.close().catch(collectorFailed);
     if (collectorFailure) ipfix?.discard();
