@@ -134,7 +134,7 @@ static void consume(struct fs_meter *m, const struct fs_packet *p, const struct 
 
 /* A decoded packet from here on: the clock, then this meter's flow or another meter's tick. */
 static void advance(struct fs_meter *m, struct fs_packet *p, const struct fs_flow_key *k, uint64_t hash, uint32_t idx, bool mine) {
-  bool go_scan = fs_clock_advance(&m->clock, p->time_ms, p->time_ns);
+  bool go_scan = fs_clock_packet(&m->clock, p->time_ms, p->time_ns);
   p->time_ms = m->clock.tick_ms;
   p->time_ns = m->clock.tick_ns;
   if (!mine) {
@@ -207,12 +207,7 @@ void fs_meter_resume(struct fs_meter *m) {
 
 void fs_meter_clock(struct fs_meter *m, uint64_t now_ms) {
   if (m->stopped) return;
-  /* a tick, not a packet: a wall clock set back is no packet held back */
-  uint64_t held = m->clock.held, held_max = m->clock.held_max_ms;
-  bool due = fs_clock_advance(&m->clock, now_ms, 0);
-  m->clock.held = held;
-  m->clock.held_max_ms = held_max;
-  if (!due) return;
+  if (!fs_clock_advance(&m->clock, now_ms, 0)) return;
   if (fs_meter_holding(m) && fs_idle_scan_due(m)) m->scan_held = true;
   else fs_expire_idle_scan(m);
 }

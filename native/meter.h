@@ -35,13 +35,20 @@ static inline bool fs_clock_advance(struct fs_clock *c, uint64_t ms, uint32_t ns
   if (ms > c->tick_ms || (ms == c->tick_ms && ns > c->tick_ns)) {
     c->tick_ms = ms;
     c->tick_ns = ns;
-  } else if (c->tick_ms - ms > FS_HELD_NOTE_MS) {
-    c->held++;
-    if (c->tick_ms - ms > c->held_max_ms) c->held_max_ms = c->tick_ms - ms;
   }
   if (c->tick_ms - c->scan_tick_ms < FS_IDLE_SCAN_INTERVAL_MS) return false;
   c->scan_tick_ms = c->tick_ms;
   return true;
+}
+
+/* A packet's time: as fs_clock_advance, a packet held back counted (a tick of the wall clock, or
+ * one a reader forced, is no packet and goes to fs_clock_advance). */
+static inline bool fs_clock_packet(struct fs_clock *c, uint64_t ms, uint32_t ns) {
+  if (ms < c->tick_ms && c->tick_ms - ms > FS_HELD_NOTE_MS) {
+    c->held++;
+    if (c->tick_ms - ms > c->held_max_ms) c->held_max_ms = c->tick_ms - ms;
+  }
+  return fs_clock_advance(c, ms, ns);
 }
 
 struct fs_meter_config {

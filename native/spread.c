@@ -166,9 +166,12 @@ static void keep_needed(struct fs_spread *sp) {
   }
 }
 
-static void publish(struct fs_spread *sp, const struct fs_spread_counts *c) {
+/* what the reader counted, with its clock's packets held back */
+static void publish(struct fs_spread *sp, const struct fs_spread_counts *c, const struct fs_clock *clock) {
   pthread_mutex_lock(&sp->counters_lock);
   sp->counters.n = *c;
+  sp->counters.n.retimed = clock->held;
+  sp->counters.n.retimed_max_ms = clock->held_max_ms;
   sp->counters.bytes_read = sp->src.bytes_read;
   sp->counters.read_errors = sp->src.read_errors;
   if (strcmp(sp->counters.warnings, sp->src.warnings) != 0) strcpy(sp->counters.warnings, sp->src.warnings);
@@ -222,7 +225,7 @@ static void *reader_main(void *arg) {
     if (d == FS_OK) {
       uint32_t lane = (uint32_t)(host % sp->n_lanes);
       /* the run's one clock, as a single meter keeps it */
-      bool scan = fs_clock_advance(&clock, fr.ms, fr.ns);
+      bool scan = fs_clock_packet(&clock, fr.ms, fr.ns);
       struct fs_lane_entry e = { .data = fr.data, .time_ms = clock.tick_ms, .time_ns = clock.tick_ns, .caplen = fr.caplen,
                                  .wirelen = fr.wirelen, .linktype = (int16_t)fr.linktype, .kind = FS_LANE_FRAME };
       if (!fr.mapped) { /* libpcap reuses its buffer at the next read: the lane gets a copy */
@@ -243,11 +246,9 @@ static void *reader_main(void *arg) {
      * either too short for a lane running behind (its pages, given back, faulted in again and
      * stayed: the process grew toward the file's size) or memory held for nothing */
     if ((c.packets & (NEEDED_EVERY - 1)) == 0 && sp->src.mm.base) keep_needed(sp);
-    if (++since == REPORT_EVERY) { since = 0; c.retimed = clock.held; c.retimed_max_ms = clock.held_max_ms; publish(sp, &c); }
+    if (++since == REPORT_EVERY) { since = 0; publish(sp, &c, &clock); }
   }
-  c.retimed = clock.held;
-  c.retimed_max_ms = clock.held_max_ms;
-  publish(sp, &c);
+  publish(sp, &c, &clock);
   push_all(sp, &(struct fs_lane_entry){ .kind = FS_LANE_END }, UINT32_MAX);
   return NULL;
 }
