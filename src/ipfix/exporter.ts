@@ -52,7 +52,7 @@ export class IpfixExporter {
   private watch?: NodeJS.Timeout;
   /** ends a wait for the socket (drain, finish) at a failure */
   private wake?: () => void;
-  /** the collector failed (refused a datagram, closed or broke the connection, stopped reading) */
+  /** the collector failed (closed or broke the connection, stopped reading, refused every datagram to the end) */
   onFailure?: (e: OutputError) => void;
   /** messages and records the socket took (UDP: sent; TCP: in the kernel's send buffer), for the
    * summary: a record handed over is not yet sent */
@@ -113,12 +113,11 @@ export class IpfixExporter {
         reject(fail(e));
       });
     });
-    // a collector that is not listening shows as ICMP port unreachable on a later send
-    // a collector restarting answers a datagram or two with ICMP port unreachable: counted, not the
+    // a collector not listening shows as ICMP port unreachable on a later send. One restarting answers a datagram or two with ICMP port unreachable: counted, not the
     // end of a capture (its service restarted, and traffic went unmetered meanwhile); one that
     // refuses at the end of the run is not there (close)
     s.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'ECONNREFUSED') this.refusedNow();
+      if (e.code === 'ECONNREFUSED') this.refusedNow(e);
       else this.fail(fail(e));
     });
     this.udp = s;
@@ -180,7 +179,7 @@ export class IpfixExporter {
       const s = this.udp;
       const refused = await new Promise<boolean>((resolve, reject) => s.send(msg, (e) => {
         if (!e) resolve(false);
-        else if ((e as NodeJS.ErrnoException).code === 'ECONNREFUSED') { this.refusedNow(); resolve(true); }
+        else if ((e as NodeJS.ErrnoException).code === 'ECONNREFUSED') { this.refusedNow(e); resolve(true); }
         else reject(e);
       })).catch((e: Error) => { throw new OutputError(`IPFIX collector ${this.label}: ${describe(e)}`, { cause: e }); });
       if (refused) return;
@@ -227,14 +226,14 @@ export class IpfixExporter {
     this.onFailure?.(e);
   }
 
-  /** datagrams the collector refused (ICMP port unreachable), and when the last refusal came */
+  /** datagrams the collector refused (ICMP port unreachable); the last refusal, and when it came */
   refused = 0;
-  private refusedAt = 0;
+  private lastRefusal?: { e: Error; at: number };
   private sentAt = 0;
 
-  private refusedNow(): void {
+  private refusedNow(e: Error): void {
     this.refused++;
-    this.refusedAt = Date.now();
+    this.lastRefusal = { e, at: Date.now() };
   }
 
   async close(): Promise<void> {
@@ -244,9 +243,8 @@ export class IpfixExporter {
       // a last port-unreachable has a moment to show before the socket goes
       await new Promise((r) => setTimeout(r, 20));
       // refused to the last: nothing listens there (the run fails, as it did at the first refusal)
-      if (this.refused && this.refusedAt >= this.sentAt) {
-        this.fail(new OutputError(`IPFIX collector ${this.label}: ${describe(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))}`));
-      }
+      const last = this.lastRefusal;
+      if (last && last.at >= this.sentAt) this.fail(new OutputError(`IPFIX collector ${this.label}: ${describe(last.e)}`, { cause: last.e }));
       this.throwIfFailed();
       this.done = true;
       s.close();
