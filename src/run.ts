@@ -116,15 +116,15 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
   const releaseEarly = receiveStopSignals((sig) => { early.push(sig); }); // with those held since the start
   // a run killed outright (SIGKILL, power loss) leaves its temporary: said, not removed (another
   // run may be writing it), so they do not pile up unseen under cron
-  const left = o.output && !o.partition ? leftTemporaries(o.output) : [];
-  const partLeft = o.output && o.partition ? leftDatasetTemporaries(o.output) : [];
-  if (partLeft.length) {
-    log.warn(`in ${o.output}, ${partLeft.length === 1 ? 'a temporary part' : `${partLeft.length} temporary parts`} of runs killed before they finished ` +
-      `(or still running): ${partLeft.slice(0, 5).join(', ')}${partLeft.length > 5 ? `, and ${partLeft.length - 5} more` : ''}; remove ${partLeft.length === 1 ? 'it' : 'them'} if no other run writes there`);
-  }
-  if (left.length) {
-    log.warn(`beside ${o.output}, ${left.length === 1 ? 'a temporary file' : `${left.length} temporary files`} of runs killed before ` +
-      `they finished (or still running): ${left.map((f) => path.basename(f)).join(', ')}; remove ${left.length === 1 ? 'it' : 'them'} if no other run writes there`);
+  if (o.output) {
+    const left = o.partition ? { where: 'in', kind: 'part', names: leftDatasetTemporaries(o.output), most: 5 }
+      : { where: 'beside', kind: 'file', names: leftTemporaries(o.output).map((f) => path.basename(f)), most: Infinity };
+    const n = left.names.length;
+    if (n) {
+      const named = left.names.slice(0, left.most).join(', ') + (n > left.most ? `, and ${n - left.most} more` : '');
+      log.warn(`${left.where} ${o.output}, ${n === 1 ? `a temporary ${left.kind}` : `${n} temporary ${left.kind}s`} of runs killed before ` +
+        `they finished (or still running): ${named}; remove ${n === 1 ? 'it' : 'them'} if no other run writes there`);
+    }
   }
   let opened: Awaited<ReturnType<typeof openOutputs>>;
   try {
