@@ -96,17 +96,25 @@ function cronCommand(dir: string): { command: string; vars: Record<string, strin
 const hourName = (hoursAgo: number) => new Date(Date.now() - hoursAgo * 3600e3).toISOString().replace(/^(\d+)-(\d+)-(\d+)T(\d+).*/, '$1$2$3-$4');
 const listing = (dir: string) => fs.existsSync(dir) ? (fs.readdirSync(dir, { recursive: true }) as string[]).sort() : [];
 
-t.test('the cron job: rotated hours into the dataset once each, a truncated one with exit 1, a held lock skips', { skip: NO_ORACLE }, async (t) => {
-  const dir = fs.mkdtempSync(path.join(tmpdir(), 'cron-'));
-  const { command, vars, lock } = cronCommand(dir);
-  t.match(command, /^flock -n /, 'the command takes the lock without waiting');
+/** A cron job in folders of the test's own (the captures' one made), and a run of its command, with
+ * FLOWSEEK_OPTIONS when given (else the cron line's). */
+function cronJob(prefix: string) {
+  const dir = fs.mkdtempSync(path.join(tmpdir(), prefix));
+  const job = cronCommand(dir);
   const pcaps = path.join(dir, 'pcap');
   fs.mkdirSync(pcaps);
+  const run = (options?: string) => spawnSync('sh', ['-c', job.command],
+    { encoding: 'utf8', env: { ...env, ...job.vars, TZ: 'UTC', ...(options === undefined ? {} : { FLOWSEEK_OPTIONS: options }) }, timeout: 60000 });
+  return { ...job, dir, pcaps, run };
+}
+
+t.test('the cron job: rotated hours into the dataset once each, a truncated one with exit 1, a held lock skips', { skip: NO_ORACLE }, async (t) => {
+  const { dir, command, vars, lock, pcaps, run } = cronJob('cron-');
+  t.match(command, /^flock -n /, 'the command takes the lock without waiting');
   const oracle = fs.readFileSync(path.join(ORACLE, 'pcaps', 'google_ssl.pcap'));
   fs.copyFileSync(path.join(ROOT, 'samples', 'sample.pcap'), path.join(pcaps, `eth0-${hourName(1)}.pcap`));
   fs.writeFileSync(path.join(pcaps, `eth0-${hourName(2)}.pcap`), oracle.subarray(0, oracle.length - 100)); // cut mid-record
   fs.copyFileSync(path.join(ROOT, 'samples', 'sample.pcap'), path.join(pcaps, `eth0-${hourName(0)}.pcap`)); // still being written
-  const run = () => spawnSync('sh', ['-c', command], { encoding: 'utf8', env: { ...env, ...vars, TZ: 'UTC' }, timeout: 60000 });
 
   const first = run();
   t.equal(first.status, 1, 'exit 1: one hour was cut short');
@@ -147,30 +155,23 @@ t.test('the cron job: rotated hours into the dataset once each, a truncated one 
 });
 
 t.test('the cron job: an hour without a flow is done, and holds back no later hour', async (t) => {
-  const dir = fs.mkdtempSync(path.join(tmpdir(), 'cron-empty-'));
-  const { command, vars } = cronCommand(dir);
-  const pcaps = path.join(dir, 'pcap');
-  fs.mkdirSync(pcaps);
+  const { vars, pcaps, run } = cronJob('cron-empty-');
   const sample = fs.readFileSync(path.join(ROOT, 'samples', 'sample.pcap'));
   fs.writeFileSync(path.join(pcaps, `eth0-${hourName(3)}.pcap`), sample);
   fs.writeFileSync(path.join(pcaps, `eth0-${hourName(2)}.pcap`), sample.subarray(0, 24)); // its header, no packet
   fs.writeFileSync(path.join(pcaps, `eth0-${hourName(1)}.pcap`), sample);
-  const r = spawnSync('sh', ['-c', command], { encoding: 'utf8', env: { ...env, ...vars, TZ: 'UTC' }, timeout: 60000 });
+  const r = run();
   t.equal(r.status, 0, r.stderr);
   t.same(listing(vars.STATE).filter((f) => f.endsWith('.done')), [3, 2, 1].map((h) => `${hourName(h)}.done`).sort());
   t.equal(listing(vars.DATASET).filter((f) => f.endsWith('.parquet')).length, 2, 'the two hours with flows in the dataset');
 });
 
 t.test('the cron job: a read that failed (an error line, exit 1) is not marked done; its flows are not moved in', async (t) => {
-  const dir = fs.mkdtempSync(path.join(tmpdir(), 'cron-failed-'));
-  const { command, vars } = cronCommand(dir);
-  const pcaps = path.join(dir, 'pcap');
-  fs.mkdirSync(pcaps);
+  const { dir, vars, pcaps, run } = cronJob('cron-failed-');
   fs.copyFileSync(path.join(ROOT, 'samples', 'sample.pcap'), path.join(pcaps, `eth0-${hourName(1)}.pcap`));
   // a plugin that fails the run at the fourth flow: three flows written, the others missing
   const plugin = path.join(dir, 'fails.js');
   fs.writeFileSync(plugin, `module.exports = { name: 'fails', onExpire() { this.n = (this.n || 0) + 1; if (this.n === 4) throw new Error('boom'); } };\n`);
-  const run = (options: string) => spawnSync('sh', ['-c', command], { encoding: 'utf8', env: { ...env, ...vars, TZ: 'UTC', FLOWSEEK_OPTIONS: options }, timeout: 60000 });
   const failed = run(`--batch-size 1 --plugin ${plugin} --plugin-errors fail`);
   t.equal(failed.status, 1);
   t.match(failed.stderr, /flowseek: error: plugin fails: onExpire threw: boom/);
