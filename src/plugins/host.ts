@@ -360,8 +360,7 @@ export class PluginHost {
       if (typeof t === 'string') return t;
       throw new Error(`a ${typeof v} cannot be written`);
     } catch (e) {
-      const p = this.plugins.find((x) => x.def.name === plugin) ?? this.plugins[0];
-      this.failed(p, `udps.${key}`, e);
+      this.failed(this.named(plugin), `udps.${key}`, e);
       return '';
     }
   }
@@ -373,9 +372,13 @@ export class PluginHost {
     const declared = this.plugins.some((p) => p.def.columns && key in p.def.columns);
     const column = declared ? `a column declared ${type}` : 'a column of numbers (typed float64 from its first values)';
     const written = type === 'float64' ? 'written empty' : 'written 0';
-    const p = this.plugins.find((x) => x.def.name === plugin) ?? this.plugins[0];
     const what = typeof v === 'number' ? String(v) : `a ${typeof v}`;
-    this.failed(p, `udps.${key}`, new Error(`${what} in ${column}: ${written}${declared ? '' : ` (declare it 'string' in the plugin's columns to keep text)`}`));
+    this.failed(this.named(plugin), `udps.${key}`, new Error(`${what} in ${column}: ${written}${declared ? '' : ` (declare it 'string' in the plugin's columns to keep text)`}`));
+  }
+
+  /** The plugin of a column's owner name (ownerOf), whose hook error a bad value counts as. */
+  private named(plugin: string): Loaded {
+    return this.plugins.find((x) => x.def.name === plugin) ?? this.plugins[0];
   }
 
   private ownerOf(key: string): string {
