@@ -11,6 +11,7 @@ import { UsageError } from './errors';
 import { loadNative } from './native';
 import type { MeterOptions, OutputOptions } from './options';
 import { fieldsFor } from './schema';
+import { batchesAhead } from './workers/share';
 import { OPEN_PARTITIONS } from './writers/output';
 import { columnSpecs } from './writers/parquet/columns';
 import { DEFAULT_ROW_GROUP_ROWS } from './writers/parquet/writer';
@@ -50,13 +51,15 @@ function terms(o: MemoryOptions, flagged: (flag: string) => string): Term[] {
   const perFlow = flowBytes(o);
   const row = rowBytes(o);
   const workers = o.workers > 1 ? [flagged('--workers')] : [];
+  // lanes run ahead of the writer by a few batches each
+  const batches = o.workers > 1 ? 1 + batchesAhead(o.batchSize) : 1;
   // a row group is held as compressed pages until written: at worst (nothing compresses) its rows' bytes
   const groupRows = o.rowGroupRows || DEFAULT_ROW_GROUP_ROWS;
   const openFiles = o.partition ? OPEN_PARTITIONS : 1;
   return [
     // --max-active-flows 0 leaves the meter unbounded: no figure to give for it
     { bytes: o.workers * o.maxActiveFlows * perFlow, count: [flagged('--max-active-flows'), ...workers] },
-    { bytes: o.workers * o.batchSize * (perFlow + row), count: [flagged('--batch-size'), ...workers] },
+    { bytes: o.workers * batches * o.batchSize * (perFlow + row), count: [flagged('--batch-size'), ...workers] },
     { bytes: o.format === 'parquet' ? openFiles * groupRows * row : 0, count: [flagged('--row-group-size'), ...(o.partition ? ['--partition'] : [])] },
   ];
 }

@@ -155,6 +155,35 @@ t.test('the reader sleeps only when a ring is full, and wakes to room', async (t
   }
 });
 
+// A lane on the pool was given its next step only when the writer asked for the next batch: while
+// the writer encoded a burst (a Parquet page of every column), both lanes stood idle. They now run
+// ahead of it, by a bounded number of batches.
+t.test('lanes on the pool meter on while the writer holds a batch, and only so far', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowseek-lanes-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'flows-ending.pcap');
+  // 40,000 single-packet flows 50 ms apart: each ends by idle timeout while the file is read
+  fs.writeFileSync(file, udpBurst(40_000, { start: 1_600_000_000, stepUs: 50_000, sources: 40_000, payload: 8 }));
+  const batchSize = 64;
+  const lanes = new LaneSet({ ...options([file]), batchSize }, 2, false);
+  const made = () => (lanes.counters().perWorker ?? []).reduce((n, s) => n + (s?.flowsExported ?? 0), 0);
+  let seen = 0;
+  let heldFor = 0;
+  let most = 0;
+  for await (const b of lanes.batches()) {
+    seen += b.length;
+    if (heldFor) continue;
+    // the writer holds its first batch: the lanes go on
+    for (const start = Date.now(); Date.now() - start < 10_000 && made() < seen + 20 * batchSize;) await new Promise((r) => setTimeout(r, 20));
+    heldFor = 1;
+    await new Promise((r) => setTimeout(r, 200));
+    most = made() - seen;
+  }
+  t.ok(most >= 20 * batchSize, `${most} flows made while one batch was held`);
+  t.ok(most <= 2 * (8192 / batchSize + 1) * batchSize, 'and no more than each lane may run ahead');
+  t.equal(seen, 40_000, 'every flow, once');
+});
+
 t.test('the command line', { skip: NO_ORACLE }, async (t) => {
   const file = path.join(PCAPS, 'ftp.pcap');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'flowseek-lanes-'));

@@ -27,7 +27,7 @@ import { nextPart, textPlan } from '../writers/text-plan';
 import { EncodedGroup } from '../writers/parquet/writer';
 import { WriterOptions } from '../writers/writer';
 import { DONE_ID, FromLane, KILLED, LaneData, SHARED_SLOTS } from './lane-thread';
-import { activeFlowsShare } from './share';
+import { activeFlowsShare, batchesAhead } from './share';
 import { mergeStats } from './stats';
 
 /** What parts() hands over: a batch's bytes in id order, or a row group. */
@@ -197,32 +197,61 @@ export class LaneSet {
   }
 
   /** Every lane's steps on libuv's pool, each result with flows as it comes; at the end, or when
-   * the consumer leaves or a lane fails, every lane ends and frees its meter. */
+   * the consumer leaves or a lane fails, every lane ends and frees its meter. A lane is given its
+   * next step as soon as this thread sees one end, not when the consumer asks for more: it meters
+   * on while this thread encodes (a Parquet page burst took 0.2-0.5 s, both lanes idle through it:
+   * bench/RESULTS.md), up to batchesAhead() results not yet taken. */
   private async *onPool<T extends { length: number; counters: NativeStats }>(meters: NativeMeter[],
     step: (m: NativeMeter) => Promise<T | null>): AsyncGenerator<T> {
     const spread = this.spread as NativeSpread;
-    const pending = new Map<number, Promise<{ lane: number; got: T | null }>>();
+    const ahead = batchesAhead(this.options.batchSize ?? numberDefault('--batch-size'));
+    const ready: { lane: number; got: T }[] = [];
+    const waiting = meters.map(() => 0); // results of each lane in ready
+    const running = new Map<number, Promise<void>>();
+    const done = meters.map(() => false);
+    let failure: { error: unknown } | undefined;
+    let leaving = false;
+    let wake: (() => void) | undefined;
     const pull = (lane: number) => {
-      const p = step(meters[lane]).then((got) => ({ lane, got }));
-      p.catch(() => undefined); // raced below; a lane that fails is reported once, from there
-      pending.set(lane, p);
+      running.set(lane, step(meters[lane]).then((got) => {
+        running.delete(lane);
+        if (!got) done[lane] = true;
+        else {
+          this.latest[lane] = got.counters;
+          if (got.length) { ready.push({ lane, got }); waiting[lane]++; }
+          if (waiting[lane] < ahead && !leaving && !failure && !this.killed()) pull(lane);
+        }
+      }, (error: unknown) => {
+        running.delete(lane);
+        failure ??= { error };
+      }).finally(() => { wake?.(); wake = undefined; }));
     };
     meters.forEach((_, lane) => pull(lane));
     try {
-      while (pending.size && !Atomics.load(this.counts, KILLED)) {
-        const { lane, got } = await Promise.race(pending.values());
-        pending.delete(lane);
-        if (!got) continue;
-        this.latest[lane] = got.counters;
-        pull(lane);
-        if (got.length) yield got;
+      while (!this.killed()) {
+        const item = ready.shift();
+        if (item) {
+          const lane = item.lane;
+          // a lane that stopped that far ahead goes on
+          if (waiting[lane]-- === ahead && !running.has(lane) && !done[lane] && !failure) pull(lane);
+          yield item.got;
+          continue;
+        }
+        if (failure) throw failure.error;
+        if (!running.size) break;
+        await new Promise<void>((resolve) => { wake = resolve; });
       }
     } finally {
+      leaving = true;
       spread.stop();
-      await Promise.allSettled(pending.values());
+      await Promise.allSettled(running.values());
       meters.forEach((m, lane) => { this.final[lane] = m.stats(); m.close(); });
       this.closeSpread(spread);
     }
+  }
+
+  private killed(): boolean {
+    return Atomics.load(this.counts, KILLED) !== 0n;
   }
 
   /** Every lane has ended: the reader's waits are kept and the spread is let go. */

@@ -10,6 +10,7 @@ import { loadNative } from '../../native';
 import { numberDefault } from '../../option-table';
 import { Field } from '../../schema';
 import { FlowBatch } from '../../flow-batch';
+import { breath } from '../breath';
 import { Sink } from '../sink';
 import { FlowWriter, WriterOptions } from '../writer';
 import { ChunkOutput, ChunkWriter } from './chunk';
@@ -60,7 +61,11 @@ export class RowGroupEncoder {
   async append(batch: FlowBatch): Promise<void> {
     for (let from = 0; from < batch.length;) {
       const to = Math.min(batch.length, from + this.groupRows - this.rows);
-      for (const chunk of this.chunks) chunk.append(batch.columns[chunk.spec.source], from, to);
+      for (const chunk of this.chunks) {
+        chunk.append(batch.columns[chunk.spec.source], from, to);
+        const pause = breath();
+        if (pause) await pause;
+      }
       this.rows += to - from;
       from = to;
       if (this.rows >= this.groupRows) await this.flush();
@@ -84,6 +89,8 @@ export class RowGroupEncoder {
     const outputs: ChunkOutput[] = [];
     for (const chunk of this.chunks) {
       const out = await chunk.flush(length, put);
+      const pause = breath();
+      if (pause) await pause;
       meta.columns.push(out.meta);
       outputs.push(out);
     }
