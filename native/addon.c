@@ -150,8 +150,8 @@ static size_t batch_flows(const struct fs_handle *h) {
  * trim) held up every lane that had finished a step, and stopped the others at the heap's lock. */
 static void step(struct fs_handle *h) {
   /* the last batch's flows are let go here, on the thread that runs the step, not on the main
-   * thread as it made the batch: freeing them and trimming the heap was a tenth of the main
-   * thread's time with lanes writing Parquet, where it is the busiest thread */
+   * thread as it made the batch: freeing them and trimming the heap took a few per cent of the
+   * main thread's time with lanes writing Parquet, where it is the busiest thread */
   if (h->taken_later) { fs_run_taken(&h->run, h->taken_later); h->taken_later = 0; }
   fs_run_step(&h->run, h->want);
   if (!h->text) return;

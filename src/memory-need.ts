@@ -51,7 +51,8 @@ function terms(o: MemoryOptions, flagged: (flag: string) => string): Term[] {
   const perFlow = flowBytes(o);
   const row = rowBytes(o);
   const workers = o.workers > 1 ? [flagged('--workers')] : [];
-  // lanes run ahead of the writer by a few batches each
+  // lanes (read --workers) run ahead of the writer by a few batches each; counted for capture's
+  // workers too, as a bound
   const batches = o.workers > 1 ? 1 + batchesAhead(o.batchSize) : 1;
   // a row group is held as compressed pages until written: at worst (nothing compresses) its rows' bytes
   const groupRows = o.rowGroupRows || DEFAULT_ROW_GROUP_ROWS;

@@ -168,14 +168,14 @@ t.test('lanes on the pool meter on while the writer holds a batch, and only so f
   const lanes = new LaneSet({ ...options([file]), batchSize }, 2, false);
   const made = () => (lanes.counters().perWorker ?? []).reduce((n, s) => n + (s?.flowsExported ?? 0), 0);
   let seen = 0;
-  let heldFor = 0;
+  let held = false;
   let most = 0;
   for await (const b of lanes.batches()) {
     seen += b.length;
-    if (heldFor) continue;
+    if (held) continue;
     // the writer holds its first batch: the lanes go on
     for (const start = Date.now(); Date.now() - start < 10_000 && made() < seen + 20 * batchSize;) await new Promise((r) => setTimeout(r, 20));
-    heldFor = 1;
+    held = true;
     await new Promise((r) => setTimeout(r, 200));
     most = made() - seen;
   }
