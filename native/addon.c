@@ -606,6 +606,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "interfaces", NULL, js_interfaces, NULL, NULL, NULL, napi_default, NULL },
     { "checkFilter", NULL, js_check_filter, NULL, NULL, NULL, napi_default, NULL },
     { "dropPrivileges", NULL, fs_js_drop_privileges, NULL, NULL, NULL, napi_default, NULL },
+    { "startPool", NULL, fs_js_start_pool, NULL, NULL, NULL, napi_default, NULL },
     { "socketChanges", NULL, fs_js_socket_changes, NULL, NULL, NULL, napi_default, NULL },
     { "socketLookup", NULL, fs_js_socket_lookup, NULL, NULL, NULL, napi_default, NULL },
   };

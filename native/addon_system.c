@@ -1,5 +1,7 @@
 /* The Node-API side of the functions that are not the meter's: page compression (compress.c),
- * dropping privileges (privileges.c), the host's sockets (sockdiag.c). */
+ * dropping privileges (privileges.c), the host's sockets (sockdiag.c), starting libuv's pool. */
+#include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "addon_system.h"
@@ -136,4 +138,84 @@ napi_value fs_js_socket_lookup(napi_env env, napi_callback_info info) {
   result = added_object(env, &found);
   fs_sockets_free(&found);
   return result;
+}
+
+/* startPool(): libuv starts its pool's threads at the first work queued, and when it cannot (their
+ * stacks do not fit under ulimit -v, or ulimit -u is reached) it aborts the process without a word,
+ * after the output was opened. So the threads are tried first, as many and with stacks as large as
+ * libuv's (UV_THREADPOOL_SIZE, 4 by default; 8 MB each), all at once; if one cannot start, the
+ * promise is rejected with why. Else a no-op is queued, which starts the pool now, while the room is
+ * there, and the promise is resolved once it ran. */
+#define POOL_STACK ((size_t)8 << 20)
+#define POOL_MAX 1024
+
+static void *probe_thread(void *arg) { return arg; }
+
+/* 0, or the errno of the first thread that could not start */
+static int probe_pool(void) {
+  const char *size = getenv("UV_THREADPOOL_SIZE");
+  long n = size ? strtol(size, NULL, 10) : 4;
+  if (n < 1) n = 1;
+  if (n > POOL_MAX) n = POOL_MAX;
+  pthread_t threads[POOL_MAX];
+  pthread_attr_t attr;
+  if (pthread_attr_init(&attr) != 0) return ENOMEM;
+  pthread_attr_setstacksize(&attr, POOL_STACK);
+  int err = 0;
+  long started = 0;
+  for (; started < n; started++) {
+    if ((err = pthread_create(&threads[started], &attr, probe_thread, NULL)) != 0) break;
+  }
+  for (long i = 0; i < started; i++) pthread_join(threads[i], NULL);
+  pthread_attr_destroy(&attr);
+  return err;
+}
+
+struct pool_start {
+  napi_deferred deferred;
+  napi_async_work work;
+};
+
+static void pool_noop(napi_env env, void *data) { (void)env; (void)data; }
+
+static void pool_started(napi_env env, napi_status status, void *data) {
+  struct pool_start *p = data;
+  napi_value v;
+  napi_get_undefined(env, &v);
+  if (status == napi_ok) napi_resolve_deferred(env, p->deferred, v);
+  else {
+    napi_value msg, err;
+    napi_create_string_utf8(env, "the thread pool did not run", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &err);
+    napi_reject_deferred(env, p->deferred, err);
+  }
+  napi_delete_async_work(env, p->work);
+  free(p);
+}
+
+napi_value fs_js_start_pool(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value promise, name, msg, code, err;
+  struct pool_start *p = calloc(1, sizeof(*p));
+  if (!p) { napi_throw_error(env, "FS_NOMEM", "out of memory"); return NULL; }
+  if (napi_create_promise(env, &p->deferred, &promise) != napi_ok) { free(p); return NULL; }
+  int failed = probe_pool();
+  if (failed) {
+    napi_create_string_utf8(env, strerror(failed), NAPI_AUTO_LENGTH, &msg);
+    napi_create_string_utf8(env, "FS_THREADS", NAPI_AUTO_LENGTH, &code);
+    napi_create_error(env, code, msg, &err);
+    napi_reject_deferred(env, p->deferred, err);
+    free(p);
+    return promise;
+  }
+  if (napi_create_string_utf8(env, "flowseek.startPool", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, pool_noop, pool_started, p, &p->work) != napi_ok ||
+      napi_queue_async_work(env, p->work) != napi_ok) {
+    napi_create_string_utf8(env, "could not queue work on the thread pool", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &err);
+    napi_reject_deferred(env, p->deferred, err);
+    if (p->work) napi_delete_async_work(env, p->work);
+    free(p);
+  }
+  return promise;
 }

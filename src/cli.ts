@@ -11,6 +11,7 @@ import { ProgressBar } from './progress';
 import { loadNative } from './native';
 import { runFlows } from './run';
 import { openSource } from './source';
+import { startThreadPool } from './memory-need';
 import { KernelEvents } from './system/bpf';
 import { SocketPoller, SystemVisibility } from './system/visibility';
 import { openPluginRecords, withPluginRecords } from './plugins/records-file';
@@ -36,6 +37,7 @@ async function runRead(files: string[], raw: RawReadOptions, g: GlobalOptions): 
   const showProgress = process.stderr.isTTY === true && !g.quiet && opts.workers === 1 && !['warn', 'error', 'fatal', 'silent'].includes(g.logLevel);
   // plugins run here (all hooks with one worker; onStart, to check them, with more)
   if (opts.plugins?.length) guardExit();
+  await startThreadPool();
   const source = await beforeTheRun(() => openSource(opts, { warn: (m) => log.warn(m), pluginRecords: (r) => records?.write(r), yieldMs: showProgress ? 200 : 0 }), (m) => log.warn(m));
   // opened once the plugins have loaded: a run that cannot start leaves no file
   const records = openPluginRecords(opts.plugins);
@@ -47,6 +49,7 @@ async function runRead(files: string[], raw: RawReadOptions, g: GlobalOptions): 
 async function runCapture(raw: RawCaptureOptions, g: GlobalOptions): Promise<number> {
   const log = createLogger(g.quiet ? 'warn' : g.logLevel, g.logFormat);
   const opts = parseCaptureOptions(raw, os.availableParallelism());
+  await startThreadPool();
   const source = await openSource(opts, { warn: (m) => log.warn(m), info: (m) => log.info(m), pluginRecords: (r) => records?.write(r) });
   const records = openPluginRecords(opts.plugins);
   const visible = source instanceof SystemVisibility ? source : undefined;

@@ -199,6 +199,8 @@ export interface NativeAddon {
   userName(uid: number): string;
   /** zstd or snappy compression of one buffer (Parquet pages) */
   compress(codec: 'zstd' | 'snappy', data: Uint8Array, level?: number): Buffer;
+  /** libuv's pool started now; rejected with why when its threads cannot start (addon_system.c) */
+  startPool(): Promise<void>;
   libpcapVersion: string;
   ndpiFlowStateBytes: number;
   /** bytes of one open flow's record without --stats */

@@ -462,6 +462,20 @@ t.test('options whose memory need passes the machine\'s: refused up front with t
     { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
   t.equal(limited.status, 2, limited.stderr);
   t.match(limited.stderr, /could need [\d.]+ GB of memory; this process may map \(ulimit -v\) 2\.0 GB: lower one of them\n$/);
+  // libuv started its pool at the first work and, when the threads' stacks did not fit, ended the
+  // process without a word (exit 134), the output's temporary left beside an earlier file: the
+  // threads start before any output is opened now (1,024 of them need 8 GB here)
+  const poolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowseek-pool-'));
+  t.teardown(() => fs.rmSync(poolDir, { recursive: true, force: true }));
+  const earlier = path.join(poolDir, 'flows.csv');
+  fs.writeFileSync(earlier, 'earlier\n');
+  // (env -u: tap puts its own loader back into a child's NODE_OPTIONS, and that loader starts the pool)
+  const pool = spawnSync('sh', ['-c', `ulimit -v 2000000; exec env -u NODE_OPTIONS UV_THREADPOOL_SIZE=1024 "$0" "$@"`, process.execPath, BIN,
+    'read', SAMPLE, '-o', earlier], { encoding: 'utf8' });
+  t.equal(pool.status, 1, `${pool.signal} ${pool.stderr}`);
+  t.match(pool.stderr, /^flowseek: error: could not start the threads a run needs \([^)]+\): this process may map \(ulimit -v\) 2\.0 GB of memory, or the processes its user may run \(ulimit -u\) are too few\n$/);
+  t.equal(fs.readFileSync(earlier, 'utf8'), 'earlier\n', 'the earlier file kept');
+  t.same(fs.readdirSync(poolDir), ['flows.csv'], 'no temporary left');
   t.doesNotThrow(() => parseCaptureOptions({ interface: 'lo' }, 256), 'capture\'s default workers (cores - 1) pass');
   t.throws(() => parseCaptureOptions({ interface: 'lo', workers: '64', payloadBytes: '65535' }, os.availableParallelism()), /--workers 64/);
 });
