@@ -31,7 +31,10 @@ export async function openSource(opts: ReadOptions | CaptureOptions, hooks: Sour
 async function openRead(opts: ReadOptions, hooks: SourceHooks): Promise<FlowSource> {
   if (opts.workers > 1 && !opts.plugins?.length) {
     const cores = os.availableParallelism();
-    if (opts.workers > cores) hooks.warn(`--workers ${opts.workers}: more lanes than the ${cores} cores this process may use; lanes beyond that share them and add no speed`);
+    if (opts.workers > cores) {
+      const these = cores === 1 ? 'the one core' : `the ${cores} cores`;
+      hooks.warn(`--workers ${opts.workers}: more lanes than ${these} this process may use; lanes beyond that share ${cores === 1 ? 'it' : 'them'} and add no speed`);
+    }
     return new LaneSet(opts, opts.workers);
   }
   if (opts.workers > 1) {
