@@ -184,6 +184,22 @@ t.test('lanes on the pool meter on while the writer holds a batch, and only so f
   t.equal(seen, 40_000, 'every flow, once');
 });
 
+// More lanes than the cores the process may use add no speed: the run says so, in words that fit
+// one core (taskset -c 0) as well as several.
+t.test('more lanes than cores: one warning line', async (t) => {
+  const sample = path.join(__dirname, '..', '..', 'samples', 'sample.pcap');
+  const one = spawnSync('taskset', ['-c', '0', process.execPath, BIN, 'read', sample, '--workers', '2', '--csv'],
+    { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  t.equal(one.status, 0, one.stderr);
+  t.match(one.stderr, /^flowseek: warning: --workers 2: more lanes than the one core this process may use; lanes beyond that share it and add no speed\n/);
+  const cores = os.availableParallelism();
+  const many = cli(['read', sample, '--workers', String(cores + 1), '--csv']);
+  t.equal(many.status, 0, many.stderr);
+  t.match(many.stderr, new RegExp(`^flowseek: warning: --workers ${cores + 1}: more lanes than the ${cores === 1 ? 'one core' : `${cores} cores`} this process may use`));
+  const fits = cli(['read', sample, '--workers', String(Math.min(cores, 2)), '--csv']);
+  t.notMatch(fits.stderr, /more lanes than/, 'as many lanes as cores: no warning');
+});
+
 t.test('the command line', { skip: NO_ORACLE }, async (t) => {
   const file = path.join(PCAPS, 'ftp.pcap');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'flowseek-lanes-'));
