@@ -172,11 +172,13 @@ void fs_run_counters(const struct fs_runner *r, struct fs_run_counters *out) {
     out->n.alloc_failures += c.n.copy_failures;
     out->bytes_read = c.bytes_read;
     out->read_errors = c.read_errors;
+    out->overlaps = c.overlaps;
     memcpy(out->warnings, c.warnings, sizeof(out->warnings));
     return;
   }
   out->bytes_read = r->source.bytes_read;
   out->read_errors = r->source.read_errors;
+  out->overlaps = r->source.overlaps;
   out->kernel_received = r->source.kernel_received;
   out->kernel_dropped = r->source.kernel_dropped;
   memcpy(out->warnings, r->source.warnings, sizeof(out->warnings));

@@ -269,6 +269,7 @@ uint64_t fs_source_time_ms(const struct timeval *tv, uint32_t *ns_in_ms) {
 static void first_frame(struct fs_source *s, const struct fs_frame *fr) {
   s->file_fresh = false;
   if (s->any_frame && (fr->ms < s->last_ms || (fr->ms == s->last_ms && fr->ns < s->last_ns))) {
+    s->overlaps++;
     if (strcmp(s->files[s->cur - 1], s->files[s->last_file]) == 0) {
       warn(s, "%s: given more than once: its packets are read again, timed as its last one%s\n", file_name(s, s->cur - 1), "");
     } else {

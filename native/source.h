@@ -24,6 +24,7 @@ struct fs_source {
   bool file_ended;                  /* the current file is over: closed at the next read */
   atomic_bool stop_requested;       /* set from another thread (SIGINT); the run flushes and ends */
   uint32_t read_errors;             /* files cut short or unreadable mid-run */
+  uint32_t overlaps;                /* files that started before the last one read ended (each noted) */
   uint64_t bytes_read;              /* captured bytes, for progress */
   char warnings[4 * FS_ERRLEN];     /* what went wrong in a file that was otherwise read */
   bool notes_cut;                   /* notes were left out of warnings (source.c: NOTES_END) */

@@ -174,6 +174,7 @@ static void publish(struct fs_spread *sp, const struct fs_spread_counts *c, cons
   sp->counters.n.retimed_max_ms = clock->held_max_ms;
   sp->counters.bytes_read = sp->src.bytes_read;
   sp->counters.read_errors = sp->src.read_errors;
+  sp->counters.overlaps = sp->src.overlaps;
   if (strcmp(sp->counters.warnings, sp->src.warnings) != 0) strcpy(sp->counters.warnings, sp->src.warnings);
   pthread_mutex_unlock(&sp->counters_lock);
 }

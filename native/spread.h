@@ -65,7 +65,7 @@ struct fs_spread_counts {
 struct fs_spread_counters {
   struct fs_spread_counts n;
   uint64_t bytes_read;
-  uint32_t read_errors;
+  uint32_t read_errors, overlaps;
   char warnings[4 * FS_ERRLEN];
 };
 

@@ -51,6 +51,8 @@ export interface NativeStats {
   retimed: number;
   retimedMaxMs: number;
   readErrors: number;
+  /** files that started before the file read before them ended (each noted in warnings) */
+  overlappingFiles: number;
   kernelReceived: number;
   kernelDropped: number;
   warnings: string;

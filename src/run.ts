@@ -305,7 +305,7 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
     log.warn(`${stats.oversizeRecords} records longer than 65535 bytes on the wire: their sizes wrap to 16 bits, as NFStream's do`);
   }
   // files that overlap in time were said to be (their packets are the ones held back)
-  if (stats.retimed && !/: (starts before .* ends|given more than once): /.test(stats.warnings)) {
+  if (stats.retimed && !stats.overlappingFiles) {
     log.warn(`${grouped(stats.retimed)} packets came timed more than a second before a packet read earlier (by up to ${span(stats.retimedMaxMs)}): ` +
       'each is counted at that later time, as NFStream counts it (one packet timed far ahead holds every later one)');
   }

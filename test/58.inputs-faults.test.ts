@@ -371,6 +371,20 @@ t.test('a packet timed years ahead: every later one is held at its time, and the
     t.same(warnings(r.stderr), ['flowseek: warning: 5 packets came timed more than a second before a packet read earlier (by up to 1,825 days): ' +
       'each is counted at that later time, as NFStream counts it (one packet timed far ahead holds every later one)'], `--workers ${workers}`);
   }
+  // files that overlap in time: their note says why their packets are held back, and no count
+  // follows it (the same file given twice too)
+  // (the second file starts 5 s into the first, which lasts 60 s: its packets are held back 55 s)
+  const first = write('first.pcap', pcap(DLT.EN10MB, [0, 60].map((d) => ({ t: start + d, frame: frame('10.0.2.1') }))));
+  const inside = write('inside.pcap', pcap(DLT.EN10MB, [5, 6, 7].map((d) => ({ t: start + d, frame: frame('10.0.2.2') }))));
+  for (const workers of ['1', '2']) {
+    const r = cli(['read', first, inside, '--csv', '--workers', workers]);
+    t.equal(r.status, 0, r.stderr);
+    t.same(warnings(r.stderr), [`flowseek: warning: ${inside}: starts before ${first} ends: the packets it has from before then are timed as ` +
+      'that file\'s last one'], `overlapping files, --workers ${workers}: the note alone`);
+    const twice = cli(['read', inside, inside, '--csv', '--workers', workers]);
+    t.same(warnings(twice.stderr), [`flowseek: warning: ${inside}: given more than once: its packets are read again, timed as its last one`],
+      `the same file twice, --workers ${workers}: the note alone`);
+  }
   // a few packets out of order by less than a second are a capture's everyday: nothing said
   const shuffled = write('reordered.pcap', pcap(DLT.EN10MB, [0, 0.3, 0.1, 0.2, 0.9, 0.5].map((d) => ({ t: start + d, frame: frame('10.0.0.1') }))));
   t.same(warnings(cli(['read', shuffled, '--csv']).stderr), []);

@@ -24,7 +24,7 @@ export function mergeStats(all: readonly (NativeStats | undefined)[], live: bool
     flowsFlushed: sum('flowsFlushed'), flowsEvicted: sum('flowsEvicted'), allocFailures: sum('allocFailures'), activeFlows: sum('activeFlows'),
     detectingFlows: sum('detectingFlows'), tableBytes: sum('tableBytes'), bytesRead: max('bytesRead'), oversizeRecords: max('oversizeRecords'),
     retimed: live ? sum('retimed') : max('retimed'), retimedMaxMs: max('retimedMaxMs'),
-    readErrors: max('readErrors'), kernelReceived: sum('kernelReceived'), kernelDropped: sum('kernelDropped'),
+    readErrors: max('readErrors'), overlappingFiles: max('overlappingFiles'), kernelReceived: sum('kernelReceived'), kernelDropped: sum('kernelDropped'),
     warnings: [...new Set(some.flatMap((s) => s.warnings.split('\n')).filter(Boolean))].join('\n'),
   };
 }
