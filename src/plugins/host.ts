@@ -369,7 +369,7 @@ export class PluginHost {
    * integer column) was written empty, or 0, without a word: it counts as its plugin's hook error. */
   private misfit(v: unknown, type: ColumnType, plugin: string, key: string): void {
     if (typeof v === 'number' && type === 'float64') return; // NaN and infinities are floats
-    const declared = this.plugins.some((p) => p.def.columns && key in p.def.columns);
+    const declared = this.declarer(key) !== undefined;
     const column = declared ? `a column declared ${type}` : 'a column of numbers (typed float64 from its first values)';
     const written = type === 'float64' ? 'written empty' : 'written 0';
     const what = typeof v === 'number' ? String(v) : `a ${typeof v}`;
@@ -381,9 +381,13 @@ export class PluginHost {
     return this.plugins.find((x) => x.def.name === plugin) ?? this.plugins[0];
   }
 
+  /** The plugin that declares column key in its columns, if one does. */
+  private declarer(key: string): Loaded | undefined {
+    return this.plugins.find((p) => p.def.columns && key in p.def.columns);
+  }
+
   private ownerOf(key: string): string {
-    const declared = this.plugins.find((p) => p.def.columns && key in p.def.columns);
-    return (declared ?? this.plugins[0]).def.name;
+    return (this.declarer(key) ?? this.plugins[0]).def.name;
   }
 
   /** onCleanup, once, after the last batch. */
