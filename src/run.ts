@@ -19,7 +19,7 @@ import { FlowBatch } from './flow-batch';
 import { IpfixExporter } from './ipfix/exporter';
 import { onStrayError } from './plugins/contain';
 import { FlowOutput } from './writers/output';
-import { leftDatasetTemporaries, leftTemporaries } from './writers/sink';
+import { leftDatasetTemporaries, leftTemporaries, waitForReader } from './writers/sink';
 import { receiveStopSignals } from './stop-signals';
 import { WriterOptions } from './writers/writer';
 import type { LaneOutput } from './workers/lanes';
@@ -96,7 +96,10 @@ function report(source: FlowSource, exported: number): [object, string] {
 }
 
 /** Outputs opened in order; an error opening one closes (removes) those before it. */
-async function openOutputs(source: FlowSource, o: RunOptions): Promise<{ output?: FlowOutput; ipfix?: IpfixExporter }> {
+async function openOutputs(source: FlowSource, o: RunOptions, signalled: () => NodeJS.Signals | undefined): Promise<{ output?: FlowOutput; ipfix?: IpfixExporter }> {
+  if (o.output && !o.partition && !(await waitForReader(o.output, () => signalled() !== undefined))) {
+    throw new FlowseekError(`${signalled()} while waiting for a reader of ${o.output}: nothing was written`, 'FS_INTERRUPTED', EXIT_INTERRUPTED);
+  }
   // with --ipfix and no -o, the collector is the only output
   const output = o.ipfix && o.output === undefined ? undefined : new FlowOutput(source.fields, o, o.splt);
   const ipfix = o.ipfix ? new IpfixExporter(source.fields.map((f) => f.name), o.ipfix) : undefined;
@@ -128,7 +131,7 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
   }
   let opened: Awaited<ReturnType<typeof openOutputs>>;
   try {
-    opened = await openOutputs(source, o);
+    opened = await openOutputs(source, o, () => early[0]);
   } finally {
     releaseEarly();
   }

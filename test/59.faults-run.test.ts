@@ -493,6 +493,32 @@ t.test('an output nobody reads does not hold a stopped run: a FIFO, standard out
   t.equal(rows - 1, 10_000, 'every flow written');
 });
 
+// An output FIFO no reader had opened held the run in open(2), on its main thread: no signal was
+// read, and only SIGKILL ended it. The reader is now waited for without blocking.
+t.test('an output FIFO with no reader yet: a signal ends the wait; a reader that comes late gets every flow', async (t) => {
+  const dir = fs.mkdtempSync(path.join(tmpdir(), 'no-reader-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const sample = path.join(__dirname, '..', '..', 'samples', 'sample.pcap');
+  const fifo = path.join(dir, 'out.csv');
+  spawnSync('mkfifo', [fifo]);
+  const waiting = flowseek(['read', sample, '-o', fifo]);
+  await sleep(1500);
+  waiting.child.kill('SIGTERM');
+  const ended = await Promise.race([waiting.exit, sleep(20_000).then(() => undefined)]);
+  if (!ended) waiting.child.kill('SIGKILL');
+  t.ok(ended, 'ended without SIGKILL');
+  t.equal(ended?.code, 130, 'exit 130');
+  t.match(waiting.stderr(), /flowseek: error: SIGTERM while waiting for a reader of .*out\.csv: nothing was written\n$/);
+  const late = flowseek(['read', sample, '-o', fifo]);
+  await sleep(1000);
+  const rows = await new Promise<number>((resolve) => {
+    let text = '';
+    fs.createReadStream(fifo, { encoding: 'utf8' }).on('data', (d) => { text += d as string; }).on('close', () => resolve(text.trim().split('\n').length));
+  });
+  t.equal((await late.exit).code, 0, late.stderr());
+  t.equal(rows, 7, 'the reader that came a second late: the header and the six flows');
+});
+
 t.test('a capture whose interface is deleted: one error line, its flows written, exit 1', async (t) => {
   const [nsA, nsB, va, vb] = [`fgA${tag}`, `fgB${tag}`, `fga${tag}`, `fgb${tag}`];
   const missing = vethPair({ ns: nsA, dev: va, addr: '10.79.0.1' }, { ns: nsB, dev: vb, addr: '10.79.0.2' });

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { OutputError } from '../errors';
 import { loadNative } from '../native';
 
-const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_APPEND } = fs.constants;
+const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_APPEND, O_NONBLOCK } = fs.constants;
 /** bytes written to a file before the kernel is asked to start writing them out (see startWriteback) */
 const WRITEBACK_BYTES = 8 << 20;
 /** this process's own descriptors: written where the shell pointed them, never replaced */
@@ -240,9 +240,36 @@ function isDirectory(p: string): boolean {
   try { return fs.statSync(p).isDirectory(); } catch { return false; }
 }
 
+/** Output FIFOs whose reader was waited for (waitForReader): their descriptors, for the Sink that writes them. */
+const readyFifos = new Map<string, number>();
+
+/** An output FIFO that nobody reads yet is waited for here, a look every 100 ms, instead of in
+ * open(2): that held this thread, and so every signal, until a reader came (SIGTERM did nothing,
+ * only SIGKILL ended the run). False when `stopped` says so before a reader comes. */
+export async function waitForReader(target: string, stopped: () => boolean): Promise<boolean> {
+  if (DESCRIPTOR.test(target)) return true;
+  try {
+    if (!fs.lstatSync(target).isFIFO()) return true;
+  } catch {
+    return true; // the open says why
+  }
+  for (;;) {
+    try {
+      readyFifos.set(target, fs.openSync(target, O_WRONLY | O_NONBLOCK | O_NOFOLLOW));
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENXIO') return true; // no reader is ENXIO; the rest the open says
+    }
+    if (stopped()) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** Neither created nor truncated: a FIFO or device as it is; a descriptor appended to (the shell
  * already truncated it for `>`, and `>>` must stay an append). */
 function openDirect(target: string): number {
+  const waited = readyFifos.get(target);
+  if (waited !== undefined) { readyFifos.delete(target); return waited; }
   if (DESCRIPTOR.test(target)) return fs.openSync(target, O_WRONLY | O_APPEND);
   const fd = fs.openSync(target, O_WRONLY | O_NOFOLLOW);
   if (fs.fstatSync(fd).isFile()) {
