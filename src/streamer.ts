@@ -166,6 +166,8 @@ export class FlowStreamer {
   open(): void {
     this.meter = openNative(() => loadNative().open(this.nativeOptions()), this.options.files, this.options.hashPartitions !== undefined);
     this.openedExact = this.exact !== 'fast';
+    // a stop asked for while the plugins loaded (a worker told to stop as it started) holds
+    if (this.stopAsked) this.meter.stop();
   }
 
   /** The addon's options (it rejects any it does not know, or a bad value, naming it). */
@@ -195,8 +197,12 @@ export class FlowStreamer {
     await new FlowStreamer(options).loadPlugins();
   }
 
+  /** a stop asked for before the meter opened: the meter stops as it opens */
+  private stopAsked = false;
+
   /** Ask the meter to end early: open flows are still flushed and yielded. */
   stop(): void {
+    this.stopAsked = true;
     this.meter?.stop();
   }
 
@@ -204,6 +210,7 @@ export class FlowStreamer {
    * yielded after the one being made. */
   kill(): void {
     this.killed = true;
+    this.stopAsked = true;
     this.meter?.stop();
   }
 

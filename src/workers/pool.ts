@@ -62,6 +62,8 @@ export class WorkerPool {
   }
 
   start(): void {
+    // ended before it started (two signals while the outputs opened): no worker to start
+    if (this.killed) return;
     // one fanout group per run: the pid keeps concurrent runs apart
     const group = (process.pid % 0xfffe) + 1;
     const maxActiveFlows = activeFlowsShare(this.options.maxActiveFlows, this.size);
@@ -76,6 +78,9 @@ export class WorkerPool {
       // 'close', not 'exit': a worker's last messages may come after its exit, never after its channel closed
       child.on('close', (code, signal) => this.exited(i, code, signal));
       child.send({ t: 'start', options, text: this.text?.plan } satisfies ToWorker, () => undefined);
+      // a stop that came before the workers started (a signal while the outputs opened) reaches
+      // them too: it went to no worker then, and they ran until the stop's watchdog killed them
+      if (this.stopped) child.send({ t: 'stop' } satisfies ToWorker, () => undefined);
       this.children.push(child);
       this.running++;
     }
