@@ -7,7 +7,7 @@ import { FlowStreamer, parseMeterOptions, toCsv, toParquet } from '../src/index'
 import { lit, query } from './helpers/duckdb';
 import { tmpdir } from './helpers/packets';
 import { replicate } from './helpers/replicate';
-import { BIN, NO_ORACLE, ORACLE } from './helpers/run';
+import { BIN, NO_ORACLE, ORACLE, RUN_LIMIT } from './helpers/run';
 
 const PCAPS = path.join(ORACLE, 'pcaps');
 const dir = tmpdir();
@@ -23,7 +23,7 @@ t.test('progress: drawn on a terminal, never on a pipe, silenced by --quiet', { 
   t.match(tty.stdout, /100400 flows from/, 'then the summary');
   const quiet = spawnSync('script', ['-qec', `${cmd} -q`, '/dev/null'], { encoding: 'utf8' });
   t.notMatch(quiet.stdout, /ETA/, '--quiet: no progress');
-  const piped = spawnSync(process.execPath, [BIN, 'read', big, '--csv', '-o', '/dev/null'], { encoding: 'utf8' });
+  const piped = spawnSync(process.execPath, [BIN, 'read', big, '--csv', '-o', '/dev/null'], { ...RUN_LIMIT, encoding: 'utf8' });
   t.notMatch(piped.stderr, /ETA|\r/, 'stderr a pipe: no progress, no carriage returns');
   t.match(piped.stderr, /100400 flows from/);
 });
@@ -55,7 +55,7 @@ t.test('API: toParquet and toCsv write what the CLI writes', { skip: NO_ORACLE }
   const n = await toParquet(new FlowStreamer({ ...parseMeterOptions({ splt: '4' }), files: [file] }), pq);
   const m = await toCsv(new FlowStreamer({ ...parseMeterOptions({ splt: '4' }), files: [file] }), csv, { anonymize: ['src_ip'] });
   t.equal(n, m);
-  const cli = spawnSync(process.execPath, [BIN, 'read', file, '--splt', '4', '--csv', '-q'], { encoding: 'utf8' }).stdout.trim().split('\n');
+  const cli = spawnSync(process.execPath, [BIN, 'read', file, '--splt', '4', '--csv', '-q'], { ...RUN_LIMIT, encoding: 'utf8' }).stdout.trim().split('\n');
   const r = await query(`select count(*), sum(bidirectional_bytes) from read_parquet(${lit(pq)})`);
   t.equal(r.rows[0][0], cli.length - 1, 'same flow count as the CLI');
   const lines = fs.readFileSync(csv, 'utf8').trim().split('\n');
@@ -103,15 +103,15 @@ t.test('API: a FlowStreamer\'s options are checked, each wrong one named', async
 
 t.test('logging: JSON lines for pipelines, one plain line per error, the cause with --verbose', async (t) => {
   const sample = path.join(__dirname, '..', '..', 'samples', 'sample.pcap');
-  const json = spawnSync(process.execPath, [BIN, '--log-format', 'json', 'read', sample, '--csv', '-o', '/dev/null'], { encoding: 'utf8' });
+  const json = spawnSync(process.execPath, [BIN, '--log-format', 'json', 'read', sample, '--csv', '-o', '/dev/null'], { ...RUN_LIMIT, encoding: 'utf8' });
   const line = JSON.parse(json.stderr.trim().split('\n').pop() as string);
   t.equal(line.level, 30);
   t.match(line.msg, /6 flows from 30 packets/);
   t.ok(!Number.isNaN(Date.parse(line.time)), 'ISO time');
-  const plain = spawnSync(process.execPath, [BIN, 'read', sample, '-o', '/nonexistent/x.csv'], { encoding: 'utf8' });
+  const plain = spawnSync(process.execPath, [BIN, 'read', sample, '-o', '/nonexistent/x.csv'], { ...RUN_LIMIT, encoding: 'utf8' });
   t.equal(plain.stderr, 'flowseek: error: cannot write /nonexistent/x.csv: the folder does not exist\n');
-  const verbose = spawnSync(process.execPath, [BIN, '--verbose', 'read', sample, '-o', '/nonexistent/x.csv'], { encoding: 'utf8' });
+  const verbose = spawnSync(process.execPath, [BIN, '--verbose', 'read', sample, '-o', '/nonexistent/x.csv'], { ...RUN_LIMIT, encoding: 'utf8' });
   t.match(verbose.stderr, /\n  cause: ENOENT/);
-  const silent = spawnSync(process.execPath, [BIN, '--log-level', 'warn', 'read', sample, '--csv', '-o', '/dev/null'], { encoding: 'utf8' });
+  const silent = spawnSync(process.execPath, [BIN, '--log-level', 'warn', 'read', sample, '--csv', '-o', '/dev/null'], { ...RUN_LIMIT, encoding: 'utf8' });
   t.equal(silent.stderr, '', '--log-level warn: no summary');
 });

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
 import { tmpdir } from './helpers/packets';
-import { BIN, ROOT } from './helpers/run';
+import { BIN, ROOT, RUN_LIMIT } from './helpers/run';
 
 const hasCc = spawnSync('sh', ['-c', 'command -v cc']).status === 0;
 
@@ -19,7 +19,7 @@ t.test('an addon whose shared library is missing: exit 1, one line naming it and
   fs.rmSync(path.join(dir, 'libfsgone.so'));
 
   const r = spawnSync(process.execPath, [BIN, 'read', path.join(ROOT, 'samples', 'sample.pcap'), '--csv'],
-    { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', FLOWSEEK_ADDON: path.join(dir, 'addon.node') } });
+    { ...RUN_LIMIT, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', FLOWSEEK_ADDON: path.join(dir, 'addon.node') } });
   t.equal(r.status, 1, 'exit 1');
   t.equal(r.stdout, '', 'no flows');
   t.match(r.stderr, /does not load: .*libfsgone\.so: cannot open shared object file/, 'names the missing library');

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
 import { tmpdir } from './helpers/packets';
-import { BIN, ROOT } from './helpers/run';
+import { BIN, ROOT, RUN_LIMIT } from './helpers/run';
 
 const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 
@@ -27,7 +27,7 @@ for (const example of ['labels', 'splt']) {
 t.test('the dataset example writes the partition the README shows', async (t) => {
   const dir = tmpdir();
   const r = spawnSync(process.execPath, [BIN, 'read', path.join(ROOT, 'samples', 'sample.pcap'), '-o', path.join(dir, 'flows'), '--partition', 'hour', '-q'],
-    { encoding: 'utf8' });
+    { ...RUN_LIMIT, encoding: 'utf8' });
   t.equal(r.status, 0, r.stderr);
   const shown = /\nflows\/(dt=[^\n]+\.parquet)\n/.exec(readme)?.[1] as string;
   t.ok(shown && fs.existsSync(path.join(dir, 'flows', shown)), `flows/${shown} written`);

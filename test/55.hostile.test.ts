@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
 import { be16, DLT, ether, ipv4, pcap, tcp, tmpdir, u8, udp } from './helpers/packets';
-import { BIN } from './helpers/run';
+import { BIN, RUN_LIMIT } from './helpers/run';
 
 const dir = tmpdir();
 const good = (i: number, t0 = 1) => ({ t: t0 + i * 0.01, frame: ipv4('10.1.0.1', '10.1.0.2', 17, udp(3000 + i, 53, Buffer.from('q'))) });
@@ -180,7 +180,7 @@ t.test('hostile outputs: a full disk, a full device, a directory, a read-only fo
   const sample = path.join(dir, 'many.pcap');
   fs.writeFileSync(sample, pcap(DLT.EN10MB, Array.from({ length: 3000 }, (_, i) =>
     ({ t: 1 + i / 1000, frame: ether(0x0800, ipv4('10.4.0.1', '10.4.0.2', 17, udp(i % 60000 + 1, 53))) }))));
-  const full = spawnSync(process.execPath, [BIN, 'read', sample, '--csv', '-o', '/dev/full'], { encoding: 'utf8' });
+  const full = spawnSync(process.execPath, [BIN, 'read', sample, '--csv', '-o', '/dev/full'], { ...RUN_LIMIT, encoding: 'utf8' });
   t.equal(full.status, 1);
   t.match(full.stderr, /cannot write \/dev\/full: no space left on the device/);
   const mounts: string[] = [];
@@ -198,15 +198,15 @@ t.test('hostile outputs: a full disk, a full device, a directory, a read-only fo
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=32k', 'none', ro]);
   mounts.push(ro);
   for (const fmt of ['flows.csv', 'flows.parquet']) {
-    const r = spawnSync(process.execPath, [BIN, 'read', sample, '-o', path.join(small, fmt), '--stats', '--splt', '10'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [BIN, 'read', sample, '-o', path.join(small, fmt), '--stats', '--splt', '10'], { ...RUN_LIMIT, encoding: 'utf8' });
     t.equal(r.status, 1, `${fmt} on a full disk: exit 1`);
     t.match(r.stderr, /no space left on the device/);
     t.same(fs.readdirSync(small), [], `${fmt}: no file left, final or temporary`);
   }
-  const rr = spawnSync(process.execPath, [BIN, 'read', sample, '-o', path.join(ro, 'flows.csv')], { encoding: 'utf8' });
+  const rr = spawnSync(process.execPath, [BIN, 'read', sample, '-o', path.join(ro, 'flows.csv')], { ...RUN_LIMIT, encoding: 'utf8' });
   t.equal(rr.status, 1);
   t.match(rr.stderr, /read-only file system/);
-  const dirOut = spawnSync(process.execPath, [BIN, 'read', sample, '--parquet', '-o', dir], { encoding: 'utf8' });
+  const dirOut = spawnSync(process.execPath, [BIN, 'read', sample, '--parquet', '-o', dir], { ...RUN_LIMIT, encoding: 'utf8' });
   t.equal(dirOut.status, 1);
   t.match(dirOut.stderr, /is a directory/);
 });

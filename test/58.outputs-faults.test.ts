@@ -19,7 +19,7 @@ import { Sink, WRITERS } from '../src/writers';
 import { FlowOutput } from '../src/writers/output';
 import { lit, query } from './helpers/duckdb';
 import { DLT, ether, ipv4, pcap, tmpdir, udp } from './helpers/packets';
-import { BIN, cli, NO_ORACLE, ORACLE } from './helpers/run';
+import { BIN, cli, NO_ORACLE, ORACLE, RUN_LIMIT } from './helpers/run';
 
 const dir = path.join(tmpdir(), 'outputs');
 fs.mkdirSync(dir);
@@ -137,7 +137,7 @@ t.test('a file\'s bytes are written out as they come: ranges in order, none twic
 t.test('-o /dev/stdout with standard output redirected to a file: written there, /dev/stdout left alone', async (t) => {
   const file = path.join(dir, 'redirected.parquet');
   const fd = fs.openSync(file, 'w');
-  const r = spawnSync(process.execPath, [BIN, 'read', SAMPLE, '--parquet', '-o', '/dev/stdout', '-q'], { stdio: ['ignore', fd, 'pipe'] });
+  const r = spawnSync(process.execPath, [BIN, 'read', SAMPLE, '--parquet', '-o', '/dev/stdout', '-q'], { ...RUN_LIMIT, stdio: ['ignore', fd, 'pipe'] });
   fs.closeSync(fd);
   t.equal(r.status, 0, String(r.stderr));
   t.ok(fs.lstatSync('/dev/stdout').isSymbolicLink(), '/dev/stdout is still a symlink');

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import t from 'tap';
 import { DLT, ether, ipv4, pcap, tmpdir, udp, udpBurst, writePcap } from './helpers/packets';
 import { deleteNamespaces, vethPair } from './helpers/netns';
-import { BIN } from './helpers/run';
+import { BIN, RUN_LIMIT } from './helpers/run';
 
 const tag = String(process.pid % 100000);
 const NS_A = `ffA${tag}`, NS_B = `ffB${tag}`, VA = `ffa${tag}`, VB = `ffb${tag}`;
@@ -583,7 +583,7 @@ t.test('--max-active-flows bounds the whole run, not each meter', async (t) => {
   }
   const file = writePcap('active.pcap', DLT.EN10MB, records);
   const evicted = (args: string[]) => {
-    const r = spawnSync(process.execPath, [BIN, 'read', file, '--max-active-flows', '10', '--idle-timeout', '1000', '--csv', ...args], { encoding: 'utf8', env });
+    const r = spawnSync(process.execPath, [BIN, 'read', file, '--max-active-flows', '10', '--idle-timeout', '1000', '--csv', ...args], { ...RUN_LIMIT, encoding: 'utf8', env });
     return Number(/(\d+) flows ended early/.exec(r.stderr)?.[1] ?? 0);
   };
   const one = evicted([]);

@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import t from 'tap';
 import { tmpdir } from './helpers/packets';
-import { BIN, cli, NO_ORACLE, ORACLE } from './helpers/run';
+import { BIN, cli, NO_ORACLE, ORACLE, RUN_LIMIT } from './helpers/run';
 
 const PCAPS = path.join(ORACLE, 'pcaps');
 // the two dhcp_*_endian captures are dated beyond the year 100,000: nfdump cannot print such times
@@ -68,7 +68,7 @@ t.test('every oracle flow reaches nfcapd with the packets and bytes of flowseek\
   const port = await freeUdpPort();
   const nfcapd = await collector(port, dir);
   const csv = path.join(tmpdir(), 'ipfix-same-run.csv');
-  const run = spawnSync(process.execPath, [BIN, 'read', ...ALL, '--ipfix', `127.0.0.1:${port}`, '-o', csv], { encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [BIN, 'read', ...ALL, '--ipfix', `127.0.0.1:${port}`, '-o', csv], { ...RUN_LIMIT, encoding: 'utf8' });
   t.equal(run.status, 0, run.stderr);
   t.match(run.stderr, /flows sent to udp:\/\/127\.0\.0\.1:\d+ in \d+ IPFIX messages?/);
   await new Promise((r) => setTimeout(r, 300));

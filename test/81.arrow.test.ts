@@ -11,7 +11,7 @@ import { tableFromIPC } from 'apache-arrow';
 import { rows } from './helpers/arrow';
 import { lit, query } from './helpers/duckdb';
 import { tmpdir } from './helpers/packets';
-import { BIN, cli, NO_ORACLE, ORACLE } from './helpers/run';
+import { BIN, cli, NO_ORACLE, ORACLE, RUN_LIMIT } from './helpers/run';
 
 const PCAPS = path.join(ORACLE, 'pcaps');
 const SOME = NO_ORACLE ? [] : fs.readdirSync(PCAPS).sort().slice(0, 40).map((f) => path.join(PCAPS, f));
@@ -25,7 +25,7 @@ t.test('Arrow file and stream: every value and type as in the Parquet output', {
     const r = cli(['read', ...SOME, ...OPTS, '-q', '-o', out]);
     t.equal(r.status, 0, r.stderr);
   }
-  const streamed = spawnSync(process.execPath, [BIN, 'read', ...SOME, ...OPTS, '-q', '--format', 'arrow'], { maxBuffer: 1 << 28 });
+  const streamed = spawnSync(process.execPath, [BIN, 'read', ...SOME, ...OPTS, '-q', '--format', 'arrow'], { ...RUN_LIMIT, maxBuffer: 1 << 28 });
   t.equal(streamed.status, 0, String(streamed.stderr));
   t.equal(fs.readFileSync(file).subarray(0, 6).toString('latin1'), 'ARROW1', 'a file starts with the file format magic');
   t.not(streamed.stdout.subarray(0, 6).toString('latin1'), 'ARROW1', 'standard output gets the stream format');

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import t from 'tap';
 import { tmpdir } from './helpers/packets';
 import { deleteNamespaces, vethPair } from './helpers/netns';
-import { BIN } from './helpers/run';
+import { BIN, RUN_LIMIT } from './helpers/run';
 
 const tag = String(process.pid % 100000);
 const HOST = `fsvA${tag}`, PEER = `fsvB${tag}`, VH = `fsvh${tag}`, VP = `fsvp${tag}`;
@@ -113,7 +113,7 @@ if (missing) {
   });
 
   t.test('read refuses --system-visibility with a reason', async (t) => {
-    const r = spawnSync(process.execPath, [BIN, 'read', path.join(__dirname, '..', '..', 'samples', 'sample.pcap'), '--system-visibility'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [BIN, 'read', path.join(__dirname, '..', '..', 'samples', 'sample.pcap'), '--system-visibility'], { ...RUN_LIMIT, encoding: 'utf8' });
     t.equal(r.status, 2);
     t.match(r.stderr, /needs live traffic of this host: use it with "flowseek capture"/);
   });

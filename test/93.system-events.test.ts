@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import t from 'tap';
 import { tmpdir } from './helpers/packets';
 import { deleteNamespaces, ip, vethPair } from './helpers/netns';
-import { BIN, binForOthers } from './helpers/run';
+import { BIN, binForOthers, RUN_LIMIT } from './helpers/run';
 import { loadNative } from '../src/native';
 
 const tag = String(process.pid % 100000);
@@ -225,7 +225,7 @@ t.test('kernel events: a closed TCP socket is forgotten after the grace period, 
 });
 
 t.test('--system-visibility-mode takes bpf, poll or auto', async (t) => {
-  const r = spawnSync(process.execPath, [BIN, 'capture', '-i', 'lo', '--system-visibility', '--system-visibility-mode', 'kprobe'], { encoding: 'utf8', env });
+  const r = spawnSync(process.execPath, [BIN, 'capture', '-i', 'lo', '--system-visibility', '--system-visibility-mode', 'kprobe'], { ...RUN_LIMIT, encoding: 'utf8', env });
   t.equal(r.status, 2);
   t.match(r.stderr, /--system-visibility-mode <mode>' argument 'kprobe' is invalid. Allowed choices are bpf, poll, auto/);
 });

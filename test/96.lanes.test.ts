@@ -17,7 +17,7 @@ import { norm, rows } from './helpers/arrow';
 import { DLT, ether, frag6, ipv4, ipv6, tcp, udp, writePcap } from './helpers/packets';
 import { udpBurst } from './helpers/packets';
 import { lit, query } from './helpers/duckdb';
-import { BIN, cli, NO_ORACLE, ORACLE, sortedRows } from './helpers/run';
+import { BIN, cli, NO_ORACLE, ORACLE, RUN_LIMIT, sortedRows } from './helpers/run';
 
 const PCAPS = path.join(ORACLE, 'pcaps');
 const ALL = NO_ORACLE ? [] : fs.readdirSync(PCAPS).sort().map((n) => path.join(PCAPS, n));
@@ -268,7 +268,7 @@ t.test('every output format with --workers 2: the bytes lanes make are one meter
     const one = path.join(tmp, `1.${format}`), two = path.join(tmp, `2.${lanes}.${format}`);
     const r1 = cli(['read', ...files, ...opts, '-o', one]);
     const r2 = spawnSync(process.execPath, [BIN, 'read', ...files, ...opts, '--workers', '2', '-o', two],
-      { encoding: 'utf8', env: { ...process.env, FLOWSEEK_LANES: lanes } });
+      { ...RUN_LIMIT, encoding: 'utf8', env: { ...process.env, FLOWSEEK_LANES: lanes } });
     const what = `${format}, lanes ${lanes === 'threads' ? 'on threads' : 'on the pool'}`;
     t.equal(r1.status, 0, `${format}, one meter: exit 0 ${r1.status ? r1.stderr : ''}`);
     t.equal(r2.status, 0, `${what}: exit 0 ${r2.status ? r2.stderr : ''}`);
@@ -281,14 +281,14 @@ t.test('every output format with --workers 2: the bytes lanes make are one meter
     if (format !== 'parquet') t.same(y.ids, x.ids, `${what}: written in id order`);
   }
   // standard output: the Arrow stream format, the CSV header once
-  const threads = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, FLOWSEEK_LANES: 'threads' } });
+  const threads = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { ...RUN_LIMIT, encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, FLOWSEEK_LANES: 'threads' } });
   const csv = threads(['read', ...files, '--workers', '2', '--csv', '-q']);
   t.equal(csv.stdout.split('\n').filter((l) => l.startsWith('id,')).length, 1, 'CSV on standard output: one header');
   const max = threads(['read', ...files, '--workers', '2', '--jsonl', '--max-flows', '100', '-q']);
   const ids = max.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { id: number }).id);
   t.same(ids, Array.from({ length: 100 }, (_, i) => i), '--max-flows 100 as JSON Lines: ids 0 to 99 in order');
   const pool = spawnSync(process.execPath, [BIN, 'read', ...files, '--workers', '3', '--jsonl', '--max-flows', '100', '-q'],
-    { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, FLOWSEEK_LANES: 'inline' } });
+    { ...RUN_LIMIT, encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, FLOWSEEK_LANES: 'inline' } });
   const poolIds = pool.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { id: number }).id);
   t.same(poolIds, Array.from({ length: 100 }, (_, i) => i), '--max-flows 100, three lanes on the pool: ids 0 to 99 in order');
 });

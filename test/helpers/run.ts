@@ -61,11 +61,11 @@ export async function flows(files: string[], raw: RawReadOptions = {}): Promise<
 }
 
 /** A run that hangs is killed before tap's own timeout (300 s): tap ends the test, not its child,
- * which then ran on at full CPU through the rest of the suite. */
-const CLI_TIMEOUT_MS = 240_000;
+ * which then ran on at full CPU through the rest of the suite. For every spawnSync of the CLI. */
+export const RUN_LIMIT = { timeout: 240_000, killSignal: 'SIGKILL' } as const;
 
 export function cli(args: string[], input?: string): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', input, maxBuffer: 1 << 28, timeout: CLI_TIMEOUT_MS, killSignal: 'SIGKILL' });
+  return spawnSync(process.execPath, [BIN, ...args], { ...RUN_LIMIT, encoding: 'utf8', input, maxBuffer: 1 << 28 });
 }
 
 /** A flow source's rows as sorted JSON, ids aside: flows from several meters arrive in another
