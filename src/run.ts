@@ -195,7 +195,8 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
   };
   const onSignal = (sig: NodeJS.Signals) => {
     if (stopping && stopping.startsWith('SIG')) {
-      if (writing === 'output' && !abortedBy) {
+      // a file only looks busy (a Parquet group being encoded): it is written to its end
+      if (writing === 'output' && !abortedBy && output?.mayStall) {
         // the output may never take what waits (a pipe nobody reads): nothing more goes to it
         abortedBy = sig;
         output?.abort(new Error(`${sig} again while it was taking the flows: ended before they were all written`));
@@ -269,7 +270,8 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logg
     }
     // a run that fails (or a read that is interrupted, or a file that could not be read to its end)
     // having handed over no flow leaves an earlier run's file as it was, not emptied
-    const failing = sourceFailure || (stopping?.startsWith('SIG') && !o.live) || source.stats()?.readErrors;
+    // (a capture's signal is its normal end, but one ended at once, its meters killed, is not)
+    const failing = sourceFailure || (stopping?.startsWith('SIG') && (!o.live || killed)) || source.stats()?.readErrors;
     if (failing && exported === 0 && output?.replacesFile()) {
       output.discard();
     } else if (sourceFailure && output?.replacesFile()) {

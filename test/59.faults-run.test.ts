@@ -189,6 +189,28 @@ function liveTests(): void {
     }
   });
 
+  // a capture's signal is its normal end, and its file is written even without a flow; but one
+  // ended at once by a second signal (its meters killed, their flows lost) replaced an earlier file
+  // with an empty one
+  t.test('a capture ended at once by a second SIGTERM before any flow: the earlier file is kept', async (t) => {
+    const dir = fs.mkdtempSync(path.join(tmpdir(), 'cap-twice-'));
+    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+    for (const workers of ['1', '2']) {
+      const out = path.join(dir, `flows-${workers}.csv`);
+      fs.writeFileSync(out, 'earlier\n');
+      const run = capture(['--workers', workers, '-o', out]);
+      t.ok(await waitFor(run, /capturing on/), 'started');
+      run.child.kill('SIGTERM');
+      await sleep(30);
+      run.child.kill('SIGTERM');
+      const { code } = await run.exit;
+      t.equal(code, 0, `--workers ${workers}: exit 0`);
+      t.match(run.stderr(), /0 flows from .* 0 output files written/);
+      t.equal(fs.readFileSync(out, 'utf8'), 'earlier\n', `--workers ${workers}: the earlier file as it was`);
+      t.same(tempFiles(dir), [], 'no temporary file');
+    }
+  });
+
   t.test('the parent killed: its workers end on their own, quietly', async (t) => {
     const run = capture(['--workers', '2', '--csv']);
     t.ok(await waitFor(run, /capturing on/), 'started');
@@ -311,6 +333,65 @@ t.test('read: a second SIGINT writes what was received, closes the file and exit
   t.ok(rows > 0 && rows < 3000, `some flows, not all (${rows})`);
   t.equal(rows, summaryFlows(run.stderr()), 'flows written = flows received');
   t.same(tempFiles(dir), [], 'no temporary file');
+});
+
+// A second signal ended any write in progress as if the output were a pipe nobody reads: a Parquet
+// file, busy encoding, was thrown away with every flow received (the earlier file kept), though the
+// line said they were being written. Only a pipe, a FIFO or a socket is cut off now.
+t.test('read: a second SIGINT while a Parquet file is being written: the flows received are written, exit 130', async (t) => {
+  const dir = fs.mkdtempSync(path.join(tmpdir(), 'sigint-file-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const input = path.join(dir, 'burst.pcap');
+  // 40,000 flows ending all along (idle after 1 s), encoded with gzip: the writer is busy throughout
+  fs.writeFileSync(input, udpBurst(400_000, { start: 1_700_000_000, stepUs: 20, sources: 40_000, payload: 20 }));
+  const out = path.join(dir, 'flows.parquet');
+  fs.writeFileSync(out, 'earlier\n');
+  let written = 0;
+  for (let round = 0; round < 3; round++) {
+    const run = flowseek(['read', input, '--idle-timeout', '1', '--compression', 'gzip', '--row-group-size', '2000', '--batch-size', '2000', '-o', out]);
+    // once row groups reach the file, twice, 30 ms apart
+    for (const end = Date.now() + 15_000; Date.now() < end && !tempFiles(dir).some((f) => fs.statSync(path.join(dir, f)).size > 4096);) await sleep(5);
+    run.child.kill('SIGINT');
+    await sleep(30);
+    run.child.kill('SIGINT');
+    const { code } = await run.exit;
+    t.equal(code, 130, `round ${round}: exit 130`);
+    t.notMatch(run.stderr(), /cannot write|error:/, `round ${round}: no error: ${run.stderr().split('\n').slice(-2).join(' ')}`);
+    const flows = summaryFlows(run.stderr());
+    t.ok(flows > 0, `round ${round}: ${flows} flows received`);
+    const body = fs.readFileSync(out);
+    t.ok(body.subarray(0, 4).toString() === 'PAR1' && body.subarray(-4).toString() === 'PAR1', `round ${round}: a whole Parquet file replaced the earlier one`);
+    t.same(tempFiles(dir), [], 'no temporary file');
+    written += flows;
+    fs.writeFileSync(out, 'earlier\n');
+  }
+  t.ok(written > 0, `${written} flows written in all`);
+});
+
+// Ctrl-C goes to the terminal's whole process group: a worker still loading (its addon, its plugins)
+// died of it, and the run failed with "worker 0 ended unexpectedly". Workers have a group of their
+// own now; the parent stops them.
+t.test('read --workers 2 with a plugin: SIGINT to the whole process group is one clean stop, exit 130', async (t) => {
+  const dir = fs.mkdtempSync(path.join(tmpdir(), 'group-int-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const input = path.join(dir, 'burst.pcap');
+  fs.writeFileSync(input, udpBurst(200_000, { start: 1_700_000_000, stepUs: 50, sources: 5000, payload: 20 }));
+  const out = path.join(dir, 'flows.csv');
+  for (const delay of [100, 150, 200, 250, 300, 350, 400, 450, 500]) {
+    fs.writeFileSync(out, 'earlier\n');
+    const argv = ['env', '-u', 'NODE_OPTIONS', process.execPath, BIN, 'read', input, '--workers', '2', '--plugin', 'dhcp', '-o', out];
+    // detached: a process group of its own, as a shell gives a command it runs
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    let err = '';
+    child.stderr.on('data', (d) => { err += d; });
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await sleep(delay);
+    process.kill(-(child.pid as number), 'SIGINT');
+    const code = await exit;
+    t.ok(code === 130 || code === null, `SIGINT to the group after ${delay} ms: ${code === null ? 'ended by it before the CLI started' : `exit ${code}`}`);
+    t.notMatch(err, /ended unexpectedly|error:/, `after ${delay} ms: no worker lost`);
+    t.same(tempFiles(dir), [], 'no temporary file');
+  }
 });
 
 t.test('read --workers 2 with a plugin, a worker killed: the run ends (exit 1), the other worker\'s flows written beside an earlier file', async (t) => {

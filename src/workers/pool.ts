@@ -68,7 +68,9 @@ export class WorkerPool {
     const group = (process.pid % 0xfffe) + 1;
     const maxActiveFlows = activeFlowsShare(this.options.maxActiveFlows, this.size);
     for (let i = 0; i < this.size; i++) {
-      const child = fork(WORKER, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+      // a process group of its own: Ctrl-C (SIGINT to the terminal's group) reaches the parent alone,
+      // which stops the workers; it ended a worker still starting, and the run failed
+      const child = fork(WORKER, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'], detached: true });
       const options: StreamerOptions = this.live
         ? { ...this.options, maxActiveFlows, fanoutGroup: this.size > 1 ? group : 0 }
         : { ...this.options, maxActiveFlows, hashPartitions: this.size, hashPartition: i };

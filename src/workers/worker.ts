@@ -4,6 +4,8 @@
  * worker stops when told. A parent that went away (killed, crashed) takes its channel with it:
  * the worker then ends at once and quietly, as nobody is left to receive its flows.
  */
+// first: stop signals are the parent's business from the worker's first moment
+import './worker-signals';
 import { FlowseekError } from '../errors';
 import { loadNative, NativeStats } from '../native';
 import { catchStrayErrors, guardExit, onStrayError, realExit } from '../plugins/contain';
@@ -71,7 +73,6 @@ async function run(options: ToWorker & { t: 'start' }): Promise<void> {
 // plugin code runs here: its process.exit and stray errors end the run as plugin errors
 guardExit();
 catchStrayErrors();
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => { /* the parent decides */ });
 // the parent is gone: its flows have nowhere to go; end now, without a word
 process.on('disconnect', () => { if (!finished) realExit(0); });
 // a send to a closed channel: the disconnect above says it

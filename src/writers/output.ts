@@ -326,7 +326,14 @@ export class FlowOutput implements FlowWriter {
 
   /** Writes waiting on files that take nothing end, failing with e. */
   abort(e: Error): void {
-    for (const roll of this.rolls.values()) roll.file?.sink.abort(e);
+    for (const roll of this.rolls.values()) if (roll.file?.sink.mayStall) roll.file.sink.abort(e);
+  }
+
+  /** Whether an open file is a pipe, a FIFO or a socket, which may take nothing (abort() ends its
+   * write); a file's writes always end, however busy the writer is. */
+  get mayStall(): boolean {
+    for (const roll of this.rolls.values()) if (roll.file?.sink.mayStall) return true;
+    return false;
   }
 
   /** half-written temporaries that could not be removed (the run names them) */

@@ -165,6 +165,12 @@ export class Sink {
     return (this.stream as { bytesWritten?: number }).bytesWritten ?? 0;
   }
 
+  /** A pipe, a FIFO or a socket: its reader may take nothing, and a write then waits for ever (a
+   * file's write always ends). */
+  get mayStall(): boolean {
+    return this.pipe;
+  }
+
   /** A write that waits on an output taking nothing (a pipe nobody reads) ends, failing with e. */
   abort(e: Error): void {
     this.failure ??= e;

@@ -1,0 +1,7 @@
+/**
+ * A worker process takes no stop signal itself: the parent decides, and tells it (src/workers/
+ * worker.ts). Installed by the worker's first import, before the addon, the plugins and the rest
+ * load: a signal meanwhile (a service manager's SIGTERM to every process of the service) ended a
+ * worker that was still starting, and the run failed with "worker 0 ended unexpectedly".
+ */
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => { /* the parent decides */ });
