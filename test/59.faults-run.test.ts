@@ -9,7 +9,7 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import t from 'tap';
+import t, { Test } from 'tap';
 import { DLT, ether, ipv4, pcap, tmpdir, udp, udpBurst, writePcap } from './helpers/packets';
 import { deleteNamespaces, vethPair } from './helpers/netns';
 import { BIN, RUN_LIMIT } from './helpers/run';
@@ -335,15 +335,22 @@ t.test('read: a second SIGINT writes what was received, closes the file and exit
   t.same(tempFiles(dir), [], 'no temporary file');
 });
 
+/** A folder of the test's own (removed at its end) with a UDP burst capture in it: `packets`
+ * packets `stepUs` apart from `sources` hosts. */
+function burstInFolder(t: Test, prefix: string, packets: number, stepUs: number, sources: number): { dir: string; input: string } {
+  const dir = fs.mkdtempSync(path.join(tmpdir(), prefix));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const input = path.join(dir, 'burst.pcap');
+  fs.writeFileSync(input, udpBurst(packets, { start: 1_700_000_000, stepUs, sources, payload: 20 }));
+  return { dir, input };
+}
+
 // A second signal ended any write in progress as if the output were a pipe nobody reads: a Parquet
 // file, busy encoding, was thrown away with every flow received (the earlier file kept), though the
 // line said they were being written. Only a pipe, a FIFO or a socket is cut off now.
 t.test('read: a second SIGINT while a Parquet file is being written: the flows received are written, exit 130', async (t) => {
-  const dir = fs.mkdtempSync(path.join(tmpdir(), 'sigint-file-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const input = path.join(dir, 'burst.pcap');
   // 40,000 flows ending all along (idle after 1 s), encoded with gzip: the writer is busy throughout
-  fs.writeFileSync(input, udpBurst(400_000, { start: 1_700_000_000, stepUs: 20, sources: 40_000, payload: 20 }));
+  const { dir, input } = burstInFolder(t, 'sigint-file-', 400_000, 20, 40_000);
   const out = path.join(dir, 'flows.parquet');
   fs.writeFileSync(out, 'earlier\n');
   let written = 0;
@@ -372,10 +379,7 @@ t.test('read: a second SIGINT while a Parquet file is being written: the flows r
 // died of it, and the run failed with "worker 0 ended unexpectedly". Workers have a group of their
 // own now; the parent stops them.
 t.test('read --workers 2 with a plugin: SIGINT to the whole process group is one clean stop, exit 130', async (t) => {
-  const dir = fs.mkdtempSync(path.join(tmpdir(), 'group-int-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const input = path.join(dir, 'burst.pcap');
-  fs.writeFileSync(input, udpBurst(200_000, { start: 1_700_000_000, stepUs: 50, sources: 5000, payload: 20 }));
+  const { dir, input } = burstInFolder(t, 'group-int-', 200_000, 50, 5000);
   const out = path.join(dir, 'flows.csv');
   for (const delay of [100, 150, 200, 250, 300, 350, 400, 450, 500]) {
     fs.writeFileSync(out, 'earlier\n');
