@@ -353,14 +353,15 @@ function burstInFolder(t: Test, prefix: string, packets: number, stepUs: number,
 // file, busy encoding, was thrown away with every flow received (the earlier file kept), though the
 // line said they were being written. Only a pipe, a FIFO or a socket is cut off now.
 t.test('read: a second SIGINT while a Parquet file is being written: the flows received are written, exit 130', async (t) => {
-  // 40,000 flows ending all along (idle after 1 s), encoded with gzip: the writer is busy throughout
+  // 40,000 flows of ten packets, all still open at the end of the file: they are flushed at once, and
+  // their encoding (gzip) keeps the writer busy when the signals come
   const { dir, input } = burstInFolder(t, 'sigint-file-', 400_000, 20, 40_000);
   const out = path.join(dir, 'flows.parquet');
   fs.writeFileSync(out, 'earlier\n');
   let written = 0;
   for (let round = 0; round < 3; round++) {
     const run = flowseek(['read', input, '--idle-timeout', '1', '--compression', 'gzip', '--row-group-size', '2000', '--batch-size', '2000', '-o', out]);
-    // once row groups reach the file, twice, 30 ms apart
+    // once row groups reach the file (the flush at the end), twice, 30 ms apart
     for (const end = Date.now() + 15_000; Date.now() < end && !tempFiles(dir).some((f) => fs.statSync(path.join(dir, f)).size > 4096);) await sleep(5);
     run.child.kill('SIGINT');
     await sleep(30);
