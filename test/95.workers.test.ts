@@ -2,13 +2,12 @@
  * oracle captures (as sets: ids aside). Every sixth capture: a process start each, and the lanes'
  * test (96) covers every capture in-process. */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import t from 'tap';
 import { parseMeterOptions, parseReadOptions } from '../src/options';
 import { FlowStreamer, StreamerOptions } from '../src/streamer';
 import { WorkerPool } from '../src/workers/pool';
-import { udpBurst } from './helpers/packets';
+import { tmpdir, udpBurst } from './helpers/packets';
 import { NO_ORACLE, ORACLE, sortedRows } from './helpers/run';
 
 const PCAPS = path.join(ORACLE, 'pcaps');
@@ -34,7 +33,7 @@ t.test('oracle captures: two worker processes, same flows as one meter', { skip:
 // worker: they read on to the end (a capture: until the stop's watchdog killed them, 10 s later).
 // A worker loads its plugins before it opens its meter: a stop meanwhile must hold too.
 t.test('a stop asked for before the workers start reaches them; one before a meter opens holds', async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stop-early-'));
+  const dir = fs.mkdtempSync(path.join(tmpdir(), 'stop-early-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'burst.pcap');
   const packets = 300_000;
