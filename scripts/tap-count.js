@@ -29,9 +29,8 @@ process.exit(n('pass') > 0 ? 0 : 1);
 function failures(log) {
   const names = []; // by depth: the subtest open at each depth
   const out = [];
-  const lines = log.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^( *)(# Subtest: (.*)|not ok \d+ - (.*?)(?: # time=.*)?)$/.exec(lines[i]);
+  for (const line of log.split('\n')) {
+    const m = /^( *)(# Subtest: (.*)|not ok \d+ - (.*?)(?: # time=.*)?)$/.exec(line);
     if (!m) continue;
     const depth = m[1].length / 4;
     if (m[3] !== undefined) { names.length = depth; names[depth] = m[3]; continue; }
