@@ -14,7 +14,7 @@
 /** What stops a run, read or capture. SIGHUP too: untaken, it ended a read at once, its output left
  * as a hidden temporary file. `nohup` cannot keep it away: Node puts every signal but SIGPIPE and
  * SIGXFSZ back to its default when it starts. */
-const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const HOLD_MS = 5000;
 let installed = false;
 let receiver: ((sig: NodeJS.Signals) => void) | undefined;

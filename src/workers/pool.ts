@@ -12,6 +12,7 @@
 import { ChildProcess, fork } from 'node:child_process';
 import * as path from 'node:path';
 import { FlowseekError } from '../errors';
+import { STOP_SIGNALS } from '../stop-signals';
 import { NativeStats, NativeTextPlan } from '../native';
 import { OutputFormat } from '../options';
 import { ByteBuilder } from '../writers/bytes';
@@ -43,6 +44,8 @@ export class WorkerPool {
   private stopped = false;
   /** per worker: its meter is open, or it ended before that */
   private readonly settled: boolean[] = [];
+  /** per worker: it opened its meter ('ready') */
+  private readonly opened: boolean[] = [];
   /** per worker: it said it finished ('done' or 'error') */
   private readonly finished: boolean[] = [];
   private readonly whenReady: (() => void)[] = [];
@@ -94,8 +97,11 @@ export class WorkerPool {
   private exited(i: number, code: number | null, signal: NodeJS.Signals | null): void {
     this.running--;
     this.settle(i);
+    // a worker that a stop signal reached as it was forked (still in the parent's process group,
+    // before it left it) had no meter open: nothing of it is lost, and the run is stopping anyway
+    const unopened = this.stopped && !this.opened[i] && signal !== null && STOP_SIGNALS.includes(signal);
     // an exit before 'done' is a loss whatever its code (a plugin's process.exit(0) in a worker)
-    if ((code !== 0 || signal || !this.finished[i]) && !this.failure && !this.killed) {
+    if ((code !== 0 || signal || !this.finished[i]) && !this.failure && !this.killed && !unopened) {
       const how = signal ? `killed by ${signal}` : `exit ${code}`;
       if (this.live && this.running > 0 && !this.stopped) {
         this.onWarning?.(`worker ${i} ended unexpectedly (${how}); the capture goes on with ${this.running} worker${this.running === 1 ? '' : 's'}`);
@@ -138,6 +144,7 @@ export class WorkerPool {
 
   private receive(i: number, m: FromWorker): void {
     if (m.t === 'ready') {
+      this.opened[i] = true;
       this.settle(i);
       return;
     }

@@ -4,4 +4,6 @@
  * load: a signal meanwhile (a service manager's SIGTERM to every process of the service) ended a
  * worker that was still starting, and the run failed with "worker 0 ended unexpectedly".
  */
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => { /* the parent decides */ });
+import { STOP_SIGNALS } from '../stop-signals';
+
+for (const sig of STOP_SIGNALS) process.on(sig, () => { /* the parent decides */ });
