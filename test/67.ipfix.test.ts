@@ -227,9 +227,11 @@ t.test('tcp://: a collector that stops reading ends the run after --ipfix-timeou
 
 t.test('udp://: a collector that restarts mid-run (port unreachable a while) is counted, not the end of the run', { skip: NO_ORACLE }, async (t) => {
   const port = await freeUdpPort();
+  let received!: () => void;
+  const firstMessage = new Promise<void>((r) => { received = r; });
   const bind = async () => {
     const s = dgram.createSocket('udp4');
-    s.on('message', () => undefined);
+    s.on('message', () => received());
     await new Promise<void>((r) => s.bind(port, '127.0.0.1', r));
     return s;
   };
@@ -242,7 +244,8 @@ t.test('udp://: a collector that restarts mid-run (port unreachable a while) is 
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await new Promise((r) => setTimeout(r, 300));
+  // once the run sends (its start took over 0.6 s on a loaded machine, and then no send met the gap)
+  await firstMessage;
   await new Promise<void>((r) => listener.close(r)); // the collector goes away: ICMP port unreachable
   await new Promise((r) => setTimeout(r, 300));
   listener = await bind(); // and comes back
