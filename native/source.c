@@ -12,6 +12,8 @@
 
 /* a stream's read looks at the stop request this often while no data comes */
 #define STREAM_POLL_MS 50
+/* each file is read through a stdio buffer of this size (one a source, reused file after file) */
+#define INPUT_BUFFER ((size_t)1 << 20)
 
 /* Notes (files out of order or overlapping, a link type not decoded) fill the warnings up to here:
  * past it, only a read error (which fails the run) is kept, so the run always says why it failed.
@@ -95,7 +97,7 @@ static FILE *open_input(const char *file, const atomic_bool *stop) {
 
 /* Opens one capture; with first, also reads its first packet's time (unfiltered) into *first_ms /
  * *first_ns, *has_first false when it has none. */
-static pcap_t *open_one(const char *file, const char *bpf, const atomic_bool *stop, char *err,
+static pcap_t *open_one(const char *file, const char *bpf, const atomic_bool *stop, char *buf, char *err,
                         bool *has_first, uint64_t *first_ms, uint32_t *first_ns) {
   char perr[PCAP_ERRBUF_SIZE] = "";
   const char *name = strcmp(file, "-") == 0 ? "standard input" : file;
@@ -104,9 +106,10 @@ static pcap_t *open_one(const char *file, const char *bpf, const atomic_bool *st
     snprintf(err, FS_ERRLEN, "%s: cannot read as a capture file (%s)", name, strerror(errno));
     return NULL;
   }
-  /* a 1 MiB stdio buffer: libpcap reads each record with two freads, and with the default 4 KiB
-   * buffer the read system calls alone cost as much as the meter */
-  setvbuf(fp, NULL, _IOFBF, 1 << 20);
+  /* the source's stdio buffer (INPUT_BUFFER): libpcap reads each record with two freads, and with
+   * glibc's own (4 KiB: it sizes a buffer it allocates by the file, whatever setvbuf asks) the read
+   * system calls alone cost as much as the meter */
+  if (buf) setvbuf(fp, buf, _IOFBF, INPUT_BUFFER);
   /* nanosecond timestamps whatever the file's precision (libpcap scales microsecond files) */
   pcap_t *pc = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, perr);
   if (!pc) {
@@ -179,6 +182,14 @@ static int order_by_time(struct fs_source *s, struct first_packet *timed, uint32
   return 0;
 }
 
+/* What an open source holds besides its current file. */
+static void source_free(struct fs_source *s) {
+  free(s->bpf);
+  s->bpf = NULL;
+  free(s->inbuf);
+  s->inbuf = NULL;
+}
+
 int fs_source_open(struct fs_source *s, char **files, uint32_t n_files, uint32_t snaplen, const char *bpf,
                    char *err) {
   memset(s, 0, sizeof(*s));
@@ -187,8 +198,9 @@ int fs_source_open(struct fs_source *s, char **files, uint32_t n_files, uint32_t
   s->n_files = n_files;
   s->snaplen = snaplen;
   s->bpf = bpf && *bpf ? strdup(bpf) : NULL;
+  s->inbuf = malloc(INPUT_BUFFER);
   struct first_packet *timed = n_files ? malloc(n_files * sizeof(*timed)) : NULL;
-  if (n_files && !timed) { snprintf(err, FS_ERRLEN, "out of memory"); free(s->bpf); s->bpf = NULL; return -1; }
+  if ((n_files && !timed) || !s->inbuf) { snprintf(err, FS_ERRLEN, "out of memory"); free(timed); source_free(s); return -1; }
   uint32_t n_timed = 0;
   for (uint32_t i = 0; i < n_files; i++) {
     /* a FIFO or standard input can be read once only: it is checked when its turn comes */
@@ -196,14 +208,14 @@ int fs_source_open(struct fs_source *s, char **files, uint32_t n_files, uint32_t
     if (strcmp(files[i], "-") == 0 || (stat(files[i], &st) == 0 && !S_ISREG(st.st_mode))) continue;
     struct first_packet *t = &timed[n_timed];
     bool has_first = false;
-    pcap_t *pc = open_one(files[i], s->bpf, &s->stop_requested, err, &has_first, &t->ms, &t->ns);
-    if (!pc) { free(timed); free(s->bpf); s->bpf = NULL; return -1; }
+    pcap_t *pc = open_one(files[i], s->bpf, &s->stop_requested, s->inbuf, err, &has_first, &t->ms, &t->ns);
+    if (!pc) { free(timed); source_free(s); return -1; }
     pcap_close(pc);
     if (has_first) { t->at = i; t->file = files[i]; n_timed++; }
   }
   if (order_by_time(s, timed, n_timed) != 0) {
     snprintf(err, FS_ERRLEN, "out of memory");
-    free(timed); free(s->bpf); s->bpf = NULL;
+    free(timed); source_free(s);
     return -1;
   }
   free(timed);
@@ -214,7 +226,7 @@ int fs_source_open(struct fs_source *s, char **files, uint32_t n_files, uint32_t
 static bool next_file(struct fs_source *s) {
   char err[FS_ERRLEN];
   while (s->cur < s->n_files && !atomic_load(&s->stop_requested)) {
-    s->pc = open_one(s->files[s->cur], s->bpf, &s->stop_requested, err, NULL, NULL, NULL);
+    s->pc = open_one(s->files[s->cur], s->bpf, &s->stop_requested, s->inbuf, err, NULL, NULL, NULL);
     s->cur++;
     if (!s->pc) {
       /* a stream that a stop request ended before its header came is no error */
@@ -340,6 +352,5 @@ void fs_source_cut_late(struct fs_source *s, uint64_t lost) {
 
 void fs_source_close(struct fs_source *s) {
   fs_source_close_file(s);
-  free(s->bpf);
-  s->bpf = NULL;
+  source_free(s);
 }

@@ -21,6 +21,7 @@ struct fs_source {
   int linktype;
   uint32_t snaplen;                 /* 0: keep what the file captured */
   char *bpf;                        /* NULL: none */
+  char *inbuf;                      /* the stdio buffer libpcap's reads go through (files) */
   bool file_ended;                  /* the current file is over: closed at the next read */
   atomic_bool stop_requested;       /* set from another thread (SIGINT); the run flushes and ends */
   uint32_t read_errors;             /* files cut short or unreadable mid-run */
