@@ -1,6 +1,7 @@
-/* Classic pcap files read from a memory map: no stdio, no copy into a read buffer. The libpcap
- * handle is still opened beside it (link type, BPF); records come from here. pcapng, FIFOs and
- * anything else go through libpcap alone. */
+/* Classic pcap files read from a memory map, for a reader that hands records to other threads
+ * (read --workers: native/spread.c): a record stays where it was read until they are done with it.
+ * The libpcap handle is still opened beside it (link type, BPF); records come from here. One meter,
+ * pcapng, FIFOs and anything else go through libpcap alone (native/source.c). */
 #ifndef FS_SOURCE_MMAP_H
 #define FS_SOURCE_MMAP_H
 
