@@ -71,10 +71,9 @@ static bool lane_input(struct fs_runner *r) {
   if (e->kind == FS_LANE_FRAME) {
     /* the reader forced its time; a lane has no plugins, so nothing defers it (the frame's counts
      * are the reader's: fs_run_counters; a frame the reader did not decode and this lane could
-     * not goes to them too, unless it was lost to a cut of its file) */
+     * not goes to them too) */
     int rc = fs_meter_frame(&r->meter, e->linktype, e->time_ms, e->time_ns, e->data, e->caplen, e->wirelen);
-    if (rc < 0) fs_spread_refused(r->spread, e, (uint32_t)-rc);
-    if (e->owned) free((void *)e->data);
+    if (rc < 0) fs_spread_refused(r->spread, (uint32_t)-rc);
   } else if (e->kind == FS_LANE_CLOCK) {
     fs_meter_clock(&r->meter, e->time_ms);
   } else {
@@ -169,7 +168,6 @@ void fs_run_counters(const struct fs_runner *r, struct fs_run_counters *out) {
     out->n.retimed = c.n.retimed; /* a lane's own clock only sees times the reader forced */
     out->n.retimed_max_ms = c.n.retimed_max_ms;
     memcpy(out->n.ignored, c.n.ignored, sizeof(out->n.ignored));
-    out->n.alloc_failures += c.n.copy_failures;
     out->bytes_read = c.bytes_read;
     out->read_errors = c.read_errors;
     out->overlaps = c.overlaps;

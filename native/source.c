@@ -74,8 +74,7 @@ static int stream_close(void *cookie) {
   return rc;
 }
 
-/* The input opened once, for libpcap: a regular file as a plain FILE (it may be mapped besides,
- * through the same descriptor), anything else as a stream. A FIFO opens without waiting for its
+/* The input opened once, for libpcap: a regular file as a plain FILE, anything else as a stream. A FIFO opens without waiting for its
  * writer (O_NONBLOCK); poll() then waits for the first data. */
 static FILE *open_input(const char *file, const atomic_bool *stop) {
   bool std_in = strcmp(file, "-") == 0;
@@ -237,14 +236,6 @@ static bool next_file(struct fs_source *s) {
     s->file_fresh = true;
     struct stat st;
     s->opened_size = fstat(fileno(pcap_file(s->pc)), &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
-    /* a reader that hands records to other threads maps the file (through libpcap's descriptor:
-     * it is opened once), so that they stay where they are read; one meter reads through libpcap's
-     * buffer: a copy into a buffer that stays in cache costs less than the map's page faults and TLB
-     * misses, a page at a time (0.7 s of 3.3 for the 5 M-packet capture, bench/RESULTS.md) */
-    if (s->map_handed_on && fs_mmap_open(&s->mm, fileno(pcap_file(s->pc)), true) == 1 && s->bpf) {
-      s->has_prog = pcap_compile(s->pc, &s->prog, s->bpf, 1, PCAP_NETMASK_UNKNOWN) == 0;
-      if (!s->has_prog) fs_mmap_close(&s->mm); /* cannot filter the map: libpcap reads it */
-    }
     if (!fs_decode_linktype_supported(s->linktype)) {
       const char *name = pcap_datalink_val_to_name(s->linktype);
       char number[32];
@@ -261,9 +252,6 @@ static bool next_file(struct fs_source *s) {
 /* End of this file (or it is cut short): the next one opens on the next read. */
 static void fs_source_close_file(struct fs_source *s) {
   fs_source_kernel_stats(s);
-  fs_mmap_close(&s->mm);
-  if (s->has_prog) pcap_freecode(&s->prog);
-  s->has_prog = false;
   if (s->pc) pcap_close(s->pc);
   s->pc = NULL;
 }
@@ -303,7 +291,7 @@ static void first_frame(struct fs_source *s, const struct fs_frame *fr) {
  * said as the map says it, not as a damaged file. */
 static bool cut_while_read(struct fs_source *s, char *why, size_t n) {
   struct stat st;
-  if (s->mm.base || s->live || !s->pc || s->opened_size == 0) return false;
+  if (s->live || !s->pc || s->opened_size == 0) return false;
   if (fstat(fileno(pcap_file(s->pc)), &st) != 0 || (uint64_t)st.st_size >= s->opened_size) return false;
   snprintf(why, n, "the file was truncated while it was read (%llu bytes left of %llu)", (unsigned long long)st.st_size,
            (unsigned long long)s->opened_size);
@@ -315,22 +303,12 @@ int fs_source_read(struct fs_source *s, struct fs_frame *fr) {
   if (!s->pc && !next_file(s)) return FS_READ_END;
   struct pcap_pkthdr *h;
   const u_char *data;
-  struct pcap_pkthdr mh;
-  int rc;
-  do {
-    if (s->mm.base) {
-      rc = fs_mmap_next(&s->mm, &mh, &data);
-      h = &mh;
-    } else {
-      rc = pcap_next_ex(s->pc, &h, &data);
-    }
-  } while (rc == 1 && s->mm.base && s->has_prog && !pcap_offline_filter(&s->prog, h, data));
+  int rc = pcap_next_ex(s->pc, &h, &data);
   if (rc == 1) {
     fr->caplen = s->snaplen && h->caplen > s->snaplen ? s->snaplen : h->caplen;
     fr->wirelen = h->len;
     fr->data = data;
     fr->linktype = s->linktype;
-    fr->mapped = s->mm.base != NULL;
     s->bytes_read += h->caplen + 16;
     struct timeval ts = h->ts;
     if (s->ts_micro) ts.tv_usec *= 1000;
@@ -347,9 +325,9 @@ int fs_source_read(struct fs_source *s, struct fs_frame *fr) {
   char cut[128];
   if (rc < 0 && cut_while_read(s, cut, sizeof(cut))) {
     warn_error(s, "%s: %s; flows up to this point are kept\n", file_name(s, s->cur - 1), cut);
-  } else if (rc == PCAP_ERROR && !(atomic_load(&s->stop_requested) && !s->mm.base && !s->live)) {
+  } else if (rc == PCAP_ERROR && !(atomic_load(&s->stop_requested) && s->opened_size == 0 && !s->live)) {
     /* a stream that a stop request cut short mid-record is an interrupted read, not a damaged file */
-    const char *why = s->mm.base ? s->mm.err : pcap_geterr(s->pc);
+    const char *why = pcap_geterr(s->pc);
     /* libpcap's words for a pcapng whose interfaces differ in link type read as if the file were
      * damaged: it is valid, and beyond what libpcap reads */
     if (strstr(why, "different from the type of the first interface")) {
@@ -357,17 +335,9 @@ int fs_source_read(struct fs_source *s, struct fs_frame *fr) {
     }
     warn_error(s, "%s: %s; flows up to this point are kept\n", s->live ? "capture" : file_name(s, s->cur - 1), why);
   }
-  /* its frames may still be in use (a spreading reader hands them to other threads): the file
-   * closes at the next read */
+  /* the file closes at the next read */
   s->file_ended = true;
   return FS_READ_FILE_END;
-}
-
-void fs_source_cut_late(struct fs_source *s, uint64_t lost) {
-  char what[160];
-  snprintf(what, sizeof(what), "the file was truncated while it was read (%llu packets read before the cut were lost with it)",
-           (unsigned long long)lost);
-  warn_error(s, "%s: %s; flows up to this point are kept\n", file_name(s, s->cur - 1), what);
 }
 
 void fs_source_close(struct fs_source *s) {

@@ -6,7 +6,6 @@
 #include <pcap/pcap.h>
 #include <stdatomic.h>
 #include "meter.h"
-#include "source_mmap.h"
 
 #define FS_ERRLEN 1024
 
@@ -14,10 +13,6 @@ struct fs_source {
   char **files;
   uint32_t n_files, cur;
   pcap_t *pc;
-  struct fs_mmap_file mm;           /* a classic pcap file is read from here when mapped */
-  bool map_handed_on;               /* its records go to other threads: fs_mmap_open's handed_on */
-  struct bpf_program prog;          /* the filter, for records read from the map */
-  bool has_prog;
   int linktype;
   uint32_t snaplen;                 /* 0: keep what the file captured */
   char *bpf;                        /* NULL: none */
@@ -59,14 +54,12 @@ struct fs_live_config {
  * without packets keeps its place), with a warning when that changed the order. */
 int fs_source_open(struct fs_source *s, char **files, uint32_t n_files, uint32_t snaplen, const char *bpf,
                    char *err);
-/* One frame as read: data stays valid until the next read, or, when mapped, until the file
- * closes (at the read after FS_READ_FILE_END). */
+/* One frame as read: data stays valid until the next read. */
 struct fs_frame {
   const uint8_t *data;
   uint64_t ms;
   uint32_t ns, caplen, wirelen;
   int linktype;
-  bool mapped;
 };
 
 enum { FS_READ_END = 0, FS_READ_FRAME = 1, FS_READ_FILE_END = 2, FS_READ_IDLE = 3 };
@@ -75,9 +68,6 @@ enum { FS_READ_END = 0, FS_READ_FRAME = 1, FS_READ_FILE_END = 2, FS_READ_IDLE = 
  * there is no more input. */
 int fs_source_read(struct fs_source *s, struct fs_frame *fr);
 void fs_source_close(struct fs_source *s);
-/* The file was cut after its records were read and handed on: lost of them were gone when their
- * meter read them. Warned as a read error, as a cut met while reading is. */
-void fs_source_cut_late(struct fs_source *s, uint64_t lost);
 
 /* source_live.c: opens and activates a capture on an interface; -1 with a message a person can act
  * on (no such interface, permission, interface down, bad filter). */

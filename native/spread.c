@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include "decode.h"
 #include "host_pair.h"
@@ -11,10 +12,11 @@
 #define WAIT_MS 20
 /* the reader's counters reach JavaScript this often */
 #define REPORT_EVERY 8192
-/* frames read between two looks at the oldest frame the lanes hold (a power of two) */
-#define NEEDED_EVERY 1024
 /* entries between a frame's prefetch by its lane and its turn */
 #define PREFETCH_AHEAD 8
+/* a lane's ring of frame bytes (a power of two): 32 MB held about 70,000 frames of the bench
+ * capture; 8 MB was slower, 128 MB no faster (bench/RESULTS.md) */
+#define ARENA_BYTES ((uint64_t)32 << 20)
 
 /* 0 when signalled, ETIMEDOUT when the moment passed */
 static int timed_wait(pthread_cond_t *c, pthread_mutex_t *mu) {
@@ -78,9 +80,33 @@ static bool push(struct fs_spread *sp, struct fs_lane *l, const struct fs_lane_e
   size_t t = l->filled;
   if (t - l->seen_head >= FS_LANE_SLOTS && !wait_room(sp, l, FS_LANE_SLOTS / 2)) return false;
   l->slots[t & MASK] = *e;
+  l->starts[t & MASK] = l->copied ? l->frame_start : l->arena_w;
+  l->copied = false;
   l->filled = t + 1;
   if (e->kind == FS_LANE_END || (l->filled & (FS_LANE_PUBLISH - 1)) == 0) publish_tail(l, e->kind == FS_LANE_END);
   return true;
+}
+
+/* Reader: a frame's bytes copied into lane l's arena, once the lane is done with the frames that
+ * were there (each entry's bytes start where the last one's ended, and a lane takes its entries in
+ * order, so its oldest entry's start bounds what is still in use); NULL if the lane is gone. A
+ * frame never wraps: the arena's tail too short for it is skipped. */
+static const uint8_t *arena_copy(struct fs_spread *sp, struct fs_lane *l, const uint8_t *data, uint32_t len) {
+  uint64_t at = l->arena_w & (ARENA_BYTES - 1);
+  uint64_t skip = at + len > ARENA_BYTES ? ARENA_BYTES - at : 0;
+  for (;;) {
+    size_t h = l->seen_head = atomic_load(&l->head);
+    uint64_t oldest = h == l->filled ? l->arena_w : l->starts[h & MASK];
+    if (ARENA_BYTES - (l->arena_w - oldest) >= skip + len) break;
+    if (!wait_room(sp, l, (l->filled - h) / 2)) return NULL;
+  }
+  l->arena_w += skip;
+  uint8_t *p = l->arena + (l->arena_w & (ARENA_BYTES - 1));
+  memcpy(p, data, len);
+  l->frame_start = l->arena_w;
+  l->copied = true;
+  l->arena_w += len;
+  return p;
 }
 
 /* Reader, before a read that may wait (a FIFO, standard input): every lane has what was read. */
@@ -135,37 +161,6 @@ void fs_lane_leave(struct fs_spread *sp, uint32_t lane) {
   atomic_store(&sp->lanes[lane].gone, true);
 }
 
-/* The oldest frame of the file's map that a lane still holds (NULL: none): the map's pages from
- * there on stay. Entries are in the file's order, so a lane's first frame at or after its published
- * head is its oldest (that head lags the lane: the answer errs on the side of keeping). */
-static const uint8_t *oldest_held(struct fs_spread *sp, struct fs_lane **holder) {
-  const uint8_t *oldest = NULL;
-  for (uint32_t i = 0; i < sp->n_lanes; i++) {
-    struct fs_lane *l = &sp->lanes[i];
-    if (atomic_load_explicit(&l->gone, memory_order_relaxed)) continue; /* reads nothing more */
-    for (size_t h = atomic_load(&l->head); h != l->filled; h++) {
-      const struct fs_lane_entry *e = &l->slots[h & MASK];
-      if (e->kind != FS_LANE_FRAME || e->owned || !e->data) continue;
-      if (!oldest || e->data < oldest) { oldest = e->data; *holder = l; }
-      break;
-    }
-  }
-  return oldest;
-}
-
-/* Reader: the map keeps the frames the lanes hold, and no more than FS_SPREAD_WINDOW bytes of them:
- * past that, the lane holding the oldest waits for it to take half of what it holds (a lane far
- * behind the others would otherwise hold the file's pages for them all). */
-static void keep_needed(struct fs_spread *sp) {
-  struct fs_lane *holder = NULL;
-  fs_mmap_needed(&sp->src.mm, oldest_held(sp, &holder));
-  if (holder && sp->src.mm.off - sp->src.mm.needed > FS_SPREAD_WINDOW) {
-    size_t held = holder->filled - atomic_load(&holder->head);
-    wait_room(sp, holder, held / 2);
-    fs_mmap_needed(&sp->src.mm, oldest_held(sp, &holder));
-  }
-}
-
 /* what the reader counted, with its clock's packets held back */
 static void publish(struct fs_spread *sp, const struct fs_spread_counts *c, const struct fs_clock *clock) {
   pthread_mutex_lock(&sp->counters_lock);
@@ -186,30 +181,11 @@ static void *reader_main(void *arg) {
   struct fs_spread_counts c = {0};
   struct fs_clock clock = {0};
   uint32_t since = 0;
-  uint64_t lost_before = 0;         /* the lanes' frames lost to cuts, as of the last file's end */
   while (!atomic_load(&sp->stop) && !atomic_load(&sp->abort)) {
     struct fs_frame fr;
     int rc = fs_source_read(&sp->src, &fr);
     if (rc == FS_READ_END) break;
-    if (rc == FS_READ_FILE_END) {
-      /* the file's map goes at the next read: every lane must be done with its frames */
-      for (uint32_t i = 0; i < sp->n_lanes; i++) wait_room(sp, &sp->lanes[i], 0);
-      /* cut after the reader had read past the cut: only the lanes met it, finding frames gone (a
-       * cut the reader met is its own read error, said already) */
-      uint64_t lost = atomic_load(&sp->lane_lost);
-      if (!sp->src.mm.cut && (lost != lost_before || fs_mmap_cut_unseen(&sp->src.mm))) fs_source_cut_late(&sp->src, lost - lost_before);
-      lost_before = lost;
-      continue;
-    }
     if (rc != FS_READ_FRAME) continue;
-    /* the next frames' headers, asked for now, arrive while this one is handled: the reader's time
-     * went mostly to waiting for them (sampled: 10 % less of it, and the lanes, which read the same
-     * lines after it, gained too). A record header is 16 bytes; 26 more reach the IPv4 addresses;
-     * 512 bytes on is about the frame after (the bench capture averages 450 bytes a frame). */
-    if (fr.mapped) {
-      __builtin_prefetch(fr.data + fr.caplen + 16 + 26);
-      __builtin_prefetch(fr.data + fr.caplen + 16 + 26 + 512);
-    }
     c.packets++;
     if (fr.wirelen > 0xffff) c.oversize_records++;
     /* most frames' lane is read from their headers; the rest are decoded as their lane will */
@@ -229,24 +205,15 @@ static void *reader_main(void *arg) {
       bool scan = fs_clock_packet(&clock, fr.ms, fr.ns);
       struct fs_lane_entry e = { .data = fr.data, .time_ms = clock.tick_ms, .time_ns = clock.tick_ns, .caplen = fr.caplen,
                                  .wirelen = fr.wirelen, .linktype = (int16_t)fr.linktype, .kind = FS_LANE_FRAME };
-      if (!fr.mapped) { /* libpcap reuses its buffer at the next read: the lane gets a copy */
-        uint8_t *copy = malloc(fr.caplen ? fr.caplen : 1);
-        if (copy) memcpy(copy, fr.data, fr.caplen);
-        e.data = copy;
-        e.owned = true;
-      }
-      if (!e.data) c.copy_failures++;
-      else if (!push(sp, &sp->lanes[lane], &e) && e.owned) free((void *)e.data);
+      /* libpcap reuses its buffer at the next read: the lane gets a copy, which stays put until
+       * the lane is done with it (reading a file's map in place cost more: bench/RESULTS.md) */
+      if ((e.data = arena_copy(sp, &sp->lanes[lane], fr.data, fr.caplen))) push(sp, &sp->lanes[lane], &e);
       /* the other lanes' clocks reach this tick where their idle scans fall due */
       if (scan) push_all(sp, &(struct fs_lane_entry){ .time_ms = clock.tick_ms, .kind = FS_LANE_CLOCK }, lane);
     } else {
       c.ignored[d]++;
     }
-    if (!fr.mapped) publish_tails(sp); /* a FIFO's next read may wait: the lanes have this frame first */
-    /* the map gives back pages no lane holds a frame of: a fixed distance behind the read was
-     * either too short for a lane running behind (its pages, given back, faulted in again and
-     * stayed: the process grew toward the file's size) or memory held for nothing */
-    if ((c.packets & (NEEDED_EVERY - 1)) == 0 && sp->src.mm.base) keep_needed(sp);
+    if (sp->src.opened_size == 0) publish_tails(sp); /* a FIFO's next read may wait: the lanes have this frame first */
     if (++since == REPORT_EVERY) { since = 0; publish(sp, &c, &clock); }
   }
   publish(sp, &c, &clock);
@@ -264,15 +231,8 @@ void fs_spread_waits(struct fs_spread *sp, uint64_t *sleeps, uint64_t *needless)
   *needless = atomic_load(&sp->reader_needless_wakes);
 }
 
-void fs_spread_refused(struct fs_spread *sp, const struct fs_lane_entry *e, uint32_t reason) {
-  /* the map is the reader's, but what is read here was set when it was opened, and it stays open
-   * until every lane is done with its frames */
-  if (!e->owned && fs_mmap_past_cut(&sp->src.mm, e->data, e->caplen)) {
-    atomic_fetch_add_explicit(&sp->lane_lost, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&sp->lane_lost_bytes, 16 + (uint64_t)e->caplen, memory_order_relaxed);
-  } else if (reason < FS_IGN__COUNT) {
-    atomic_fetch_add_explicit(&sp->lane_ignored[reason], 1, memory_order_relaxed);
-  }
+void fs_spread_refused(struct fs_spread *sp, uint32_t reason) {
+  if (reason < FS_IGN__COUNT) atomic_fetch_add_explicit(&sp->lane_ignored[reason], 1, memory_order_relaxed);
 }
 
 void fs_spread_counters(struct fs_spread *sp, struct fs_spread_counters *out) {
@@ -280,21 +240,16 @@ void fs_spread_counters(struct fs_spread *sp, struct fs_spread_counters *out) {
   *out = sp->counters;
   pthread_mutex_unlock(&sp->counters_lock);
   for (int i = 0; i < FS_IGN__COUNT; i++) out->n.ignored[i] += atomic_load_explicit(&sp->lane_ignored[i], memory_order_relaxed);
-  uint64_t lost = atomic_load_explicit(&sp->lane_lost, memory_order_relaxed);
-  uint64_t lost_bytes = atomic_load_explicit(&sp->lane_lost_bytes, memory_order_relaxed);
-  out->n.packets -= lost < out->n.packets ? lost : out->n.packets;
-  out->bytes_read -= lost_bytes < out->bytes_read ? lost_bytes : out->bytes_read;
 }
 
 static void lane_free(struct fs_lane *l) {
   if (!l->slots) return;
-  /* frames the lane never took (the last release comes after every lane's and the reader's last
-   * word: their own counts, published or not, are the truth) */
-  for (size_t h = l->taken, t = l->filled; h != t; h++) {
-    if (l->slots[h & MASK].owned) free((void *)l->slots[h & MASK].data);
-  }
   free(l->slots);
   l->slots = NULL;
+  free(l->starts);
+  l->starts = NULL;
+  free(l->arena);
+  l->arena = NULL;
   pthread_cond_destroy(&l->has_data);
   pthread_cond_destroy(&l->has_room);
   pthread_mutex_destroy(&l->lock);
@@ -329,7 +284,16 @@ void fs_spread_release(struct fs_spread *sp, uint32_t lane) {
 
 static int lane_init(struct fs_lane *l) {
   pthread_condattr_t ca;
-  if (!(l->slots = malloc(FS_LANE_SLOTS * sizeof(*l->slots)))) return -1;
+  l->slots = malloc(FS_LANE_SLOTS * sizeof(*l->slots));
+  l->starts = malloc(FS_LANE_SLOTS * sizeof(*l->starts));
+  l->arena = aligned_alloc(2 << 20, ARENA_BYTES);
+  if (!l->slots || !l->starts || !l->arena) {
+    free(l->slots); free(l->starts); free(l->arena);
+    l->slots = NULL; l->starts = NULL; l->arena = NULL; /* lane_free: nothing to free */
+    return -1;
+  }
+  /* in huge pages where the kernel gives them: the lane reads it all, over and over */
+  madvise(l->arena, ARENA_BYTES, MADV_HUGEPAGE);
   pthread_mutex_init(&l->lock, NULL);
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -360,7 +324,6 @@ struct fs_spread *fs_spread_open(char **files, uint32_t n_files, uint32_t snaple
     spread_free(sp);
     return NULL;
   }
-  sp->src.map_handed_on = true; /* the lanes read frames behind the reader: the map keeps what they hold (oldest_held) */
   sp->n_lanes = n_lanes;
   for (uint32_t i = 0; i < n_lanes; i++) {
     if (lane_init(&lanes[i]) != 0) { snprintf(err, FS_ERRLEN, "out of memory"); spread_free(sp); return NULL; }
@@ -369,8 +332,6 @@ struct fs_spread *fs_spread_open(char **files, uint32_t n_files, uint32_t snaple
   atomic_init(&sp->refs, n_lanes);
   atomic_init(&sp->next_id, 0);
   for (int i = 0; i < FS_IGN__COUNT; i++) atomic_init(&sp->lane_ignored[i], 0);
-  atomic_init(&sp->lane_lost, 0);
-  atomic_init(&sp->lane_lost_bytes, 0);
   atomic_init(&sp->reader_sleeps, 0);
   atomic_init(&sp->reader_needless_wakes, 0);
   if ((errno = pthread_create(&sp->reader, NULL, reader_main, sp)) != 0) {

@@ -15,22 +15,18 @@
 enum { FS_LANE_FRAME = 0, FS_LANE_CLOCK = 1, FS_LANE_END = 2 };
 
 struct fs_lane_entry {
-  const uint8_t *data;              /* in the file's map, or a copy the lane frees (owned) */
+  const uint8_t *data;              /* in the lane's arena (struct fs_lane) */
   uint64_t time_ms;                 /* forced monotonic; a clock tick's time */
   uint32_t time_ns;
   uint32_t caplen, wirelen;
   int16_t linktype;
   uint8_t kind;
-  bool owned;                       /* data is a copy of a frame libpcap read */
 };
 
 /* A power of two: 4 MB of entries a lane. A lane busy a moment longer than the others (an idle
  * scan's rows) fills its ring; the reader then waits on it while the others run dry: rings of
  * 131,072 entries (against 32,768) left fewer such waits, and measured faster. */
 #define FS_LANE_SLOTS 131072u
-/* the most bytes of the file's map the lanes' frames may hold behind the read (their pages stay
- * mapped, in the process's resident set, until every lane is done with them) */
-#define FS_SPREAD_WINDOW ((size_t)128 << 20)
 #define FS_LANE_WAKE_AT 1024        /* entries that wake a waiting lane: fewer sleeps, each worth its switch */
 /* Each side makes its index known this many entries at a time (and before it waits, and at the
  * end): an index stored at every entry bounces its cache line between the cores at every entry,
@@ -51,13 +47,19 @@ struct fs_lane {
   pthread_mutex_t lock;
   pthread_cond_t has_data, has_room;
   struct fs_lane_entry *slots;
+  /* the reader's: the lane's frames, copied in file order into a ring of bytes, and where each
+   * entry's bytes start in it, counted from the first byte ever copied */
+  uint8_t *arena;
+  uint64_t arena_w;                 /* bytes copied (and skipped at a wrap) so far */
+  uint64_t frame_start;             /* the last frame copied: where it starts */
+  bool copied;                      /* the entry pushed next is that frame */
+  uint64_t *starts;
 };
 
 /* what the reader counts */
 struct fs_spread_counts {
   uint64_t packets, oversize_records;
   uint64_t retimed, retimed_max_ms; /* the run's clock's (fs_clock held) */
-  uint64_t copy_failures;           /* frames lost: no memory for a copy */
   uint64_t ignored[FS_IGN__COUNT];
 };
 
@@ -81,8 +83,6 @@ struct fs_spread {
   atomic_uint_least64_t next_id;    /* lanes writing text take their batches' ids from here, in the order made */
   /* frames the reader handed on undecoded (host_pair.h) that their lane's decode refused, by reason */
   atomic_uint_least64_t lane_ignored[FS_IGN__COUNT];
-  /* frames handed on before the file was cut, past the cut: read as zeros, the file's no more */
-  atomic_uint_least64_t lane_lost, lane_lost_bytes;
   /* the reader's waits for room, and the wake-ups among them that found none (a lane woke it too
    * early: each costs two context switches and a lane's core, and once came by the ten thousand) */
   atomic_uint_least64_t reader_sleeps, reader_needless_wakes;
@@ -107,10 +107,8 @@ void fs_lane_leave(struct fs_spread *sp, uint32_t lane);
 void fs_spread_stop(struct fs_spread *sp);
 /* How often the reader waited for a lane's room, and woke to find none. */
 void fs_spread_waits(struct fs_spread *sp, uint64_t *sleeps, uint64_t *needless);
-/* A lane's decode refused frame e of reason: counted among the reader's, under that reason, or, if it
- * lies past where its file was cut while it was read, not counted at all (as the reader would not
- * have, had the cut come before it read it). */
-void fs_spread_refused(struct fs_spread *sp, const struct fs_lane_entry *e, uint32_t reason);
+/* A lane's decode refused a frame for reason: counted among the reader's, under that reason. */
+void fs_spread_refused(struct fs_spread *sp, uint32_t reason);
 /* A copy of the reader's counters, with the frames lanes refused. */
 void fs_spread_counters(struct fs_spread *sp, struct fs_spread_counters *out);
 /* One more reference, for a holder that is no lane (it may stop the spread and read its counters). */

@@ -4,10 +4,11 @@
 #   npm run fuzz -- -max_total_time=60        npm run fuzz -- -runs=10000000
 #   bash scripts/fuzz.sh --target source -max_total_time=300
 #   bash scripts/fuzz.sh --build-only          bash scripts/fuzz.sh [--target T] --replay FILE...  (run inputs once)
-# Targets: meter (default: decode, flow table, features, nDPI), source (the file readers, memory map
-# and libpcap, compared frame by frame), batch (the meter's flows laid out in columns).
-# --build-only builds all three, build-fuzz/leakcheck (a whole read under LeakSanitizer) and
-# build-fuzz/spread_check (no lane of read --workers takes a frame whose page was given back).
+# Targets: meter (default: decode, flow table, features, nDPI), source (the file reader: libpcap
+# and the run loop, with a filter, a snapshot length, statistics), batch (the meter's flows laid out
+# in columns). --build-only builds all three, build-fuzz/leakcheck (a whole read under
+# LeakSanitizer) and build-fuzz/spread_check (no lane of read --workers takes a frame the reader
+# already wrote over).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v clang >/dev/null || { echo "fuzz: needs clang and libclang-rt-14-dev (bash deps/install.sh --test)" >&2; exit 1; }
@@ -15,14 +16,13 @@ target=meter
 if [ "${1:-}" = --target ]; then target=${2:-}; shift 2; fi
 case $target in meter|source|batch) ;; *) echo "fuzz: --target meter, source or batch" >&2; exit 2 ;; esac
 mkdir -p build-fuzz fuzz/corpus fuzz/crashes
-sources=$(ls native/*.c | grep -v -E 'native/(addon|addon_options|addon_system|addon_text|addon_writeback|text_rows|batch|compress|privileges|sockdiag|sockevents|addon_sockevents|run|source|source_live|source_mmap|spread)\.c$')
-readers="native/run.c native/spread.c native/source.c native/source_live.c native/source_mmap.c"
+sources=$(ls native/*.c | grep -v -E 'native/(addon|addon_options|addon_system|addon_text|addon_writeback|text_rows|batch|compress|privileges|sockdiag|sockevents|addon_sockevents|run|source|source_live|spread)\.c$')
+readers="native/run.c native/spread.c native/source.c native/source_live.c"
 flags=(-g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
 if [ ! -x build-fuzz/fuzz_batch ] || [ -n "$(find native -name '*.[ch]' -newer build-fuzz/fuzz_batch)" ]; then
   clang "${flags[@]}" -o build-fuzz/fuzz_meter native/fuzz/fuzz_meter.c $sources -lndpi -lcrypto -lm
-  # the reader harness takes the libpcap path by making fs_mmap_open refuse the file
   # shellcheck disable=SC2086
-  clang "${flags[@]}" -Wl,--wrap=fs_mmap_open -o build-fuzz/fuzz_source native/fuzz/fuzz_source.c $readers $sources -lndpi -lcrypto -lpcap -lm
+  clang "${flags[@]}" -o build-fuzz/fuzz_source native/fuzz/fuzz_source.c $readers $sources -lndpi -lcrypto -lpcap -lm
   clang "${flags[@]}" -o build-fuzz/fuzz_batch native/fuzz/fuzz_batch.c $sources -lndpi -lcrypto -lm
   cc -O1 -o build-fuzz/fuzz_seeds native/fuzz/seeds.c -lpcap
   # shellcheck disable=SC2086

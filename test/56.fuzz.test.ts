@@ -26,7 +26,7 @@ if (!fs.existsSync(path.join(BUILD, 'fuzz_meter'))) {
     t.ok(Number(/(\d+) flows/.exec(r.stdout)?.[1]) > 2000, r.stdout.trim());
   });
 
-  t.test('read --workers: no lane takes a frame whose page the map already gave back (a slow lane, 96 MB of large frames)', async (t) => {
+  t.test('read --workers: no lane takes a frame the reader already wrote over (a slow lane, 96 MB of large frames, 32 MB arenas)', async (t) => {
     const r = spawnSync(path.join(BUILD, 'spread_check'), [path.join(tmpdir(), 'spread-check.pcap')], { encoding: 'utf8' });
     t.equal(r.status, 0, `exit 0: ${r.stdout.trim()}`);
     t.notMatch(r.stderr, /AddressSanitizer|runtime error/);

@@ -1,7 +1,8 @@
-/* The spread's map against its lanes: no lane takes a frame whose page the map already gave back
- * (given back, the page faulted in again and stayed, and the process grew toward the file's size).
- * It writes a capture of 96 MB of large frames and reads it over two lanes, one of them slowed down
- * so that the reader runs far ahead of it. Usage: spread_check OUT.pcap  (exit 0: none taken late) */
+/* The spread's arenas against its lanes: no lane takes a frame whose bytes the reader already
+ * wrote over with a later frame's. It writes a capture of 96 MB of large frames, each one's payload
+ * its number over and over, and reads it over two lanes, one of them slowed down so that the reader
+ * runs far ahead of it and its arena (32 MB) wraps again and again. Usage: spread_check OUT.pcap
+ * (exit 0: every frame taken whole, none overwritten) */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 static struct fs_spread *sp;
 static unsigned long taken[2], late[2];
+static uint32_t previous[2];
 
 static void put16(uint8_t *p, unsigned v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
 
@@ -41,6 +43,7 @@ static int write_capture(const char *path) {
   for (uint32_t i = 0; i < FRAMES; i++) {
     const uint32_t rec[4] = { 1600000000 + i / 1000, (i % 1000) * 1000, FRAME, FRAME };
     ip[15] = (uint8_t)(i % 64);
+    for (uint8_t *p = udp + 8; p + 4 <= frame + FRAME; p += 4) memcpy(p, &i, 4);
     fwrite(rec, 4, 4, f);
     fwrite(frame, 1, FRAME, f);
   }
@@ -53,13 +56,19 @@ static void *lane_main(void *arg) {
     struct fs_lane_entry *e = fs_lane_peek(sp, lane);
     if (!e) continue;
     if (e->kind == FS_LANE_END) { fs_lane_done_with(sp, lane); break; }
-    if (e->kind == FS_LANE_FRAME && !e->owned) {
-      /* the map's mark, written by the reader: read late, it is only smaller (never a false report) */
-      const uint8_t *base = __atomic_load_n(&sp->src.mm.base, __ATOMIC_RELAXED);
-      size_t released = __atomic_load_n(&sp->src.mm.released, __ATOMIC_RELAXED);
-      if (e->data >= base && (size_t)(e->data - base) < released) late[lane]++;
+    if (e->kind == FS_LANE_FRAME) {
+      /* the frame's number at its payload's start, middle and end: the same, and past the last one
+       * this lane took (a lane takes its frames in file order) */
+      uint32_t first, mid, last;
+      const uint8_t *payload = e->data + 14 + 20 + 8;
+      size_t words = (FRAME - 14 - 20 - 8) / 4;
+      memcpy(&first, payload, 4);
+      memcpy(&mid, payload + 4 * (words / 2), 4);
+      memcpy(&last, payload + 4 * (words - 1), 4);
+      if (e->caplen != FRAME || first != mid || first != last || (taken[lane] && first <= previous[lane])) late[lane]++;
+      previous[lane] = first;
       taken[lane]++;
-      if (lane == 1 && taken[1] % 50 == 0) nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL); /* the slow lane */
+      if (lane == 1 && taken[1] % 10 == 0) nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL); /* the slow lane */
     }
     fs_lane_done_with(sp, lane);
   }
