@@ -94,10 +94,12 @@ static bool push(struct fs_spread *sp, struct fs_lane *l, const struct fs_lane_e
 static const uint8_t *arena_copy(struct fs_spread *sp, struct fs_lane *l, const uint8_t *data, uint32_t len) {
   uint64_t at = l->arena_w & (ARENA_BYTES - 1);
   uint64_t skip = at + len > ARENA_BYTES ? ARENA_BYTES - at : 0;
-  for (;;) {
-    size_t h = l->seen_head = atomic_load(&l->head);
+  /* the reader's last look at the lane's head first: it only lags, so room it shows is there, and
+   * the head's cache line, which the lane writes, is fetched only when it shows too little */
+  for (size_t h = l->seen_head;; h = l->seen_head = atomic_load(&l->head)) {
     uint64_t oldest = h == l->filled ? l->arena_w : l->starts[h & MASK];
     if (ARENA_BYTES - (l->arena_w - oldest) >= skip + len) break;
+    if (h != atomic_load(&l->head)) continue;
     if (!wait_room(sp, l, (l->filled - h) / 2)) return NULL;
   }
   l->arena_w += skip;
