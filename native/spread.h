@@ -35,18 +35,16 @@ struct fs_lane_entry {
 
 /* A single-producer single-consumer ring; each side sleeps only when it must. */
 struct fs_lane {
+  /* each side's published index on a line of its own, and each side's own counts on another: a
+   * count written at every entry beside the index the other side reads sent that line across the
+   * cores at every entry */
+  struct fs_lane_entry *slots;      /* read by both sides, written once */
   _Alignas(64) atomic_size_t tail;  /* written by the reader, FS_LANE_PUBLISH entries at a time */
-  size_t seen_head;                 /* the reader's last look at head */
-  size_t filled;                    /* the reader's: entries written, published or not */
   _Alignas(64) atomic_size_t head;  /* written by the lane, FS_LANE_PUBLISH entries done with at a time */
-  size_t seen_tail;                 /* the lane's last look at tail */
+  _Alignas(64) size_t seen_tail;    /* the lane's last look at tail */
   size_t taken;                     /* the lane's: entries done with, published or not */
-  _Alignas(64) atomic_int lane_waiting, reader_waiting;
-  atomic_size_t reader_wants;       /* the reader sleeps until the ring holds at most this many */
-  atomic_bool gone;                 /* closed, or its meter stopped: the reader skips it */
-  pthread_mutex_t lock;
-  pthread_cond_t has_data, has_room;
-  struct fs_lane_entry *slots;
+  _Alignas(64) size_t seen_head;    /* the reader's last look at head */
+  size_t filled;                    /* the reader's: entries written, published or not */
   /* the reader's: the lane's frames, copied in file order into a ring of bytes, and where each
    * entry's bytes start in it, counted from the first byte ever copied */
   uint8_t *arena;
@@ -54,6 +52,11 @@ struct fs_lane {
   uint64_t frame_start;             /* the last frame copied: where it starts */
   bool copied;                      /* the entry pushed next is that frame */
   uint64_t *starts;
+  _Alignas(64) atomic_int lane_waiting, reader_waiting;
+  atomic_size_t reader_wants;       /* the reader sleeps until the ring holds at most this many */
+  atomic_bool gone;                 /* closed, or its meter stopped: the reader skips it */
+  pthread_mutex_t lock;
+  pthread_cond_t has_data, has_room;
 };
 
 /* what the reader counts */
