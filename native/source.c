@@ -45,16 +45,30 @@ static void warn_error(struct fs_source *s, const char *fmt, const char *a, cons
   s->read_errors++;
 }
 
-/* A FIFO or standard input, read so that a stop request ends a read that waits for data: its
- * reads wait in poll() a moment at a time and end the file once a stop was asked for. */
+/* An input as libpcap reads it. A regular file is read as it was when opened: what it grows by
+ * afterwards is left, so a capture still being written ends at a record it held then, not inside
+ * the one being written. A FIFO or standard input is read so that a stop request ends a read that
+ * waits for data: its reads wait in poll() a moment at a time and end the file once a stop was
+ * asked for. */
 struct stream {
   int fd;
   bool owned;                       /* standard input is not closed */
   const atomic_bool *stop;
+  bool regular;
+  uint64_t size;                    /* regular: the size when opened */
+  uint64_t left;                    /* regular: bytes of it not yet read */
 };
 
 static ssize_t stream_read(void *cookie, char *buf, size_t n) {
   struct stream *st = cookie;
+  if (st->regular) {
+    if (n > st->left) n = (size_t)st->left;
+    if (n == 0) return 0;
+    ssize_t got;
+    do got = read(st->fd, buf, n); while (got < 0 && errno == EINTR);
+    if (got > 0) st->left -= (uint64_t)got;
+    return got;
+  }
   for (;;) {
     if (atomic_load(st->stop)) return 0;
     struct pollfd p = { .fd = st->fd, .events = POLLIN };
@@ -74,21 +88,19 @@ static int stream_close(void *cookie) {
   return rc;
 }
 
-/* The input opened once, for libpcap: a regular file as a plain FILE, anything else as a stream. A FIFO opens without waiting for its
- * writer (O_NONBLOCK); poll() then waits for the first data. */
-static FILE *open_input(const char *file, const atomic_bool *stop) {
+/* The input opened once, for libpcap, as a stream (above); *in is it, until the FILE closes. A FIFO
+ * opens without waiting for its writer (O_NONBLOCK); poll() then waits for the first data. */
+static FILE *open_input(const char *file, const atomic_bool *stop, struct stream **in) {
   bool std_in = strcmp(file, "-") == 0;
   int fd = std_in ? STDIN_FILENO : open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return NULL;
   struct stat st;
-  if (!std_in && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-    FILE *fp = fdopen(fd, "rb");
-    if (!fp) close(fd);
-    return fp;
-  }
+  bool regular = !std_in && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
   struct stream *c = malloc(sizeof(*c));
   if (!c) { if (!std_in) close(fd); errno = ENOMEM; return NULL; }
-  *c = (struct stream){ .fd = fd, .owned = !std_in, .stop = stop };
+  *c = (struct stream){ .fd = fd, .owned = !std_in, .stop = stop, .regular = regular,
+                        .size = regular ? (uint64_t)st.st_size : 0, .left = regular ? (uint64_t)st.st_size : 0 };
+  *in = c;
   FILE *fp = fopencookie(c, "rb", (cookie_io_functions_t){ .read = stream_read, .close = stream_close });
   if (!fp) { stream_close(c); errno = ENOMEM; }
   return fp;
@@ -97,10 +109,10 @@ static FILE *open_input(const char *file, const atomic_bool *stop) {
 /* Opens one capture; with first, also reads its first packet's time (unfiltered) into *first_ms /
  * *first_ns, *has_first false when it has none. */
 static pcap_t *open_one(const char *file, const char *bpf, const atomic_bool *stop, char *buf, char *err,
-                        bool *has_first, uint64_t *first_ms, uint32_t *first_ns) {
+                        struct stream **in, bool *has_first, uint64_t *first_ms, uint32_t *first_ns) {
   char perr[PCAP_ERRBUF_SIZE] = "";
   const char *name = strcmp(file, "-") == 0 ? "standard input" : file;
-  FILE *fp = open_input(file, stop);
+  FILE *fp = open_input(file, stop, in);
   if (!fp) {
     snprintf(err, FS_ERRLEN, "%s: cannot read as a capture file (%s)", name, strerror(errno));
     return NULL;
@@ -207,7 +219,8 @@ int fs_source_open(struct fs_source *s, char **files, uint32_t n_files, uint32_t
     if (strcmp(files[i], "-") == 0 || (stat(files[i], &st) == 0 && !S_ISREG(st.st_mode))) continue;
     struct first_packet *t = &timed[n_timed];
     bool has_first = false;
-    pcap_t *pc = open_one(files[i], s->bpf, &s->stop_requested, s->inbuf, err, &has_first, &t->ms, &t->ns);
+    struct stream *in;
+    pcap_t *pc = open_one(files[i], s->bpf, &s->stop_requested, s->inbuf, err, &in, &has_first, &t->ms, &t->ns);
     if (!pc) { free(timed); source_free(s); return -1; }
     pcap_close(pc);
     if (has_first) { t->at = i; t->file = files[i]; n_timed++; }
@@ -225,7 +238,8 @@ int fs_source_open(struct fs_source *s, char **files, uint32_t n_files, uint32_t
 static bool next_file(struct fs_source *s) {
   char err[FS_ERRLEN];
   while (s->cur < s->n_files && !atomic_load(&s->stop_requested)) {
-    s->pc = open_one(s->files[s->cur], s->bpf, &s->stop_requested, s->inbuf, err, NULL, NULL, NULL);
+    struct stream *in = NULL;
+    s->pc = open_one(s->files[s->cur], s->bpf, &s->stop_requested, s->inbuf, err, &in, NULL, NULL, NULL);
     s->cur++;
     if (!s->pc) {
       /* a stream that a stop request ended before its header came is no error */
@@ -234,8 +248,8 @@ static bool next_file(struct fs_source *s) {
     }
     s->linktype = pcap_datalink(s->pc);
     s->file_fresh = true;
-    struct stat st;
-    s->opened_size = fstat(fileno(pcap_file(s->pc)), &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+    s->opened_size = in->regular ? in->size : 0;
+    s->in_fd = in->fd;
     if (!fs_decode_linktype_supported(s->linktype)) {
       const char *name = pcap_datalink_val_to_name(s->linktype);
       char number[32];
@@ -292,7 +306,7 @@ static void first_frame(struct fs_source *s, const struct fs_frame *fr) {
 static bool cut_while_read(struct fs_source *s, char *why, size_t n) {
   struct stat st;
   if (s->live || !s->pc || s->opened_size == 0) return false;
-  if (fstat(fileno(pcap_file(s->pc)), &st) != 0 || (uint64_t)st.st_size >= s->opened_size) return false;
+  if (fstat(s->in_fd, &st) != 0 || (uint64_t)st.st_size >= s->opened_size) return false;
   snprintf(why, n, "the file was truncated while it was read (%llu bytes left of %llu)", (unsigned long long)st.st_size,
            (unsigned long long)s->opened_size);
   return true;

@@ -18,6 +18,7 @@ struct fs_source {
   char *bpf;                        /* NULL: none */
   char *inbuf;                      /* the stdio buffer libpcap's reads go through (files) */
   uint64_t opened_size;             /* the current file's size when it was opened (0: not a regular file) */
+  int in_fd;                        /* the current file's descriptor (libpcap's stream's) */
   bool file_ended;                  /* the current file is over: closed at the next read */
   atomic_bool stop_requested;       /* set from another thread (SIGINT); the run flushes and ends */
   uint32_t read_errors;             /* files cut short or unreadable mid-run */

@@ -145,6 +145,26 @@ module.exports = { name: 'cut', options: { file: '', size: 0 },
   t.equal(flowCount(r.stderr), flowCount(again.stderr), `the same flows (${flowCount(again.stderr)})`);
 });
 
+// A capture still being written (tcpdump -w, read from cron): read as it was when opened, so the
+// record being written as it is read, here half of one, is not taken for damage.
+t.test('a capture that grows while it is read: read as it was when opened', async (t) => {
+  const whole = manyFlows(60_000, 1_600_000_000);
+  const record = (whole.length - 24) / 60_000;
+  const plugin = write('grow.js', `const fs = require('fs');
+let done = false;
+module.exports = { name: 'grow', options: { file: '', bytes: 0 },
+  onInit() { if (!done) { done = true; fs.appendFileSync(this.options.file, fs.readFileSync(this.options.file).subarray(24, 24 + this.options.bytes)); } } };
+`);
+  const file = write('growing.pcap', whole);
+  const grown = Math.floor(record * 1.5); // a whole record, then half of the next
+  const r = cli(['read', file, '--idle-timeout', '1', '--plugin', plugin, '--plugin-option', `file=${file}`,
+    '--plugin-option', `bytes=${grown}`, '-o', path.join(dir, 'grow.csv')]);
+  t.equal(fs.statSync(file).size, whole.length + grown, 'the plugin did add to the file');
+  t.equal(r.status, 0, `exit 0 (${r.stderr.trim().split('\n').pop()})`);
+  t.same(warnings(r.stderr), [], 'no warning');
+  t.equal(packetsOf(r.stderr), 60_000, 'the packets it had when opened');
+});
+
 /** Reads with standard output a pipe the test stops reading after the first rows: the meter (and
  * a lanes' reader, whose rings then fill) waits; the file is cut to `cut` bytes while it does. */
 async function cutWhilePaused(args: string[], file: string, cut: number): Promise<Exit> {
@@ -156,6 +176,24 @@ async function cutWhilePaused(args: string[], file: string, cut: number): Promis
   run.stdout.resume();
   return run.done;
 }
+
+// The same with lanes, their reader held back by full rings while the file grows.
+t.test('a capture that grows while it is read, lanes: read as it was when opened', async (t) => {
+  const whole = manyFlows(200_000, 1_600_000_000);
+  const record = (whole.length - 24) / 200_000;
+  const file = write('growing-lanes.pcap', whole);
+  const args = [file, '--idle-timeout', '1', '--dissections', '0', '--csv', '--workers', '2'];
+  const run = start(args);
+  await new Promise<void>((resolve) => run.stdout.once('data', (d: string) => { run.out(d); run.stdout.pause(); resolve(); }));
+  await sleep(500);
+  fs.appendFileSync(file, whole.subarray(24, 24 + Math.floor(record * 1.5)));
+  run.stdout.on('data', run.out);
+  run.stdout.resume();
+  const r = await run.done;
+  t.equal(r.code, 0, `exit 0 (${r.stderr.trim().split('\n').pop()})`);
+  t.same(warnings(r.stderr), [], 'no warning');
+  t.equal(packetsOf(r.stderr), 200_000, 'the packets it had when opened');
+});
 
 for (const workers of [1, 2]) {
   t.test(`truncated while read, output paused${workers > 1 ? ', lanes' : ''}: no crash, the flows before the cut`, async (t) => {
