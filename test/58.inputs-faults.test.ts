@@ -88,20 +88,23 @@ async function hasRead(pid: number, bytes: number): Promise<void> {
   for (const t0 = Date.now(); readBytes(pid) < bytes && Date.now() - t0 < 20_000;) await sleep(50);
 }
 
-t.test('a capture truncated while it is read: the flows before the cut, one warning, exit 1', async (t) => {
-  // the plugin cuts the file at its first flow: the meter has read at most one batch of packets
-  const whole = manyFlows(60_000, 1_600_000_000);
-  const cut = Math.floor(whole.length / 2) + 7; // inside a record
+/** read's arguments for `file` with a plugin that cuts it to `size` bytes at the first flow (the
+ * meter has read at most a batch of packets by then), written to `out`. */
+function cutAtFirstFlow(file: string, size: number, out: string): string[] {
   const plugin = write('cut.js', `const fs = require('fs');
 let done = false;
 module.exports = { name: 'cut', options: { file: '', size: 0 },
   onInit() { if (!done) { done = true; fs.truncateSync(this.options.file, this.options.size); } } };
 `);
+  return [file, '--idle-timeout', '1', '--plugin', plugin, '--plugin-option', `file=${file}`, '--plugin-option', `size=${size}`, '-o', out];
+}
+
+t.test('a capture truncated while it is read: the flows before the cut, one warning, exit 1', async (t) => {
+  const whole = manyFlows(60_000, 1_600_000_000);
+  const cut = Math.floor(whole.length / 2) + 7; // inside a record
   const file = write('ring.pcap', whole);
   const out = path.join(dir, 'ring.csv');
-  const args = (o: string) => [file, '--idle-timeout', '1', '--plugin', plugin, '--plugin-option', `file=${file}`,
-    '--plugin-option', `size=${cut}`, '-o', o];
-  const r = cli(['read', ...args(out)]);
+  const r = cli(['read', ...cutAtFirstFlow(file, cut, out)]);
   t.equal(r.status, 1, 'exit 1: a read error');
   t.equal(fs.statSync(file).size, cut, 'the plugin did cut the file');
   const w = warnings(r.stderr);
@@ -113,7 +116,7 @@ module.exports = { name: 'cut', options: { file: '', size: 0 },
   t.same(leftovers(), [], 'no temporary file left');
   // the same file read once cut: the same flows, no zeroed record among them
   const again = path.join(dir, 'ring-after.csv');
-  const a = cli(['read', ...args(again)]);
+  const a = cli(['read', ...cutAtFirstFlow(file, cut, again)]);
   t.equal(a.status, 1, 'read once cut: exit 1 (a truncated file)');
   t.ok(flowCount(a.stderr) > 20_000 && flowCount(a.stderr) < 40_000, `${flowCount(a.stderr)} flows, about half`);
   t.equal(got, fs.readFileSync(again, 'utf8'), 'the flows of the file as cut, exactly');
@@ -125,15 +128,8 @@ t.test('a capture cut between two records while it is read: said, exit 1, the fl
   const whole = manyFlows(60_000, 1_600_000_000);
   const record = (whole.length - 24) / 60_000;
   const cut = 24 + 40_000 * record;
-  const plugin = write('cut-even.js', `const fs = require('fs');
-let done = false;
-module.exports = { name: 'cut', options: { file: '', size: 0 },
-  onInit() { if (!done) { done = true; fs.truncateSync(this.options.file, this.options.size); } } };
-`);
   const file = write('ring-even.pcap', whole);
-  const args = (o: string) => [file, '--idle-timeout', '1', '--plugin', plugin, '--plugin-option', `file=${file}`,
-    '--plugin-option', `size=${cut}`, '-o', o];
-  const r = cli(['read', ...args(path.join(dir, 'even.csv'))]);
+  const r = cli(['read', ...cutAtFirstFlow(file, cut, path.join(dir, 'even.csv'))]);
   t.equal(r.status, 1, 'exit 1: a read error');
   t.equal(fs.statSync(file).size, cut, 'the plugin did cut the file');
   const w = warnings(r.stderr);
