@@ -118,8 +118,8 @@ static pcap_t *open_one(const char *file, const char *bpf, const atomic_bool *st
     return NULL;
   }
   /* the source's stdio buffer (INPUT_BUFFER): libpcap reads each record with two freads, and with
-   * glibc's own (4 KiB: it sizes a buffer it allocates by the file, whatever setvbuf asks) the read
-   * system calls alone cost as much as the meter */
+   * one glibc allocates (a few KiB, whatever size setvbuf asks for) the read system calls alone cost
+   * as much as the meter */
   if (buf) setvbuf(fp, buf, _IOFBF, INPUT_BUFFER);
   /* nanosecond timestamps whatever the file's precision (libpcap scales microsecond files) */
   pcap_t *pc = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, perr);

@@ -75,6 +75,20 @@ t.test('symlinks planted at the temporary\'s old name and at the final name: the
   t.ok(fs.lstatSync(viaCli).isFile());
 });
 
+// The run's last write failing after it was accepted (a full device or disk), its error come before
+// the output is closed: close() waited for a 'finish' the failed stream never sends, nothing else
+// kept Node's loop alive, and the process ended with exit 0 and not a word (CI, test/55, once).
+t.test('a write that fails before the output is closed: close() fails with it, it does not wait forever', async (t) => {
+  const sink = Sink.file('/dev/full');
+  await sink.write('a row\n'); // accepted: it fails on its way to the device
+  await new Promise((resolve) => setTimeout(resolve, 100)); // the stream's error comes meanwhile
+  const closed = await Promise.race([
+    sink.close().then(() => 'closed', (e: Error) => e.message),
+    new Promise<string>((resolve) => setTimeout(() => resolve('still waiting after 5 s'), 5000)),
+  ]);
+  t.match(closed, /cannot write \/dev\/full: no space left on the device/);
+});
+
 t.test('temporary names are unguessable and created exclusively', async (t) => {
   const d = path.join(dir, 'exclusive');
   fs.mkdirSync(d);

@@ -128,10 +128,14 @@ export class Sink {
       if (this.failure) throw this.error(this.failure);
       return;
     }
-    await new Promise<void>((resolve) => {
-      this.stream.once('finish', resolve).once('error', () => resolve());
-      this.stream.end();
-    });
+    // a stream that failed already sends neither 'finish' nor 'error' again: waited for, it kept
+    // nothing alive, and Node ended the process with exit 0 and not a word
+    if (!this.failure) {
+      await new Promise<void>((resolve) => {
+        this.stream.once('finish', resolve).once('error', () => resolve()).once('close', () => resolve());
+        this.stream.end();
+      });
+    }
     if (this.failure) {
       const failure = this.failure;
       this.discard();
