@@ -80,8 +80,8 @@ static bool push(struct fs_spread *sp, struct fs_lane *l, const struct fs_lane_e
   size_t t = l->filled;
   if (t - l->seen_head >= FS_LANE_SLOTS && !wait_room(sp, l, FS_LANE_SLOTS / 2)) return false;
   l->slots[t & MASK] = *e;
-  l->starts[t & MASK] = l->copied ? l->frame_start : l->arena_w;
-  l->copied = false;
+  /* a frame's bytes were the last copied into the arena (arena_copy, just before) */
+  l->starts[t & MASK] = l->arena_w - (e->kind == FS_LANE_FRAME ? e->caplen : 0);
   l->filled = t + 1;
   if (e->kind == FS_LANE_END || (l->filled & (FS_LANE_PUBLISH - 1)) == 0) publish_tail(l, e->kind == FS_LANE_END);
   return true;
@@ -105,8 +105,6 @@ static const uint8_t *arena_copy(struct fs_spread *sp, struct fs_lane *l, const 
   l->arena_w += skip;
   uint8_t *p = l->arena + (l->arena_w & (ARENA_BYTES - 1));
   memcpy(p, data, len);
-  l->frame_start = l->arena_w;
-  l->copied = true;
   l->arena_w += len;
   return p;
 }

@@ -49,8 +49,6 @@ struct fs_lane {
    * entry's bytes start in it, counted from the first byte ever copied */
   uint8_t *arena;
   uint64_t arena_w;                 /* bytes copied (and skipped at a wrap) so far */
-  uint64_t frame_start;             /* the last frame copied: where it starts */
-  bool copied;                      /* the entry pushed next is that frame */
   uint64_t *starts;
   _Alignas(64) atomic_int lane_waiting, reader_waiting;
   atomic_size_t reader_wants;       /* the reader sleeps until the ring holds at most this many */

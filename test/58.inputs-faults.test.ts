@@ -164,10 +164,15 @@ module.exports = { name: 'grow', options: { file: '', bytes: 0 },
 /** Reads with standard output a pipe the test stops reading after the first rows: the meter (and
  * a lanes' reader, whose rings then fill) waits; the file is cut to `cut` bytes while it does. */
 async function cutWhilePaused(args: string[], file: string, cut: number): Promise<Exit> {
+  return whilePaused(args, () => fs.truncateSync(file, cut));
+}
+
+/** The run of `args`, its standard output paused after the first rows while `act` is done. */
+async function whilePaused(args: string[], act: () => void): Promise<Exit> {
   const run = start(args);
   await new Promise<void>((resolve) => run.stdout.once('data', (d: string) => { run.out(d); run.stdout.pause(); resolve(); }));
   await sleep(500);
-  fs.truncateSync(file, cut);
+  act();
   run.stdout.on('data', run.out);
   run.stdout.resume();
   return run.done;
@@ -179,13 +184,7 @@ t.test('a capture that grows while it is read, lanes: read as it was when opened
   const record = (whole.length - 24) / 200_000;
   const file = write('growing-lanes.pcap', whole);
   const args = [file, '--idle-timeout', '1', '--dissections', '0', '--csv', '--workers', '2'];
-  const run = start(args);
-  await new Promise<void>((resolve) => run.stdout.once('data', (d: string) => { run.out(d); run.stdout.pause(); resolve(); }));
-  await sleep(500);
-  fs.appendFileSync(file, whole.subarray(24, 24 + Math.floor(record * 1.5)));
-  run.stdout.on('data', run.out);
-  run.stdout.resume();
-  const r = await run.done;
+  const r = await whilePaused(args, () => fs.appendFileSync(file, whole.subarray(24, 24 + Math.floor(record * 1.5))));
   t.equal(r.code, 0, `exit 0 (${r.stderr.trim().split('\n').pop()})`);
   t.same(warnings(r.stderr), [], 'no warning');
   t.equal(packetsOf(r.stderr), 200_000, 'the packets it had when opened');
