@@ -38,6 +38,12 @@ int fs_run_open_live(struct fs_runner *r, const struct fs_meter_config *cfg, con
 
 int fs_run_open_lane(struct fs_runner *r, const struct fs_meter_config *cfg, struct fs_spread *sp, uint32_t lane, char *err) {
   if (open_meter(r, cfg, err) != 0) { fs_spread_release(sp, lane); return -1; }
+  if (sp->each_reads && fs_source_open_again(&r->source, &sp->src, sp->sizes, err) != 0) {
+    fs_meter_free(&r->meter);
+    fs_spread_release(sp, lane);
+    return -1;
+  }
+  r->reads_itself = sp->each_reads;
   r->spread = sp;
   r->lane = lane;
   r->open = true;
@@ -65,7 +71,7 @@ static bool take_deferred(struct fs_runner *r) {
 }
 
 /* One entry of the lane's ring into the meter; false when none came for a moment. */
-static bool lane_input(struct fs_runner *r) {
+static bool lane_entry(struct fs_runner *r) {
   struct fs_lane_entry *e = fs_lane_peek(r->spread, r->lane);
   if (!e) return false;
   if (e->kind == FS_LANE_FRAME) {
@@ -81,6 +87,27 @@ static bool lane_input(struct fs_runner *r) {
   }
   fs_lane_done_with(r->spread, r->lane);
   return true;
+}
+
+/* A lane that reads the files itself: every frame moves the run's clock as the reader would move
+ * it; the lane's own frames are metered, and an idle scan due on another lane's frame is taken. */
+static bool lane_read(struct fs_runner *r) {
+  struct fs_frame fr;
+  int rc = fs_source_read(&r->source, &fr);
+  if (rc == FS_READ_END) r->draining = true;
+  if (rc != FS_READ_FRAME) return true;
+  bool scan = false;
+  int lane = fs_spread_route(r->spread, &fr, &r->clock, &r->reading, &scan);
+  if (lane == (int)r->lane) {
+    fs_meter_frame(&r->meter, fr.linktype, r->clock.tick_ms, r->clock.tick_ns, fr.data, fr.caplen, fr.wirelen);
+  } else if (lane >= 0 && scan) {
+    fs_meter_clock(&r->meter, r->clock.tick_ms);
+  }
+  return true;
+}
+
+static bool lane_input(struct fs_runner *r) {
+  return r->reads_itself ? lane_read(r) : lane_entry(r);
 }
 
 /* One frame of the files or the interface into the meter; false when the step must end (a frame
@@ -103,11 +130,13 @@ static bool source_input(struct fs_runner *r) {
   return true;
 }
 
-/* A lane reads no stop flag: the spread's reader stops and sends the end. A live capture first
- * reads what the kernel held when the stop came. */
+/* A lane fed by the spread's reader reads no stop flag: the reader stops and sends the end; one
+ * that reads the files itself reads the spread's. A live capture first reads what the kernel held
+ * when the stop came. */
 static bool stop_seen(struct fs_runner *r) {
   struct fs_source *s = &r->source;
-  return !r->spread && atomic_load(&s->stop_requested) && (!s->live || fs_source_live_drained(s, wall_ms()));
+  if (r->spread) return r->reads_itself && atomic_load(&r->spread->stop);
+  return atomic_load(&s->stop_requested) && (!s->live || fs_source_live_drained(s, wall_ms()));
 }
 
 void fs_run_step(struct fs_runner *r, size_t want) {
@@ -159,6 +188,26 @@ void fs_run_counters(const struct fs_runner *r, struct fs_run_counters *out) {
     out->detecting_flows = r->meter.n.detecting;
     out->table_bytes = fs_table_memory(&r->meter.table);
   }
+  if (r->reads_itself) {
+    /* a lane that read the files itself counted every frame as the reader counts them; what its
+     * meter refused besides, it counted */
+    out->n.packets = r->reading.packets;
+    out->n.oversize_records = r->reading.oversize_records;
+    out->n.retimed = r->clock.held;
+    out->n.retimed_max_ms = r->clock.held_max_ms;
+    for (int i = 0; i < FS_IGN__COUNT; i++) out->n.ignored[i] += r->reading.ignored[i];
+    out->bytes_read = r->source.bytes_read;
+    out->read_errors = r->source.read_errors;
+    out->overlaps = r->source.overlaps;
+    /* the files' order was noted when the spread opened them; each lane notes the rest alike
+     * (the run says each note once: src/workers/stats.ts) */
+    const char *order = r->spread->src.warnings, *own = r->source.warnings;
+    size_t n = strlen(order), m = strlen(own);
+    if (n + m >= sizeof(out->warnings)) n = 0; /* the lane's own (a read error among them) before a note */
+    memcpy(out->warnings, order, n);
+    memcpy(out->warnings + n, own, m + 1);
+    return;
+  }
   if (r->spread) {
     /* a lane: the reader counted the frames, their bytes and what was not metered */
     struct fs_spread_counters c;
@@ -184,8 +233,9 @@ void fs_run_counters(const struct fs_runner *r, struct fs_run_counters *out) {
 
 void fs_run_close(struct fs_runner *r) {
   if (!r->open) return;
+  /* a lane's own reading first: the spread holds the files it reads */
+  if (!r->spread || r->reads_itself) fs_source_close(&r->source);
   if (r->spread) fs_spread_release(r->spread, r->lane);
-  else fs_source_close(&r->source);
   r->spread = NULL;
   free(r->deferred.data);
   r->deferred.data = NULL;

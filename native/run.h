@@ -15,9 +15,12 @@ struct fs_run_deferred {
 
 struct fs_runner {
   struct fs_meter meter;
-  struct fs_source source;          /* files or an interface; unused by a lane */
-  struct fs_spread *spread;         /* a lane: frames come from the spread's reader */
+  struct fs_source source;          /* files or an interface; a lane's own reading of the files */
+  struct fs_spread *spread;         /* a lane: of these files, the frames of its host-pair partition */
   uint32_t lane;
+  bool reads_itself;                /* a lane that reads the files (source), not frames from the spread's reader */
+  struct fs_clock clock;            /* reads_itself: the run's clock, moved by every lane's frames */
+  struct fs_spread_counts reading;  /* reads_itself: every frame read, as the reader counts them */
   uint32_t yield_ms;                /* files: a batch at least this often (progress), 0 never; live: this often */
   bool done;                        /* every flow handed over: no batch will follow */
   bool draining;                    /* input over: open flows are being flushed */

@@ -89,17 +89,24 @@ static int stream_close(void *cookie) {
 }
 
 /* The input opened once, for libpcap, as a stream (above); *in is it, until the FILE closes. A FIFO
- * opens without waiting for its writer (O_NONBLOCK); poll() then waits for the first data. */
-static FILE *open_input(const char *file, const atomic_bool *stop, struct stream **in) {
+ * opens without waiting for its writer (O_NONBLOCK); poll() then waits for the first data. A
+ * regular file read by several sources (lanes, fs_source_open_again) is read by each up to the
+ * size the first of them found (size_slot: that size plus one, 0 until then), so that a capture
+ * still being written is the same capture to all of them. */
+static FILE *open_input(const char *file, const atomic_bool *stop, fs_shared_size *size_slot, struct stream **in) {
   bool std_in = strcmp(file, "-") == 0;
   int fd = std_in ? STDIN_FILENO : open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return NULL;
   struct stat st;
   bool regular = !std_in && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  uint64_t size = regular ? (uint64_t)st.st_size : 0;
+  if (regular && size_slot) {
+    uint64_t first = 0;
+    if (!atomic_compare_exchange_strong(size_slot, &first, size + 1)) size = first - 1;
+  }
   struct stream *c = malloc(sizeof(*c));
   if (!c) { if (!std_in) close(fd); errno = ENOMEM; return NULL; }
-  *c = (struct stream){ .fd = fd, .owned = !std_in, .stop = stop, .regular = regular,
-                        .size = regular ? (uint64_t)st.st_size : 0, .left = regular ? (uint64_t)st.st_size : 0 };
+  *c = (struct stream){ .fd = fd, .owned = !std_in, .stop = stop, .regular = regular, .size = size, .left = size };
   *in = c;
   FILE *fp = fopencookie(c, "rb", (cookie_io_functions_t){ .read = stream_read, .close = stream_close });
   if (!fp) { stream_close(c); errno = ENOMEM; }
@@ -108,11 +115,11 @@ static FILE *open_input(const char *file, const atomic_bool *stop, struct stream
 
 /* Opens one capture; with first, also reads its first packet's time (unfiltered) into *first_ms /
  * *first_ns, *has_first false when it has none. */
-static pcap_t *open_one(const char *file, const char *bpf, const atomic_bool *stop, char *buf, char *err,
-                        struct stream **in, bool *has_first, uint64_t *first_ms, uint32_t *first_ns) {
+static pcap_t *open_one(const char *file, const char *bpf, const atomic_bool *stop, fs_shared_size *size_slot, char *buf,
+                        char *err, struct stream **in, bool *has_first, uint64_t *first_ms, uint32_t *first_ns) {
   char perr[PCAP_ERRBUF_SIZE] = "";
   const char *name = strcmp(file, "-") == 0 ? "standard input" : file;
-  FILE *fp = open_input(file, stop, in);
+  FILE *fp = open_input(file, stop, size_slot, in);
   if (!fp) {
     snprintf(err, FS_ERRLEN, "%s: cannot read as a capture file (%s)", name, strerror(errno));
     return NULL;
@@ -199,6 +206,8 @@ static void source_free(struct fs_source *s) {
   s->bpf = NULL;
   free(s->inbuf);
   s->inbuf = NULL;
+  free(s->recbuf);
+  s->recbuf = NULL;
 }
 
 int fs_source_open(struct fs_source *s, char **files, uint32_t n_files, uint32_t snaplen, const char *bpf,
@@ -210,8 +219,9 @@ int fs_source_open(struct fs_source *s, char **files, uint32_t n_files, uint32_t
   s->snaplen = snaplen;
   s->bpf = bpf && *bpf ? strdup(bpf) : NULL;
   s->inbuf = malloc(INPUT_BUFFER);
+  s->recbuf = malloc(FS_PCAP_RECORDS_BUFFER);
   struct first_packet *timed = n_files ? malloc(n_files * sizeof(*timed)) : NULL;
-  if ((n_files && !timed) || !s->inbuf) { snprintf(err, FS_ERRLEN, "out of memory"); free(timed); source_free(s); return -1; }
+  if ((n_files && !timed) || !s->inbuf || !s->recbuf) { snprintf(err, FS_ERRLEN, "out of memory"); free(timed); source_free(s); return -1; }
   uint32_t n_timed = 0;
   for (uint32_t i = 0; i < n_files; i++) {
     /* a FIFO or standard input can be read once only: it is checked when its turn comes */
@@ -220,7 +230,7 @@ int fs_source_open(struct fs_source *s, char **files, uint32_t n_files, uint32_t
     struct first_packet *t = &timed[n_timed];
     bool has_first = false;
     struct stream *in;
-    pcap_t *pc = open_one(files[i], s->bpf, &s->stop_requested, s->inbuf, err, &in, &has_first, &t->ms, &t->ns);
+    pcap_t *pc = open_one(files[i], s->bpf, &s->stop_requested, NULL, s->inbuf, err, &in, &has_first, &t->ms, &t->ns);
     if (!pc) { free(timed); source_free(s); return -1; }
     pcap_close(pc);
     if (has_first) { t->at = i; t->file = files[i]; n_timed++; }
@@ -235,11 +245,26 @@ int fs_source_open(struct fs_source *s, char **files, uint32_t n_files, uint32_t
   return 0;
 }
 
+int fs_source_open_again(struct fs_source *s, const struct fs_source *first, fs_shared_size *sizes, char *err) {
+  memset(s, 0, sizeof(*s));
+  atomic_init(&s->stop_requested, false);
+  s->files = first->files;
+  s->n_files = first->n_files;
+  s->snaplen = first->snaplen;
+  s->sizes = sizes;
+  s->bpf = first->bpf ? strdup(first->bpf) : NULL;
+  s->inbuf = malloc(INPUT_BUFFER);
+  s->recbuf = malloc(FS_PCAP_RECORDS_BUFFER);
+  if ((first->bpf && !s->bpf) || !s->inbuf || !s->recbuf) { snprintf(err, FS_ERRLEN, "out of memory"); source_free(s); return -1; }
+  return 0;
+}
+
 static bool next_file(struct fs_source *s) {
   char err[FS_ERRLEN];
   while (s->cur < s->n_files && !atomic_load(&s->stop_requested)) {
     struct stream *in = NULL;
-    s->pc = open_one(s->files[s->cur], s->bpf, &s->stop_requested, s->inbuf, err, &in, NULL, NULL, NULL);
+    s->pc = open_one(s->files[s->cur], s->bpf, &s->stop_requested, s->sizes ? &s->sizes[s->cur] : NULL, s->inbuf, err, &in,
+                     NULL, NULL, NULL);
     s->cur++;
     if (!s->pc) {
       /* a stream that a stop request ended before its header came is no error */
@@ -250,6 +275,13 @@ static bool next_file(struct fs_source *s) {
     s->file_fresh = true;
     s->opened_size = in->regular ? in->size : 0;
     s->in_fd = in->fd;
+    /* a classic pcap file's records are read straight from it (pcap_records.h), filtered by the
+     * same program libpcap would run; one that cannot be compiled again leaves it to libpcap */
+    s->records = in->regular && s->recbuf && fs_pcap_records_open(&s->rec, in->fd, in->size, s->recbuf);
+    if (s->records && s->bpf) {
+      s->has_prog = pcap_compile(s->pc, &s->prog, s->bpf, 1, PCAP_NETMASK_UNKNOWN) == 0;
+      s->records = s->has_prog;
+    }
     if (!fs_decode_linktype_supported(s->linktype)) {
       const char *name = pcap_datalink_val_to_name(s->linktype);
       char number[32];
@@ -266,6 +298,9 @@ static bool next_file(struct fs_source *s) {
 /* End of this file (or it is cut short): the next one opens on the next read. */
 static void fs_source_close_file(struct fs_source *s) {
   fs_source_kernel_stats(s);
+  if (s->has_prog) pcap_freecode(&s->prog);
+  s->has_prog = false;
+  s->records = false;
   if (s->pc) pcap_close(s->pc);
   s->pc = NULL;
 }
@@ -315,9 +350,18 @@ static bool cut_while_read(struct fs_source *s, char *why, size_t n) {
 int fs_source_read(struct fs_source *s, struct fs_frame *fr) {
   if (s->file_ended) { fs_source_close_file(s); s->file_ended = false; }
   if (!s->pc && !next_file(s)) return FS_READ_END;
-  struct pcap_pkthdr *h;
+  struct pcap_pkthdr *h, rh;
   const u_char *data;
-  int rc = pcap_next_ex(s->pc, &h, &data);
+  const char *why = NULL;
+  int rc;
+  if (s->records) {
+    do rc = fs_pcap_records_next(&s->rec, &rh, &data); while (rc == 1 && s->has_prog && !pcap_offline_filter(&s->prog, &rh, data));
+    h = &rh;
+    if (rc < 0) why = s->rec.err;
+    rc = rc == 0 ? PCAP_ERROR_BREAK : rc < 0 ? PCAP_ERROR : rc; /* as pcap_next_ex says them */
+  } else {
+    rc = pcap_next_ex(s->pc, &h, &data);
+  }
   if (rc == 1) {
     fr->caplen = s->snaplen && h->caplen > s->snaplen ? s->snaplen : h->caplen;
     fr->wirelen = h->len;
@@ -341,7 +385,7 @@ int fs_source_read(struct fs_source *s, struct fs_frame *fr) {
     warn_error(s, "%s: %s; flows up to this point are kept\n", file_name(s, s->cur - 1), cut);
   } else if (rc == PCAP_ERROR && !(atomic_load(&s->stop_requested) && s->opened_size == 0 && !s->live)) {
     /* a stream that a stop request cut short mid-record is an interrupted read, not a damaged file */
-    const char *why = pcap_geterr(s->pc);
+    if (!why) why = pcap_geterr(s->pc);
     /* libpcap's words for a pcapng whose interfaces differ in link type read as if the file were
      * damaged: it is valid, and beyond what libpcap reads */
     if (strstr(why, "different from the type of the first interface")) {

@@ -6,18 +6,28 @@
 #include <pcap/pcap.h>
 #include <stdatomic.h>
 #include "meter.h"
+#include "pcap_records.h"
 
 #define FS_ERRLEN 1024
 
+/* a regular file's size as the first of its readers found it, plus one (0: not opened yet) */
+typedef _Atomic uint64_t fs_shared_size;
+
 struct fs_source {
-  char **files;
+  char **files;                     /* not the source's: its opener's */
   uint32_t n_files, cur;
   pcap_t *pc;
   int linktype;
   uint32_t snaplen;                 /* 0: keep what the file captured */
   char *bpf;                        /* NULL: none */
   char *inbuf;                      /* the stdio buffer libpcap's reads go through (files) */
+  uint8_t *recbuf;                  /* classic pcap files: the records' buffer (pcap_records.h) */
+  bool records;                     /* the current file's records are read by rec, not libpcap */
+  struct fs_pcap_records rec;
+  bool has_prog;                    /* rec's records are filtered by prog (the BPF filter) */
+  struct bpf_program prog;
   uint64_t opened_size;             /* the current file's size when it was opened (0: not a regular file) */
+  fs_shared_size *sizes;            /* NULL, or one a file: read again (fs_source_open_again) */
   int in_fd;                        /* the current file's descriptor (libpcap's stream's) */
   bool file_ended;                  /* the current file is over: closed at the next read */
   atomic_bool stop_requested;       /* set from another thread (SIGINT); the run flushes and ends */
@@ -55,6 +65,11 @@ struct fs_live_config {
  * without packets keeps its place), with a warning when that changed the order. */
 int fs_source_open(struct fs_source *s, char **files, uint32_t n_files, uint32_t snaplen, const char *bpf,
                    char *err);
+/* The files of an open source, in the order it put them, for one more reader of them (a lane of
+ * read --workers that reads them itself): nothing is checked or put in order again, and first
+ * keeps the files (it must outlive this source). Each file is read up to the size the first of
+ * its readers found when it opened it: sizes is one slot a file, zeros at first, shared by them. */
+int fs_source_open_again(struct fs_source *s, const struct fs_source *first, fs_shared_size *sizes, char *err);
 /* One frame as read: data stays valid until the next read. */
 struct fs_frame {
   const uint8_t *data;

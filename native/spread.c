@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include "decode.h"
 #include "host_pair.h"
@@ -174,7 +175,27 @@ static void publish(struct fs_spread *sp, const struct fs_spread_counts *c, cons
   pthread_mutex_unlock(&sp->counters_lock);
 }
 
-/* The reader: a single meter's reading, decoding and clock, with the flow table split. */
+int fs_spread_route(const struct fs_spread *sp, const struct fs_frame *fr, struct fs_clock *clock, struct fs_spread_counts *c,
+                    bool *scan) {
+  c->packets++;
+  if (fr->wirelen > 0xffff) c->oversize_records++;
+  /* most frames' lane is read from their headers; the rest are decoded as their lane will */
+  uint64_t host;
+  if (!fs_frame_host_hash(fr->linktype, fr->data, fr->caplen, sp->decode_tunnels, &host)) {
+    struct fs_packet p;
+    struct fs_flow_key k;
+    int d = fs_decode(fr->linktype, fr->data, fr->caplen, fr->wirelen, sp->decode_tunnels, &p);
+    if (d != FS_OK) { c->ignored[d]++; return -1; }
+    fs_flow_key_make(&p, &k);
+    host = fs_flow_key_host_hash(&k);
+  }
+  /* the run's one clock, as a single meter keeps it */
+  *scan = fs_clock_packet(clock, fr->ms, fr->ns);
+  return (int)(host % sp->n_lanes);
+}
+
+/* The reader (inputs read once: a FIFO, standard input): a single meter's reading, decoding and
+ * clock, with the flow table split. */
 static void *reader_main(void *arg) {
   struct fs_spread *sp = arg;
   pthread_setname_np(pthread_self(), "flowseek-reader"); /* per-thread CPU in /proc names it */
@@ -186,32 +207,16 @@ static void *reader_main(void *arg) {
     int rc = fs_source_read(&sp->src, &fr);
     if (rc == FS_READ_END) break;
     if (rc != FS_READ_FRAME) continue;
-    c.packets++;
-    if (fr.wirelen > 0xffff) c.oversize_records++;
-    /* most frames' lane is read from their headers; the rest are decoded as their lane will */
-    uint64_t host;
-    int d = FS_OK;
-    if (!fs_frame_host_hash(fr.linktype, fr.data, fr.caplen, sp->decode_tunnels, &host)) {
-      struct fs_packet p;
-      struct fs_flow_key k;
-      if ((d = fs_decode(fr.linktype, fr.data, fr.caplen, fr.wirelen, sp->decode_tunnels, &p)) == FS_OK) {
-        fs_flow_key_make(&p, &k);
-        host = fs_flow_key_host_hash(&k);
-      }
-    }
-    if (d == FS_OK) {
-      uint32_t lane = (uint32_t)(host % sp->n_lanes);
-      /* the run's one clock, as a single meter keeps it */
-      bool scan = fs_clock_packet(&clock, fr.ms, fr.ns);
+    bool scan = false;
+    int lane = fs_spread_route(sp, &fr, &clock, &c, &scan);
+    if (lane >= 0) {
       struct fs_lane_entry e = { .data = fr.data, .time_ms = clock.tick_ms, .time_ns = clock.tick_ns, .caplen = fr.caplen,
                                  .wirelen = fr.wirelen, .linktype = (int16_t)fr.linktype, .kind = FS_LANE_FRAME };
       /* libpcap reuses its buffer at the next read: the lane gets a copy, which stays put until
-       * the lane is done with it (reading a file's map in place cost more: bench/RESULTS.md) */
+       * the lane is done with it */
       if ((e.data = arena_copy(sp, &sp->lanes[lane], fr.data, fr.caplen))) push(sp, &sp->lanes[lane], &e);
       /* the other lanes' clocks reach this tick where their idle scans fall due */
-      if (scan) push_all(sp, &(struct fs_lane_entry){ .time_ms = clock.tick_ms, .kind = FS_LANE_CLOCK }, lane);
-    } else {
-      c.ignored[d]++;
+      if (scan) push_all(sp, &(struct fs_lane_entry){ .time_ms = clock.tick_ms, .kind = FS_LANE_CLOCK }, (uint32_t)lane);
     }
     if (sp->src.opened_size == 0) publish_tails(sp); /* a FIFO's next read may wait: the lanes have this frame first */
     if (++since == REPORT_EVERY) { since = 0; publish(sp, &c, &clock); }
@@ -258,6 +263,7 @@ static void lane_free(struct fs_lane *l) {
 static void spread_free(struct fs_spread *sp) {
   for (uint32_t i = 0; i < sp->n_lanes; i++) lane_free(&sp->lanes[i]);
   free(sp->lanes);
+  free(sp->sizes);
   fs_source_close(&sp->src);
   for (uint32_t i = 0; i < sp->n_files; i++) free(sp->files[i]);
   free(sp->files);
@@ -270,7 +276,7 @@ void fs_spread_hold(struct fs_spread *sp) {
 }
 
 void fs_spread_release(struct fs_spread *sp, uint32_t lane) {
-  if (lane != FS_SPREAD_HOLDER) {
+  if (lane != FS_SPREAD_HOLDER && !sp->each_reads) {
     struct fs_lane *l = &sp->lanes[lane];
     atomic_store(&l->gone, true);
     wake(l, &l->has_room); /* a reader waiting on this lane looks again */
@@ -278,8 +284,24 @@ void fs_spread_release(struct fs_spread *sp, uint32_t lane) {
   if (atomic_fetch_sub(&sp->refs, 1) != 1) return;
   atomic_store(&sp->abort, true);
   atomic_store(&sp->src.stop_requested, true);
-  pthread_join(sp->reader, NULL);
+  if (!sp->each_reads) pthread_join(sp->reader, NULL);
   spread_free(sp);
+}
+
+/* Files are read by every lane, each its own way through them: a lane then reads only its own
+ * copy's pages, not frames another core just wrote, and no thread hands frames on (two lanes
+ * each reading a 2.2 GB capture cost 0.2 s of CPU each; the reader that copied frames into the
+ * lanes' rings cost a whole second: bench/RESULTS.md). A FIFO or standard input can be read only
+ * once: one reader then hands each lane its frames (FLOWSEEK_SPREAD=reader chooses it for files
+ * too, for tests and benchmarks). */
+static bool each_can_read(const struct fs_spread *sp) {
+  const char *chosen = getenv("FLOWSEEK_SPREAD");
+  if (chosen && strcmp(chosen, "reader") == 0) return false;
+  for (uint32_t i = 0; i < sp->n_files; i++) {
+    struct stat st;
+    if (strcmp(sp->files[i], "-") == 0 || stat(sp->files[i], &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  }
+  return true;
 }
 
 static int lane_init(struct fs_lane *l) {
@@ -325,10 +347,17 @@ struct fs_spread *fs_spread_open(char **files, uint32_t n_files, uint32_t snaple
     return NULL;
   }
   sp->n_lanes = n_lanes;
+  sp->decode_tunnels = decode_tunnels;
+  atomic_init(&sp->refs, n_lanes);
+  sp->each_reads = each_can_read(sp);
+  if (sp->each_reads) {
+    sp->sizes = calloc(n_files ? n_files : 1, sizeof(*sp->sizes));
+    if (!sp->sizes) { snprintf(err, FS_ERRLEN, "out of memory"); spread_free(sp); return NULL; }
+    return sp;
+  }
   for (uint32_t i = 0; i < n_lanes; i++) {
     if (lane_init(&lanes[i]) != 0) { snprintf(err, FS_ERRLEN, "out of memory"); spread_free(sp); return NULL; }
   }
-  sp->decode_tunnels = decode_tunnels;
   atomic_init(&sp->refs, n_lanes);
   atomic_init(&sp->next_id, 0);
   for (int i = 0; i < FS_IGN__COUNT; i++) atomic_init(&sp->lane_ignored[i], 0);

@@ -1,9 +1,11 @@
-/* Capture files read once, their frames spread over several meters by host-pair hash: a reader
- * thread decodes each frame far enough to know its partition and hands that meter's lane a
- * reference to it (the lane decodes it again: cheaper than handing over the decoded packet);
- * each lane's meter runs on a thread of its own (run.c drives it). The flows are a single meter's:
- * every lane sees the run's one clock (the reader forces time monotonic and tells every lane when
- * an idle scan is due), and a flow's packets all go to one lane. */
+/* Capture files metered by several meters, their frames spread by host-pair hash; each lane's
+ * meter runs on a thread of its own (run.c drives it). Regular files are read by every lane, each
+ * keeping the frames of its partition (each_reads); an input that can be read once (a FIFO,
+ * standard input) is read by a reader thread that decodes each frame far enough to know its
+ * partition and hands that lane a copy of it (the lane decodes it again: cheaper than handing over
+ * the decoded packet). The flows are a single meter's: every lane keeps the run's one clock (moved
+ * by every frame, the reader's or its own reading's: fs_spread_route), and a flow's packets all go
+ * to one lane. */
 #ifndef FS_SPREAD_H
 #define FS_SPREAD_H
 
@@ -73,7 +75,9 @@ struct fs_spread_counters {
 };
 
 struct fs_spread {
-  struct fs_source src;             /* the reader thread's alone */
+  struct fs_source src;             /* the reader thread's alone; where each lane reads, the files' order and notes */
+  bool each_reads;                  /* each lane reads the files itself (regular files): no reader, no rings */
+  fs_shared_size *sizes;            /* each_reads: one a file, as the first lane to open it found it */
   char **files;
   uint32_t n_files;
   uint32_t n_lanes;
@@ -92,7 +96,13 @@ struct fs_spread {
   struct fs_spread_counters counters;
 };
 
-/* Opens the files (each checked, as fs_source_open does) and starts the reader. The spread owns
+/* A frame's lane, on the run's one clock (which it moves, with *scan set when an idle scan falls
+ * due there), counted in c; -1 when no lane's decode takes it (counted as ignored, and no clock
+ * moves). The reader routes every frame so, and so does each lane that reads the files itself. */
+int fs_spread_route(const struct fs_spread *sp, const struct fs_frame *fr, struct fs_clock *clock, struct fs_spread_counts *c,
+                    bool *scan);
+/* Opens the files (each checked, as fs_source_open does) and starts the reader (each lane reads
+ * regular files itself: see each_reads). The spread owns
  * files (the array and each name) from here on, even when it fails: NULL with a message in err.
  * It holds one reference per lane. */
 struct fs_spread *fs_spread_open(char **files, uint32_t n_files, uint32_t snaplen, const char *bpf, bool decode_tunnels,

@@ -4,8 +4,9 @@
 #   npm run fuzz -- -max_total_time=60        npm run fuzz -- -runs=10000000
 #   bash scripts/fuzz.sh --target source -max_total_time=300
 #   bash scripts/fuzz.sh --build-only          bash scripts/fuzz.sh [--target T] --replay FILE...  (run inputs once)
-# Targets: meter (default: decode, flow table, features, nDPI), source (the file reader: libpcap
-# and the run loop, with a filter, a snapshot length, statistics), batch (the meter's flows laid out
+# Targets: meter (default: decode, flow table, features, nDPI), source (the file readers: classic
+# pcap records read directly against libpcap, and the run loop, with a filter, a snapshot length,
+# statistics), batch (the meter's flows laid out
 # in columns). --build-only builds all three, build-fuzz/leakcheck (a whole read under
 # LeakSanitizer) and build-fuzz/spread_check (no lane of read --workers takes a frame the reader
 # already wrote over).
@@ -22,7 +23,8 @@ flags=(-g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -fsanitize=fuzzer,address,und
 if [ ! -x build-fuzz/fuzz_batch ] || [ -n "$(find native -name '*.[ch]' -newer build-fuzz/fuzz_batch)" ]; then
   clang "${flags[@]}" -o build-fuzz/fuzz_meter native/fuzz/fuzz_meter.c $sources -lndpi -lcrypto -lm
   # shellcheck disable=SC2086
-  clang "${flags[@]}" -o build-fuzz/fuzz_source native/fuzz/fuzz_source.c $readers $sources -lndpi -lcrypto -lpcap -lm
+  clang "${flags[@]}" -Wl,--wrap=fs_pcap_records_open -o build-fuzz/fuzz_source native/fuzz/fuzz_source.c $readers $sources \
+    -lndpi -lcrypto -lpcap -lm
   clang "${flags[@]}" -o build-fuzz/fuzz_batch native/fuzz/fuzz_batch.c $sources -lndpi -lcrypto -lm
   cc -O1 -o build-fuzz/fuzz_seeds native/fuzz/seeds.c -lpcap
   # shellcheck disable=SC2086
@@ -41,7 +43,7 @@ mkdir -p "$corpus"
 if [ -z "$(ls -A "$corpus")" ] && [ -d "$oracle" ]; then
   if [ "$target" = source ]; then
     # whole capture files (pcapng ones sit among the results), each behind an options byte:
-    # map, libpcap, map with a filter, libpcap with snaplen 64 and statistics
+    # records, libpcap, records with a filter, libpcap with snaplen 64 and statistics
     for f in "$oracle"/pcaps/* "$oracle"/results/*.pcapng; do
       [ "$(stat -c %s "$f")" -le 65536 ] || continue
       for o in 00 01 02 0d; do { printf "\\x$o"; cat "$f"; } > "$corpus/$(basename "$f")-$o"; done

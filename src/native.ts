@@ -149,18 +149,19 @@ export interface NativeTextPart {
 /** One reading of the files for several lanes, each opened on a thread of its own by openLane(). */
 export interface NativeSpread {
   readonly id: number;
-  /** the reader stops; every lane flushes its open flows and ends */
+  /** the reading stops; every lane flushes its open flows and ends */
   stop(): void;
-  /** lanes never opened are released; the reader ends once every lane is closed */
+  /** lanes never opened are released; a reader ends once every lane is closed */
   close(): void;
-  /** how often the reader waited for a lane's room, and woke to find none (undefined once closed) */
+  /** how often a reader waited for a lane's room, and woke to find none (0 where each lane reads the files; undefined once closed) */
   waits(): { sleeps: number; needless: number } | undefined;
 }
 
 export interface NativeAddon {
   open(options: NativeOpenOptions): NativeMeter;
-  /** one reading of the files for n lanes: a reader thread hands each lane the frames of its
-   * host-pair partition (no packet events: plugins need worker processes) */
+  /** the files for n lanes, each metering the frames of its host-pair partition: each lane reads
+   * regular files itself, a reader thread reads a FIFO or standard input for them (no packet
+   * events: plugins need worker processes) */
   openSpread(options: NativeOpenOptions, n: number): NativeSpread;
   /** lane i of a spread, from any thread (once per lane), as a meter with these options */
   openLane(spread: number, lane: number, options: NativeOpenOptions): NativeMeter;

@@ -26,11 +26,12 @@ if (!fs.existsSync(path.join(BUILD, 'fuzz_meter'))) {
     t.ok(Number(/(\d+) flows/.exec(r.stdout)?.[1]) > 2000, r.stdout.trim());
   });
 
-  t.test('read --workers: no lane takes a frame the reader already wrote over (a slow lane, 96 MB of large frames, 32 MB arenas)', async (t) => {
+  t.test('read --workers: no lane takes a frame the reader already wrote over (a slow lane, 96 MB of large frames, 32 MB arenas); lanes reading a file that grows read it alike', async (t) => {
     const r = spawnSync(path.join(BUILD, 'spread_check'), [path.join(tmpdir(), 'spread-check.pcap')], { encoding: 'utf8' });
     t.equal(r.status, 0, `exit 0: ${r.stdout.trim()}`);
     t.notMatch(r.stderr, /AddressSanitizer|runtime error/);
     t.match(r.stdout, /late 0 0/);
+    t.match(r.stdout, /shared sizes: 12000 12000 frames, 12001 read alone after it grew/);
   });
 
   t.test('every kept regression input replays cleanly', async (t) => {

@@ -53,9 +53,9 @@ const leftovers = () => fs.readdirSync(dir).filter((n) => n.endsWith('.tmp'));
 
 interface Exit { code: number | null; stdout: string; stderr: string; ms: number }
 
-function start(args: string[], stdin: 'ignore' | 'pipe' = 'ignore') {
+function start(args: string[], stdin: 'ignore' | 'pipe' = 'ignore', env: NodeJS.ProcessEnv = process.env) {
   const began = Date.now();
-  const child = spawn(process.execPath, [BIN, 'read', ...args], { stdio: [stdin, 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'read', ...args], { stdio: [stdin, 'pipe', 'pipe'], env });
   let stdout = '', stderr = '';
   const out = child.stdout as Readable;
   out.setEncoding('utf8');
@@ -162,14 +162,14 @@ module.exports = { name: 'grow', options: { file: '', bytes: 0 },
 });
 
 /** Reads with standard output a pipe the test stops reading after the first rows: the meter (and
- * a lanes' reader, whose rings then fill) waits; the file is cut to `cut` bytes while it does. */
-async function cutWhilePaused(args: string[], file: string, cut: number): Promise<Exit> {
-  return whilePaused(args, () => fs.truncateSync(file, cut));
+ * lanes, or a lanes' reader, whose rings then fill) waits; the file is cut to `cut` bytes while it does. */
+async function cutWhilePaused(args: string[], file: string, cut: number, env?: NodeJS.ProcessEnv): Promise<Exit> {
+  return whilePaused(args, () => fs.truncateSync(file, cut), env);
 }
 
 /** The run of `args`, its standard output paused after the first rows while `act` is done. */
-async function whilePaused(args: string[], act: () => void): Promise<Exit> {
-  const run = start(args);
+async function whilePaused(args: string[], act: () => void, env?: NodeJS.ProcessEnv): Promise<Exit> {
+  const run = start(args, 'ignore', env);
   await new Promise<void>((resolve) => run.stdout.once('data', (d: string) => { run.out(d); run.stdout.pause(); resolve(); }));
   await sleep(500);
   act();
@@ -178,23 +178,29 @@ async function whilePaused(args: string[], act: () => void): Promise<Exit> {
   return run.done;
 }
 
-// The same with lanes, their reader held back by full rings while the file grows.
-t.test('a capture that grows while it is read, lanes: read as it was when opened', async (t) => {
-  const whole = manyFlows(200_000, 1_600_000_000);
-  const record = (whole.length - 24) / 200_000;
-  const file = write('growing-lanes.pcap', whole);
-  const args = [file, '--idle-timeout', '1', '--dissections', '0', '--csv', '--workers', '2'];
-  const r = await whilePaused(args, () => fs.appendFileSync(file, whole.subarray(24, 24 + Math.floor(record * 1.5))));
-  t.equal(r.code, 0, `exit 0 (${r.stderr.trim().split('\n').pop()})`);
-  t.same(warnings(r.stderr), [], 'no warning');
-  t.equal(packetsOf(r.stderr), 200_000, 'the packets it had when opened');
-});
+/** Lanes given a reader that hands them frames, as a FIFO's are, though they read a file. */
+const READER = { ...process.env, FLOWSEEK_SPREAD: 'reader' };
+
+// The same with lanes, each reading the file, or their reader held back by full rings, while the
+// file grows.
+for (const env of [undefined, READER]) {
+  const how = env ? 'lanes fed by a reader' : 'lanes';
+  t.test(`a capture that grows while it is read, ${how}: read as it was when opened`, async (t) => {
+    const whole = manyFlows(200_000, 1_600_000_000);
+    const record = (whole.length - 24) / 200_000;
+    const file = write(`growing-lanes${env ? '-reader' : ''}.pcap`, whole);
+    const args = [file, '--idle-timeout', '1', '--dissections', '0', '--csv', '--workers', '2'];
+    const r = await whilePaused(args, () => fs.appendFileSync(file, whole.subarray(24, 24 + Math.floor(record * 1.5))), env);
+    t.equal(r.code, 0, `exit 0 (${r.stderr.trim().split('\n').pop()})`);
+    t.same(warnings(r.stderr), [], 'no warning');
+    t.equal(packetsOf(r.stderr), 200_000, 'the packets it had when opened');
+  });
+}
 
 for (const workers of [1, 2]) {
   t.test(`truncated while read, output paused${workers > 1 ? ', lanes' : ''}: no crash, the flows before the cut`, async (t) => {
     // where each waits (cutWhilePaused): one meter, a batch or two of 4096 flows in; lanes, each
-    // lane's ring (131,072 entries: about as many packets here, see below) and a batch or two
-    // besides: before the cut either way
+    // reading the file, as far: before the cut either way
     const whole = manyFlows(workers > 1 ? 200_000 : 100_000, 1_600_000_000);
     const cut = Math.floor(whole.length * (workers > 1 ? 0.8 : 0.6)) + 3;
     const file = write(`paused-${workers}.pcap`, whole);
@@ -214,16 +220,16 @@ for (const workers of [1, 2]) {
   });
 }
 
-// Lanes: the reader runs up to a ring ahead of the lanes (131,072 entries each; a packet a second
-// here, so every packet also sends the other lane a clock tick: the reader stops about 131,072
-// packets on). The frames it read before a cut behind it are its copies, metered whole; what it
-// reads after is the file as cut, and it says so.
+// Lanes fed by a reader (a FIFO's; chosen here for a file): the reader runs up to a ring ahead of
+// the lanes (131,072 entries each; a packet a second here, so every packet also sends the other
+// lane a clock tick: the reader stops about 131,072 packets on). The frames it read before a cut
+// behind it are its copies, metered whole; what it reads after is the file as cut, and it says so.
 t.test('truncated behind the reader of lanes: the frames read before the cut are metered whole', async (t) => {
   const whole = manyFlows(400_000, 1_600_000_000);
   const cut = 24 + 100_000 * ((whole.length - 24) / 400_000);
   const file = write('behind.pcap', whole);
   const args = [file, '--idle-timeout', '1', '--dissections', '0', '--csv', '--workers', '2'];
-  const r = await cutWhilePaused(args, file, cut);
+  const r = await cutWhilePaused(args, file, cut, READER);
   t.equal(r.code, 1, `exit 1 (${r.stderr.trim().split('\n').pop()})`);
   const w = warnings(r.stderr);
   t.equal(w.length, 1, `one warning: ${w.join(' | ')}`);
@@ -242,7 +248,7 @@ t.test('truncated after the reader of lanes read it all: nothing is lost, exit 0
   const whole = manyFlows(60_000, 1_600_000_000);
   const file = write('read-all.pcap', whole);
   const args = [file, '--idle-timeout', '1', '--dissections', '0', '--csv', '--workers', '2'];
-  const r = await cutWhilePaused(args, file, 24 + 30_000 * ((whole.length - 24) / 60_000));
+  const r = await cutWhilePaused(args, file, 24 + 30_000 * ((whole.length - 24) / 60_000), READER);
   t.equal(r.code, 0, `exit 0 (${r.stderr.trim().split('\n').pop()})`);
   t.same(warnings(r.stderr), [], 'no warning');
   t.equal(packetsOf(r.stderr), 60_000, 'every packet metered');

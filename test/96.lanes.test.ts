@@ -1,8 +1,9 @@
 /**
- * read --workers N without plugins: N meters over one reading of the files (native/spread.c).
- * The flows must be one meter's, as sets (ids aside), whatever the capture: classic pcap (frames
- * from the map) or pcapng (frames copied), one file or many, a filter, an early stop; and so must
- * the files of every format, whose bytes the lanes make on their own threads.
+ * read --workers N without plugins: N meters over the files, each reading them itself, or fed by
+ * one reader where the input can be read once (native/spread.c). The flows must be one meter's,
+ * as sets (ids aside), whatever the capture: classic pcap (records read directly) or pcapng
+ * (through libpcap), one file or many, a filter, an early stop; and so must the files of every
+ * format, whose bytes the lanes make on their own threads.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -53,6 +54,13 @@ t.test('all captures in one run (pcap and pcapng, file after file), three lanes'
     const lanes = new LaneSet(options(ONE_RUN), 3, threads);
     t.equal(lanes.threads, threads);
     t.same(await sortedRows(lanes), one, `every flow equal, lanes ${threads ? 'on threads of their own' : 'on the pool'}`);
+  }
+  // lanes fed by a reader, as a FIFO's are
+  process.env.FLOWSEEK_SPREAD = 'reader';
+  try {
+    t.same(await sortedRows(new LaneSet(options(ONE_RUN), 3)), one, 'every flow equal, lanes fed by a reader');
+  } finally {
+    delete process.env.FLOWSEEK_SPREAD;
   }
   const lanes = new LaneSet(options(ONE_RUN), 3);
   await sortedRows(lanes);
@@ -146,6 +154,9 @@ t.test('the reader sleeps only when a ring is full, and wakes to room', async (t
   // 400,000 packets a millisecond apart over 100,000 host pairs (a flow each): the lanes, which make
   // the flows, fall behind the reader, which copies frames
   fs.writeFileSync(file, udpBurst(400_000, { start: 1_600_000_000, stepUs: 1000, sources: 100_000, payload: 40 }));
+  // a reader, as a FIFO's lanes have, though they read a file (each would read it itself)
+  process.env.FLOWSEEK_SPREAD = 'reader';
+  t.teardown(() => { delete process.env.FLOWSEEK_SPREAD; });
   for (const threads of [false, true]) {
     const lanes = new LaneSet(options([file]), 2, threads);
     const flows = (await sortedRows(lanes)).length;

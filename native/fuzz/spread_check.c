@@ -1,8 +1,9 @@
 /* The spread's arenas against its lanes: no lane takes a frame whose bytes the reader already
  * wrote over with a later frame's. It writes a capture of 96 MB of large frames, each one's payload
  * its number over and over, and reads it over two lanes, one of them slowed down so that the reader
- * runs far ahead of it and its arena (32 MB) wraps again and again. Usage: spread_check OUT.pcap
- * (exit 0: every frame taken whole, none overwritten) */
+ * runs far ahead of it and its arena (32 MB) wraps again and again. Then lanes that read a file
+ * themselves: one opens it, it grows, the other opens it; both read it as the first found it.
+ * Usage: spread_check OUT.pcap (exit 0: every frame taken whole, none overwritten, the same frames) */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -75,9 +76,48 @@ static void *lane_main(void *arg) {
   return NULL;
 }
 
+/* Frames a source reads to the end of its files. */
+static unsigned long count_frames(struct fs_source *s) {
+  struct fs_frame fr;
+  unsigned long n = 0;
+  int rc;
+  while ((rc = fs_source_read(s, &fr)) != FS_READ_END) n += rc == FS_READ_FRAME;
+  return n;
+}
+
+/* Two lanes' readings of one file that grows between their opens (fs_source_open_again): each reads
+ * it up to the size the first found; a reading not told the sizes reads the frames added too. */
+static int check_shared_size(const char *path) {
+  char err[FS_ERRLEN];
+  char *files[1] = { (char *)path };
+  struct fs_source first, a, b, alone;
+  fs_shared_size sizes[1] = { 0 };
+  if (fs_source_open(&first, files, 1, 0, NULL, err) != 0 || fs_source_open_again(&a, &first, sizes, err) != 0 ||
+      fs_source_open_again(&b, &first, sizes, err) != 0 || fs_source_open_again(&alone, &first, NULL, err) != 0) {
+    fprintf(stderr, "%s\n", err);
+    return 1;
+  }
+  struct fs_frame fr;
+  if (fs_source_read(&a, &fr) != FS_READ_FRAME) return 1; /* a opened the file: its size is the run's */
+  FILE *f = fopen(path, "ab");
+  static uint8_t record[16 + 64];
+  const uint32_t head[4] = { 1700000000, 0, 64, 64 };
+  memcpy(record, head, sizeof(head));
+  if (!f || fwrite(record, 1, sizeof(record), f) != sizeof(record) || fclose(f) != 0) return 1;
+  unsigned long na = 1 + count_frames(&a), nb = count_frames(&b), nalone = count_frames(&alone);
+  printf("shared sizes: %lu %lu frames, %lu read alone after it grew\n", na, nb, nalone);
+  fs_source_close(&a);
+  fs_source_close(&b);
+  fs_source_close(&alone);
+  fs_source_close(&first);
+  return na == FRAMES && nb == FRAMES && nalone == FRAMES + 1 ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) { fprintf(stderr, "usage: %s OUT.pcap\n", argv[0]); return 2; }
   if (write_capture(argv[1]) != 0) { perror(argv[1]); return 2; }
+  /* the reader and its arenas, which a FIFO's lanes have (each lane reads a file itself) */
+  setenv("FLOWSEEK_SPREAD", "reader", 1);
   char err[FS_ERRLEN];
   char **files = malloc(sizeof(*files));
   if (!files || !(files[0] = strdup(argv[1]))) return 2;
@@ -88,6 +128,7 @@ int main(int argc, char **argv) {
   printf("taken %lu %lu, late %lu %lu\n", taken[0], taken[1], late[0], late[1]);
   fs_spread_release(sp, 0);
   fs_spread_release(sp, 1);
+  int shared = check_shared_size(argv[1]);
   remove(argv[1]);
-  return taken[0] + taken[1] == FRAMES && late[0] + late[1] == 0 ? 0 : 1;
+  return taken[0] + taken[1] == FRAMES && late[0] + late[1] == 0 && shared == 0 ? 0 : 1;
 }

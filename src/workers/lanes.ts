@@ -1,8 +1,9 @@
 /**
- * `read --workers N` without plugins: N meters in this process over one reading of the files
- * (native/spread.c). A reader thread decodes each frame far enough to know its host pair and
- * hands a reference to it to the lane of that partition, which decodes it again. Where the
- * process has a core to spare for each lane besides the reader and this thread, each lane runs
+ * `read --workers N` without plugins: N meters in this process over the files (native/spread.c),
+ * each keeping the flows of one host-pair partition. Each lane reads regular files itself and
+ * meters its own frames; a FIFO or standard input is read once, by a reader thread that hands each
+ * frame to its lane. Where the process has a core to spare for each lane besides a reader and this
+ * thread, each lane runs
  * on a worker thread of its own (lane-thread.ts), where its meter runs and its flows become
  * output bytes: this thread only puts the parts in id order and writes them
  * (parts()), or, for a consumer that needs flows (anonymisation, rotation, IPFIX, the API),
@@ -10,7 +11,7 @@
  * lane costs more than it gives (each worker thread is a JavaScript isolate that starts, compiles
  * and collects on its own: measured, bench/RESULTS.md): the lanes' meters then run on libuv's pool
  * and this thread makes their batches, as one meter's would be. FLOWSEEK_LANES=threads or inline
- * chooses. No meter reads frames that are not its own and no flow crosses a process boundary.
+ * chooses. No meter meters frames that are not its own and no flow crosses a process boundary.
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -292,8 +293,9 @@ export class LaneSet {
   }
 }
 
-/** Worker threads for the lanes when the process may use a core for each, one for the reader and
- * one for this thread (FLOWSEEK_LANES=threads or inline overrides). */
+/** Worker threads for the lanes when the process may use a core for each, one for a reader (a
+ * FIFO's; measured when every input had one) and one for this thread (FLOWSEEK_LANES=threads or
+ * inline overrides). */
 function laneThreads(size: number): boolean {
   const chosen = process.env.FLOWSEEK_LANES;
   if (chosen === 'threads' || chosen === 'inline') return chosen === 'threads';

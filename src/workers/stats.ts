@@ -2,8 +2,8 @@
 import { NativeStats } from '../native';
 
 /**
- * On files every meter counts every frame it was shown (worker processes each read all of them;
- * lanes each report the one reader's count), so frame counts are the largest, not the sum; flows
+ * On files every meter counts every frame it was shown (worker processes and lanes each read all
+ * of them, or lanes each report their one reader's count), so frame counts are the largest, not the sum; flows
  * are each one meter's, so they add up. Live, each fanout member sees its own frames: all add up.
  */
 export function mergeStats(all: readonly (NativeStats | undefined)[], live: boolean, flowsExported: number): NativeStats {
