@@ -287,10 +287,11 @@ const TABLE = [
     variants: { fields: { help: 'one JSON array instead of a table' } } },
   { flags: '--workers', arg: 'n', kind: 'integer', min: 1, max: 64, must: 'a whole number of processes from {min} to {max}', default: 1,
     group: 'commands', commands: RUN,
-    help: 'meters, each keeping the flows of one hash partition of the host pairs (threads over one reading of the files; ' +
+    help: 'meters, each keeping the flows of one hash partition of the host pairs (threads, each reading the files; ' +
       'processes when plugins are loaded) (default: {default})',
     man: 'Meters, {min} to {max}: for **read**, each keeps the flows of one hash partition of the host pairs ' +
-      '(default {default}); they are threads over one reading of the files, or worker processes when plugins are ' +
+      '(default {default}); they are threads, each reading the files (a FIFO or standard input is read once, for all), ' +
+      'or worker processes when plugins are ' +
       'loaded (each runs its own copy); for ' +
       '**capture**, each is a worker process, one fanout member (default: {default:capture}).',
     variants: { capture: { defaultText: 'cores - 1', help: 'meter processes sharing the interface through PACKET_FANOUT (default: {default})' } } },
