@@ -289,8 +289,8 @@ void fs_spread_release(struct fs_spread *sp, uint32_t lane) {
 }
 
 /* Files are read by every lane, each its own way through them: a lane then reads only its own
- * copy's pages, not frames another core just wrote, and no thread hands frames on (two lanes
- * each reading a 2.2 GB capture cost 0.2 s of CPU each; the reader that copied frames into the
+ * copy's pages, not frames another core just wrote, and no thread hands frames on (each lane's
+ * reading of a 2.2 GB capture cost about 0.3 s of CPU; the reader that copied frames into the
  * lanes' rings cost a whole second: bench/RESULTS.md). A FIFO or standard input can be read only
  * once: one reader then hands each lane its frames (FLOWSEEK_SPREAD=reader chooses it for files
  * too, for tests and benchmarks). */
@@ -349,6 +349,10 @@ struct fs_spread *fs_spread_open(char **files, uint32_t n_files, uint32_t snaple
   sp->n_lanes = n_lanes;
   sp->decode_tunnels = decode_tunnels;
   atomic_init(&sp->refs, n_lanes);
+  atomic_init(&sp->next_id, 0);
+  for (int i = 0; i < FS_IGN__COUNT; i++) atomic_init(&sp->lane_ignored[i], 0);
+  atomic_init(&sp->reader_sleeps, 0);
+  atomic_init(&sp->reader_needless_wakes, 0);
   sp->each_reads = each_can_read(sp);
   if (sp->each_reads) {
     sp->sizes = calloc(n_files ? n_files : 1, sizeof(*sp->sizes));
@@ -358,11 +362,6 @@ struct fs_spread *fs_spread_open(char **files, uint32_t n_files, uint32_t snaple
   for (uint32_t i = 0; i < n_lanes; i++) {
     if (lane_init(&lanes[i]) != 0) { snprintf(err, FS_ERRLEN, "out of memory"); spread_free(sp); return NULL; }
   }
-  atomic_init(&sp->refs, n_lanes);
-  atomic_init(&sp->next_id, 0);
-  for (int i = 0; i < FS_IGN__COUNT; i++) atomic_init(&sp->lane_ignored[i], 0);
-  atomic_init(&sp->reader_sleeps, 0);
-  atomic_init(&sp->reader_needless_wakes, 0);
   if ((errno = pthread_create(&sp->reader, NULL, reader_main, sp)) != 0) {
     snprintf(err, FS_ERRLEN, "cannot start the reading thread: %s", strerror(errno));
     spread_free(sp);
