@@ -9,7 +9,7 @@
  * source does not honour in time ends it by force. Every way out leaves no process behind.
  */
 import * as path from 'node:path';
-import pino from 'pino';
+import { Logger } from './log';
 import { Anonymizer } from './anonymize';
 import { EXIT_OK, EXIT_RUNTIME, FlowseekError, OutputError } from './errors';
 import { NativeStats } from './native';
@@ -112,7 +112,7 @@ async function openOutputs(source: FlowSource, o: RunOptions, signalled: () => N
   return { output, ipfix };
 }
 
-export async function runFlows(source: FlowSource, o: RunOptions, log: pino.Logger): Promise<number> {
+export async function runFlows(source: FlowSource, o: RunOptions, log: Logger): Promise<number> {
   const started = process.hrtime.bigint();
   // signals are taken from here on: one arriving while the outputs open stops the run cleanly
   const early: NodeJS.Signals[] = [];
