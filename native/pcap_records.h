@@ -1,7 +1,8 @@
 /* Classic pcap records read straight from a regular file into one buffer, checked as libpcap
  * checks them: libpcap reads each record with two freads through stdio, which cost as much as
- * the read itself (two copies of every byte, and four calls a frame). libpcap still opens the
- * file (its link type, a BPF filter); pcapng, FIFOs and anything else go through libpcap alone. */
+ * the read itself (every byte is copied twice: into stdio's buffer, then into libpcap's).
+ * libpcap still opens the file (its link type, a BPF filter); pcapng, FIFOs and anything else go
+ * through libpcap alone. */
 #ifndef FS_PCAP_RECORDS_H
 #define FS_PCAP_RECORDS_H
 
