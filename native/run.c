@@ -99,7 +99,9 @@ static bool lane_read(struct fs_runner *r) {
   bool scan = false;
   int lane = fs_spread_route(r->spread, &fr, &r->clock, &r->reading, &scan);
   if (lane == (int)r->lane) {
-    fs_meter_frame(&r->meter, fr.linktype, r->clock.tick_ms, r->clock.tick_ns, fr.data, fr.caplen, fr.wirelen);
+    /* what its meter refuses is counted with the reading's own, as the reader counts a lane's */
+    rc = fs_meter_frame(&r->meter, fr.linktype, r->clock.tick_ms, r->clock.tick_ns, fr.data, fr.caplen, fr.wirelen);
+    if (rc < 0 && -rc < FS_IGN__COUNT) r->reading.ignored[-rc]++;
   } else if (lane >= 0 && scan) {
     fs_meter_clock(&r->meter, r->clock.tick_ms);
   }
@@ -188,30 +190,12 @@ void fs_run_counters(const struct fs_runner *r, struct fs_run_counters *out) {
     out->detecting_flows = r->meter.n.detecting;
     out->table_bytes = fs_table_memory(&r->meter.table);
   }
-  if (r->reads_itself) {
-    /* a lane that read the files itself counted every frame as the reader counts them; what its
-     * meter refused besides, it counted */
-    out->n.packets = r->reading.packets;
-    out->n.oversize_records = r->reading.oversize_records;
-    out->n.retimed = r->clock.held;
-    out->n.retimed_max_ms = r->clock.held_max_ms;
-    for (int i = 0; i < FS_IGN__COUNT; i++) out->n.ignored[i] += r->reading.ignored[i];
-    out->bytes_read = r->source.bytes_read;
-    out->read_errors = r->source.read_errors;
-    out->overlaps = r->source.overlaps;
-    /* the files' order was noted when the spread opened them; each lane notes the rest alike
-     * (the run says each note once: src/workers/stats.ts) */
-    const char *order = r->spread->src.warnings, *own = r->source.warnings;
-    size_t n = strlen(order), m = strlen(own);
-    if (n + m >= sizeof(out->warnings)) n = 0; /* the lane's own (a read error among them) before a note */
-    memcpy(out->warnings, order, n);
-    memcpy(out->warnings + n, own, m + 1);
-    return;
-  }
   if (r->spread) {
-    /* a lane: the reader counted the frames, their bytes and what was not metered */
+    /* a lane: its reading (the reader's, or its own) counted the frames, their bytes and what was
+     * not metered */
     struct fs_spread_counters c;
-    fs_spread_counters(r->spread, &c);
+    if (r->reads_itself) fs_spread_lane_counters(r->spread, &r->reading, &r->clock, &r->source, &c);
+    else fs_spread_counters(r->spread, &c);
     out->n.packets = c.n.packets;
     out->n.oversize_records = c.n.oversize_records;
     out->n.retimed = c.n.retimed; /* a lane's own clock only sees times the reader forced */

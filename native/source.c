@@ -210,8 +210,10 @@ static void source_free(struct fs_source *s) {
   s->recbuf = NULL;
 }
 
-int fs_source_open(struct fs_source *s, char **files, uint32_t n_files, uint32_t snaplen, const char *bpf,
-                   char *err) {
+/* What every source starts with; -1 (out of memory, said in err) with nothing held. The records'
+ * buffer comes with the first regular file read (next_file): a source that only checks the files
+ * (a spread's, whose lanes read them) or reads a FIFO holds none. */
+static int source_init(struct fs_source *s, char **files, uint32_t n_files, uint32_t snaplen, const char *bpf, char *err) {
   memset(s, 0, sizeof(*s));
   atomic_init(&s->stop_requested, false);
   s->files = files;
@@ -219,9 +221,15 @@ int fs_source_open(struct fs_source *s, char **files, uint32_t n_files, uint32_t
   s->snaplen = snaplen;
   s->bpf = bpf && *bpf ? strdup(bpf) : NULL;
   s->inbuf = malloc(INPUT_BUFFER);
-  s->recbuf = malloc(FS_PCAP_RECORDS_BUFFER);
+  if ((bpf && *bpf && !s->bpf) || !s->inbuf) { snprintf(err, FS_ERRLEN, "out of memory"); source_free(s); return -1; }
+  return 0;
+}
+
+int fs_source_open(struct fs_source *s, char **files, uint32_t n_files, uint32_t snaplen, const char *bpf,
+                   char *err) {
+  if (source_init(s, files, n_files, snaplen, bpf, err) != 0) return -1;
   struct first_packet *timed = n_files ? malloc(n_files * sizeof(*timed)) : NULL;
-  if ((n_files && !timed) || !s->inbuf || !s->recbuf) { snprintf(err, FS_ERRLEN, "out of memory"); free(timed); source_free(s); return -1; }
+  if (n_files && !timed) { snprintf(err, FS_ERRLEN, "out of memory"); source_free(s); return -1; }
   uint32_t n_timed = 0;
   for (uint32_t i = 0; i < n_files; i++) {
     /* a FIFO or standard input can be read once only: it is checked when its turn comes */
@@ -246,16 +254,8 @@ int fs_source_open(struct fs_source *s, char **files, uint32_t n_files, uint32_t
 }
 
 int fs_source_open_again(struct fs_source *s, const struct fs_source *first, fs_shared_size *sizes, char *err) {
-  memset(s, 0, sizeof(*s));
-  atomic_init(&s->stop_requested, false);
-  s->files = first->files;
-  s->n_files = first->n_files;
-  s->snaplen = first->snaplen;
+  if (source_init(s, first->files, first->n_files, first->snaplen, first->bpf, err) != 0) return -1;
   s->sizes = sizes;
-  s->bpf = first->bpf ? strdup(first->bpf) : NULL;
-  s->inbuf = malloc(INPUT_BUFFER);
-  s->recbuf = malloc(FS_PCAP_RECORDS_BUFFER);
-  if ((first->bpf && !s->bpf) || !s->inbuf || !s->recbuf) { snprintf(err, FS_ERRLEN, "out of memory"); source_free(s); return -1; }
   return 0;
 }
 
@@ -277,6 +277,7 @@ static bool next_file(struct fs_source *s) {
     s->in_fd = in->fd;
     /* a classic pcap file's records are read straight from it (pcap_records.h), filtered by the
      * same program libpcap would run; one that cannot be compiled again leaves it to libpcap */
+    if (in->regular && !s->recbuf) s->recbuf = malloc(FS_PCAP_RECORDS_BUFFER); /* none: libpcap reads it */
     s->records = in->regular && s->recbuf && fs_pcap_records_open(&s->rec, in->fd, in->size, s->recbuf);
     if (s->records && s->bpf) {
       s->has_prog = pcap_compile(s->pc, &s->prog, s->bpf, 1, PCAP_NETMASK_UNKNOWN) == 0;
@@ -335,9 +336,9 @@ static void first_frame(struct fs_source *s, const struct fs_frame *fr) {
   s->last_file = s->cur - 1;
 }
 
-/* A file read through libpcap that ends, at a record's end or inside one, short of the size it had
- * when it was opened was cut while it was read (a ring buffer's file, logrotate's copytruncate):
- * said as the map says it, not as a damaged file. */
+/* A file that ends, at a record's end or inside one, short of the size it had when it was opened
+ * was cut while it was read (a ring buffer's file, logrotate's copytruncate): said so, not as a
+ * damaged file, whichever read it (libpcap, or the record reader, whose read then finds nothing). */
 static bool cut_while_read(struct fs_source *s, char *why, size_t n) {
   struct stat st;
   if (s->live || !s->pc || s->opened_size == 0) return false;

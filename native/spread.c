@@ -163,16 +163,34 @@ void fs_lane_leave(struct fs_spread *sp, uint32_t lane) {
 }
 
 /* what the reader counted, with its clock's packets held back */
+/* A reading's counters (the reader's, or a lane's own): what it counted, its clock's packets held
+ * back, and its source's; not the warnings */
+static void read_counters(struct fs_spread_counters *out, const struct fs_spread_counts *c, const struct fs_clock *clock,
+                          const struct fs_source *src) {
+  out->n = *c;
+  out->n.retimed = clock->held;
+  out->n.retimed_max_ms = clock->held_max_ms;
+  out->bytes_read = src->bytes_read;
+  out->read_errors = src->read_errors;
+  out->overlaps = src->overlaps;
+}
+
 static void publish(struct fs_spread *sp, const struct fs_spread_counts *c, const struct fs_clock *clock) {
   pthread_mutex_lock(&sp->counters_lock);
-  sp->counters.n = *c;
-  sp->counters.n.retimed = clock->held;
-  sp->counters.n.retimed_max_ms = clock->held_max_ms;
-  sp->counters.bytes_read = sp->src.bytes_read;
-  sp->counters.read_errors = sp->src.read_errors;
-  sp->counters.overlaps = sp->src.overlaps;
+  read_counters(&sp->counters, c, clock, &sp->src);
   if (strcmp(sp->counters.warnings, sp->src.warnings) != 0) strcpy(sp->counters.warnings, sp->src.warnings);
   pthread_mutex_unlock(&sp->counters_lock);
+}
+
+void fs_spread_lane_counters(const struct fs_spread *sp, const struct fs_spread_counts *c, const struct fs_clock *clock,
+                             const struct fs_source *src, struct fs_spread_counters *out) {
+  read_counters(out, c, clock, src);
+  /* the files' order was noted when the spread opened them (sp->src, written before any lane
+   * was); each lane notes the rest alike (the run says each note once: src/workers/stats.ts) */
+  size_t n = strlen(sp->src.warnings), m = strlen(src->warnings);
+  if (n + m >= sizeof(out->warnings)) n = 0; /* the lane's own (a read error among them) before a note */
+  memcpy(out->warnings, sp->src.warnings, n);
+  memcpy(out->warnings + n, src->warnings, m + 1);
 }
 
 int fs_spread_route(const struct fs_spread *sp, const struct fs_frame *fr, struct fs_clock *clock, struct fs_spread_counts *c,

@@ -122,6 +122,10 @@ void fs_spread_waits(struct fs_spread *sp, uint64_t *sleeps, uint64_t *needless)
 void fs_spread_refused(struct fs_spread *sp, uint32_t reason);
 /* A copy of the reader's counters, with the frames lanes refused. */
 void fs_spread_counters(struct fs_spread *sp, struct fs_spread_counters *out);
+/* The same for a lane that reads the files itself: its source src, what its reading counted (c,
+ * what its meter refused among it) and its clock; the notes the spread made on the files' order first. */
+void fs_spread_lane_counters(const struct fs_spread *sp, const struct fs_spread_counts *c, const struct fs_clock *clock,
+                             const struct fs_source *src, struct fs_spread_counters *out);
 /* One more reference, for a holder that is no lane (it may stop the spread and read its counters). */
 void fs_spread_hold(struct fs_spread *sp);
 /* Lane i is closed (FS_SPREAD_HOLDER: a holder lets go); the last release stops the reader and frees
