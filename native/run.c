@@ -90,11 +90,26 @@ static bool lane_entry(struct fs_runner *r) {
 }
 
 /* A lane that reads the files itself: every frame moves the run's clock as the reader would move
- * it; the lane's own frames are metered, and an idle scan due on another lane's frame is taken. */
+ * it; the lane's own frames are metered, and an idle scan due on another lane's frame is taken.
+ * After a stop, the lanes end at one frame (fs_spread_stop_at): a lane ahead of the others had read
+ * frames of theirs, which they read and meter before they end. False while the lane waits for the
+ * others to see the stop. */
 static bool lane_read(struct fs_runner *r) {
+  if (atomic_load_explicit(&r->spread->stop, memory_order_relaxed)) {
+    fs_lane_read_so_far(r->spread, r->lane, r->reading.packets, true);
+    uint64_t at = fs_spread_stop_at(r->spread);
+    if (at == UINT64_MAX) { /* a moment, not a spin: the others see it at their next frame */
+      nanosleep(&(struct timespec){ .tv_nsec = 200000 }, NULL);
+      return false;
+    }
+    if (r->reading.packets >= at) { r->draining = true; return true; }
+  }
   struct fs_frame fr;
   int rc = fs_source_read(&r->source, &fr);
-  if (rc == FS_READ_END) r->draining = true;
+  if (rc == FS_READ_END) {
+    r->draining = true;
+    fs_lane_read_so_far(r->spread, r->lane, r->reading.packets, true); /* nothing more to wait for */
+  }
   if (rc != FS_READ_FRAME) return true;
   bool scan = false;
   int lane = fs_spread_route(r->spread, &fr, &r->clock, &r->reading, &scan);
@@ -105,6 +120,7 @@ static bool lane_read(struct fs_runner *r) {
   } else if (lane >= 0 && scan) {
     fs_meter_clock(&r->meter, r->clock.tick_ms);
   }
+  fs_lane_read_so_far(r->spread, r->lane, r->reading.packets, false);
   return true;
 }
 
@@ -132,12 +148,12 @@ static bool source_input(struct fs_runner *r) {
   return true;
 }
 
-/* A lane fed by the spread's reader reads no stop flag: the reader stops and sends the end; one
- * that reads the files itself reads the spread's. A live capture first reads what the kernel held
- * when the stop came. */
+/* A lane reads no stop flag here: one fed by the spread's reader gets the end from it, one that
+ * reads the files itself stops in lane_read. A live capture first reads what the kernel held when
+ * the stop came. */
 static bool stop_seen(struct fs_runner *r) {
   struct fs_source *s = &r->source;
-  if (r->spread) return r->reads_itself && atomic_load(&r->spread->stop);
+  if (r->spread) return false; /* lane_read stops a lane that reads the files itself, at one frame with the others */
   return atomic_load(&s->stop_requested) && (!s->live || fs_source_live_drained(s, wall_ms()));
 }
 

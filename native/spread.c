@@ -162,6 +162,24 @@ void fs_lane_leave(struct fs_spread *sp, uint32_t lane) {
   atomic_store(&sp->lanes[lane].gone, true);
 }
 
+void fs_lane_read_so_far(struct fs_spread *sp, uint32_t lane, uint64_t frames, bool halted) {
+  /* a lane's own line, stored at every frame; read by the others only once the stop came */
+  atomic_store_explicit(&sp->lanes[lane].frames_read, frames, memory_order_relaxed);
+  if (halted) atomic_store(&sp->lanes[lane].halted, true); /* after the count: whoever sees it sees that */
+}
+
+uint64_t fs_spread_stop_at(struct fs_spread *sp) {
+  uint64_t most = 0;
+  for (uint32_t i = 0; i < sp->n_lanes; i++) {
+    struct fs_lane *l = &sp->lanes[i];
+    bool halted = atomic_load(&l->halted);
+    if (!halted && !atomic_load(&l->gone)) return UINT64_MAX;
+    uint64_t n = atomic_load_explicit(&l->frames_read, memory_order_relaxed);
+    if (n > most) most = n;
+  }
+  return most;
+}
+
 /* what the reader counted, with its clock's packets held back */
 /* A reading's counters (the reader's, or a lane's own): what it counted, its clock's packets held
  * back, and its source's; not the warnings */
@@ -294,10 +312,10 @@ void fs_spread_hold(struct fs_spread *sp) {
 }
 
 void fs_spread_release(struct fs_spread *sp, uint32_t lane) {
-  if (lane != FS_SPREAD_HOLDER && !sp->each_reads) {
+  if (lane != FS_SPREAD_HOLDER) {
     struct fs_lane *l = &sp->lanes[lane];
-    atomic_store(&l->gone, true);
-    wake(l, &l->has_room); /* a reader waiting on this lane looks again */
+    atomic_store(&l->gone, true); /* lanes reading the files themselves wait for it no more at a stop */
+    if (!sp->each_reads) wake(l, &l->has_room); /* a reader waiting on this lane looks again */
   }
   if (atomic_fetch_sub(&sp->refs, 1) != 1) return;
   atomic_store(&sp->abort, true);
@@ -371,6 +389,11 @@ struct fs_spread *fs_spread_open(char **files, uint32_t n_files, uint32_t snaple
   for (int i = 0; i < FS_IGN__COUNT; i++) atomic_init(&sp->lane_ignored[i], 0);
   atomic_init(&sp->reader_sleeps, 0);
   atomic_init(&sp->reader_needless_wakes, 0);
+  for (uint32_t i = 0; i < n_lanes; i++) {
+    atomic_init(&lanes[i].gone, false);
+    atomic_init(&lanes[i].frames_read, 0);
+    atomic_init(&lanes[i].halted, false);
+  }
   sp->each_reads = each_can_read(sp);
   if (sp->each_reads) {
     sp->sizes = calloc(n_files ? n_files : 1, sizeof(*sp->sizes));

@@ -55,6 +55,10 @@ struct fs_lane {
   _Alignas(64) atomic_int lane_waiting, reader_waiting;
   atomic_size_t reader_wants;       /* the reader sleeps until the ring holds at most this many */
   atomic_bool gone;                 /* closed, or its meter stopped: the reader skips it */
+  /* each_reads: the frames this lane has read, and whether it reads on only up to fs_spread_stop_at
+   * (it saw the stop, or its input ended) */
+  atomic_uint_least64_t frames_read;
+  atomic_bool halted;
   pthread_mutex_t lock;
   pthread_cond_t has_data, has_room;
 };
@@ -112,6 +116,13 @@ struct fs_spread *fs_spread_open(char **files, uint32_t n_files, uint32_t snaple
  * fs_lane_done_with(). */
 struct fs_lane_entry *fs_lane_peek(struct fs_spread *sp, uint32_t lane);
 void fs_lane_done_with(struct fs_spread *sp, uint32_t lane);
+/* A lane that reads the files itself has read this many frames; halted: it saw the stop (or its
+ * input ended), and reads on only to fs_spread_stop_at(). */
+void fs_lane_read_so_far(struct fs_spread *sp, uint32_t lane, uint64_t frames, bool halted);
+/* Where lanes that read the files themselves stop, so that a frame one of them read is one its own
+ * lane metered: UINT64_MAX until every lane still reading has halted (lanes then wait, reading
+ * nothing), then the most frames any lane read (each reads on to it; none reads past it). */
+uint64_t fs_spread_stop_at(struct fs_spread *sp);
 /* Lane i takes nothing more (its meter stopped at --max-flows): the reader skips it. */
 void fs_lane_leave(struct fs_spread *sp, uint32_t lane);
 /* The reader stops; every lane flushes and ends. */
