@@ -1,6 +1,7 @@
 /* The Node-API surface: open a run (files, an interface, or a lane of a spread), pull batches of
  * finished flows (asynchronously on a pool thread, or synchronously on a lane's own thread), read
  * counters, close. The run itself is run.c's; options are checked in addon_options.c. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -477,6 +478,21 @@ static napi_value js_open_spread(napi_env env, napi_callback_info info) {
   return obj;
 }
 
+/* A lane's meter configuration: the options' own, with what a lane does not do left out. */
+static bool lane_config(napi_env env, napi_value options, struct fs_meter_config *cfg) {
+  struct fs_open_options o;
+  if (!fs_options_read(env, options, &o)) return false;
+  *cfg = o.cfg;
+  o.cfg.end_ports = NULL;
+  fs_options_free(&o);
+  cfg->n_partitions = 1; /* the spread partitions */
+  cfg->partition = 0;
+  cfg->packet_events = cfg->events_one_per_flow = false; /* plugins run in worker processes */
+  free(cfg->end_ports);
+  cfg->end_ports = NULL;
+  return true;
+}
+
 /* openLane(id, i, options): lane i of spread id, a meter with these options (their files and
  * filter are the spread's); a meter object as open() returns */
 static napi_value js_open_lane(napi_env env, napi_callback_info info) {
@@ -488,16 +504,8 @@ static napi_value js_open_lane(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "FS_ARG", "openLane() needs a spread's id, a lane number and the options");
     return NULL;
   }
-  struct fs_open_options o;
-  if (!fs_options_read(env, argv[2], &o)) return NULL;
-  struct fs_meter_config cfg = o.cfg;
-  o.cfg.end_ports = NULL;
-  fs_options_free(&o);
-  cfg.n_partitions = 1; /* the reader partitions */
-  cfg.partition = 0;
-  cfg.packet_events = cfg.events_one_per_flow = false; /* plugins run in worker processes */
-  free(cfg.end_ports);
-  cfg.end_ports = NULL;
+  struct fs_meter_config cfg;
+  if (!lane_config(env, argv[2], &cfg)) return NULL;
   struct fs_spread *sp = fs_spread_claim(id, lane);
   if (!sp) { napi_throw_error(env, "FS_ARG", "openLane(): no such spread, or its lane is taken"); return NULL; }
   struct fs_handle *h = handle_alloc(env);
@@ -506,6 +514,74 @@ static napi_value js_open_lane(napi_env env, napi_callback_info info) {
   if (fs_run_open_lane(&h->run, &cfg, sp, lane, err) != 0) { free(h); napi_throw_error(env, "FS_NOMEM", err); return NULL; }
   h->closed = false;
   return wrap_handle(env, h);
+}
+
+struct lane_opening {
+  struct fs_handle *h;
+  struct fs_meter_config cfg;
+  struct fs_spread *sp;
+  uint32_t lane;
+  int rc;
+  char err[FS_ERRLEN];
+  pthread_t thread;
+  bool threaded;
+};
+
+static void *open_one_lane(void *arg) {
+  struct lane_opening *o = arg;
+  o->rc = fs_run_open_lane(&o->h->run, &o->cfg, o->sp, o->lane, o->err);
+  return NULL;
+}
+
+/* openLanes(id, options): every lane of spread id, as openLane() opens each, opened at once, one
+ * thread a lane: each meter's start (nDPI's, about 30 ms) took its turn on this thread */
+static napi_value js_open_lanes(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  NAPI_OK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint32_t id = 0;
+  if (argc < 2 || napi_get_value_uint32(env, argv[0], &id) != napi_ok) {
+    napi_throw_type_error(env, "FS_ARG", "openLanes() needs a spread's id and the options");
+    return NULL;
+  }
+  uint32_t n = fs_spread_lanes(id), ready = 0;
+  if (!n) { napi_throw_error(env, "FS_ARG", "openLanes(): no such spread"); return NULL; }
+  struct lane_opening *o = calloc(n, sizeof(*o));
+  if (!o) { napi_throw_error(env, "FS_NOMEM", "out of memory"); return NULL; }
+  const char *taken = NULL;
+  for (; ready < n; ready++) {
+    struct lane_opening *l = &o[ready];
+    l->lane = ready;
+    if (!lane_config(env, argv[1], &l->cfg)) break;
+    if (!(l->sp = fs_spread_claim(id, ready))) { taken = "openLanes(): a lane is taken"; break; }
+    if (!(l->h = handle_alloc(env))) { fs_spread_release(l->sp, ready); break; }
+  }
+  if (ready < n) { /* nothing opened: the lanes claimed are let go */
+    for (uint32_t i = 0; i < ready; i++) { fs_spread_release(o[i].sp, i); free(o[i].h); }
+    free(o);
+    if (taken) napi_throw_error(env, "FS_ARG", taken);
+    return NULL;
+  }
+  for (uint32_t i = 1; i < n; i++) o[i].threaded = pthread_create(&o[i].thread, NULL, open_one_lane, &o[i]) == 0;
+  for (uint32_t i = 0; i < n; i++) if (i == 0 || !o[i].threaded) open_one_lane(&o[i]); /* without a thread: here */
+  for (uint32_t i = 1; i < n; i++) if (o[i].threaded) pthread_join(o[i].thread, NULL);
+  const char *err = NULL;
+  for (uint32_t i = 0; i < n; i++) {
+    if (o[i].rc != 0 && !err) err = o[i].err;
+    else if (o[i].rc == 0) o[i].h->closed = false;
+  }
+  napi_value array = NULL;
+  if (!err && napi_create_array_with_length(env, n, &array) != napi_ok) err = "out of memory";
+  bool thrown = false;
+  for (uint32_t i = 0; i < n; i++) {
+    if (o[i].rc != 0) { free(o[i].h); continue; } /* its lane was let go as it failed */
+    if (err || thrown) { handle_free(o[i].h); free(o[i].h); continue; }
+    napi_value obj = wrap_handle(env, o[i].h); /* which frees the handle when it fails */
+    if (!obj || napi_set_element(env, array, i, obj) != napi_ok) thrown = true; /* the wrapped: the collector's */
+  }
+  free(o);
+  if (err) napi_throw_error(env, "FS_NOMEM", err);
+  return err || thrown ? NULL : array;
 }
 
 /* release(bytes): a Uint8Array that is the whole of its ArrayBuffer is detached, which frees its
@@ -598,6 +674,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL },
     { "openSpread", NULL, js_open_spread, NULL, NULL, NULL, napi_default, NULL },
     { "openLane", NULL, js_open_lane, NULL, NULL, NULL, napi_default, NULL },
+    { "openLanes", NULL, js_open_lanes, NULL, NULL, NULL, napi_default, NULL },
     { "columns", NULL, js_columns, NULL, NULL, NULL, napi_default, NULL },
     { "compress", NULL, fs_js_compress, NULL, NULL, NULL, napi_default, NULL },
     { "textCell", NULL, fs_js_text_cell, NULL, NULL, NULL, napi_default, NULL },

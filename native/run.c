@@ -282,6 +282,14 @@ struct fs_spread *fs_spread_claim(uint32_t id, uint32_t lane) {
   return sp;
 }
 
+uint32_t fs_spread_lanes(uint32_t id) {
+  uint32_t n = 0;
+  pthread_mutex_lock(&shared_lock);
+  for (int i = 0; i < SHARED_MAX; i++) if (id && shared[i].id == id) n = shared[i].sp->n_lanes;
+  pthread_mutex_unlock(&shared_lock);
+  return n;
+}
+
 void fs_spread_unshare(uint32_t id) {
   struct shared s = { 0 };
   pthread_mutex_lock(&shared_lock);

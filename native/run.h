@@ -63,6 +63,8 @@ void fs_run_close(struct fs_runner *r);
 uint32_t fs_spread_share(struct fs_spread *sp);
 /* The spread of number id if its lane is unclaimed (now claimed); NULL otherwise. */
 struct fs_spread *fs_spread_claim(uint32_t id, uint32_t lane);
+/* The lanes of shared spread id (0: none such). */
+uint32_t fs_spread_lanes(uint32_t id);
 /* No lane is claimed any more: the lanes never claimed are released. */
 void fs_spread_unshare(uint32_t id);
 

@@ -165,6 +165,8 @@ export interface NativeAddon {
   openSpread(options: NativeOpenOptions, n: number): NativeSpread;
   /** lane i of a spread, from any thread (once per lane), as a meter with these options */
   openLane(spread: number, lane: number, options: NativeOpenOptions): NativeMeter;
+  /** every lane of a spread, as openLane() opens each, opened at once on threads of their own */
+  openLanes(spread: number, options: NativeOpenOptions): NativeMeter[];
   columns(): { base: string[]; stats: string[]; activity: string[]; strings: { addresses: string[]; dpi: string[] } };
   /** frees the memory of a buffer that is the whole of its ArrayBuffer (detached: it reads as empty) */
   release(bytes: Uint8Array): void;

@@ -66,3 +66,35 @@ t.test('a spread: each lane opened once; unknown spreads refused; lanes never op
   lane.close();
   t.throws(() => native.openSpread(good(), 0), /from 1 to 256/);
 });
+
+t.test('openLanes: every lane of a spread at once, as openLane() opens each; none if one is taken', { skip: NO_ORACLE }, async (t) => {
+  const native = loadNative();
+  t.throws(() => native.openLanes(987654, good()), /no such spread/);
+  const taken = native.openSpread(good(), 3);
+  const one = native.openLane(taken.id, 1, good());
+  t.throws(() => native.openLanes(taken.id, good()), /a lane is taken/, 'lane 1 was opened');
+  // lane 0, which it claimed before it met lane 1, was let go as a lane that fails to open is
+  t.throws(() => native.openLane(taken.id, 0, good()), /its lane is taken/, 'lane 0 let go');
+  taken.close();
+  let flows = 0;
+  for (let b = one.nextSync(4096); b; b = one.nextSync(4096)) flows += b.length;
+  t.ok(one.stats().packets > 0, `lane 1 still reads to the end (${flows} flows)`);
+  one.close();
+
+  // all lanes at once read what lanes opened one by one read
+  const read = (open: (id: number) => ReturnType<typeof native.openLane>[]) => {
+    const spread = native.openSpread(good(), 3);
+    const lanes = open(spread.id);
+    let flows = 0;
+    for (const l of lanes) for (let b = l.nextSync(4096); b; b = l.nextSync(4096)) flows += b.length;
+    const packets = lanes.map((l) => l.stats().packets);
+    for (const l of lanes) l.close();
+    spread.close();
+    return { flows, packets };
+  };
+  const together = read((id) => native.openLanes(id, good()));
+  const inTurn = read((id) => [0, 1, 2].map((i) => native.openLane(id, i, good())));
+  t.equal(together.packets.length, 3, 'three meters');
+  t.ok(together.flows > 0, `${together.flows} flows`);
+  t.same(together, inTurn, 'the same flows and packets as lanes opened one by one');
+});

@@ -267,8 +267,7 @@ export class LaneSet {
     const spread = this.spread;
     if (!spread || this.started) throw new Error('a LaneSet runs once');
     this.started = true;
-    const native = loadNative();
-    return Array.from({ length: this.size }, (_, lane) => native.openLane(spread.id, lane, this.nativeOptions));
+    return loadNative().openLanes(spread.id, this.nativeOptions);
   }
 
   /** The reader stops; every lane flushes its open flows. */
