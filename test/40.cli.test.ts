@@ -1,11 +1,12 @@
 /** The command line: output formats, files, and each kind of bad input. */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import t from 'tap';
 import { FIELDS } from '../src/schema';
 import { grouped } from '../src/grouped';
 import { DLT, ipv4, pcap, tcp, tmpdir, udp, writePcap } from './helpers/packets';
-import { cli } from './helpers/run';
+import { BIN, cli } from './helpers/run';
 
 const recs = Array.from({ length: 6 }, (_, i) => ({ t: 1 + i * 0.01, frame: ipv4('10.0.0.1', '10.0.0.2', 17, udp(4000 + (i % 3), 53, Buffer.from('q'))) }));
 const sample = writePcap('cli.pcap', DLT.RAW, recs);
@@ -78,6 +79,22 @@ t.test('truncated capture: flows up to the cut are written, then a warning and e
 /** 20,000 UDP flows: more rows than a pipe holds, so a reader that leaves early is noticed */
 const bigCapture = (name: string) => writePcap(name, DLT.RAW,
   Array.from({ length: 20000 }, (_, i) => ({ t: 1 + i / 1000, frame: ipv4('10.0.0.1', '10.0.0.2', 17, udp(i % 60000, 53)) })));
+
+t.test('a run that stops waiting for nothing, its promise unsettled: exit 1, one line, its output removed', async (t) => {
+  // the run opens its output, then waits on a promise nothing will settle (a bug of that kind
+  // once ended the process with exit 0 and not a word)
+  const dir = fs.mkdtempSync(path.join(tmpdir(), 'stuck-'));
+  const out = path.join(dir, 'flows.csv');
+  const stub = path.join(dir, 'stuck.js');
+  fs.writeFileSync(stub, `const cli = require(${JSON.stringify(path.join(__dirname, '..', 'src', 'cli.js'))});
+const { Sink } = require(${JSON.stringify(path.join(__dirname, '..', 'src', 'writers', 'sink.js'))});
+cli.main = async () => { Sink.file(${JSON.stringify(out)}); await new Promise(() => {}); return 0; };
+`);
+  const r = spawnSync(process.execPath, ['-r', stub, BIN, 'read', sample, '-o', out], { encoding: 'utf8', timeout: 60_000 });
+  t.equal(r.status, 1, 'exit 1, not 0');
+  t.equal(r.stderr, 'flowseek: internal error: the run stopped before its end, waiting for nothing; its output files were removed\n');
+  t.same(fs.readdirSync(dir).sort(), ['stuck.js'], 'neither the output nor its temporary is left');
+});
 
 t.test('a closed stdout ends quietly', async (t) => {
   const big = bigCapture('big.pcap');

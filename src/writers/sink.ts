@@ -19,6 +19,15 @@ const WRITEBACK_BYTES = 8 << 20;
 export const DESCRIPTOR = /^\/(dev\/(stdout|stderr|fd\/\d+)|proc\/self\/fd\/\d+)$/;
 
 export class Sink {
+  /** files being written under a temporary name: removed by discardAll() */
+  private static readonly unfinished = new Set<Sink>();
+
+  /** Every file still being written is dropped, its temporary removed: for a process that ends
+   * without its run having finished (bin/flowseek). */
+  static discardAll(): void {
+    for (const s of Sink.unfinished) s.discard();
+  }
+
   /** how write-out is asked for (replaced by tests that watch it) */
   static startWriteback = (fd: number, offset: number, length: number): Promise<void> => loadNative().startWriteback(fd, offset, length);
   /** True once the reader of stdout went away (e.g. `| head -1`): writes are dropped quietly. */
@@ -38,6 +47,7 @@ export class Sink {
                       private readonly pipe = false) {
     this.stream = stream;
     this.fdOpen = fd !== undefined;
+    if (tempPath) Sink.unfinished.add(this);
     stream.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EPIPE' && !target) this.readerGone = true;
       else this.failure ??= e; // the first says why: a write after an abort fails too
@@ -147,6 +157,7 @@ export class Sink {
       if (this.tempPath) fs.fsyncSync(this.fd as number);
       this.closeFd();
       if (this.tempPath) this.publish(this.tempPath);
+      Sink.unfinished.delete(this);
     } catch (e) {
       this.discard();
       throw new OutputError(`cannot write ${this.target}: ${describe(e)}`, { cause: e });
@@ -186,6 +197,7 @@ export class Sink {
 
   /** Drops a half-written file (error path): nothing is left under the final name nor the temporary one. */
   discard(): void {
+    Sink.unfinished.delete(this);
     if (this.pipe) (this.stream as net.Socket).destroy();
     if (this.fd === undefined) return;
     if (this.fdOpen) {
