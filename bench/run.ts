@@ -88,7 +88,11 @@ async function measureThreads(cmd: string[], env: Record<string, string> = {}): 
 /** paired: the median over the rounds of each round's own speed-up (its --workers 1 run and the
  * runs beside it, a minute apart at most: on a shared machine whose speed drifts, a fairer
  * figure than the ratio of two medians taken from different minutes) */
-interface ScaleRow { format: string; one: Threads; two: Threads; threads: Threads; pair: Threads; paired: { two: number; threads: number; pair: number } }
+interface ScaleRow {
+  format: string; one: Threads; two: Threads; threads: Threads; pair: Threads; paired: { two: number; threads: number; pair: number };
+  /** --workers 1 on CPU 1 alone, in the same rounds: how the second core compares with the first */
+  other: Threads;
+}
 
 /** --workers 1 on CPU 0 against --workers 2 on two CPUs, per format, --stats, to a file. */
 async function scaleRows(file: string, repeats: number): Promise<ScaleRow[]> {
@@ -98,7 +102,7 @@ async function scaleRows(file: string, repeats: number): Promise<ScaleRow[]> {
     const out = path.join(CACHE, `scale.${format}`);
     const run = (cores: string, workers: number, env: Record<string, string> = {}) =>
       measureThreads(['taskset', '-c', cores, process.execPath, BIN, 'read', file, '--stats', '--workers', String(workers), '-o', out], env);
-    const one: Threads[] = [], two: Threads[] = [], threads: Threads[] = [], pair: Threads[] = [];
+    const one: Threads[] = [], two: Threads[] = [], threads: Threads[] = [], pair: Threads[] = [], other: Threads[] = [];
     // the ceiling: two meters that share nothing, one process per core, each reading the whole file
     const pairOut = (tag: string) => path.join(CACHE, `scale-${tag}.${format}`);
     const alone = (core: string, to: string) =>
@@ -110,10 +114,11 @@ async function scaleRows(file: string, repeats: number): Promise<ScaleRow[]> {
       const [a, b] = await Promise.all([alone('0', pairOut('a')), alone('1', pairOut('b'))]);
       // as one run of twice the packets: its wall time is the slower one's; per process, half its CPU
       pair.push({ wall: Math.max(a.wall, b.wall), cpu: a.cpu + b.cpu, busiest: Math.max(a.busiest, b.busiest), flows: (a.flows ?? 0) + (b.flows ?? 0) });
+      other.push(await run('1', 1));
     }
     for (const f of [out, pairOut('a'), pairOut('b')]) fs.rmSync(f, { force: true });
     const paired = (xs: Threads[], work: number) => median(xs.map((x, i) => work * one[i].wall / x.wall));
-    rows.push({ format, one: pick(one), two: pick(two), threads: pick(threads), pair: pick(pair),
+    rows.push({ format, one: pick(one), two: pick(two), threads: pick(threads), pair: pick(pair), other: pick(other),
       paired: { two: paired(two, 1), threads: paired(threads, 1), pair: paired(pair, 2) } });
   }
   return rows;
@@ -176,6 +181,10 @@ function scaleSection(packets: number, rows: ScaleRow[], capture: CaptureRow[], 
       return `| ${r.format} | ${how} | ${r.one.wall.toFixed(2)} | ${r.one.cpu.toFixed(2)} | ${two.wall.toFixed(2)} | ${two.cpu.toFixed(2)} | ` +
       `${two.busiest.toFixed(2)} | ${(work(two) * r.one.wall / two.wall).toFixed(2)}× | ${paired.toFixed(2)}× | ${(work(two) * r.one.cpu / Math.max(two.cpu / 2, two.busiest)).toFixed(2)}× |`;
     })),
+    '',
+    'The two cores, each alone (--workers 1, medians of the same rounds): ' +
+      rows.map((r) => `${r.format} ${r.one.wall.toFixed(2)} s on CPU 0, ${r.other.wall.toFixed(2)} s on CPU 1`).join('; ') +
+      '. Two lanes can at best go as fast as the two cores together, and each lane runs on whichever core it is given.',
     '',
   ];
   if (capture.length) {
