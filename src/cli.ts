@@ -38,7 +38,8 @@ async function runRead(files: string[], raw: RawReadOptions, g: GlobalOptions): 
   // plugins run here (all hooks with one worker; onStart, to check them, with more)
   if (opts.plugins?.length) guardExit();
   await startThreadPool();
-  const source = await beforeTheRun(() => openSource(opts, { warn: (m) => log.warn(m), pluginRecords: (r) => records?.write(r), yieldMs: showProgress ? 200 : 0 }), (m) => log.warn(m));
+  const source = await beforeTheRun(() => openSource(opts, { warn: (m) => log.warn(m), pluginRecords: (r) => records?.write(r), yieldMs: showProgress ? 200 : 0 }), (m) => log.warn(m),
+    opts.plugins?.length ? 'plugins starting' : 'opening the input');
   // opened once the plugins have loaded: a run that cannot start leaves no file
   const records = openPluginRecords(opts.plugins);
   const inputLabel = `in ${files.length} file${files.length === 1 ? '' : 's'}`;

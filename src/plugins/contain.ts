@@ -61,11 +61,12 @@ export function oneLine(message: string): string {
   return message.replace(/\s*\n\s*/g, ' ').trim();
 }
 
-/** Until the run takes signals, a signal (while a plugin's onStart takes its time) ends the
- * process here, saying so: nothing is open yet, and Node would end it in silence. */
-export async function beforeTheRun<T>(work: () => Promise<T>, say: (message: string) => void): Promise<T> {
+/** Until the run takes signals, a signal (while a plugin's onStart takes its time, or the input
+ * opens) ends the process here, saying so: nothing is open yet, and Node would end it in silence.
+ * doing: what was going on, as the line says it. */
+export async function beforeTheRun<T>(work: () => Promise<T>, say: (message: string) => void, doing: string): Promise<T> {
   const onSignal = (sig: NodeJS.Signals) => {
-    say(`${sig} before the run began (plugins starting): nothing was read or written`);
+    say(`${sig} before the run began (${doing}): nothing was read or written`);
     realExit(130);
   };
   const release = receiveStopSignals(onSignal);
