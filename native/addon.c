@@ -565,23 +565,23 @@ static napi_value js_open_lanes(napi_env env, napi_callback_info info) {
   for (uint32_t i = 1; i < n; i++) o[i].threaded = pthread_create(&o[i].thread, NULL, open_one_lane, &o[i]) == 0;
   for (uint32_t i = 0; i < n; i++) if (i == 0 || !o[i].threaded) open_one_lane(&o[i]); /* without a thread: here */
   for (uint32_t i = 1; i < n; i++) if (o[i].threaded) pthread_join(o[i].thread, NULL);
-  const char *err = NULL;
+  char err[FS_ERRLEN] = ""; /* the first lane's that failed (o is freed before it is thrown) */
   for (uint32_t i = 0; i < n; i++) {
-    if (o[i].rc != 0 && !err) err = o[i].err;
+    if (o[i].rc != 0 && !err[0]) snprintf(err, sizeof(err), "%s", o[i].err[0] ? o[i].err : "out of memory");
     else if (o[i].rc == 0) o[i].h->closed = false;
   }
   napi_value array = NULL;
-  if (!err && napi_create_array_with_length(env, n, &array) != napi_ok) err = "out of memory";
+  if (!err[0] && napi_create_array_with_length(env, n, &array) != napi_ok) snprintf(err, sizeof(err), "out of memory");
   bool thrown = false;
   for (uint32_t i = 0; i < n; i++) {
     if (o[i].rc != 0) { free(o[i].h); continue; } /* its lane was let go as it failed */
-    if (err || thrown) { handle_free(o[i].h); free(o[i].h); continue; }
+    if (err[0] || thrown) { handle_free(o[i].h); free(o[i].h); continue; }
     napi_value obj = wrap_handle(env, o[i].h); /* which frees the handle when it fails */
     if (!obj || napi_set_element(env, array, i, obj) != napi_ok) thrown = true; /* the wrapped: the collector's */
   }
   free(o);
-  if (err) napi_throw_error(env, "FS_NOMEM", err);
-  return err || thrown ? NULL : array;
+  if (err[0]) napi_throw_error(env, "FS_NOMEM", err);
+  return err[0] || thrown ? NULL : array;
 }
 
 /* release(bytes): a Uint8Array that is the whole of its ArrayBuffer is detached, which frees its
