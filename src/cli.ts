@@ -11,7 +11,7 @@ import { ProgressBar } from './progress';
 import { loadNative } from './native';
 import { runFlows } from './run';
 import { openSource } from './source';
-import { startThreadPool } from './memory-need';
+import { startThreadPool } from './thread-pool';
 import { KernelEvents } from './system/bpf';
 import { SocketPoller, SystemVisibility } from './system/visibility';
 import { openPluginRecords, withPluginRecords } from './plugins/records-file';

@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { FlowseekError, UsageError } from './errors';
+import { UsageError } from './errors';
 import { loadNative } from './native';
 import type { MeterOptions, OutputOptions } from './options';
 import { fieldsFor } from './schema';
@@ -108,20 +108,6 @@ export function checkMemoryNeed(o: MemoryOptions, defaults: MemoryOptions, limit
   ].filter(Boolean);
   const what = [biggest.count.join(' and '), ...sizing].join(' with ');
   throw new UsageError(`${what} could need ${bytes(need)} of memory; ${limit.by} ${bytes(totalBytes)}: lower one of them`);
-}
-
-/** libuv's pool started before any output is opened: when its threads cannot start (their stacks
- * do not fit under ulimit -v, or ulimit -u is reached), libuv ends the process at its first work
- * without a word, leaving the output's temporary behind. Here the run ends with why. */
-export async function startThreadPool(): Promise<void> {
-  try {
-    await loadNative().startPool();
-  } catch (e) {
-    const why = (e instanceof Error ? e.message : String(e)).toLowerCase();
-    const limit = memoryLimit(); // looked up only to say it
-    throw new FlowseekError(`could not start the threads a run needs (${why}): ${limit.by} ${bytes(limit.bytes)} ` +
-      'of memory, or the processes its user may run (ulimit -u) are too few', 'FS_THREADS');
-  }
 }
 
 /** Decimal units, as disks and memory are sold: 262 TB, 1.4 GB. */
