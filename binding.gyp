@@ -10,11 +10,12 @@
       "libraries": ["-lpcap", "-lcrypto", "-lzstd", "-lsnappy", "-l:libdouble-conversion.a"],
       "conditions": [
         # FLOWSEEK_STATIC_NDPI=1 (the prebuilt addon): nDPI from its static archive, so the addon
-        # runs where no libndpi is installed; libgcrypt is what nDPI itself needs
+        # runs where no libndpi is installed; libgcrypt is what nDPI itself needs (and native/dpi.c
+        # initialises, once, for every nDPI module)
         ["'<!(echo ${FLOWSEEK_STATIC_NDPI:-0})'=='1'", {
           "libraries": ["-Wl,-Bstatic", "-lndpi", "-Wl,-Bdynamic", "-lgcrypt", "-lm"]
         }, {
-          "libraries": ["-lndpi", "-lm"]
+          "libraries": ["-lndpi", "-lgcrypt", "-lm"]
         }],
         ["'<!(test -f build-bpf/sockevents.bpf.inc && echo 1 || echo 0)'=='1'", {
           "defines": ["FS_HAVE_BPF"], "include_dirs": ["build-bpf"], "libraries": ["-lbpf"]

@@ -1,4 +1,6 @@
 /* The only file that includes nDPI. */
+#include <gcrypt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +16,27 @@ struct fs_dpi_module {
 
 uint32_t fs_dpi_state_size(void) { return ndpi_detection_get_sizeof_ndpi_flow_struct(); }
 
+/* nDPI's module start initialises libgcrypt (for QUIC) unless told not to, and libgcrypt's
+ * initialisation is for one thread at a time: two lanes starting their modules at once aborted
+ * the process about once in fifty runs (native/fuzz/dpi_start_check.c). It is done here once, as
+ * nDPI would do it, and every module is told it is done. */
+static pthread_once_t gcrypt_once = PTHREAD_ONCE_INIT;
+static bool gcrypt_ready;
+
+static void gcrypt_init(void) {
+  if (!gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
+    if (!gcry_check_version(NULL)) return;
+    gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+  }
+  gcrypt_ready = true;
+}
+
 struct fs_dpi_module *fs_dpi_module_new(uint8_t n_dissections) {
+  pthread_once(&gcrypt_once, gcrypt_init);
+  if (!gcrypt_ready) return NULL;
   struct fs_dpi_module *d = calloc(1, sizeof(*d));
   if (!d) return NULL;
-  d->ndpi = ndpi_init_detection_module(ndpi_no_prefs);
+  d->ndpi = ndpi_init_detection_module(ndpi_dont_init_libgcrypt);
   if (!d->ndpi) { free(d); return NULL; }
   NDPI_PROTOCOL_BITMASK all;
   NDPI_BITMASK_SET_ALL(all);

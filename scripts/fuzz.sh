@@ -8,8 +8,8 @@
 # pcap records read directly against libpcap, and the run loop, with a filter, a snapshot length,
 # statistics), batch (the meter's flows laid out
 # in columns). --build-only builds all three, build-fuzz/leakcheck (a whole read under
-# LeakSanitizer) and build-fuzz/spread_check (no lane of read --workers takes a frame the reader
-# already wrote over).
+# LeakSanitizer), build-fuzz/spread_check (no lane of read --workers takes a frame the reader
+# already wrote over) and build-fuzz/dpi_start_check (nDPI modules started on threads at once).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v clang >/dev/null || { echo "fuzz: needs clang and libclang-rt-14-dev (bash deps/install.sh --test)" >&2; exit 1; }
@@ -21,18 +21,21 @@ sources=$(ls native/*.c | grep -v -E 'native/(addon|addon_options|addon_system|a
 readers="native/run.c native/spread.c native/source.c native/source_live.c"
 flags=(-g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
 if [ ! -x build-fuzz/fuzz_batch ] || [ -n "$(find native -name '*.[ch]' -newer build-fuzz/fuzz_batch)" ]; then
-  clang "${flags[@]}" -o build-fuzz/fuzz_meter native/fuzz/fuzz_meter.c $sources -lndpi -lcrypto -lm
+  clang "${flags[@]}" -o build-fuzz/fuzz_meter native/fuzz/fuzz_meter.c $sources -lndpi -lgcrypt -lcrypto -lm
   # shellcheck disable=SC2086
   clang "${flags[@]}" -Wl,--wrap=fs_pcap_records_open -o build-fuzz/fuzz_source native/fuzz/fuzz_source.c $readers $sources \
-    -lndpi -lcrypto -lpcap -lm
-  clang "${flags[@]}" -o build-fuzz/fuzz_batch native/fuzz/fuzz_batch.c $sources -lndpi -lcrypto -lm
+    -lndpi -lgcrypt -lcrypto -lpcap -lm
+  clang "${flags[@]}" -o build-fuzz/fuzz_batch native/fuzz/fuzz_batch.c $sources -lndpi -lgcrypt -lcrypto -lm
   cc -O1 -o build-fuzz/fuzz_seeds native/fuzz/seeds.c -lpcap
   # shellcheck disable=SC2086
   clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=address,undefined -fno-omit-frame-pointer -o build-fuzz/leakcheck \
-    native/fuzz/leakcheck.c $readers $sources -lndpi -lcrypto -lpcap -lm
+    native/fuzz/leakcheck.c $readers $sources -lndpi -lgcrypt -lcrypto -lpcap -lm
   # shellcheck disable=SC2086
   clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=address,undefined -fno-omit-frame-pointer -o build-fuzz/spread_check \
-    native/fuzz/spread_check.c $readers $sources -lndpi -lcrypto -lpcap -lm -lpthread
+    native/fuzz/spread_check.c $readers $sources -lndpi -lgcrypt -lcrypto -lpcap -lm -lpthread
+  # shellcheck disable=SC2086
+  cc -O1 -std=c11 -D_GNU_SOURCE -Wl,--wrap=ndpi_init_detection_module -o build-fuzz/dpi_start_check native/fuzz/dpi_start_check.c \
+    $sources -lndpi -lgcrypt -lcrypto -lm -lpthread
 fi
 [ "${1:-}" = --build-only ] && exit 0
 if [ "${1:-}" = --replay ]; then shift; exec "build-fuzz/fuzz_$target" -runs=1 "$@"; fi
