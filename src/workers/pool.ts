@@ -12,7 +12,7 @@
 import { ChildProcess, fork } from 'node:child_process';
 import * as path from 'node:path';
 import { FlowseekError } from '../errors';
-import { STOP_SIGNALS } from '../stop-signals';
+import { STOP_SIGNALS, stopSignalCame } from '../stop-signals';
 import { NativeStats, NativeTextPlan } from '../native';
 import { OutputFormat } from '../options';
 import { ByteBuilder } from '../writers/bytes';
@@ -98,8 +98,11 @@ export class WorkerPool {
     this.running--;
     this.settle(i);
     // a worker that a stop signal reached as it was forked (still in the parent's process group,
-    // before it left it) had no meter open: nothing of it is lost, and the run is stopping anyway
-    const unopened = this.stopped && !this.opened[i] && signal !== null && STOP_SIGNALS.includes(signal);
+    // before it left it) had no meter open: nothing of it is lost, and the run is stopping anyway,
+    // or soon: the same signal reached this process, which may not have handed it to the workers
+    // yet (taken while the outputs open, src/run.ts). Seen once in CI: SIGINT to the group 350 ms in
+    const stopping = this.stopped || stopSignalCame();
+    const unopened = stopping && !this.opened[i] && signal !== null && STOP_SIGNALS.includes(signal);
     // an exit before 'done' is a loss whatever its code (a plugin's process.exit(0) in a worker)
     if ((code !== 0 || signal || !this.finished[i]) && !this.failure && !this.killed && !unopened) {
       const how = signal ? `killed by ${signal}` : `exit ${code}`;
