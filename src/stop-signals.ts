@@ -22,17 +22,17 @@ const held: NodeJS.Signals[] = [];
 let timer: NodeJS.Timeout | undefined;
 /** a run took signals once: one held now comes while it finishes, not while it starts */
 let received = false;
-/** a stop signal reached this process, whoever took it */
-let came = false;
+/** stop signals that reached this process so far, whoever took them */
+let came = 0;
 
-/** Whether a stop signal reached this process: one on its way to the run (held, or taken while
- * the outputs open) has not reached the meters yet. */
-export function stopSignalCame(): boolean {
+/** Stop signals that reached this process so far: one on its way to the run (held, or taken
+ * while the outputs open) has not reached the meters yet. */
+export function stopSignalsSoFar(): number {
   return came;
 }
 
 function route(sig: NodeJS.Signals): void {
-  came = true;
+  came++;
   if (receiver) return receiver(sig);
   held.push(sig);
   timer ??= setTimeout(() => {

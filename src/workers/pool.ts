@@ -12,7 +12,7 @@
 import { ChildProcess, fork } from 'node:child_process';
 import * as path from 'node:path';
 import { FlowseekError } from '../errors';
-import { STOP_SIGNALS, stopSignalCame } from '../stop-signals';
+import { STOP_SIGNALS, stopSignalsSoFar } from '../stop-signals';
 import { NativeStats, NativeTextPlan } from '../native';
 import { OutputFormat } from '../options';
 import { ByteBuilder } from '../writers/bytes';
@@ -46,6 +46,8 @@ export class WorkerPool {
   private readonly settled: boolean[] = [];
   /** per worker: it opened its meter ('ready') */
   private readonly opened: boolean[] = [];
+  /** stop signals this process had taken before this run's workers: a later one stops this run */
+  private readonly signalsBefore = stopSignalsSoFar();
   /** per worker: it said it finished ('done' or 'error') */
   private readonly finished: boolean[] = [];
   private readonly whenReady: (() => void)[] = [];
@@ -101,7 +103,7 @@ export class WorkerPool {
     // before it left it) had no meter open: nothing of it is lost, and the run is stopping anyway,
     // or soon: the same signal reached this process, which may not have handed it to the workers
     // yet (taken while the outputs open, src/run.ts). Seen once in CI: SIGINT to the group 350 ms in
-    const stopping = this.stopped || stopSignalCame();
+    const stopping = this.stopped || stopSignalsSoFar() > this.signalsBefore;
     const unopened = stopping && !this.opened[i] && signal !== null && STOP_SIGNALS.includes(signal);
     // an exit before 'done' is a loss whatever its code (a plugin's process.exit(0) in a worker)
     if ((code !== 0 || signal || !this.finished[i]) && !this.failure && !this.killed && !unopened) {
