@@ -90,6 +90,10 @@ async function measureThreads(cmd: string[], env: Record<string, string> = {}): 
  * figure than the ratio of two medians taken from different minutes) */
 interface ScaleRow {
   format: string; one: Threads; two: Threads; threads: Threads; pair: Threads; paired: { two: number; threads: number; pair: number };
+  /** the same, each round against the faster of its two cores alone: the host's vCPUs differ in speed and
+   * trade places from one minute to the next, and against CPU 0 alone when it is the slower the speed-up
+   * would be the host's, not the lanes' */
+  fasterPaired: { two: number; threads: number; pair: number };
   /** --workers 1 on CPU 1 alone, in the same rounds: how the second core compares with the first */
   other: Threads;
 }
@@ -118,8 +122,10 @@ async function scaleRows(file: string, repeats: number): Promise<ScaleRow[]> {
     }
     for (const f of [out, pairOut('a'), pairOut('b')]) fs.rmSync(f, { force: true });
     const paired = (xs: Threads[], work: number) => median(xs.map((x, i) => work * one[i].wall / x.wall));
+    const faster = (xs: Threads[], work: number) => median(xs.map((x, i) => work * Math.min(one[i].wall, other[i].wall) / x.wall));
     rows.push({ format, one: pick(one), two: pick(two), threads: pick(threads), pair: pick(pair), other: pick(other),
-      paired: { two: paired(two, 1), threads: paired(threads, 1), pair: paired(pair, 2) } });
+      paired: { two: paired(two, 1), threads: paired(threads, 1), pair: paired(pair, 2) },
+      fasterPaired: { two: faster(two, 1), threads: faster(threads, 1), pair: faster(pair, 2) } });
   }
   return rows;
 }
@@ -171,15 +177,18 @@ function scaleSection(packets: number, rows: ScaleRow[], capture: CaptureRow[], 
       '--workers 1 runs on CPU 0 alone, --workers 2 on CPUs 0 and 1 (taskset); --stats, DPI on, output to a file; median of ' +
       `${repeats} by wall time. CPU s: every thread of the process; busiest thread: the most CPU one thread used (on a shared ` +
       'machine the critical path, where wall time is mostly waiting for a core). Rounds paired: each round runs --workers 1, ' +
-      'then the rows beside it; the median of each round\'s own ratio.',
+      'then the rows beside it; the median of each round\'s own ratio. Against the faster core: the same, each round\'s ' +
+      '--workers 1 time being the faster of its runs on CPU 0 alone and on CPU 1 alone.',
     '',
-    '| format | lanes | workers 1, 1 core: wall s | CPU s | workers 2, 2 cores: wall s | CPU s | busiest thread s | speed-up (wall) | speed-up (wall, rounds paired) | speed-up (CPU: w1 CPU / max(w2 CPU / 2, busiest)) |',
-    '|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.flatMap((r) => ([['on the pool (the default here)', r.two, r.paired.two], ['on threads of their own (FLOWSEEK_LANES=threads)', r.threads, r.paired.threads],
-      ['the ceiling: two --workers 1 processes at once, one per core, sharing nothing (wall: the slower; speed-up: twice the packets)', r.pair, r.paired.pair]] as const).map(([how, two, paired]) => {
+    '| format | lanes | workers 1, 1 core: wall s | CPU s | workers 2, 2 cores: wall s | CPU s | busiest thread s | speed-up (wall) | speed-up (wall, rounds paired) | speed-up (wall, rounds paired, against the faster core) | speed-up (CPU: w1 CPU / max(w2 CPU / 2, busiest)) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.flatMap((r) => ([['on the pool (the default here)', r.two, r.paired.two, r.fasterPaired.two],
+      ['on threads of their own (FLOWSEEK_LANES=threads)', r.threads, r.paired.threads, r.fasterPaired.threads],
+      ['the ceiling: two --workers 1 processes at once, one per core, sharing nothing (wall: the slower; speed-up: twice the packets)', r.pair, r.paired.pair,
+        r.fasterPaired.pair]] as const).map(([how, two, paired, faster]) => {
       const work = (x: Threads) => (x === r.pair ? 2 : 1);
       return `| ${r.format} | ${how} | ${r.one.wall.toFixed(2)} | ${r.one.cpu.toFixed(2)} | ${two.wall.toFixed(2)} | ${two.cpu.toFixed(2)} | ` +
-      `${two.busiest.toFixed(2)} | ${(work(two) * r.one.wall / two.wall).toFixed(2)}× | ${paired.toFixed(2)}× | ${(work(two) * r.one.cpu / Math.max(two.cpu / 2, two.busiest)).toFixed(2)}× |`;
+      `${two.busiest.toFixed(2)} | ${(work(two) * r.one.wall / two.wall).toFixed(2)}× | ${paired.toFixed(2)}× | ${faster.toFixed(2)}× | ${(work(two) * r.one.cpu / Math.max(two.cpu / 2, two.busiest)).toFixed(2)}× |`;
     })),
     '',
     'The two cores, each alone (--workers 1, medians of the same rounds): ' +
