@@ -402,6 +402,30 @@ t.test('a file size limit reached: exit 1, one line that names it, no temporary,
   }
 });
 
+// Standard output redirected to a file: Node's own stream for it writes each chunk once and drops
+// what a short write left, so a limit reached inside the last chunk (here the only one: JSON Lines
+// of the sample, 13 kB) lost its tail and the run exited 0.
+t.test('standard output to a file that reaches its limit: exit 1 and one line, not a silent short file', async (t) => {
+  const lim = path.join(dir, 'limited-stdout');
+  fs.mkdirSync(lim);
+  for (const format of ['jsonl', 'csv']) {
+    const out = path.join(lim, `flows.${format}`);
+    const r = spawnSync('bash', ['-c', `ulimit -f 1; exec env -u NODE_OPTIONS "${process.execPath}" "${BIN}" read "${SAMPLE}" --${format} --stats > "${out}"`],
+      { encoding: 'utf8' });
+    t.equal(r.status, 1, `${format}: exit 1`);
+    t.equal(r.stderr, 'flowseek: error: cannot write standard output: the file size limit of this process is reached (ulimit -f, LimitFSIZE)\n');
+    t.equal(fs.statSync(out).size, 1024, `${format}: the file holds what the limit let through (bash counts 1024-byte blocks)`);
+  }
+  // within the limit, the same redirection writes every byte
+  const whole = path.join(lim, 'whole.jsonl');
+  const r = spawnSync('bash', ['-c', `exec env -u NODE_OPTIONS "${process.execPath}" "${BIN}" read "${HOURS}" --jsonl --stats --splt 30 -q > "${whole}"`],
+    { encoding: 'utf8' });
+  t.equal(r.status, 0);
+  const piped = spawnSync(process.execPath, [BIN, 'read', HOURS, '--jsonl', '--stats', '--splt', '30', '-q'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  t.ok(piped.stdout.length > 100_000, 'many chunks');
+  t.equal(fs.readFileSync(whole, 'utf8'), piped.stdout, 'the same bytes as through a pipe');
+});
+
 t.test('JSON Lines: never a bare NaN or Infinity', { skip: NO_ORACLE }, async (t) => {
   const batch = flows(2);
   const packets = fields.findIndex((f) => f.name === 'bidirectional_packets');

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import * as tty from 'node:tty';
 import { OutputError } from '../errors';
 import { loadNative } from '../native';
 
@@ -44,7 +45,9 @@ export class Sink {
   private constructor(public target: string | undefined, stream: NodeJS.WritableStream, private readonly fd?: number,
                       private readonly tempPath?: string, private readonly nextName?: () => string,
                       /** a pipe's stream of our own (pipeStream): ended and let go here */
-                      private readonly pipe = false) {
+                      private readonly pipe = false,
+                      /** standard output's file stream of our own: ended here, its descriptor left open */
+                      private readonly ownStdout = false) {
     this.stream = stream;
     this.fdOpen = fd !== undefined;
     if (tempPath) Sink.unfinished.add(this);
@@ -55,7 +58,13 @@ export class Sink {
   }
 
   static stdout(): Sink {
-    return isPipe(1) ? new Sink(undefined, pipeStream(1), undefined, undefined, undefined, true) : new Sink(undefined, process.stdout);
+    if (isPipe(1)) return new Sink(undefined, pipeStream(1), undefined, undefined, undefined, true);
+    // a terminal keeps Node's stream; a file or device gets one of our own: Node's standard output
+    // writes a file once per chunk and drops what a short write left (a disk filling up took 20 kB
+    // of 90 kB, and the run exited 0)
+    if (isTerminal(1)) return new Sink(undefined, process.stdout);
+    return new Sink(undefined, fs.createWriteStream('', { fd: 1, autoClose: false, highWaterMark: 1 << 20 }), undefined, undefined, undefined,
+      false, true);
   }
 
   /**
@@ -135,17 +144,11 @@ export class Sink {
       return;
     }
     if (!this.target) {
+      if (this.ownStdout && !this.failure) await this.ended();
       if (this.failure) throw this.error(this.failure);
       return;
     }
-    // a stream that failed already sends neither 'finish' nor 'error' again: waited for, it kept
-    // nothing alive, and Node ended the process with exit 0 and not a word
-    if (!this.failure) {
-      await new Promise<void>((resolve) => {
-        this.stream.once('finish', resolve).once('error', () => resolve()).once('close', () => resolve());
-        this.stream.end();
-      });
-    }
+    if (!this.failure) await this.ended();
     if (this.failure) {
       const failure = this.failure;
       this.discard();
@@ -162,6 +165,16 @@ export class Sink {
       this.discard();
       throw new OutputError(`cannot write ${this.target}: ${describe(e)}`, { cause: e });
     }
+  }
+
+  /** The stream ended, every write done or failed (a failure is then in this.failure). Never for a
+   * stream that failed already: it sends neither 'finish' nor 'error' again, so nothing kept the
+   * wait alive, and Node ended the process with exit 0 and not a word. */
+  private ended(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.stream.once('finish', resolve).once('error', () => resolve()).once('close', () => resolve());
+      this.stream.end();
+    });
   }
 
   private publish(temp: string): void {
@@ -233,6 +246,14 @@ function isPipe(fd: number): boolean {
   try {
     const st = fs.fstatSync(fd);
     return st.isFIFO() || st.isSocket();
+  } catch {
+    return false;
+  }
+}
+
+function isTerminal(fd: number): boolean {
+  try {
+    return fs.fstatSync(fd).isCharacterDevice() && tty.isatty(fd);
   } catch {
     return false;
   }
