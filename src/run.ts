@@ -20,7 +20,7 @@ import { IpfixExporter } from './ipfix/exporter';
 import { onStrayError } from './plugins/contain';
 import { FlowOutput } from './writers/output';
 import { leftDatasetTemporaries, leftTemporaries, waitForReader } from './writers/sink';
-import { receiveStopSignals } from './stop-signals';
+import { receiveReportSignals, receiveStopSignals } from './stop-signals';
 import { WriterOptions } from './writers/writer';
 import type { LaneOutput } from './workers/lanes';
 import { ProgressBar } from './progress';
@@ -85,13 +85,14 @@ function summary(s: NativeStats, o: RunOptions, outputs: number | undefined, sec
     `${seconds.toFixed(2)} s${rate}, peak memory ${peakMb} MB`];
 }
 
-function report(source: FlowSource, exported: number): [object, string] {
+/** A report line: every --report seconds of a capture, and at SIGUSR1 or SIGUSR2 (a file has no kernel drops) */
+function report(source: FlowSource, exported: number, live: boolean): [object, string] {
   const { total, perWorker } = source.counters();
   if (!total) return [{ flows: exported }, `${exported} flows exported so far`];
   const balance = perWorker && perWorker.length > 1 ? `; packets per worker ${perWorker.map((s) => s?.processed ?? 0).join('/')}` : '';
-  const fields = { packets: total.packets, ignored: total.ignored, kernelDropped: total.kernelDropped, activeFlows: total.activeFlows, flows: exported,
-    ...(perWorker && perWorker.length > 1 ? { packetsPerWorker: perWorker.map((s) => s?.processed ?? 0) } : {}) };
-  return [fields, `${total.packets} packets, ${total.ignored} ignored, ${total.kernelDropped} dropped by the kernel; ` +
+  const fields = { packets: total.packets, ignored: total.ignored, ...(live ? { kernelDropped: total.kernelDropped } : {}), activeFlows: total.activeFlows,
+    flows: exported, ...(perWorker && perWorker.length > 1 ? { packetsPerWorker: perWorker.map((s) => s?.processed ?? 0) } : {}) };
+  return [fields, `${total.packets} packets, ${total.ignored} ignored${live ? `, ${total.kernelDropped} dropped by the kernel` : ''}; ` +
     `${total.activeFlows} flows active, ${exported} exported${balance}`];
 }
 
@@ -208,10 +209,11 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: Logger): 
     stop(sig);
   };
   const releaseSignals = receiveStopSignals(onSignal);
+  const releaseReports = receiveReportSignals(() => { const [f, m] = report(source, exported, o.live); log.info(f, m); });
   for (const sig of early) onSignal(sig);
   const timers = [
     o.durationMs ? setTimeout(() => { log.info('duration reached: stopping'); stop('duration'); }, o.durationMs) : undefined,
-    o.reportMs ? setInterval(() => { const [f, m] = report(source, exported); log.info(f, m); }, o.reportMs) : undefined,
+    o.reportMs ? setInterval(() => { const [f, m] = report(source, exported, o.live); log.info(f, m); }, o.reportMs) : undefined,
   ];
   /** a failure of the source: what it handed over is still written, then the run fails */
   let sourceFailure: FlowseekError | undefined;
@@ -297,6 +299,7 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: Logger): 
   } finally {
     o.progress?.clear();
     releaseSignals();
+    releaseReports();
     for (const t of timers) if (t) clearTimeout(t);
     if (watchdog) clearInterval(watchdog);
     dropStray();

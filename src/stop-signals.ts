@@ -1,6 +1,7 @@
 /**
- * SIGINT, SIGTERM and SIGHUP, taken once for the life of the CLI (bin/flowseek, from its first
- * line) and handed to whoever receives them at the moment: the run, or what starts it.
+ * Stop signals (SIGINT, SIGTERM, SIGHUP and the rest of STOP_SIGNALS), taken once for the life of
+ * the CLI (bin/flowseek, from its first line) and handed to whoever receives them at the moment:
+ * the run, or what starts it; and the report signals (SIGUSR1, SIGUSR2), handed to the run.
  *
  * Why not process.on/off around each phase: Node closes a signal's watcher when its last listener
  * goes, and a signal the kernel delivered to the old watcher but the event loop had not read yet
@@ -11,13 +12,21 @@
  * opening) is held for the next receiver; one still held after HOLD_MS (a start that hangs) ends
  * the process as the signal would have, with a line.
  */
-/** What stops a run, read or capture. SIGHUP too: untaken, it ended a read at once, its output left
- * as a hidden temporary file. `nohup` cannot keep it away: Node puts every signal but SIGPIPE and
- * SIGXFSZ back to its default when it starts. */
-export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/** What stops a run, read or capture: every signal whose default would end the process with its
+ * output a hidden temporary and its flows lost, but those that say it crashed (SIGSEGV, SIGABRT...)
+ * and SIGPROF (V8's profiler samples with it). SIGHUP too: `nohup` cannot keep it away, as Node puts
+ * every signal but SIGPIPE and SIGXFSZ back to its default when it starts. SIGQUIT is a Ctrl-\ or a
+ * service manager's; SIGXCPU comes at a CPU time limit (ulimit -t, LimitCPU), before its SIGKILL. */
+export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGALRM', 'SIGVTALRM', 'SIGXCPU', 'SIGPWR'];
+/** What asks a run for a report line (as `--report` writes them). Taken for the life of the process
+ * like the stop signals, and ignored outside a run: untaken, SIGUSR2 ended a run as SIGKILL would,
+ * and SIGUSR1 opened Node's inspector, a debugger on 127.0.0.1:9229 that any local user could reach
+ * in a process that may run as root. */
+export const REPORT_SIGNALS: readonly NodeJS.Signals[] = ['SIGUSR1', 'SIGUSR2'];
 const HOLD_MS = 5000;
 let installed = false;
 let receiver: ((sig: NodeJS.Signals) => void) | undefined;
+let reporter: (() => void) | undefined;
 const held: NodeJS.Signals[] = [];
 let timer: NodeJS.Timeout | undefined;
 /** a run took signals once: one held now comes while it finishes, not while it starts */
@@ -47,6 +56,17 @@ export function holdStopSignals(): void {
   if (installed) return;
   installed = true;
   for (const s of STOP_SIGNALS) process.on(s, route);
+  for (const s of REPORT_SIGNALS) process.on(s, () => reporter?.());
+}
+
+/** Report signals call report until the returned function is called. Only where the signals are
+ * held (the CLI): a program using the API keeps its own SIGUSR1 (its debugger) and SIGUSR2. */
+export function receiveReportSignals(report: () => void): () => void {
+  const previous = reporter;
+  if (installed) reporter = report;
+  return () => {
+    if (reporter === report) reporter = previous;
+  };
 }
 
 /** Stop signals go to receive (those held first) until the returned function is called. Without

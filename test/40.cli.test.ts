@@ -127,8 +127,9 @@ t.test('--help and --version', async (t) => {
 });
 
 // SIGHUP too (a terminal closed, a session ended): untaken, it killed the read at once (exit 129)
-// and left its output as a hidden temporary file
-for (const sig of ['SIGINT', 'SIGHUP'] as const) t.test(`${sig} in the middle of a read: flows seen so far are written whole, exit 130`, async (t) => {
+// and left its output as a hidden temporary file; so did SIGQUIT (Ctrl-\, exit 131) and SIGXCPU
+// (a CPU time limit reached, before its SIGKILL)
+for (const sig of ['SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGXCPU'] as const) t.test(`${sig} in the middle of a read: flows seen so far are written whole, exit 130`, async (t) => {
   const { spawn } = await import('node:child_process');
   // a capture on standard input, of which the test sends the first half and keeps the pipe open:
   // the read is surely under way, and flows (one per host, idle 1 s) are being written, when the
@@ -162,6 +163,37 @@ for (const sig of ['SIGINT', 'SIGHUP'] as const) t.test(`${sig} in the middle of
   const columns = lines[0].split(',').length;
   t.ok(lines.every((l) => l.split(',').length === columns), 'every row complete');
   t.same(fs.readdirSync(dir).filter((n) => n.startsWith(`.interrupted-${sig}.csv.`)), [], 'no temporary file');
+});
+
+// SIGUSR1 opened Node's inspector (a debugger on 127.0.0.1:9229, for any local user, in a process
+// that may run as root), and SIGUSR2 ended the read at once, its output a hidden temporary
+t.test('SIGUSR1 and SIGUSR2 in the middle of a read: a report line each, no debugger, the read goes on to its end', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const records = [];
+  for (let i = 0; i < 20000; i++) {
+    records.push({ t: 1000 + i / 100, frame: ipv4(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, '10.255.0.1', 17, udp(5000, 53)) });
+  }
+  const capture = pcap(DLT.RAW, records);
+  const out = path.join(tmpdir(), 'reported.csv');
+  const child = spawn(process.execPath, [path.resolve(__dirname, '../../bin/flowseek'), 'read', '-', '-o', out, '--dissections', '0', '--idle-timeout', '1'],
+    { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  await new Promise<void>((r) => child.stdin.write(capture.subarray(0, capture.length >> 1), () => r()));
+  const reports = () => stderr.match(/^flowseek: \d+ packets, \d+ ignored; \d+ flows active, \d+ exported$/gm) ?? [];
+  const until = async (done: () => boolean) => { for (let i = 0; i < 600 && !done() && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50)); };
+  await until(() => fs.readdirSync(path.dirname(out)).some((n) => n.startsWith('.reported.csv.')));
+  for (const [sig, n] of [['SIGUSR1', 1], ['SIGUSR2', 2]] as const) {
+    child.kill(sig);
+    await until(() => reports().length >= n);
+    t.equal(reports().length, n, `${sig}: a report line`);
+  }
+  t.equal(child.exitCode, null, 'still reading');
+  child.stdin.end(capture.subarray(capture.length >> 1));
+  t.equal(await exited, 0, 'exit 0 at the end of the input');
+  t.notMatch(stderr, /Debugger|inspector/i, 'no debugger opened');
+  t.equal(fs.readFileSync(out, 'utf8').trim().split('\n').length, 20001, 'every flow written');
 });
 
 t.test('fields: the columns for the options, from the schema that drives the writers', async (t) => {

@@ -152,6 +152,30 @@ function liveTests(): void {
     t.same(tempFiles(path.dirname(out)), []);
   });
 
+  // SIGUSR1 opened Node's inspector in whichever process took it, workers too (a debugger for any
+  // local user, in processes running as root); SIGUSR2 ended a worker (the run then failed)
+  t.test('SIGUSR1 and SIGUSR2 to a capture and to its workers: a report line from the capture, no debugger, nothing ends', async (t) => {
+    const out = path.join(fs.mkdtempSync(path.join(tmpdir(), 'usr-')), 'flows.csv');
+    const run = capture(['--workers', '2', '-o', out]);
+    t.ok(await waitFor(run, /capturing on/), 'started');
+    await sleep(1500);
+    const workers = workersOf(run.child.pid as number);
+    t.equal(workers.length, 2, 'two workers');
+    for (const w of workers) for (const sig of ['SIGUSR1', 'SIGUSR2'] as const) process.kill(w, sig);
+    await traffic(10, 34000);
+    run.child.kill('SIGUSR1');
+    t.ok(await waitFor(run, /\d+ packets, \d+ ignored, \d+ dropped by the kernel; \d+ flows active, \d+ exported; packets per worker \d+\/\d+/, 5000),
+      'a report line');
+    await sleep(300);
+    t.ok(workers.every(alive), 'the workers live on');
+    run.child.kill('SIGTERM');
+    const { code } = await run.exit;
+    t.equal(code, 0, 'exit 0');
+    t.notMatch(run.stderr(), /Debugger|inspector|unexpectedly/i);
+    t.ok(csvRows(out) >= 10, `the flows received are written (${csvRows(out)})`);
+    t.same(tempFiles(path.dirname(out)), []);
+  });
+
   t.test('every capture worker killed: the run ends (exit 1) with what was received written', async (t) => {
     const out = path.join(fs.mkdtempSync(path.join(tmpdir(), 'kill2-')), 'flows.csv');
     const run = capture(['--workers', '2', '-o', out]);

@@ -4,6 +4,8 @@
  * load: a signal meanwhile (a service manager's SIGTERM to every process of the service) ended a
  * worker that was still starting, and the run failed with "worker 0 ended unexpectedly".
  */
-import { STOP_SIGNALS } from '../stop-signals';
+import { REPORT_SIGNALS, STOP_SIGNALS } from '../stop-signals';
 
 for (const sig of STOP_SIGNALS) process.on(sig, () => { /* the parent decides */ });
+// the parent reports; taken here so that SIGUSR1 never opens Node's inspector in a worker either
+for (const sig of REPORT_SIGNALS) process.on(sig, () => { /* the parent reports */ });
