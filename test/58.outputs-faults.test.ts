@@ -382,6 +382,20 @@ t.test('a full disk: exit 1, one line, no temporary, the files published before 
   t.equal(fs.readFileSync(path.join(mnt, 'rot.0.csv'), 'utf8'), 'previous\n');
   t.same(temporaries(mnt), []);
   for (const f of fs.readdirSync(mnt).filter((n) => n !== 'rot.0.csv')) t.equal(csvRows(path.join(mnt, f)), 300, `${f} whole`);
+
+  // a dataset whose schema record finds no room: its temporary was left behind (empty)
+  clear();
+  const filler = fs.openSync(path.join(mnt, 'filler'), 'w');
+  try {
+    for (const block = Buffer.alloc(4096); ;) fs.writeSync(filler, block);
+  } catch { /* full */ } finally {
+    fs.closeSync(filler);
+  }
+  const ds = path.join(mnt, 'ds');
+  const schema = cli(['read', SAMPLE, '-o', ds, '--partition', 'hour']);
+  t.equal(schema.status, 1);
+  t.match(schema.stderr, new RegExp(`^flowseek: error: cannot write ${ds}/_flowseek_schema\\.json: no space left on the device[^\\n]*\\n$`));
+  t.same(walk(mnt).map((f) => path.relative(mnt, f)), ['filler'], 'nothing but the filler: no temporary, no schema');
 });
 
 // A service's file size limit (LimitFSIZE, ulimit -f): the write fails with EFBIG (Node ignores

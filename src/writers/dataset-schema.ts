@@ -88,23 +88,25 @@ export function checkDatasetSchema(dir: string, fields: readonly Field[], format
   const want = describe(fields, format, partition);
   let have = read(file);
   if (!have) {
-    let temp: string;
     try {
       // created exclusively under a random name, as every output file (never through a symlink)
-      const created = createTemporary(file);
-      temp = created.temp;
+      const { fd, temp } = createTemporary(file);
       try {
-        fs.writeSync(created.fd, `${JSON.stringify(want, null, 1)}\n`);
-      } finally {
-        fs.closeSync(created.fd);
-      }
-      try {
+        try {
+          // every byte or an error (one write(2) may take part of them: a full disk), on the disk
+          // before the name appears
+          fs.writeFileSync(fd, `${JSON.stringify(want, null, 1)}\n`);
+          fs.fsyncSync(fd);
+        } finally {
+          fs.closeSync(fd);
+        }
         fs.linkSync(temp, file);
         return;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       } finally {
-        if (temp) fs.rmSync(temp, { force: true });
+        // published under its name by the link, or failed: either way the temporary goes
+        fs.rmSync(temp, { force: true });
       }
     } catch (e) {
       throw new OutputError(`cannot write ${file}: ${describeError(e)}`, { cause: e });
