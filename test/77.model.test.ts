@@ -191,6 +191,24 @@ t.test('--predict-at 2: the inputs as they stood at the second packet, written a
   t.match(again.stderr, /cannot write the predictions to .*early\.jsonl: the file exists \(not overwritten\)/, 'an existing predictions file is not overwritten');
 });
 
+// One write(2) of the predictions' lines took what a file size limit let through and the rest was
+// lost, the run ending 0 as if they were all there.
+t.test('--predictions past a file size limit: exit 1 and one line that names it, not a silent short file', async (t) => {
+  const file = writePcap('limited.pcap', DLT.RAW, Array.from({ length: 40 }, (_, i) => ({ t: 1 + i, frame: ipv4('10.0.0.1', `10.0.1.${i}`, 6, tcp(5000, 80)) })));
+  const predictions = path.join(dir, 'limited.jsonl');
+  const r = spawnSync('bash', ['-c', 'ulimit -f 4; exec env -u NODE_OPTIONS "$0" "$@"', process.execPath, BIN, 'read', file, ...SIZES, '--plugin', 'model',
+    '--model', echo, '--features', ECHO_FEATURES, '--predictions', predictions, '--csv', '-o', '/dev/null'], { encoding: 'utf8' });
+  t.equal(r.status, 1, 'exit 1');
+  // the flows were all written (the summary says so), then the predictions' failure
+  t.match(r.stderr, /^flowseek: 40 flows from 40 packets [^\n]*\n/);
+  t.ok(r.stderr.endsWith(`flowseek: error: cannot write the predictions to ${predictions}: the file size limit of this process is reached (ulimit -f, LimitFSIZE)\n`));
+  t.equal(r.stderr.split('\n').length, 3, 'two lines');
+  const whole = spawnSync(process.execPath, [BIN, 'read', file, ...SIZES, '--plugin', 'model', '--model', echo, '--features', ECHO_FEATURES,
+    '--predictions', path.join(dir, 'unlimited.jsonl'), '--csv', '-o', '/dev/null', '-q'], { encoding: 'utf8' });
+  t.equal(whole.status, 0);
+  t.ok(fs.statSync(path.join(dir, 'unlimited.jsonl')).size > 4096, 'more than the limit to write');
+});
+
 // The model fails on some flows only: a table of two rows indexed by the flow's packets (1 is in
 // range, 2 and more are not, and onnxruntime refuses the run)
 t.test('a model that fails on some flows: those go without a prediction, the failure counted (or fatal with --plugin-errors fail)', async (t) => {

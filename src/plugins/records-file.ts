@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OutputError } from '../errors';
+import { describe } from '../writers/sink';
 
 export class PluginRecordsFile {
   private fd: number | undefined;
@@ -29,11 +30,12 @@ export class PluginRecordsFile {
     let text = '';
     for (const r of records) text += `${JSON.stringify(r)}\n`;
     try {
-      fs.writeSync(this.fd, text);
+      // every byte or an error: one write(2) may take part of them (a full disk, a file size limit)
+      fs.writeFileSync(this.fd, text);
       this.written += records.length;
     } catch (e) {
       // called from a worker's message: the run's end reports it (close)
-      this.failure = new OutputError(`cannot write the predictions to ${this.file}: ${(e as Error).message}`, { cause: e });
+      this.failure = new OutputError(`cannot write the predictions to ${this.file}: ${describe(e)}`, { cause: e });
       this.closeFd();
     }
   }
