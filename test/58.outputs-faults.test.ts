@@ -327,6 +327,28 @@ t.test('discard() leaves no temporary file in any mode', async (t) => {
   }
 });
 
+// Sparse traffic over many hours: every flow ends at the end of the input, in one batch, each of its
+// own hour. The open partitions were limited once the batch was written, so it held a file (and a
+// Parquet writer's buffers) for each of them: past 1,024 descriptors at 3,000 hours (EMFILE,
+// nothing published), 1 GB of memory where the descriptors sufficed.
+t.test('a batch of flows from 300 hours, with 64 descriptors: every partition written, few files open at once', async (t) => {
+  const sparse = path.join(dir, 'sparse-hours.pcap');
+  fs.writeFileSync(sparse, pcap(DLT.EN10MB, Array.from({ length: 300 }, (_, i) => ({
+    t: 1_700_000_000 + i * 3600,
+    frame: ether(0x0800, ipv4(`10.6.${i >> 8}.${i & 255}`, '10.7.0.2', 17, udp(1000 + i, 53))),
+  }))));
+  for (const format of ['csv', 'parquet']) {
+    const ds = path.join(dir, `sparse-${format}`);
+    const r = spawnSync('bash', ['-c', `ulimit -n 64; exec env -u NODE_OPTIONS "${process.execPath}" "${BIN}" read "${sparse}" -o "${ds}" --partition hour --format ${format} -q`],
+      { encoding: 'utf8' });
+    t.equal(r.status, 0, `${format}: exit 0`);
+    t.equal(r.stderr, '', `${format}: nothing said`);
+    const parts = walk(ds).filter((f) => f.endsWith(`.${format}`));
+    t.equal(parts.length, 300, `${format}: a part for each hour`);
+    t.same(temporaries(ds), []);
+  }
+});
+
 t.test('a full disk: exit 1, one line, no temporary, the files published before it whole and named', async (t) => {
   const mnt = path.join(dir, 'small');
   fs.mkdirSync(mnt);

@@ -231,11 +231,14 @@ export class FlowOutput implements FlowWriter {
       const roll = this.roll(key);
       roll.startMs ??= first[rows[0]];
       await this.writeRoll(roll, groups.size === 1 ? batch : batch.pick(rows));
+      // after each partition, not each batch: a batch of flows from thousands of sparse hours held
+      // a file (and a Parquet writer's buffers) open for every one of them, past the descriptors
+      // a process may have (EMFILE) and a gigabyte of memory
+      await this.limitOpenPartitions();
     }
     const last = batch.columns[this.lastSeen] as Float64Array;
     for (let r = 0; r < batch.length; r++) if (last[r] > this.flowClockMs) this.flowClockMs = last[r];
     await this.closeFinishedPartitions();
-    await this.limitOpenPartitions();
   }
 
   /**
