@@ -349,6 +349,17 @@ t.test('a batch of flows from 300 hours, with 64 descriptors: every partition wr
   }
 });
 
+// Out of descriptors, the error said Node's words ("EMFILE: too many open files, scandir ...")
+t.test('no descriptor left to open the output: said in words', async (t) => {
+  const sink = path.join(__dirname, '..', 'src', 'writers', 'sink.js');
+  const script = `const fs = require('fs'); const { Sink } = require(${JSON.stringify(sink)});
+    try { for (;;) fs.openSync('/dev/null', 'r'); } catch (e) { if (e.code !== 'EMFILE') throw e; }
+    try { Sink.file(${JSON.stringify(path.join(dir, 'no-fd.csv'))}); } catch (e) { console.log(e.message); }`;
+  const r = spawnSync('bash', ['-c', 'ulimit -n 64; exec env -u NODE_OPTIONS "$0" -e "$1"', process.execPath, script], { encoding: 'utf8' });
+  t.equal(r.stdout, `cannot write ${path.join(dir, 'no-fd.csv')}: this process has as many files open as it may (ulimit -n, LimitNOFILE)\n`);
+  t.equal(r.status, 0);
+});
+
 t.test('a full disk: exit 1, one line, no temporary, the files published before it whole and named', async (t) => {
   const mnt = path.join(dir, 'small');
   fs.mkdirSync(mnt);

@@ -434,6 +434,8 @@ export function describe(e: unknown): string {
     case 'ENOTDIR': return 'a part of the path is not a folder';
     case 'ELOOP': return 'too many symbolic links';
     case 'ENAMETOOLONG': return 'the name is too long';
+    case 'EMFILE': return 'this process has as many files open as it may (ulimit -n, LimitNOFILE)';
+    case 'ENFILE': return 'the system has as many files open as it may';
     default: return err.message ?? String(e);
   }
 }
