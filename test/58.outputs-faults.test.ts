@@ -360,6 +360,18 @@ t.test('no descriptor left to open the output: said in words', async (t) => {
   t.equal(r.status, 0);
 });
 
+// A FIFO's reader that leaves early: said in Node's words ("write EPIPE") before
+t.test('an output FIFO whose reader leaves before the end: exit 1, said in words', async (t) => {
+  const fifo = path.join(dir, 'early-leaver.fifo');
+  spawnSync('mkfifo', [fifo]);
+  const { spawn } = await import('node:child_process');
+  const reader = spawn('head', ['-c', '100', fifo], { stdio: 'ignore' });
+  const r = cli(['read', HOURS, '--csv', '--stats', '-o', fifo]);
+  reader.kill();
+  t.equal(r.status, 1);
+  t.equal(r.stderr, `flowseek: error: cannot write ${fifo}: its reader went away before every flow was written\n`);
+});
+
 t.test('a full disk: exit 1, one line, no temporary, the files published before it whole and named', async (t) => {
   const mnt = path.join(dir, 'small');
   fs.mkdirSync(mnt);

@@ -434,6 +434,9 @@ export function describe(e: unknown): string {
     case 'ENOTDIR': return 'a part of the path is not a folder';
     case 'ELOOP': return 'too many symbolic links';
     case 'ENAMETOOLONG': return 'the name is too long';
+    case 'EPIPE': return 'its reader went away before every flow was written';
+    case 'EIO': return 'an input/output error (the disk or its file system failed)';
+    case 'EXDEV': return 'the temporary file and its name are on different file systems (a mount over the name?)';
     case 'EMFILE': return 'this process has as many files open as it may (ulimit -n, LimitNOFILE)';
     case 'ENFILE': return 'the system has as many files open as it may';
     default: return err.message ?? String(e);
