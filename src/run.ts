@@ -271,12 +271,10 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: Logger): 
       sourceFailure ??= e instanceof FlowseekError ? e : new FlowseekError((e as Error).message, 'FS_INTERNAL', EXIT_RUNTIME, { cause: e });
     }
     // a run that fails (or a read that is interrupted, or a file that could not be read to its end)
-    // having handed over no flow leaves an earlier run's file as it was, not emptied; a read makes
-    // none where there was none either, so that no empty file (a header alone) says its input held
-    // no flow (a failed capture's file says when it ran, as its summary does)
+    // having handed over no flow leaves an earlier run's file as it was, not emptied
     // (a capture's signal is its normal end, but one ended at once, its meters killed, is not)
     const failing = sourceFailure || (stopping?.startsWith('SIG') && (!o.live || killed)) || source.stats()?.readErrors;
-    if (failing && exported === 0 && output && (o.live ? output.replacesFile() : o.output !== undefined)) {
+    if (failing && exported === 0 && output?.replacesFile()) {
       output.discard();
     } else if (sourceFailure && output?.replacesFile()) {
       let beside: string | undefined;

@@ -360,19 +360,6 @@ t.test('no descriptor left to open the output: said in words', async (t) => {
   t.equal(r.status, 0);
 });
 
-// A device read as a capture fails once it is open (a regular file is refused before the run):
-// that read published a file holding a header alone, as if its input had held no flow
-t.test('a read that fails having seen no flow publishes no file', async (t) => {
-  const out = path.join(dir, 'from-random.csv');
-  for (let i = 0; i < 3; i++) {
-    const r = cli(['read', '/dev/urandom', '-o', out]);
-    t.equal(r.status, 1);
-    t.match(r.stderr, /\/dev\/urandom: cannot read as a capture file/);
-    t.notOk(fs.existsSync(out), 'no file');
-    t.same(fs.readdirSync(dir).filter((n) => n.includes('from-random')), [], 'no temporary');
-  }
-});
-
 // A FIFO's reader that leaves early: said in Node's words ("write EPIPE") before
 t.test('an output FIFO whose reader leaves before the end: exit 1, said in words', async (t) => {
   const fifo = path.join(dir, 'early-leaver.fifo');
