@@ -3,7 +3,7 @@
  * reader of lanes), a FIFO that stalls or never opens, standard input, files given out of time
  * order, and fractions of a second past 2^31.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
@@ -477,4 +477,22 @@ t.test('a fraction of a second past 2^31: counted as 0, by one meter and by lane
     // the meter's clock only goes forward: a fraction counted as 0 still leaves each flow at its second
     t.same(seen.slice(0, 2), [base * 1000, (base + 10) * 1000], 'a fraction past 2^31 counts as 0');
   }
+});
+
+// Out of descriptors when the input is opened, the run blamed the file: "cannot read as a capture
+// file (Too many open files)". Where Node itself starts under each limit and where the input's open
+// fails depends on the machine, so a range of limits is tried: none may blame the file, and one at
+// least must reach the input's open and fail there.
+t.test('no descriptor left to open the input: the file is not blamed', async (t) => {
+  const input = path.join(ROOT, 'samples', 'sample.pcap');
+  const said: string[] = [];
+  for (let n = 16; n <= 40; n++) {
+    const r = spawnSync('bash', ['-c', `ulimit -n ${n}; exec env -u NODE_OPTIONS "$0" "$1" read "$2" --csv -o /dev/null`, process.execPath, BIN, input],
+      { encoding: 'utf8' });
+    if (r.status === 0) break; // enough descriptors from here on
+    said.push(r.stderr);
+  }
+  t.notOk(said.some((s) => /cannot read as a capture file/.test(s)), 'the input is never called unreadable');
+  t.ok(said.some((s) => s.includes(`${input}: cannot be opened: this process has as many files open as it may (ulimit -n, LimitNOFILE)`)),
+    'the limit is named');
 });

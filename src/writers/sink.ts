@@ -62,7 +62,7 @@ export class Sink {
     // a terminal keeps Node's stream; a file or device gets one of our own: Node's standard output
     // writes a file once per chunk and drops what a short write left (a disk filling up took 20 kB
     // of 90 kB, and the run exited 0)
-    if (isTerminal(1)) return new Sink(undefined, process.stdout);
+    if (tty.isatty(1)) return new Sink(undefined, process.stdout);
     return new Sink(undefined, fs.createWriteStream('', { fd: 1, autoClose: false, highWaterMark: 1 << 20 }), undefined, undefined, undefined,
       false, true);
   }
@@ -246,14 +246,6 @@ function isPipe(fd: number): boolean {
   try {
     const st = fs.fstatSync(fd);
     return st.isFIFO() || st.isSocket();
-  } catch {
-    return false;
-  }
-}
-
-function isTerminal(fd: number): boolean {
-  try {
-    return fs.fstatSync(fd).isCharacterDevice() && tty.isatty(fd);
   } catch {
     return false;
   }
