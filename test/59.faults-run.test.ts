@@ -69,6 +69,16 @@ const dgram = require('dgram');
 
 const capture = (args: string[]) => flowseek(['capture', '-i', VA, '--dissections', '0', ...args], NS_A);
 
+/** A capture by two workers into flows.csv of a fresh folder, started and given time to settle; its
+ * workers' process ids. */
+async function twoWorkerCapture(t: Test, prefix: string): Promise<{ out: string; run: Run; workers: number[] }> {
+  const out = path.join(fs.mkdtempSync(path.join(tmpdir(), prefix)), 'flows.csv');
+  const run = capture(['--workers', '2', '-o', out]);
+  t.ok(await waitFor(run, /capturing on/), 'started');
+  await sleep(1500);
+  return { out, run, workers: workersOf(run.child.pid as number) };
+}
+
 function liveTests(): void {
   t.test('an output that cannot be opened ends a capture at once: exit 1, one line, no worker started', async (t) => {
     const run = capture(['--workers', '2', '-o', path.join(tmpdir(), 'missing', 'dir', 'x.csv'), '--duration', '30']);
@@ -129,11 +139,7 @@ function liveTests(): void {
   });
 
   t.test('a capture worker killed: the others go on and say so; the flows received are all written, and the run fails at its end', async (t) => {
-    const out = path.join(fs.mkdtempSync(path.join(tmpdir(), 'kill1-')), 'flows.csv');
-    const run = capture(['--workers', '2', '-o', out]);
-    t.ok(await waitFor(run, /capturing on/), 'started');
-    await sleep(1500);
-    const workers = workersOf(run.child.pid as number);
+    const { out, run, workers } = await twoWorkerCapture(t, 'kill1-');
     t.equal(workers.length, 2, 'two workers');
     process.kill(workers[0], 'SIGKILL');
     t.ok(await waitFor(run, /worker \d ended unexpectedly \(killed by SIGKILL\); the capture goes on with 1 worker/, 2000), 'noticed within two seconds');
@@ -155,11 +161,7 @@ function liveTests(): void {
   // SIGUSR1 opened Node's inspector in whichever process took it, workers too (a debugger for any
   // local user, in processes running as root); SIGUSR2 ended a worker (the run then failed)
   t.test('SIGUSR1 and SIGUSR2 to a capture and to its workers: a report line from the capture, no debugger, nothing ends', async (t) => {
-    const out = path.join(fs.mkdtempSync(path.join(tmpdir(), 'usr-')), 'flows.csv');
-    const run = capture(['--workers', '2', '-o', out]);
-    t.ok(await waitFor(run, /capturing on/), 'started');
-    await sleep(1500);
-    const workers = workersOf(run.child.pid as number);
+    const { out, run, workers } = await twoWorkerCapture(t, 'usr-');
     t.equal(workers.length, 2, 'two workers');
     for (const w of workers) for (const sig of ['SIGUSR1', 'SIGUSR2'] as const) process.kill(w, sig);
     await traffic(10, 34000);
@@ -177,11 +179,7 @@ function liveTests(): void {
   });
 
   t.test('every capture worker killed: the run ends (exit 1) with what was received written', async (t) => {
-    const out = path.join(fs.mkdtempSync(path.join(tmpdir(), 'kill2-')), 'flows.csv');
-    const run = capture(['--workers', '2', '-o', out]);
-    t.ok(await waitFor(run, /capturing on/), 'started');
-    await sleep(1500);
-    const workers = workersOf(run.child.pid as number);
+    const { out, run, workers } = await twoWorkerCapture(t, 'kill2-');
     for (const w of workers) process.kill(w, 'SIGKILL');
     const { code, ms } = await run.exit;
     t.equal(code, 1);
