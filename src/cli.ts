@@ -8,6 +8,7 @@ import { fieldsFor } from './schema';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { ProgressBar } from './progress';
+import { Sink } from './writers/sink';
 import { loadNative } from './native';
 import { runFlows } from './run';
 import { openSource } from './source';
@@ -116,6 +117,15 @@ function globalOptions(program: Command): GlobalOptions {
   return { logLevel: defaultOf('--log-level') as LogLevel, logFormat: defaultOf('--log-format') as LogFormat, ...given };
 }
 
+/** A listing to standard output as the flows go there: every byte, or an error that says why (a
+ * reader that went away, `| head`, is no error). */
+async function printOut(text: string): Promise<number> {
+  const out = Sink.stdout();
+  await out.write(text);
+  await out.close();
+  return EXIT_OK;
+}
+
 export function buildProgram(run: (code: number) => void): Command {
   const program = new Command();
   withOptions(program
@@ -142,24 +152,19 @@ export function buildProgram(run: (code: number) => void): Command {
   withOptions(program
     .command('interfaces')
     .description('list the interfaces that can be captured on, like tcpdump -D'), 'interfaces')
-    .action((raw: { json?: boolean }) => {
-      process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE') throw e; });
-      process.stdout.write(listInterfaces(raw.json === true));
-      run(EXIT_OK);
+    .action(async (raw: { json?: boolean }) => {
+      run(await printOut(listInterfaces(raw.json === true)));
     });
   withOptions(program
     .command('fields')
     .description('list the output columns for the given options, with type, unit and meaning'), 'fields')
-    .action((raw: RawReadOptions & { json?: boolean; systemVisibility?: boolean }) => {
+    .action(async (raw: RawReadOptions & { json?: boolean; systemVisibility?: boolean }) => {
       const fields = fieldsFor({ ...parseMeterOptions(raw, 'fields'), systemVisibility: raw.systemVisibility === true });
       const w = Math.max(...fields.map((f) => f.name.length));
       const text = raw.json
         ? `${JSON.stringify(fields.map(({ name, type, unit, doc }) => ({ name, type, unit: unit ?? null, doc })), null, 2)}\n`
         : fields.map((f) => `${f.name.padEnd(w)}  ${f.type.padEnd(11)}  ${(f.unit ?? '').padEnd(14)}  ${f.doc}\n`).join('');
-      // a reader that went away (| head) is not an error
-      process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE') throw e; });
-      process.stdout.write(text);
-      run(EXIT_OK);
+      run(await printOut(text));
     });
   return program;
 }

@@ -118,6 +118,10 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: Logger): 
   // signals are taken from here on: one arriving while the outputs open stops the run cleanly
   const early: NodeJS.Signals[] = [];
   const releaseEarly = receiveStopSignals((sig) => { early.push(sig); }); // with those held since the start
+  let exported = 0;
+  // a report asked for while the outputs open too: one then was dropped (the output's temporary
+  // already there, the run under way for whoever looks)
+  const releaseReports = receiveReportSignals(() => { const [f, m] = report(source, exported, o.live); log.info(f, m); });
   // a run killed outright (SIGKILL, power loss) leaves its temporary: said, not removed (another
   // run may be writing it), so they do not pile up unseen under cron
   if (o.output) {
@@ -133,6 +137,9 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: Logger): 
   let opened: Awaited<ReturnType<typeof openOutputs>>;
   try {
     opened = await openOutputs(source, o, () => early[0]);
+  } catch (e) {
+    releaseReports();
+    throw e;
   } finally {
     releaseEarly();
   }
@@ -140,7 +147,6 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: Logger): 
   const anonymizer = o.anonymize.length ? new Anonymizer(o.anonymize, o.anonymizeKey) : undefined;
   let stopping: string | undefined;
   let killed = false;
-  let exported = 0;
   let lastBatchAt = Date.now();
   const stallMs = o.stopStallMs ?? STOP_STALL_MS;
   let watchdog: NodeJS.Timeout | undefined;
@@ -209,7 +215,6 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: Logger): 
     stop(sig);
   };
   const releaseSignals = receiveStopSignals(onSignal);
-  const releaseReports = receiveReportSignals(() => { const [f, m] = report(source, exported, o.live); log.info(f, m); });
   for (const sig of early) onSignal(sig);
   const timers = [
     o.durationMs ? setTimeout(() => { log.info('duration reached: stopping'); stop('duration'); }, o.durationMs) : undefined,

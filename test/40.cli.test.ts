@@ -181,9 +181,12 @@ t.test('SIGUSR1 and SIGUSR2 in the middle of a read: a report line each, no debu
   child.stderr.on('data', (d) => { stderr += d; });
   const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
   await new Promise<void>((r) => child.stdin.write(capture.subarray(0, capture.length >> 1), () => r()));
-  const reports = () => stderr.match(/^flowseek: \d+ packets, \d+ ignored; \d+ flows active, \d+ exported$/gm) ?? [];
+  // before the first batch the counters are not known yet, and the line says the flows so far
+  const reports = () => stderr.match(/^flowseek: (\d+ packets, \d+ ignored; \d+ flows active, \d+ exported|\d+ flows exported so far)$/gm) ?? [];
   const until = async (done: () => boolean) => { for (let i = 0; i < 600 && !done() && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50)); };
-  await until(() => fs.readdirSync(path.dirname(out)).some((n) => n.startsWith('.reported.csv.')));
+  const dir = path.dirname(out);
+  // flows are being written: the run is under way
+  await until(() => fs.readdirSync(dir).some((n) => n.startsWith('.reported.csv.') && fs.statSync(path.join(dir, n)).size > 0));
   for (const [sig, n] of [['SIGUSR1', 1], ['SIGUSR2', 2]] as const) {
     child.kill(sig);
     await until(() => reports().length >= n);
@@ -213,6 +216,18 @@ t.test('fields into a closed pipe ends quietly', async (t) => {
   const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${path.resolve(__dirname, '../../bin/flowseek')}" fields --stats --splt 9 | head -1`], { encoding: 'utf8' });
   t.equal(r.status, 0);
   t.equal(r.stderr, '');
+});
+
+// Node's own standard output for a file writes each chunk once and dropped what a short write left:
+// the listing was cut and the command exited 0
+t.test('fields into a file that reaches its size limit: exit 1 and one line, not a silent short listing', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const out = path.join(tmpdir(), 'fields-limited.txt');
+  const r = spawnSync('bash', ['-c', 'ulimit -f 1; exec env -u NODE_OPTIONS "$0" "$1" fields --stats --splt 9 > "$2"', process.execPath,
+    path.resolve(__dirname, '../../bin/flowseek'), out], { encoding: 'utf8' });
+  t.equal(r.status, 1);
+  t.equal(r.stderr, 'flowseek: error: cannot write standard output: the file size limit of this process is reached (ulimit -f, LimitFSIZE)\n');
+  t.equal(fs.statSync(out).size, 1024, 'what the limit let through');
 });
 
 t.test('the summary groups digits as toLocaleString(\'en\') does, without loading Intl', async (t) => {
