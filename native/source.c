@@ -121,7 +121,8 @@ static pcap_t *open_one(const char *file, const char *bpf, const atomic_bool *st
   const char *name = strcmp(file, "-") == 0 ? "standard input" : file;
   FILE *fp = open_input(file, stop, size_slot, in);
   if (!fp) {
-    /* not opened: the file is not to blame for a process out of descriptors or memory */
+    /* not opened: the file is not to blame for a process out of descriptors or memory (the words
+     * are src/system-errors.ts's EMFILE, held to them by test/58) */
     if (errno == EMFILE) snprintf(err, FS_ERRLEN, "%s: cannot be opened: this process has as many files open as it may (ulimit -n, LimitNOFILE)", name);
     else snprintf(err, FS_ERRLEN, "%s: cannot be opened (%s)", name, strerror(errno));
     return NULL;

@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import { InputError } from './errors';
+import { systemErrorWords } from './system-errors';
 import { loadNative, NativeBatch, NativeMeter, NativeOpenOptions, NativeStats, NativeTextPart, NativeTextPlan } from './native';
 import { nativeMeterOptions } from './native-options';
 import { numberDefault } from './option-table';
@@ -46,10 +47,9 @@ export interface PluginSpec { spec: string; options: Record<string, unknown> }
 /** A live meter hands over a batch at least this often, so flows and counters come on a quiet link */
 const LIVE_BATCH_MS = 1000;
 
-/** Why a capture file cannot be looked at, in words. */
-const STAT_FAILURES: Record<string, string> = {
-  ENOENT: 'no such file', EACCES: 'permission denied (a folder on its path cannot be looked into)', ELOOP: 'too many symbolic links (a loop?)',
-  ENOTDIR: 'a part of the path is not a folder', ENAMETOOLONG: 'the name is too long',
+/** What only an input's look at its path says; the rest is the table's (src/system-errors.ts). */
+const STAT_WORDS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file', EACCES: 'permission denied (a folder on its path cannot be looked into)',
 };
 
 /** Checks the files exist and are not folders, then opens; the addon's open failure becomes an
@@ -65,8 +65,7 @@ export function openNative<T>(open: () => T, files: string[] | undefined, partit
       st = fs.statSync(file);
     } catch (e) {
       // a loop of links, a folder closed to this user, a file where a folder should be: each said
-      const code = (e as NodeJS.ErrnoException).code ?? '';
-      throw new InputError(`${file}: ${STAT_FAILURES[code] ?? (e as Error).message}`, { cause: e });
+      throw new InputError(`${file}: ${systemErrorWords(e, STAT_WORDS)}`, { cause: e });
     }
     if (st.isDirectory()) throw new InputError(`${file}: is a directory, not a capture file`);
     if (partitioned && st.isFIFO()) throw new InputError(`${file}: a FIFO can be read by one meter only: not with worker processes (--plugin with --workers)`);

@@ -576,3 +576,16 @@ t.test('options whose memory need passes the machine\'s: refused up front with t
   t.doesNotThrow(() => parseCaptureOptions({ interface: 'lo' }, 256), 'capture\'s default workers (cores - 1) pass');
   t.throws(() => parseCaptureOptions({ interface: 'lo', workers: '64', payloadBytes: '65535' }, os.availableParallelism()), /--workers 64/);
 });
+
+// One table of system errors in words (src/system-errors.ts) for inputs, outputs and sockets: each
+// context's own words first, then the table's, then libuv's for the errno; never "EXXX: ..., open".
+t.test('system errors in words: the context, the table, then libuv', async (t) => {
+  const { systemErrorWords } = await import('../src/system-errors');
+  const { describe } = await import('../src/writers/sink');
+  const failure = (code: string, errno: number, message: string) => Object.assign(new Error(message), { code, errno });
+  t.equal(describe(failure('EPIPE', -32, 'write EPIPE')), 'its reader went away before every flow was written');
+  t.equal(describe(failure('EMFILE', -24, 'EMFILE: too many open files, open \'x\'')), 'this process has as many files open as it may (ulimit -n, LimitNOFILE)');
+  t.equal(systemErrorWords(failure('EACCES', -13, 'EACCES'), { EACCES: 'own words' }), 'own words');
+  t.equal(systemErrorWords(failure('ETXTBSY', -26, 'ETXTBSY: text file is busy, open \'x\'')), 'text file is busy', 'libuv\'s words for a code the table has not');
+  t.equal(systemErrorWords(new Error('plain')), 'plain');
+});

@@ -5,9 +5,9 @@
  */
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import { getSystemErrorMap } from 'node:util';
 import { OutputError } from '../errors';
 import { FlowBatch } from '../flow-batch';
+import { systemErrorWords } from '../system-errors';
 import { dataRecord, message, set, Template, templates, templateSet } from './encode';
 
 export interface IpfixTarget {
@@ -286,24 +286,26 @@ function seconds(ms: number): string {
   return ms < 10_000 ? (ms / 1000).toFixed(1) : String(Math.round(ms / 1000));
 }
 
-/** A socket's error in words: no errno text (ECONNRESET) reaches a person. */
-function describe(e: Error & { code?: string; errno?: number }): string {
-  switch (e.code) {
-    case 'ECONNREFUSED': return 'connection refused (is the collector running on that port?)';
-    case 'ECONNRESET': case 'EPIPE': case 'ECONNABORTED': return 'the collector closed the connection';
-    case 'ETIMEDOUT': return 'the connection timed out (the collector stopped answering)';
-    case 'ENOTFOUND': return 'unknown host';
-    case 'EAI_AGAIN': return 'the host name could not be looked up (no answer from DNS)';
-    case 'EHOSTUNREACH': case 'ENETUNREACH': return 'no route to the host';
-    // UDP: connecting to a broadcast address; a firewall rule refusing the datagrams
-    case 'EACCES': case 'EPERM': return 'permission denied (a broadcast address, or a firewall rule)';
-    case 'EINVAL': return 'not an address this host can send to (an IPv6 link-local address needs an interface)';
-    case 'EADDRNOTAVAIL': return 'the address cannot be used from this host';
-    case 'EMSGSIZE': return 'the message is too long for the path';
-    default: {
-      // other system errors in libuv's words ("connection reset by peer"), not "write EXXX"
-      const known = typeof e.errno === 'number' ? getSystemErrorMap().get(e.errno) : undefined;
-      return known ? known[1] : e.message;
-    }
-  }
+/** What only a socket says; the rest is the table's (src/system-errors.ts), then libuv's words for
+ * the errno ("connection reset by peer"), not "write EXXX". */
+const SOCKET_WORDS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused (is the collector running on that port?)',
+  ECONNRESET: 'the collector closed the connection',
+  EPIPE: 'the collector closed the connection',
+  ECONNABORTED: 'the collector closed the connection',
+  ETIMEDOUT: 'the connection timed out (the collector stopped answering)',
+  ENOTFOUND: 'unknown host',
+  EAI_AGAIN: 'the host name could not be looked up (no answer from DNS)',
+  EHOSTUNREACH: 'no route to the host',
+  ENETUNREACH: 'no route to the host',
+  // UDP: connecting to a broadcast address; a firewall rule refusing the datagrams
+  EACCES: 'permission denied (a broadcast address, or a firewall rule)',
+  EPERM: 'permission denied (a broadcast address, or a firewall rule)',
+  EINVAL: 'not an address this host can send to (an IPv6 link-local address needs an interface)',
+  EADDRNOTAVAIL: 'the address cannot be used from this host',
+  EMSGSIZE: 'the message is too long for the path',
+};
+
+function describe(e: Error): string {
+  return systemErrorWords(e, SOCKET_WORDS);
 }

@@ -19,8 +19,7 @@ export class PluginRecordsFile {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       const why = code === 'EEXIST' ? 'the file exists (not overwritten)'
-        : code === 'ENOENT' ? `the folder ${path.dirname(file)} does not exist`
-          : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+        : code === 'ENOENT' ? `the folder ${path.dirname(file)} does not exist` : describe(e);
       throw new OutputError(`cannot write the predictions to ${file}: ${why}`, { cause: e });
     }
   }

@@ -11,6 +11,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import * as tty from 'node:tty';
 import { OutputError } from '../errors';
+import { systemErrorWords } from '../system-errors';
 import { loadNative } from '../native';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_APPEND, O_NONBLOCK } = fs.constants;
@@ -413,24 +414,15 @@ function madeIn(err: NodeJS.ErrnoException): boolean {
   }
 }
 
+/** What only an output says; the rest is the table's (src/system-errors.ts). */
+const OUTPUT_WORDS: Readonly<Record<string, string>> = {
+  EPIPE: 'its reader went away before every flow was written',
+  EXDEV: 'the temporary file and its name are on different file systems (a mount over the name?)',
+};
+
+/** An output's error in words. */
 export function describe(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
-  switch (err.code) {
-    case 'ENOENT': return madeIn(err) ? 'no file can be made in this folder' : 'the folder does not exist';
-    case 'EACCES': case 'EPERM': return 'permission denied';
-    case 'ENOSPC': return 'no space left on the device';
-    case 'EDQUOT': return 'disk quota exceeded';
-    case 'EFBIG': return 'the file size limit of this process is reached (ulimit -f, LimitFSIZE)';
-    case 'EISDIR': return 'is a directory';
-    case 'EROFS': return 'read-only file system';
-    case 'ENOTDIR': return 'a part of the path is not a folder';
-    case 'ELOOP': return 'too many symbolic links';
-    case 'ENAMETOOLONG': return 'the name is too long';
-    case 'EPIPE': return 'its reader went away before every flow was written';
-    case 'EIO': return 'an input/output error (the disk or its file system failed)';
-    case 'EXDEV': return 'the temporary file and its name are on different file systems (a mount over the name?)';
-    case 'EMFILE': return 'this process has as many files open as it may (ulimit -n, LimitNOFILE)';
-    case 'ENFILE': return 'the system has as many files open as it may';
-    default: return err.message ?? String(e);
-  }
+  if (err?.code === 'ENOENT') return madeIn(err) ? 'no file can be made in this folder' : 'the folder does not exist';
+  return systemErrorWords(e, OUTPUT_WORDS);
 }
