@@ -479,10 +479,11 @@ static napi_value js_open_spread(napi_env env, napi_callback_info info) {
 }
 
 /* A lane's meter configuration: the options' own, with what a lane does not do left out. */
-static bool lane_config(napi_env env, napi_value options, struct fs_meter_config *cfg) {
+static bool lane_config(napi_env env, napi_value options, struct fs_meter_config *cfg, uint32_t *yield_ms) {
   struct fs_open_options o;
   if (!fs_options_read(env, options, &o)) return false;
   *cfg = o.cfg;
+  *yield_ms = o.yield_ms;
   o.cfg.end_ports = NULL;
   fs_options_free(&o);
   cfg->n_partitions = 1; /* the spread partitions */
@@ -505,13 +506,14 @@ static napi_value js_open_lane(napi_env env, napi_callback_info info) {
     return NULL;
   }
   struct fs_meter_config cfg;
-  if (!lane_config(env, argv[2], &cfg)) return NULL;
+  uint32_t yield_ms = 0;
+  if (!lane_config(env, argv[2], &cfg, &yield_ms)) return NULL;
   struct fs_spread *sp = fs_spread_claim(id, lane);
   if (!sp) { napi_throw_error(env, "FS_ARG", "openLane(): no such spread, or its lane is taken"); return NULL; }
   struct fs_handle *h = handle_alloc(env);
   char err[FS_ERRLEN] = "";
   if (!h) { fs_spread_release(sp, lane); return NULL; }
-  if (fs_run_open_lane(&h->run, &cfg, sp, lane, err) != 0) { free(h); napi_throw_error(env, "FS_NOMEM", err); return NULL; }
+  if (fs_run_open_lane(&h->run, &cfg, sp, lane, yield_ms, err) != 0) { free(h); napi_throw_error(env, "FS_NOMEM", err); return NULL; }
   h->closed = false;
   return wrap_handle(env, h);
 }
@@ -520,7 +522,7 @@ struct lane_opening {
   struct fs_handle *h;
   struct fs_meter_config cfg;
   struct fs_spread *sp;
-  uint32_t lane;
+  uint32_t lane, yield_ms;
   int rc;
   char err[FS_ERRLEN];
   pthread_t thread;
@@ -529,7 +531,7 @@ struct lane_opening {
 
 static void *open_one_lane(void *arg) {
   struct lane_opening *o = arg;
-  o->rc = fs_run_open_lane(&o->h->run, &o->cfg, o->sp, o->lane, o->err);
+  o->rc = fs_run_open_lane(&o->h->run, &o->cfg, o->sp, o->lane, o->yield_ms, o->err);
   return NULL;
 }
 
@@ -552,7 +554,7 @@ static napi_value js_open_lanes(napi_env env, napi_callback_info info) {
   for (; ready < n; ready++) {
     struct lane_opening *l = &o[ready];
     l->lane = ready;
-    if (!lane_config(env, argv[1], &l->cfg)) break;
+    if (!lane_config(env, argv[1], &l->cfg, &l->yield_ms)) break;
     if (!(l->sp = fs_spread_claim(id, ready))) { taken = "openLanes(): a lane is taken"; break; }
     if (!(l->h = handle_alloc(env))) { fs_spread_release(l->sp, ready); break; }
   }

@@ -36,7 +36,8 @@ int fs_run_open_live(struct fs_runner *r, const struct fs_meter_config *cfg, con
   return 0;
 }
 
-int fs_run_open_lane(struct fs_runner *r, const struct fs_meter_config *cfg, struct fs_spread *sp, uint32_t lane, char *err) {
+int fs_run_open_lane(struct fs_runner *r, const struct fs_meter_config *cfg, struct fs_spread *sp, uint32_t lane, uint32_t yield_ms,
+                     char *err) {
   if (open_meter(r, cfg, err) != 0) { fs_spread_release(sp, lane); return -1; }
   if (sp->each_reads && fs_source_open_again(&r->source, &sp->src, sp->sizes, err) != 0) {
     fs_meter_free(&r->meter);
@@ -44,6 +45,7 @@ int fs_run_open_lane(struct fs_runner *r, const struct fs_meter_config *cfg, str
     return -1;
   }
   r->reads_itself = sp->each_reads;
+  r->yield_ms = yield_ms;
   r->spread = sp;
   r->lane = lane;
   r->open = true;

@@ -43,8 +43,9 @@ int fs_run_open_files(struct fs_runner *r, const struct fs_meter_config *cfg, ch
 int fs_run_open_live(struct fs_runner *r, const struct fs_meter_config *cfg, const struct fs_live_config *live, uint32_t yield_ms,
                      char *err);
 /* Lane `lane` of sp: the run holds that lane's reference from here on (released by fs_run_close,
- * or now on failure). */
-int fs_run_open_lane(struct fs_runner *r, const struct fs_meter_config *cfg, struct fs_spread *sp, uint32_t lane, char *err);
+ * or now on failure). A lane's step, too, returns at least every yield_ms (0: never). */
+int fs_run_open_lane(struct fs_runner *r, const struct fs_meter_config *cfg, struct fs_spread *sp, uint32_t lane, uint32_t yield_ms,
+                     char *err);
 
 /* The one drive loop: feeds frames to the meter until it holds at least want finished flows, the
  * input ends (then every open flow is flushed, a batch at a time, and r->done is set), a plugin

@@ -27,6 +27,11 @@ interface GlobalOptions {
   verbose?: boolean;
 }
 
+/** A read's counters are at most this old when SIGUSR1 or SIGUSR2 asks for a report line: the
+ * meter hands over a batch this often, full or not (else a read whose flows stay open, a short
+ * capture of long flows, reported what it had at its last full batch, or at its start). */
+const REPORT_FRESH_MS = 1000;
+
 function fileSize(file: string): number {
   try { return fs.statSync(file).size; } catch { return 0; }
 }
@@ -39,7 +44,7 @@ async function runRead(files: string[], raw: RawReadOptions, g: GlobalOptions): 
   // plugins run here (all hooks with one worker; onStart, to check them, with more)
   if (opts.plugins?.length) guardExit();
   await startThreadPool();
-  const source = await beforeTheRun(() => openSource(opts, { warn: (m) => log.warn(m), pluginRecords: (r) => records?.write(r), yieldMs: showProgress ? 200 : 0 }), (m) => log.warn(m),
+  const source = await beforeTheRun(() => openSource(opts, { warn: (m) => log.warn(m), pluginRecords: (r) => records?.write(r), yieldMs: showProgress ? 200 : REPORT_FRESH_MS }), (m) => log.warn(m),
     opts.plugins?.length ? 'plugins starting' : 'opening the input');
   // opened once the plugins have loaded: a run that cannot start leaves no file
   const records = openPluginRecords(opts.plugins);

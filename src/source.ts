@@ -20,7 +20,7 @@ export interface SourceHooks {
   info?(message: string): void;
   /** what plugins emit besides flows (the model plugin's early predictions) */
   pluginRecords(records: Record<string, unknown>[]): void;
-  /** read: a batch at least this often, full or not (a terminal's progress line) */
+  /** read: a batch at least this often, full or not (a terminal's progress line, a report's counters) */
   yieldMs?: number;
 }
 
@@ -35,13 +35,13 @@ async function openRead(opts: ReadOptions, hooks: SourceHooks): Promise<FlowSour
       const these = cores === 1 ? 'the one core' : `the ${cores} cores`;
       hooks.warn(`--workers ${opts.workers}: more lanes than ${these} this process may use; lanes beyond that share ${cores === 1 ? 'it' : 'them'} and add no speed`);
     }
-    return new LaneSet(opts, opts.workers);
+    return new LaneSet({ ...opts, yieldMs: hooks.yieldMs }, opts.workers);
   }
   if (opts.workers > 1) {
     // plugins run JavaScript per packet: each worker process runs its own copy
     await FlowStreamer.checkPlugins(opts);
     FlowStreamer.check(opts);
-    return workerPool(opts, hooks);
+    return workerPool({ ...opts, yieldMs: hooks.yieldMs }, hooks);
   }
   const streamer = new FlowStreamer({ ...opts, yieldMs: hooks.yieldMs ?? 0 });
   streamer.onPluginRecords = hooks.pluginRecords;

@@ -199,6 +199,48 @@ t.test('SIGUSR1 and SIGUSR2 in the middle of a read: a report line each, no debu
   t.equal(fs.readFileSync(out, 'utf8').trim().split('\n').length, 20001, 'every flow written');
 });
 
+// A read's counters came with its batches only: a read whose flows stay open (one long flow here)
+// reported "0 flows exported so far" until its end, however much it had read
+for (const workers of [1, 2]) {
+  t.test(`a report in a read whose one flow stays open: the packets read so far (--workers ${workers})`, async (t) => {
+    const { spawn } = await import('node:child_process');
+    const chunk = (from: number) => Array.from({ length: 1000 }, (_, i) => ({ t: 1000 + (from + i) / 1000, frame: ipv4('10.0.0.1', '10.0.0.2', 17, udp(5000, 5001)) }));
+    const whole = pcap(DLT.RAW, chunk(0));
+    const out = path.join(tmpdir(), `long-flow-${workers}.csv`);
+    const child = spawn(process.execPath, [path.resolve(__dirname, '../../bin/flowseek'), 'read', '-', '-o', out, '--dissections', '0', '--workers', String(workers)],
+      { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    const send = (b: Buffer) => new Promise<void>((r) => child.stdin.write(b, () => r()));
+    await send(whole); // the header and the first thousand packets
+    let sent = 1000;
+    const times: [number, number][] = []; // when each count of packets had been sent
+    // a thousand packets every 50 ms for 2 s: the meter reads on, its flow never ends
+    for (; sent < 41000; sent += 1000) {
+      await send(pcap(DLT.RAW, chunk(sent)).subarray(24));
+      times.push([Date.now(), sent + 1000]);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const signalled = Date.now();
+    child.kill('SIGUSR1');
+    // the counters are at most a second old (and the meter reads far faster than this is sent):
+    // every packet sent a second and a half before the signal was counted
+    const due = times.filter(([at]) => at <= signalled - 1500).pop()?.[1] ?? 1;
+    let line: RegExpMatchArray | null = null;
+    for (let i = 0; i < 100 && !line; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      line = stderr.match(/^flowseek: (\d+) packets, \d+ ignored; (\d+) flows active/m);
+    }
+    t.ok(line, `a line of counters, not the flows so far (${stderr.trim()})`);
+    t.ok(line && Number(line[1]) >= due, `the packets read so far (${line?.[1]}; ${due} sent 1.5 s before, ${sent} in all)`);
+    t.equal(line?.[2], '1', 'its one flow active');
+    child.stdin.end();
+    t.equal(await exited, 0);
+    t.equal(fs.readFileSync(out, 'utf8').trim().split('\n').length, 2, 'the flow written');
+  });
+}
+
 t.test('fields: the columns for the options, from the schema that drives the writers', async (t) => {
   const plain = cli(['fields', '--json']);
   t.equal(plain.status, 0);
