@@ -356,6 +356,7 @@ export function parseReadOptions(files: string[], raw: RawReadOptions & { system
   }
   const meter = parseMeterOptions(raw);
   const output = parseOutputOptions(raw, meter);
+  if (output.output !== undefined && !output.partition) refuseInputAsOutput(files, output.output);
   const read: ReadOptions = {
     ...meter,
     ...output,
@@ -365,6 +366,30 @@ export function parseReadOptions(files: string[], raw: RawReadOptions & { system
   };
   checkMemoryNeed(read, memoryDefaults(read, 1));
   return read;
+}
+
+/** -o naming one of the inputs replaced the capture by its own flows (exit 0). The name -o
+ * replaces is compared, not what a symlink there points to (a symlink is replaced, not followed);
+ * an input is compared as it is read, through its links. */
+function refuseInputAsOutput(files: string[], output: string): void {
+  let out: fs.Stats;
+  try {
+    out = fs.lstatSync(output);
+  } catch {
+    return; // no such file yet: no input is there
+  }
+  for (const file of files) {
+    if (file === '-') continue;
+    let input: fs.Stats;
+    try {
+      input = fs.statSync(file);
+    } catch {
+      continue; // said when the input is opened
+    }
+    if (input.dev === out.dev && input.ino === out.ino) {
+      throw new UsageError(`"-o" names an input file (${output}${file === output ? '' : `, read as ${file}`}): the capture would be replaced by its flows; give the flows a file of their own`);
+    }
+  }
 }
 
 /** The same run with every option that sizes memory at its default. */

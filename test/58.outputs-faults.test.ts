@@ -589,3 +589,30 @@ t.test('system errors in words: the context, the table, then libuv', async (t) =
   t.equal(systemErrorWords(failure('ETXTBSY', -26, 'ETXTBSY: text file is busy, open \'x\'')), 'text file is busy', 'libuv\'s words for a code the table has not');
   t.equal(systemErrorWords(new Error('plain')), 'plain');
 });
+
+// -o naming an input replaced the capture by its own flows, exit 0 (a fault campaign's finding)
+t.test('-o naming an input file is refused before anything is read; a symlink there is replaced, not its input', async (t) => {
+  const work = path.join(dir, 'input-as-output');
+  fs.mkdirSync(work, { recursive: true });
+  const input = path.join(work, 'in.pcap');
+  const other = path.join(work, 'other.pcap');
+  fs.copyFileSync(SAMPLE, input);
+  fs.copyFileSync(SAMPLE, other);
+  const before = fs.readFileSync(input);
+  fs.symlinkSync(input, path.join(work, 'via-link.pcap'));
+  for (const [files, out] of [[[input], input], [[input], `${work}/./in.pcap`], [[other, input], input], [[path.join(work, 'via-link.pcap')], input]] as const) {
+    for (const format of ['csv', 'parquet']) {
+      const r = cli(['read', ...files, '--format', format, '-o', out]);
+      t.equal(r.status, 2, `${files.join(' ')} -o ${out} (${format}): usage error`);
+      t.match(r.stderr, /^flowseek: error: "-o" names an input file \(.*\): the capture would be replaced by its flows; give the flows a file of their own\n$/);
+      t.same(fs.readFileSync(input), before, 'the capture untouched');
+    }
+  }
+  t.same(temporaries(work), [], 'no temporary');
+  // a symlink at the name is replaced, as ever: the capture it pointed to stays
+  const link = path.join(work, 'link.csv');
+  fs.symlinkSync(input, link);
+  t.equal(cli(['read', input, '--csv', '-o', link, '-q']).status, 0);
+  t.notOk(fs.lstatSync(link).isSymbolicLink(), 'the link replaced by the flows');
+  t.same(fs.readFileSync(input), before, 'its target untouched');
+});
