@@ -616,3 +616,33 @@ t.test('-o naming an input file is refused before anything is read; a symlink th
   t.notOk(fs.lstatSync(link).isSymbolicLink(), 'the link replaced by the flows');
   t.same(fs.readFileSync(input), before, 'its target untouched');
 });
+
+// -o /dev/fd/N for a descriptor the caller never gave wrote into Node's own: its wake-up pipe took
+// the flows (exit 0, nothing written) or crashed the exit (SIGSEGV); a fault campaign's finding
+t.test('-o /dev/fd/N: a descriptor given is written; one of the runtime\'s own is refused in one line', async (t) => {
+  const work = path.join(dir, 'descriptors');
+  fs.mkdirSync(work, { recursive: true });
+  const want = cli(['read', SAMPLE, '--csv', '-q']).stdout;
+  const refused: string[] = [];
+  // which descriptors Node holds, and which it marks, varies with the version: a range is tried
+  const targets = [...Array.from({ length: 10 }, (_, i) => `/dev/fd/${i + 3}`), ...Array.from({ length: 5 }, (_, i) => `/proc/self/fd/${i + 4}`)];
+  for (const target of targets) {
+    const r = spawnSync(process.execPath, [BIN, 'read', SAMPLE, '--csv', '-q', '-o', target], { encoding: 'utf8', ...RUN_LIMIT });
+    t.equal(r.signal, null, `${target}: no crash`);
+    if (r.status === 0) continue; // /dev/null, which Node holds open: nothing lost that was asked for
+    t.equal(r.status, 1, `${target}: exit 1`);
+    t.match(r.stderr, new RegExp(`^flowseek: error: cannot write ${target}: [^\\n]+\\n$`), `${target}: one line`);
+    if (/the runtime's own/.test(r.stderr)) refused.push(target);
+  }
+  t.ok(refused.some((f) => f.startsWith('/dev/fd/')) && refused.some((f) => f.startsWith('/proc/self/fd/')), `Node's own descriptors refused (${refused.length})`);
+  // given: a file on descriptor 5, and standard output's pipe again as 5
+  const file = path.join(work, 'five.csv');
+  const fd = fs.openSync(file, 'w');
+  const given = spawnSync(process.execPath, [BIN, 'read', SAMPLE, '--csv', '-q', '-o', '/dev/fd/5'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'ignore', fd] });
+  fs.closeSync(fd);
+  t.equal(given.status, 0, given.stderr);
+  t.equal(fs.readFileSync(file, 'utf8'), want, 'every flow in the file given as descriptor 5');
+  const piped = spawnSync('bash', ['-c', `exec "$0" "$1" read "$2" --csv -q -o /dev/fd/5 5>&1`, process.execPath, BIN, SAMPLE], { encoding: 'utf8' });
+  t.equal(piped.status, 0, piped.stderr);
+  t.equal(piped.stdout, want, 'every flow through standard output\'s pipe given again as 5');
+});

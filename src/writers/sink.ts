@@ -306,7 +306,13 @@ export async function waitForReader(target: string, stopped: () => boolean): Pro
 function openDirect(target: string): number {
   const waited = readyFifos.get(target);
   if (waited !== undefined) { readyFifos.delete(target); return waited; }
-  if (DESCRIPTOR.test(target)) return fs.openSync(target, O_WRONLY | O_APPEND);
+  if (DESCRIPTOR.test(target)) {
+    const n = givenDescriptor(target);
+    // a socket (a parent's stdio, systemd's StandardOutput=socket) cannot be opened again through
+    // /proc (ENXIO): it is written as it was given
+    if (fs.fstatSync(n).isSocket()) return n;
+    return fs.openSync(target, O_WRONLY | O_APPEND);
+  }
   const fd = fs.openSync(target, O_WRONLY | O_NOFOLLOW);
   if (fs.fstatSync(fd).isFile()) {
     // swapped for a regular file since it was looked at: that one is not ours to overwrite
@@ -314,6 +320,40 @@ function openDirect(target: string): number {
     throw new OutputError(`cannot write ${target}: it changed while being opened`);
   }
   return fd;
+}
+
+/** N of /dev/fd/N or /proc/self/fd/N, checked to be a descriptor the caller opened (`5>file`). Node marks
+ * inherited descriptors close-on-exec as it starts, so what is the caller's cannot be told from
+ * its flags; what is Node's own can: its event descriptors (anon_inode:[eventfd], [eventpoll])
+ * and its wake-up pipes, which this process also reads. Written to, a wake-up pipe took the
+ * flows (exit 0) or crashed the exit (SIGSEGV). */
+function givenDescriptor(target: string): number {
+  const n = Number(/(\d+)$/.exec(target)?.[1] ?? (target.endsWith('stderr') ? 2 : 1));
+  if (n <= 2) return n;
+  let what: string;
+  try {
+    what = fs.readlinkSync(`/proc/self/fd/${n}`);
+  } catch {
+    throw new OutputError(`cannot write ${target}: descriptor ${n} is not open (open it for flowseek in the shell: ${n}>FILE)`);
+  }
+  const own = what.startsWith('anon_inode:') || (what.startsWith('pipe:') && readHere(what));
+  if (own) throw new OutputError(`cannot write ${target}: descriptor ${n} is not one given to flowseek but the runtime's own (${what}); open it in the shell: ${n}>FILE`);
+  return n;
+}
+
+/** Whether one of this process's descriptors (the one named too) reads the pipe `link`
+ * (/proc/self/fd's name for it). */
+function readHere(link: string): boolean {
+  for (const name of fs.readdirSync('/proc/self/fd')) {
+    try {
+      if (fs.readlinkSync(`/proc/self/fd/${name}`) !== link) continue;
+      const flags = /^flags:\s*([0-7]+)$/m.exec(fs.readFileSync(`/proc/self/fdinfo/${name}`, 'utf8'))?.[1];
+      if (flags !== undefined && (parseInt(flags, 8) & 3) === 0) return true; // O_RDONLY
+    } catch {
+      // closed meanwhile (the readdir's own descriptor among them)
+    }
+  }
+  return false;
 }
 
 /** The longest file name (bytes) of Linux's usual file systems (ext4, XFS, Btrfs, tmpfs). */
