@@ -340,7 +340,9 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: Logger): 
   }
   if (failure) throw failure;
   if (output?.readerGone) return EXIT_OK;
-  if (stopping?.startsWith('SIG') && !o.live) return EXIT_INTERRUPTED;
+  // a capture's signal is its normal end (0); a second one, ending it at once, lost the flows still
+  // open in its meters: interrupted, as a read is (it exited 0, the earlier file replaced)
+  if (stopping?.startsWith('SIG') && (!o.live || killed)) return EXIT_INTERRUPTED;
   return stats.readErrors || stats.allocFailures ? EXIT_RUNTIME : EXIT_OK;
 }
 

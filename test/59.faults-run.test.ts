@@ -158,6 +158,27 @@ function liveTests(): void {
     t.same(tempFiles(path.dirname(out)), []);
   });
 
+  // a second stop signal ends a capture at once, its meters' open flows lost: it exited 0, as a
+  // capture stopped whole does, and replaced the earlier file (a fault campaign's finding)
+  t.test('a capture ended at once by a second SIGTERM: exit 130; an earlier file is kept unless flows were received', async (t) => {
+    const { out, run, workers } = await twoWorkerCapture(t, 'term2-');
+    t.equal(workers.length, 2, 'two workers');
+    fs.writeFileSync(out, 'an earlier run\n');
+    await traffic(30, 35000);
+    await sleep(300);
+    run.child.kill('SIGTERM');
+    await sleep(50);
+    run.child.kill('SIGTERM');
+    const { code } = await run.exit;
+    t.equal(code, 130, 'exit 130: interrupted');
+    t.match(run.stderr(), /SIGTERM again: ending now; the flows already received are being written/);
+    const flows = summaryFlows(run.stderr());
+    if (flows === 0) t.equal(fs.readFileSync(out, 'utf8'), 'an earlier run\n', 'no flow received: the earlier file is kept');
+    else t.equal(csvRows(out), flows, `the flows received are written (${flows})`);
+    t.ok(await gone(workers), 'no worker left');
+    t.same(tempFiles(path.dirname(out)), []);
+  });
+
   // SIGUSR1 opened Node's inspector in whichever process took it, workers too (a debugger for any
   // local user, in processes running as root); SIGUSR2 ended a worker (the run then failed)
   t.test('SIGUSR1 and SIGUSR2 to a capture and to its workers: a report line from the capture, no debugger, nothing ends', async (t) => {
@@ -227,7 +248,7 @@ function liveTests(): void {
       await sleep(30);
       run.child.kill('SIGTERM');
       const { code } = await run.exit;
-      t.equal(code, 0, `--workers ${workers}: exit 0`);
+      t.equal(code, 130, `--workers ${workers}: exit 130 (ended at once: whatever its meters held is lost)`);
       t.match(run.stderr(), /0 flows from .* 0 output files written/);
       t.equal(fs.readFileSync(out, 'utf8'), 'earlier\n', `--workers ${workers}: the earlier file as it was`);
       t.same(tempFiles(dir), [], 'no temporary file');
