@@ -646,3 +646,25 @@ t.test('-o /dev/fd/N: a descriptor given is written; one of the runtime\'s own i
   t.equal(piped.status, 0, piped.stderr);
   t.equal(piped.stdout, want, 'every flow through standard output\'s pipe given again as 5');
 });
+
+// A temporary written whole and synced, whose rename failed (its folder made read-only, a folder
+// made at the name), was removed with every flow in it, or, itself unremovable, called half-written
+// and to be removed (a fault campaign's finding): it is the only copy, so it stays and is named
+t.test('a whole temporary that cannot be given its name stays, named in the error', async (t) => {
+  const d = path.join(dir, 'kept-whole');
+  fs.mkdirSync(d, { recursive: true });
+  const target = path.join(d, 'flows.csv');
+  const sink = Sink.file(target);
+  await sink.write('id,src_ip\n1,10.0.0.1\n');
+  fs.mkdirSync(target); // the name is a folder now: the rename fails (EISDIR)
+  fs.writeFileSync(path.join(target, 'inside'), '');
+  let message = '';
+  await sink.close().catch((e: Error) => { message = e.message; });
+  const temp = /every flow is in (\S+), which could not be given its name: rename it$/.exec(message)?.[1];
+  t.match(message, new RegExp(`^cannot write ${target}: is a directory; every flow is in `), message);
+  t.ok(temp && fs.existsSync(temp), 'the temporary is there');
+  t.equal(temp && fs.readFileSync(temp, 'utf8'), 'id,src_ip\n1,10.0.0.1\n', 'with every byte');
+  sink.discard(); // the run's error path: the whole temporary is not removed
+  t.ok(temp && fs.existsSync(temp), 'still there after the error path\'s discard');
+  t.equal(sink.leftBehind, undefined, 'not called half-written');
+});

@@ -156,17 +156,33 @@ export class Sink {
       throw this.error(failure);
     }
     await this.writeback; // its descriptor stays open until it is done
+    let whole = false;
     try {
       // a published name must hold every byte, even after a crash: synced before the rename
       if (this.tempPath) fs.fsyncSync(this.fd as number);
       this.closeFd();
+      whole = true;
       if (this.tempPath) this.publish(this.tempPath);
       Sink.unfinished.delete(this);
     } catch (e) {
+      if (whole && this.tempPath) throw this.keptWhole(e, this.tempPath);
       this.discard();
       throw new OutputError(`cannot write ${this.target}: ${describe(e)}`, { cause: e });
     }
   }
+
+  /** A temporary that holds every byte and could not be given its name (its folder made read-only,
+   * a folder made at the name): it is the only copy of the run's flows, so it stays, and is named,
+   * where it was removed (or, itself unremovable, called half-written). */
+  private keptWhole(e: unknown, temp: string): OutputError {
+    Sink.unfinished.delete(this);
+    this.kept = true;
+    return new OutputError(`cannot write ${this.target}: ${describe(e)}; every flow is in ${temp}, which could not be given its name: rename it`,
+      { cause: e });
+  }
+
+  /** a whole temporary that could not be renamed (keptWhole): discard() leaves it */
+  private kept = false;
 
   /** The stream ended, every write done or failed (a failure is then in this.failure). Never for a
    * stream that failed already: it sends neither 'finish' nor 'error' again, so nothing kept the
@@ -221,7 +237,7 @@ export class Sink {
       this.fdOpen = false;
       (this.stream as fs.WriteStream).destroy();
     }
-    if (this.tempPath) {
+    if (this.tempPath && !this.kept) {
       try {
         fs.unlinkSync(this.tempPath);
       } catch (e) {
