@@ -282,6 +282,7 @@ export function parseOutputOptions(raw: RawReadOptions, meter: MeterOptions): Ou
   const partition = raw.partition === undefined ? undefined : choice<Partition>('--partition', raw.partition);
   if (raw.output !== undefined) {
     if (raw.output === '') throw new UsageError('"--output" needs a path');
+    notUtf8('-o', raw.output);
     const fromPath = formatFromPath(raw.output);
     // a file named for one format holding another fools every reader that trusts the name
     if (format && fromPath && format !== fromPath) {
@@ -351,6 +352,7 @@ export function anonymizableColumns(names: readonly string[], fields: readonly F
 
 export function parseReadOptions(files: string[], raw: RawReadOptions & { systemVisibility?: boolean }): ReadOptions {
   if (files.length === 0) throw new UsageError('read needs at least one capture file');
+  for (const file of files) notUtf8(undefined, file);
   if (raw.systemVisibility) {
     throw new UsageError('"--system-visibility" needs live traffic of this host: use it with "flowseek capture", not with a capture file');
   }
@@ -366,6 +368,14 @@ export function parseReadOptions(files: string[], raw: RawReadOptions & { system
   };
   checkMemoryNeed(read, memoryDefaults(read, 1));
   return read;
+}
+
+/** Node reads its arguments as UTF-8 and puts U+FFFD for a byte that is not: a name that is not
+ * UTF-8 reached flowseek as another name (an input "not found", an output written under a name
+ * not asked for). One that is UTF-8 and holds U+FFFD itself is taken where it exists. */
+function notUtf8(flag: string | undefined, name: string): void {
+  if (!name.includes('\uFFFD') || fs.existsSync(name)) return;
+  throw new UsageError(`${flag ? `${flag} ` : ''}${JSON.stringify(name)}: a file name that is not UTF-8 cannot be given to flowseek (Node reads its arguments as UTF-8); rename the file or give it through a symlink`);
 }
 
 /** -o naming one of the inputs replaced the capture by its own flows (exit 0). The name -o

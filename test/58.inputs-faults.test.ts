@@ -497,3 +497,19 @@ t.test('no descriptor left to open the input: the file is not blamed', async (t)
   // the meter words this itself (native/source.c): the same words as the table's
   t.ok(said.some((s) => s.includes(`${input}: cannot be opened: ${SYSTEM_ERROR_WORDS.EMFILE}`)), 'the limit is named, in the table\'s words');
 });
+
+// Node reads its arguments as UTF-8: a name that is not reached flowseek with U+FFFD in it, an
+// input "not found" though it was there, an output written under a name not asked for (exit 0)
+t.test('file names that are not UTF-8: one line saying so, exit 2, nothing written', async (t) => {
+  const work = path.join(tmpdir(), 'not-utf8');
+  fs.mkdirSync(work, { recursive: true });
+  const sample = path.join(ROOT, 'samples', 'sample.pcap');
+  const run = (script: string) => spawnSync('bash', ['-c', script, process.execPath, BIN, sample, work], { encoding: 'utf8' });
+  const input = run('cp "$2" "$3/in$(printf "\\xff").pcap" && exec env -u NODE_OPTIONS "$0" "$1" read "$3/in$(printf "\\xff").pcap" --csv');
+  t.equal(input.status, 2);
+  t.match(input.stderr, /^flowseek: error: ".*in\uFFFD\.pcap": a file name that is not UTF-8 cannot be given to flowseek \(Node reads its arguments as UTF-8\); rename the file or give it through a symlink\n$/);
+  const output = run('exec env -u NODE_OPTIONS "$0" "$1" read "$2" -o "$3/out$(printf "\\xfe").csv"');
+  t.equal(output.status, 2);
+  t.match(output.stderr, /^flowseek: error: -o ".*out\uFFFD\.csv": a file name that is not UTF-8/);
+  t.same(fs.readdirSync(work).filter((n) => n.startsWith('out') || n.startsWith('.out')), [], 'no output under any name');
+});
