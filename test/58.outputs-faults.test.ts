@@ -75,6 +75,68 @@ t.test('symlinks planted at the temporary\'s old name and at the final name: the
   t.ok(fs.lstatSync(viaCli).isFile());
 });
 
+// A file replaced at -o came back 0666 less the umask and the runner's: a 0600 file of flows became
+// readable by everyone, and one root replaced became root's.
+const modes = path.join(dir, 'modes');
+fs.mkdirSync(modes);
+const modeOf = (f: string) => fs.lstatSync(f).mode & 0o7777;
+/** three flows written to `file` through FlowOutput, as -o does */
+async function writeTo(file: string, format: OutputOptions['format'] = 'csv'): Promise<void> {
+  const out = new FlowOutput(fields, options({ output: file, format }), 0);
+  await out.write(flows(3));
+  await out.close();
+}
+
+t.test('a file replaced at -o keeps its mode, whatever the umask, less set-id bits; in every format', async (t) => {
+  // set-id bits dropped: a data file is never run
+  for (const [before, after] of [[0o600, 0o600], [0o640, 0o640], [0o444, 0o444], [0o666, 0o666], [0o6755, 0o755]]) {
+    for (const format of ['csv', 'jsonl', 'parquet', 'arrow'] as const) {
+      const file = path.join(modes, `was-${before.toString(8)}.${format}`);
+      fs.writeFileSync(file, 'from before\n');
+      fs.chmodSync(file, before);
+      await writeTo(file, format);
+      t.not(fs.readFileSync(file, 'utf8'), 'from before\n', `${format}: replaced`);
+      t.equal(modeOf(file).toString(8), after.toString(8), `${format}: a ${before.toString(8)} file is replaced by a ${after.toString(8)} one`);
+    }
+  }
+  // through the CLI, which looks whether it replaces a file before the run (replacesFile)
+  const viaCli = path.join(modes, 'cli.parquet');
+  fs.writeFileSync(viaCli, 'from before\n', { mode: 0o600 });
+  t.equal(cli(['read', SAMPLE, '-o', viaCli, '-q']).status, 0);
+  t.equal(modeOf(viaCli), 0o600, 'the CLI too');
+});
+
+t.test('a new file, and a symlink replaced at -o: 0666 less the umask, the symlink\'s target untouched', async (t) => {
+  const fresh = path.join(modes, 'new.csv');
+  await writeTo(fresh);
+  t.equal(modeOf(fresh), 0o666 & ~process.umask(), 'a new file: 0666 less the umask, as before');
+
+  // a symlink at the name is replaced, not followed: the mode of the file it points to is another file's
+  const target = path.join(modes, 'private');
+  fs.writeFileSync(target, 'private\n', { mode: 0o600 });
+  const link = path.join(modes, 'link.csv');
+  fs.symlinkSync(target, link);
+  await writeTo(link);
+  t.ok(fs.lstatSync(link).isFile(), 'the symlink is replaced by a file');
+  t.equal(modeOf(link), 0o666 & ~process.umask(), 'with the mode of a new file, not its target\'s');
+  t.equal(fs.readFileSync(target, 'utf8'), 'private\n', 'the symlink\'s target is unchanged');
+  t.equal(modeOf(target), 0o600);
+});
+
+t.test('a file of another user replaced by root stays theirs', async (t) => {
+  if (process.getuid?.() !== 0) {
+    t.comment('skipped: giving a file to another user needs root');
+    return;
+  }
+  const theirs = path.join(modes, 'theirs.csv');
+  fs.writeFileSync(theirs, 'from before\n', { mode: 0o640 });
+  fs.chownSync(theirs, 65534, 65534);
+  await writeTo(theirs);
+  const st = fs.lstatSync(theirs);
+  t.not(fs.readFileSync(theirs, 'utf8'), 'from before\n', 'replaced');
+  t.same([st.uid, st.gid, st.mode & 0o7777], [65534, 65534, 0o640], 'owned by 65534 and group 65534, 0640');
+});
+
 // The run's last write failing after it was accepted (a full device or disk), its error come before
 // the output is closed: close() waited for a 'finish' the failed stream never sends, nothing else
 // kept Node's loop alive, and the process ended with exit 0 and not a word (CI, test/55, once).

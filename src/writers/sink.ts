@@ -3,7 +3,9 @@
  * name beside it, created exclusively (O_EXCL|O_NOFOLLOW, an unguessable name), flushed to disk and
  * renamed into place when closed: a reader never sees half a file, and a symlink planted at either
  * name is replaced, never written through. A FIFO or device (/dev/null) is written directly, and so
- * is a descriptor of this process named as a path (/dev/stdout, /dev/fd/N).
+ * is a descriptor of this process named as a path (/dev/stdout, /dev/fd/N). A file that replaces
+ * a regular file keeps its mode and, where this process may give it, its owner: flows an operator
+ * made private stay private.
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -81,7 +83,8 @@ export class Sink {
         fd = openDirect(target);
         if (isPipe(fd)) return new Sink(target, pipeStream(fd), undefined, undefined, nextName, true);
       } else {
-        ({ fd, temp } = createTemporary(target));
+        // numbered files (nextName) are new files: one found at their name is skipped, never replaced
+        ({ fd, temp } = createTemporary(target, nextName ? undefined : replacedFile(target)));
       }
     } catch (e) {
       if (e instanceof OutputError) throw e;
@@ -381,21 +384,80 @@ const TEMP_RANDOM_BYTES = 8;
  * temporaries are recognised by it (leftTemporaries, and output.ts when it numbers files). */
 export const TEMP_TAIL = `\\.[0-9a-f]{${TEMP_RANDOM_BYTES * 2}}\\.tmp`;
 
-/** `.<name>.<random>.tmp` beside the target, created exclusively; its mode is 0666 less the umask.
+/** `.<name>.<random>.tmp` beside the target, created exclusively; its mode is 0666 less the umask,
+ * or, given the file it will replace (`replaced`), that file's mode and owner (likeReplaced).
  * A target whose name cannot be is refused here, before anything is read; one whose name is close
  * to the limit gets a temporary of its name cut short (the temporary's longer name was refused,
  * and a name the file system allows could not be written). */
-export function createTemporary(target: string): { fd: number; temp: string } {
+export function createTemporary(target: string, replaced?: fs.Stats): { fd: number; temp: string } {
   const name = path.basename(target);
   if (Buffer.byteLength(name) > NAME_MAX) throw Object.assign(new Error(`name too long: ${name}`), { code: 'ENAMETOOLONG' });
+  // the replaced file's bits from the start, the umask only narrowing them: never a moment wider
+  const mode = replaced ? permissionBits(replaced) : 0o666;
   for (let attempt = 0; ; attempt++) {
     const suffix = `.${randomBytes(TEMP_RANDOM_BYTES).toString('hex')}.tmp`;
     const temp = path.join(path.dirname(target), `.${fitted(name, NAME_MAX - 1 - suffix.length)}${suffix}`);
+    let fd: number;
     try {
-      return { fd: fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o666), temp };
+      fd = fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw e;
+      continue;
     }
+    if (replaced) {
+      try {
+        likeReplaced(fd, replaced);
+      } catch (e) {
+        fs.closeSync(fd);
+        fs.rmSync(temp, { force: true });
+        throw e;
+      }
+    }
+    return { fd, temp };
+  }
+}
+
+/** The regular file at `target` that a new one will replace, or undefined: for a new name, and for
+ * a symlink, which is replaced and not followed (the mode of the file it points to is another file's). */
+export function replacedFile(target: string): fs.Stats | undefined {
+  try {
+    const st = fs.lstatSync(target);
+    return st.isFile() ? st : undefined;
+  } catch {
+    return undefined; // nothing there, or nothing this process may look at: the open says why
+  }
+}
+
+/** A data file's permission bits: never setuid, setgid or sticky, which mean nothing on flow records
+ * and would make a file others may run as its owner. */
+function permissionBits(st: fs.Stats): number {
+  return st.mode & 0o777;
+}
+
+/** Gives the temporary the replaced file's mode exactly (the umask narrowed it at the open), then its
+ * owner and group where this process may. */
+function likeReplaced(fd: number, replaced: fs.Stats): void {
+  fs.fchmodSync(fd, permissionBits(replaced));
+  giveOwner(fd, replaced);
+}
+
+/**
+ * The replaced file's owner and group, given to the temporary where this process may: as root, or
+ * as the file's owner (who may only give a group they are in). Otherwise the new file is the running
+ * user's and their group's, as any file they make, and keeps only the replaced file's mode (its group
+ * bits then apply to their group): all such a process can keep, so the run goes on. Root that cannot
+ * (NFS's root_squash, a user namespace) fails before any input is read: the file would change hands unseen.
+ */
+function giveOwner(fd: number, replaced: fs.Stats): void {
+  const uid = process.getuid?.();
+  if (uid !== 0 && uid !== replaced.uid) return;
+  const made = fs.fstatSync(fd);
+  if (made.uid === replaced.uid && made.gid === replaced.gid) return; // a file system may refuse even a chown that changes nothing
+  try {
+    fs.fchownSync(fd, replaced.uid, replaced.gid);
+  } catch (e) {
+    if (uid !== 0 && (e as NodeJS.ErrnoException).code === 'EPERM') return;
+    throw new Error(`the owner of the file it replaces (user ${replaced.uid}, group ${replaced.gid}) cannot be kept: ${describe(e)}`, { cause: e });
   }
 }
 
