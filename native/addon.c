@@ -11,6 +11,7 @@
 #include "addon_options.h"
 #include "addon_system.h"
 #include "run.h"
+#include "addon_socket.h"
 #include "addon_sockevents.h"
 #include "addon_text.h"
 #include "addon_writeback.h"
@@ -689,6 +690,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "startPool", NULL, fs_js_start_pool, NULL, NULL, NULL, napi_default, NULL },
     { "socketChanges", NULL, fs_js_socket_changes, NULL, NULL, NULL, napi_default, NULL },
     { "socketLookup", NULL, fs_js_socket_lookup, NULL, NULL, NULL, napi_default, NULL },
+    { "sendQueueBytes", NULL, fs_js_send_queue_bytes, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof(fns) / sizeof(fns[0]), fns);
   fs_sockevents_init(env, exports);

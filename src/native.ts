@@ -175,6 +175,9 @@ export interface NativeAddon {
   /** asks the kernel to start writing a range of the file out (sync_file_range), on a pool thread;
    * rejects with the errno's code where the file system cannot */
   startWriteback(fd: number, offset: number, length: number): Promise<void>;
+  /** a TCP socket's bytes the other end has not acknowledged, sent or not (ioctl SIOCOUTQ; a FIN
+   * sent counts one); throws with the errno where the kernel will not say */
+  sendQueueBytes(fd: number): number;
   /** text buffers lent as they are (lendBuffers), and those among them that had come back (for tests) */
   textBuffers(): { lent: number; reused: number };
   interfaces(): NativeInterface[];

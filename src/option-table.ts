@@ -133,7 +133,8 @@ const TABLE = [
     group: 'output', commands: RUN, help: 'IPFIX over TCP: a collector that answers no connection or takes nothing for this long ends the run (default: {default})',
     man: 'Over TCP, a collector that does not answer the connection, or takes no byte for this long while flows wait ' +
       '(default {default}), ends its export with an error (exit 1): a capture stops, a read goes on for its file outputs, ' +
-      'which get every flow. After a stop ' +
+      'which get every flow. At the end, the run waits for the collector to acknowledge every byte: one that takes ' +
+      'none of the last bytes for this long fails the run. After a stop ' +
       '(a signal, --duration, --max-flows) one that takes nothing for 2 s is given up.' },
   { flags: '--anonymize', arg: 'columns', kind: 'text', group: 'output', commands: RUN,
     help: 'replace these text columns (e.g. src_ip,dst_ip,src_mac,dst_mac) with a keyed hash',

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import t from 'tap';
-import { tmpdir } from './helpers/packets';
+import { tmpdir, udpBurst } from './helpers/packets';
 import { BIN, cli, NO_ORACLE, ORACLE, RUN_LIMIT } from './helpers/run';
 
 const PCAPS = path.join(ORACLE, 'pcaps');
@@ -321,6 +321,74 @@ t.test('tcp://: a collector that reads a little and closes: one line in words, h
   t.equal(said.sent + said.unsent, said.flows, `${said.sent} sent, ${said.unsent} not sent`);
   t.ok(said.unsent > 0, 'the flows never written are not called sent');
   t.equal(rows(csv), said.flows, 'the CSV has every flow');
+});
+
+/** A capture of `n` flows, one UDP packet each: some 68 bytes of IPFIX a flow, so 5,000 make about
+ * 340 KB, more than a socket that never reads takes into its receive buffer (128 KB by default) and
+ * less than what loopback's send buffer grows to (4 MB at most): the socket takes every byte, and the
+ * collector not. */
+function manyFlows(n: number): string {
+  const file = path.join(tmpdir(), `flows-${n}.pcap`);
+  if (!fs.existsSync(file)) fs.writeFileSync(file, udpBurst(n, { start: 1_700_000_000, stepUs: 100, sources: n, payload: 20 }));
+  return file;
+}
+
+/** flowseek reading `file` to a TCP collector of this process's, with --ipfix-timeout `timeout`. */
+function sendFile(file: string, port: number, timeout: string): Promise<{ status: number | null; stderr: string; ms: number }> {
+  const started = Date.now();
+  const child = spawn(process.execPath, [BIN, 'read', file, '--ipfix', `tcp://127.0.0.1:${port}`, '--ipfix-timeout', timeout],
+    { env: { ...process.env, NODE_OPTIONS: '' } });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  return new Promise((resolve) => child.once('exit', (status) => resolve({ status, stderr, ms: Date.now() - started })));
+}
+
+t.test('tcp://: a collector that never reads, its kernel given every byte, fails the run: the bytes it did not take and the flows lost', async (t) => {
+  const deaf = await deafCollector();
+  const guard = setTimeout(deaf.close, 60_000);
+  const r = await sendFile(manyFlows(5000), deaf.port, '1');
+  clearTimeout(guard);
+  deaf.close();
+  // before the fix: exit 0 and "5000 flows sent", the socket closed with most of them in the kernel
+  t.equal(r.status, 1, r.stderr);
+  const said = told(r.stderr);
+  t.equal(said.errors.length, 1, 'one error line');
+  const line = new RegExp(`^flowseek: error: IPFIX collector tcp://127\\.0\\.0\\.1:${deaf.port}: it did not take the last (\\d+) bytes ` +
+    '\\(nothing taken for 1\\.\\d s\\): the (\\d+) flows in them are lost$');
+  t.match(said.errors[0], line, 'the collector, the bytes it did not take, the flows lost');
+  const [, bytes, lost] = (line.exec(said.errors[0]) ?? []).map(Number);
+  t.ok(bytes > 100_000, `${bytes} bytes not taken`);
+  t.equal(said.flows, 5000);
+  t.equal(said.unsent, lost, 'the flows lost are the ones the summary says were not sent');
+  t.equal(said.sent + said.unsent, said.flows, `${said.sent} sent (acknowledged by the collector), ${said.unsent} not sent`);
+  t.ok(r.ms < 15_000, `ended in ${r.ms} ms`);
+});
+
+t.test('tcp://: a collector that reads slowly, longer in all than --ipfix-timeout, gets every flow: exit 0', async (t) => {
+  const chunks: Buffer[] = [];
+  let first = 0, last = 0;
+  const server = net.createServer({ pauseOnConnect: true }, (s) => {
+    // 4 KB every 20 ms, some 200 KB/s: the kernel's window opens by some 64 KB (loopback's segment)
+    // every third of a second, and the last bytes come well after the timeout
+    const reading = setInterval(() => {
+      const d = s.read(Math.min(4096, s.readableLength));
+      if (d) { chunks.push(d); first ||= Date.now(); }
+    }, 20);
+    s.on('end', () => { last = Date.now(); clearInterval(reading); s.end(); });
+    s.on('close', () => { last ||= Date.now(); clearInterval(reading); });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as net.AddressInfo;
+  const r = await sendFile(manyFlows(5000), port, '0.8');
+  server.close();
+  t.equal(r.status, 0, r.stderr);
+  t.ok(last - first > 800, `the collector read for ${last - first} ms`);
+  const said = told(r.stderr);
+  t.equal(said.sent, 5000, 'every flow sent');
+  t.equal(said.unsent, 0);
+  const got = parseStream(Buffer.concat(chunks));
+  t.equal(got.records, 5000, `the collector read ${got.records} records in ${got.messages} messages`);
+  t.ok(got.sequenceOk, 'each header counts the records sent before it');
 });
 
 /** flowseek in a network namespace of its own: only loopback, plus `setup`'s commands. */

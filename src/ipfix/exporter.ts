@@ -8,6 +8,7 @@ import * as net from 'node:net';
 import { OutputError } from '../errors';
 import { FlowBatch } from '../flow-batch';
 import { systemErrorWords } from '../system-errors';
+import { AcknowledgedMessages, sendQueueBytes } from './acknowledged';
 import { dataRecord, message, set, Template, templates, templateSet } from './encode';
 
 export interface IpfixTarget {
@@ -30,6 +31,10 @@ const TCP_MESSAGE = 16384;
 const STOPPING_STALL_MS = 2000;
 /** TCP: how long the close waits for the collector to close its end (see close()) */
 const LINGER_MS = 1000;
+/** TCP: how often the close looks at what the kernel still holds for the collector */
+const ACK_POLL_MS = 20;
+/** TCP: the FIN our end's close sends counts one byte in the kernel's send queue until acknowledged */
+const FIN_BYTES = 1;
 
 export class IpfixExporter {
   private readonly templates: Template[];
@@ -52,10 +57,14 @@ export class IpfixExporter {
   private watch?: NodeJS.Timeout;
   /** ends a wait for the socket (drain, finish) at a failure */
   private wake?: () => void;
+  /** TCP: the messages the collector has acknowledged, and those the kernel still holds */
+  private readonly acks = new AcknowledgedMessages();
+  /** TCP: the data bytes the kernel held for the collector when last asked */
+  private queued?: number;
   /** the collector failed (closed or broke the connection, stopped reading, refused every datagram to the end) */
   onFailure?: (e: OutputError) => void;
-  /** messages and records the socket took (UDP: sent; TCP: in the kernel's send buffer), for the
-   * summary: a record handed over is not yet sent */
+  /** messages and records sent, for the summary (UDP: the socket took them; TCP: the collector
+   * acknowledged them): a record handed over, or held by the kernel, is not yet sent */
   messages = 0;
   records = 0;
 
@@ -94,8 +103,12 @@ export class IpfixExporter {
         s.once('error', onError);
       });
       this.tcp.on('error', (e) => this.fail(fail(e)));
-      // a collector that closes its end takes no more flows: nothing else would say so
-      this.tcp.on('end', () => { if (!this.finished) this.fail(new OutputError(`IPFIX collector ${this.label}: the collector closed the connection`)); });
+      // a collector that closes its end takes no more flows: nothing else would say so. After ours
+      // is closed too, Node lets the socket go right after this: what it acknowledged is read now
+      this.tcp.on('end', () => {
+        if (!this.finished) this.fail(new OutputError(`IPFIX collector ${this.label}: the collector closed the connection`));
+        else this.settleQuietly();
+      });
       this.tcp.on('close', (hadError) => { if (!this.finished || hadError) this.fail(new OutputError(`IPFIX collector ${this.label}: the connection closed`)); });
       // a collector that accepts and never reads fills the send buffer: a write would wait for ever
       this.watch = setInterval(() => this.checkStall(), Math.min(250, this.stallMs / 4)).unref();
@@ -130,7 +143,15 @@ export class IpfixExporter {
 
   private checkStall(): void {
     const s = this.tcp;
-    if (!s || this.failure || this.done || s.writableLength === 0) return;
+    if (!s || this.failure || this.done) return;
+    // the messages acknowledged are let go as the run goes, not kept to its end
+    try {
+      this.settle(s);
+    } catch (e) {
+      this.fail(this.cannotTell(e));
+      return;
+    }
+    if (s.writableLength === 0) return;
     const idle = Date.now() - this.lastTaken;
     if (idle < this.stallMs) return;
     this.fail(new OutputError(`IPFIX collector ${this.label}: it stopped reading (nothing taken for ${seconds(idle)} s)`));
@@ -171,10 +192,10 @@ export class IpfixExporter {
     return { exportTime: Math.floor(now / 1000), sequence: this.sequence, domain: this.target.domain };
   }
 
-  /** Counted once the socket has taken the message, not when it is handed over. */
+  /** Counted once the socket has taken the message (UDP) or the collector acknowledged it (TCP),
+   * not when it is handed over. */
   private async send(msg: Buffer, records: number): Promise<void> {
     this.throwIfFailed();
-    const taken = () => { this.messages++; this.records += records; };
     if (this.udp) {
       const s = this.udp;
       const refused = await new Promise<boolean>((resolve, reject) => s.send(msg, (e) => {
@@ -184,7 +205,8 @@ export class IpfixExporter {
       })).catch((e: Error) => { throw new OutputError(`IPFIX collector ${this.label}: ${describe(e)}`, { cause: e }); });
       if (refused) return;
       this.sentAt = Date.now(); // a refusal after this is the collector's answer to it
-      taken();
+      this.messages++;
+      this.records += records;
       // let an ICMP error from the previous datagram arrive before the next one
       if (this.messages % 64 === 0) await new Promise((r) => setImmediate(r));
       return;
@@ -195,11 +217,66 @@ export class IpfixExporter {
     const full = !s.write(msg, (e) => {
       if (e) return;
       this.lastTaken = Date.now();
-      taken();
+      // sent once the collector acknowledges it (settle)
+      this.acks.took(msg.length, records);
     });
     // a connection that breaks while full never drains; one that stops reading is ended by checkStall
     if (full) await this.until(s, 'drain');
     this.throwIfFailed();
+  }
+
+  /** TCP: what the kernel still holds of the data (undefined once the socket is gone); the messages
+   * before that are sent. */
+  private settle(s: net.Socket): number | undefined {
+    const queued = sendQueueBytes(s);
+    if (queued === undefined) return undefined;
+    this.queued = Math.max(0, queued - (this.finished ? FIN_BYTES : 0));
+    this.acks.settle(this.queued);
+    this.messages = this.acks.messages;
+    this.records = this.acks.records;
+    return this.queued;
+  }
+
+  private settleQuietly(): void {
+    try {
+      if (this.tcp) this.settle(this.tcp);
+    } catch { /* the close says so, where it cannot tell */ }
+  }
+
+  private cannotTell(e: unknown): OutputError {
+    return new OutputError(`IPFIX collector ${this.label}: cannot tell what the collector took: ${describe(e as Error)}`, { cause: e });
+  }
+
+  /** TCP, our end closed: until the collector has acknowledged every byte. One that takes none of
+   * what the kernel still holds for the timeout (2 s after a stop, as for the writes) fails the
+   * run: the flows in those bytes are lost. One that reads slowly is waited for. */
+  private async acknowledged(s: net.Socket): Promise<void> {
+    let least = Infinity;
+    let movedAt = Date.now();
+    for (;;) {
+      if (this.failure) return;
+      let now: number | undefined;
+      try {
+        now = this.settle(s);
+      } catch (e) {
+        this.fail(this.cannotTell(e));
+        return;
+      }
+      // undefined: the collector closed its end and Node let the socket go; what it had taken was read at 'end'
+      const left = now ?? this.queued;
+      if (left === 0) return;
+      if (left !== undefined && left < least) { least = left; movedAt = Date.now(); }
+      const idle = Date.now() - movedAt;
+      if (now === undefined || idle >= this.stallMs) {
+        const bytes = left === undefined ? 'bytes' : `${left} bytes`;
+        const why = now === undefined ? `the connection closed before the collector took the last ${bytes}`
+          : `it did not take the last ${bytes} (nothing taken for ${seconds(idle)} s)`;
+        const lost = this.acks.unacknowledgedRecords;
+        this.fail(new OutputError(`IPFIX collector ${this.label}: ${why}: the ${lost} flow${lost === 1 ? ' in them is' : 's in them are'} lost`));
+        return;
+      }
+      await new Promise((r) => setTimeout(r, ACK_POLL_MS));
+    }
   }
 
   /** Resolves at the event, when the socket closes, or at a failure. */
@@ -257,10 +334,15 @@ export class IpfixExporter {
       s.end();
       await finished;
       this.throwIfFailed();
-      // a collector that read every byte closes its end too; one that closed without reading them
-      // all resets the connection, which may come after 'finish'. One that keeps its end open is
-      // not waited for long.
+      // a collector that read every byte closes its end too: no failure from here on
       this.finished = true;
+      // 'finish' says the kernel has the bytes, not that the collector does: a socket let go with
+      // bytes in the kernel's queue lost them (a collector reading slowly had its stream cut, one
+      // that never reads got none), and the run said they were sent
+      await this.acknowledged(s);
+      this.throwIfFailed();
+      // one that closed without reading them all resets the connection, which may come after
+      // this. One that keeps its end open is not waited for long.
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([this.until(s, 'end'), new Promise((r) => { timer = setTimeout(r, LINGER_MS); })]);
       clearTimeout(timer);
