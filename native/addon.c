@@ -119,6 +119,7 @@ static napi_value make_stats(napi_env env, struct fs_handle *h) {
   NAPI_OK(env, set_num(env, o, "retimed", (double)c->retimed));
   NAPI_OK(env, set_num(env, o, "retimedMaxMs", (double)c->retimed_max_ms));
   NAPI_OK(env, set_num(env, o, "readErrors", (double)r.read_errors));
+  NAPI_OK(env, set_num(env, o, "readErrorsLeftOut", (double)r.read_errors_left_out));
   NAPI_OK(env, set_num(env, o, "overlappingFiles", (double)r.overlaps));
   NAPI_OK(env, set_num(env, o, "kernelReceived", (double)r.kernel_received));
   NAPI_OK(env, set_num(env, o, "kernelDropped", (double)r.kernel_dropped));

@@ -39,7 +39,7 @@ int fs_run_open_live(struct fs_runner *r, const struct fs_meter_config *cfg, con
 int fs_run_open_lane(struct fs_runner *r, const struct fs_meter_config *cfg, struct fs_spread *sp, uint32_t lane, uint32_t yield_ms,
                      char *err) {
   if (open_meter(r, cfg, err) != 0) { fs_spread_release(sp, lane); return -1; }
-  if (sp->each_reads && fs_source_open_again(&r->source, &sp->src, sp->sizes, err) != 0) {
+  if (sp->each_reads && fs_source_open_again(&r->source, &sp->src, sp->sizes, &sp->read_errors, err) != 0) {
     fs_meter_free(&r->meter);
     fs_spread_release(sp, lane);
     return -1;
@@ -221,12 +221,14 @@ void fs_run_counters(const struct fs_runner *r, struct fs_run_counters *out) {
     memcpy(out->n.ignored, c.n.ignored, sizeof(out->n.ignored));
     out->bytes_read = c.bytes_read;
     out->read_errors = c.read_errors;
+    out->read_errors_left_out = c.read_errors_left_out;
     out->overlaps = c.overlaps;
     memcpy(out->warnings, c.warnings, sizeof(out->warnings));
     return;
   }
   out->bytes_read = r->source.bytes_read;
   out->read_errors = r->source.read_errors;
+  out->read_errors_left_out = fs_source_read_errors_left_out(&r->source);
   out->overlaps = r->source.overlaps;
   out->kernel_received = r->source.kernel_received;
   out->kernel_dropped = r->source.kernel_dropped;

@@ -32,7 +32,7 @@ struct fs_runner {
 struct fs_run_counters {
   struct fs_meter_counters n;
   uint64_t active_flows, detecting_flows, table_bytes, bytes_read, kernel_received, kernel_dropped;
-  uint32_t read_errors, overlaps;
+  uint32_t read_errors, read_errors_left_out, overlaps;
   char warnings[4 * FS_ERRLEN];
 };
 

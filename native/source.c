@@ -19,8 +19,7 @@
  * past it, only a read error (which fails the run) is kept, so the run always says why it failed.
  * Forty files that overlap once filled the buffer, and a truncated file's error went unsaid. */
 #define NOTES_END (sizeof(((struct fs_source *)0)->warnings) * 3 / 4)
-/* the line that says notes were left out fits here, between the notes and the errors */
-#define NOTES_CUT_END (NOTES_END + 64)
+#define NOTES_CUT_LINE "(more notes of this kind are left out)\n"
 
 /* A warning line, whole or not at all, with the names' control characters (a newline in a file's
  * name split the line in two) shown as '?'. */
@@ -36,13 +35,24 @@ static bool append(struct fs_source *s, size_t end, const char *fmt, const char 
 static void warn(struct fs_source *s, const char *fmt, const char *a, const char *b) {
   if (append(s, NOTES_END, fmt, a, b) || s->notes_cut) return;
   s->notes_cut = true;
-  append(s, NOTES_CUT_END, "%s%s(more notes of this kind are left out)\n", "", "");
+  append(s, sizeof(s->warnings), "%s%s" NOTES_CUT_LINE, "", ""); /* read errors leave it room */
 }
 
-/* A read error: the run fails, and says why whatever notes came before. */
+/* A read error: the run fails, and says why whatever notes came before. Past the room left, the
+ * file is counted, not named (sixty truncated files were cut to thirty lines, and nothing said so);
+ * the line that says notes were left out keeps its room until it is said. Lanes that read the same
+ * files say a file's error once. */
 static void warn_error(struct fs_source *s, const char *fmt, const char *a, const char *b) {
-  append(s, sizeof(s->warnings), fmt, a, b);
   s->read_errors++;
+  struct fs_shared_read_errors *shared = s->live ? NULL : s->shared_errors;
+  if (shared && atomic_exchange(&shared->said[s->cur - 1], true)) return; /* another lane's to say */
+  if (append(s, sizeof(s->warnings) - (s->notes_cut ? 0 : sizeof(NOTES_CUT_LINE)), fmt, a, b)) return;
+  if (shared) atomic_fetch_add(&shared->left_out, 1);
+  else s->read_errors_left_out++;
+}
+
+uint32_t fs_source_read_errors_left_out(const struct fs_source *s) {
+  return s->shared_errors ? atomic_load(&s->shared_errors->left_out) : s->read_errors_left_out;
 }
 
 /* An input as libpcap reads it. A regular file is read as it was when opened: what it grows by
@@ -256,9 +266,11 @@ int fs_source_open(struct fs_source *s, char **files, uint32_t n_files, uint32_t
   return 0;
 }
 
-int fs_source_open_again(struct fs_source *s, const struct fs_source *first, fs_shared_size *sizes, char *err) {
+int fs_source_open_again(struct fs_source *s, const struct fs_source *first, fs_shared_size *sizes,
+                         struct fs_shared_read_errors *errors, char *err) {
   if (source_init(s, first->files, first->n_files, first->snaplen, first->bpf, err) != 0) return -1;
   s->sizes = sizes;
+  s->shared_errors = errors;
   return 0;
 }
 

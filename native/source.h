@@ -13,6 +13,14 @@
 /* a regular file's size as the first of its readers found it, plus one (0: not opened yet) */
 typedef _Atomic uint64_t fs_shared_size;
 
+/* The read errors of files that several sources read (lanes that read the files themselves): a
+ * file's is said once, by the first of them to meet one there (a run said a truncated file once a
+ * lane), and the files whose line found no room in that source's warnings are counted for all. */
+struct fs_shared_read_errors {
+  atomic_bool *said;                /* one a file */
+  atomic_uint left_out;
+};
+
 struct fs_source {
   char **files;                     /* not the source's: its opener's */
   uint32_t n_files, cur;
@@ -32,10 +40,12 @@ struct fs_source {
   bool file_ended;                  /* the current file is over: closed at the next read */
   atomic_bool stop_requested;       /* set from another thread (SIGINT); the run flushes and ends */
   uint32_t read_errors;             /* files cut short or unreadable mid-run */
+  uint32_t read_errors_left_out;    /* of them, files not named in warnings for want of room */
+  struct fs_shared_read_errors *shared_errors; /* NULL, or the lanes' (fs_source_open_again) */
   uint32_t overlaps;                /* files that started before the last one read ended (each noted) */
   uint64_t bytes_read;              /* captured bytes, for progress */
   char warnings[4 * FS_ERRLEN];     /* what went wrong in a file that was otherwise read */
-  bool notes_cut;                   /* notes were left out of warnings (source.c: NOTES_END) */
+  bool notes_cut;                   /* notes were left out of warnings (source.c: NOTES_END), and said to be */
   uint32_t unsupported_linktype_files;
   bool file_fresh;                  /* no frame read yet from the current file */
   bool any_frame;                   /* a frame was read: last_* and last_file hold */
@@ -68,8 +78,10 @@ int fs_source_open(struct fs_source *s, char **files, uint32_t n_files, uint32_t
 /* The files of an open source, in the order it put them, for one more reader of them (a lane of
  * read --workers that reads them itself): nothing is checked or put in order again, and first
  * keeps the files (it must outlive this source). Each file is read up to the size the first of
- * its readers found when it opened it: sizes is one slot a file, zeros at first, shared by them. */
-int fs_source_open_again(struct fs_source *s, const struct fs_source *first, fs_shared_size *sizes, char *err);
+ * its readers found when it opened it: sizes is one slot a file, zeros at first, shared by them; so
+ * are errors (NULL: this source says its own). */
+int fs_source_open_again(struct fs_source *s, const struct fs_source *first, fs_shared_size *sizes,
+                         struct fs_shared_read_errors *errors, char *err);
 /* One frame as read: data stays valid until the next read. */
 struct fs_frame {
   const uint8_t *data;
@@ -84,6 +96,9 @@ enum { FS_READ_END = 0, FS_READ_FRAME = 1, FS_READ_FILE_END = 2, FS_READ_IDLE = 
  * there is no more input. */
 int fs_source_read(struct fs_source *s, struct fs_frame *fr);
 void fs_source_close(struct fs_source *s);
+/* Files with a read error that the warnings do not name (no room left): this source's, or, where the
+ * errors are shared, all its fellow readers'. */
+uint32_t fs_source_read_errors_left_out(const struct fs_source *s);
 
 /* source_live.c: opens and activates a capture on an interface; -1 with a message a person can act
  * on (no such interface, permission, interface down, bad filter). */

@@ -190,6 +190,7 @@ static void read_counters(struct fs_spread_counters *out, const struct fs_spread
   out->n.retimed_max_ms = clock->held_max_ms;
   out->bytes_read = src->bytes_read;
   out->read_errors = src->read_errors;
+  out->read_errors_left_out = fs_source_read_errors_left_out(src);
   out->overlaps = src->overlaps;
 }
 
@@ -300,6 +301,7 @@ static void spread_free(struct fs_spread *sp) {
   for (uint32_t i = 0; i < sp->n_lanes; i++) lane_free(&sp->lanes[i]);
   free(sp->lanes);
   free(sp->sizes);
+  free(sp->read_errors.said);
   fs_source_close(&sp->src);
   for (uint32_t i = 0; i < sp->n_files; i++) free(sp->files[i]);
   free(sp->files);
@@ -397,7 +399,9 @@ struct fs_spread *fs_spread_open(char **files, uint32_t n_files, uint32_t snaple
   sp->each_reads = each_can_read(sp);
   if (sp->each_reads) {
     sp->sizes = calloc(n_files ? n_files : 1, sizeof(*sp->sizes));
-    if (!sp->sizes) { snprintf(err, FS_ERRLEN, "out of memory"); spread_free(sp); return NULL; }
+    sp->read_errors.said = calloc(n_files ? n_files : 1, sizeof(*sp->read_errors.said));
+    atomic_init(&sp->read_errors.left_out, 0);
+    if (!sp->sizes || !sp->read_errors.said) { snprintf(err, FS_ERRLEN, "out of memory"); spread_free(sp); return NULL; }
     return sp;
   }
   for (uint32_t i = 0; i < n_lanes; i++) {

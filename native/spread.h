@@ -74,7 +74,7 @@ struct fs_spread_counts {
 struct fs_spread_counters {
   struct fs_spread_counts n;
   uint64_t bytes_read;
-  uint32_t read_errors, overlaps;
+  uint32_t read_errors, read_errors_left_out, overlaps;
   char warnings[4 * FS_ERRLEN];
 };
 
@@ -82,6 +82,7 @@ struct fs_spread {
   struct fs_source src;             /* the reader thread's alone; where each lane reads, the files' order and notes */
   bool each_reads;                  /* each lane reads the files itself (regular files): no reader, no rings */
   fs_shared_size *sizes;            /* each_reads: one a file, as the first lane to open it found it */
+  struct fs_shared_read_errors read_errors; /* each_reads: said once a file, whichever lane meets it */
   char **files;
   uint32_t n_files;
   uint32_t n_lanes;

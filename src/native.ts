@@ -51,6 +51,8 @@ export interface NativeStats {
   retimed: number;
   retimedMaxMs: number;
   readErrors: number;
+  /** files with a read error that warnings does not name (no room left): counted, the first named */
+  readErrorsLeftOut: number;
   /** files that started before the file read before them ended (each noted in warnings) */
   overlappingFiles: number;
   kernelReceived: number;

@@ -314,6 +314,8 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: Logger): 
     // a capture's own read error (the interface gone) is what fails it: an error, for logs that filter
     if (o.live && w.startsWith('capture: ') && w.endsWith('flows up to this point are kept')) log.error(w); else log.warn(w);
   }
+  // a file a line past the room the meter keeps for them, the rest in one line
+  if (stats.readErrorsLeftOut) log.warn(`... and ${plural(stats.readErrorsLeftOut, 'more file')} with read errors (the first are named above)`);
   if (stats.oversizeRecords) {
     log.warn(`${stats.oversizeRecords} records longer than 65535 bytes on the wire: their sizes wrap to 16 bits, as NFStream's do`);
   }

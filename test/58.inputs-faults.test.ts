@@ -381,6 +381,31 @@ t.test('many notes never crowd out the read error that fails the run; a newline 
   t.same(warnings(r.stderr).map((l) => l.slice(0, l.indexOf(':', 20))), [`flowseek: warning: ${path.join(many, 'bad?name.pcap')}`], 'one line, the newline shown as ?');
 });
 
+// Sixty truncated files once named thirty and said nothing of the rest: the meter's room for
+// warnings was full, and what did not fit was dropped.
+t.test('more files with read errors than the warnings hold: each is named or counted, the rest in one line', async (t) => {
+  const cut = fs.mkdtempSync(path.join(dir, 'cut-'));
+  const files: string[] = [];
+  for (let k = 0; k < 60; k++) {
+    const whole = pcap(DLT.EN10MB, conversation(1_600_000_000 + 10 * k, 3, 6000 + k));
+    files.push(path.join(cut, `truncated-capture-${String(k).padStart(2, '0')}.pcap`));
+    fs.writeFileSync(files[k], whole.subarray(0, whole.length - 7));
+  }
+  const ways: [string, NodeJS.ProcessEnv][] = [['one meter', {}], ['lanes', {}], ['lanes fed by a reader', { FLOWSEEK_SPREAD: 'reader' }]];
+  for (const [way, env] of ways) {
+    const r = spawnSync(process.execPath, [BIN, 'read', ...files, '--csv', '--workers', way === 'one meter' ? '1' : '2'],
+      { encoding: 'utf8', env: { ...process.env, ...env } });
+    t.equal(r.status, 1, `${way}: exit 1`);
+    const w = warnings(r.stderr);
+    const named = w.filter((l) => l.includes(': truncated dump file')).map((l) => l.slice('flowseek: warning: '.length, l.indexOf('.pcap:') + 5));
+    t.equal(new Set(named).size, named.length, `${way}: one line a file (${named.length} named)`);
+    t.ok(named.every((f) => files.includes(f)), `${way}: each names one of the files`);
+    const rest = /^flowseek: warning: \.\.\. and (\d+) more files with read errors \(the first are named above\)$/.exec(w[w.length - 1]);
+    t.ok(rest, `${way}: the last line says more were left out: ${w[w.length - 1]}`);
+    t.equal(named.length + Number(rest?.[1]), files.length, `${way}: named and counted, every file once`);
+  }
+});
+
 t.test('a capture file that cannot be looked at is said why, not "no such file"', async (t) => {
   const here = fs.mkdtempSync(path.join(dir, 'stat-'));
   fs.symlinkSync(path.join(here, 'b'), path.join(here, 'a'));

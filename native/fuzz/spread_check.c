@@ -92,8 +92,8 @@ static int check_shared_size(const char *path) {
   char *files[1] = { (char *)path };
   struct fs_source first, a, b, alone;
   fs_shared_size sizes[1] = { 0 };
-  if (fs_source_open(&first, files, 1, 0, NULL, err) != 0 || fs_source_open_again(&a, &first, sizes, err) != 0 ||
-      fs_source_open_again(&b, &first, sizes, err) != 0 || fs_source_open_again(&alone, &first, NULL, err) != 0) {
+  if (fs_source_open(&first, files, 1, 0, NULL, err) != 0 || fs_source_open_again(&a, &first, sizes, NULL, err) != 0 ||
+      fs_source_open_again(&b, &first, sizes, NULL, err) != 0 || fs_source_open_again(&alone, &first, NULL, NULL, err) != 0) {
     fprintf(stderr, "%s\n", err);
     return 1;
   }

@@ -5,6 +5,9 @@ import { NativeStats } from '../native';
  * On files every meter counts every frame it was shown (worker processes and lanes each read all
  * of them, or lanes each report their one reader's count), so frame counts are the largest, not the sum; flows
  * are each one meter's, so they add up. Live, each fanout member sees its own frames: all add up.
+ * Each file's read error is named once (lanes say it once between them, and a line said by several
+ * meters is kept once); the files left out are counted by every lane for all of them, and by each
+ * worker process for itself over the same files: the largest count, not the sum.
  */
 export function mergeStats(all: readonly (NativeStats | undefined)[], live: boolean, flowsExported: number): NativeStats {
   const some = all.filter((s): s is NativeStats => Boolean(s));
@@ -24,7 +27,7 @@ export function mergeStats(all: readonly (NativeStats | undefined)[], live: bool
     flowsFlushed: sum('flowsFlushed'), flowsEvicted: sum('flowsEvicted'), allocFailures: sum('allocFailures'), activeFlows: sum('activeFlows'),
     detectingFlows: sum('detectingFlows'), tableBytes: sum('tableBytes'), bytesRead: max('bytesRead'), oversizeRecords: max('oversizeRecords'),
     retimed: live ? sum('retimed') : max('retimed'), retimedMaxMs: max('retimedMaxMs'),
-    readErrors: max('readErrors'), overlappingFiles: max('overlappingFiles'), kernelReceived: sum('kernelReceived'), kernelDropped: sum('kernelDropped'),
+    readErrors: max('readErrors'), readErrorsLeftOut: max('readErrorsLeftOut'), overlappingFiles: max('overlappingFiles'), kernelReceived: sum('kernelReceived'), kernelDropped: sum('kernelDropped'),
     warnings: [...new Set(some.flatMap((s) => s.warnings.split('\n')).filter(Boolean))].join('\n'),
   };
 }
