@@ -98,7 +98,7 @@ static bool lane_entry(struct fs_runner *r) {
  * others to see the stop. */
 static bool lane_read(struct fs_runner *r) {
   if (atomic_load_explicit(&r->spread->stop, memory_order_relaxed)) {
-    fs_lane_read_so_far(r->spread, r->lane, r->reading.packets, true);
+    fs_lane_read_so_far(r->spread, r->lane, &r->reading, true);
     uint64_t at = fs_spread_stop_at(r->spread);
     if (at == UINT64_MAX) { /* a moment, not a spin: the others see it at their next frame */
       nanosleep(&(struct timespec){ .tv_nsec = 200000 }, NULL);
@@ -110,19 +110,20 @@ static bool lane_read(struct fs_runner *r) {
   int rc = fs_source_read(&r->source, &fr);
   if (rc == FS_READ_END) {
     r->draining = true;
-    fs_lane_read_so_far(r->spread, r->lane, r->reading.packets, true); /* nothing more to wait for */
+    fs_lane_read_so_far(r->spread, r->lane, &r->reading, true); /* nothing more to wait for */
   }
   if (rc != FS_READ_FRAME) return true;
   bool scan = false;
   int lane = fs_spread_route(r->spread, &fr, &r->clock, &r->reading, &scan);
   if (lane == (int)r->lane) {
+    r->reading.own++;
     /* what its meter refuses is counted with the reading's own, as the reader counts a lane's */
     rc = fs_meter_frame(&r->meter, fr.linktype, r->clock.tick_ms, r->clock.tick_ns, fr.data, fr.caplen, fr.wirelen);
     if (rc < 0 && -rc < FS_IGN__COUNT) r->reading.ignored[-rc]++;
   } else if (lane >= 0 && scan) {
     fs_meter_clock(&r->meter, r->clock.tick_ms);
   }
-  fs_lane_read_so_far(r->spread, r->lane, r->reading.packets, false);
+  fs_lane_read_so_far(r->spread, r->lane, &r->reading, false);
   return true;
 }
 

@@ -162,10 +162,14 @@ void fs_lane_leave(struct fs_spread *sp, uint32_t lane) {
   atomic_store(&sp->lanes[lane].gone, true);
 }
 
-void fs_lane_read_so_far(struct fs_spread *sp, uint32_t lane, uint64_t frames, bool halted) {
-  /* a lane's own line, stored at every frame; read by the others only once the stop came */
-  atomic_store_explicit(&sp->lanes[lane].frames_read, frames, memory_order_relaxed);
-  if (halted) atomic_store(&sp->lanes[lane].halted, true); /* after the count: whoever sees it sees that */
+void fs_lane_read_so_far(struct fs_spread *sp, uint32_t lane, const struct fs_spread_counts *c, bool halted) {
+  /* a lane's own line, stored at every frame; read by the others only once the stop came, or for
+   * their counters */
+  struct fs_lane *l = &sp->lanes[lane];
+  atomic_store_explicit(&l->frames_read, c->packets, memory_order_relaxed);
+  atomic_store_explicit(&l->own_read, c->own, memory_order_relaxed);
+  atomic_store_explicit(&l->unrouted_read, c->unrouted, memory_order_relaxed);
+  if (halted) atomic_store(&l->halted, true); /* after the count: whoever sees it sees that */
 }
 
 uint64_t fs_spread_stop_at(struct fs_spread *sp) {
@@ -206,6 +210,16 @@ void fs_spread_lane_counters(const struct fs_spread *sp, const struct fs_spread_
   read_counters(out, c, clock, src);
   /* the files' order was noted when the spread opened them (sp->src, written before any lane
    * was); each lane notes the rest alike (the run says each note once: src/workers/stats.ts) */
+  /* Every lane reads every frame, but a lane that could not open a file (out of descriptors) read
+   * none of it while the others read theirs: the largest lane's count claimed frames whose lane
+   * never metered them. The run's are each lane's own, and the most any lane read that no lane takes. */
+  uint64_t own = 0, unrouted = 0;
+  for (uint32_t i = 0; i < sp->n_lanes; i++) {
+    own += atomic_load_explicit(&sp->lanes[i].own_read, memory_order_relaxed);
+    uint64_t u = atomic_load_explicit(&sp->lanes[i].unrouted_read, memory_order_relaxed);
+    if (u > unrouted) unrouted = u;
+  }
+  out->n.packets = own + unrouted;
   size_t n = strlen(sp->src.warnings), m = strlen(src->warnings);
   if (n + m >= sizeof(out->warnings)) n = 0; /* the lane's own (a read error among them) before a note */
   memcpy(out->warnings, sp->src.warnings, n);
@@ -222,7 +236,7 @@ int fs_spread_route(const struct fs_spread *sp, const struct fs_frame *fr, struc
     struct fs_packet p;
     struct fs_flow_key k;
     int d = fs_decode(fr->linktype, fr->data, fr->caplen, fr->wirelen, sp->decode_tunnels, &p);
-    if (d != FS_OK) { c->ignored[d]++; return -1; }
+    if (d != FS_OK) { c->ignored[d]++; c->unrouted++; return -1; }
     fs_flow_key_make(&p, &k);
     host = fs_flow_key_host_hash(&k);
   }
@@ -395,6 +409,8 @@ struct fs_spread *fs_spread_open(char **files, uint32_t n_files, uint32_t snaple
     atomic_init(&lanes[i].gone, false);
     atomic_init(&lanes[i].frames_read, 0);
     atomic_init(&lanes[i].halted, false);
+    atomic_init(&lanes[i].own_read, 0);
+    atomic_init(&lanes[i].unrouted_read, 0);
   }
   sp->each_reads = each_can_read(sp);
   if (sp->each_reads) {

@@ -59,6 +59,7 @@ struct fs_lane {
    * (it saw the stop, or its input ended) */
   atomic_uint_least64_t frames_read;
   atomic_bool halted;
+  atomic_uint_least64_t own_read, unrouted_read; /* each_reads: of frames_read, its own and the unrouted */
   pthread_mutex_t lock;
   pthread_cond_t has_data, has_room;
 };
@@ -66,6 +67,9 @@ struct fs_lane {
 /* what the reader counts */
 struct fs_spread_counts {
   uint64_t packets, oversize_records;
+  /* a lane that reads the files itself: of its packets, those of its own partition, and those no
+   * lane's decode takes */
+  uint64_t own, unrouted;
   uint64_t retimed, retimed_max_ms; /* the run's clock's (fs_clock held) */
   uint64_t ignored[FS_IGN__COUNT];
 };
@@ -117,9 +121,9 @@ struct fs_spread *fs_spread_open(char **files, uint32_t n_files, uint32_t snaple
  * fs_lane_done_with(). */
 struct fs_lane_entry *fs_lane_peek(struct fs_spread *sp, uint32_t lane);
 void fs_lane_done_with(struct fs_spread *sp, uint32_t lane);
-/* A lane that reads the files itself has read this many frames; halted: it saw the stop (or its
- * input ended), and reads on only to fs_spread_stop_at(). */
-void fs_lane_read_so_far(struct fs_spread *sp, uint32_t lane, uint64_t frames, bool halted);
+/* A lane that reads the files itself has read these frames (c: all of them, its own, the unrouted);
+ * halted: it saw the stop (or its input ended), and reads on only to fs_spread_stop_at(). */
+void fs_lane_read_so_far(struct fs_spread *sp, uint32_t lane, const struct fs_spread_counts *c, bool halted);
 /* Where lanes that read the files themselves stop, so that a frame one of them read is one its own
  * lane metered: UINT64_MAX until every lane still reading has halted (lanes then wait, reading
  * nothing), then the most frames any lane read (each reads on to it; none reads past it). */
@@ -135,7 +139,9 @@ void fs_spread_refused(struct fs_spread *sp, uint32_t reason);
 /* A copy of the reader's counters, with the frames lanes refused. */
 void fs_spread_counters(struct fs_spread *sp, struct fs_spread_counters *out);
 /* The same for a lane that reads the files itself: its source src, what its reading counted (c,
- * what its meter refused among it) and its clock; the notes the spread made on the files' order first. */
+ * what its meter refused among it) and its clock; the notes the spread made on the files' order first.
+ * Its packets are the run's so far: those every lane read for its own partition, and those no lane
+ * takes. */
 void fs_spread_lane_counters(const struct fs_spread *sp, const struct fs_spread_counts *c, const struct fs_clock *clock,
                              const struct fs_source *src, struct fs_spread_counters *out);
 /* One more reference, for a holder that is no lane (it may stop the spread and read its counters). */

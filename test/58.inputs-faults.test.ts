@@ -406,6 +406,34 @@ t.test('more files with read errors than the warnings hold: each is named or cou
   }
 });
 
+// Lanes each open the files themselves: a descriptor short, one lane could open none of them while
+// the other read them all, and the summary took the most packets a lane read (all of them) for an
+// output without the first lane's flows. Where Node starts and where a lane runs short depend on
+// the machine, so limits are tried upward until every file opens.
+t.test('a lane that cannot open the files: the summary counts the packets metered, and names the files', async (t) => {
+  const few = fs.mkdtempSync(path.join(dir, 'lanes-short-'));
+  const files: string[] = [];
+  for (let k = 0; k < 6; k++) {
+    files.push(path.join(few, `part-${k}.pcap`));
+    fs.writeFileSync(files[k], udpBurst(20_000, { start: 1_600_000_000 + 100 * k, stepUs: 1000, sources: 200, payload: 12 }));
+  }
+  let short = 0;
+  for (let n = 16; n <= 40; n++) {
+    const r = spawnSync('bash', ['-c', `ulimit -n ${n}; exec env -u NODE_OPTIONS "$0" "$@"`, process.execPath, BIN, 'read', ...files, '--csv', '--workers', '2'],
+      { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const unopened = warnings(r.stderr).filter((l) => l.includes(': cannot be opened: '));
+    if (r.status === 0 && unopened.length === 0) break; // enough descriptors from here on
+    if (!Number.isFinite(packetsOf(r.stderr)) || flowCount(r.stderr) === 0) continue; // Node, or both lanes, short
+    short++;
+    const column = r.stdout.split('\n')[0].split(',').indexOf('bidirectional_packets');
+    const metered = r.stdout.trim().split('\n').slice(1).reduce((n, l) => n + Number(l.split(',')[column]), 0);
+    t.equal(packetsOf(r.stderr), metered, `ulimit -n ${n}: the summary's packets are the flows' (${unopened.length} files not opened by a lane)`);
+    const rest = Number(/\.\.\. and (\d+) more files/.exec(r.stderr)?.[1] ?? 0);
+    t.ok(unopened.length + rest > 0 && r.status === 1, `ulimit -n ${n}: the files a lane could not open are said, exit 1`);
+  }
+  t.ok(short > 0, 'one limit at least left a lane short of descriptors while the other read');
+});
+
 t.test('a capture file that cannot be looked at is said why, not "no such file"', async (t) => {
   const here = fs.mkdtempSync(path.join(dir, 'stat-'));
   fs.symlinkSync(path.join(here, 'b'), path.join(here, 'a'));

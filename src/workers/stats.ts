@@ -2,9 +2,11 @@
 import { NativeStats } from '../native';
 
 /**
- * On files every meter counts every frame it was shown (worker processes and lanes each read all
- * of them, or lanes each report their one reader's count), so frame counts are the largest, not the sum; flows
- * are each one meter's, so they add up. Live, each fanout member sees its own frames: all add up.
+ * On files every meter counts every frame it was shown (worker processes each read all of them;
+ * lanes each report the run's packets: their one reader's count, or, where each reads the files
+ * itself, the frames every lane read for its own partition, so that a file one lane could not open
+ * is not counted whole), so frame counts are the largest, not the sum; flows are each one meter's,
+ * so they add up. Live, each fanout member sees its own frames: all add up.
  * Each file's read error is named once (lanes say it once between them, and a line said by several
  * meters is kept once); the files left out are counted by every lane for all of them, and by each
  * worker process for itself over the same files: the largest count, not the sum.
