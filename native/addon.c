@@ -344,6 +344,15 @@ static struct fs_handle *handle_alloc(napi_env env) {
 }
 
 /* open({ files | interface, ...options }): see addon_options.c for every option */
+/* libgcrypt is set up as the addon loads (init); a meter that dissects, where that failed, tries
+ * again here, before any output opens (dpi.h): false, the error thrown, if it fails again */
+static bool dpi_ready(napi_env env, const struct fs_open_options *o) {
+  char err[FS_ERRLEN];
+  if (!o->cfg.features.dissections || fs_dpi_setup(err, sizeof(err)) == 0) return true;
+  napi_throw_error(env, "FS_OPEN", err);
+  return false;
+}
+
 static napi_value js_open(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1] = { NULL };
@@ -353,6 +362,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     if (argc < 1) napi_throw_type_error(env, "FS_ARG", "open() needs its options");
     return NULL;
   }
+  if (!dpi_ready(env, &o)) { fs_options_free(&o); return NULL; }
   struct fs_handle *h = handle_alloc(env);
   if (!h) { fs_options_free(&o); return NULL; }
   char err[FS_ERRLEN] = "";
@@ -448,6 +458,7 @@ static napi_value js_open_spread(napi_env env, napi_callback_info info) {
   struct fs_open_options o;
   if (!fs_options_read(env, argv[0], &o)) return NULL;
   if (!o.files) { fs_options_free(&o); napi_throw_type_error(env, "FS_ARG", "openSpread() reads files, not an interface"); return NULL; }
+  if (!dpi_ready(env, &o)) { fs_options_free(&o); return NULL; }
   struct fs_spread_holder *s = calloc(1, sizeof(*s));
   if (!s) { fs_options_free(&o); napi_throw_error(env, "FS_NOMEM", "out of memory"); return NULL; }
   char err[FS_ERRLEN] = "";
@@ -694,6 +705,10 @@ static napi_value init(napi_env env, napi_value exports) {
     { "sendQueueBytes", NULL, fs_js_send_queue_bytes, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof(fns) / sizeof(fns[0]), fns);
+  /* now, while the descriptors that loaded the addon are free again: a failure is said by the
+   * open of a meter that needs it (dpi_ready) */
+  char why[FS_ERRLEN];
+  fs_dpi_setup(why, sizeof(why));
   fs_sockevents_init(env, exports);
   napi_value v;
   napi_create_string_utf8(env, pcap_lib_version(), NAPI_AUTO_LENGTH, &v);

@@ -1,9 +1,13 @@
 /* The only file that includes nDPI. */
+#include <errno.h>
+#include <fcntl.h>
 #include <gcrypt.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <ndpi/ndpi_api.h>
 #include "dpi.h"
 #include "ja4.h"
@@ -20,20 +24,65 @@ uint32_t fs_dpi_state_size(void) { return ndpi_detection_get_sizeof_ndpi_flow_st
  * initialisation is for one thread at a time: modules started on threads at once aborted 5 of 300
  * processes with two threads, 3 of 400 with four (native/fuzz/dpi_start_check.c). It is done here
  * once, as nDPI would do it, and every module is told it is done. */
-static pthread_once_t gcrypt_once = PTHREAD_ONCE_INIT;
-static bool gcrypt_ready;
+static pthread_mutex_t gcrypt_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool gcrypt_ready, gcrypt_broken;
+static char gcrypt_why[160];
+static jmp_buf gcrypt_fatal;
 
-static void gcrypt_init(void) {
-  if (!gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
-    if (!gcry_check_version(NULL)) return;
-    gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+/* libgcrypt's setup reads this file, and aborts the process when it cannot for any reason but the
+ * file's absence: a process out of descriptors ended with exit 134 (--workers 2 under ulimit -n 19,
+ * as the lanes' meters started), its output's temporary file left behind. */
+#define FIPS_SETTING "/proc/sys/crypto/fips_enabled"
+
+/* A fatal error of libgcrypt's during its setup: back to the setup, for libgcrypt aborts the
+ * process if its handler returns. libgcrypt is not called again after one. */
+static void gcrypt_fatal_error(void *opaque, int code, const char *text) {
+  (void)opaque;
+  (void)code;
+  snprintf(gcrypt_why, sizeof(gcrypt_why), "%s", text ? text : "a fatal error");
+  longjmp(gcrypt_fatal, 1);
+}
+
+/* Under gcrypt_lock. A failure of the file's open leaves libgcrypt untouched, to be tried again at
+ * the next meter's open. */
+static void gcrypt_setup(void) {
+  if (gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) { gcrypt_ready = true; return; }
+  /* a descriptor is free if this opens (libgcrypt opens it at once after, on this thread) */
+  int fd = open(FIPS_SETTING, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno != ENOENT && errno != EACCES) {
+    /* the words are src/system-errors.ts's EMFILE, as source.c's */
+    if (errno == EMFILE) snprintf(gcrypt_why, sizeof(gcrypt_why), "this process has as many files open as it may (ulimit -n, LimitNOFILE)");
+    else snprintf(gcrypt_why, sizeof(gcrypt_why), "%s cannot be read (%s)", FIPS_SETTING, strerror(errno));
+    return;
   }
-  gcrypt_ready = true;
+  if (fd >= 0) close(fd);
+  gcry_set_fatalerror_handler(gcrypt_fatal_error, NULL);
+  if (setjmp(gcrypt_fatal) == 0) {
+    if (gcry_check_version(NULL)) {
+      gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+      gcrypt_ready = true;
+    } else {
+      snprintf(gcrypt_why, sizeof(gcrypt_why), "it did not start");
+      gcrypt_broken = true;
+    }
+  } else {
+    gcrypt_broken = true;
+  }
+  gcry_set_fatalerror_handler(NULL, NULL); /* a later fatal error is libgcrypt's own again */
+}
+
+int fs_dpi_setup(char *err, size_t n) {
+  pthread_mutex_lock(&gcrypt_lock);
+  if (!gcrypt_ready && !gcrypt_broken) gcrypt_setup();
+  bool ready = gcrypt_ready;
+  if (!ready) snprintf(err, n, "libgcrypt (nDPI's, for QUIC) cannot be set up: %s", gcrypt_why);
+  pthread_mutex_unlock(&gcrypt_lock);
+  return ready ? 0 : -1;
 }
 
 struct fs_dpi_module *fs_dpi_module_new(uint8_t n_dissections) {
-  pthread_once(&gcrypt_once, gcrypt_init);
-  if (!gcrypt_ready) return NULL;
+  char why[256];
+  if (fs_dpi_setup(why, sizeof(why)) != 0) return NULL;
   struct fs_dpi_module *d = calloc(1, sizeof(*d));
   if (!d) return NULL;
   d->ndpi = ndpi_init_detection_module(ndpi_dont_init_libgcrypt);

@@ -31,6 +31,11 @@ struct fs_dpi_flow {
                                       * detecting: a struct fs_dpi_live */
 };
 
+/* libgcrypt, which nDPI uses, set up once a process, before any module starts: when the addon
+ * loads, and again at a meter's open where it failed then (before any output opens, so a failure is
+ * a line and exit 1, not libgcrypt's abort). 0, or -1 with why in err (n bytes). */
+int fs_dpi_setup(char *err, size_t n);
+/* NULL when out of memory, or libgcrypt is not set up (fs_dpi_setup says why). */
 struct fs_dpi_module *fs_dpi_module_new(uint8_t n_dissections);
 void fs_dpi_module_free(struct fs_dpi_module *d);
 /* First packet. NULL when out of memory. */

@@ -566,3 +566,26 @@ t.test('file names that are not UTF-8: one line saying so, exit 2, nothing writt
   t.match(output.stderr, /^flowseek: error: -o ".*out\uFFFD\.csv": a file name that is not UTF-8/);
   t.same(fs.readdirSync(work).filter((n) => n.startsWith('out') || n.startsWith('.out')), [], 'no output under any name');
 });
+
+// libgcrypt (nDPI's) was set up as the lanes' meters started, after the output's temporary file
+// took a descriptor: with none left it aborted the process ("FATAL: error reading
+// /proc/sys/crypto/fips_enabled", exit 134) and left the temporary behind. From the lowest limit
+// flowseek starts under up to one that is enough, each run ends as a run, and leaves no temporary.
+t.test('few descriptors: no abort, no temporary file left, one meter or lanes', async (t) => {
+  const input = path.join(ROOT, 'samples', 'sample.pcap');
+  const out = fs.mkdtempSync(path.join(dir, 'limits-'));
+  const under = (n: number, args: string[]) => spawnSync('bash', ['-c', `ulimit -n ${n}; exec env -u NODE_OPTIONS "$0" "$@"`, process.execPath, BIN, ...args],
+    { encoding: 'utf8' });
+  let lowest = 16;
+  while (lowest < 40 && under(lowest, ['--version']).status !== 0) lowest++;
+  for (const workers of ['1', '2']) {
+    for (let n = lowest; n <= 40; n++) {
+      const r = under(n, ['read', input, '--workers', workers, '-o', path.join(out, 'flows.csv')]);
+      const left = fs.readdirSync(out).filter((f) => f.endsWith('.tmp'));
+      t.ok((r.status === 0 || r.status === 1) && !/FATAL|abort/i.test(r.stderr), `--workers ${workers}, ulimit -n ${n}: exit ${r.status ?? r.signal}, ${r.stderr.trim().split('\n').pop()}`);
+      t.same(left, [], `--workers ${workers}, ulimit -n ${n}: no temporary left`);
+      for (const f of left) fs.rmSync(path.join(out, f));
+      if (r.status === 0) break; // enough descriptors from here on
+    }
+  }
+});
