@@ -17,7 +17,7 @@ target=meter
 if [ "${1:-}" = --target ]; then target=${2:-}; shift 2; fi
 case $target in meter|source|batch) ;; *) echo "fuzz: --target meter, source or batch" >&2; exit 2 ;; esac
 mkdir -p build-fuzz fuzz/corpus fuzz/crashes
-sources=$(ls native/*.c | grep -v -E 'native/(addon|addon_options|addon_system|addon_text|addon_writeback|text_rows|batch|compress|privileges|sockdiag|sockevents|addon_sockevents|run|source|source_live|spread)\.c$')
+sources=$(ls native/*.c | grep -v -E 'native/(addon[a-z_]*|text_rows|batch|compress|privileges|sockdiag|sockevents|run|source|source_live|spread)\.c$')
 readers="native/run.c native/spread.c native/source.c native/source_live.c"
 flags=(-g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
 if [ ! -x build-fuzz/fuzz_batch ] || [ -n "$(find native -name '*.[ch]' -newer build-fuzz/fuzz_batch)" ]; then
