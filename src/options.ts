@@ -384,20 +384,23 @@ function notUtf8(flag: string | undefined, name: string): void {
 function refuseInputAsOutput(files: string[], output: string): void {
   let out: fs.Stats;
   try {
-    out = fs.lstatSync(output);
+    // a descriptor's name (/dev/fd/5) is what it opens, not the link /proc shows for it
+    out = DESCRIPTOR.test(output) ? fs.statSync(output) : fs.lstatSync(output);
   } catch {
     return; // no such file yet: no input is there
   }
   for (const file of files) {
-    if (file === '-') continue;
     let input: fs.Stats;
     try {
-      input = fs.statSync(file);
+      // standard input redirected from the output file (read - -o f < f) is that file
+      input = file === '-' ? fs.fstatSync(0) : fs.statSync(file);
     } catch {
       continue; // said when the input is opened
     }
+    if (!input.isFile()) continue; // a pipe or a terminal is no file -o could replace
     if (input.dev === out.dev && input.ino === out.ino) {
-      throw new UsageError(`"-o" names an input file (${output}${file === output ? '' : `, read as ${file}`}): the capture would be replaced by its flows; give the flows a file of their own`);
+      const as = file === output ? '' : file === '-' ? ', read as standard input' : `, read as ${file}`;
+      throw new UsageError(`"-o" names an input file (${output}${as}): the capture would be replaced by its flows; give the flows a file of their own`);
     }
   }
 }

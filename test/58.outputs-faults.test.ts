@@ -670,6 +670,20 @@ t.test('-o naming an input file is refused before anything is read; a symlink th
       t.same(fs.readFileSync(input), before, 'the capture untouched');
     }
   }
+  // standard input redirected from the output file; the input given again as a descriptor to write
+  for (const script of ['exec "$0" "$1" read - --csv -o "$2" < "$2"', 'exec "$0" "$1" read "$2" --csv -o /dev/fd/5 5<>"$2"']) {
+    const r = spawnSync('bash', ['-c', script, process.execPath, BIN, input], { encoding: 'utf8' });
+    t.equal(r.status, 2, `${script}: usage error`);
+    t.match(r.stderr, /^flowseek: error: "-o" names an input file \(.*\): the capture would be replaced by its flows/);
+    t.same(fs.readFileSync(input), before, 'the capture untouched');
+  }
+  // a descriptor given for reading is not opened again for writing (the flows were appended to it)
+  const other2 = path.join(work, 'other2.pcap');
+  fs.copyFileSync(SAMPLE, other2);
+  const reading = spawnSync('bash', ['-c', 'exec "$0" "$1" read "$2" --csv -o /dev/fd/5 5<"$3"', process.execPath, BIN, input, other2], { encoding: 'utf8' });
+  t.equal(reading.status, 1);
+  t.match(reading.stderr, /^flowseek: error: cannot write \/dev\/fd\/5: descriptor 5 was given for reading \(.*\), not writing\n$/);
+  t.same(fs.readFileSync(other2), before, 'the file behind it untouched');
   t.same(temporaries(work), [], 'no temporary');
   // a symlink at the name is replaced, as ever: the capture it pointed to stays
   const link = path.join(work, 'link.csv');

@@ -348,16 +348,28 @@ function openDirect(target: string): number {
  * flows (exit 0) or crashed the exit (SIGSEGV). */
 function givenDescriptor(target: string): number {
   const n = Number(/(\d+)$/.exec(target)?.[1] ?? (target.endsWith('stderr') ? 2 : 1));
-  if (n <= 2) return n;
   let what: string;
   try {
     what = fs.readlinkSync(`/proc/self/fd/${n}`);
   } catch {
     throw new OutputError(`cannot write ${target}: descriptor ${n} is not open (open it for flowseek in the shell: ${n}>FILE)`);
   }
-  const own = what.startsWith('anon_inode:') || (what.startsWith('pipe:') && readHere(what));
+  // standard input, output and error are the caller's, whatever they are
+  const own = n > 2 && (what.startsWith('anon_inode:') || (what.startsWith('pipe:') && readHere(what)));
   if (own) throw new OutputError(`cannot write ${target}: descriptor ${n} is not one given to flowseek but the runtime's own (${what}); open it in the shell: ${n}>FILE`);
+  // given for reading (5<capture.pcap): opening it again for writing appended the flows to it
+  if (accessMode(n) === 0) throw new OutputError(`cannot write ${target}: descriptor ${n} was given for reading (${what}), not writing`);
   return n;
+}
+
+/** O_RDONLY (0), O_WRONLY (1) or O_RDWR (2) of descriptor n, from /proc/self/fdinfo; -1 unknown. */
+function accessMode(n: number): number {
+  try {
+    const flags = /^flags:\s*([0-7]+)$/m.exec(fs.readFileSync(`/proc/self/fdinfo/${n}`, 'utf8'))?.[1];
+    return flags === undefined ? -1 : parseInt(flags, 8) & 3;
+  } catch {
+    return -1;
+  }
 }
 
 /** Whether one of this process's descriptors (the one named too) reads the pipe `link`
@@ -365,9 +377,7 @@ function givenDescriptor(target: string): number {
 function readHere(link: string): boolean {
   for (const name of fs.readdirSync('/proc/self/fd')) {
     try {
-      if (fs.readlinkSync(`/proc/self/fd/${name}`) !== link) continue;
-      const flags = /^flags:\s*([0-7]+)$/m.exec(fs.readFileSync(`/proc/self/fdinfo/${name}`, 'utf8'))?.[1];
-      if (flags !== undefined && (parseInt(flags, 8) & 3) === 0) return true; // O_RDONLY
+      if (fs.readlinkSync(`/proc/self/fd/${name}`) === link && accessMode(Number(name)) === 0) return true;
     } catch {
       // closed meanwhile (the readdir's own descriptor among them)
     }
