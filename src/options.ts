@@ -371,11 +371,31 @@ export function parseReadOptions(files: string[], raw: RawReadOptions & { system
 }
 
 /** Node reads its arguments as UTF-8 and puts U+FFFD for a byte that is not: a name that is not
- * UTF-8 reached flowseek as another name (an input "not found", an output written under a name
- * not asked for). One that is UTF-8 and holds U+FFFD itself is taken where it exists. */
+ * UTF-8 reached flowseek as another name (an input "not found", or another file of the name with
+ * U+FFFD read; an output written under a name not asked for). The arguments' bytes, in
+ * /proc/self/cmdline, tell such a name from one that holds U+FFFD itself. */
 function notUtf8(flag: string | undefined, name: string): void {
-  if (!name.includes('\uFFFD') || fs.existsSync(name)) return;
+  if (!name.includes('\uFFFD') || !notUtf8Arguments().has(name)) return;
   throw new UsageError(`${flag ? `${flag} ` : ''}${JSON.stringify(name)}: a file name that is not UTF-8 cannot be given to flowseek (Node reads its arguments as UTF-8); rename the file or give it through a symlink`);
+}
+
+/** The process's arguments whose bytes are not UTF-8, as Node decoded them. */
+function notUtf8Arguments(): Set<string> {
+  let raw: Buffer;
+  try {
+    raw = fs.readFileSync('/proc/self/cmdline');
+  } catch {
+    return new Set(); // no /proc: every name is taken as Node gives it
+  }
+  const found = new Set<string>();
+  for (let at = 0; at < raw.length;) {
+    const end = raw.indexOf(0, at) < 0 ? raw.length : raw.indexOf(0, at);
+    const bytes = raw.subarray(at, end);
+    const text = bytes.toString('utf8');
+    if (!Buffer.from(text, 'utf8').equals(bytes)) found.add(text);
+    at = end + 1;
+  }
+  return found;
 }
 
 /** -o naming one of the inputs replaced the capture by its own flows (exit 0). The name -o

@@ -565,6 +565,16 @@ t.test('file names that are not UTF-8: one line saying so, exit 2, nothing writt
   t.equal(output.status, 2);
   t.match(output.stderr, /^flowseek: error: -o ".*out\uFFFD\.csv": a file name that is not UTF-8/);
   t.same(fs.readdirSync(work).filter((n) => n.startsWith('out') || n.startsWith('.out')), [], 'no output under any name');
+  // a file whose name holds U+FFFD itself is no excuse: the other name is still refused, and that
+  // file left as it was; a new name holding U+FFFD itself is written
+  const twin = path.join(work, 'x\uFFFD.csv');
+  fs.writeFileSync(twin, 'precious\n');
+  const other = run('exec env -u NODE_OPTIONS "$0" "$1" read "$2" -o "$3/x$(printf "\\xff").csv"');
+  t.equal(other.status, 2, 'the name with a byte that is not UTF-8 is refused though its twin exists');
+  t.equal(fs.readFileSync(twin, 'utf8'), 'precious\n', 'the twin untouched');
+  const literal = cli(['read', sample, '-q', '-o', path.join(work, 'caf\uFFFD.csv')]);
+  t.equal(literal.status, 0, literal.stderr);
+  t.ok(fs.existsSync(path.join(work, 'caf\uFFFD.csv')), 'a name holding U+FFFD itself is written');
 });
 
 // libgcrypt (nDPI's) was set up as the lanes' meters started, after the output's temporary file
