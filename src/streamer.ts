@@ -100,8 +100,9 @@ export class FlowStreamer {
   }
 
   /** The flows as text rows made in C after each step (no plugins: the caller checks); parts with
-   * no flow are left out, each part's counters kept for progress(). */
-  async *textRows(plan: NativeTextPlan): AsyncGenerator<NativeTextPart> {
+   * no flow are left out unless `empty` (a worker process's parent has its counters from them
+   * alone), each part's counters kept for progress(). */
+  async *textRows(plan: NativeTextPlan, empty = false): AsyncGenerator<NativeTextPart> {
     if (!this.meter) this.open();
     const meter = this.meter as NativeMeter;
     meter.textOutput({ ...plan, lendBuffers: true }); // the parts are written, or sent to the parent, from this thread
@@ -114,7 +115,7 @@ export class FlowStreamer {
         if (!p || this.killed) break;
         this.latest = p.counters;
         pending = nextPart(meter, size);
-        if (p.length) yield p;
+        if (p.length || empty) yield p;
       }
     } finally {
       if (pending) {

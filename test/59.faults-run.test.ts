@@ -179,6 +179,22 @@ function liveTests(): void {
     t.same(tempFiles(path.dirname(out)), []);
   });
 
+  // the workers sent their counters only with parts holding flows: a capture whose flows stayed
+  // open reported 0 packets every --report interval to its end (a second fault campaign's finding)
+  t.test('--report in a capture whose flows stay open: the packets received so far', async (t) => {
+    const out = path.join(fs.mkdtempSync(path.join(tmpdir(), 'report-')), 'flows.csv');
+    const run = capture(['--workers', '2', '--report', '1', '-o', out]);
+    t.ok(await waitFor(run, /capturing on/), 'started');
+    await traffic(20, 36000);
+    const counted = () => [...run.stderr().matchAll(/^flowseek: (\d+) packets, \d+ ignored, \d+ dropped by the kernel; (\d+) flows active/gm)].map((m) => Number(m[1]));
+    await sleep(3500);
+    t.ok(counted().some((n) => n >= 40), `a report counts the 40 packets sent (${counted().join(', ')})`);
+    run.child.kill('SIGTERM');
+    const { code } = await run.exit;
+    t.equal(code, 0);
+    t.ok(csvRows(out) >= 20, `the flows written at the stop (${csvRows(out)})`);
+  });
+
   // SIGUSR1 opened Node's inspector in whichever process took it, workers too (a debugger for any
   // local user, in processes running as root); SIGUSR2 ended a worker (the run then failed)
   t.test('SIGUSR1 and SIGUSR2 to a capture and to its workers: a report line from the capture, no debugger, nothing ends', async (t) => {

@@ -50,7 +50,9 @@ async function run(options: ToWorker & { t: 'start' }): Promise<void> {
     let stray: FlowseekError | undefined;
     onStrayError((e) => { stray ??= e; streamer.stop(); });
     if (options.text) {
-      for await (const p of streamer.textRows(options.text)) {
+      // every part, those without flows too: they carry the counters a capture's --report and
+      // SIGUSR1 say (a capture whose flows stayed open reported 0 packets to its end)
+      for await (const p of streamer.textRows(options.text, true)) {
         await send({ t: 'text', length: p.length, bytes: p.bytes, ends: p.ends ?? new Uint32Array(0), stats: p.counters, peakRssKb: peakRssKb() });
         loadNative().release(p.bytes); // sent (a copy went into the channel): the meter's buffer goes back to it
       }
