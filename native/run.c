@@ -169,8 +169,10 @@ void fs_run_step(struct fs_runner *r, size_t want) {
   fs_meter_resume(m);
   if (r->deferred.data && !take_deferred(r)) return;
   while (!r->done && m->out_len < want && !(m->events && fs_events_full(m->events)) && !m->scan_held) {
-    /* the clock is read once every 1024 packets when reading files */
-    if (every && (live || (++n & 1023) == 0) && wall_ms() - started >= every) break;
+    /* the clock is read once every 1024 packets of a file; at every packet of a stream (standard
+     * input, a FIFO), whose packets may come a few a second */
+    bool stream = !r->spread && r->source.pc && r->source.opened_size == 0; /* opened at the first read */
+    if (every && (live || stream || (++n & 1023) == 0) && wall_ms() - started >= every) break;
     if (m->stopped) { /* --max-flows: nothing more is taken */
       if (r->spread) fs_lane_leave(r->spread, r->lane);
       r->done = true;

@@ -11,13 +11,21 @@
 #define MASK (FS_LANE_SLOTS - 1)
 /* the longest either side sleeps before looking again (a lane then returns a short batch) */
 #define WAIT_MS 20
-/* the reader's counters reach JavaScript this often */
+/* the reader's counters reach JavaScript this often, and at least this often in time from a
+ * stream (standard input, a FIFO), whose packets may come a few a second */
 #define REPORT_EVERY 8192
+#define REPORT_MS 250
 /* entries between a frame's prefetch by its lane and its turn */
 #define PREFETCH_AHEAD 8
 /* a lane's ring of frame bytes (a power of two): 32 MB held about 70,000 frames of the bench
  * capture; 8 MB was slower, 128 MB no faster (bench/RESULTS.md) */
 #define ARENA_BYTES ((uint64_t)32 << 20)
+
+static uint64_t monotonic_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 /* 0 when signalled, ETIMEDOUT when the moment passed */
 static int timed_wait(pthread_cond_t *c, pthread_mutex_t *mu) {
@@ -253,6 +261,7 @@ static void *reader_main(void *arg) {
   struct fs_spread_counts c = {0};
   struct fs_clock clock = {0};
   uint32_t since = 0;
+  uint64_t published_at = monotonic_ms();
   while (!atomic_load(&sp->stop) && !atomic_load(&sp->abort)) {
     struct fs_frame fr;
     int rc = fs_source_read(&sp->src, &fr);
@@ -269,8 +278,13 @@ static void *reader_main(void *arg) {
       /* the other lanes' clocks reach this tick where their idle scans fall due */
       if (scan) push_all(sp, &(struct fs_lane_entry){ .time_ms = clock.tick_ms, .kind = FS_LANE_CLOCK }, (uint32_t)lane);
     }
-    if (sp->src.opened_size == 0) publish_tails(sp); /* a FIFO's next read may wait: the lanes have this frame first */
-    if (++since == REPORT_EVERY) { since = 0; publish(sp, &c, &clock); }
+    bool stream = sp->src.opened_size == 0;
+    if (stream) publish_tails(sp); /* a FIFO's next read may wait: the lanes have this frame first */
+    if (++since == REPORT_EVERY || (stream && monotonic_ms() - published_at >= REPORT_MS)) {
+      since = 0;
+      publish(sp, &c, &clock);
+      published_at = monotonic_ms();
+    }
   }
   publish(sp, &c, &clock);
   push_all(sp, &(struct fs_lane_entry){ .kind = FS_LANE_END }, UINT32_MAX);
