@@ -599,3 +599,21 @@ t.test('few descriptors: no abort, no temporary file left, one meter or lanes', 
     }
   }
 });
+
+// fork() that found no descriptor for a worker's channel gave the run's last word as
+// 'child.send is not a function' (a second fault campaign's finding)
+t.test('few descriptors for worker processes: one line naming the limit, never an internal error', async (t) => {
+  const input = path.join(ROOT, 'samples', 'sample.pcap');
+  const plugin = path.join(ROOT, 'bench', 'trivial-plugin.js');
+  const out = fs.mkdtempSync(path.join(dir, 'fork-'));
+  let named = false;
+  for (let n = 18; n <= 40; n++) {
+    const r = spawnSync('bash', ['-c', `ulimit -n ${n}; exec env -u NODE_OPTIONS "$0" "$@"`, process.execPath, BIN, 'read', input, input, '--plugin', plugin,
+      '--workers', '2', '-o', path.join(out, 'flows.csv')], { encoding: 'utf8' });
+    t.notMatch(r.stderr, /is not a function|\n\s+at /, `ulimit -n ${n}: no internal error (${r.stderr.trim().split('\n').pop()})`);
+    named ||= /cannot start worker process \d of 2: this process has as many files open as it may/.test(r.stderr);
+    if (r.status === 0) break;
+  }
+  t.ok(named, 'a limit where the workers cannot start is named');
+  t.same(fs.readdirSync(out).filter((f) => f.endsWith('.tmp')), [], 'no temporary left');
+});

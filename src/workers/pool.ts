@@ -10,8 +10,10 @@
  * flows first, so every flow received is written, then the run fails.
  */
 import { ChildProcess, fork } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FlowseekError } from '../errors';
+import { systemErrorWords } from '../system-errors';
 import { STOP_SIGNALS, stopSignalsSoFar } from '../stop-signals';
 import { NativeStats, NativeTextPlan } from '../native';
 import { OutputFormat } from '../options';
@@ -76,6 +78,16 @@ export class WorkerPool {
       // a process group of its own: Ctrl-C (SIGINT to the terminal's group) reaches the parent alone,
       // which stops the workers; it ended a worker still starting, and the run failed
       const child = fork(WORKER, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'], detached: true });
+      // no channel to it: the pair of sockets for it found no descriptor ('child.send is not a
+      // function' was the run's last word); the workers started end, and the run fails in one line
+      if (typeof child.send !== 'function') {
+        child.on('error', () => undefined); // the spawn's own error, if it comes, is this one
+        this.failure ??= new FlowseekError(`cannot start worker process ${i + 1} of ${this.size}: ${noChannelWhy()}`, 'FS_WORKER');
+        if (child.pid !== undefined) child.kill('SIGKILL');
+        this.kill();
+        this.wake?.();
+        return;
+      }
       const options: StreamerOptions = this.live
         ? { ...this.options, maxActiveFlows, fanoutGroup: this.size > 1 ? group : 0 }
         : { ...this.options, maxActiveFlows, hashPartitions: this.size, hashPartition: i };
@@ -276,4 +288,18 @@ export class WorkerPool {
   peakRssKb(): number {
     return this.workerRss.reduce((a, b) => a + b, 0);
   }
+}
+
+/** Why fork() made no channel to a worker: the descriptors it needs (a pair of sockets, a pipe to
+ * hear of a failed exec), tried here, say it. */
+function noChannelWhy(): string {
+  const opened: number[] = [];
+  try {
+    for (let i = 0; i < 4; i++) opened.push(fs.openSync('/dev/null', 'r'));
+  } catch (e) {
+    return systemErrorWords(e);
+  } finally {
+    for (const fd of opened) fs.closeSync(fd);
+  }
+  return 'no channel to it could be made';
 }
