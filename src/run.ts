@@ -130,8 +130,10 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: Logger): 
     const n = left.names.length;
     if (n) {
       const named = left.names.slice(0, left.most).join(', ') + (n > left.most ? `, and ${n - left.most} more` : '');
+      // a run whose rename failed keeps its whole temporary and names it in its error: not removed blindly
       log.warn(`${left.where} ${o.output}, ${n === 1 ? `a temporary ${left.kind}` : `${n} temporary ${left.kind}s`} of runs killed before ` +
-        `they finished (or still running): ${named}; remove ${n === 1 ? 'it' : 'them'} if no other run writes there`);
+        `they finished (or still running, or that could not rename them: their errors said so): ${named}; ` +
+        `remove ${n === 1 ? 'it' : 'them'} if no other run writes there and no error of a run named ${n === 1 ? 'it' : 'them'}`);
     }
   }
   let opened: Awaited<ReturnType<typeof openOutputs>>;

@@ -340,8 +340,8 @@ t.test('a dataset\'s parts left half-written by a run killed outright are named 
   for (const f of left) fs.writeFileSync(path.join(ds, f), 'id,\n');
   const r = cli(['read', HOURS, '-o', ds, '--partition', 'day', '--format', 'csv']);
   t.equal(r.status, 0, r.stderr);
-  t.match(r.stderr, `flowseek: warning: in ${ds}, 2 temporary parts of runs killed before they finished (or still running): ${left.join(', ')}; ` +
-    'remove them if no other run writes there\n');
+  t.match(r.stderr, `flowseek: warning: in ${ds}, 2 temporary parts of runs killed before they finished (or still running, or that could not rename them: ` +
+    `their errors said so): ${left.join(', ')}; remove them if no other run writes there and no error of a run named them\n`);
   for (const f of left) t.ok(fs.existsSync(path.join(ds, f)), `${f} left (another run may be writing it)`);
 });
 
@@ -736,8 +736,8 @@ t.test('a whole temporary that cannot be given its name stays, named in the erro
   fs.writeFileSync(path.join(target, 'inside'), '');
   let message = '';
   await sink.close().catch((e: Error) => { message = e.message; });
-  const temp = /every flow is in (\S+), which could not be given its name: rename it$/.exec(message)?.[1];
-  t.match(message, new RegExp(`^cannot write ${target}: is a directory; every flow is in `), message);
+  const temp = /what it holds is whole in (\S+), which could not be given its name: rename it$/.exec(message)?.[1];
+  t.match(message, new RegExp(`^cannot write ${target}: is a directory; what it holds is whole in `), message);
   t.ok(temp && fs.existsSync(temp), 'the temporary is there');
   t.equal(temp && fs.readFileSync(temp, 'utf8'), 'id,src_ip\n1,10.0.0.1\n', 'with every byte');
   sink.discard(); // the run's error path: the whole temporary is not removed

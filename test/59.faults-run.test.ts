@@ -719,8 +719,8 @@ t.test('a run killed outright leaves its temporary; the next run writing there n
   const file = writePcap('killed.pcap', DLT.EN10MB, [0, 1].map((i) => ({ t: 1 + i, frame: ether(0x0800, ipv4('10.5.0.1', '10.6.0.1', 17, udp(1000, 53))) })));
   const next = flowseek(['read', file, '-o', out, '-q']);
   t.equal((await next.exit).code, 0);
-  t.equal(next.stderr(), `flowseek: warning: beside ${out}, a temporary file of runs killed before they finished (or still running): ` +
-    `${left[0]}; remove it if no other run writes there\n`, 'one line naming it');
+  t.equal(next.stderr(), `flowseek: warning: beside ${out}, a temporary file of runs killed before they finished (or still running, or that could not ` +
+    `rename them: their errors said so): ${left[0]}; remove it if no other run writes there and no error of a run named it\n`, 'one line naming it');
   t.same(tempFiles(dir), left, 'left alone: another run may be writing it');
   t.equal(csvRows(out), 1);
 });

@@ -180,7 +180,7 @@ export class Sink {
   private keptWhole(e: unknown, temp: string): OutputError {
     Sink.unfinished.delete(this);
     this.kept = true;
-    return new OutputError(`cannot write ${this.target}: ${describe(e)}; every flow is in ${temp}, which could not be given its name: rename it`,
+    return new OutputError(`cannot write ${this.target}: ${describe(e)}; what it holds is whole in ${temp}, which could not be given its name: rename it`,
       { cause: e });
   }
 
