@@ -12,6 +12,7 @@
 #include "addon_system.h"
 #include "run.h"
 #include "addon_socket.h"
+#include "addon_acl.h"
 #include "addon_sockevents.h"
 #include "addon_text.h"
 #include "addon_writeback.h"
@@ -703,6 +704,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "socketChanges", NULL, fs_js_socket_changes, NULL, NULL, NULL, napi_default, NULL },
     { "socketLookup", NULL, fs_js_socket_lookup, NULL, NULL, NULL, napi_default, NULL },
     { "sendQueueBytes", NULL, fs_js_send_queue_bytes, NULL, NULL, NULL, napi_default, NULL },
+    { "copyAccessAcl", NULL, fs_js_copy_access_acl, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof(fns) / sizeof(fns[0]), fns);
   /* now, while the descriptors that loaded the addon are free again: a failure is said by the

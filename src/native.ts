@@ -180,6 +180,9 @@ export interface NativeAddon {
   /** a TCP socket's bytes the other end has not acknowledged, sent or not (ioctl SIOCOUTQ; a FIN
    * sent counts one); throws with the errno where the kernel will not say */
   sendQueueBytes(fd: number): number;
+  /** the POSIX access ACL of fromPath (not followed), set on toFd; false where it has none; throws
+   * with the errno where it has one that cannot be carried */
+  copyAccessAcl(fromPath: string, toFd: number): boolean;
   /** text buffers lent as they are (lendBuffers), and those among them that had come back (for tests) */
   textBuffers(): { lent: number; reused: number };
   interfaces(): NativeInterface[];

@@ -416,7 +416,7 @@ export function createTemporary(target: string, replaced?: fs.Stats): { fd: numb
     }
     if (replaced) {
       try {
-        likeReplaced(fd, replaced);
+        likeReplaced(fd, replaced, target);
       } catch (e) {
         fs.closeSync(fd);
         fs.rmSync(temp, { force: true });
@@ -446,9 +446,16 @@ function permissionBits(st: fs.Stats): number {
 
 /** Gives the temporary the replaced file's mode exactly (the umask narrowed it at the open), then its
  * owner and group where this process may. */
-function likeReplaced(fd: number, replaced: fs.Stats): void {
+function likeReplaced(fd: number, replaced: fs.Stats, target: string): void {
   fs.fchmodSync(fd, permissionBits(replaced));
   giveOwner(fd, replaced);
+  // last: an access list sets the group bits to its mask. Its mode alone gave the file's group the
+  // mask's rights and took from named users what the list gave them
+  try {
+    loadNative().copyAccessAcl(target, fd);
+  } catch (e) {
+    throw new Error(`the access list (ACL) of the file it replaces cannot be kept: ${describe(e)}`, { cause: e });
+  }
 }
 
 /**
