@@ -769,3 +769,16 @@ os.setxattr(sys.argv[1], 'system.posix_acl_access', struct.pack('<I', 2) + b''.j
   t.equal(xattr("print(os.getxattr(sys.argv[1], 'system.posix_acl_access').hex())").stdout, before, 'the same access list');
   t.equal(fs.statSync(target).mode & 0o777, 0o640, 'group bits: the list\'s mask, as before');
 });
+
+// A standard output the caller closed (>&-) took the flows into the /dev/null Node puts in its
+// place, exit 0 (a second fault campaign's finding): a shell's own `echo x >&-` fails
+t.test('standard output closed by the caller: one line, exit 1; /dev/null given is still written', async (t) => {
+  for (const args of [['--csv'], ['--csv', '-o', '/dev/stdout']]) {
+    const r = spawnSync('bash', ['-c', 'exec "$0" "$@" >&-', process.execPath, BIN, 'read', SAMPLE, ...args], { encoding: 'utf8' });
+    t.equal(r.status, 1, args.join(' '));
+    t.match(r.stderr, /^flowseek: error: cannot write (standard output|\/dev\/stdout): (it|standard output) was closed when flowseek started \(Node put \/dev\/null in its place\)/);
+    t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+  }
+  const discarded = spawnSync('bash', ['-c', 'exec "$0" "$@" >/dev/null', process.execPath, BIN, 'read', SAMPLE, '--csv', '-q'], { encoding: 'utf8' });
+  t.equal(discarded.status, 0, 'sent to /dev/null: written there, as asked');
+});

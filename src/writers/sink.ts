@@ -61,6 +61,10 @@ export class Sink {
   }
 
   static stdout(): Sink {
+    if (closedAtStart(1)) {
+      throw new OutputError('cannot write standard output: it was closed when flowseek started (Node put /dev/null in its place); ' +
+        'give -o FILE, or send it to /dev/null to discard the flows');
+    }
     if (isPipe(1)) return new Sink(undefined, pipeStream(1), undefined, undefined, undefined, true);
     // a terminal keeps Node's stream; a file or device gets one of our own: Node's standard output
     // writes a file once per chunk and drops what a short write left (a disk filling up took 20 kB
@@ -354,12 +358,24 @@ function givenDescriptor(target: string): number {
   } catch {
     throw new OutputError(`cannot write ${target}: descriptor ${n} is not open (open it for flowseek in the shell: ${n}>FILE)`);
   }
+  if (n === 1 && closedAtStart(1)) throw new OutputError(`cannot write ${target}: standard output was closed when flowseek started (Node put /dev/null in its place)`);
   // standard input, output and error are the caller's, whatever they are
   const own = n > 2 && (what.startsWith('anon_inode:') || (what.startsWith('pipe:') && readHere(what)));
   if (own) throw new OutputError(`cannot write ${target}: descriptor ${n} is not one given to flowseek but the runtime's own (${what}); open it in the shell: ${n}>FILE`);
   // given for reading (5<capture.pcap): opening it again for writing appended the flows to it
   if (accessMode(n) === 0) throw new OutputError(`cannot write ${target}: descriptor ${n} was given for reading (${what}), not writing`);
   return n;
+}
+
+/** Whether the caller closed standard descriptor n (`>&-`): Node opens /dev/null for reading and
+ * writing in its place, where a shell's `>/dev/null` opens it for writing. The flows went there,
+ * exit 0. */
+function closedAtStart(n: number): boolean {
+  try {
+    return fs.readlinkSync(`/proc/self/fd/${n}`) === '/dev/null' && accessMode(n) === 2;
+  } catch {
+    return false;
+  }
 }
 
 /** O_RDONLY (0), O_WRONLY (1) or O_RDWR (2) of descriptor n, from /proc/self/fdinfo; -1 unknown. */
