@@ -70,9 +70,10 @@ const TABLE = [
     man: 'Write to a file; the format comes from its extension (.csv, .jsonl, .parquet, .arrow). The file is written ' +
       'under a temporary name (created exclusively, never through a symlink), synced to disk and renamed ' +
       'when complete: it appears whole, and a symlink at the final name is replaced, not followed. A regular ' +
-      'file it replaces gives it its mode (less setuid, setgid and sticky) and, when run as root or as the ' +
-      'file\'s owner, its owner and group; a new file is 0666 less the umask. A FIFO, ' +
-      'a device, or /dev/stdout and /dev/fd/N are written directly. With **--partition**, a dataset folder.' },
+      'file it replaces gives it its mode (less setuid, setgid and sticky), its access list (ACL) and, when run as root or as the ' +
+      'file\'s owner, its owner and group; a new file is 0666 less the umask. An input file is never an output. A FIFO, ' +
+      'a device, or /dev/stdout and /dev/fd/N (a descriptor the caller opened for writing) are written directly. ' +
+      'With **--partition**, a dataset folder.' },
   { flags: '--csv', kind: 'switch', group: 'output', commands: RUN, help: 'CSV output (the default on standard output)',
     man: 'Choose the format. CSV is the default on standard output; Parquet needs **-o**.' },
   { flags: '--jsonl', kind: 'switch', group: 'output', commands: RUN, help: 'JSON Lines output' },
