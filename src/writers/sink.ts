@@ -410,12 +410,16 @@ const TEMP_RANDOM_BYTES = 8;
  * temporaries are recognised by it (leftTemporaries, and output.ts when it numbers files). */
 export const TEMP_TAIL = `\\.[0-9a-f]{${TEMP_RANDOM_BYTES * 2}}\\.tmp`;
 
+/** What a replaced file passes on (its fs.Stats fits): a type of its own, so that this module's
+ * declarations, part of the API's, need no Node types (test/76). */
+export interface ReplacedFile { mode: number; uid: number; gid: number }
+
 /** `.<name>.<random>.tmp` beside the target, created exclusively; its mode is 0666 less the umask,
  * or, given the file it will replace (`replaced`), that file's mode and owner (likeReplaced).
  * A target whose name cannot be is refused here, before anything is read; one whose name is close
  * to the limit gets a temporary of its name cut short (the temporary's longer name was refused,
  * and a name the file system allows could not be written). */
-export function createTemporary(target: string, replaced?: fs.Stats): { fd: number; temp: string } {
+export function createTemporary(target: string, replaced?: ReplacedFile): { fd: number; temp: string } {
   const name = path.basename(target);
   if (Buffer.byteLength(name) > NAME_MAX) throw Object.assign(new Error(`name too long: ${name}`), { code: 'ENAMETOOLONG' });
   // the replaced file's bits from the start, the umask only narrowing them: never a moment wider
@@ -445,7 +449,7 @@ export function createTemporary(target: string, replaced?: fs.Stats): { fd: numb
 
 /** The regular file at `target` that a new one will replace, or undefined: for a new name, and for
  * a symlink, which is replaced and not followed (the mode of the file it points to is another file's). */
-export function replacedFile(target: string): fs.Stats | undefined {
+function replacedFile(target: string): ReplacedFile | undefined {
   try {
     const st = fs.lstatSync(target);
     return st.isFile() ? st : undefined;
@@ -456,13 +460,13 @@ export function replacedFile(target: string): fs.Stats | undefined {
 
 /** A data file's permission bits: never setuid, setgid or sticky, which mean nothing on flow records
  * and would make a file others may run as its owner. */
-function permissionBits(st: fs.Stats): number {
+function permissionBits(st: ReplacedFile): number {
   return st.mode & 0o777;
 }
 
 /** Gives the temporary the replaced file's mode exactly (the umask narrowed it at the open), then its
  * owner and group where this process may. */
-function likeReplaced(fd: number, replaced: fs.Stats, target: string): void {
+function likeReplaced(fd: number, replaced: ReplacedFile, target: string): void {
   fs.fchmodSync(fd, permissionBits(replaced));
   giveOwner(fd, replaced);
   // last: an access list sets the group bits to its mask. Its mode alone gave the file's group the
@@ -481,7 +485,7 @@ function likeReplaced(fd: number, replaced: fs.Stats, target: string): void {
  * bits then apply to their group): all such a process can keep, so the run goes on. Root that cannot
  * (NFS's root_squash, a user namespace) fails before any input is read: the file would change hands unseen.
  */
-function giveOwner(fd: number, replaced: fs.Stats): void {
+function giveOwner(fd: number, replaced: ReplacedFile): void {
   const uid = process.getuid?.();
   if (uid !== 0 && uid !== replaced.uid) return;
   const made = fs.fstatSync(fd);
