@@ -227,6 +227,8 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: Logger): 
   /** a collector that went away: the run stops as on a signal (the file output gets every flow),
    * then fails */
   let collectorFailure: FlowseekError | undefined;
+  /** the meters still hand over flows */
+  let reading = true;
   const collectorFailed = (e: unknown) => {
     if (collectorFailure) return;
     collectorFailure = e instanceof FlowseekError ? e : new OutputError(`IPFIX collector: ${(e as Error).message}`, { cause: e });
@@ -234,7 +236,9 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: Logger): 
     // collector failed, and replaced the earlier file with part of one); a capture stops, to be
     // started again by its service manager, which reconnects
     if (o.live || !output) stop('collector');
-    else log.warn(`${collectorFailure.message}: nothing more goes to it; the read goes on for ${o.output ?? 'standard output'}`);
+    // once the read is over, the error at the end says it (it was said twice, the warning saying
+    // the read went on)
+    else if (reading) log.warn(`${collectorFailure.message}: nothing more goes to it; the read goes on for ${o.output ?? 'standard output'}`);
   };
   if (ipfix) ipfix.onFailure = collectorFailed;
   // an error nothing awaited (a plugin's stray rejection): the run stops, writes its flows, fails
@@ -277,6 +281,7 @@ export async function runFlows(source: FlowSource, o: RunOptions, log: Logger): 
       if (e instanceof OutputFailure) throw e;
       sourceFailure ??= e instanceof FlowseekError ? e : new FlowseekError((e as Error).message, 'FS_INTERNAL', EXIT_RUNTIME, { cause: e });
     }
+    reading = false;
     // a run that fails (or a read that is interrupted, or a file that could not be read to its end)
     // having handed over no flow leaves an earlier run's file as it was, not emptied
     // (a capture's signal is its normal end, but one ended at once, its meters killed, is not)

@@ -334,9 +334,9 @@ function manyFlows(n: number): string {
 }
 
 /** flowseek reading `file` to a TCP collector of this process's, with --ipfix-timeout `timeout`. */
-function sendFile(file: string, port: number, timeout: string): Promise<{ status: number | null; stderr: string; ms: number }> {
+function sendFile(file: string, port: number, timeout: string, more: string[] = []): Promise<{ status: number | null; stderr: string; ms: number }> {
   const started = Date.now();
-  const child = spawn(process.execPath, [BIN, 'read', file, '--ipfix', `tcp://127.0.0.1:${port}`, '--ipfix-timeout', timeout],
+  const child = spawn(process.execPath, [BIN, 'read', file, '--ipfix', `tcp://127.0.0.1:${port}`, '--ipfix-timeout', timeout, ...more],
     { env: { ...process.env, NODE_OPTIONS: '' } });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
@@ -362,6 +362,20 @@ t.test('tcp://: a collector that never reads, its kernel given every byte, fails
   t.equal(said.unsent, lost, 'the flows lost are the ones the summary says were not sent');
   t.equal(said.sent + said.unsent, said.flows, `${said.sent} sent (acknowledged by the collector), ${said.unsent} not sent`);
   t.ok(r.ms < 15_000, `ended in ${r.ms} ms`);
+});
+
+// with a file beside it, the collector's failure at the end was said twice: as a warning that the
+// read goes on for the file (it had ended), then as the error (a second fault campaign's finding)
+t.test('tcp:// and a file: a collector that fails once the read is over is said once, as the error', async (t) => {
+  const deaf = await deafCollector();
+  const guard = setTimeout(deaf.close, 60_000);
+  const csv = path.join(tmpdir(), 'deaf-beside.csv');
+  const r = await sendFile(manyFlows(5000), deaf.port, '1', ['-o', csv]);
+  clearTimeout(guard);
+  deaf.close();
+  t.equal(r.status, 1, r.stderr);
+  t.equal(r.stderr.split('\n').filter((l) => l.includes('it did not take the last')).length, 1, `said once (${r.stderr.trim()})`);
+  t.equal(rows(csv), 5000, 'the file has every flow');
 });
 
 t.test('tcp://: a collector that reads slowly, longer in all than --ipfix-timeout, gets every flow: exit 0', async (t) => {
